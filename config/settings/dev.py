@@ -1,0 +1,60 @@
+"""Development and demo: runs with nothing set at all.
+
+Without ``DATABASE_URL`` an embedded PostgreSQL is started; without ``SECRET_KEY`` and
+``FIELD_ENCRYPTION_KEYS`` keys are generated once into ``.local/dev-secrets.json`` (ignored by
+git) so that encrypted demo data stays readable between runs. Without ``REDIS_URL`` Celery runs
+tasks eagerly in the web process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+
+from config.embedded_db import embedded_database
+from config.settings import env
+from config.settings.base import *  # noqa: F403
+from config.settings.base import LOCAL_DIR
+
+
+def _dev_secrets() -> dict[str, str]:
+    path = LOCAL_DIR / "dev-secrets.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "FIELD_ENCRYPTION_KEYS": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated
+
+
+_generated = _dev_secrets()
+
+DEBUG = env.flag("DEBUG", default=True)
+SECRET_KEY = env.raw("SECRET_KEY") or _generated["SECRET_KEY"]
+FIELD_ENCRYPTION_KEYS = env.encryption_keys(
+    env.raw("FIELD_ENCRYPTION_KEYS") or _generated["FIELD_ENCRYPTION_KEYS"]
+)
+ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+_database_url = env.raw("DATABASE_URL")
+DATABASES = {
+    "default": env.database_from_url(_database_url)
+    if _database_url
+    else embedded_database(LOCAL_DIR)
+}
+
+REDIS_URL = env.raw("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The demo needs no Redis: tasks then run in the web process at enqueue time.
+CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# Serve static files straight from the finders: no collectstatic outside production.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

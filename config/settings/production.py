@@ -1,0 +1,42 @@
+"""Production: every secret comes from the environment; a missing or weak one stops start-up."""
+
+from __future__ import annotations
+
+from config.settings import env
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+
+SECRET_KEY = env.required("SECRET_KEY")
+_weak = env.secret_key_weakness(SECRET_KEY)
+if _weak is not None:
+    raise env.ConfigurationError(f"SECRET_KEY is too weak: {_weak.reason}")
+
+FIELD_ENCRYPTION_KEYS = env.encryption_keys(env.required("FIELD_ENCRYPTION_KEYS"))
+REGION_COUNTY_CODE = env.county_code()  # no default in production
+ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", default=[])
+if not ALLOWED_HOSTS:
+    raise env.ConfigurationError("ALLOWED_HOSTS must list the host names the product serves")
+CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", default=[])
+
+DATABASES = {"default": env.database_from_url(env.required("DATABASE_URL"))}
+
+REDIS_URL = env.required("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# TLS terminates at the reverse proxy, which sets X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.flag("SECURE_SSL_REDIRECT", default=True)
+# /healthz is probed over plain HTTP by the load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True

@@ -1,0 +1,87 @@
+"""AES-256-GCM for values that can locate a person (LEAK-3).
+
+A token is ``<key id>:<base64url(nonce || ciphertext || tag)>``. The key id tells which key of
+``FIELD_ENCRYPTION_KEYS`` encrypted it, so keys can be rotated without a flag day: the first
+key encrypts, every listed key decrypts, and ``manage.py rotate_encryption_key`` moves old
+tokens to the current key. The associated data binds a token to its column ("context"), so a
+ciphertext copied into another column does not decrypt there.
+
+Fails closed: an unknown key id, a tampered token or a wrong context raises DecryptionError;
+nothing ever falls back to returning the stored text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+
+_NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """A stored value could not be decrypted; the message never carries the value."""
+
+
+def _keys() -> dict[str, bytes]:
+    keys: dict[str, bytes] = settings.FIELD_ENCRYPTION_KEYS
+    return keys
+
+
+def current_key_id() -> str:
+    return next(iter(_keys()))
+
+
+def key_id_of(token: str) -> str:
+    kid, sep, _ = token.partition(":")
+    if not sep:
+        raise DecryptionError("stored value is not an encrypted token")
+    return kid
+
+
+def encrypt_text(plaintext: str, *, context: str) -> str:
+    kid = current_key_id()
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(_keys()[kid]).encrypt(nonce, plaintext.encode(), context.encode())
+    return f"{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def decrypt_text(token: str, *, context: str) -> str:
+    kid = key_id_of(token)
+    key = _keys().get(kid)
+    if key is None:
+        raise DecryptionError(f"no key with id {kid!r} in FIELD_ENCRYPTION_KEYS")
+    body = token[len(kid) + 1 :]
+    try:
+        blob = base64.urlsafe_b64decode(body)
+    except (binascii.Error, ValueError) as exc:
+        raise DecryptionError("stored value is not valid base64") from exc
+    # Only the exact encoding we write is accepted: base64 decoders skip stray characters and
+    # surplus padding, and an altered token must be refused rather than quietly repaired.
+    if base64.urlsafe_b64encode(blob).decode() != body:
+        raise DecryptionError("stored value is not a well-formed token")
+    if len(blob) < _NONCE_BYTES + 16:
+        raise DecryptionError("stored value is too short to be a token")
+    try:
+        plain = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode())
+    except InvalidTag as exc:
+        raise DecryptionError(
+            f"stored value failed authentication (key {kid!r}, context {context!r})"
+        ) from exc
+    return plain.decode()
+
+
+def keyed_digest(data: bytes, *, purpose: str) -> str:
+    """HMAC-SHA256 under a key derived from the current encryption key.
+
+    Used to detect unchanged register records without keeping a plain hash of personal data
+    (a plain hash of a name and address could be confirmed by guessing).
+    """
+    derived = hmac.new(_keys()[current_key_id()], purpose.encode(), hashlib.sha256).digest()
+    return hmac.new(derived, data, hashlib.sha256).hexdigest()

@@ -1,0 +1,541 @@
+"""Apply population-register files (Navet) to the patient register.
+
+The contract is ``shared/specs/population-register.md``. Each file is applied in one
+transaction: a file that turns out to be malformed half-way is rolled back whole, and the
+``RegisterFile`` row inserted first makes a second import of the same file (even a concurrent
+one, which waits on the unique key) a no-op. Records are applied in batches with one set-based
+statement per table; a record identical to what was last applied (same keyed digest) is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from patients.crypto import keyed_digest
+from patients.identity import is_coordination_number
+from patients.models import (
+    NumberChange,
+    Patient,
+    PatientIdentity,
+    PatientStatus,
+    QuarantinedRecord,
+    Region,
+    RegisterEvent,
+    RegisterEventKind,
+    RegisterFile,
+    new_patient_reference,
+)
+from patients.navet.parser import (
+    NavetFileError,
+    NavetRecord,
+    Rejection,
+    iter_records,
+    read_file_info,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+
+_STATUS_BY_CODE = {"AV": PatientStatus.DECEASED, "UV": PatientStatus.EMIGRATED}
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    already_imported: bool = False
+    error: str | None = None
+
+
+@dataclass
+class ImportSummary:
+    """Counts only: the summary is printed and may be logged, so it carries no personal data."""
+
+    files: int = 0
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    protection_added: int = 0
+    protection_removed: int = 0
+    deceased: int = 0
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+    already_imported: list[str] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def add(self, other: ImportSummary) -> None:
+        for name in (
+            "records",
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+            "protection_added",
+            "protection_removed",
+            "deceased",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejections.extend(other.rejections)
+
+
+class _DryRunRollback(Exception):
+    """Raised inside the file's transaction to undo a dry run after counting."""
+
+
+def register_files_import(*, paths: Sequence[Path], dry_run: bool = False) -> ImportSummary:
+    """Import each file in order. A file that cannot be read is reported and nothing of it kept."""
+    total = ImportSummary(dry_run=dry_run)
+    known_codes = frozenset(Region.objects.values_list("county_code", flat=True))
+    for path in paths:
+        total.files += 1
+        name = path.name
+        try:
+            outcome, summary = _import_file(path, known_codes=known_codes, dry_run=dry_run)
+        except NavetFileError as exc:
+            total.errors.append({"file": name, "error": exc.message})
+            logger.warning("navet import refused file %s: %s", name, exc.message)
+            continue
+        except OSError as exc:
+            message = f"cannot read the file: {exc.strerror or type(exc).__name__}"
+            total.errors.append({"file": name, "error": message})
+            logger.warning("navet import could not read %s: %s", name, message)
+            continue
+        if outcome.already_imported:
+            total.already_imported.append(name)
+            continue
+        total.add(summary)
+    return total
+
+
+def _file_identity(path: Path) -> tuple[str, str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    content_sha = digest.hexdigest()
+    info = read_file_info(path)
+    if info is not None and info.bestallnings_id and info.filnamn:
+        key = f"navet:{info.bestallnings_id}:{info.filnamn}:{info.filnr or 1}"
+    else:
+        key = f"sha256:{content_sha}"
+    return key, content_sha, info
+
+
+def _import_file(
+    path: Path, *, known_codes: frozenset[str], dry_run: bool
+) -> tuple[FileOutcome, ImportSummary]:
+    outcome = FileOutcome(file=path.name)
+    if not os.access(path, os.R_OK):
+        raise OSError(13, "permission denied or missing", str(path))
+    key, content_sha, info = _file_identity(path)
+    summary = ImportSummary(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    register_file = RegisterFile.objects.create(
+                        identity_key=key,
+                        file_name=path.name[:255],
+                        order_id=(info.bestallnings_id or "") if info else "",
+                        file_number=info.filnr if info else None,
+                        content_sha256=content_sha,
+                    )
+            except IntegrityError:
+                outcome.already_imported = True
+                return outcome, summary
+            _apply_records(
+                iter_records(path, known_county_codes=known_codes),
+                register_file=register_file,
+                summary=summary,
+            )
+            register_file.summary = {
+                k: v for k, v in summary.as_dict().items() if k not in {"rejections"}
+            }
+            register_file.save(update_fields=["summary"])
+            if dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        pass
+    return outcome, summary
+
+
+def _apply_records(
+    stream: Iterable[NavetRecord | Rejection], *, register_file: RegisterFile, summary: ImportSummary
+) -> None:
+    batch: list[NavetRecord] = []
+    numbers_in_batch: set[str] = set()
+    for item in stream:
+        summary.records += 1
+        if isinstance(item, Rejection):
+            _quarantine(item, register_file=register_file, summary=summary)
+            continue
+        if item.referral_number is not None:
+            # Rare: the person got a new number. Applied on its own, after what came before.
+            _flush(batch, register_file=register_file, summary=summary)
+            batch, numbers_in_batch = [], set()
+            _apply_referral(item, register_file=register_file, summary=summary)
+            continue
+        if item.identity_number in numbers_in_batch:
+            # The same person twice in one file: records apply in file order, so the batch
+            # holding the earlier record is written first and the later record wins.
+            _flush(batch, register_file=register_file, summary=summary)
+            batch, numbers_in_batch = [], set()
+        batch.append(item)
+        numbers_in_batch.add(item.identity_number)
+        if len(batch) >= BATCH_SIZE:
+            _flush(batch, register_file=register_file, summary=summary)
+            batch, numbers_in_batch = [], set()
+    _flush(batch, register_file=register_file, summary=summary)
+
+
+def _quarantine(item: Rejection, *, register_file: RegisterFile, summary: ImportSummary) -> None:
+    summary.rejected += 1
+    summary.rejections.append(
+        {
+            "file": register_file.file_name,
+            "position": item.position,
+            "post_id": item.post_id,
+            "reason": item.reason,
+        }
+    )
+    QuarantinedRecord.objects.create(
+        register_file=register_file,
+        position=item.position,
+        post_id=item.post_id or "",
+        reason=item.reason[:300],
+        record_xml=item.raw_xml,
+    )
+
+
+# --- set-based application of a batch -----------------------------------------------------
+
+_F = PatientIdentity._meta
+_REGISTERED = _F.get_field("registered_address")
+_SPECIAL = _F.get_field("special_postal_address")
+_FOREIGN = _F.get_field("foreign_address")
+_MUNICIPALITY = _F.get_field("municipality_code")
+
+
+@dataclass(frozen=True)
+class _Existing:
+    patient_id: int
+    digest: str
+    confidentiality_marking: bool
+    protected_registration: bool
+    protection_held: bool
+    status: str
+    home_region_id: str | None
+
+
+def _digest(record: NavetRecord) -> str:
+    payload = asdict(record)
+    del payload["position"], payload["post_id"]
+    return keyed_digest(
+        json.dumps(payload, sort_keys=True, default=str).encode(), purpose="navet-record"
+    )
+
+
+def _birth_year(number: str) -> int:
+    return int(number[:4])
+
+
+def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
+    if not numbers:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.personal_identity_number, p.id, i.register_digest,
+                   p.confidentiality_marking, p.protected_registration, p.protection_held,
+                   p.status, p.home_region_id
+              FROM patients_patientidentity i
+              JOIN patients_patient p ON p.id = i.patient_id
+             WHERE i.personal_identity_number = ANY(%s)
+            """,
+            [list(numbers)],
+        )
+        return {row[0]: _Existing(*row[1:]) for row in cursor.fetchall()}
+
+
+def _flush(batch: list[NavetRecord], *, register_file: RegisterFile, summary: ImportSummary) -> None:
+    if not batch:
+        return
+    existing = _existing([r.identity_number for r in batch])
+    new_rows: list[tuple[NavetRecord, str]] = []
+    changed_rows: list[tuple[NavetRecord, str, _Existing]] = []
+    for record in batch:
+        digest = _digest(record)
+        current = existing.get(record.identity_number)
+        if current is None:
+            new_rows.append((record, digest))
+        elif current.digest == digest:
+            summary.unchanged += 1
+        else:
+            changed_rows.append((record, digest, current))
+    events: list[tuple[int, str]] = []
+    if new_rows:
+        events += _insert(new_rows, summary=summary)
+    if changed_rows:
+        events += _update(changed_rows, summary=summary)
+    if events:
+        RegisterEvent.objects.bulk_create(
+            RegisterEvent(patient_id=pid, kind=kind, register_file=register_file)
+            for pid, kind in events
+        )
+
+
+def _status(record: NavetRecord) -> str:
+    if record.deregistration_code is None:
+        return PatientStatus.ACTIVE
+    return _STATUS_BY_CODE.get(record.deregistration_code, PatientStatus.INACTIVE)
+
+
+def _identity_columns(record: NavetRecord) -> tuple[Any, ...]:
+    def enc(f: Any, value: Any) -> str | None:
+        return None if value is None else f.get_prep_value(value)  # type: ignore[no-any-return]
+
+    return (
+        record.given_names or "",
+        record.middle_name or "",
+        record.surname or "",
+        record.name_in_use_marker,
+        enc(_REGISTERED, asdict(record.registered_address) if record.registered_address else None),
+        enc(_SPECIAL, asdict(record.special_postal_address) if record.special_postal_address else None),
+        enc(_FOREIGN, asdict(record.foreign_address) if record.foreign_address else None),
+        enc(_MUNICIPALITY, record.municipality_code),
+        record.deregistration_date or "",
+    )
+
+
+def _insert(rows: list[tuple[NavetRecord, str]], *, summary: ImportSummary) -> list[tuple[int, str]]:
+    references = [new_patient_reference() for _ in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO patients_patient
+                (reference, birth_year, home_region_id, status, deregistration_code,
+                 confidentiality_marking, protected_registration, protection_held,
+                 created_at, updated_at)
+            SELECT ref, yr, region, st, code, cm, pr, false, now(), now()
+              FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[],
+                          %s::bool[], %s::bool[]) AS t(ref, yr, region, st, code, cm, pr)
+            RETURNING id, reference
+            """,
+            [
+                references,
+                [_birth_year(r.identity_number) for r, _ in rows],
+                [r.county_code for r, _ in rows],
+                [_status(r) for r, _ in rows],
+                [r.deregistration_code or "" for r, _ in rows],
+                [r.confidentiality_marking for r, _ in rows],
+                [r.protected_registration for r, _ in rows],
+            ],
+        )
+        id_by_reference = dict((ref, pid) for pid, ref in cursor.fetchall())
+        ids = [id_by_reference[ref] for ref in references]
+        identity = [_identity_columns(r) for r, _ in rows]
+        cursor.execute(
+            """
+            INSERT INTO patients_patientidentity
+                (patient_id, personal_identity_number, reserve_number_format, given_names,
+                 middle_name, surname, name_in_use_marker, registered_address,
+                 special_postal_address, foreign_address, municipality_code,
+                 deregistration_date, register_digest, updated_at)
+            SELECT pid, pnr, '', gn, mn, sn, mk, ra, sp, fa, mu, dd, dg, now()
+              FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
+                          %s::int[], %s::text[], %s::text[], %s::text[], %s::text[],
+                          %s::text[], %s::text[])
+                AS t(pid, pnr, gn, mn, sn, mk, ra, sp, fa, mu, dd, dg)
+            """,
+            [ids, [r.identity_number for r, _ in rows]]
+            + [list(col) for col in zip(*identity, strict=True)]
+            + [[d for _, d in rows]],
+        )
+        _replace_relations(cursor, ids, [r for r, _ in rows], delete_first=False)
+    summary.created += len(rows)
+    events: list[tuple[int, str]] = []
+    for pid, (record, _) in zip(ids, rows, strict=True):
+        if record.confidentiality_marking or record.protected_registration:
+            summary.protection_added += 1
+            events.append((pid, RegisterEventKind.PROTECTION_ADDED))
+        if record.deregistration_code == "AV":
+            summary.deceased += 1
+            events.append((pid, RegisterEventKind.DECEASED))
+        elif record.deregistration_code == "UV":
+            events.append((pid, RegisterEventKind.EMIGRATED))
+    return events
+
+
+def _update(
+    rows: list[tuple[NavetRecord, str, _Existing]], *, summary: ImportSummary
+) -> list[tuple[int, str]]:
+    events: list[tuple[int, str]] = []
+    held: list[bool] = []
+    for record, _, current in rows:
+        was = current.confidentiality_marking or current.protected_registration
+        now = record.confidentiality_marking or record.protected_registration
+        # PROT-4: the register dropping protection never unprotects by itself; a person
+        # (protection administrator) confirms. PROT-3: neither does a death.
+        keep_held = current.protection_held or (was and not now)
+        held.append(keep_held)
+        if now and not was:
+            summary.protection_added += 1
+            events.append((current.patient_id, RegisterEventKind.PROTECTION_ADDED))
+        elif was and not now:
+            summary.protection_removed += 1
+            events.append((current.patient_id, RegisterEventKind.PROTECTION_REMOVED))
+        status = _status(record)
+        if status != current.status:
+            if status == PatientStatus.DECEASED:
+                summary.deceased += 1
+                events.append((current.patient_id, RegisterEventKind.DECEASED))
+            elif status == PatientStatus.EMIGRATED:
+                events.append((current.patient_id, RegisterEventKind.EMIGRATED))
+    ids = [current.patient_id for _, _, current in rows]
+    records = [record for record, _, _ in rows]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE patients_patient p
+               SET home_region_id = COALESCE(t.region, p.home_region_id),
+                   status = t.st, deregistration_code = t.code,
+                   confidentiality_marking = t.cm, protected_registration = t.pr,
+                   protection_held = t.held, updated_at = now()
+              FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bool[],
+                          %s::bool[], %s::bool[]) AS t(pid, region, st, code, cm, pr, held)
+             WHERE p.id = t.pid
+            """,
+            [
+                ids,
+                # REGION-5: a record without LanKod (emigrated) keeps the last known region.
+                [r.county_code for r in records],
+                [_status(r) for r in records],
+                [r.deregistration_code or "" for r in records],
+                [r.confidentiality_marking for r in records],
+                [r.protected_registration for r in records],
+                held,
+            ],
+        )
+        identity = [_identity_columns(r) for r in records]
+        cursor.execute(
+            """
+            UPDATE patients_patientidentity i
+               SET given_names = t.gn, middle_name = t.mn, surname = t.sn,
+                   name_in_use_marker = t.mk, registered_address = t.ra,
+                   special_postal_address = t.sp, foreign_address = t.fa,
+                   municipality_code = t.mu, deregistration_date = t.dd,
+                   register_digest = t.dg, updated_at = now()
+              FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::int[],
+                          %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                          %s::text[])
+                AS t(pid, gn, mn, sn, mk, ra, sp, fa, mu, dd, dg)
+             WHERE i.patient_id = t.pid
+            """,
+            [ids]
+            + [list(col) for col in zip(*identity, strict=True)]
+            + [[digest for _, digest, _ in rows]],
+        )
+        _replace_relations(cursor, ids, records, delete_first=True)
+    summary.updated += len(rows)
+    return events
+
+
+def _replace_relations(
+    cursor: Any, ids: Sequence[int], records: Sequence[NavetRecord], *, delete_first: bool
+) -> None:
+    # A change notification carries the whole current post: relations not in it are gone.
+    if delete_first:
+        cursor.execute(
+            "DELETE FROM patients_patientrelation WHERE patient_id = ANY(%s)", [list(ids)]
+        )
+    pids: list[int] = []
+    kinds: list[str] = []
+    numbers: list[str] = []
+    for pid, record in zip(ids, records, strict=True):
+        seen: set[tuple[str, str]] = set()
+        for relation in record.relations:
+            if relation.identity_number is None:
+                continue
+            key = (relation.kind, relation.identity_number)
+            if key in seen:
+                continue
+            seen.add(key)
+            pids.append(pid)
+            kinds.append(relation.kind)
+            numbers.append(relation.identity_number)
+    if pids:
+        cursor.execute(
+            """
+            INSERT INTO patients_patientrelation (patient_id, kind, related_identity_number)
+            SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])
+            """,
+            [pids, kinds, numbers],
+        )
+
+
+def _apply_referral(record: NavetRecord, *, register_file: RegisterFile, summary: ImportSummary) -> None:
+    """HanvisningsPersonNr: the person now has another number; move the patient onto it."""
+    assert record.referral_number is not None
+    old = PatientIdentity.objects.select_for_update().filter(
+        personal_identity_number=record.identity_number
+    ).first()
+    new = PatientIdentity.objects.select_for_update().filter(
+        personal_identity_number=record.referral_number
+    ).first()
+    if old is not None and new is not None:
+        # Two patients would have to be merged with everything attached to them; a person
+        # decides that. The record is kept, nothing is lost.
+        _quarantine(
+            Rejection(
+                position=record.position,
+                post_id=record.post_id,
+                reason="both the old and the new personnummer exist as patients; merge by hand",
+                raw_xml=_record_as_json(record),
+            ),
+            register_file=register_file,
+            summary=summary,
+        )
+        summary.records -= 1  # counted once already by the caller
+        return
+    if old is not None:
+        PatientIdentity.objects.filter(pk=old.pk).update(
+            personal_identity_number=record.referral_number
+        )
+        Patient.objects.filter(pk=old.pk).update(birth_year=_birth_year(record.referral_number))
+        NumberChange.objects.create(
+            patient_id=old.pk,
+            old_number=record.identity_number,
+            new_number=record.referral_number,
+            register_file=register_file,
+        )
+        RegisterEvent.objects.create(
+            patient_id=old.pk, kind=RegisterEventKind.NUMBER_CHANGED, register_file=register_file
+        )
+    moved = NavetRecord(
+        **{
+            **{f: getattr(record, f) for f in record.__dataclass_fields__},
+            "identity_number": record.referral_number,
+            "coordination_number": is_coordination_number(record.referral_number),
+            "referral_number": None,
+        }
+    )
+    _flush([moved], register_file=register_file, summary=summary)
+
+
+def _record_as_json(record: NavetRecord) -> str:
+    """The parsed record, kept (encrypted) in quarantine when it cannot be applied."""
+    return json.dumps(asdict(record), ensure_ascii=False, default=str)

@@ -1,0 +1,38 @@
+"""The roles of the product as Django groups, each with only the permissions it needs.
+
+Later floors add their own permissions to these roles in their own migrations or role modules;
+``roles_sync`` makes the groups match this table exactly (permissions not listed are removed).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PRESCRIBER: Final = "prescriber"
+CUSTOMER_SERVICE: Final = "customer_service"
+LOGISTICS: Final = "logistics"
+TECHNICIAN: Final = "technician"
+UNIT_MANAGER: Final = "unit_manager"
+PROTECTION_ADMIN: Final = "protection_admin"
+BILLING: Final = "billing"
+
+# app_label.codename. "view_patient" opens patient search and the patient page; access to a
+# protected patient needs a personal grant on top (ACCESS-1), never a role.
+ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
+    PRESCRIBER: ("patients.view_patient",),
+    CUSTOMER_SERVICE: (
+        "patients.view_patient",
+        "patients.view_region",
+        "patients.view_unit",
+        "patients.view_registerfile",
+        "patients.view_quarantinedrecord",
+    ),
+    LOGISTICS: ("patients.view_unit",),
+    TECHNICIAN: ("patients.view_unit",),
+    UNIT_MANAGER: ("patients.view_unit", "patients.view_staffprofile", "patients.view_accessentry"),
+    PROTECTION_ADMIN: ("patients.view_accessentry", "patients.view_patient"),
+    BILLING: ("patients.view_region", "patients.view_unit"),
+}
+
+# Roles that work in the Django admin (is_staff) rather than only in the product's pages.
+ADMIN_ROLES: Final = frozenset({CUSTOMER_SERVICE, PROTECTION_ADMIN})

@@ -1,0 +1,85 @@
+"""Writes on the patients floor: the access log, roles and staff."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.http import HttpRequest
+
+from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient, StaffProfile
+from patients.roles import ROLE_PERMISSIONS
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting and from where: what every access entry records (AUDIT-1)."""
+
+    user_id: int | None
+    unit_id: int | None
+    ip_address: str | None
+    session_ref: str
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        user = request.user
+        unit_id = None
+        if user.is_authenticated:
+            profile = StaffProfile.objects.filter(user_id=user.pk).only("unit_id").first()
+            unit_id = profile.unit_id if profile else None
+        session_key = request.session.session_key or ""
+        # The session key is a credential: only a short digest of it is stored.
+        session_ref = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
+        return cls(
+            user_id=user.pk if user.is_authenticated else None,
+            unit_id=unit_id,
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            session_ref=session_ref,
+        )
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls(user_id=None, unit_id=None, ip_address=None, session_ref="")
+
+
+def access_entry_record(
+    *,
+    actor: Actor,
+    action: AccessAction,
+    outcome: AccessOutcome,
+    patient: Patient | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AccessEntry:
+    """Write one access entry. Callers hold the transaction of the access they log."""
+    return AccessEntry.objects.create(
+        user_id=actor.user_id,
+        unit_id=actor.unit_id,
+        action=action,
+        outcome=outcome,
+        patient=patient,
+        patient_protected=bool(patient is not None and patient.is_protected),
+        object_type=object_type,
+        object_id=object_id,
+        ip_address=actor.ip_address,
+        session_ref=actor.session_ref,
+    )
+
+
+@transaction.atomic
+def roles_sync() -> dict[str, int]:
+    """Make each role group hold exactly the permissions of ``ROLE_PERMISSIONS``."""
+    counts: dict[str, int] = {}
+    for role, permission_names in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.select_for_update().get_or_create(name=role)
+        permissions = []
+        for name in permission_names:
+            app_label, codename = name.split(".", 1)
+            permissions.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)
+        counts[role] = len(permissions)
+    return counts
