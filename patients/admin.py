@@ -69,7 +69,7 @@ class PatientAdmin(ReadOnlyAdmin):
     def region_shown(self, obj: Patient) -> str:
         # ACCESS-1: a protected patient's region would link them to a place.
         if obj.is_protected or obj.home_region is None:
-            return "–"
+            return "-"
         return obj.home_region.name
 
 
@@ -97,7 +97,16 @@ class AccessEntryAdmin(ReadOnlyAdmin):
     list_filter = ("action", "outcome", "patient_protected")
     date_hierarchy = "at"
     fields = (
-        "at", "user", "unit", "action", "object_type", "object_id", "patient",
-        "patient_protected", "outcome", "ip_address", "session_ref",
+        "at",
+        "user",
+        "unit",
+        "action",
+        "object_type",
+        "object_id",
+        "patient",
+        "patient_protected",
+        "outcome",
+        "ip_address",
+        "session_ref",
     )
     readonly_fields = fields

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -83,5 +84,12 @@ def keyed_digest(data: bytes, *, purpose: str) -> str:
     Used to detect unchanged register records without keeping a plain hash of personal data
     (a plain hash of a name and address could be confirmed by guessing).
     """
-    derived = hmac.new(_keys()[current_key_id()], purpose.encode(), hashlib.sha256).digest()
-    return hmac.new(derived, data, hashlib.sha256).hexdigest()
+    return hmac.new(
+        _derived_key(_keys()[current_key_id()], purpose), data, hashlib.sha256
+    ).hexdigest()
+
+
+@functools.lru_cache(maxsize=32)
+def _derived_key(key: bytes, purpose: str) -> bytes:
+    # Cached: the register import computes a digest for every one of millions of records.
+    return hmac.new(key, purpose.encode(), hashlib.sha256).digest()

@@ -37,11 +37,15 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("prescriber", roles.PRESCRIBER, "SE2321000255-DEMO01", "SE2321000255-U001"),
     DemoUser("prescriber2", roles.PRESCRIBER, "SE2321000255-DEMO02", "SE2321000255-U002"),
-    DemoUser("customer_service", roles.CUSTOMER_SERVICE, "SE2321000255-DEMO03", "SE2321000255-U003"),
+    DemoUser(
+        "customer_service", roles.CUSTOMER_SERVICE, "SE2321000255-DEMO03", "SE2321000255-U003"
+    ),
     DemoUser("logistics", roles.LOGISTICS, "SE2321000255-DEMO03", "SE2321000255-U004"),
     DemoUser("technician", roles.TECHNICIAN, "SE2321000255-DEMO03", "SE2321000255-U005"),
     DemoUser("unit_manager", roles.UNIT_MANAGER, "SE2321000255-DEMO01", "SE2321000255-U006"),
-    DemoUser("protection_admin", roles.PROTECTION_ADMIN, "SE2321000255-DEMO03", "SE2321000255-U007"),
+    DemoUser(
+        "protection_admin", roles.PROTECTION_ADMIN, "SE2321000255-DEMO03", "SE2321000255-U007"
+    ),
     DemoUser("billing", roles.BILLING, "SE2321000255-DEMO03", "SE2321000255-U008"),
     DemoUser("admin", None, "SE2321000255-DEMO03", "SE2321000255-U009"),
 )

@@ -53,7 +53,7 @@ class _EncryptedMixin:
         return self._decode(decrypt_text(value, context=field_context(self)))  # type: ignore[arg-type]
 
 
-class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
+class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[type-arg]
     """A text value encrypted at rest (phone numbers, door codes, codes that locate a person)."""
 
     def _encode(self, value: Any) -> str:
@@ -63,8 +63,8 @@ class EncryptedTextField(_EncryptedMixin, models.TextField):  # type: ignore[mis
         return text
 
 
-class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[misc]
-    """A JSON object encrypted at rest (addresses). Stored as text: Postgres never sees its shape."""
+class EncryptedJSONField(_EncryptedMixin, models.TextField):  # type: ignore[type-arg]
+    """A JSON object encrypted at rest (addresses), kept as text: Postgres never sees its shape."""
 
     def _encode(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

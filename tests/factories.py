@@ -85,8 +85,13 @@ class PatientIdentityFactory(factory.django.DjangoModelFactory[PatientIdentity])
     given_names = "Testa"
     surname = "Testsson"
     registered_address = factory.LazyFunction(
-        lambda: {"care_of": None, "street1": None, "street2": "Provgatan 1",
-                 "postal_code": "21100", "city": "MALMÖ"}
+        lambda: {
+            "care_of": None,
+            "street1": None,
+            "street2": "Provgatan 1",
+            "postal_code": "21100",
+            "city": "MALMÖ",
+        }
     )
 
 

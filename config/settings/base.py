@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 import django_stubs_ext
+from django.utils.translation import gettext_lazy as _
 
 from config.settings import env
 

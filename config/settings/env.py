@@ -69,15 +69,18 @@ def string_list(name: str, *, default: list[str]) -> list[str]:
 
 
 def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, object]:
-    """Parse ``postgres://user:password@host:port/dbname?host=/socket/dir`` into DATABASES['default']."""
+    """Parse ``postgres://user:pw@host:port/dbname?host=/socket/dir`` into a DATABASES entry."""
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql"}:
         raise ConfigurationError(
-            f"{name} must start with postgres:// or postgresql:// (the product runs on PostgreSQL only)"
+            f"{name} must start with postgres:// or postgresql:// "
+            "(the product runs on PostgreSQL only)"
         )
     dbname = unquote(parsed.path.lstrip("/"))
     if not dbname:
-        raise ConfigurationError(f"{name} must name a database, e.g. postgres://user@host:5432/dbname")
+        raise ConfigurationError(
+            f"{name} must name a database, e.g. postgres://user@host:5432/dbname"
+        )
     query = parse_qs(parsed.query)
     host = query.get("host", [parsed.hostname or ""])[0]
     return {

@@ -1,4 +1,4 @@
-"""Test settings: fixed test-only secrets, a real PostgreSQL (DATABASE_URL or embedded), real Redis."""
+"""Test settings: test-only secrets, a real PostgreSQL (DATABASE_URL or embedded), real Redis."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from config.settings.base import LOCAL_DIR
 
 DEBUG = False
 # Test-only secrets: never used outside the test settings.
-SECRET_KEY = "test-only-secret-key-" + "x" * 40  # noqa: S105
+SECRET_KEY = "test-only-secret-key-" + "x" * 40
 FIELD_ENCRYPTION_KEYS = env.encryption_keys(
     # Two keys so that every test exercises decryption with a non-current key id too.
     "test2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,"

@@ -19,8 +19,8 @@ one of Skatteverket's test numbers from the 1890s; neither identifies a living p
 36 524 days x 999 birth numbers (001-999) = 36 487 476 slots; person ``i`` gets slot
 ``(i * 1 000 003 + offset(seed)) mod 36 487 476``, a bijection because the prime 1 000 003 does not
 divide the number of slots, so up to 36 million persons (far more than the 2 million needed) are
-distinct, spread over the whole century and over every birth number. Samordningsnummer are the same slot with
-day + 60, so they are distinct from every personnummer too.
+distinct, spread over the whole century and over every birth number. Samordningsnummer are the
+same slot with day + 60, so they are distinct from every personnummer too.
 """
 
 from __future__ import annotations
@@ -154,7 +154,9 @@ class _Numbers:
         self._dates: list[tuple[str, str, int]] = []
         for n in range(_DAYS):
             d = _FIRST_DAY + datetime.timedelta(days=n)
-            self._dates.append((f"{d.year:04d}{d.month:02d}", f"{d.year % 100:02d}{d.month:02d}", d.day))
+            self._dates.append(
+                (f"{d.year:04d}{d.month:02d}", f"{d.year % 100:02d}{d.month:02d}", d.day)
+            )
 
     def number(self, index: int, *, coordination: bool = False) -> str:
         slot = (index * _STRIDE + self._offset) % MAX_PERSONS
@@ -225,9 +227,11 @@ def write_extract(
 
             append("    <Folkbokforingspost>\n")
             if protected:
+                secrecy_flag = "J" if sekretess else "N"
+                protected_flag = "J" if skyddad else "N"
                 append(
-                    f"      <Sekretessmarkering>{'J' if sekretess else 'N'}</Sekretessmarkering>\n"
-                    f"      <SkyddadFolkbokforing>{'J' if skyddad else 'N'}</SkyddadFolkbokforing>\n"
+                    f"      <Sekretessmarkering>{secrecy_flag}</Sekretessmarkering>\n"
+                    f"      <SkyddadFolkbokforing>{protected_flag}</SkyddadFolkbokforing>\n"
                 )
             elif i % 3:
                 # Most records spell out N; some leave the flags out (schema default N).
@@ -260,7 +264,8 @@ def write_extract(
             if rand() < 0.3:
                 second = choice(_FEMALE_X if female else _MALE_X)
                 first = f"{first} {second}"
-                append(f"          <Tilltalsnamnsmarkering>{choice((10, 20))}</Tilltalsnamnsmarkering>\n")
+                marker = choice((10, 20))
+                append(f"          <Tilltalsnamnsmarkering>{marker}</Tilltalsnamnsmarkering>\n")
             append(f"          <Fornamn>{first}</Fornamn>\n")
             if rand() < 0.05:
                 append(f"          <Mellannamn>{choice(_MIDDLE_X)}</Mellannamn>\n")
@@ -291,7 +296,8 @@ def write_extract(
                 append(
                     "        <Adresser>\n          <SarskildPostadress>\n"
                     "            <Utdelningsadress1>Förmedlingsuppdrag</Utdelningsadress1>\n"
-                    f"            <Utdelningsadress2>Box {randrange(100, 9999)}</Utdelningsadress2>\n"
+                    f"            <Utdelningsadress2>Box {randrange(100, 9999)}"
+                    "</Utdelningsadress2>\n"
                     "            <PostNr>40320</PostNr>\n"
                     "            <Postort>GÖTEBORG</Postort>\n"
                     "          </SarskildPostadress>\n        </Adresser>\n"
@@ -330,7 +336,8 @@ def write_extract(
                     other_number = numbers.number(other % MAX_PERSONS)
                     append(
                         "          <Relation>\n"
-                        f"            <RelationId><PersonNr>{other_number}</PersonNr></RelationId>\n"
+                        "            <RelationId>"
+                        f"<PersonNr>{other_number}</PersonNr></RelationId>\n"
                         f"            <Relationstyp>{kind}</Relationstyp>\n"
                         "          </Relation>\n"
                     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from patients.crypto import keyed_digest
 from patients.identity import is_coordination_number
@@ -174,7 +175,10 @@ def _import_file(
 
 
 def _apply_records(
-    stream: Iterable[NavetRecord | Rejection], *, register_file: RegisterFile, summary: ImportSummary
+    stream: Iterable[NavetRecord | Rejection],
+    *,
+    register_file: RegisterFile,
+    summary: ImportSummary,
 ) -> None:
     batch: list[NavetRecord] = []
     numbers_in_batch: set[str] = set()
@@ -241,12 +245,23 @@ class _Existing:
     home_region_id: str | None
 
 
+# Everything of a record but where it stood in the file: the same person's same data in a
+# later file is "unchanged".
+_CONTENT_FIELDS = tuple(
+    name for name in NavetRecord.__dataclass_fields__ if name not in {"position", "post_id"}
+)
+
+
 def _digest(record: NavetRecord) -> str:
-    payload = asdict(record)
-    del payload["position"], payload["post_id"]
-    return keyed_digest(
-        json.dumps(payload, sort_keys=True, default=str).encode(), purpose="navet-record"
-    )
+    # repr of the frozen dataclasses is deterministic (strings, bools, ints, None, tuples).
+    content = repr(tuple(getattr(record, name) for name in _CONTENT_FIELDS))
+    return keyed_digest(content.encode(), purpose="navet-record")
+
+
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
 
 def _birth_year(number: str) -> int:
@@ -271,7 +286,9 @@ def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
         return {row[0]: _Existing(*row[1:]) for row in cursor.fetchall()}
 
 
-def _flush(batch: list[NavetRecord], *, register_file: RegisterFile, summary: ImportSummary) -> None:
+def _flush(
+    batch: list[NavetRecord], *, register_file: RegisterFile, summary: ImportSummary
+) -> None:
     if not batch:
         return
     existing = _existing([r.identity_number for r in batch])
@@ -306,65 +323,66 @@ def _status(record: NavetRecord) -> str:
 
 def _identity_columns(record: NavetRecord) -> tuple[Any, ...]:
     def enc(f: Any, value: Any) -> str | None:
-        return None if value is None else f.get_prep_value(value)  # type: ignore[no-any-return]
+        return None if value is None else f.get_prep_value(value)
 
     return (
         record.given_names or "",
         record.middle_name or "",
         record.surname or "",
         record.name_in_use_marker,
-        enc(_REGISTERED, asdict(record.registered_address) if record.registered_address else None),
-        enc(_SPECIAL, asdict(record.special_postal_address) if record.special_postal_address else None),
-        enc(_FOREIGN, asdict(record.foreign_address) if record.foreign_address else None),
+        enc(_REGISTERED, _as_dict(record.registered_address)),
+        enc(_SPECIAL, _as_dict(record.special_postal_address)),
+        enc(_FOREIGN, _as_dict(record.foreign_address)),
         enc(_MUNICIPALITY, record.municipality_code),
         record.deregistration_date or "",
     )
 
 
-def _insert(rows: list[tuple[NavetRecord, str]], *, summary: ImportSummary) -> list[tuple[int, str]]:
-    references = [new_patient_reference() for _ in rows]
+def _insert(
+    rows: list[tuple[NavetRecord, str]], *, summary: ImportSummary
+) -> list[tuple[int, str]]:
+    # New patients are the bulk of a full extract: ids are taken from the sequence up front and
+    # the rows streamed with COPY, several times faster than INSERT ... SELECT FROM unnest.
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO patients_patient
-                (reference, birth_year, home_region_id, status, deregistration_code,
-                 confidentiality_marking, protected_registration, protection_held,
-                 created_at, updated_at)
-            SELECT ref, yr, region, st, code, cm, pr, false, now(), now()
-              FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], %s::text[],
-                          %s::bool[], %s::bool[]) AS t(ref, yr, region, st, code, cm, pr)
-            RETURNING id, reference
-            """,
-            [
-                references,
-                [_birth_year(r.identity_number) for r, _ in rows],
-                [r.county_code for r, _ in rows],
-                [_status(r) for r, _ in rows],
-                [r.deregistration_code or "" for r, _ in rows],
-                [r.confidentiality_marking for r, _ in rows],
-                [r.protected_registration for r, _ in rows],
-            ],
+            "SELECT nextval(pg_get_serial_sequence('patients_patient', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(rows)],
         )
-        id_by_reference = dict((ref, pid) for pid, ref in cursor.fetchall())
-        ids = [id_by_reference[ref] for ref in references]
-        identity = [_identity_columns(r) for r, _ in rows]
-        cursor.execute(
-            """
-            INSERT INTO patients_patientidentity
-                (patient_id, personal_identity_number, reserve_number_format, given_names,
-                 middle_name, surname, name_in_use_marker, registered_address,
-                 special_postal_address, foreign_address, municipality_code,
-                 deregistration_date, register_digest, updated_at)
-            SELECT pid, pnr, '', gn, mn, sn, mk, ra, sp, fa, mu, dd, dg, now()
-              FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[],
-                          %s::int[], %s::text[], %s::text[], %s::text[], %s::text[],
-                          %s::text[], %s::text[])
-                AS t(pid, pnr, gn, mn, sn, mk, ra, sp, fa, mu, dd, dg)
-            """,
-            [ids, [r.identity_number for r, _ in rows]]
-            + [list(col) for col in zip(*identity, strict=True)]
-            + [[d for _, d in rows]],
-        )
+        ids = [row[0] for row in cursor.fetchall()]
+        now = timezone.now()
+        raw = cursor.cursor
+        with raw.copy(
+            "COPY patients_patient (id, reference, birth_year, home_region_id, status, "
+            "deregistration_code, confidentiality_marking, protected_registration, "
+            "protection_held, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for pid, (record, _) in zip(ids, rows, strict=True):
+                copy.write_row(
+                    (
+                        pid,
+                        new_patient_reference(),
+                        _birth_year(record.identity_number),
+                        record.county_code,
+                        _status(record),
+                        record.deregistration_code or "",
+                        record.confidentiality_marking,
+                        record.protected_registration,
+                        False,
+                        now,
+                        now,
+                    )
+                )
+        with raw.copy(
+            "COPY patients_patientidentity (patient_id, personal_identity_number, "
+            "reserve_number_format, given_names, middle_name, surname, name_in_use_marker, "
+            "registered_address, special_postal_address, foreign_address, municipality_code, "
+            "deregistration_date, register_digest, updated_at) FROM STDIN"
+        ) as copy:
+            for pid, (record, digest) in zip(ids, rows, strict=True):
+                copy.write_row(
+                    (pid, record.identity_number, "", *_identity_columns(record), digest, now)
+                )
         _replace_relations(cursor, ids, [r for r, _ in rows], delete_first=False)
     summary.created += len(rows)
     events: list[tuple[int, str]] = []
@@ -487,15 +505,21 @@ def _replace_relations(
         )
 
 
-def _apply_referral(record: NavetRecord, *, register_file: RegisterFile, summary: ImportSummary) -> None:
+def _apply_referral(
+    record: NavetRecord, *, register_file: RegisterFile, summary: ImportSummary
+) -> None:
     """HanvisningsPersonNr: the person now has another number; move the patient onto it."""
     assert record.referral_number is not None
-    old = PatientIdentity.objects.select_for_update().filter(
-        personal_identity_number=record.identity_number
-    ).first()
-    new = PatientIdentity.objects.select_for_update().filter(
-        personal_identity_number=record.referral_number
-    ).first()
+    old = (
+        PatientIdentity.objects.select_for_update()
+        .filter(personal_identity_number=record.identity_number)
+        .first()
+    )
+    new = (
+        PatientIdentity.objects.select_for_update()
+        .filter(personal_identity_number=record.referral_number)
+        .first()
+    )
     if old is not None and new is not None:
         # Two patients would have to be merged with everything attached to them; a person
         # decides that. The record is kept, nothing is lost.

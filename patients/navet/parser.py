@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, BinaryIO, NoReturn
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -35,8 +35,8 @@ __all__ = [
     "ForeignAddress",
     "NavetFileError",
     "NavetRecord",
-    "Relation",
     "Rejection",
+    "Relation",
     "SwedishAddress",
     "iter_records",
     "read_file_info",
@@ -131,9 +131,14 @@ class NavetRecord:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """A record that cannot be applied. ``reason`` never holds a name, an identity number or an
+    address (LEAK-1); ``raw_xml`` is the record as delivered, for the encrypted quarantine: it
+    holds personal data, so it is left out of ``repr()`` and must never be logged or shown."""
+
     position: int
     post_id: str | None
-    reason: str  # never a name, an identity number or an address (LEAK-1)
+    reason: str
+    raw_xml: str = field(default="", repr=False)
 
 
 class _Reject(Exception):
@@ -145,7 +150,9 @@ class _Reject(Exception):
 # Small helpers. Tags are compared by local name: "{ns}Name" -> "Name".
 
 
-def _local(tag: str) -> str:
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""  # not an element (an entity reference, say): matches no name
     return tag[tag.index("}") + 1 :] if tag[:1] == "{" else tag
 
 
@@ -217,7 +224,7 @@ def _leaves(el: etree._Element) -> dict[str, str | None]:
     """Local name -> stripped text (None when empty or nil) of every child of ``el``."""
     out: dict[str, str | None] = {}
     for child in el:
-        tag = child.tag
+        tag: str = child.tag  # type: ignore[assignment]  # str once parsed
         if tag[0] == "{":
             tag = tag[tag.index("}") + 1 :]
         text = child.text
@@ -232,9 +239,14 @@ def _swedish_address(el: etree._Element, where: str) -> SwedishAddress | None:
     street2 = get("Utdelningsadress2")
     postal_code = get("PostNr")
     city = get("Postort")
-    if care_of is None and street1 is None and street2 is None and postal_code is None:
-        if city is None:
-            return None
+    if (
+        care_of is None
+        and street1 is None
+        and street2 is None
+        and postal_code is None
+        and city is None
+    ):
+        return None
     if care_of is not None and len(care_of) > 35:
         raise _Reject(f"CareOf in {where} is longer than 35 characters")
     if street1 is not None and len(street1) > 35:
@@ -269,7 +281,7 @@ def _relations(el: etree._Element) -> tuple[Relation, ...]:
         number = None
         kind = from_date = to_date = None
         for child in rel:
-            tag = child.tag
+            tag: str = child.tag  # type: ignore[assignment]  # str once parsed
             if tag[0] == "{":
                 tag = tag[tag.index("}") + 1 :]
             if tag == "RelationId":
@@ -301,7 +313,7 @@ def _parse_post(
     secrecy_raw = protected_raw = post_id = None
     person: etree._Element | None = None
     for child in post:
-        tag = child.tag
+        tag: str = child.tag  # type: ignore[assignment]  # str once parsed
         if tag[0] == "{":
             tag = tag[tag.index("}") + 1 :]
         if tag == "Personpost":
@@ -327,17 +339,8 @@ def _parse_post(
             known_county_codes,
         )
     except _Reject as rejected:
-        return Rejection(position, post_id, rejected.reason)
-
-
-# The parts of a Personpost that are read; lxml skips the others without creating Python objects.
-_PERSON_PARTS = tuple(
-    "{*}" + name
-    for name in (
-        "PersonId", "HanvisningsPersonNr", "Avregistrering", "Namn", "Folkbokforing", "Adresser",
-        "Relationer",
-    )
-)  # fmt: skip
+        raw_xml = etree.tostring(post, encoding="unicode", with_tail=False)
+        return Rejection(position, post_id, rejected.reason, raw_xml)
 
 
 def _parse_person(
@@ -348,7 +351,8 @@ def _parse_person(
     protected: bool,
     known_county_codes: frozenset[str],
 ) -> NavetRecord:
-    id_values: dict[str, str | None] | None = None
+    identity: str | None = None
+    coordination = False
     referral = None
     given = middle = surname = None
     marker: int | None = None
@@ -358,12 +362,21 @@ def _parse_person(
     dereg_code = dereg_date = None
     relations: tuple[Relation, ...] = ()
 
-    for child in person.iterchildren(*_PERSON_PARTS):
-        tag = child.tag
+    for child in person:
+        tag: str = child.tag  # type: ignore[assignment]  # str once parsed
         if tag[0] == "{":
             tag = tag[tag.index("}") + 1 :]
         if tag == "PersonId":
+            # A choice of PersonNr and TilldelatPersonNrSamordningsNr.
             id_values = _leaves(child)
+            if "PersonNr" in id_values:
+                identity = _canonical(id_values["PersonNr"], "PersonId")
+                coordination = is_coordination_number(identity)
+            elif "TilldelatPersonNrSamordningsNr" in id_values:
+                identity = _canonical(id_values["TilldelatPersonNrSamordningsNr"], "PersonId")
+                coordination = True
+            else:
+                raise _Reject("PersonId has neither PersonNr nor TilldelatPersonNrSamordningsNr")
         elif tag == "Namn":
             get = _leaves(child).get
             given = get("Fornamn")
@@ -391,7 +404,7 @@ def _parse_person(
             registration_date = _date(get("Folkbokforingsdatum"), "Folkbokforingsdatum")
         elif tag == "Adresser":
             for item in child:
-                item_tag = item.tag
+                item_tag: str = item.tag  # type: ignore[assignment]  # str once parsed
                 if item_tag[0] == "{":
                     item_tag = item_tag[item_tag.index("}") + 1 :]
                 if item_tag == "Folkbokforingsadress":
@@ -413,17 +426,8 @@ def _parse_person(
             if raw is not None:
                 referral = _canonical(raw, "HanvisningsPersonNr")
 
-    # PersonId: a choice of PersonNr or TilldelatPersonNrSamordningsNr.
-    if id_values is None:
+    if identity is None:
         raise _Reject("PersonId is missing")
-    if "PersonNr" in id_values:
-        identity = _canonical(id_values["PersonNr"], "PersonId")
-        coordination = is_coordination_number(identity)
-    elif "TilldelatPersonNrSamordningsNr" in id_values:
-        identity = _canonical(id_values["TilldelatPersonNrSamordningsNr"], "PersonId")
-        coordination = True
-    else:
-        raise _Reject("PersonId has no PersonNr")
     if county is not None and county not in known_county_codes:
         raise _Reject(_unknown_code("LanKod", county, "county code"))
     return NavetRecord(
@@ -480,7 +484,7 @@ _ERROR_TEXTS = {
 }
 # Errors that cutting a file short cannot cause.
 _NOT_FROM_CUTTING = frozenset(
-    {"ERR_DOCUMENT_END", "ERR_TAG_NAME_MISMATCH", "ERR_ATTRIBUTE_REDEFINED", "ERR_UNDECLARED_ENTITY"}
+    {"ERR_DOCUMENT_END", "ERR_TAG_NAME_MISMATCH", "ERR_ATTRIBUTE_REDEFINED"}
 )
 _NAME_IN_MESSAGE = re.compile(r"[A-Za-z_][\w.-]*")
 # Element names of the format, the only words of lxml's message that may be quoted back.
@@ -546,7 +550,7 @@ def _on_last_line(stream: BinaryIO, line: int) -> bool:
     return line >= total
 
 
-def _wrong_root(tag: str) -> NavetFileError:
+def _wrong_root(tag: object) -> NavetFileError:
     local = _local(tag)
     shown = local if _NAME_IN_MESSAGE.fullmatch(local) and len(local) <= 40 else "unknown"
     return NavetFileError(f"not a Navetavisering file: the root element is {shown}")
@@ -556,8 +560,24 @@ def _file_error(error: OSError) -> NavetFileError:
     return NavetFileError(f"cannot read the file: {error.strerror or type(error).__name__}")
 
 
-def _raise(error: NavetFileError) -> NoReturn:
-    raise error
+def _check_document(root: etree._Element) -> None:
+    """The file-level checks that can be made as soon as the root element exists."""
+    if root.getroottree().docinfo.doctype:
+        # Navet files have none; refusing it rules out entity tricks of every kind.
+        raise NavetFileError("not a Navetavisering file: a DOCTYPE declaration is not allowed")
+    if _local(root.tag) != ROOT_TAG:
+        raise _wrong_root(root.tag)
+
+
+def _misplaced(post: etree._Element) -> NavetFileError:
+    line = f" at line {post.sourceline}" if post.sourceline else ""
+    return NavetFileError(
+        f"not a Navetavisering file: the {POST_TAG}{line} is not in {ROOT_TAG}/{POSTS_TAG}"
+    )
+
+
+def _no_posts() -> NavetFileError:
+    return NavetFileError(f"not a Navetavisering file: no {POSTS_TAG} element")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -567,38 +587,41 @@ def _raise(error: NavetFileError) -> NoReturn:
 def read_file_info(path: str | os.PathLike[str]) -> FileInfo | None:
     """The ``Filinformation`` of the file, or None when it has none.
 
-    Reads only the head of the file (up to the start of ``Folkbokforingsposter``).
+    Reads only the head of the file, up to the start of ``Folkbokforingsposter``.
     """
+    try:
+        stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
+    except OSError as error:
+        raise _file_error(error) from None
     info: FileInfo | None = None
     try:
-        with open(path, "rb") as stream:
-            context = etree.iterparse(stream, events=("start", "end"), **_PARSER_OPTIONS)
-            first = True
-            for event, el in context:
-                tag = _local(el.tag)
-                if first:
-                    first = False
-                    if tag != ROOT_TAG:
-                        raise _wrong_root(el.tag)
-                if event == "start":
-                    if tag == POSTS_TAG:
-                        return info
-                elif tag == "Filinformation":
-                    info = _file_info(el)
+        context = etree.iterparse(stream, events=("start", "end"), **_PARSER_OPTIONS)
+        checked = False
+        for event, element in context:
+            if not checked:
+                _check_document(element)
+                checked = True
+            tag = _local(element.tag)
+            if event == "start":
+                if tag == POSTS_TAG:
+                    return info
+            elif tag == "Filinformation":
+                info = _file_info(element)
     except etree.XMLSyntaxError as error:
         raise _syntax_error(error, stream) from None
     except OSError as error:
         raise _file_error(error) from None
-    raise NavetFileError(f"not a Navetavisering file: no {POSTS_TAG} element")
+    finally:
+        stream.close()
+    raise _no_posts()
 
 
-def _file_info(el: etree._Element) -> FileInfo:
+def _file_info(element: etree._Element) -> FileInfo:
     values: dict[str, str | None] = {}
-    for child in el:
+    for child in element:
         tag = _local(child.tag)
         if tag == "Utfil":
-            for item in child:
-                values[_local(item.tag)] = _text(item)
+            values.update(_leaves(child))
         else:
             values[tag] = _text(child)
 
@@ -624,58 +647,46 @@ def iter_records(
 ) -> Iterator[NavetRecord | Rejection]:
     """Yield every ``Folkbokforingspost`` of the file, in order, as a record or a rejection.
 
-    Raises ``NavetFileError`` when the file turns out not to be a well-formed Navetavisering;
-    records before the problem have been yielded already.
+    Raises ``NavetFileError`` when the file turns out not to be a well-formed Navetavisering
+    (or cannot be read); records before the problem have been yielded already.
     """
     try:
         stream = open(path, "rb")  # noqa: SIM115 - closed in the finally below
     except OSError as error:
         raise _file_error(error) from None
     try:
-        context = etree.iterparse(
-            stream, events=("end",), tag=("{*}" + POST_TAG), **_PARSER_OPTIONS
-        )
-        position = 0
-        posts_parent: etree._Element | None = None
-        try:
-            for _event, post in context:
-                parent = post.getparent()
-                if parent is not posts_parent:
-                    # First record (the proxy of the parent stays alive through posts_parent).
-                    if position:
-                        _raise(_misplaced(post))
-                    root = post.getroottree().getroot()
-                    if _local(root.tag) != ROOT_TAG:
-                        _raise(_wrong_root(root.tag))
-                    if parent is None or parent.getparent() is not root:
-                        _raise(_misplaced(post))
-                    if _local(parent.tag) != POSTS_TAG:
-                        _raise(_misplaced(post))
-                    posts_parent = parent
-                position += 1
-                item = _parse_post(post, position, known_county_codes)
-                # Free what has been read: the post's content and every earlier post.
-                post.clear(keep_tail=False)
-                while post.getprevious() is not None:
-                    del parent[0]  # type: ignore[index]
-                yield item
-            root = context.root
-        except etree.XMLSyntaxError as error:
-            raise _syntax_error(error, stream) from None
-        except OSError as error:
-            raise _file_error(error) from None
-        if root is None or _local(root.tag) != ROOT_TAG:
-            raise _wrong_root(root.tag if root is not None else "")
-        if posts_parent is None and not any(
-            isinstance(child.tag, str) and _local(child.tag) == POSTS_TAG for child in root
-        ):
-            raise NavetFileError(f"not a Navetavisering file: no {POSTS_TAG} element")
+        context = etree.iterparse(stream, events=("end",), tag="{*}" + POST_TAG, **_PARSER_OPTIONS)
+        posts: etree._Element | None = None  # the Folkbokforingsposter element
+        for position, (_event, post) in enumerate(context, start=1):
+            parent = post.getparent()
+            if parent is not posts or parent is None:
+                # The first record (the parent's proxy is kept alive in ``posts``, so later
+                # records find the very same object) or one in the wrong place.
+                root = post.getroottree().getroot()
+                _check_document(root)
+                if (
+                    position > 1
+                    or parent is None
+                    or parent.getparent() is not root
+                    or _local(parent.tag) != POSTS_TAG
+                ):
+                    raise _misplaced(post)
+                posts = parent
+            item = _parse_post(post, position, known_county_codes)
+            # Free what has been read: the post's content and the posts before it.
+            post.clear(keep_tail=False)
+            while post.getprevious() is not None:
+                del parent[0]
+            yield item
+        root = context.root
+        if root is None:
+            raise _no_posts()
+        _check_document(root)
+        if posts is None and not any(_local(child.tag) == POSTS_TAG for child in root):
+            raise _no_posts()
+    except etree.XMLSyntaxError as error:
+        raise _syntax_error(error, stream) from None
+    except OSError as error:
+        raise _file_error(error) from None
     finally:
         stream.close()
-
-
-def _misplaced(post: etree._Element) -> NavetFileError:
-    line = f" at line {post.sourceline}" if post.sourceline else ""
-    return NavetFileError(
-        f"not a Navetavisering file: {POST_TAG}{line} is not inside {ROOT_TAG}/{POSTS_TAG}"
-    )

@@ -111,11 +111,18 @@ def test_dev_settings_run_with_nothing_set(tmp_path):
     if db["PORT"]:
         url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
-         "print(settings.CELERY_TASK_ALWAYS_EAGER, len(settings.FIELD_ENCRYPTION_KEYS))"],
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CELERY_TASK_ALWAYS_EAGER, len(settings.FIELD_ENCRYPTION_KEYS))",
+        ],
         cwd=ROOT,
-        env={"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings.dev",
-             "DATABASE_URL": url},
+        env={
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "config.settings.dev",
+            "DATABASE_URL": url,
+        },
         capture_output=True,
         text=True,
         check=False,

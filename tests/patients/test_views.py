@@ -41,7 +41,9 @@ def client_en(client, prescriber):
 @pytest.fixture
 def ordinary():
     return PatientIdentityFactory(
-        personal_identity_number=ORDINARY, given_names="Karin Sofia", name_in_use_marker=20,
+        personal_identity_number=ORDINARY,
+        given_names="Karin Sofia",
+        name_in_use_marker=20,
         surname="Nilsson",
     )
 
@@ -49,7 +51,9 @@ def ordinary():
 @pytest.fixture
 def protected():
     identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED, given_names="Hemlig", surname="Gömdasson",
+        personal_identity_number=PROTECTED,
+        given_names="Hemlig",
+        surname="Gömdasson",
         registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
     )
     identity.patient.protected_registration = True
@@ -59,7 +63,9 @@ def protected():
 
 
 @pytest.mark.parametrize("typed", number_forms(ORDINARY))
-def test_audit_1_search_by_any_form_shows_patient_and_logs_hit(client_en, prescriber, ordinary, typed):
+def test_audit_1_search_by_any_form_shows_patient_and_logs_hit(
+    client_en, prescriber, ordinary, typed
+):
     response = client_en.post("/", {"number": typed}, REMOTE_ADDR="10.1.2.3")
     content = response.content.decode()
     assert response.status_code == 200
@@ -110,7 +116,9 @@ def test_leak_1_search_term_never_in_a_url(client_en, ordinary):
 
 
 @pytest.mark.parametrize("typed", number_forms(PROTECTED))
-def test_access_1_protected_patient_is_a_masked_row_even_by_full_number(client_en, protected, typed):
+def test_access_1_protected_patient_is_a_masked_row_even_by_full_number(
+    client_en, protected, typed
+):
     response = client_en.post("/", {"number": typed})
     content = response.content.decode()
     assert "Protected identity" in content  # PROT-2: one label

@@ -1,4 +1,6 @@
-"""``manage.py import_navet PATH [PATH ...] [--json] [--dry-run]`` (shared/specs/population-register.md).
+"""``manage.py import_navet PATH [PATH ...] [--json] [--dry-run]``.
+
+The contract is shared/specs/population-register.md.
 
 Output never holds a name, personnummer or address: rejected records are named by their
 position in the file and their PostId.
@@ -32,6 +34,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(summary.as_dict(), ensure_ascii=False))
         else:
             self._write_human(summary)
+        for error in summary.errors:
+            self.stderr.write(f"{error['file']}: refused, nothing applied: {error['error']}")
         if summary.errors:
             # Spec: exit status 2 when a file could not be read at all.
             sys.exit(2)
@@ -53,5 +57,3 @@ class Command(BaseCommand):
                 f"{rejection['file']}: record {rejection['position']}{post} rejected: "
                 f"{rejection['reason']}"
             )
-        for error in summary.errors:
-            self.stderr.write(f"{error['file']}: refused, nothing applied: {error['error']}")

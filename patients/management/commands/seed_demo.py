@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: demo data for a presentation or a developer machine. Never production."""
+"""``manage.py seed_demo``: demo data for a presentation or a developer machine."""
 
 from __future__ import annotations
 

@@ -1,0 +1,248 @@
+"""``manage.py bench_navet_import``: the Navet import at a large region's volume.
+
+Generates a full extract on the fly (never committed; see ``patients.navet.generator`` for why
+its numbers cannot belong to a living person), imports it with the real ``import_navet`` command
+in a child process into a scratch database, and in the same run loads the resulting rows with
+a plain ``COPY`` into tables of the same shape, as the floor to compare against. Peak memory is
+the child's maximum resident set, measured at two file sizes to show it does not grow with the
+file. Figures go to stdout and, with ``--write``, into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from psycopg import sql
+
+from patients.navet.generator import write_extract
+
+START = "<!-- bench_navet_import:start -->"
+END = "<!-- bench_navet_import:end -->"
+
+
+@dataclass
+class Run:
+    records: int
+    file_mb: float
+    generate_s: float
+    import_s: float
+    peak_rss_mb: float
+    summary: dict[str, Any]
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.import_s
+
+
+class Command(BaseCommand):
+    help = "Benchmark import_navet with a generated extract (default 1.7 million records)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--records", type=int, default=1_700_000)
+        parser.add_argument(
+            "--small", type=int, default=170_000, help="second, smaller run for the memory check"
+        )
+        parser.add_argument("--write", type=Path, help="update this Markdown file's section")
+        parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        records: int = options["records"]
+        small: int = options["small"]
+        if records < 1 or small < 1:
+            raise CommandError("--records and --small must be positive")
+        base = settings.DATABASES["default"]
+        scratch = f"{base['NAME']}_bench"
+        admin_conninfo = _conninfo(base, dbname="postgres")
+        with tempfile.TemporaryDirectory(prefix="navet-bench-") as tmp:
+            runs = []
+            for count in sorted({small, records}):
+                _recreate(admin_conninfo, scratch)
+                env = _child_env(base, scratch)
+                self.stdout.write(f"migrating scratch database {scratch}")
+                _migrate(env)
+                runs.append(self._run(Path(tmp), count, env))
+            copy_s = _copy_baseline(_conninfo(base, dbname=scratch), Path(tmp))
+            if not options["keep"]:
+                connections.close_all()
+                _drop(admin_conninfo, scratch)
+        report = _report(runs, copy_s)
+        self.stdout.write(report)
+        if options["write"]:
+            _write_section(options["write"], report)
+            self.stdout.write(f"wrote {options['write']}")
+
+    def _run(self, tmp: Path, count: int, env: dict[str, str]) -> Run:
+        path = tmp / f"extract-{count}.xml"
+        self.stdout.write(f"generating {count} records")
+        started = time.perf_counter()
+        write_extract(path, count=count)
+        generate_s = time.perf_counter() - started
+        self.stdout.write(f"importing {count} records")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        started = time.perf_counter()
+        result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, "manage.py", "import_navet", str(path), "--json"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        import_s = time.perf_counter() - started
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        if result.returncode != 0:
+            raise CommandError(
+                f"import_navet failed ({result.returncode}): {result.stderr[-2000:]}"
+            )
+        if peak_kb <= before:
+            # ru_maxrss of children is the largest child so far; the runs go smallest first.
+            peak_kb = before
+        summary = json.loads(result.stdout)
+        if summary["created"] != count:
+            raise CommandError(f"expected {count} created, got {summary['created']}")
+        return Run(
+            records=count,
+            file_mb=path.stat().st_size / 1e6,
+            generate_s=generate_s,
+            import_s=import_s,
+            peak_rss_mb=peak_kb / 1024,
+            summary=summary,
+        )
+
+
+def _conninfo(db: dict[str, Any], *, dbname: str) -> str:
+    parts = {"dbname": dbname, "user": db["USER"], "host": db["HOST"], "port": db["PORT"]}
+    if db.get("PASSWORD"):
+        parts["password"] = db["PASSWORD"]
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def _recreate(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def _drop(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def _child_env(db: dict[str, Any], name: str) -> dict[str, str]:
+    env = dict(os.environ)
+    host = db["HOST"]
+    user = db["USER"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if host.startswith("/"):
+        env["DATABASE_URL"] = f"postgres://{user}{password}@/{name}?host={host}"
+        if db["PORT"]:
+            env["DATABASE_URL"] = f"postgres://{user}{password}@:{db['PORT']}/{name}?host={host}"
+    else:
+        env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{name}"
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    return env
+
+
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+    )
+
+
+def _copy_baseline(conninfo: str, tmp: Path) -> float:
+    """The same rows, loaded by plain COPY into tables of the same shape (with their indexes)."""
+    tables = ("patients_patient", "patients_patientidentity", "patients_patientrelation")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        for table in tables:
+            with (
+                (tmp / f"{table}.copy").open("wb") as out,
+                conn.cursor().copy(
+                    sql.SQL("COPY {} TO STDOUT").format(sql.Identifier(table))
+                ) as copy,
+            ):
+                for chunk in copy:
+                    out.write(chunk)
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING GENERATED "
+                    "INCLUDING INDEXES)"
+                ).format(sql.Identifier(f"bench_{table}"), sql.Identifier(table))
+            )
+        started = time.perf_counter()
+        for table in tables:
+            with (
+                (tmp / f"{table}.copy").open("rb") as source,
+                conn.cursor().copy(
+                    sql.SQL("COPY {} FROM STDIN").format(sql.Identifier(f"bench_{table}"))
+                ) as copy,
+            ):
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+        return time.perf_counter() - started
+
+
+def _report(runs: list[Run], copy_s: float) -> str:
+    big = runs[-1]
+    counts = {k: v for k, v in big.summary.items() if k != "rejections"}
+    lines = [
+        START,
+        "## Navet import (`import_navet`)",
+        "",
+        f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"PostgreSQL and the import on the same machine. Command: "
+        f"`make bench-import` (= `python manage.py bench_navet_import --records {big.records} "
+        f"--write docs/performance.md`).",
+        "",
+        "| records | file | generate | import | records/s | peak memory (import process) |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.records:,} | {run.file_mb:,.0f} MB | {run.generate_s:,.1f} s | "
+            f"{run.import_s:,.1f} s | {run.per_second:,.0f} | {run.peak_rss_mb:,.0f} MB |"
+        )
+    lines += [
+        "",
+        f"Plain `COPY` of the same {big.records:,} patients (patient, identity and relation "
+        f"rows, into tables of the same shape with their indexes) in the same run: "
+        f"**{copy_s:,.1f} s** ({big.records / copy_s:,.0f} records/s). The import does more "
+        "than COPY: it parses and validates XML, checks identity numbers, encrypts addresses, "
+        "compares each record with what is stored, and records protection events.",
+        "",
+        f"Import summary of the large run: `{json.dumps(counts)}`",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def _write_section(path: Path, report: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + report + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + report + "\n"
+    path.write_text(text, encoding="utf-8")
