@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 PORT ?= 8000
 UV_VERSION := 0.13.9
+BROWSER_NPM := tests/browser/node_modules
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps messages migrate demo serve test lint typecheck quality bench-import clean-local
@@ -16,14 +17,21 @@ help: ## List the targets and what they do
 system-deps: ## Install the Debian packages the product needs, where missing (needs root)
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
 
-$(VENV)/.installed: requirements/dev.lock
+# axe-core for the browser tests, from the committed lock (tests/browser/node_modules is ignored).
+$(BROWSER_NPM)/.installed: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $@
+
+$(VENV)/.installed: requirements/dev.lock $(BROWSER_NPM)/.installed
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip sync --quiet --python $(PY) --require-hashes requirements/dev.lock
+	$(UV) pip sync --quiet --python $(PY) requirements/dev.lock
 	touch $@
 
 install: system-deps $(VENV)/.installed ## Create .venv with the pinned dependencies and compile translations

@@ -11,7 +11,7 @@ class PatientSearchForm(forms.Form):
     number = forms.CharField(
         label=_("Personnummer, samordningsnummer or reservnummer"),
         max_length=20,
-        help_text=_("For example YYYYMMDD-NNNN or YYMMDD-NNNN."),
+        help_text=_("For example YYYYMMDD-NNNN or YYMMDD-NNNN, or a reservnummer."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from patients.fields import EncryptedJSONField, EncryptedTextField
 
@@ -67,7 +68,10 @@ class StaffProfile(models.Model):
     """A user's working identity: HSA-id and the unit they act for."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
+        verbose_name=_("user"),
     )
     hsa_id = models.CharField(_("HSA-id"), max_length=64, unique=True, null=True, blank=True)
     unit = models.ForeignKey(
@@ -120,10 +124,10 @@ class Patient(models.Model):
         | Q(protection_held=True),
         output_field=models.BooleanField(),
         db_persist=True,
-        verbose_name=_("protected"),
+        verbose_name=_("protected identity"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         verbose_name = _("patient")
@@ -195,7 +199,7 @@ class RelationKind(models.TextChoices):
     FATHER = "FA", _("Father")
     PARENT = "F", _("Parent")
     GUARDIAN = "V", _("Guardian")
-    GUARDIAN_OF = "VF", _("Ward")
+    GUARDIAN_OF = "VF", _("Child in custody")
     SPOUSE = "M", _("Spouse")
     PARTNER = "P", _("Registered partner")
 
@@ -226,13 +230,17 @@ class PatientRelation(models.Model):
 class RegisterFile(models.Model):
     """A population-register file that has been applied; the key makes the import idempotent."""
 
-    identity_key = models.CharField(max_length=200, unique=True)
-    file_name = models.CharField(max_length=255)
-    order_id = models.CharField(max_length=40, blank=True, default="")
-    file_number = models.PositiveIntegerField(null=True, blank=True)
-    content_sha256 = models.CharField(max_length=64)
-    imported_at = models.DateTimeField(db_default=Now())
-    summary = models.JSONField(default=dict)
+    identity_key = models.CharField(_("file identity"), max_length=200, unique=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    order_id = models.CharField(_("order id"), max_length=40, blank=True, default="")
+    file_number = models.PositiveIntegerField(_("file number"), null=True, blank=True)
+    content_sha256 = models.CharField(_("SHA-256 of the content"), max_length=64)
+    imported_at = models.DateTimeField(_("imported"), db_default=Now())
+    summary = models.JSONField(_("summary"), default=dict)
+
+    class Meta:
+        verbose_name = _("register file")
+        verbose_name_plural = _("register files")
 
     def __str__(self) -> str:
         return self.file_name
@@ -242,18 +250,23 @@ class QuarantinedRecord(models.Model):
     """A register record that could not be applied, kept with its reason so nothing is lost."""
 
     register_file = models.ForeignKey(
-        RegisterFile, on_delete=models.PROTECT, related_name="quarantined"
+        RegisterFile,
+        on_delete=models.PROTECT,
+        related_name="quarantined",
+        verbose_name=_("register file"),
     )
-    position = models.PositiveIntegerField()
-    post_id = models.CharField(max_length=16, blank=True, default="")
-    reason = models.CharField(max_length=300)
+    position = models.PositiveIntegerField(_("position in the file"))
+    post_id = models.CharField(_("PostId"), max_length=16, blank=True, default="")
+    reason = models.CharField(_("reason"), max_length=300)
     # The record as delivered, encrypted: it holds personal data and may be a protected person.
-    record_xml = EncryptedTextField()
-    created_at = models.DateTimeField(db_default=Now())
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    record_xml = EncryptedTextField(_("record"))
+    created_at = models.DateTimeField(_("quarantined"), db_default=Now())
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
 
     class Meta:
         ordering = ["register_file_id", "position"]
+        verbose_name = _("quarantined record")
+        verbose_name_plural = _("quarantined records")
 
     def __str__(self) -> str:
         return f"quarantine:{self.register_file_id}:{self.position}"
@@ -305,13 +318,13 @@ class NumberChange(models.Model):
 
 
 class AccessAction(models.TextChoices):
-    SEARCH = "search", _("Search")
+    SEARCH = "search", pgettext_lazy("access action", "Search")
     SEARCH_HIT = "search_hit", _("Search hit")
     READ = "read", _("Read")
     CHANGE = "change", _("Change")
     EXPORT = "export", _("Export")
     PRINT = "print", _("Print")
-    GRANT = "grant", _("Grant change")
+    GRANT = "grant", _("Access grant changed")
 
 
 class AccessOutcome(models.TextChoices):
@@ -326,22 +339,32 @@ class AccessEntry(models.Model):
     Carries no personal data beyond the internal patient id (AUDIT-4): never a search term.
     """
 
-    at = models.DateTimeField(db_default=Now(), db_index=True)
+    at = models.DateTimeField(_("when"), db_default=Now(), db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, related_name="+")
-    action = models.CharField(max_length=16, choices=AccessAction.choices)
-    object_type = models.CharField(max_length=40, blank=True, default="")
-    object_id = models.CharField(max_length=40, blank=True, default="")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("unit")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=AccessAction.choices)
+    object_type = models.CharField(_("object type"), max_length=40, blank=True, default="")
+    object_id = models.CharField(_("object"), max_length=40, blank=True, default="")
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, null=True, related_name="access_entries"
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="access_entries",
+        verbose_name=_("patient"),
     )
-    patient_protected = models.BooleanField(default=False)
-    outcome = models.CharField(max_length=16, choices=AccessOutcome.choices)
-    ip_address = models.GenericIPAddressField(null=True)
+    patient_protected = models.BooleanField(_("protected identity"), default=False)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=AccessOutcome.choices)
+    ip_address = models.GenericIPAddressField(_("address"), null=True)
     # A digest of the session key: enough to tie entries of one session together.
-    session_ref = models.CharField(max_length=16, blank=True, default="")
+    session_ref = models.CharField(_("session"), max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("access entry")

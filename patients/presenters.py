@@ -26,7 +26,7 @@ class PatientCard:
     protected: bool
     name: str = ""
     identity_number: str = ""
-    identity_kind: str = ""
+    identity_kind: str | Promise = ""
     age: int | None = None
     home_region: str = ""
     out_of_region: bool = False
@@ -80,11 +80,11 @@ def full_card(patient: Patient, identity: PatientIdentity, *, own_county_code: s
     number = identity.personal_identity_number
     if number:
         shown_number = f"{number[:8]}-{number[8:]}"
-        kind = "samordningsnummer" if int(number[6:8]) > 60 else "personnummer"
+        kind = _("Samordningsnummer") if int(number[6:8]) > 60 else _("Personnummer")
         born = _birth_date(number)
     else:
         shown_number = identity.reserve_number or ""
-        kind = "reservnummer"
+        kind = _("Reservnummer")
         born = None
     name = " ".join(
         part for part in (_name_in_use(identity), identity.middle_name, identity.surname) if part

@@ -217,12 +217,12 @@ def write_extract(
             protected = protected_every > 0 and i % protected_every == 0
             skyddad = protected and (i // protected_every) % 2 == 1
             sekretess = protected and not skyddad
-            deceased = i % 97 == 0
-            emigrated = not deceased and i % 89 == 0
-            coordination = i % 101 == 0
             out_of_region = (
                 out_of_region_every > 0 and i % out_of_region_every == 0 and bool(other_counties)
             )
+            deceased = i % 97 == 0
+            emigrated = not deceased and not out_of_region and i % 89 == 0
+            coordination = i % 101 == 0
             female = rand() < 0.5
 
             append("    <Folkbokforingspost>\n")

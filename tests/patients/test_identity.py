@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from patients.identity import (
     RESERVE_FORMATS,
@@ -26,6 +27,15 @@ from patients.identity import (
 )
 
 TODAY = date(2025, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The messages are compared in English; the Swedish catalogue is checked in the views."""
+    with translation.override("en"):
+        yield
+
+
 ALL_FORMATS = ("national", "vgr", "stockholm")
 
 # Skatteverket test personnummer (IDENT-4).

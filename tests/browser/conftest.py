@@ -1,0 +1,137 @@
+"""Real-browser fixtures: Debian's Chromium driven by Playwright, and axe-core for accessibility.
+
+Nothing is downloaded at test time: Chromium is the Debian package (``make system-deps``) and
+axe-core comes from ``tests/browser/package-lock.json`` (``make install`` runs ``npm ci``).
+When either is missing the tests skip with the reason, and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+    from pytest_django.live_server_helper import LiveServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+# The background-networking flags keep Chromium from calling home on a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# What the product's users' browsers ask for: Swedish staff in a Swedish region.
+BROWSER_LOCALE = "sv-SE"
+# Failing impacts; "minor" and "moderate" findings are reported by axe but do not fail a test.
+AXE_FAILING_IMPACTS = frozenset({"serious", "critical"})
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip with the reason; under CI=true a missing browser tool is a failure, not a skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true requires the browser tests to run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    if not AXE_JS.is_file():
+        unavailable(
+            f"axe-core is not installed: {AXE_JS} is missing; run "
+            "`npm ci --prefix tests/browser --no-audit --no-fund` (or `make install`)"
+        )
+    return AXE_JS
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium per test module, stopped when the module is done.
+
+    Playwright's sync API keeps an asyncio loop registered as running in this thread while it is
+    started, and Django refuses ORM calls from such a thread. The tests and their database
+    fixtures use the ORM synchronously and on purpose, so DJANGO_ALLOW_ASYNC_UNSAFE is set, for
+    the module only; the live server's thread, which serves the pages, runs no loop.
+    """
+    if not CHROMIUM.is_file():
+        unavailable(f"Chromium is not installed: {CHROMIUM} is missing; run `make system-deps`")
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        unavailable(f"Playwright is not installed ({exc}); run `make install`")
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
+            )
+        except PlaywrightError as exc:
+            unavailable(f"Chromium at {CHROMIUM} did not start under Playwright: {exc.message}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def visited_urls() -> list[str]:
+    """Every URL the page requested or navigated to: the browser's history and more (LEAK-1)."""
+    return []
+
+
+@pytest.fixture
+def new_page(
+    browser: Browser, live_server: LiveServer, visited_urls: list[str]
+) -> Iterator[Callable[..., Page]]:
+    """Open pages in fresh browser contexts (own cookies); keyword arguments go to the context."""
+    contexts = []
+
+    def open_page(**context_options: Any) -> Page:
+        context_options.setdefault("locale", BROWSER_LOCALE)
+        context = browser.new_context(base_url=live_server.url, **context_options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("request", lambda request: visited_urls.append(request.url))
+        page.on(
+            "framenavigated",
+            lambda frame: visited_urls.append(frame.url) if frame.parent_frame is None else None,
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
+
+
+@pytest.fixture
+def axe_check(axe_script: Path) -> Callable[[Page], None]:
+    """Run axe-core on the page as it is now; fail on any serious or critical violation."""
+
+    def check(page: Page) -> None:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(axe_script))
+        results: dict[str, Any] = page.evaluate("axe.run()")
+        failing = [v for v in results["violations"] if v.get("impact") in AXE_FAILING_IMPACTS]
+        report = "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} [{v['helpUrl'].split('?')[0]}]\n"
+            + "\n".join(f"    target {node['target']}: {node['html'][:200]}" for node in v["nodes"])
+            for v in failing
+        )
+        assert not failing, f"axe-core found serious/critical violations on {page.url}:\n{report}"
+
+    return check
