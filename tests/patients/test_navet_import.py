@@ -106,7 +106,8 @@ def identity(number: str) -> PatientIdentity:
 def assert_no_personal_data(text: str) -> None:
     """LEAK-1: summaries and messages carry positions and PostIds, never a person."""
     for number in (KARL, MARIA, EVA, OLOF, INGRID, BIRGITTA, SPOUSE, OTHER):
-        assert number not in text and number[2:] not in text
+        assert number not in text
+        assert number[2:] not in text
     for name in (*NAMES, "Testsson", "Provgatan"):
         assert name not in text
 
@@ -196,14 +197,14 @@ def test_file_without_file_information_is_identified_by_its_content(tmp_path):
 
 def test_unchanged_record_in_a_later_file_is_counted_unchanged(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER), order="A-1"))
-    code, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER), order="A-2"))
+    _, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER), order="A-2"))
     assert (summary["unchanged"], summary["updated"]) == (1, 0)
 
 
 def test_change_notification_is_the_whole_post_missing_fields_are_gone(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER, street="Gamla vägen 1"), order="A-1"))
     changed = post(OTHER, street="Nya vägen 2").replace("<Namn><Fornamn>Testa</Fornamn>", "<Namn>")
-    code, summary, _ = run(navet(tmp_path / "2.xml", changed, order="A-2"))
+    _, summary, _ = run(navet(tmp_path / "2.xml", changed, order="A-2"))
     assert summary["updated"] == 1
     other = identity(OTHER)
     assert other.registered_address["street2"] == "Nya vägen 2"
@@ -212,7 +213,7 @@ def test_change_notification_is_the_whole_post_missing_fields_are_gone(tmp_path)
 
 def test_prot_4_register_dropping_protection_does_not_unprotect(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER, skyddad="J"), order="A-1"))
-    code, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, skyddad="N"), order="A-2"))
+    _, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, skyddad="N"), order="A-2"))
     assert summary["protection_removed"] == 1
     patient = identity(OTHER).patient
     assert patient.protected_registration is False
@@ -228,7 +229,7 @@ def test_prot_4_register_dropping_protection_does_not_unprotect(tmp_path):
 
 def test_prot_1_protection_added_later_is_recorded(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER), order="A-1"))
-    code, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, sekretess="J"), order="A-2"))
+    _, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, sekretess="J"), order="A-2"))
     assert summary["protection_added"] == 1
     assert identity(OTHER).patient.is_protected
 
@@ -236,7 +237,7 @@ def test_prot_1_protection_added_later_is_recorded(tmp_path):
 def test_referral_number_moves_the_patient_to_the_new_number(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER), order="A-1"))
     patient_id = identity(OTHER).patient_id
-    code, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, referral=SPOUSE), order="A-2"))
+    code, _, _ = run(navet(tmp_path / "2.xml", post(OTHER, referral=SPOUSE), order="A-2"))
     assert code == 0
     moved = identity(SPOUSE)
     assert moved.patient_id == patient_id
@@ -249,7 +250,7 @@ def test_referral_number_moves_the_patient_to_the_new_number(tmp_path):
 
 def test_referral_onto_an_existing_patient_is_quarantined_not_merged(tmp_path):
     run(navet(tmp_path / "1.xml", post(OTHER), post(SPOUSE), order="A-1"))
-    code, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, referral=SPOUSE), order="A-2"))
+    _, summary, _ = run(navet(tmp_path / "2.xml", post(OTHER, referral=SPOUSE), order="A-2"))
     assert summary["rejected"] == 1
     assert "merge by hand" in summary["rejections"][0]["reason"]
     assert PatientIdentity.objects.count() == 2
@@ -259,31 +260,14 @@ def test_referral_onto_an_existing_patient_is_quarantined_not_merged(tmp_path):
 @pytest.mark.parametrize(
     ("bad_post", "reason"),
     [
-        (post("194204099223"), "check digit"),
-        (post(OTHER, county="99"), "county"),
-        (post(OTHER, surname="X" * 61), "Efternamn"),
+        (post("194204099223", post_id="P-42"), "check digit"),
+        (post(OTHER, county="99", post_id="P-42"), "county"),
+        (post(OTHER, surname="X" * 61, post_id="P-42"), "Efternamn"),
     ],
     ids=["wrong-check-digit", "unknown-county", "over-long-field"],
 )
 def test_bad_record_is_quarantined_and_the_rest_applied(tmp_path, bad_post, reason):
-    path = navet(
-        tmp_path / "bad.xml",
-        post(SPOUSE),
-        bad_post.replace("<PersonId>", "<PersonId>", 1),
-        post(KARL, post_id="P-77"),
-    )
-    # The bad record carries a PostId so that the report can name it.
-    path.write_text(
-        path.read_text().replace(
-            bad_post,
-            bad_post.replace(
-                "<Personpost>",
-                "<Arendeuppgift><PostId>P-42</PostId></Arendeuppgift><Personpost>",
-                1,
-            ),
-        ),
-        encoding="utf-8",
-    )
+    path = navet(tmp_path / "bad.xml", post(SPOUSE), bad_post, post(KARL, post_id="P-77"))
     code, summary, _ = run(path)
     assert code == 0
     assert (summary["created"], summary["rejected"], summary["records"]) == (2, 1, 3)
@@ -305,7 +289,7 @@ def test_bad_record_is_quarantined_and_the_rest_applied(tmp_path, bad_post, reas
 
 def test_duplicate_records_in_one_file_apply_in_order_later_wins(tmp_path):
     path = navet(tmp_path / "dup.xml", post(OTHER, street="Först 1"), post(OTHER, street="Sist 2"))
-    code, summary, _ = run(path)
+    _, summary, _ = run(path)
     assert (summary["records"], summary["created"], summary["updated"]) == (2, 1, 1)
     assert identity(OTHER).registered_address["street2"] == "Sist 2"
     assert Patient.objects.count() == 1
@@ -336,7 +320,7 @@ def test_missing_file_exits_2(tmp_path):
 
 
 def test_dry_run_reports_and_writes_nothing():
-    code, summary, _ = run(SAMPLE_NAVET, dry_run=True)
+    _, summary, _ = run(SAMPLE_NAVET, dry_run=True)
     assert (summary["created"], summary["dry_run"]) == (6, True)
     assert Patient.objects.count() == 0
     assert RegisterFile.objects.count() == 0
