@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -88,7 +89,7 @@ def navet(path: Path, *posts: str, order: str | None = None) -> Path:
     return path
 
 
-def run(*paths: Path | str, dry_run: bool = False) -> tuple[int, dict, str]:
+def run(*paths: Path | str, dry_run: bool = False) -> tuple[int, dict[str, Any], str]:
     out, err = StringIO(), StringIO()
     args = [str(p) for p in paths] + ["--json"] + (["--dry-run"] if dry_run else [])
     try:
