@@ -136,9 +136,9 @@ def test_audit_1_leak_1_keyboard_only_login_search_and_open_patient(
     assert visited_urls, "no navigation was recorded"
     assert not leaks(" ".join(visited_urls), *number_forms(ORDINARY)), visited_urls
     entries = list(
-        AccessEntry.objects.filter(patient_id=ordinary.patient_id).order_by("at", "pk").values_list(
-            "user_id", "action", "outcome"
-        )
+        AccessEntry.objects.filter(patient_id=ordinary.patient_id)
+        .order_by("at", "pk")
+        .values_list("user_id", "action", "outcome")
     )
     assert entries == [
         (prescriber.pk, AccessAction.SEARCH_HIT, AccessOutcome.ALLOWED),
@@ -171,9 +171,9 @@ def test_access_1_leak_1_audit_1_protected_patient_search_shows_only_masked_card
     assert not leaks(page.url, *number_forms(PROTECTED))
     assert not leaks(" ".join(visited_urls), *number_forms(PROTECTED)), visited_urls
     entries = list(
-        AccessEntry.objects.filter(patient_id=protected.patient_id).order_by("at", "pk").values_list(
-            "user_id", "action", "outcome", "patient_protected"
-        )
+        AccessEntry.objects.filter(patient_id=protected.patient_id)
+        .order_by("at", "pk")
+        .values_list("user_id", "action", "outcome", "patient_protected")
     )
     assert entries == [
         (prescriber.pk, AccessAction.SEARCH_HIT, AccessOutcome.DENIED, True),
