@@ -223,6 +223,26 @@ def _quarantine(item: Rejection, *, register_file: RegisterFile, summary: Import
         reason=item.reason[:300],
         record_xml=item.raw_xml,
     )
+    if item.protection_flagged and item.identity_number is not None:
+        _protect_rejected(item.identity_number, register_file=register_file, summary=summary)
+
+
+def _protect_rejected(number: str, *, register_file: RegisterFile, summary: ImportSummary) -> None:
+    """PROT-1 fail-safe: the register says the person is protected, but the rest of the record
+    could not be applied. Protect the existing patient now (held until a person reviews it);
+    the record itself waits in quarantine."""
+    patient = (
+        Patient.objects.select_for_update()
+        .filter(identity__personal_identity_number=number, is_protected=False)
+        .first()
+    )
+    if patient is None:
+        return
+    Patient.objects.filter(pk=patient.pk).update(protection_held=True)
+    RegisterEvent.objects.create(
+        patient=patient, kind=RegisterEventKind.PROTECTION_ADDED, register_file=register_file
+    )
+    summary.protection_added += 1
 
 
 # --- set-based application of a batch -----------------------------------------------------

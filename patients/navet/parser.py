@@ -1,21 +1,34 @@
 """Streaming reader of Skatteverket's population register files (Navet, ``Navetavisering``).
 
 A file becomes a stream of typed records (``NavetRecord``) or rejections (``Rejection``), in file
-order. Nothing here touches the database: the caller applies the records (and decides what to do
-with duplicates, protection changes and so on).
+order. Nothing here touches the database: the caller applies the records and decides what to do
+with duplicates (both are yielded, in order), protection changes and so on.
 
 - Streaming: ``lxml.etree.iterparse`` reports only the end of each ``Folkbokforingspost``; the
-  post is read by walking its children (local tag names, so a default namespace is accepted),
-  then cleared and detached, so memory stays flat however large the file (a full extract of a
-  large region is 1.7 million records, well over a gigabyte).
-- A file that is not well-formed (including one cut off in the middle) or is not a
-  ``Navetavisering`` raises ``NavetFileError`` when the problem is reached; records before it
-  may already have been yielded, so the caller applies a file in one transaction.
-- A record that cannot be applied is yielded as a ``Rejection`` and the stream goes on.
+  post is read by walking its children directly (no XPath), by local tag name so that a file
+  with a default or prefixed namespace reads the same, then cleared and detached together with
+  the posts before it, so memory stays flat however large the file (a full extract of a large
+  region is 1.7 million records, well over a gigabyte).
+- A file that is not well-formed (including one cut off in the middle), has a DOCTYPE (Navet
+  files have none; refusing it rules out entity tricks) or is not a ``Navetavisering`` raises
+  ``NavetFileError`` when the problem is reached; records before it may already have been
+  yielded, so the caller applies a file in one transaction. An unreadable file raises
+  ``NavetFileError`` too ("cannot read the file: ...").
+- A record that cannot be applied is yielded as a ``Rejection`` and the stream goes on: a missing
+  or invalid ``PersonId`` or ``HanvisningsPersonNr``, an unknown county code, a value over its
+  schema length or of the wrong form (``PostNr``, dates, ``Tilltalsnamnsmarkering``), a flag
+  other than J/N, an unknown ``AvregistreringsorsakKod``. The first problem found is the reason.
+- Empty and ``xsi:nil`` elements are None (a nil element has no content); text is stripped. An
+  absent or nil flag is N, the schema default.
+- Relations keep their type and canonical number; a number that is not a valid ``PersonNr``
+  (or a ``FodelsetidNr``) gives ``identity_number=None`` without rejecting the record, and a
+  relation whose ``Relationstyp`` is not one of the schema's is left out.
 
 LEAK-1: messages and reasons produced here name elements, limits, line numbers and codes only,
 never a name, an identity number or an address; lxml's own message (which may quote a piece of
-the file) is not passed on, and ``NavetFileError`` is raised without chaining it.
+the file) is not passed on, and ``NavetFileError`` is raised without chaining it. The one field
+with personal data outside ``NavetRecord`` is ``Rejection.raw_xml`` (the record as delivered, for
+the encrypted quarantine), which is kept out of ``repr()``.
 """
 
 from __future__ import annotations
@@ -53,6 +66,7 @@ _PARSER_OPTIONS: dict[str, Any] = {
     "remove_comments": True,
     "remove_pis": True,
     "remove_blank_text": True,
+    "collect_ids": False,
     "resolve_entities": False,
     "load_dtd": False,
     "no_network": True,
@@ -139,6 +153,10 @@ class Rejection:
     post_id: str | None
     reason: str
     raw_xml: str = field(default="", repr=False)
+    # PROT-1 fail-safe: a rejected record that carries a protection flag must still protect the
+    # person. Both kept out of repr() for the same reason as raw_xml.
+    identity_number: str | None = field(default=None, repr=False)
+    protection_flagged: bool = field(default=False, repr=False)
 
 
 class _Reject(Exception):
@@ -340,7 +358,28 @@ def _parse_post(
         )
     except _Reject as rejected:
         raw_xml = etree.tostring(post, encoding="unicode", with_tail=False)
-        return Rejection(position, post_id, rejected.reason, raw_xml)
+        return Rejection(
+            position,
+            post_id,
+            rejected.reason,
+            raw_xml,
+            identity_number=_identity_if_valid(person),
+            protection_flagged="J" in (secrecy_raw, protected_raw),
+        )
+
+
+def _identity_if_valid(person: etree._Element | None) -> str | None:
+    """The record's own number when it is valid, so a rejected record can still be matched."""
+    if person is None:
+        return None
+    for child in person:
+        if _local(child.tag) == "PersonId":  # type: ignore[arg-type]
+            for number in child:
+                try:
+                    return canonical_from_register(_text(number) or "")
+                except IdentityNumberError:
+                    return None
+    return None
 
 
 def _parse_person(

@@ -335,3 +335,16 @@ def test_leak_1_human_summary_holds_no_personal_data(tmp_path):
     text = out.getvalue() + err.getvalue()
     assert "record 2 (PostId P-9) rejected" in text
     assert_no_personal_data(text)
+
+
+def test_prot_1_rejected_record_with_a_protection_flag_still_protects(tmp_path):
+    """A record quarantined for another reason must not leave a flagged person unprotected."""
+    run(navet(tmp_path / "1.xml", post(OTHER), order="A-1"))
+    assert not identity(OTHER).patient.is_protected
+    bad = post(OTHER, skyddad="J", street="X" * 36)  # over-long address line: rejected
+    _, summary, _ = run(navet(tmp_path / "2.xml", bad, order="A-2"))
+    assert (summary["rejected"], summary["protection_added"]) == (1, 1)
+    patient = identity(OTHER).patient
+    assert patient.is_protected
+    assert RegisterEvent.objects.filter(patient=patient, kind="protection_added").exists()
+    assert identity(OTHER).registered_address["street2"] == "Provgatan 1"  # record not applied
