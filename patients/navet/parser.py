@@ -373,7 +373,7 @@ def _identity_if_valid(person: etree._Element | None) -> str | None:
     if person is None:
         return None
     for child in person:
-        if _local(child.tag) == "PersonId":  # type: ignore[arg-type]
+        if _local(child.tag) == "PersonId":
             for number in child:
                 try:
                     return canonical_from_register(_text(number) or "")

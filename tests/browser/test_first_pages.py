@@ -13,10 +13,11 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
+from patients.models import AccessAction, AccessEntry, AccessOutcome
 from tests.factories import PatientIdentityFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: each test starts with the rows the migrations load (regions, roles).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ORDINARY = "198912222398"
 PROTECTED = "198912232389"
@@ -73,14 +74,14 @@ def prescriber():
 
 
 @pytest.fixture
-def ordinary() -> PatientIdentity:
+def ordinary():
     return PatientIdentityFactory(
         personal_identity_number=ORDINARY, given_names="Karin", surname="Nilsson"
     )
 
 
 @pytest.fixture
-def protected() -> PatientIdentity:
+def protected():
     identity = PatientIdentityFactory(
         personal_identity_number=PROTECTED,
         given_names="Hemlig",
@@ -184,7 +185,7 @@ def test_access_1_leak_1_audit_1_protected_patient_search_shows_only_masked_card
 VISIBLE_OUTSIDE_PRINT_NOTICE = """() => Array.from(document.body.querySelectorAll('*'))
   .filter(element => !element.closest('.print-notice'))
   .filter(element => getComputedStyle(element).visibility === 'visible')
-  .map(element => element.tagName.toLowerCase() + (element.className ? '.' + element.className : ''))
+  .map(element => `${element.tagName.toLowerCase()}.${element.className}`)
 """
 
 
