@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from protection.urls import patient_patterns, protection_patterns
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -21,5 +22,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("", include("patients.urls")),
+    path("messages/", include("patients.urls")),
+    path("protection/", include(protection_patterns)),
+    path("", include(patient_patterns)),
 ]

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import import_module
+from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.http import HttpRequest
 
-from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient, StaffProfile
+from patients.models import (
+    AccessAction,
+    AccessEntry,
+    AccessOutcome,
+    Notification,
+    Patient,
+    StaffProfile,
+)
 from patients.roles import ROLE_PERMISSIONS
 
 
@@ -68,11 +78,27 @@ def access_entry_record(
     )
 
 
+def role_permissions() -> dict[str, tuple[str, ...]]:
+    """Each floor lists what its roles need in ``<app>/roles.py``; gathered like admin modules,
+    so this floor never imports a higher one."""
+    merged: dict[str, list[str]] = {role: list(perms) for role, perms in ROLE_PERMISSIONS.items()}
+    for config in apps.get_app_configs():
+        if config.name == "patients":
+            continue
+        try:
+            module = import_module(f"{config.name}.roles")
+        except ModuleNotFoundError:
+            continue
+        for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
+            merged.setdefault(role, []).extend(perms)
+    return {role: tuple(perms) for role, perms in merged.items()}
+
+
 @transaction.atomic
 def roles_sync() -> dict[str, int]:
-    """Make each role group hold exactly the permissions of ``ROLE_PERMISSIONS``."""
+    """Make each role group hold exactly the permissions its floors list for it."""
     counts: dict[str, int] = {}
-    for role, permission_names in ROLE_PERMISSIONS.items():
+    for role, permission_names in role_permissions().items():
         group, _ = Group.objects.select_for_update().get_or_create(name=role)
         permissions = []
         for name in permission_names:
@@ -83,3 +109,11 @@ def roles_sync() -> dict[str, int]:
         group.permissions.set(permissions)
         counts[role] = len(permissions)
     return counts
+
+
+def notification_send(*, user: Any, subject: str, body: str = "") -> Notification | None:
+    """Tell one user something. Callers pass subjects with case numbers or internal
+    references only (LEAK-2); inactive users get nothing."""
+    if user is None or not user.is_active:
+        return None
+    return Notification.objects.create(user=user, subject=subject[:200], body=body)

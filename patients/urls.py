@@ -2,9 +2,8 @@ from django.urls import path
 
 from patients import views
 
-app_name = "patients"
+app_name = "messages"
 
 urlpatterns = [
-    path("", views.patient_search, name="search"),
-    path("patients/<str:reference>/", views.patient_detail, name="detail"),
+    path("", views.notification_list_view, name="list"),
 ]

@@ -107,6 +107,15 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: anonymous visitors hav
 # the register's LanKod; this decides who is "out of region" (REGION-1).
 REGION_COUNTY_CODE = env.county_code(default="12")
 
+# ACCESS-4: how long a confirmed password opens protected patients without asking again.
+PROTECTION_STEP_UP_SECONDS = env.integer("PROTECTION_STEP_UP_SECONDS", default=300, minimum=30)
+# ACCESS-7: how long an emergency access ("break the glass") lasts.
+PROTECTION_EMERGENCY_MINUTES = env.integer("PROTECTION_EMERGENCY_MINUTES", default=60, minimum=5)
+# ACCESS-6: more grants than this per patient need an explicit, logged confirmation.
+PROTECTION_MAX_GRANTS_PER_PATIENT = env.integer(
+    "PROTECTION_MAX_GRANTS_PER_PATIENT", default=5, minimum=1
+)
+
 # IDENT-2: which regional reservnummer formats this installation accepts, most preferred first.
 RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["national"])
 

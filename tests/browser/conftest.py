@@ -16,6 +16,7 @@ import pytest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+    from pytest_django import DjangoDbBlocker
     from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,14 +56,22 @@ def axe_script() -> Path:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[Browser]:
     """One Chromium per test module, stopped when the module is done.
 
-    Playwright's sync API keeps an asyncio loop registered as running in this thread while it is
-    started, and Django refuses ORM calls from such a thread. The tests and their database
-    fixtures use the ORM synchronously and on purpose, so DJANGO_ALLOW_ASYNC_UNSAFE is set, for
-    the module only; the live server's thread, which serves the pages, runs no loop.
+    While started, Playwright's sync API registers its asyncio loop as running in this thread.
+    Two consequences for Django, both confined to this fixture's lifetime:
+
+    - Django refuses ORM calls from a thread with a running loop. The tests and their database
+      fixtures use the ORM synchronously on purpose, so DJANGO_ALLOW_ASYNC_UNSAFE is set. The
+      live server's thread, which serves the pages, runs no loop and is not affected.
+    - Django keeps connections per async context while a loop runs, so the tests get a second
+      set of connections to the same test database. They are handed the snapshot that
+      ``serialized_rollback`` restores (taken by the database setup, which therefore runs first)
+      and are closed before Playwright stops, so that the test database can be dropped.
     """
+    from django.db import connections
+
     if not CHROMIUM.is_file():
         unavailable(f"Chromium is not installed: {CHROMIUM} is missing; run `make system-deps`")
     try:
@@ -70,8 +79,15 @@ def browser() -> Iterator[Browser]:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
         unavailable(f"Playwright is not installed ({exc}); run `make install`")
+    snapshots = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
         env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        for alias, snapshot in snapshots.items():
+            connections[alias]._test_serialized_contents = snapshot
         try:
             chromium = playwright.chromium.launch(
                 executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=60_000
@@ -80,6 +96,8 @@ def browser() -> Iterator[Browser]:
             unavailable(f"Chromium at {CHROMIUM} did not start under Playwright: {exc.message}")
         yield chromium
         chromium.close()
+        with django_db_blocker.unblock():
+            connections.close_all()
 
 
 @pytest.fixture

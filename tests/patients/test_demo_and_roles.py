@@ -84,8 +84,10 @@ def test_seed_demo_refuses_production_settings_in_a_real_process():
 
 @pytest.mark.django_db
 def test_roles_hold_exactly_their_permissions():
+    from patients.services import role_permissions
+
     call_command("sync_roles", stdout=StringIO())
-    for role, expected in ROLE_PERMISSIONS.items():
+    for role, expected in role_permissions().items():
         group = Group.objects.get(name=role)
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
         assert held == set(expected), role

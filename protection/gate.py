@@ -1,0 +1,207 @@
+"""The gate: the only way to see who a patient is.
+
+Every page, admin view, export, document and task that shows a patient asks here. The gate
+decides, writes the access entry in the same transaction (AUDIT-1) and hands back a
+``PatientCard``: the full card, or the masked one (birth year and "Skyddade personuppgifter",
+nothing else; ACCESS-1, PROT-2).
+
+Rules, in order:
+- an unprotected patient who is not linked by the register to a protected one: full card;
+- a protected patient (PROT-1), or one linked to a protected patient (PROT-5): full card only
+  with a personal grant in force for that protected patient (ACCESS-1/2) or an emergency access
+  in force (ACCESS-7), and only after the user confirmed their password within the step-up
+  window (ACCESS-4); otherwise masked. Roles, groups, global permissions and superuser status
+  never open a protected patient.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Now
+from django.http import HttpRequest
+from guardian.shortcuts import get_objects_for_user
+
+from patients.identity import IdentityNumber
+from patients.models import (
+    AccessAction,
+    AccessOutcome,
+    Patient,
+    PatientIdentity,
+    PatientRelation,
+)
+from patients.presenters import PatientCard, full_card, masked_card
+from patients.services import Actor, access_entry_record
+from protection.models import EmergencyAccess, Grant
+
+PROTECTED_PERMISSION = "patients.view_protected_identity"
+STEP_UP_SESSION_KEY = "protection_step_up_at"
+
+User = AbstractBaseUser | AnonymousUser
+
+
+class Decision(enum.Enum):
+    FULL = "full"
+    MASKED = "masked"
+    STEP_UP = "step_up"  # may see the patient once the password is confirmed again
+
+
+@dataclass(frozen=True)
+class AccessContext:
+    """Who asks, from where, and their session (for step-up)."""
+
+    user: Any
+    actor: Actor
+    session: SessionBase | None
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> AccessContext:
+        return cls(user=request.user, actor=Actor.from_request(request), session=request.session)
+
+    @property
+    def stepped_up(self) -> bool:
+        if self.session is None:
+            return False
+        confirmed = self.session.get(STEP_UP_SESSION_KEY)
+        window = settings.PROTECTION_STEP_UP_SECONDS
+        return isinstance(confirmed, int | float) and 0 <= time.time() - confirmed <= window
+
+
+@dataclass(frozen=True)
+class GateAnswer:
+    patient: Patient
+    card: PatientCard
+    decision: Decision
+
+
+def _grant_in_force(user_id: int) -> QuerySet[Grant]:
+    # The dates are checked here, at every access: an expired grant opens nothing even if the
+    # daily clean-up has not run (ACCESS-2).
+    return Grant.objects.filter(
+        user_id=user_id,
+        patient_id=OuterRef("pk"),
+        starts_at__lte=Now(),
+        ends_at__gt=Now(),
+        ended_at__isnull=True,
+    )
+
+
+def _emergency_in_force(user_id: int) -> QuerySet[EmergencyAccess]:
+    return EmergencyAccess.objects.filter(
+        user_id=user_id, patient_id=OuterRef("pk"), starts_at__lte=Now(), ends_at__gt=Now()
+    )
+
+
+def protected_patients_open_to(user: User) -> QuerySet[Patient]:
+    """Protected patients this user holds a grant or emergency access for, in force now."""
+    if not (user.is_authenticated and user.is_active):
+        return Patient.objects.none()
+    user_id = int(user.pk)
+    granted = get_objects_for_user(
+        user,
+        PROTECTED_PERMISSION,
+        klass=Patient.objects.filter(Exists(_grant_in_force(user_id))),
+        use_groups=False,  # grants are personal (ACCESS-2)
+        with_superuser=False,  # a superuser gets no silent access
+        accept_global_perms=False,  # a global permission never opens a protected patient
+    )
+    emergency = Patient.objects.filter(Exists(_emergency_in_force(user_id)))
+    return Patient.objects.filter(
+        Q(pk__in=granted.values("pk")) | Q(pk__in=emergency.values("pk")), is_protected=True
+    )
+
+
+def _linked_protected(patient: Patient, identity: PatientIdentity | None) -> QuerySet[Patient]:
+    """PROT-5: protected patients the register links to this one, in either direction."""
+    number = identity.personal_identity_number if identity else None
+    outgoing = PatientIdentity.objects.filter(
+        personal_identity_number__in=PatientRelation.objects.filter(patient_id=patient.pk).values(
+            "related_identity_number"
+        )
+    ).values("patient_id")
+    condition = Q(pk__in=outgoing)
+    if number:
+        condition |= Q(
+            pk__in=PatientRelation.objects.filter(related_identity_number=number).values(
+                "patient_id"
+            )
+        )
+    return Patient.objects.filter(condition, is_protected=True)
+
+
+def decide(ctx: AccessContext, patient: Patient, identity: PatientIdentity | None) -> Decision:
+    if identity is None:
+        return Decision.MASKED
+    guarding = [patient.pk] if patient.is_protected else []
+    guarding += list(_linked_protected(patient, identity).values_list("pk", flat=True))
+    if not guarding:
+        return Decision.FULL
+    open_to_user = set(
+        protected_patients_open_to(ctx.user).filter(pk__in=guarding).values_list("pk", flat=True)
+    )
+    if open_to_user != set(guarding):
+        return Decision.MASKED
+    return Decision.FULL if ctx.stepped_up else Decision.STEP_UP
+
+
+def _answer(
+    ctx: AccessContext, patient: Patient, identity: PatientIdentity | None, action: AccessAction
+) -> GateAnswer:
+    decision = decide(ctx, patient, identity)
+    if decision is Decision.FULL:
+        assert identity is not None
+        card = full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE)
+    else:
+        card = masked_card(patient)
+    access_entry_record(
+        actor=ctx.actor,
+        action=action,
+        outcome=AccessOutcome.ALLOWED if decision is Decision.FULL else AccessOutcome.DENIED,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.reference,
+    )
+    return GateAnswer(patient=patient, card=card, decision=decision)
+
+
+@transaction.atomic
+def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateAnswer | None:
+    """Find one patient by identity number. The number itself is never logged (AUDIT-4)."""
+    lookup = (
+        {"reserve_number": number.value}
+        if number.kind == "reservnummer"
+        else {"personal_identity_number": number.value}
+    )
+    identity = (
+        PatientIdentity.objects.select_related("patient", "patient__home_region")
+        .filter(**lookup)
+        .first()
+    )
+    if identity is None:
+        access_entry_record(
+            actor=ctx.actor, action=AccessAction.SEARCH, outcome=AccessOutcome.NO_MATCH
+        )
+        return None
+    return _answer(ctx, identity.patient, identity, AccessAction.SEARCH_HIT)
+
+
+@transaction.atomic
+def patient_get_for_user(ctx: AccessContext, reference: str) -> GateAnswer:
+    """The patient page's read; raises Patient.DoesNotExist for an unknown reference."""
+    patient = Patient.objects.select_related("home_region").get(reference=reference)
+    identity = PatientIdentity.objects.filter(patient_id=patient.pk).first()
+    return _answer(ctx, patient, identity, AccessAction.READ)
+
+
+def step_up_window() -> timedelta:
+    return timedelta(seconds=settings.PROTECTION_STEP_UP_SECONDS)

@@ -1,0 +1,24 @@
+"""What the roles need on the protection floor (gathered by patients.services.role_permissions)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
+    # ACCESS-3/5: unit managers request grants for their staff and review and end them.
+    "unit_manager": (
+        "protection.add_grantrequest",
+        "protection.view_grantrequest",
+        "protection.view_grant",
+        "protection.change_grant",
+    ),
+    # ACCESS-3: protection administrators decide requests and review emergency accesses.
+    "protection_admin": (
+        "protection.view_grantrequest",
+        "protection.change_grantrequest",
+        "protection.view_grant",
+        "protection.change_grant",
+        "protection.view_emergencyaccess",
+        "protection.change_emergencyaccess",
+    ),
+}

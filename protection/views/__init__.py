@@ -1,0 +1,1 @@
+"""Views of the protection floor, one module per area (patient pages, grants, review, kinds)."""

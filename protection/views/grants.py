@@ -1,0 +1,177 @@
+"""Grant requests, decisions and the unit manager's grant review (ACCESS-3, ACCESS-5, ACCESS-6)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from patients.models import Patient, PatientRelation, StaffProfile
+from protection import services
+from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
+from protection.gate import AccessContext
+from protection.models import Grant, GrantRequest, GrantRequestStatus
+from protection.registry import open_cases_elsewhere
+
+
+def _manager_unit_id(request: HttpRequest) -> int | None:
+    profile = StaffProfile.objects.filter(user_id=int(request.user.pk or 0)).only("unit_id").first()
+    return profile.unit_id if profile else None
+
+
+@never_cache
+@login_required
+@permission_required("protection.add_grantrequest", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def grant_request_create_view(request: HttpRequest, reference: str) -> HttpResponse:
+    patient = Patient.objects.filter(reference=reference, is_protected=True).first()
+    unit_id = _manager_unit_id(request)
+    if patient is None or unit_id is None:
+        raise Http404
+    staff = get_user_model().objects.filter(is_active=True, staff_profile__unit_id=unit_id)
+    form = GrantRequestForm(request.POST or None, staff_queryset=staff.order_by("username"))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grant_request_create(
+                ctx=AccessContext.from_request(request),
+                patient=patient,
+                unit_id=unit_id,
+                staff=list(form.cleaned_data["staff"]),
+                case_reference=form.cleaned_data["case_reference"],
+                starts_on=form.cleaned_data["starts_on"],
+                ends_on=form.cleaned_data["ends_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except services.ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("The request has been sent to the protection administrators.")
+            )
+            return redirect("protection:grants")
+    return render(request, "protection/request_form.html", {"form": form, "reference": reference})
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_grantrequest", raise_exception=True)
+@require_http_methods(["GET"])
+def grant_request_list_view(request: HttpRequest) -> HttpResponse:
+    open_requests = (
+        GrantRequest.objects.filter(status=GrantRequestStatus.REQUESTED)
+        .select_related("patient", "unit", "requested_by")
+        .annotate(staff_count=Count("staff"))
+        .order_by("created_at")
+    )
+    decided = (
+        GrantRequest.objects.exclude(status=GrantRequestStatus.REQUESTED)
+        .select_related("patient", "unit", "decided_by")
+        .order_by("-decided_at")[:20]
+    )
+    return render(
+        request, "protection/request_list.html", {"open": open_requests, "decided": decided}
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_grantrequest", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
+    grant_request = (
+        GrantRequest.objects.select_related("patient", "unit", "requested_by")
+        .filter(pk=request_id)
+        .first()
+    )
+    if grant_request is None:
+        raise Http404
+    form = GrantDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.grant_request_decide(
+                ctx=AccessContext.from_request(request),
+                request_id=grant_request.pk,
+                approve=form.cleaned_data["decision"] == "grant",
+                note=form.cleaned_data["note"],
+                confirm_excess=form.cleaned_data["confirm_excess"],
+            )
+        except services.ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("The decision has been recorded."))
+            return redirect("protection:requests")
+    patient = grant_request.patient
+    now = timezone.now()
+    # ACCESS-3: what the administrator must see before deciding; no identity is shown.
+    holders = (
+        Grant.objects.filter(patient=patient, ended_at__isnull=True, ends_at__gt=now)
+        .select_related("user", "user__staff_profile__unit")
+        .order_by("ends_at")
+    )
+    linked = (
+        PatientRelation.objects.filter(patient=patient).values("kind").annotate(count=Count("pk"))
+    )
+    return render(
+        request,
+        "protection/request_decide.html",
+        {
+            "grant_request": grant_request,
+            "staff": grant_request.staff.order_by("username"),
+            "form": form,
+            "holders": holders,
+            "linked": linked,
+            "open_cases": open_cases_elsewhere(patient, exclude_unit_id=grant_request.unit_id),
+        },
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.view_grant", raise_exception=True)
+@require_http_methods(["GET"])
+def grant_review_view(request: HttpRequest) -> HttpResponse:
+    """ACCESS-5: grants per patient and per user, with their ends, for the manager's unit."""
+    unit_id = _manager_unit_id(request)
+    now = timezone.now()
+    grants = (
+        Grant.objects.filter(ended_at__isnull=True, ends_at__gt=now)
+        .filter(Q(user__staff_profile__unit_id=unit_id) | Q(request__unit_id=unit_id))
+        .select_related("user", "patient")
+        .order_by("patient__reference", "ends_at")
+    )
+    by_user: dict[str, list[Grant]] = {}
+    for grant in grants:
+        by_user.setdefault(grant.user.get_username(), []).append(grant)
+    return render(
+        request,
+        "protection/grants.html",
+        {"grants": grants, "by_user": sorted(by_user.items()), "end_form": GrantEndForm()},
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_grant", raise_exception=True)
+@require_POST
+def grant_end_view(request: HttpRequest, grant_id: int) -> HttpResponse:
+    unit_id = _manager_unit_id(request)
+    grant = (
+        Grant.objects.filter(pk=grant_id)
+        .filter(Q(user__staff_profile__unit_id=unit_id) | Q(request__unit_id=unit_id))
+        .first()
+    )
+    if grant is None:
+        raise Http404
+    form = GrantEndForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else _("Revoked")
+    ctx = AccessContext.from_request(request)
+    services.grant_end(actor=ctx.actor, ended_by=request.user, grant_id=grant.pk, reason=reason)
+    messages.success(request, _("The grant has ended."))
+    return redirect("protection:grants")
