@@ -1,0 +1,58 @@
+"""Fixtures for the protection floor. Identity numbers are Skatteverket test numbers (IDENT-4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from patients.models import PatientIdentity
+from protection.gate import PROTECTED_PERMISSION
+from protection.models import Grant
+from tests.factories import PatientIdentityFactory, UserFactory
+
+PROTECTED_NUMBER = "198912232389"
+ORDINARY_NUMBER = "198912222398"
+
+
+@pytest.fixture
+def protected() -> PatientIdentity:
+    identity = PatientIdentityFactory(
+        personal_identity_number=PROTECTED_NUMBER,
+        given_names="Hemlig",
+        surname="Gömdasson",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+    )
+    identity.patient.protected_registration = True
+    identity.patient.save()
+    identity.patient.refresh_from_db()
+    return identity
+
+
+@pytest.fixture
+def prescriber():
+    return UserFactory(username="anna", role="prescriber")
+
+
+def give_grant(user, identity, *, days: int = 30, started_days_ago: int = 1) -> Grant:
+    """A grant in force, as a decided request would create it (dates and guardian permission)."""
+    now = timezone.now()
+    grant = Grant.objects.create(
+        user=user,
+        patient=identity.patient,
+        starts_at=now - timedelta(days=started_days_ago),
+        ends_at=now + timedelta(days=days),
+    )
+    assign_perm(PROTECTED_PERMISSION, user, identity.patient)
+    return grant
+
+
+def logged_in(client, user, *, stepped_up: bool = False):
+    client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if stepped_up:
+        response = client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
+        assert response.status_code == 302
+    return client

@@ -1,0 +1,238 @@
+"""Grant requests, decisions, review and revocation (ACCESS-2, -3, -5, -6; LEAK-2)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from patients.models import AccessEntry
+from protection.models import Grant, GrantRequest
+from tests.factories import PatientRelationFactory, UnitFactory, UserFactory
+from tests.protection.conftest import give_grant, logged_in
+
+pytestmark = pytest.mark.django_db
+
+SECRETS = ("Hemlig", "Gömdasson", "Gömdavägen", "19891223-2389", "198912232389", "8912232389")
+
+
+@pytest.fixture
+def unit():
+    return UnitFactory(name="Rehab Öst")
+
+
+@pytest.fixture
+def manager(unit):
+    return UserFactory(username="chefen", role="unit_manager", unit=unit)
+
+
+@pytest.fixture
+def nurse(unit):
+    return UserFactory(username="nurse", role="prescriber", unit=unit)
+
+
+@pytest.fixture
+def admin():
+    return UserFactory(username="skydd", role="protection_admin")
+
+
+def request_form(staff, **overrides):
+    today = timezone.localdate()
+    data = {
+        "staff": [u.pk for u in staff],
+        "case_reference": "ÄR-2026-0042",
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=90)).isoformat(),
+        "reason": "Förskrivning av rullstol",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_request(client, manager, protected, staff, **overrides):
+    logged_in(client, manager)
+    return client.post(
+        f"/protection/requests/new/{protected.patient.reference}/",
+        request_form(staff, **overrides),
+    )
+
+
+def test_access_3_manager_requests_grant_for_named_staff(client, manager, nurse, protected, admin):
+    response = make_request(client, manager, protected, [nurse])
+    assert response.status_code == 302
+    request = GrantRequest.objects.get()
+    assert list(request.staff.all()) == [nurse]
+    assert (request.status, request.case_reference) == ("requested", "ÄR-2026-0042")
+    # LEAK-2: the administrators are told by case number only.
+    note = admin.notifications.get()
+    assert "ÄR-2026-0042" in note.subject
+    assert not any(secret in note.subject + note.body for secret in SECRETS)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"case_reference": "19891223-2389"}, "never a personnummer"),
+        ({"case_reference": "ärende 8912232389"}, "never a personnummer"),
+        ({"ends_on": (date.today() + timedelta(days=400)).isoformat()}, "at most one year"),
+        ({"ends_on": (date.today() - timedelta(days=1)).isoformat()}, "before the start date"),
+    ],
+)
+def test_access_2_and_3_bad_requests_are_refused_with_a_reason(
+    client, manager, nurse, protected, overrides, message
+):
+    response = make_request(client, manager, protected, [nurse], **overrides)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not GrantRequest.objects.exists()
+
+
+def test_access_3_staff_list_offers_only_the_managers_unit(client, manager, nurse, protected):
+    outsider = UserFactory(username="utomstaende", role="prescriber")
+    logged_in(client, manager)
+    page = client.get(f"/protection/requests/new/{protected.patient.reference}/").content.decode()
+    assert "nurse" in page
+    assert "utomstaende" not in page
+    response = make_request(client, manager, protected, [outsider])
+    assert response.status_code == 200
+    assert not GrantRequest.objects.exists()
+
+
+def _decide(client, admin, request, decision="grant", **extra):
+    logged_in(client, admin)
+    return client.post(
+        f"/protection/requests/{request.pk}/", {"decision": decision, "note": "ok", **extra}
+    )
+
+
+def test_access_3_admin_sees_holders_and_links_then_grants(
+    client, manager, nurse, protected, admin
+):
+    make_request(client, manager, protected, [nurse])
+    request = GrantRequest.objects.get()
+    holder = UserFactory(username="redan", role="prescriber")
+    give_grant(holder, protected)
+    PatientRelationFactory(patient=protected.patient, related_identity_number="198912232397")
+    logged_in(client, admin)
+    page = client.get(f"/protection/requests/{request.pk}/").content.decode()
+    assert "redan" in page  # who already holds a grant
+    assert "M: 1" in page  # linked persons, by kind
+    assert "No open cases in other units." in page
+    assert not any(secret in page for secret in SECRETS)
+    response = _decide(client, admin, request)
+    assert response.status_code == 302
+    grant = Grant.objects.get(user=nurse)
+    assert grant.ends_at > timezone.now() + timedelta(days=89)
+    assert "view_protected_identity" in get_perms(nurse, protected.patient)
+    assert AccessEntry.objects.filter(action="grant", object_type="grant").count() == 1
+    assert "ÄR-2026-0042" in manager.notifications.get().subject
+
+
+def test_access_3_refusal_gives_no_access(client, manager, nurse, protected, admin):
+    make_request(client, manager, protected, [nurse])
+    request = GrantRequest.objects.get()
+    _decide(client, admin, request, decision="refuse")
+    request.refresh_from_db()
+    assert request.status == "refused"
+    assert not Grant.objects.exists()
+    assert get_perms(nurse, protected.patient) == []
+
+
+def test_access_3_a_request_is_decided_once_and_not_by_its_requester(
+    client, manager, nurse, protected, admin
+):
+    make_request(client, manager, protected, [nurse])
+    request = GrantRequest.objects.get()
+    _decide(client, admin, request)
+    again = _decide(client, admin, request)
+    assert "already been decided" in again.content.decode()
+    assert Grant.objects.count() == 1
+
+
+def test_access_6_more_grants_than_the_limit_need_explicit_confirmation(
+    client, manager, nurse, protected, admin, settings
+):
+    settings.PROTECTION_MAX_GRANTS_PER_PATIENT = 1
+    second = UserFactory(username="nurse2", role="prescriber", unit=nurse.staff_profile.unit)
+    make_request(client, manager, protected, [nurse, second])
+    request = GrantRequest.objects.get()
+    refused = _decide(client, admin, request)
+    assert "Confirm that every one of them needs it." in refused.content.decode()
+    assert not Grant.objects.exists()
+    _decide(client, admin, request, confirm_excess="on")
+    request.refresh_from_db()
+    assert (request.status, request.excess_confirmed) == ("granted", True)
+    assert Grant.objects.count() == 2
+
+
+def test_access_5_review_lists_grants_per_patient_and_user_and_revokes(
+    client, manager, nurse, protected
+):
+    grant = give_grant(nurse, protected, days=20)
+    logged_in(client, manager)
+    page = client.get("/protection/grants/").content.decode()
+    assert protected.patient.reference in page
+    assert "nurse" in page
+    assert not any(secret in page for secret in SECRETS)
+    response = client.post(f"/protection/grants/{grant.pk}/end/", {"reason": "Slutat"})
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.ended_at is not None
+    assert get_perms(nurse, protected.patient) == []
+
+
+def test_access_5_manager_cannot_revoke_another_units_grant(client, manager, protected):
+    other = UserFactory(username="annan", role="prescriber")
+    grant = give_grant(other, protected)
+    logged_in(client, manager)
+    assert client.post(f"/protection/grants/{grant.pk}/end/").status_code == 404
+    grant.refresh_from_db()
+    assert grant.ended_at is None
+
+
+def test_access_5_review_page_pins_its_query_count(client, manager, unit, protected):
+    for n in range(5):
+        give_grant(UserFactory(username=f"p{n}", role="prescriber", unit=unit), protected)
+    logged_in(client, manager)
+    client.get("/protection/grants/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/protection/grants/")
+    few = len(queries)
+    give_grant(UserFactory(username="p9", role="prescriber", unit=unit), protected)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/protection/grants/")
+    assert len(queries) == few  # no per-row queries
+
+
+def test_access_3_request_list_pins_its_query_count(client, manager, nurse, protected, admin):
+    make_request(client, manager, protected, [nurse])
+    logged_in(client, admin)
+    client.get("/protection/requests/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/protection/requests/")
+    few = len(queries)
+    make_request(client, manager, protected, [nurse])
+    logged_in(client, admin)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/protection/requests/")
+    assert len(queries) == few
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [
+        ("prescriber", "/protection/requests/"),
+        ("prescriber", "/protection/grants/"),
+        ("unit_manager", "/protection/requests/"),
+        ("protection_admin", "/protection/requests/new/{ref}/"),
+        ("logistics", "/protection/grants/"),
+    ],
+)
+def test_grant_pages_are_denied_to_other_roles(client, protected, role, path):
+    logged_in(client, UserFactory(username=f"x-{role}", role=role))
+    response = client.get(path.format(ref=protected.patient.reference))
+    assert response.status_code == 403
