@@ -1,0 +1,35 @@
+"""The explicit access policy of every route that takes an object id (LEAK-1).
+
+``tests/test_url_policy.py`` walks the URL configuration and fails when a route with a parameter
+is missing here, so a new page cannot appear without someone deciding who may reach it and how
+it avoids showing a protected identity. Admin routes are covered per registered model.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROUTES: Final[dict[str, str]] = {
+    "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
+    "emergency access in force and a recent step-up; masked otherwise",
+    "patients:emergency": "view_patient; protected patients by internal reference; opens only "
+    "with a stated reason, logged and flagged (ACCESS-7)",
+    "protection:request_create": "add_grantrequest (unit managers); protected patients by "
+    "internal reference; shows no identity",
+    "protection:request_decide": "change_grantrequest (protection administrators); shows the "
+    "patient by internal reference only",
+    "protection:grant_end": "change_grant; only grants of the manager's unit (404 otherwise)",
+}
+
+# Every model registered in the admin, and why its admin pages cannot show a protected identity.
+ADMIN_MODELS: Final[dict[str, str]] = {
+    "auth.group": "roles; no patient data",
+    "auth.user": "staff accounts; no patient data",
+    "patients.region": "reference data; read-only",
+    "patients.unit": "units; no patient data",
+    "patients.staffprofile": "staff working identity; no patient data",
+    "patients.patient": "non-identifying columns only; region hidden for protected patients",
+    "patients.registerfile": "file names and counts; no records",
+    "patients.quarantinedrecord": "position, PostId and reason; the record is never shown",
+    "patients.accessentry": "internal references only (AUDIT-4)",
+}

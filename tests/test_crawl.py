@@ -1,0 +1,172 @@
+"""LEAK-1: crawl every URL of the project as every demo role and search every search form with
+the protected personnummer; no name, personnummer (any format) or address of a protected
+patient or of a person linked to one may appear in a response, a redirect or a log line.
+
+The data: the demo seed (the sample register file with two living protected patients and a
+protected deceased one), a relative of a protected patient registered as a patient, a grant
+request, a grant and an emergency access, all held by a user who is not crawled.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from patients.demo import DEMO_USERS, demo_seed
+from patients.models import Patient, PatientIdentity, PatientRelation
+from protection.models import EmergencyAccess, Grant, GrantRequest
+from tests.factories import PatientIdentityFactory, UserFactory
+from tests.protection.conftest import give_grant
+
+pytestmark = pytest.mark.django_db
+
+PROTECTED_NUMBERS = ("194201199124", "194202269207", "194203109147")
+RELATIVE_NUMBER = "194202138014"  # Maria Ek's spouse in the sample file
+WORDS = ("Maria", "Ek", "Eva", "Holm", "Ingrid", "Sjöberg", "Relativus", "Linkedsson")
+ADDRESSES = ("Hamngatan", "HELSINGBORG", "25225", "Hemligvägen", "29999")
+PASSWORD = "demo-crawl-pw"
+
+
+def number_forms(canonical: str) -> list[str]:
+    short = canonical[2:]
+    return [canonical, f"{canonical[:8]}-{canonical[8:]}", short, f"{short[:6]}-{short[6:]}"]
+
+
+SECRET_STRINGS = [
+    form for n in (*PROTECTED_NUMBERS, RELATIVE_NUMBER) for form in number_forms(n)
+] + list(ADDRESSES)
+SECRET_WORDS = re.compile(r"\b(" + "|".join(WORDS) + r")\b")
+
+
+def leaks(text: str) -> list[str]:
+    found = [secret for secret in SECRET_STRINGS if secret in text]
+    found += SECRET_WORDS.findall(text)
+    return found
+
+
+@pytest.fixture
+def world(shared_dir) -> dict[str, list[str]]:
+    demo_seed(shared_dir=shared_dir, password=PASSWORD)
+    maria = PatientIdentity.objects.get(personal_identity_number="194201199124")
+    relative = PatientIdentityFactory(
+        personal_identity_number=RELATIVE_NUMBER,
+        given_names="Relativus",
+        surname="Linkedsson",
+        registered_address={"street2": "Hemligvägen 1", "postal_code": "29999", "city": "YSTAD"},
+    )
+    assert PatientRelation.objects.filter(
+        patient=maria.patient, related_identity_number=RELATIVE_NUMBER
+    ).exists()
+    holder = UserFactory(username="holder", role="prescriber")
+    give_grant(holder, maria)
+    request = GrantRequest.objects.create(
+        patient=maria.patient,
+        unit_id=holder.staff_profile.unit_id,
+        requested_by=holder,
+        case_reference="ÄR-1",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=30),
+        reason="crawl",
+    )
+    request.staff.add(holder)
+    EmergencyAccess.objects.create(
+        user=holder,
+        patient=maria.patient,
+        reason="crawl emergency",
+        ends_at=timezone.now() + timedelta(minutes=30),
+    )
+    references = list(Patient.objects.values_list("reference", flat=True))
+    return {
+        "reference": references + [relative.patient.reference],
+        "request_id": [str(pk) for pk in GrantRequest.objects.values_list("pk", flat=True)],
+        "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
+        "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
+    }
+
+
+def site_urls(values: dict[str, list[str]]) -> list[str]:
+    """Every non-admin route, with every known value for each parameter."""
+    urls: list[str] = []
+
+    def walk(patterns: Any, prefix: str) -> None:
+        for entry in patterns:
+            route = str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                if route.startswith("admin/") or route.startswith("i18n/"):
+                    continue
+                walk(entry.url_patterns, prefix + route)
+            elif isinstance(entry, URLPattern):
+                expand(prefix + route)
+
+    def expand(route: str) -> None:
+        match = re.search(r"<(?:\w+:)?(\w+)>", route)
+        if match is None:
+            urls.append("/" + route)
+            return
+        name = match.group(1)
+        assert name in values, f"the crawl needs values for <{name}> in {route}"
+        for value in values[name]:
+            expand(route[: match.start()] + value + route[match.end() :])
+
+    walk(get_resolver().url_patterns, "")
+    return urls
+
+
+def admin_urls() -> list[str]:
+    urls = ["/admin/"]
+    for model in admin.site._registry:
+        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        urls += [base, base + "add/"]
+        for number in PROTECTED_NUMBERS:
+            urls.append(f"{base}?q={number}")
+        for pk in model._default_manager.values_list("pk", flat=True)[:25]:
+            urls += [f"{base}{pk}/change/", f"{base}{pk}/history/", f"{base}{pk}/delete/"]
+    return urls
+
+
+def crawl_as(client: Client, urls: list[str]) -> list[str]:
+    problems: list[str] = []
+    for url in urls:
+        response = client.get(url)
+        where = f"{url} [{response.status_code}]"
+        problems += [f"{where}: {s}" for s in leaks(response.get("Location", ""))]
+        if response.get("Content-Type", "").startswith("text/"):
+            problems += [f"{where}: {s}" for s in leaks(response.content.decode())]
+    for number in (*PROTECTED_NUMBERS, RELATIVE_NUMBER):
+        for typed in number_forms(number):
+            response = client.post("/", {"number": typed})
+            problems += [f"search {typed}: {s}" for s in leaks(response.content.decode())]
+    return problems
+
+
+def test_leak_1_no_page_shows_a_protected_identity_to_any_demo_role(world, client, caplog):
+    caplog.set_level(logging.DEBUG)
+    urls = site_urls(world) + admin_urls()
+    assert len(urls) > 50
+    problems: list[str] = []
+    for demo in DEMO_USERS:
+        client.logout()
+        client.login(username=demo.username, password=PASSWORD)
+        # Step-up done, so that only the missing grant stands between the user and the patient.
+        client.post("/protection/step-up/", {"password": PASSWORD})
+        problems += [f"{demo.username} {p}" for p in crawl_as(client, urls)]
+    client.logout()
+    problems += [f"anonymous {p}" for p in crawl_as(client, urls)]
+    problems += [f"log: {s}" for record in caplog.records for s in leaks(record.getMessage())]
+    assert problems == []
+
+
+def test_the_crawl_would_see_a_leak(world, client):
+    """The crawl is not blind: the grant holder, stepped up, does see the protected patient."""
+    client.login(username="holder", password="pw-for-tests-only")
+    client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
+    maria = Patient.objects.get(identity__personal_identity_number="194201199124")
+    assert leaks(client.get(f"/patients/{maria.reference}/").content.decode())
