@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import django_stubs_ext
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.settings import env
@@ -36,7 +37,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "config.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -115,9 +116,18 @@ PROTECTION_EMERGENCY_MINUTES = env.integer("PROTECTION_EMERGENCY_MINUTES", defau
 PROTECTION_MAX_GRANTS_PER_PATIENT = env.integer(
     "PROTECTION_MAX_GRANTS_PER_PATIENT", default=5, minimum=1
 )
+# PROT-6: how many days before a local protection ends its deciding manager is reminded.
+PROTECTION_LOCAL_REMINDER_DAYS = env.integer(
+    "PROTECTION_LOCAL_REMINDER_DAYS", default=14, minimum=1
+)
+AUDIT_OFFICE_HOURS = (7, 18)  # AUDIT-3: local [opens, closes); other hours are highlighted
 
 # IDENT-2: which regional reservnummer formats this installation accepts, most preferred first.
 RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["national"])
+
+# AUDIT-2: where the access log's chain head is appended daily. Outside the database; in
+# production on separate append-only storage (docs/operations.md), and required there.
+AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "audit-heads")
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -127,6 +137,30 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work, in code (each floor adds its entries here; the tasks claim their rows so a
+# run that overlaps another is harmless).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # PROT-3/PROT-4: react to what the register changed soon after an import.
+    "protection-register-events": {
+        "task": "protection.tasks.handle_register_events",
+        "schedule": 300.0,
+    },
+    # ACCESS-2/5, PROT-6: just after midnight, so that "ends on" means the whole day.
+    "protection-daily-maintenance": {
+        "task": "protection.tasks.daily_protection_maintenance",
+        "schedule": crontab(hour=0, minute=10),
+    },
+    # AUDIT-2: seal new access entries into the hash chain.
+    "patients-seal-access-entries": {
+        "task": "patients.tasks.seal_access_entries",
+        "schedule": 60.0,
+    },
+    # AUDIT-2: anchor the day's chain head outside the database.
+    "patients-export-audit-head": {
+        "task": "patients.tasks.export_audit_head",
+        "schedule": crontab(hour=23, minute=55),
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -134,8 +168,13 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"redact": {"()": "config.logging.RedactIdentityNumbers"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from patients.forms import PatientSearchForm
@@ -37,6 +38,7 @@ def _step_up_url(request: HttpRequest, next_url: str) -> str:
 
 
 @never_cache
+@sensitive_post_parameters("number")  # LEAK-1: error reports never carry the searched number
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
@@ -89,6 +91,7 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("password")
 @login_required
 @require_http_methods(["GET", "POST"])
 def step_up_view(request: HttpRequest) -> HttpResponse:

@@ -164,8 +164,9 @@ def test_access_1_leak_1_audit_1_protected_patient_search_shows_only_masked_card
     assert not leaks(page.content(), *protected_secrets())
 
     reference = protected.patient.reference
-    with page.expect_navigation():
-        page.locator(f".search-result a[href='/patients/{reference}/']").click()
+    # The masked card offers no link to the patient page; open it as if the address were typed.
+    expect(page.locator(f".search-result a[href='/patients/{reference}/']")).to_have_count(0)
+    page.goto(f"/patients/{reference}/")
     expect(page.locator(".patient-card.masked")).to_be_visible()
     assert not leaks(page.content(), *protected_secrets())
 
@@ -265,12 +266,15 @@ def test_axe_masked_patient_page(page, axe_check, prescriber, protected):
     axe_check(page)
 
 
-def test_swedish_is_the_default_when_the_browser_asks_for_neither_language(
+def test_swedish_is_the_default_even_when_the_browser_asks_for_english(
     new_page: Callable[..., Page],
 ):
-    page = new_page(locale="de-DE")
+    page = new_page(locale="en-US")
     page.goto("/accounts/login/")
     assert html_lang(page) == "sv"
+    # English is the user's explicit choice, kept in the language cookie.
+    page.get_by_role("button", name="English").click()
+    assert html_lang(page) == "en"
 
 
 # --- denied by role ----------------------------------------------------------------------------

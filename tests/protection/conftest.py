@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -51,7 +52,7 @@ def give_grant(user, identity, *, days: int = 30, started_days_ago: int = 1) -> 
 
 def logged_in(client, user, *, stepped_up: bool = False):
     client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     if stepped_up:
         response = client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
         assert response.status_code == 302

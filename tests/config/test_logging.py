@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from config.logging import REDACTED, RedactIdentityNumbers, redact
+
+
+@pytest.mark.parametrize(
+    "number", ["198912222398", "19891222-2398", "8912222398", "891222-2398", "891222+2398"]
+)
+def test_leak_1_log_lines_never_carry_an_identity_number(number):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "looked up %s", (number,), None)
+    RedactIdentityNumbers().filter(record)
+    assert number not in record.getMessage()
+    assert REDACTED in record.getMessage()
+
+
+def test_leak_1_redaction_leaves_internal_ids_and_dates_alone():
+    assert redact("patient P-7N9357L3WM entry 1234567 on 2026-11-22") == (
+        "patient P-7N9357L3WM entry 1234567 on 2026-11-22"
+    )
