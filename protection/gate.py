@@ -198,8 +198,11 @@ def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateA
 @transaction.atomic
 def patient_get_for_user(ctx: AccessContext, reference: str) -> GateAnswer:
     """The patient page's read; raises Patient.DoesNotExist for an unknown reference."""
-    patient = Patient.objects.select_related("home_region").get(reference=reference)
-    identity = PatientIdentity.objects.filter(patient_id=patient.pk).first()
+    patient = Patient.objects.select_related("home_region", "identity").get(reference=reference)
+    try:
+        identity: PatientIdentity | None = patient.identity
+    except PatientIdentity.DoesNotExist:
+        identity = None
     return _answer(ctx, patient, identity, AccessAction.READ)
 
 

@@ -29,10 +29,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from psycopg import sql
 
+from patients.bench import (
+    child_env,
+    conninfo,
+    drop_database,
+    migrate_child,
+    recreate_database,
+    write_section,
+)
 from patients.navet.generator import write_extract
 
-START = "<!-- bench_navet_import:start -->"
-END = "<!-- bench_navet_import:end -->"
+SECTION = "bench_navet_import"
 
 
 @dataclass
@@ -67,23 +74,23 @@ class Command(BaseCommand):
             raise CommandError("--records and --small must be positive")
         base = settings.DATABASES["default"]
         scratch = f"{base['NAME']}_bench"
-        admin_conninfo = _conninfo(base, dbname="postgres")
+        admin_conninfo = conninfo(base, dbname="postgres")
         with tempfile.TemporaryDirectory(prefix="navet-bench-") as tmp:
             runs = []
             for count in sorted({small, records}):
-                _recreate(admin_conninfo, scratch)
-                env = _child_env(base, scratch)
+                recreate_database(admin_conninfo, scratch)
+                env = child_env(base, scratch)
                 self.stdout.write(f"migrating scratch database {scratch}")
-                _migrate(env)
+                migrate_child(env)
                 runs.append(self._run(Path(tmp), count, env))
-            copy_s = _copy_baseline(_conninfo(base, dbname=scratch), Path(tmp))
+            copy_s = _copy_baseline(conninfo(base, dbname=scratch), Path(tmp))
             if not options["keep"]:
                 connections.close_all()
-                _drop(admin_conninfo, scratch)
+                drop_database(admin_conninfo, scratch)
         report = _report(runs, copy_s)
         self.stdout.write(report)
         if options["write"]:
-            _write_section(options["write"], report)
+            write_section(options["write"], SECTION, report)
             self.stdout.write(f"wrote {options['write']}")
 
     def _run(self, tmp: Path, count: int, env: dict[str, str]) -> Run:
@@ -125,52 +132,6 @@ class Command(BaseCommand):
         )
 
 
-def _conninfo(db: dict[str, Any], *, dbname: str) -> str:
-    parts = {"dbname": dbname, "user": db["USER"], "host": db["HOST"], "port": db["PORT"]}
-    if db.get("PASSWORD"):
-        parts["password"] = db["PASSWORD"]
-    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
-
-
-def _recreate(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def _drop(admin: str, name: str) -> None:
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-
-
-def _child_env(db: dict[str, Any], name: str) -> dict[str, str]:
-    env = dict(os.environ)
-    host = db["HOST"]
-    user = db["USER"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    if host.startswith("/"):
-        env["DATABASE_URL"] = f"postgres://{user}{password}@/{name}?host={host}"
-        if db["PORT"]:
-            env["DATABASE_URL"] = f"postgres://{user}{password}@:{db['PORT']}/{name}?host={host}"
-    else:
-        env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{name}"
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
-    return env
-
-
-def _migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        check=True,
-    )
-
-
 def _copy_baseline(conninfo: str, tmp: Path) -> float:
     """The same rows, loaded by plain COPY into tables of the same shape (with their indexes)."""
     tables = ("patients_patient", "patients_patientidentity", "patients_patientrelation")
@@ -207,7 +168,7 @@ def _report(runs: list[Run], copy_s: float) -> str:
     big = runs[-1]
     counts = {k: v for k, v in big.summary.items() if k != "rejections"}
     lines = [
-        START,
+        f"<!-- {SECTION}:start -->",
         "## Navet import (`import_navet`)",
         "",
         f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
@@ -232,17 +193,6 @@ def _report(runs: list[Run], copy_s: float) -> str:
         "compares each record with what is stored, and records protection events.",
         "",
         f"Import summary of the large run: `{json.dumps(counts)}`",
-        END,
+        f"<!-- {SECTION}:end -->",
     ]
     return "\n".join(lines)
-
-
-def _write_section(path: Path, report: str) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + report + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + report + "\n"
-    path.write_text(text, encoding="utf-8")

@@ -1,0 +1,73 @@
+"""Plumbing shared by the benchmark commands: a scratch database, a child process pointed at it,
+and the Markdown section each benchmark owns in docs/performance.md."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+
+def conninfo(db: dict[str, Any], *, dbname: str) -> str:
+    parts = {"dbname": dbname, "user": db["USER"], "host": db["HOST"], "port": db["PORT"]}
+    if db.get("PASSWORD"):
+        parts["password"] = db["PASSWORD"]
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def recreate_database(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def child_env(db: dict[str, Any], name: str) -> dict[str, str]:
+    env = dict(os.environ)
+    host = db["HOST"]
+    user = db["USER"]
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    if host.startswith("/"):
+        env["DATABASE_URL"] = f"postgres://{user}{password}@/{name}?host={host}"
+        if db["PORT"]:
+            env["DATABASE_URL"] = f"postgres://{user}{password}@:{db['PORT']}/{name}?host={host}"
+    else:
+        env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{name}"
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    return env
+
+
+def migrate_child(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+    )
+
+
+def write_section(path: Path, section: str, report: str) -> None:
+    """Replace the section between its markers in a Markdown file, or append it."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = head + report + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + report + "\n"
+    path.write_text(text, encoding="utf-8")

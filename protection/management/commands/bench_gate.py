@@ -1,0 +1,270 @@
+"""``manage.py bench_gate``: what the gate costs at a large region's volume.
+
+In a scratch database: a generated register of 1.7 million patients imported with the real
+``import_navet`` (about 1 in 500 protected: 3 400), 100 000 grants on the protected patients
+spread over 10 007 users, then, in a child process running the product's settings, timed
+requests through Django's full middleware stack: patient search, the patient page of an
+ordinary patient, the page of a protected patient opened with a grant after step-up, and a bare
+one-query view as the floor. Figures (p50 and p95 per kind) go to docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from patients.bench import (
+    child_env,
+    conninfo,
+    drop_database,
+    migrate_child,
+    recreate_database,
+    write_section,
+)
+from patients.models import Patient, StaffProfile, Unit
+from patients.navet.generator import write_extract
+from patients.services import roles_sync
+from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY
+from protection.models import Grant
+
+SECTION = "bench_gate"
+USERS = 10_007  # prime: (k mod USERS, k mod protected) pairs stay distinct for 100 000 grants
+
+
+class Command(BaseCommand):
+    help = "Benchmark the gate: search and patient page against a bare one-query view."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--patients", type=int, default=1_700_000)
+        parser.add_argument("--grants", type=int, default=100_000)
+        parser.add_argument("--requests", type=int, default=400, help="timed requests per kind")
+        parser.add_argument("--write", type=Path, help="update this Markdown file's section")
+        parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+        # Internal: the child process that runs the timed requests.
+        parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["measure"]:
+            self.stdout.write(json.dumps(_measure(options["requests"])))
+            return
+        base = settings.DATABASES["default"]
+        scratch = f"{base['NAME']}_gatebench"
+        admin = conninfo(base, dbname="postgres")
+        recreate_database(admin, scratch)
+        env = child_env(base, scratch)
+        try:
+            migrate_child(env)
+            with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
+                extract = Path(tmp) / "extract.xml"
+                self.stdout.write(f"generating and importing {options['patients']} patients")
+                write_extract(extract, count=options["patients"])
+                _run_child(env, ["import_navet", str(extract), "--json"])
+            self.stdout.write(f"adding {options['grants']} grants")
+            protected = _add_grants(conninfo(base, dbname=scratch), options["grants"])
+            self.stdout.write("measuring")
+            figures = json.loads(
+                _run_child(env, ["bench_gate", "--measure", "--requests", str(options["requests"])])
+            )
+        finally:
+            if not options["keep"]:
+                connections.close_all()
+                drop_database(admin, scratch)
+        report = _report(figures, options["patients"], protected, options["grants"])
+        self.stdout.write(report)
+        if options["write"]:
+            write_section(options["write"], SECTION, report)
+
+
+def _run_child(env: dict[str, str], args: list[str]) -> str:
+    result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise CommandError(f"{args[0]} failed: {result.stderr[-3000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def _add_grants(dsn: str, count: int) -> int:
+    """Grants in force, mirrored as guardian object permissions, as decided requests leave them."""
+    with psycopg.connect(dsn, autocommit=False) as conn:
+        # System context: the population runs outside any user's view (row-level security).
+        conn.execute("SELECT set_config('hjm.context', 'system', false)")
+        conn.execute(
+            "INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, "
+            "email, is_staff, is_active, date_joined) "
+            "SELECT '!', false, 'bench' || g, '', '', '', false, true, now() "
+            "FROM generate_series(0, %s) g",
+            [USERS - 1],
+        )
+        protected = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM patients_patient WHERE is_protected ORDER BY id"
+            ).fetchall()
+        ]
+        users = [row[0] for row in conn.execute("SELECT id FROM auth_user ORDER BY id").fetchall()]
+        permission = conn.execute(
+            "SELECT id FROM auth_permission WHERE codename = 'view_protected_identity'"
+        ).fetchone()
+        if not protected or permission is None:
+            raise CommandError("no protected patients or no view_protected_identity permission")
+        pairs = [(users[k % len(users)], protected[k % len(protected)]) for k in range(count)]
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY protection_grant (user_id, patient_id, starts_at, ends_at, created_at, end_reason) "
+                "FROM STDIN"
+            ) as copy,
+        ):
+            for user_id, patient_id in pairs:
+                copy.write_row((user_id, patient_id, "2026-01-01", "2099-01-01", "2026-01-01", ""))
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY protection_patientuserobjectpermission (user_id, permission_id, "
+                "content_object_id) FROM STDIN"
+            ) as copy,
+        ):
+            for user_id, patient_id in pairs:
+                copy.write_row((user_id, permission[0], patient_id))
+        conn.execute("ANALYZE")
+        conn.commit()
+    return len(protected)
+
+
+def _timed(call: Callable[[], Any], samples: list[float]) -> Any:
+    started = time.perf_counter()
+    response = call()
+    samples.append((time.perf_counter() - started) * 1000)
+    if response.status_code != 200:
+        raise CommandError(f"unexpected status {response.status_code}")
+    return response
+
+
+def _measure(requests: int) -> dict[str, dict[str, float]]:
+    """Runs in the child, against the scratch database, with the product's middleware."""
+
+    rng = random.Random(7)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hjm.context', 'system', false)")
+        cursor.execute(
+            "SELECT p.reference, i.personal_identity_number FROM patients_patient p "
+            "JOIN patients_patientidentity i ON i.patient_id = p.id "
+            "WHERE NOT p.is_protected AND p.status = 'active' "
+            "ORDER BY random() LIMIT %s",
+            [requests],
+        )
+        ordinary = cursor.fetchall()
+        cursor.execute("SELECT id, reference FROM patients_patient WHERE is_protected LIMIT 20")
+        protected = cursor.fetchall()
+        cursor.execute("SELECT set_config('hjm.context', '', false)")
+    roles_sync()
+    user = get_user_model().objects.create_user("bench-prescriber")  # force_login: no password
+    user.groups.add(Group.objects.get(name="prescriber"))
+    unit = Unit.objects.create(name="Benchmark unit", hsa_id="SE-BENCH-1", region_id="12")
+    StaffProfile.objects.create(user=user, unit=unit)
+    now = timezone.now()
+    for patient_id, _ in protected:
+        Grant.objects.create(
+            user=user,
+            patient_id=patient_id,
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=30),
+        )
+        assign_perm(PROTECTED_PERMISSION, user, Patient.objects.get(pk=patient_id))
+    samples: dict[str, list[float]] = {"bare": [], "search": [], "page": [], "protected": []}
+    # The step-up stays valid for the whole run; each request still checks it.
+    with override_settings(
+        ROOT_URLCONF="protection.bench",
+        ALLOWED_HOSTS=["testserver"],
+        PROTECTION_STEP_UP_SECONDS=24 * 60 * 60,
+    ):
+        client = Client()
+        client.force_login(user)
+        session = client.session
+        session[STEP_UP_SESSION_KEY] = time.time()
+        session.save()
+        warm: list[float] = []
+        for reference, number in ordinary[:20]:
+            _timed(partial(client.get, f"/bench/bare/{reference}/"), warm)
+            _timed(partial(client.post, "/", {"number": number}), warm)
+        for reference, number in ordinary:
+            _timed(partial(client.get, f"/bench/bare/{reference}/"), samples["bare"])
+            _timed(partial(client.post, "/", {"number": number}), samples["search"])
+            _timed(partial(client.get, f"/patients/{reference}/"), samples["page"])
+            _, protected_reference = rng.choice(protected)
+            response = _timed(
+                partial(client.get, f"/patients/{protected_reference}/"), samples["protected"]
+            )
+            if b"patient-card masked" in response.content:
+                raise CommandError("the grant holder got the masked card: the benchmark is wrong")
+    return {
+        kind: {
+            "p50": statistics.median(values),
+            "p95": statistics.quantiles(values, n=20)[18],
+            "n": len(values),
+        }
+        for kind, values in samples.items()
+    }
+
+
+def _report(
+    figures: dict[str, dict[str, float]], patients: int, protected: int, grants: int
+) -> str:
+    bare = figures["bare"]
+    rows = [
+        ("Bare one-query view (floor)", "bare"),
+        ("Patient search (POST, ordinary patient)", "search"),
+        ("Patient page, ordinary patient", "page"),
+        ("Patient page, protected patient with grant and step-up", "protected"),
+    ]
+    lines = [
+        f"<!-- {SECTION}:start -->",
+        "## The gate (`protection.gate`)",
+        "",
+        f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
+        f"PostgreSQL on the same machine, {patients:,} patients ({protected:,} protected), "
+        f"{grants:,} grants. Each request goes through the full middleware stack with "
+        "Django's test client, logged in, and writes its access entry. Command: "
+        "`make bench-gate` (= `python manage.py bench_gate --write docs/performance.md`).",
+        "",
+        "| request | p50 | p95 | p50 / bare | p95 / bare |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, kind in rows:
+        f = figures[kind]
+        lines.append(
+            f"| {label} | {f['p50']:.2f} ms | {f['p95']:.2f} ms | "
+            f"{f['p50'] / bare['p50']:.2f} | {f['p95'] / bare['p95']:.2f} |"
+        )
+    lines += ["", f"{int(bare['n'])} timed requests of each kind.", f"<!-- {SECTION}:end -->"]
+    return "\n".join(lines)
