@@ -19,6 +19,9 @@ ROUTES: Final[dict[str, str]] = {
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "
     "patient by internal reference only",
     "protection:grant_end": "change_grant; only grants of the manager's unit (404 otherwise)",
+    "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
+    "only; marks one emergency access reviewed; the review shows patients by internal reference "
+    "and birth year only",
 }
 
 # Every model registered in the admin, and why its admin pages cannot show a protected identity.

@@ -20,7 +20,8 @@ class EmergencyAccessForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for emergency access"),
         help_text=_(
-            "For example: ambulance call-out, police request. The access is logged and reviewed."
+            "For example: ambulance call-out, police request. Do not write the patient's name "
+            "or number. The access is logged and reviewed."
         ),
         min_length=10,
         max_length=500,

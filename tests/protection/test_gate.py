@@ -219,3 +219,13 @@ def test_emergency_page_is_denied_without_the_role(client, protected):
     logged_in(client, UserFactory(username="lager", role="logistics"))
     response = client.get(f"/patients/{protected.patient.reference}/emergency/")
     assert response.status_code == 403
+
+
+def test_leak_1_emergency_reason_may_not_carry_a_personnummer(client, prescriber, protected):
+    logged_in(client, prescriber, stepped_up=True)
+    response = client.post(
+        f"/patients/{protected.patient.reference}/emergency/",
+        {"reason": "Ambulans till 19891223-2389 akut"},
+    )
+    assert "do not write the patient&#x27;s personnummer" in response.content.decode()
+    assert not EmergencyAccess.objects.exists()

@@ -1,0 +1,207 @@
+"""The log review (AUDIT-3) and the review of emergency accesses (ACCESS-7).
+
+Looking at the log is an access to the log, not to patient data: listing writes no access
+entries. The pages show patients by internal reference and birth year only (LEAK-1). Filters
+travel as GET parameters because they are internal references, usernames and dates; a field
+that receives something looking like an identity number refuses it and does not echo it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from protection import review, review_services
+from protection.gate import AccessContext
+from protection.models import EmergencyAccess
+from protection.services import ProtectionError
+
+_REFERENCE = re.compile(r"P-[0-9A-Z]{10}")
+# A personnummer, samordningsnummer or reservnummer in any common form: 10 or 12 digits, with
+# or without a separator.
+_LOOKS_LIKE_NUMBER = re.compile(r"\d{6,8}[-+]?\d{4}")
+LIST_LIMIT = 200
+
+
+def _looks_like_number(value: str) -> bool:
+    return bool(_LOOKS_LIKE_NUMBER.search(re.sub(r"\s", "", value)))
+
+
+class AccessReviewFilterForm(forms.Form):
+    patient = forms.CharField(
+        label=gettext_lazy("Patient reference"),
+        required=False,
+        help_text=gettext_lazy("The internal reference, for example P-7N9357L3WM."),
+    )
+    username = forms.CharField(label=gettext_lazy("Username"), required=False)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    only_flagged = forms.BooleanField(
+        label=gettext_lazy("Only highlighted entries"), required=False
+    )
+
+    def _refuse(self, name: str, message: str) -> ValidationError:
+        """Blank the field first: the re-rendered form must not repeat what was typed, which
+        may be a number or a name (LEAK-1)."""
+        self.data = {**{key: self.data.get(key) for key in self.data}, name: ""}
+        return ValidationError(message, code="refused")
+
+    def clean_patient(self) -> str:
+        value = str(self.cleaned_data.get("patient") or "").strip().upper()
+        if not value or _REFERENCE.fullmatch(value):
+            return value
+        if _looks_like_number(value):
+            raise self._refuse(
+                "patient",
+                _("Give the internal reference (P- and ten characters), never a personnummer."),
+            )
+        raise self._refuse(
+            "patient", _("Give the internal reference: P- followed by ten letters or digits.")
+        )
+
+    def clean_username(self) -> str:
+        value = str(self.cleaned_data.get("username") or "").strip()
+        if _looks_like_number(value):
+            raise self._refuse("username", _("Give a username, never a personnummer."))
+        return value
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        date_from, date_to = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class AccessSampleForm(forms.Form):
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=gettext_lazy("Until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    size = forms.IntegerField(
+        label=gettext_lazy("Number of entries"), min_value=1, max_value=LIST_LIMIT, initial=20
+    )
+    seed = forms.IntegerField(
+        label=gettext_lazy("Seed"),
+        required=False,
+        min_value=0,
+        max_value=review.SEED_LIMIT - 1,
+        help_text=gettext_lazy(
+            "Leave empty for a new sample; give the seed of an earlier sample to draw it again."
+        ),
+    )
+
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        date_from, date_to = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class EmergencyReviewForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("What the review found"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+@never_cache
+@login_required
+@permission_required(review.MANAGER_PERMISSION, raise_exception=True)
+@require_GET
+def access_review_view(request: HttpRequest) -> HttpResponse:
+    # Reading the log is not an access to patient data: no access entry is written here.
+    form = AccessReviewFilterForm(request.GET or None)
+    entries = None
+    if not form.is_bound or form.is_valid():
+        filters = form.cleaned_data if form.is_bound else {}
+        entries = review.access_entries_list_for_user(
+            user=request.user,
+            patient_reference=filters.get("patient") or None,
+            username=filters.get("username") or None,
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+            only_flagged=bool(filters.get("only_flagged")),
+            limit=LIST_LIMIT,
+        )
+    return render(
+        request,
+        "protection/review/list.html",
+        {
+            "form": form,
+            "entries": entries,
+            "limit": LIST_LIMIT,
+            # One form per row, with ids of its own so each label points at its own field.
+            "emergencies": [
+                (access, EmergencyReviewForm(auto_id=f"id_review_{access.pk}_%s"))
+                for access in review.emergency_accesses_to_review(user=request.user)
+            ],
+        },
+    )
+
+
+@never_cache
+@login_required
+@permission_required(review.MANAGER_PERMISSION, raise_exception=True)
+@require_GET
+def access_sample_view(request: HttpRequest) -> HttpResponse:
+    """The random sample for the systematic review that Patientdatalagen asks for."""
+    form = AccessSampleForm(request.GET or None)
+    sample = None
+    if form.is_bound and form.is_valid():
+        sample = review.access_entries_sample_for_user(
+            user=request.user,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+            size=form.cleaned_data["size"],
+            seed=form.cleaned_data["seed"],
+        )
+    return render(request, "protection/review/sample.html", {"form": form, "sample": sample})
+
+
+@never_cache
+@login_required
+@permission_required(review_services.REVIEW_PERMISSION, raise_exception=True)
+@require_POST
+def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpResponse:
+    form = EmergencyReviewForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}")
+        return redirect("protection:review")
+    try:
+        review_services.emergency_access_review(
+            ctx=AccessContext.from_request(request),
+            access_id=access_id,
+            note=form.cleaned_data["note"],
+        )
+    except EmergencyAccess.DoesNotExist as exc:
+        raise Http404 from exc
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, _("Emergency access %(id)s is marked reviewed.") % {"id": access_id}
+        )
+    return redirect("protection:review")
