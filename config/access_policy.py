@@ -19,6 +19,18 @@ ROUTES: Final[dict[str, str]] = {
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "
     "patient by internal reference only",
     "protection:grant_end": "change_grant; only grants of the manager's unit (404 otherwise)",
+    "protection:local_decide": "add_localprotection (unit managers, own unit); any patient by "
+    "internal reference; shows reference and birth year only (PROT-1)",
+    "protection:local_renew": "change_localprotection; POST only; only decisions of the "
+    "manager's unit (404 otherwise)",
+    "protection:local_end": "change_localprotection; POST only; only decisions of the manager's "
+    "unit (404 otherwise)",
+    "protection:reserve_decide": "add_reservenumberprotection (unit managers, own unit); "
+    "reference and birth year only; the reservnummer is checked, never shown",
+    "protection:reserve_end": "change_reservenumberprotection; POST only; only the manager's "
+    "unit (404 otherwise)",
+    "protection:hold_release": "add_protectionreview (protection administrators); POST only; by "
+    "internal reference; shows no identity (PROT-3/4)",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",

@@ -15,7 +15,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from patients.models import Patient, Unit
+from patients.models import Patient, RegisterEvent, Unit
 
 
 class PatientUserObjectPermission(UserObjectPermissionBase):
@@ -146,3 +146,124 @@ class EmergencyAccess(models.Model):
 
     def __str__(self) -> str:
         return f"emergency-access:{self.pk}"
+
+
+class LocalProtection(models.Model):
+    """PROT-1: *lokalt skydd*, decided by a unit manager with a reason while Skatteverket
+    decides; at most three months (checked by the service, which names the limit). PROT-6: it
+    ends by itself at its end date unless renewed, and the deciding manager is reminded first.
+
+    The patient's ``local_protection`` and ``local_protection_until`` mirror the decisions in
+    force; only ``protection.kinds`` writes either side, under a lock of the patient row.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, verbose_name=_("unit"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(_("reason"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    end_reason = models.CharField(_("why it ended"), max_length=200, blank=True, default="")
+    # PROT-6: set when the deciding manager was reminded; cleared by a renewal.
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("local protection")
+        verbose_name_plural = _("local protections")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="local_protection_dates"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["ends_on"],
+                condition=Q(ended_at__isnull=True),
+                name="local_protection_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"local-protection:{self.pk}"
+
+
+class ReserveNumberProtection(models.Model):
+    """PROT-1: protection by reservnummer, for a threat from inside health care, decided by the
+    prescribing unit. It has no end date: it lasts until the unit ends it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, verbose_name=_("unit"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(_("reason"))
+    decided_at = models.DateTimeField(_("decided"), db_default=Now())
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("reservnummer protection")
+        verbose_name_plural = _("reservnummer protections")
+        constraints = [
+            # One decision in force per patient: two units deciding at once cannot both win.
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=Q(ended_at__isnull=True),
+                name="reserve_number_protection_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"reserve-number-protection:{self.pk}"
+
+
+class ProtectionReview(models.Model):
+    """PROT-3/PROT-4: a protection administrator's recorded decision to lift a protection the
+    register no longer reports (or that a death ended). Nothing is revealed without one."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), db_default=Now())
+    note = models.TextField(_("note"))
+    # The register event that caused the hold, where one did.
+    register_event = models.ForeignKey(
+        RegisterEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("protection review")
+        verbose_name_plural = _("protection reviews")
+
+    def __str__(self) -> str:
+        return f"protection-review:{self.pk}"
+
+
+class GrantReminder(models.Model):
+    """A grant's holder and requesting manager were told that it ends soon; once per grant."""
+
+    grant = models.OneToOneField(
+        Grant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    reminded_at = models.DateTimeField(db_default=Now())
+
+    def __str__(self) -> str:
+        return f"grant-reminder:{self.pk}"

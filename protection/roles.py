@@ -11,6 +11,14 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "protection.view_grantrequest",
         "protection.view_grant",
         "protection.change_grant",
+        # PROT-1/PROT-6: decide, renew and end local protection for their own unit.
+        "protection.add_localprotection",
+        "protection.view_localprotection",
+        "protection.change_localprotection",
+        # PROT-1: decide and end reservnummer protection for their own unit.
+        "protection.add_reservenumberprotection",
+        "protection.view_reservenumberprotection",
+        "protection.change_reservenumberprotection",
     ),
     # ACCESS-3: protection administrators decide requests and review emergency accesses.
     "protection_admin": (
@@ -20,5 +28,8 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "protection.change_grant",
         "protection.view_emergencyaccess",
         "protection.change_emergencyaccess",
+        # PROT-3/PROT-4: see held protections and record the decision that releases one.
+        "protection.view_protectionreview",
+        "protection.add_protectionreview",
     ),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from protection.views import grants, patient
+from protection.views import grants, kinds, patient, review
 
 # The patient pages keep the "patients" namespace: they are the patient register's pages, served
 # through the gate.
@@ -29,6 +29,38 @@ protection_patterns = (
         path("requests/<int:request_id>/", grants.grant_request_decide_view, name="request_decide"),
         path("grants/", grants.grant_review_view, name="grants"),
         path("grants/<int:grant_id>/end/", grants.grant_end_view, name="grant_end"),
+        path("review/", review.access_review_view, name="review"),
+        path("review/sample/", review.access_sample_view, name="review_sample"),
+        path(
+            "review/emergency/<int:access_id>/",
+            review.emergency_access_review_view,
+            name="emergency_review",
+        ),
+        # PROT-1/PROT-6: the kinds of protection health care decides; PROT-3/PROT-4: holds.
+        path("unit-protections/", kinds.unit_protections_view, name="unit_protections"),
+        path(
+            "patients/<str:reference>/local/",
+            kinds.local_protection_decide_view,
+            name="local_decide",
+        ),
+        path(
+            "local/<int:protection_id>/renew/",
+            kinds.local_protection_renew_view,
+            name="local_renew",
+        ),
+        path("local/<int:protection_id>/end/", kinds.local_protection_end_view, name="local_end"),
+        path(
+            "patients/<str:reference>/reserve-number/",
+            kinds.reserve_number_protection_decide_view,
+            name="reserve_decide",
+        ),
+        path(
+            "reserve-number/<int:protection_id>/end/",
+            kinds.reserve_number_protection_end_view,
+            name="reserve_end",
+        ),
+        path("holds/", kinds.holds_view, name="holds"),
+        path("holds/<str:reference>/release/", kinds.hold_release_view, name="hold_release"),
     ],
     "protection",
 )

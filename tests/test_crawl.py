@@ -22,7 +22,13 @@ from django.utils import timezone
 
 from patients.demo import DEMO_USERS, demo_seed
 from patients.models import Patient, PatientIdentity, PatientRelation
-from protection.models import EmergencyAccess, Grant, GrantRequest
+from protection.models import (
+    EmergencyAccess,
+    Grant,
+    GrantRequest,
+    LocalProtection,
+    ReserveNumberProtection,
+)
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.protection.conftest import give_grant
 
@@ -83,12 +89,28 @@ def world(shared_dir) -> dict[str, list[str]]:
         reason="crawl emergency",
         ends_at=timezone.now() + timedelta(minutes=30),
     )
+    manager = UserFactory(username="crawl-manager", role="unit_manager")
+    local = LocalProtection.objects.create(
+        patient=maria.patient,
+        unit_id=manager.staff_profile.unit_id,
+        decided_by=manager,
+        reason="crawl",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=30),
+    )
+    reserve = ReserveNumberProtection.objects.create(
+        patient=maria.patient,
+        unit_id=manager.staff_profile.unit_id,
+        decided_by=manager,
+        reason="crawl",
+    )
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": references + [relative.patient.reference],
         "request_id": [str(pk) for pk in GrantRequest.objects.values_list("pk", flat=True)],
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
+        "protection_id": [str(local.pk), str(reserve.pk)],
     }
 
 

@@ -21,3 +21,23 @@ def test_leak_1_redaction_leaves_internal_ids_and_dates_alone():
     assert redact("patient P-7N9357L3WM entry 1234567 on 2026-11-22") == (
         "patient P-7N9357L3WM entry 1234567 on 2026-11-22"
     )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/admin/patients/patient/?q=194201199124",
+        "/?number=19420119-9124",
+        "/admin/auth/user/?q=420119%2B9124",
+        "/patients/194201199124/",
+    ],
+)
+def test_leak_1_no_identity_number_travels_in_a_url(client, address):
+    response = client.get(address)
+    assert response.status_code == 400
+    assert "9124" not in response.content.decode()
+    assert "Location" not in response
+
+
+def test_leak_1_ordinary_query_strings_pass(client):
+    assert client.get("/healthz?date=2026-11-22&id=1234567").status_code == 200

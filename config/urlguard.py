@@ -1,0 +1,33 @@
+"""LEAK-1: no identity number travels in a URL, whatever a form, a link or a person typed.
+
+The product's own pages post identity numbers; this middleware is the net under that rule for
+everything else (an admin search box, a bookmarked address, a hand-edited query string). A
+request whose path or query string holds something shaped like a personnummer is refused before
+any view runs, with a page that does not repeat it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from urllib.parse import unquote_plus
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+
+
+class RefuseIdentityNumbersInUrls:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        address = unquote_plus(request.path + "?" + request.META.get("QUERY_STRING", ""))
+        if _NUMBER.search(address):
+            logger.warning("refused a request with an identity number in its address")
+            return HttpResponseBadRequest(render_to_string("400_identity_in_url.html"))
+        return self.get_response(request)

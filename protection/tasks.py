@@ -1,0 +1,29 @@
+"""Background work of the protection floor, run by Celery beat (config/settings/base.py).
+
+The tasks take no arguments, so no personal data can reach the broker (LEAK-1). Each one calls
+services that claim their rows (a locked batch, a conditional update or a unique key), so a run
+that overlaps another, or a retry after a lost worker, does nothing twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from protection import kinds, services
+
+
+@shared_task
+def handle_register_events() -> int:
+    """PROT-3/PROT-4: tell the responsible people what the register changed."""
+    return kinds.register_events_handle()
+
+
+@shared_task
+def daily_protection_maintenance() -> dict[str, int]:
+    """ACCESS-2/5 and PROT-6: end what has lapsed, remind before things end. Counts only."""
+    return {
+        "grants_ended": services.grants_end_lapsed(),
+        "local_protections_ended": kinds.local_protections_lapse(),
+        "local_protection_reminders": kinds.local_protections_remind(),
+        "grant_reminders": kinds.grants_remind_before_end(),
+    }

@@ -1,0 +1,354 @@
+"""Pages for the kinds of protection health care decides, and for held protections.
+
+Unit managers decide, renew and end local protection (PROT-1, PROT-6) and decide and end
+reservnummer protection (PROT-1) for their own unit; protection administrators release holds
+(PROT-3, PROT-4). Every page shows patients by internal reference and birth year only: a manager
+deciding local protection may hold no grant, and releasing a hold needs no identity (LEAK-1).
+The services decide and log; the views only route.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from patients.models import Patient, RegisterEvent, RegisterEventKind
+from protection import kinds
+from protection.gate import AccessContext
+from protection.models import LocalProtection, ProtectionReview, ReserveNumberProtection
+from protection.services import ProtectionError
+
+_REFERENCE = re.compile(r"^P-[0-9A-Z]{10}$")
+
+
+class PatientChoiceForm(forms.Form):
+    reference = forms.CharField(
+        label=gettext_lazy("Patient reference"),
+        max_length=12,
+        help_text=gettext_lazy("The internal reference, for example P-2345ABCDEF."),
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind of protection"),
+        choices=[
+            ("local", gettext_lazy("Local protection")),
+            ("reserve", gettext_lazy("Reservnummer protection")),
+        ],
+        widget=forms.RadioSelect,
+        initial="local",
+    )
+
+    def clean_reference(self) -> str:
+        reference = str(self.cleaned_data["reference"]).strip().upper()
+        if (
+            not _REFERENCE.match(reference)
+            or not Patient.objects.filter(reference=reference).exists()
+        ):
+            raise forms.ValidationError(gettext_lazy("No patient has that reference."))
+        return reference
+
+
+class LocalProtectionForm(forms.Form):
+    ends_on = forms.DateField(
+        label=gettext_lazy("Until"),
+        help_text=gettext_lazy("At most three months from today."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ReserveNumberProtectionForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        help_text=gettext_lazy("The threat from inside health care, in a few words."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RenewForm(forms.Form):
+    ends_on = forms.DateField(label=gettext_lazy("New end date"))
+
+
+class EndForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why"), max_length=200, required=False)
+
+
+class HoldReleaseForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Decision note"),
+        help_text=gettext_lazy("Why the protection may be lifted."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+def _patient_or_404(reference: str) -> Patient:
+    patient = Patient.objects.filter(reference=reference).first()
+    if patient is None:
+        raise Http404
+    return patient
+
+
+def _unit_id_or_404(ctx: AccessContext) -> int:
+    # A manager without a unit has nothing to decide for.
+    if ctx.actor.unit_id is None:
+        raise Http404
+    return ctx.actor.unit_id
+
+
+# --- unit managers ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@permission_required("protection.view_localprotection", raise_exception=True)
+@require_GET
+def unit_protections_view(request: HttpRequest) -> HttpResponse:
+    """PROT-6: the unit's local protections with their ends, to renew or end; and its
+    reservnummer protections."""
+    unit_id = _unit_id_or_404(AccessContext.from_request(request))
+    choice = PatientChoiceForm(request.GET if "reference" in request.GET else None)
+    if choice.is_bound and choice.is_valid():
+        target = "local_decide" if choice.cleaned_data["kind"] == "local" else "reserve_decide"
+        return redirect(f"protection:{target}", reference=choice.cleaned_data["reference"])
+    local = (
+        LocalProtection.objects.filter(
+            unit_id=unit_id, ended_at__isnull=True, ends_on__gte=timezone.localdate()
+        )
+        .select_related("patient", "decided_by")
+        .order_by("ends_on", "pk")
+    )
+    reserve = (
+        ReserveNumberProtection.objects.filter(unit_id=unit_id, ended_at__isnull=True)
+        .select_related("patient", "decided_by")
+        .order_by("decided_at", "pk")
+    )
+    return render(
+        request,
+        "protection/kinds/unit_protections.html",
+        {"choice": choice, "local": local, "reserve": reserve},
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.add_localprotection", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def local_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
+    patient = _patient_or_404(reference)
+    ctx = AccessContext.from_request(request)
+    unit_id = _unit_id_or_404(ctx)
+    form = LocalProtectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kinds.local_protection_decide(
+                ctx=ctx,
+                patient=patient,
+                unit_id=unit_id,
+                reason=form.cleaned_data["reason"],
+                ends_on=form.cleaned_data["ends_on"],
+            )
+        except ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Local protection has been decided."))
+            return redirect("protection:unit_protections")
+    return render(request, "protection/kinds/local_decide.html", {"patient": patient, "form": form})
+
+
+def _unit_local_protection_or_404(ctx: AccessContext, protection_id: int) -> LocalProtection:
+    unit_id = _unit_id_or_404(ctx)
+    protection = LocalProtection.objects.filter(pk=protection_id, unit_id=unit_id).first()
+    if protection is None:
+        raise Http404
+    return protection
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_localprotection", raise_exception=True)
+@require_POST
+def local_protection_renew_view(request: HttpRequest, protection_id: int) -> HttpResponse:
+    ctx = AccessContext.from_request(request)
+    protection = _unit_local_protection_or_404(ctx, protection_id)
+    form = RenewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("New end date: give a date."))
+        return redirect("protection:unit_protections")
+    try:
+        kinds.local_protection_renew(
+            ctx=ctx, protection_id=protection.pk, ends_on=form.cleaned_data["ends_on"]
+        )
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Local protection has been renewed."))
+    return redirect("protection:unit_protections")
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_localprotection", raise_exception=True)
+@require_POST
+def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpResponse:
+    ctx = AccessContext.from_request(request)
+    protection = _unit_local_protection_or_404(ctx, protection_id)
+    form = EndForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        kinds.local_protection_end(ctx=ctx, protection_id=protection.pk, reason=reason)
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Local protection has ended."))
+    return redirect("protection:unit_protections")
+
+
+@never_cache
+@login_required
+@permission_required("protection.add_reservenumberprotection", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def reserve_number_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
+    patient = _patient_or_404(reference)
+    ctx = AccessContext.from_request(request)
+    unit_id = _unit_id_or_404(ctx)
+    form = ReserveNumberProtectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kinds.reserve_number_protection_decide(
+                ctx=ctx, patient=patient, unit_id=unit_id, reason=form.cleaned_data["reason"]
+            )
+        except ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Reservnummer protection has been decided."))
+            return redirect("protection:unit_protections")
+    return render(
+        request, "protection/kinds/reserve_decide.html", {"patient": patient, "form": form}
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.change_reservenumberprotection", raise_exception=True)
+@require_POST
+def reserve_number_protection_end_view(request: HttpRequest, protection_id: int) -> HttpResponse:
+    ctx = AccessContext.from_request(request)
+    unit_id = _unit_id_or_404(ctx)
+    if not ReserveNumberProtection.objects.filter(pk=protection_id, unit_id=unit_id).exists():
+        raise Http404
+    try:
+        kinds.reserve_number_protection_end(ctx=ctx, protection_id=protection_id)
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Reservnummer protection has ended."))
+    return redirect("protection:unit_protections")
+
+
+# --- protection administrators ----------------------------------------------------------------
+
+
+def _holds_page(
+    request: HttpRequest,
+    *,
+    failed_reference: str | None = None,
+    failed_form: HoldReleaseForm | None = None,
+) -> HttpResponse:
+    cause = RegisterEvent.objects.filter(
+        patient_id=OuterRef("pk"), kind__in=kinds.HOLD_CAUSES
+    ).order_by("-created_at", "-pk")
+    held = (
+        Patient.objects.filter(protection_held=True)
+        .annotate(
+            cause_kind=Subquery(cause.values("kind")[:1]),
+            cause_at=Subquery(cause.values("created_at")[:1]),
+        )
+        .order_by("cause_at", "pk")
+        .values(
+            "reference",
+            "birth_year",
+            "confidentiality_marking",
+            "protected_registration",
+            "cause_kind",
+            "cause_at",
+        )
+    )
+    rows: list[dict[str, Any]] = []
+    for patient in held:
+        reference = patient["reference"]
+        kind = patient["cause_kind"]
+        rows.append(
+            {
+                "reference": reference,
+                "birth_year": patient["birth_year"],
+                "cause": RegisterEventKind(kind).label if kind else "",
+                "cause_at": patient["cause_at"],
+                # While the register still reports protection the hold cannot be released.
+                "register_flag": patient["confidentiality_marking"]
+                or patient["protected_registration"],
+                "form": failed_form
+                if failed_form is not None and reference == failed_reference
+                else HoldReleaseForm(prefix=reference),
+            }
+        )
+    decided = ProtectionReview.objects.select_related("patient", "decided_by").order_by(
+        "-decided_at", "-pk"
+    )[:20]
+    # A release refused for a patient no longer listed (released meanwhile) still says why.
+    listed = any(row["reference"] == failed_reference for row in rows)
+    errors = failed_form.non_field_errors() if failed_form is not None and not listed else []
+    return render(
+        request,
+        "protection/kinds/holds.html",
+        {"rows": rows, "decided": decided, "errors": errors},
+    )
+
+
+@never_cache
+@login_required
+@permission_required("protection.view_protectionreview", raise_exception=True)
+@require_GET
+def holds_view(request: HttpRequest) -> HttpResponse:
+    """PROT-3/PROT-4: protections the register no longer reports, held until a decision."""
+    return _holds_page(request)
+
+
+@never_cache
+@login_required
+@permission_required("protection.add_protectionreview", raise_exception=True)
+@require_POST
+def hold_release_view(request: HttpRequest, reference: str) -> HttpResponse:
+    patient = _patient_or_404(reference)
+    form = HoldReleaseForm(request.POST, prefix=patient.reference)
+    if form.is_valid():
+        try:
+            kinds.protection_hold_release(
+                ctx=AccessContext.from_request(request),
+                patient=patient,
+                note=form.cleaned_data["note"],
+            )
+        except ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("The hold on patient %(reference)s has been released.")
+                % {"reference": patient.reference},
+            )
+            return redirect("protection:holds")
+    return _holds_page(request, failed_reference=patient.reference, failed_form=form)
