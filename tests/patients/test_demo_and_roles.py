@@ -128,3 +128,17 @@ def test_ident_4_repository_holds_only_test_personnummer():
         check=False,
     )
     assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.django_db
+def test_access_3_demo_has_a_pending_grant_request_for_a_protected_patient(shared_dir):
+    from protection.models import GrantRequest
+
+    out = StringIO()
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=out)
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=out)
+    request = GrantRequest.objects.get()
+    assert request.status == "requested"
+    assert request.patient.is_protected
+    assert [u.username for u in request.staff.all()] == ["prescriber"]
+    assert "DEMO-ÄR-1" in out.getvalue()

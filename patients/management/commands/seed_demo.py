@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -31,6 +33,16 @@ class Command(BaseCommand):
             raise CommandError(f"--shared: no data/regions.csv under {shared}")
         password = os.environ.get("DEMO_PASSWORD") or "demo"
         summary = demo_seed(shared_dir=shared, password=password)
+        # Each higher floor seeds its own demo data in its demo module, lowest floor first.
+        notes: list[str] = []
+        for config in apps.get_app_configs():
+            if config.name == "patients":
+                continue
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            notes += module.demo_seed(shared_dir=shared, password=password)
         self.stdout.write(
             f"Demo users: {', '.join(u.username for u in DEMO_USERS)} "
             "(password from DEMO_PASSWORD, default 'demo')."
@@ -42,3 +54,5 @@ class Command(BaseCommand):
                 f"Sample register file: {summary.created} created, {summary.updated} updated, "
                 f"{summary.rejected} rejected."
             )
+        for note in notes:
+            self.stdout.write(note)

@@ -141,8 +141,8 @@ def _add_grants(dsn: str, count: int) -> int:
         with (
             conn.cursor() as cursor,
             cursor.copy(
-                "COPY protection_grant (user_id, patient_id, starts_at, ends_at, created_at, end_reason) "
-                "FROM STDIN"
+                "COPY protection_grant (user_id, patient_id, starts_at, ends_at, created_at, "
+                "end_reason) FROM STDIN"
             ) as copy,
         ):
             for user_id, patient_id in pairs:
