@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+]?\d{4}(?!\d)")
+_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
 REDACTED = "[personnummer borttaget]"
 
 

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
 
 
 class RefuseIdentityNumbersInUrls:

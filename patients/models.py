@@ -381,11 +381,44 @@ class AccessEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("address"), null=True)
     # A digest of the session key: enough to tie entries of one session together.
     session_ref = models.CharField(_("session"), max_length=16, blank=True, default="")
+    # AUDIT-2 hash chain, written once by ``patients.audit.access_entries_seal`` after the entry
+    # has committed, so that inserting an entry takes no lock. All four are NULL until the entry
+    # is sealed and never change afterwards (a database trigger refuses any other update). The
+    # chain runs in ``chain_seq`` order, which is sealing order, not id order.
+    chain_seq = models.BigIntegerField(_("position in the chain"), null=True, unique=True)
+    # NULL, not "", means "not sealed": the constraint and the trigger below rely on it.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, null=True)  # noqa: DJ001
+    entry_hash = models.CharField(_("hash"), max_length=64, null=True)  # noqa: DJ001
+    sealed_at = models.DateTimeField(_("sealed"), null=True)
 
     class Meta:
         verbose_name = _("access entry")
         verbose_name_plural = _("access entries")
-        indexes = [models.Index(fields=["patient", "at"], name="access_patient_at_idx")]
+        indexes = [
+            models.Index(fields=["patient", "at"], name="access_patient_at_idx"),
+            # The sealer's queue: small, since entries leave it within a minute or so.
+            models.Index(
+                fields=["id"], condition=Q(chain_seq__isnull=True), name="access_unsealed_idx"
+            ),
+        ]
+        constraints = [
+            # Sealed entirely or not at all: a half-written link cannot be verified.
+            models.CheckConstraint(
+                condition=Q(
+                    chain_seq__isnull=True,
+                    prev_hash__isnull=True,
+                    entry_hash__isnull=True,
+                    sealed_at__isnull=True,
+                )
+                | Q(
+                    chain_seq__gte=1,
+                    prev_hash__regex=r"^[0-9a-f]{64}$",
+                    entry_hash__regex=r"^[0-9a-f]{64}$",
+                    sealed_at__isnull=False,
+                ),
+                name="access_sealed_whole",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"access:{self.pk}"

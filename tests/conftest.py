@@ -9,6 +9,8 @@ import pytest
 import redis
 from django.conf import settings
 
+from tests.audit_log import access_log_cleared  # noqa: F401  (a fixture)
+
 SHARED = Path(settings.BASE_DIR).parent / "shared"
 SAMPLE_NAVET = SHARED / "specs" / "navet" / "sample-avisering.xml"
 
@@ -32,3 +34,16 @@ def redis_url() -> str:
             pytest.fail(message + "; CI requires Redis")
         pytest.skip(message)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _access_log_cleared_after_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """The access log is append-only (AUDIT-2), so the flush after a transactional test could not
+    truncate it; such tests empty it through the fixture in tests/audit_log.py first."""
+    marker = request.node.get_closest_marker("django_db")
+    if (
+        (marker is not None and marker.kwargs.get("transaction", False))
+        or "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+    ):
+        request.getfixturevalue("access_log_cleared")

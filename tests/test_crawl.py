@@ -106,7 +106,7 @@ def world(shared_dir) -> dict[str, list[str]]:
     )
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
-        "reference": references + [relative.patient.reference],
+        "reference": [*references, relative.patient.reference],
         "request_id": [str(pk) for pk in GrantRequest.objects.values_list("pk", flat=True)],
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from config.settings import env
 from config.settings.base import *  # noqa: F403
 
@@ -24,6 +26,9 @@ DATABASES = {"default": env.database_from_url(env.required("DATABASE_URL"))}
 REDIS_URL = env.required("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
+
+# AUDIT-2: the chain head goes to separate append-only storage; no default in production.
+AUDIT_HEAD_EXPORT_DIR = Path(env.required("AUDIT_HEAD_EXPORT_DIR"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

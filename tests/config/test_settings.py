@@ -27,6 +27,7 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         "REDIS_URL": "redis://redis.internal:6379/0",
         "REGION_COUNTY_CODE": "12",
         "ALLOWED_HOSTS": "hjalpmedel.example.se",
+        "AUDIT_HEAD_EXPORT_DIR": "/var/lib/hjalpmedel/audit-heads",
     }
     for name, value in overrides.items():
         if value is None:
@@ -68,6 +69,7 @@ def test_production_starts_with_every_value_given():
         ({"REGION_COUNTY_CODE": None}, "REGION_COUNTY_CODE must be set"),
         ({"REGION_COUNTY_CODE": "Skåne"}, "two-digit county code"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list"),
+        ({"AUDIT_HEAD_EXPORT_DIR": None}, "AUDIT_HEAD_EXPORT_DIR must be set"),
     ],
 )
 def test_production_refuses_missing_or_weak_values(overrides, expected):

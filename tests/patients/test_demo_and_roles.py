@@ -68,6 +68,7 @@ def test_seed_demo_refuses_production_settings_in_a_real_process():
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "REGION_COUNTY_CODE": "12",
         "ALLOWED_HOSTS": "example.se",
+        "AUDIT_HEAD_EXPORT_DIR": "/var/lib/hjalpmedel/audit-heads",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo"],
