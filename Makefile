@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 BROWSER_NPM := tests/browser/node_modules
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate clean-local
+.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate clean-local
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -17,18 +17,25 @@ help: ## List the targets and what they do
 system-deps: ## Install the Debian packages the product needs, where missing (needs root)
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
+	fi
+
+test-deps: ## Install what only the tests need: Debian's Chromium, npm and axe-core (needs root)
+	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
+	$(MAKE) --no-print-directory $(BROWSER_NPM)/.installed
 
 # axe-core for the browser tests, from the committed lock (tests/browser/node_modules is ignored).
 $(BROWSER_NPM)/.installed: tests/browser/package.json tests/browser/package-lock.json
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
-$(VENV)/.installed: requirements/dev.lock $(BROWSER_NPM)/.installed
+$(VENV)/.installed: requirements/dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) pip sync --quiet --python $(PY) requirements/dev.lock
@@ -47,7 +54,7 @@ demo: migrate ## Install, migrate, load demo data and serve on http://127.0.0.1:
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: install ## Install and run the whole test suite (real Postgres; real Redis where needed)
+test: install test-deps ## Install and run the whole test suite (real Postgres; real Redis where needed)
 	$(VENV)/bin/pytest
 
 lint: install ## ruff check and ruff format --check
