@@ -8,10 +8,13 @@ expired grant opens nothing even before any cleanup has run.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -123,6 +126,11 @@ class Grant(models.Model):
 
     def __str__(self) -> str:
         return f"grant:{self.pk}"
+
+    @property
+    def last_day(self) -> date:
+        """The last day the grant is in force: ``ends_at`` is the start of the day after it."""
+        return timezone.localtime(self.ends_at - timedelta(microseconds=1)).date()
 
 
 class EmergencyAccess(models.Model):

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, remove_perm
 
 from patients.models import AccessAction, AccessOutcome, Patient
@@ -58,7 +59,7 @@ def emergency_access_open(*, ctx: AccessContext, patient: Patient, reason: str) 
         raise ProtectionError(_("State the reason for emergency access in a few words."))
     if _LOOKS_LIKE_NUMBER.search(reason.replace(" ", "")):
         # The reason is read on the log review by people without a grant (LEAK-1).
-        raise ProtectionError(_("Reason: do not write the patient's personnummer."))
+        raise ProtectionError(_("Do not write the patient's personnummer."))
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     minutes = settings.PROTECTION_EMERGENCY_MINUTES
     access = EmergencyAccess.objects.create(
@@ -139,7 +140,11 @@ def grant_request_create(
         notification_send(
             user=admin,
             subject=_("Access request for case %(case)s") % {"case": case_reference},
-            body=_("A unit manager asks for access for %(count)s person(s).")
+            body=ngettext(
+                "A unit manager asks for access for %(count)s person.",
+                "A unit manager asks for access for %(count)s people.",
+                len(staff),
+            )
             % {"count": len(staff)},
         )
     return request

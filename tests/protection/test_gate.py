@@ -227,5 +227,5 @@ def test_leak_1_emergency_reason_may_not_carry_a_personnummer(client, prescriber
         f"/patients/{protected.patient.reference}/emergency/",
         {"reason": "Ambulans till 19891223-2389 akut"},
     )
-    assert "do not write the patient&#x27;s personnummer" in response.content.decode()
+    assert "Do not write the patient&#x27;s personnummer." in response.content.decode()
     assert not EmergencyAccess.objects.exists()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
 from patients.services import Actor
@@ -18,6 +18,14 @@ from protection.models import LocalProtection, ReserveNumberProtection
 from protection.services import ProtectionError
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.protection.conftest import ORDINARY_NUMBER, logged_in
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Messages are compared in English; the Swedish catalogue is exercised by the pages."""
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

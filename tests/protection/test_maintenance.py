@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
-from django.utils import timezone
+from django.utils import timezone, translation
 from guardian.shortcuts import get_perms
 
 from patients.models import AccessEntry, Notification, Patient
@@ -20,6 +20,14 @@ from protection.gate import STEP_UP_SESSION_KEY, AccessContext, Decision, decide
 from protection.models import Grant, GrantReminder, GrantRequest, LocalProtection
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.protection.conftest import ORDINARY_NUMBER, give_grant
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Messages are compared in English; the Swedish catalogue is exercised by the pages."""
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import (
     AccessEntry,
@@ -34,6 +34,14 @@ from tests.celery_worker import celery_worker_process  # noqa: F401 (a fixture, 
 from tests.factories import UnitFactory, UserFactory
 from tests.patients.test_navet_import import navet, post
 from tests.protection.conftest import give_grant, logged_in
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Messages are compared in English; the Swedish catalogue is exercised by the pages."""
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +268,12 @@ def test_prot_4_the_periodic_task_runs_on_a_real_worker(
     while RegisterEvent.objects.filter(handled_at__isnull=True).exists():
         assert time.monotonic() < deadline, celery_worker_process.log()
         time.sleep(0.2)
-    dropped = f"Patient {patient_of(KARL).reference}: the register no longer reports protection"
+    # The worker has no request and writes in the product's default language, Swedish.
+    with translation.override("sv"):
+        dropped = str(
+            translation.gettext("Patient %(reference)s: the register no longer reports protection")
+            % {"reference": patient_of(KARL).reference}
+        )
     assert inbox(nurse) == inbox(manager) == [dropped]
     assert_no_personal_data()
 
