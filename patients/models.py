@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -48,6 +49,7 @@ class Region(models.Model):
         return f"{self.county_code} {self.name}"
 
 
+@pghistory.track(append_only=True)
 class Unit(models.Model):
     """A care or prescribing unit; staff act on behalf of one (AUDIT-1 records which)."""
 
@@ -64,6 +66,7 @@ class Unit(models.Model):
         return self.name
 
 
+@pghistory.track(append_only=True)
 class StaffProfile(models.Model):
     """A user's working identity: HSA-id and the unit they act for."""
 
@@ -93,6 +96,9 @@ class PatientStatus(models.TextChoices):
     INACTIVE = "inactive", _("Deregistered")
 
 
+# Write history (who changed what, when, from which page: pghistory's context). Updates only:
+# patients are created in bulk by the register import, which records each file it applied.
+@pghistory.track(pghistory.UpdateEvent(), append_only=True)
 class Patient(models.Model):
     """What every staff member may see about a patient. Never a name or a number."""
 
@@ -155,6 +161,14 @@ class Patient(models.Model):
         return f"<Patient {self.reference}>"
 
 
+# That an identity changed, and by whom, but never what it holds: the history table is not
+# guarded like the identity table, so it stores no identifying value.
+@pghistory.track(
+    pghistory.UpdateEvent(),
+    fields=["updated_at"],
+    model_name="PatientIdentityEvent",
+    append_only=True,
+)
 class PatientIdentity(models.Model):
     """What identifies or locates a patient. Read only through the access selectors."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -46,6 +47,7 @@ class GrantRequestStatus(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+@pghistory.track(append_only=True)
 class GrantRequest(models.Model):
     """ACCESS-3: a unit manager asks for named staff to see a protected patient."""
 
@@ -88,6 +90,7 @@ class GrantRequest(models.Model):
         return f"grant-request:{self.pk}"
 
 
+@pghistory.track(append_only=True)
 class Grant(models.Model):
     """ACCESS-2: one user, one patient, a start and an end (at most a year)."""
 
@@ -133,6 +136,7 @@ class Grant(models.Model):
         return timezone.localtime(self.ends_at - timedelta(microseconds=1)).date()
 
 
+@pghistory.track(append_only=True)
 class EmergencyAccess(models.Model):
     """ACCESS-7: break the glass. Short-lived, with a stated reason, flagged for review."""
 
@@ -156,6 +160,7 @@ class EmergencyAccess(models.Model):
         return f"emergency-access:{self.pk}"
 
 
+@pghistory.track(append_only=True)
 class LocalProtection(models.Model):
     """PROT-1: *lokalt skydd*, decided by a unit manager with a reason while Skatteverket
     decides; at most three months (checked by the service, which names the limit). PROT-6: it
@@ -204,6 +209,7 @@ class LocalProtection(models.Model):
         return f"local-protection:{self.pk}"
 
 
+@pghistory.track(append_only=True)
 class ReserveNumberProtection(models.Model):
     """PROT-1: protection by reservnummer, for a threat from inside health care, decided by the
     prescribing unit. It has no end date: it lasts until the unit ends it."""
@@ -239,6 +245,7 @@ class ReserveNumberProtection(models.Model):
         return f"reserve-number-protection:{self.pk}"
 
 
+@pghistory.track(append_only=True)
 class ProtectionReview(models.Model):
     """PROT-3/PROT-4: a protection administrator's recorded decision to lift a protection the
     register no longer reports (or that a death ended). Nothing is revealed without one."""
