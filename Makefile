@@ -47,8 +47,8 @@ install: system-deps $(VENV)/.installed ## Create .venv with the pinned dependen
 messages: ## Compile the translation catalogues (.po -> .mo)
 	$(VENV)/bin/django-admin compilemessages --ignore=.venv --ignore=.local --verbosity 0
 
-migrate: install ## Apply database migrations (dev settings: embedded Postgres unless DATABASE_URL is set)
-	$(PY) manage.py migrate --noinput
+migrate: install ## Apply database migrations as the owner of the tables (embedded Postgres unless DATABASE_URL and DATABASE_OWNER_URL are set)
+	$(PY) manage.py migrate --database owner --noinput
 
 demo: migrate ## Install, migrate, load demo data and serve on http://127.0.0.1:$(PORT)
 	$(PY) manage.py seed_demo
@@ -72,6 +72,7 @@ quality: lint typecheck ## All static gates plus makemigrations --check and chec
 	  DATABASE_URL="$${DATABASE_URL:-postgres://unused@127.0.0.1:5432/unused}" \
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
 	  REGION_COUNTY_CODE=12 ALLOWED_HOSTS=hjalpmedel.example.se \
+	  AUDIT_HEAD_EXPORT_DIR=/var/lib/hjalpmedel/audit-heads \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 bench-import: install ## Benchmark the Navet import with a generated 1.7 million-record extract

@@ -36,24 +36,27 @@ def drop_database(admin: str, name: str) -> None:
         )
 
 
-def child_env(db: dict[str, Any], name: str) -> dict[str, str]:
-    env = dict(os.environ)
+def _url(db: dict[str, Any], name: str) -> str:
     host = db["HOST"]
-    user = db["USER"]
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     if host.startswith("/"):
-        env["DATABASE_URL"] = f"postgres://{user}{password}@/{name}?host={host}"
-        if db["PORT"]:
-            env["DATABASE_URL"] = f"postgres://{user}{password}@:{db['PORT']}/{name}?host={host}"
-    else:
-        env["DATABASE_URL"] = f"postgres://{user}{password}@{host}:{db['PORT'] or 5432}/{name}"
+        port = f":{db['PORT']}" if db["PORT"] else ""
+        return f"postgres://{credentials}@{port}/{name}?host={host}"
+    return f"postgres://{credentials}@{host}:{db['PORT'] or 5432}/{name}"
+
+
+def child_env(app: dict[str, Any], owner: dict[str, Any], name: str) -> dict[str, str]:
+    """A child process on the scratch database with both roles, as the product runs."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _url(app, name)
+    env["DATABASE_OWNER_URL"] = _url(owner, name)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     return env
 
 
 def migrate_child(env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        [sys.executable, "manage.py", "migrate", "--database", "owner", "--noinput", "-v0"],
         cwd=settings.BASE_DIR,
         env=env,
         check=True,

@@ -43,6 +43,7 @@ from patients.models import (
 from patients.presenters import PatientCard, full_card, masked_card
 from patients.services import Actor, access_entry_record
 from protection.models import EmergencyAccess, Grant
+from protection.rls import PatientIdForNumber
 
 PROTECTED_PERMISSION = "patients.view_protected_identity"
 STEP_UP_SESSION_KEY = "protection_step_up_at"
@@ -177,22 +178,23 @@ def _answer(
 @transaction.atomic
 def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateAnswer | None:
     """Find one patient by identity number. The number itself is never logged (AUDIT-4)."""
-    lookup = (
-        {"reserve_number": number.value}
-        if number.kind == "reservnummer"
-        else {"personal_identity_number": number.value}
-    )
-    identity = (
-        PatientIdentity.objects.select_related("patient", "patient__home_region")
-        .filter(**lookup)
+    # By id, so that a patient whose identity row-level security hides from this user is
+    # still found: the hit is logged and shown masked (ACCESS-1).
+    patient = (
+        Patient.objects.select_related("home_region", "identity")
+        .filter(pk=PatientIdForNumber(number.value, reserve_number=number.kind == "reservnummer"))
         .first()
     )
-    if identity is None:
+    if patient is None:
         access_entry_record(
             actor=ctx.actor, action=AccessAction.SEARCH, outcome=AccessOutcome.NO_MATCH
         )
         return None
-    return _answer(ctx, identity.patient, identity, AccessAction.SEARCH_HIT)
+    try:
+        identity: PatientIdentity | None = patient.identity
+    except PatientIdentity.DoesNotExist:
+        identity = None  # hidden by row-level security: the masked card
+    return _answer(ctx, patient, identity, AccessAction.SEARCH_HIT)
 
 
 @transaction.atomic

@@ -10,15 +10,18 @@ trigger disabled inside one transaction, so the trigger is never off for any oth
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import psycopg
 import pytest
-from django.db import connection, transaction
 
 
 @pytest.fixture
-def access_log_cleared(transactional_db: None) -> Iterator[None]:
+def access_log_cleared(
+    transactional_db: None, owner_connection: psycopg.Connection[Any]
+) -> Iterator[None]:
     yield
-    with transaction.atomic(), connection.cursor() as cursor:
+    with owner_connection.transaction(), owner_connection.cursor() as cursor:
         cursor.execute(
             "ALTER TABLE patients_accessentry DISABLE TRIGGER accessentry_append_only_row"
         )

@@ -12,7 +12,7 @@ import base64
 import json
 import secrets
 
-from config.embedded_db import embedded_database
+from config.embedded_db import embedded_databases
 from config.settings import env
 from config.settings.base import *  # noqa: F403
 from config.settings.base import LOCAL_DIR
@@ -42,12 +42,9 @@ FIELD_ENCRYPTION_KEYS = env.encryption_keys(
 )
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 
-_database_url = env.raw("DATABASE_URL")
-DATABASES = {
-    "default": env.database_from_url(_database_url)
-    if _database_url
-    else embedded_database(LOCAL_DIR)
-}
+# The application role as "default"; the owner of the tables as "owner", for
+# `manage.py migrate --database owner` only (docs/operations.md, "Database roles").
+DATABASES = env.databases(app_required=False) or embedded_databases(LOCAL_DIR)
 
 REDIS_URL = env.raw("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "memory://"

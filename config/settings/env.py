@@ -96,6 +96,35 @@ def database_from_url(url: str, *, name: str = "DATABASE_URL") -> dict[str, obje
     }
 
 
+def databases(*, app_required: bool) -> dict[str, dict[str, object]] | None:
+    """``DATABASES`` for the two roles (docs/operations.md, "Database roles").
+
+    ``DATABASE_URL`` is the application role, alias ``default``: what the web and the workers
+    connect as. ``DATABASE_OWNER_URL``, when given, is the role that owns the tables, alias
+    ``owner``, for ``manage.py migrate --database owner`` and the test database's setup only.
+    None when neither is set and the application role is not ``app_required`` (dev and test
+    then start an embedded PostgreSQL with both roles).
+    """
+    app_url = required("DATABASE_URL") if app_required else raw("DATABASE_URL")
+    owner_url = raw("DATABASE_OWNER_URL")
+    if app_url is None:
+        if owner_url is not None:
+            raise ConfigurationError("DATABASE_OWNER_URL is set but DATABASE_URL is not")
+        return None
+    app = database_from_url(app_url)
+    if owner_url is None:
+        return {"default": app}
+    owner = database_from_url(owner_url, name="DATABASE_OWNER_URL")
+    if owner["USER"] == app["USER"]:
+        raise ConfigurationError(
+            "DATABASE_OWNER_URL and DATABASE_URL must use different roles: the application "
+            "role must not own the tables (row-level security)"
+        )
+    # Used by migrate only: nothing to keep open.
+    owner["CONN_MAX_AGE"] = 0
+    return {"default": app, "owner": owner}
+
+
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
 
 

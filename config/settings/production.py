@@ -21,7 +21,10 @@ if not ALLOWED_HOSTS:
     raise env.ConfigurationError("ALLOWED_HOSTS must list the host names the product serves")
 CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", default=[])
 
-DATABASES = {"default": env.database_from_url(env.required("DATABASE_URL"))}
+# The web and the workers connect as the application role, which owns no table. The owner's
+# DATABASE_OWNER_URL is given to the release job that runs `migrate --database owner`, never to
+# them: with it, a process could turn row-level security off (docs/operations.md).
+DATABASES = env.databases(app_required=True)
 
 REDIS_URL = env.required("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.embedded_db import embedded_database
+from config.embedded_db import embedded_databases
 from config.settings import env
 from config.settings.base import *  # noqa: F403
 from config.settings.base import LOCAL_DIR
@@ -17,12 +17,11 @@ FIELD_ENCRYPTION_KEYS = env.encryption_keys(
 )
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
-_database_url = env.raw("DATABASE_URL")
-DATABASES = {
-    "default": env.database_from_url(_database_url)
-    if _database_url
-    else embedded_database(LOCAL_DIR)
-}
+# The application role as "default", the owner of the tables as "owner": tests/conftest.py
+# creates and migrates the test database as the owner and runs the tests as the application
+# role, so row-level security binds them as it binds production (docs/operations.md). A
+# process started by a test (a Celery worker) needs DATABASE_URL only.
+DATABASES = env.databases(app_required=False) or embedded_databases(LOCAL_DIR)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -29,8 +29,10 @@ REGIONS = [
 
 def load(apps, schema_editor):
     Region = apps.get_model("patients", "Region")
+    # Through the connection being migrated (the owner's), not the application's "default".
+    regions = Region.objects.using(schema_editor.connection.alias)
     for code, name, letter in REGIONS:
-        Region.objects.update_or_create(
+        regions.update_or_create(
             county_code=code, defaults={"name": name, "county_letter": letter}
         )
 

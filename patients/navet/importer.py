@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from patients.crypto import keyed_digest
+from patients.dbcontext import SYSTEM, db_context
 from patients.identity import is_coordination_number
 from patients.models import (
     NumberChange,
@@ -145,7 +146,9 @@ def _import_file(
     key, content_sha, info = _file_identity(path)
     summary = ImportSummary(dry_run=dry_run)
     try:
-        with transaction.atomic():
+        # The register applies to every patient, protected ones included: the file's
+        # transaction runs in the system context that row-level security lets see them all.
+        with db_context(SYSTEM):
             try:
                 with transaction.atomic():
                     register_file = RegisterFile.objects.create(
@@ -393,8 +396,15 @@ def _insert(
                         now,
                     )
                 )
+        # PostgreSQL refuses COPY FROM into a table under row-level security, even where the
+        # policy would let every row through: the identities are copied into a temporary table
+        # of the same shape and moved with one INSERT ... SELECT, which the policy checks.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS navet_identity_batch "
+            "(LIKE patients_patientidentity INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
         with raw.copy(
-            "COPY patients_patientidentity (patient_id, personal_identity_number, "
+            "COPY navet_identity_batch (patient_id, personal_identity_number, "
             "reserve_number_format, given_names, middle_name, surname, name_in_use_marker, "
             "registered_address, special_postal_address, foreign_address, municipality_code, "
             "deregistration_date, register_digest, updated_at) FROM STDIN"
@@ -403,6 +413,8 @@ def _insert(
                 copy.write_row(
                     (pid, record.identity_number, "", *_identity_columns(record), digest, now)
                 )
+        cursor.execute("INSERT INTO patients_patientidentity SELECT * FROM navet_identity_batch")
+        cursor.execute("TRUNCATE navet_identity_batch")
         _replace_relations(cursor, ids, [r for r, _ in rows], delete_first=False)
     summary.created += len(rows)
     events: list[tuple[int, str]] = []

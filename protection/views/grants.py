@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.models import Patient, PatientRelation, StaffProfile
+from patients.models import Patient, StaffProfile
 from protection import services
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
 from protection.models import Grant, GrantRequest, GrantRequestStatus
 from protection.registry import open_cases_elsewhere
+from protection.rls import relation_kind_counts
 
 
 def _manager_unit_id(request: HttpRequest) -> int | None:
@@ -115,9 +116,8 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
         .select_related("user", "user__staff_profile__unit")
         .order_by("ends_at")
     )
-    linked = (
-        PatientRelation.objects.filter(patient=patient).values("kind").annotate(count=Count("pk"))
-    )
+    # Counted past row-level security: the administrator holds no grant to the patient.
+    linked = relation_kind_counts(patient.pk)
     return render(
         request,
         "protection/request_decide.html",

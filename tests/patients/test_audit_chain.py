@@ -97,12 +97,21 @@ def verify_fails(*args: str) -> str:
     return str(failure.value)
 
 
-def sealed_chain() -> list[dict[str, Any]]:
-    return list(
-        AccessEntry.objects.filter(chain_seq__isnull=False)
-        .order_by("chain_seq")
-        .values(*HASHED_FIELDS, "chain_seq", "prev_hash", "entry_hash")
+def sealed_chain(cursor: Any = None) -> list[dict[str, Any]]:
+    """The sealed entries in chain order; through ``cursor`` to see the owner's uncommitted
+    tampering from inside its transaction."""
+    if cursor is None:
+        return list(
+            AccessEntry.objects.filter(chain_seq__isnull=False)
+            .order_by("chain_seq")
+            .values(*HASHED_FIELDS, "chain_seq", "prev_hash", "entry_hash")
+        )
+    columns = [*HASHED_FIELDS, "chain_seq", "prev_hash", "entry_hash"]
+    cursor.execute(
+        f"SELECT {', '.join(columns)} FROM patients_accessentry "  # noqa: S608 - fixed names
+        "WHERE chain_seq IS NOT NULL ORDER BY chain_seq"
     )
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def refused(sql: str, params: list[Any] | None = None) -> str:
@@ -113,22 +122,25 @@ def refused(sql: str, params: list[Any] | None = None) -> str:
 
 
 @contextmanager
-def trigger_disabled() -> Iterator[Any]:
-    """What only the table owner can do: write past the trigger (the test role owns it)."""
-    with connection.cursor() as cursor:
-        # PostgreSQL alters no table with pending trigger events: run the test's deferred
-        # foreign-key checks first.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+def trigger_disabled(owner: Any) -> Iterator[Any]:
+    """What only the table owner can do (an attacker with owner rights): write past the trigger.
+
+    The application role cannot: it owns no table. The tampering commits when the block ends,
+    so these tests run with committed data (``transaction=True``)."""
+    with owner.transaction(), owner.cursor() as cursor:
         cursor.execute(f"ALTER TABLE patients_accessentry DISABLE TRIGGER {ROW_TRIGGER}")
         try:
             yield cursor
         finally:
+            # PostgreSQL alters no table with pending trigger events: run the deferred
+            # foreign-key checks of the tampering first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE patients_accessentry ENABLE TRIGGER {ROW_TRIGGER}")
 
 
 def rehash_from(cursor: Any, chain_seq: int) -> None:
     """Recompute the chain from ``chain_seq`` on, as an attacker covering a change would."""
-    chain = sealed_chain()
+    chain = sealed_chain(cursor)
     prev_hash = chain[chain_seq - 2]["entry_hash"] if chain_seq > 1 else GENESIS_HASH
     for entry in chain[chain_seq - 1 :]:
         new_hash = entry_hash_compute(prev_hash=prev_hash, entry=entry)
@@ -304,12 +316,12 @@ def test_audit_2_an_entry_cannot_be_inserted_already_sealed():
 # --- verification names the first broken entry ----------------------------------------------
 
 
-@pytest.mark.django_db
-def test_audit_2_verify_names_exactly_the_entry_changed_after_sealing():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_audit_2_verify_names_exactly_the_entry_changed_after_sealing(owner_connection):
     entries = record(5)
     access_entries_seal()
     target = entries[2]
-    with trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute(
             "UPDATE patients_accessentry SET object_id = 'tampered' WHERE id = %s", [target.pk]
         )
@@ -322,16 +334,16 @@ def test_audit_2_verify_names_exactly_the_entry_changed_after_sealing():
         assert f"id {other.pk} " not in message
 
 
-@pytest.mark.django_db
-def test_audit_2_verify_names_the_entry_after_a_rehashed_one_as_a_broken_link():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_audit_2_verify_names_the_entry_after_a_rehashed_one_as_a_broken_link(owner_connection):
     entries = record(5)
     access_entries_seal()
-    with trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute(
             "UPDATE patients_accessentry SET object_id = 'tampered' WHERE id = %s",
             [entries[2].pk],
         )
-        chain = sealed_chain()
+        chain = sealed_chain(cursor)
         cursor.execute(
             "UPDATE patients_accessentry SET entry_hash = %s WHERE id = %s",
             [entry_hash_compute(prev_hash=chain[2]["prev_hash"], entry=chain[2]), entries[2].pk],
@@ -342,11 +354,11 @@ def test_audit_2_verify_names_the_entry_after_a_rehashed_one_as_a_broken_link():
     assert f"broken link: prev_hash is not the hash of entry id {entries[2].pk}" in message
 
 
-@pytest.mark.django_db
-def test_audit_2_verify_names_the_entry_after_a_removed_one_as_a_gap():
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_audit_2_verify_names_the_entry_after_a_removed_one_as_a_gap(owner_connection):
     entries = record(5)
     access_entries_seal()
-    with trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute("DELETE FROM patients_accessentry WHERE id = %s", [entries[1].pk])
 
     message = verify_fails()
@@ -354,8 +366,10 @@ def test_audit_2_verify_names_the_entry_after_a_removed_one_as_a_gap():
     assert "gap in the chain: chain_seq 2 missing" in message
 
 
-@pytest.mark.django_db
-def test_audit_2_exported_heads_catch_a_chain_rewritten_from_an_entry_onward(tmp_path):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_audit_2_exported_heads_catch_a_chain_rewritten_from_an_entry_onward(
+    tmp_path, owner_connection
+):
     """Someone with owner rights can re-hash the whole chain after a change; the chain then
     holds together, but no longer matches the heads exported outside the database."""
     entries = record(5)
@@ -364,7 +378,7 @@ def test_audit_2_exported_heads_catch_a_chain_rewritten_from_an_entry_onward(tmp
     access_entries_seal()
     assert "Checked against 1 exported heads" in verify("--heads", str(tmp_path))
 
-    with trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute(
             "UPDATE patients_accessentry SET object_id = 'tampered' WHERE id = %s",
             [entries[1].pk],
@@ -379,12 +393,14 @@ def test_audit_2_exported_heads_catch_a_chain_rewritten_from_an_entry_onward(tmp
     )
 
 
-@pytest.mark.django_db
-def test_audit_2_exported_heads_catch_sealed_entries_removed_from_the_end(tmp_path):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_audit_2_exported_heads_catch_sealed_entries_removed_from_the_end(
+    tmp_path, owner_connection
+):
     entries = record(4)
     access_entries_seal()
     call_command("export_audit_head", "--dir", str(tmp_path), stdout=StringIO())
-    with trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute(
             "DELETE FROM patients_accessentry WHERE id IN (%s, %s)", [entries[2].pk, entries[3].pk]
         )
@@ -581,7 +597,7 @@ def test_audit_2_logging_is_not_blocked_while_a_sealer_holds_its_lock():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("access_log_cleared")
-def test_audit_2_verify_command_exit_status_from_the_shell():
+def test_audit_2_verify_command_exit_status_from_the_shell(owner_connection):
     entries = record(3)
     access_entries_seal()
     env = {
@@ -595,7 +611,7 @@ def test_audit_2_verify_command_exit_status_from_the_shell():
     assert intact.returncode == 0, intact.stderr
     assert "Audit chain intact: 3 entries verified" in intact.stdout
 
-    with transaction.atomic(), trigger_disabled() as cursor:
+    with trigger_disabled(owner_connection) as cursor:
         cursor.execute(
             "UPDATE patients_accessentry SET session_ref = '' WHERE id = %s", [entries[1].pk]
         )

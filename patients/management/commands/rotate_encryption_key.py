@@ -30,7 +30,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import models, router, transaction
+from django.db import models, router
 from django.db.models.functions import Cast
 
 from patients.crypto import (
@@ -40,6 +40,7 @@ from patients.crypto import (
     encrypt_text,
     key_id_of,
 )
+from patients.dbcontext import SYSTEM, db_context
 from patients.fields import EncryptedJSONField, EncryptedTextField, field_context
 
 ENCRYPTED_FIELD_CLASSES: tuple[type[models.Field[Any, Any]], ...] = (
@@ -197,21 +198,24 @@ class Command(BaseCommand):
         known = set(settings.FIELD_ENCRYPTION_KEYS)
         using = router.db_for_read(model)
         after: Any = None
-        while rows := _raw_rows(
-            model, fields, using=using, after=after, batch_size=batch_size, lock=False
-        ):
-            for pk, *tokens in rows:
-                for field, token in zip(fields, tokens, strict=True):
-                    if token is None:
-                        continue
-                    kid = self._key_id(model, field, pk, token)
-                    if kid == current:
-                        counts[field.attname].current += 1
-                    elif kid in known:
-                        counts[field.attname].stale += 1
-                    else:
-                        counts[field.attname].unknown += 1
-            after = rows[-1][0]
+        # Every row counts, protected patients' too: read in the system context that row-level
+        # security lets see them all (one read-only transaction).
+        with db_context(SYSTEM, using=using):
+            while rows := _raw_rows(
+                model, fields, using=using, after=after, batch_size=batch_size, lock=False
+            ):
+                for pk, *tokens in rows:
+                    for field, token in zip(fields, tokens, strict=True):
+                        if token is None:
+                            continue
+                        kid = self._key_id(model, field, pk, token)
+                        if kid == current:
+                            counts[field.attname].current += 1
+                        elif kid in known:
+                            counts[field.attname].stale += 1
+                        else:
+                            counts[field.attname].unknown += 1
+                after = rows[-1][0]
         return counts
 
     def _rotate_model(
@@ -232,7 +236,9 @@ class Command(BaseCommand):
         after: Any = None
         while True:
             batch_counts = {field.attname: FieldCounts() for field in fields}
-            with transaction.atomic(using=using):
+            # The batch's transaction runs in the system context, so that row-level security
+            # lets it re-encrypt protected patients' values too.
+            with db_context(SYSTEM, using=using):
                 rows = _raw_rows(
                     model, fields, using=using, after=after, batch_size=batch_size, lock=True
                 )

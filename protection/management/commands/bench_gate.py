@@ -72,10 +72,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(_measure(options["requests"])))
             return
         base = settings.DATABASES["default"]
+        owner = settings.DATABASES["owner"]
         scratch = f"{base['NAME']}_gatebench"
-        admin = conninfo(base, dbname="postgres")
+        admin = conninfo(owner, dbname="postgres")
         recreate_database(admin, scratch)
-        env = child_env(base, scratch)
+        env = child_env(base, owner, scratch)
         try:
             migrate_child(env)
             with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
@@ -84,7 +85,7 @@ class Command(BaseCommand):
                 write_extract(extract, count=options["patients"])
                 _run_child(env, ["import_navet", str(extract), "--json"])
             self.stdout.write(f"adding {options['grants']} grants")
-            protected = _add_grants(conninfo(base, dbname=scratch), options["grants"])
+            protected = _add_grants(conninfo(owner, dbname=scratch), options["grants"])
             self.stdout.write("measuring")
             figures = json.loads(
                 _run_child(env, ["bench_gate", "--measure", "--requests", str(options["requests"])])

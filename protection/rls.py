@@ -1,0 +1,70 @@
+"""Row-level security on the identifying tables: the protection floor's side of it.
+
+This app's migration 0004_row_level_security guards ``patients_patientidentity`` and
+``patients_patientrelation`` in PostgreSQL. A row is visible, and may be changed, only when
+
+- the transaction's ``hjm.context`` is ``'system'`` (:func:`system_context`), or
+- every protected patient guarding it is open to the user named by ``hjm.user_id`` (set for
+  each request by ``protection.middleware``) through a grant or an emergency access in force.
+  The guards of a patient are the patient if protected, and the protected patients linked to
+  it by the register in either direction (PROT-5), as the gate counts them.
+
+So a query that forgets the gate still returns no protected identity: an identity the policy
+hides is simply absent, and the gate shows the masked card for a patient whose identity it
+cannot read. What the gate must know about rows it may not read comes from functions that
+return no identifying data (they run as the tables' owner): :class:`PatientIdForNumber` and
+:func:`relation_kind_counts`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import BigIntegerField, Func, Value
+
+from patients.dbcontext import SYSTEM, db_context
+
+
+@contextmanager
+def system_context(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """See every patient for the length of one transaction (or savepoint).
+
+    Only for system jobs that must: the Navet import, key rotation, the import benchmark. Code
+    that acts for a user never uses it; it goes through the gate.
+    """
+    with db_context(SYSTEM, using=using):
+        yield
+
+
+class PatientIdForNumber(Func):
+    """The internal id of the patient with this canonical personnummer or samordningsnummer
+    (or, with ``reserve_number``, reservnummer), whether or not the asking user may see who it
+    is; NULL when there is none. Nothing else of the patient comes out of it.
+
+    For the gate's search: a protected patient found by number gets the masked card and a
+    denied access entry, not "no match" (ACCESS-1, AUDIT-1). Use it as a filter value,
+    ``Patient.objects.filter(pk=PatientIdForNumber(number))``, to keep the search one query.
+    """
+
+    function = "hjm_patient_id_for_number"
+    output_field = BigIntegerField()
+
+    def __init__(self, number: str, *, reserve_number: bool = False) -> None:
+        super().__init__(Value(number), Value(reserve_number))
+
+
+def relation_kind_counts(patient_id: int) -> list[dict[str, object]]:
+    """How many register relations of each kind the patient has, ``[{"kind", "count"}]``.
+
+    For the protection administrator deciding a grant (ACCESS-3), who sees the linked persons
+    as counts, never as numbers, and usually holds no grant that would open the rows.
+    """
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "SELECT relation_kind, relations FROM hjm_patient_relation_kinds(%s) "
+            "ORDER BY relation_kind",
+            [patient_id],
+        )
+        return [{"kind": kind, "count": count} for kind, count in cursor.fetchall()]
