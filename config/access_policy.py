@@ -12,10 +12,6 @@ from typing import Final
 ROUTES: Final[dict[str, str]] = {
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
-    "patients:emergency": "view_patient; protected patients by internal reference; opens only "
-    "with a stated reason, logged and flagged (ACCESS-7)",
-    "protection:request_create": "add_grantrequest (unit managers); protected patients by "
-    "internal reference; shows no identity",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "
     "patient by internal reference only",
     "protection:grant_end": "change_grant; only grants of the manager's unit (404 otherwise)",

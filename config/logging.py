@@ -1,21 +1,23 @@
 """Logging filter: no identity number ever reaches a log line (LEAK-1), even by mistake.
 
 The code logs internal ids only; this filter is the net under that rule. Anything shaped like a
-personnummer or samordningsnummer (10 or 12 digits, with or without separator) is replaced
-before a handler formats the record, including the record's arguments.
+personnummer, samordningsnummer or reservnummer is replaced before a handler formats the
+record: the message with its arguments, and any traceback or stack, which the filter formats
+itself so that the handler's formatter finds them already redacted.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
-_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
+from patients.identity import redact_identity_numbers
+
 REDACTED = "[personnummer borttaget]"
+_FORMATTER = logging.Formatter()
 
 
 def redact(text: str) -> str:
-    return _NUMBER.sub(REDACTED, text)
+    return redact_identity_numbers(text, REDACTED)
 
 
 class RedactIdentityNumbers(logging.Filter):
@@ -25,6 +27,10 @@ class RedactIdentityNumbers(logging.Filter):
         if cleaned != message:
             record.msg = cleaned
             record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True

@@ -9,16 +9,15 @@ any view runs, with a page that does not repeat it.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 
-logger = logging.getLogger(__name__)
+from patients.identity import contains_identity_number
 
-_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}\s*[-+]?\s*\d{4}(?!\d)")
+logger = logging.getLogger(__name__)
 
 
 class RefuseIdentityNumbersInUrls:
@@ -27,7 +26,7 @@ class RefuseIdentityNumbersInUrls:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         address = unquote_plus(request.path + "?" + request.META.get("QUERY_STRING", ""))
-        if _NUMBER.search(address):
+        if contains_identity_number(address):
             logger.warning("refused a request with an identity number in its address")
             return HttpResponseBadRequest(render_to_string("400_identity_in_url.html"))
         return self.get_response(request)

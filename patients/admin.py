@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -58,19 +60,35 @@ class StaffProfileAdmin(admin.ModelAdmin[StaffProfile]):
 
 @admin.register(Patient)
 class PatientAdmin(ReadOnlyAdmin):
-    list_display = ("reference", "birth_year", "is_protected", "status", "region_shown")
+    """Only the non-identifying columns, and for a patient whose identity this user may not see
+    (protected, or linked to a protected person: PROT-5) not even region or status: the masked
+    row is the birth year alone (ACCESS-1)."""
+
+    list_display = ("reference", "birth_year", "is_protected", "status_shown", "region_shown")
     list_select_related = ("home_region",)
-    list_filter = ("status",)
     search_fields = ("reference",)
-    fields = ("reference", "birth_year", "is_protected", "status", "region_shown")
+    fields = list_display
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        # The database's own answer (row-level security's function), so links count as well;
+        # one call per listed row, inside the list's single query.
+        patients: QuerySet[Patient] = super().get_queryset(request)
+        return patients.annotate(
+            identity_visible=RawSQL("hjm_identity_visible(patients_patient.id)", [])
+        )
 
     @admin.display(description=_("home region"))
     def region_shown(self, obj: Patient) -> str:
-        # ACCESS-1: a protected patient's region would link them to a place.
-        if obj.is_protected or obj.home_region is None:
+        if not getattr(obj, "identity_visible", False) or obj.home_region is None:
             return "-"
         return obj.home_region.name
+
+    @admin.display(description=_("status"))
+    def status_shown(self, obj: Patient) -> str:
+        if not getattr(obj, "identity_visible", False):
+            return "-"
+        return str(obj.get_status_display())
 
 
 @admin.register(RegisterFile)

@@ -85,16 +85,19 @@ if TYPE_CHECKING:
     StrOrPromise: TypeAlias = str | _StrPromise
 
 __all__ = [
+    "IDENTITY_NUMBER_IN_TEXT",
     "RESERVE_FORMATS",
     "IdentityKind",
     "IdentityNumber",
     "IdentityNumberError",
     "ReserveFormat",
     "canonical_from_register",
+    "contains_identity_number",
     "is_coordination_number",
     "parse_identity_number",
     "parse_personal_identity_number",
     "parse_reserve_number",
+    "redact_identity_numbers",
 ]
 
 IdentityKind: TypeAlias = Literal["personnummer", "samordningsnummer", "reservnummer"]
@@ -515,3 +518,27 @@ def parse_identity_number(
             return parse_personal_identity_number(text, today=today)
         except IdentityNumberError:
             raise reserve_error from None
+
+
+# --- recognising a number in free text (LEAK-1) ---------------------------------------------
+
+# Anything shaped like a personnummer or samordningsnummer (10 or 12 digits, any dash or a
+# space between), a Västra Götaland reservnummer (date, K/M/X, three digits) or a national
+# reserve id (eight digits, two letters, a letter or digit, a digit). Deliberately wider than
+# the parsers: it guards URLs, log lines and free-text fields, where a false alarm is cheap and
+# a miss is a leak.
+IDENTITY_NUMBER_IN_TEXT: Final = re.compile(
+    r"(?<![0-9A-Za-z])(?:"
+    r"(?:\d{2})?\d{6}\s*[-+\u2010-\u2015\u2212]?\s*\d{4}"
+    r"|\d{8}[KMXkmx]\d{3}"
+    r"|\d{8}[A-Za-z]{2}[0-9A-Za-z]\d"
+    r")(?![0-9])"
+)
+
+
+def contains_identity_number(text: str) -> bool:
+    return IDENTITY_NUMBER_IN_TEXT.search(text) is not None
+
+
+def redact_identity_numbers(text: str, replacement: str) -> str:
+    return IDENTITY_NUMBER_IN_TEXT.sub(replacement, text)

@@ -29,7 +29,9 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     ),
     LOGISTICS: ("patients.view_unit",),
     TECHNICIAN: ("patients.view_unit",),
-    UNIT_MANAGER: ("patients.view_unit", "patients.view_staffprofile", "patients.view_accessentry"),
+    # Searches patients to request grants for the unit's staff (ACCESS-3). The access log is read
+    # through the log review, scoped to the unit, never through the admin.
+    UNIT_MANAGER: ("patients.view_patient", "patients.view_unit"),
     PROTECTION_ADMIN: ("patients.view_accessentry", "patients.view_patient"),
     BILLING: ("patients.view_region", "patients.view_unit"),
 }

@@ -48,6 +48,7 @@ from protection.models import (
     ProtectionReview,
     ReserveNumberProtection,
 )
+from protection.permissions import holds_role_permission
 from protection.services import ProtectionError, _protection_admins
 
 LOCAL_PROTECTION_MONTHS = 3  # PROT-1
@@ -138,7 +139,7 @@ def _record_change(actor: Actor, patient: Patient, object_type: str, object_id: 
 
 
 def _require(ctx: AccessContext, perm: str, message: str) -> None:
-    if not (ctx.user.is_authenticated and ctx.user.is_active and ctx.user.has_perm(perm)):
+    if not holds_role_permission(ctx.user, perm):
         raise ProtectionError(message)
 
 

@@ -39,6 +39,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Random
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, StaffProfile
 from protection.models import EmergencyAccess, Grant
+from protection.permissions import holds_role_permission
 
 ADMIN_PERMISSION = "protection.change_grantrequest"
 MANAGER_PERMISSION = "protection.view_grant"
@@ -65,14 +66,15 @@ def _scoped_entries(user: Any) -> QuerySet[AccessEntry]:
     """The entries this user may review; PermissionDenied for anyone without a review role."""
     if not (user.is_authenticated and user.is_active):
         raise PermissionDenied
-    if user.has_perm(ADMIN_PERMISSION):
+    if holds_role_permission(user, ADMIN_PERMISSION):
         return AccessEntry.objects.all()
-    if user.has_perm(MANAGER_PERMISSION):
-        # A subquery rather than a lookup first: the rows stay one query. A manager without a
-        # unit compares with NULL and sees nothing.
+    if holds_role_permission(user, MANAGER_PERMISSION):
+        # Entries made in the manager's unit, by the unit each entry recorded: not by who works
+        # there now, which would follow a person's earlier accesses from other units. A
+        # subquery keeps the rows one query; a manager without a unit compares with NULL and
+        # sees nothing.
         unit = Subquery(StaffProfile.objects.filter(user_id=user.pk).values("unit_id")[:1])
-        staff = StaffProfile.objects.filter(unit_id=unit).values("user_id")
-        return AccessEntry.objects.filter(Q(user_id__in=staff) | Q(unit_id=unit))
+        return AccessEntry.objects.filter(unit_id=unit)
     raise PermissionDenied
 
 
@@ -203,8 +205,8 @@ def emergency_accesses_to_review(*, user: Any) -> QuerySet[EmergencyAccess]:
     if not (user.is_authenticated and user.is_active):
         raise PermissionDenied
     accesses = EmergencyAccess.objects.filter(reviewed_at__isnull=True)
-    if not user.has_perm(ADMIN_PERMISSION):
-        if not user.has_perm(MANAGER_PERMISSION):
+    if not holds_role_permission(user, ADMIN_PERMISSION):
+        if not holds_role_permission(user, MANAGER_PERMISSION):
             raise PermissionDenied
         unit = Subquery(StaffProfile.objects.filter(user_id=user.pk).values("unit_id")[:1])
         accesses = accesses.filter(

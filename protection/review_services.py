@@ -11,6 +11,7 @@ from patients.models import AccessAction, AccessOutcome
 from patients.services import access_entry_record
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
+from protection.permissions import holds_role_permission
 from protection.services import ProtectionError
 
 REVIEW_PERMISSION = "protection.change_emergencyaccess"
@@ -23,7 +24,7 @@ def emergency_access_review(*, ctx: AccessContext, access_id: int, note: str) ->
     Lock, then check: another administrator may have reviewed it meanwhile. Raises
     EmergencyAccess.DoesNotExist for an unknown id.
     """
-    if not ctx.user.has_perm(REVIEW_PERMISSION):
+    if not holds_role_permission(ctx.user, REVIEW_PERMISSION):
         raise PermissionDenied
     note = note.strip()
     if not note:

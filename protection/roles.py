@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Final
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
+    # ACCESS-7: break the glass is for care staff in an acute situation, not for administrators.
+    "prescriber": ("protection.add_emergencyaccess",),
     # ACCESS-3/5: unit managers request grants for their staff and review and end them.
     "unit_manager": (
         "protection.add_grantrequest",

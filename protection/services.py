@@ -7,7 +7,7 @@ grant change (AUDIT-1). Messages carry case numbers and internal references, nev
 
 from __future__ import annotations
 
-import re
+import enum
 import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -22,21 +22,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from guardian.shortcuts import assign_perm, remove_perm
 
+from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient
 from patients.services import Actor, access_entry_record, notification_send
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
 from protection.models import EmergencyAccess, Grant, GrantRequest, GrantRequestStatus
-
-# Something that looks like a personnummer, samordningsnummer or reservnummer (10-12 digits,
-# with or without separator): never allowed in a case reference (ACCESS-3, LEAK-2).
-_LOOKS_LIKE_NUMBER = re.compile(r"\d{6}[-+]?\d{4}")
+from protection.permissions import holds_role_permission
 
 
 class ProtectionError(Exception):
     """A request the rules refuse; the message tells the user what to do instead."""
 
 
-def step_up_confirm(*, ctx: AccessContext, password: str) -> bool:
+STEP_UP_FAILURES_SESSION_KEY = "protection_step_up_failures"
+# ACCESS-4 exists for a session someone else may be using: it must not become a place to guess
+# the password. After this many wrong answers the session is ended.
+STEP_UP_MAX_FAILURES = 5
+
+
+class StepUp(enum.Enum):
+    CONFIRMED = "confirmed"
+    WRONG = "wrong"
+    SIGNED_OUT = "signed_out"  # too many wrong answers: the caller must end the session
+
+
+def step_up_confirm(*, ctx: AccessContext, password: str) -> StepUp:
     """ACCESS-4: the user re-enters their password; on success the session may open protected
     patients for the configured window."""
     ok = bool(ctx.user.is_authenticated and ctx.user.check_password(password))
@@ -46,18 +56,26 @@ def step_up_confirm(*, ctx: AccessContext, password: str) -> bool:
             action=AccessAction.STEP_UP,
             outcome=AccessOutcome.ALLOWED if ok else AccessOutcome.DENIED,
         )
-    if ok and ctx.session is not None:
+    if ctx.session is None:
+        return StepUp.CONFIRMED if ok else StepUp.WRONG
+    if ok:
         ctx.session[STEP_UP_SESSION_KEY] = time.time()
-    return ok
+        ctx.session.pop(STEP_UP_FAILURES_SESSION_KEY, None)
+        return StepUp.CONFIRMED
+    failures = int(ctx.session.get(STEP_UP_FAILURES_SESSION_KEY, 0)) + 1
+    ctx.session[STEP_UP_FAILURES_SESSION_KEY] = failures
+    return StepUp.SIGNED_OUT if failures >= STEP_UP_MAX_FAILURES else StepUp.WRONG
 
 
 @transaction.atomic
 def emergency_access_open(*, ctx: AccessContext, patient: Patient, reason: str) -> EmergencyAccess:
     """ACCESS-7: break the glass. Logged, flagged and reported to protection administrators."""
+    if not holds_role_permission(ctx.user, "protection.add_emergencyaccess"):
+        raise ProtectionError(_("Emergency access is for care staff in an acute situation."))
     reason = reason.strip()
     if len(reason) < 10:
         raise ProtectionError(_("State the reason for emergency access in a few words."))
-    if _LOOKS_LIKE_NUMBER.search(reason.replace(" ", "")):
+    if contains_identity_number(reason):
         # The reason is read on the log review by people without a grant (LEAK-1).
         raise ProtectionError(_("Do not write the patient's personnummer."))
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
@@ -110,13 +128,18 @@ def grant_request_create(
     reason: str,
 ) -> GrantRequest:
     """ACCESS-3: a unit manager asks for named staff to get access to a protected patient."""
+    if not holds_role_permission(ctx.user, "protection.add_grantrequest"):
+        raise ProtectionError(_("Only a unit manager can request access for staff."))
     case_reference = case_reference.strip()
-    if _LOOKS_LIKE_NUMBER.search(case_reference.replace(" ", "")):
+    # Free text read by people without a grant, and sent in notifications (ACCESS-3, LEAK-2).
+    if contains_identity_number(case_reference):
         raise ProtectionError(
             _("Case or order number: give the case or order number, never a personnummer.")
         )
     if not staff:
-        raise ProtectionError(_("Staff: name at least one person."))
+        raise ProtectionError(_("Staff: choose at least one person."))
+    if contains_identity_number(reason):
+        raise ProtectionError(_("Reason: do not write the patient's personnummer or name."))
     _check_period(patient, starts_on, ends_on)
     request = GrantRequest.objects.create(
         patient=patient,
@@ -150,7 +173,13 @@ def grant_request_create(
     return request
 
 
+# A grant starts soon: requests far ahead would chain one-year grants past the ACCESS-2 limit.
+MAX_START_AHEAD = timedelta(days=31)
+
+
 def _check_period(patient: Patient, starts_on: date, ends_on: date) -> None:
+    if starts_on > timezone.localdate() + MAX_START_AHEAD:
+        raise ProtectionError(_("From: a grant starts within a month of the request."))
     if ends_on < starts_on:
         raise ProtectionError(_("Until: the end date is before the start date."))
     if ends_on > _add_year(starts_on):
@@ -175,10 +204,24 @@ def _day_start(day: date) -> datetime:
 
 
 def grants_in_force_count(patient: Patient) -> int:
-    now = timezone.now()
+    """Grants in force or still to come: a grant dated ahead counts against ACCESS-6 too."""
     return Grant.objects.filter(
-        patient=patient, ended_at__isnull=True, starts_at__lte=now, ends_at__gt=now
+        patient=patient, ended_at__isnull=True, ends_at__gt=timezone.now()
     ).count()
+
+
+@transaction.atomic
+def grant_request_opened(*, ctx: AccessContext, grant_request: GrantRequest) -> None:
+    """AUDIT-1: the decision page reads about the patient (who holds grants, linked persons,
+    other units' cases), so opening it is an access to that patient, logged as such."""
+    access_entry_record(
+        actor=ctx.actor,
+        action=AccessAction.READ,
+        outcome=AccessOutcome.ALLOWED,
+        patient=grant_request.patient,
+        object_type="grant_request",
+        object_id=str(grant_request.pk),
+    )
 
 
 @transaction.atomic
@@ -192,6 +235,10 @@ def grant_request_decide(
 ) -> GrantRequest:
     """A protection administrator grants or refuses. Lock, then check (the request may have
     been decided by someone else meanwhile)."""
+    if not holds_role_permission(ctx.user, "protection.change_grantrequest"):
+        raise ProtectionError(_("Only a protection administrator can decide access requests."))
+    if contains_identity_number(note):
+        raise ProtectionError(_("Note: do not write the patient's personnummer or name."))
     request = GrantRequest.objects.select_for_update().get(pk=request_id)
     if request.status != GrantRequestStatus.REQUESTED:
         raise ProtectionError(_("This request has already been decided."))
@@ -199,6 +246,8 @@ def grant_request_decide(
         raise ProtectionError(_("Someone other than the requester must decide the request."))
     patient = Patient.objects.select_for_update().get(pk=request.patient_id)
     staff = list(request.staff.all())
+    if any(user.pk == ctx.user.pk for user in staff):
+        raise ProtectionError(_("You are among the staff of this request: someone else decides."))
     if approve:
         _check_period(patient, request.starts_on, request.ends_on)
         limit = settings.PROTECTION_MAX_GRANTS_PER_PATIENT

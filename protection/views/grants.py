@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,13 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.models import Patient, StaffProfile
+from patients.models import StaffProfile
 from protection import services
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
 from protection.models import Grant, GrantRequest, GrantRequestStatus
+from protection.permissions import role_permission_required
 from protection.registry import open_cases_elsewhere
 from protection.rls import relation_kind_counts
+from protection.tokens import patient_from_masked_token
 
 
 def _manager_unit_id(request: HttpRequest) -> int | None:
@@ -29,16 +31,21 @@ def _manager_unit_id(request: HttpRequest) -> int | None:
 
 @never_cache
 @login_required
-@permission_required("protection.add_grantrequest", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def grant_request_create_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = Patient.objects.filter(reference=reference, is_protected=True).first()
+@role_permission_required("protection.add_grantrequest")
+@require_POST
+def grant_request_create_view(request: HttpRequest) -> HttpResponse:
+    """POST only: the masked card's button brings the token; the form then adds the rest."""
+    token = request.POST.get("patient_token", "")
+    patient = patient_from_masked_token(token, user_id=int(request.user.pk or 0))
     unit_id = _manager_unit_id(request)
-    if patient is None or unit_id is None:
+    if patient is None or not patient.is_protected or unit_id is None:
         raise Http404
     staff = get_user_model().objects.filter(is_active=True, staff_profile__unit_id=unit_id)
-    form = GrantRequestForm(request.POST or None, staff_queryset=staff.order_by("username"))
-    if request.method == "POST" and form.is_valid():
+    form = GrantRequestForm(
+        request.POST if "case_reference" in request.POST else None,
+        staff_queryset=staff.order_by("username"),
+    )
+    if form.is_bound and form.is_valid():
         try:
             services.grant_request_create(
                 ctx=AccessContext.from_request(request),
@@ -57,12 +64,12 @@ def grant_request_create_view(request: HttpRequest, reference: str) -> HttpRespo
                 request, _("The request has been sent to the protection administrators.")
             )
             return redirect("protection:grants")
-    return render(request, "protection/request_form.html", {"form": form, "reference": reference})
+    return render(request, "protection/request_form.html", {"form": form, "patient_token": token})
 
 
 @never_cache
 @login_required
-@permission_required("protection.change_grantrequest", raise_exception=True)
+@role_permission_required("protection.change_grantrequest")
 @require_http_methods(["GET"])
 def grant_request_list_view(request: HttpRequest) -> HttpResponse:
     open_requests = (
@@ -83,7 +90,7 @@ def grant_request_list_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required("protection.change_grantrequest", raise_exception=True)
+@role_permission_required("protection.change_grantrequest")
 @require_http_methods(["GET", "POST"])
 def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
     grant_request = (
@@ -109,6 +116,10 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
             messages.success(request, _("The decision has been recorded."))
             return redirect("protection:requests")
     patient = grant_request.patient
+    if request.method == "GET":
+        services.grant_request_opened(
+            ctx=AccessContext.from_request(request), grant_request=grant_request
+        )
     now = timezone.now()
     # ACCESS-3: what the administrator must see before deciding; no identity is shown.
     holders = (
@@ -134,11 +145,13 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
 
 @never_cache
 @login_required
-@permission_required("protection.view_grant", raise_exception=True)
+@role_permission_required("protection.view_grant")
 @require_http_methods(["GET"])
 def grant_review_view(request: HttpRequest) -> HttpResponse:
     """ACCESS-5: grants per patient and per user, with their ends, for the manager's unit."""
     unit_id = _manager_unit_id(request)
+    if unit_id is None:
+        raise Http404  # no unit, no grants to review (never "the grants of nobody's unit")
     now = timezone.now()
     grants = (
         Grant.objects.filter(ended_at__isnull=True, ends_at__gt=now)
@@ -158,10 +171,12 @@ def grant_review_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required("protection.change_grant", raise_exception=True)
+@role_permission_required("protection.change_grant")
 @require_POST
 def grant_end_view(request: HttpRequest, grant_id: int) -> HttpResponse:
     unit_id = _manager_unit_id(request)
+    if unit_id is None:
+        raise Http404
     grant = (
         Grant.objects.filter(pk=grant_id)
         .filter(Q(user__staff_profile__unit_id=unit_id) | Q(request__unit_id=unit_id))

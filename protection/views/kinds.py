@@ -14,7 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,6 +28,7 @@ from patients.models import Patient, RegisterEvent, RegisterEventKind
 from protection import kinds
 from protection.gate import AccessContext
 from protection.models import LocalProtection, ProtectionReview, ReserveNumberProtection
+from protection.permissions import role_permission_required
 from protection.services import ProtectionError
 
 _REFERENCE = re.compile(r"^P-[0-9A-Z]{10}$")
@@ -115,7 +116,7 @@ def _unit_id_or_404(ctx: AccessContext) -> int:
 
 @never_cache
 @login_required
-@permission_required("protection.view_localprotection", raise_exception=True)
+@role_permission_required("protection.view_localprotection")
 @require_GET
 def unit_protections_view(request: HttpRequest) -> HttpResponse:
     """PROT-6: the unit's local protections with their ends, to renew or end; and its
@@ -146,7 +147,7 @@ def unit_protections_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required("protection.add_localprotection", raise_exception=True)
+@role_permission_required("protection.add_localprotection")
 @require_http_methods(["GET", "POST"])
 def local_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
     patient = _patient_or_404(reference)
@@ -180,7 +181,7 @@ def _unit_local_protection_or_404(ctx: AccessContext, protection_id: int) -> Loc
 
 @never_cache
 @login_required
-@permission_required("protection.change_localprotection", raise_exception=True)
+@role_permission_required("protection.change_localprotection")
 @require_POST
 def local_protection_renew_view(request: HttpRequest, protection_id: int) -> HttpResponse:
     ctx = AccessContext.from_request(request)
@@ -202,7 +203,7 @@ def local_protection_renew_view(request: HttpRequest, protection_id: int) -> Htt
 
 @never_cache
 @login_required
-@permission_required("protection.change_localprotection", raise_exception=True)
+@role_permission_required("protection.change_localprotection")
 @require_POST
 def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpResponse:
     ctx = AccessContext.from_request(request)
@@ -220,7 +221,7 @@ def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpR
 
 @never_cache
 @login_required
-@permission_required("protection.add_reservenumberprotection", raise_exception=True)
+@role_permission_required("protection.add_reservenumberprotection")
 @require_http_methods(["GET", "POST"])
 def reserve_number_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
     patient = _patient_or_404(reference)
@@ -244,7 +245,7 @@ def reserve_number_protection_decide_view(request: HttpRequest, reference: str) 
 
 @never_cache
 @login_required
-@permission_required("protection.change_reservenumberprotection", raise_exception=True)
+@role_permission_required("protection.change_reservenumberprotection")
 @require_POST
 def reserve_number_protection_end_view(request: HttpRequest, protection_id: int) -> HttpResponse:
     ctx = AccessContext.from_request(request)
@@ -321,7 +322,7 @@ def _holds_page(
 
 @never_cache
 @login_required
-@permission_required("protection.view_protectionreview", raise_exception=True)
+@role_permission_required("protection.view_protectionreview")
 @require_GET
 def holds_view(request: HttpRequest) -> HttpResponse:
     """PROT-3/PROT-4: protections the register no longer reports, held until a decision."""
@@ -330,7 +331,7 @@ def holds_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required("protection.add_protectionreview", raise_exception=True)
+@role_permission_required("protection.add_protectionreview")
 @require_POST
 def hold_release_view(request: HttpRequest, reference: str) -> HttpResponse:
     patient = _patient_or_404(reference)

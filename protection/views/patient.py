@@ -7,6 +7,7 @@ patient goes through ``protection.gate``; none reads identifying fields itself.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import PatientSearchForm
 from patients.models import Patient
@@ -31,6 +32,8 @@ from protection.gate import (
     patient_get_for_user,
     patient_search_for_user,
 )
+from protection.permissions import holds_role_permission, role_permission_required
+from protection.tokens import masked_token, patient_from_masked_token
 
 
 def _step_up_url(request: HttpRequest, next_url: str) -> str:
@@ -58,13 +61,7 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "protection/search.html",
-        {
-            "form": form,
-            "answer": answer,
-            "card": answer.card if answer else None,
-            "searched": searched,
-            "step_up": answer is not None and answer.decision is Decision.STEP_UP,
-        },
+        {"form": form, "searched": searched, **_card_context(request, answer)},
     )
 
 
@@ -79,15 +76,28 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404 from exc
     if answer.decision is Decision.STEP_UP:
         return redirect(_step_up_url(request, request.path))
-    return render(
-        request,
-        "protection/detail.html",
-        {
-            "card": answer.card,
-            "answer": answer,
-            "can_request": request.user.has_perm("protection.add_grantrequest"),
-        },
-    )
+    return render(request, "protection/detail.html", _card_context(request, answer))
+
+
+def _card_context(request: HttpRequest, answer: GateAnswer | None) -> dict[str, object]:
+    """What the card templates get: the card and the actions the user may take on it. Never
+    the patient object itself, and for a masked card never its reference: the actions carry
+    an opaque token instead (ACCESS-1)."""
+    if answer is None:
+        return {"card": None}
+    masked = answer.card.masked
+    user_id = int(request.user.pk or 0)
+    return {
+        "card": answer.card,
+        "step_up": answer.decision is Decision.STEP_UP,
+        "patient_token": masked_token(patient_id=answer.patient.pk, user_id=user_id)
+        if masked
+        else "",
+        "can_emergency": masked
+        and holds_role_permission(request.user, "protection.add_emergencyaccess"),
+        "can_request": masked
+        and holds_role_permission(request.user, "protection.add_grantrequest"),
+    }
 
 
 @never_cache
@@ -102,25 +112,33 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         next_url = reverse("patients:search")
     form = StepUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ok = services.step_up_confirm(
+        result = services.step_up_confirm(
             ctx=AccessContext.from_request(request), password=form.cleaned_data["password"]
         )
-        if ok:
+        if result is services.StepUp.CONFIRMED:
             return HttpResponseRedirect(next_url)
+        if result is services.StepUp.SIGNED_OUT:
+            logout(request)
+            messages.error(
+                request, _("Too many wrong passwords. You have been logged out; log in again.")
+            )
+            return redirect("login")
         form.add_error("password", _("The password is not correct."))
     return render(request, "protection/step_up.html", {"form": form, "next": next_url})
 
 
 @never_cache
 @login_required
-@permission_required("patients.view_patient", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def emergency_access_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = Patient.objects.filter(reference=reference, is_protected=True).first()
-    if patient is None:
+@role_permission_required("protection.add_emergencyaccess")
+@require_POST
+def emergency_access_view(request: HttpRequest) -> HttpResponse:
+    """POST only: the masked card's button brings the token; the form then adds the reason."""
+    token = request.POST.get("patient_token", "")
+    patient = patient_from_masked_token(token, user_id=int(request.user.pk or 0))
+    if patient is None or not patient.is_protected:
         raise Http404
-    form = EmergencyAccessForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = EmergencyAccessForm(request.POST if "reason" in request.POST else None)
+    if form.is_bound and form.is_valid():
         try:
             services.emergency_access_open(
                 ctx=AccessContext.from_request(request),
@@ -132,4 +150,4 @@ def emergency_access_view(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             messages.warning(request, _("Emergency access is open, logged and will be reviewed."))
             return redirect("patients:detail", reference=patient.reference)
-    return render(request, "protection/emergency.html", {"form": form, "reference": reference})
+    return render(request, "protection/emergency.html", {"form": form, "patient_token": token})

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from protection import review, review_services
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
+from protection.permissions import role_permission_required
 from protection.services import ProtectionError
 
 _REFERENCE = re.compile(r"P-[0-9A-Z]{10}")
@@ -126,7 +127,7 @@ class EmergencyReviewForm(forms.Form):
 
 @never_cache
 @login_required
-@permission_required(review.MANAGER_PERMISSION, raise_exception=True)
+@role_permission_required(review.MANAGER_PERMISSION)
 @require_GET
 def access_review_view(request: HttpRequest) -> HttpResponse:
     # Reading the log is not an access to patient data: no access entry is written here.
@@ -161,7 +162,7 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required(review.MANAGER_PERMISSION, raise_exception=True)
+@role_permission_required(review.MANAGER_PERMISSION)
 @require_GET
 def access_sample_view(request: HttpRequest) -> HttpResponse:
     """The random sample for the systematic review that Patientdatalagen asks for."""
@@ -180,7 +181,7 @@ def access_sample_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@permission_required(review_services.REVIEW_PERMISSION, raise_exception=True)
+@role_permission_required(review_services.REVIEW_PERMISSION)
 @require_POST
 def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpResponse:
     form = EmergencyReviewForm(request.POST)

@@ -41,3 +41,21 @@ def test_leak_1_no_identity_number_travels_in_a_url(client, address):
 
 def test_leak_1_ordinary_query_strings_pass(client):
     assert client.get("/healthz?date=2026-11-22&id=1234567").status_code == 200
+
+
+def test_leak_1_tracebacks_are_redacted_too():
+    try:
+        raise ValueError("lookup failed for 19891223-2389")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
+    RedactIdentityNumbers().filter(record)
+    formatted = logging.Formatter().format(record)
+    assert "2389" not in formatted
+    assert REDACTED in formatted
+
+
+@pytest.mark.parametrize("text", ["19891223\u20132389", "19800101K123", "22800101AB51"])
+def test_leak_1_typographic_dashes_and_reservnummer_are_caught(text):
+    assert redact(f"x {text} y") == f"x {REDACTED} y"

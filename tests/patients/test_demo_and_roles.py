@@ -94,7 +94,7 @@ def test_roles_hold_exactly_their_permissions():
         assert held == set(expected), role
     # Only roles that may search patients get the permission that opens patient data.
     openers = {r for r, perms in ROLE_PERMISSIONS.items() if "patients.view_patient" in perms}
-    assert openers == {"prescriber", "customer_service", "protection_admin"}
+    assert openers == {"prescriber", "customer_service", "protection_admin", "unit_manager"}
     # Nobody gets a permission that changes identities through a generic path.
     everything = {p for perms in ROLE_PERMISSIONS.values() for p in perms}
     assert not any(p.endswith("_patientidentity") for p in everything)

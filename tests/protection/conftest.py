@@ -57,3 +57,13 @@ def logged_in(client, user, *, stepped_up: bool = False):
         response = client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
         assert response.status_code == 302
     return client
+
+
+def masked_token(client, number: str = PROTECTED_NUMBER) -> str:
+    """Search like a user and take the opaque token the masked card's buttons carry."""
+    import re
+
+    content = client.post("/", {"number": number}).content.decode()
+    match = re.search(r'name="patient_token" value="([^"]+)"', content)
+    assert match, "the masked card offers no action"
+    return match.group(1)

@@ -11,10 +11,11 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from patients.models import AccessEntry, AccessOutcome
+from patients.services import Actor
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY
 from protection.models import EmergencyAccess
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant, logged_in
+from tests.protection.conftest import PROTECTED_NUMBER, give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 
@@ -175,11 +176,13 @@ def test_access_7_emergency_access_opens_for_a_short_time_and_is_flagged(
     client, prescriber, protected, settings
 ):
     logged_in(client, prescriber, stepped_up=True)
-    page = client.get(f"/patients/{protected.patient.reference}/emergency/")
+    token = masked_token(client)
+    page = client.post("/patients/emergency/", {"patient_token": token})
     assert page.status_code == 200
+    assert "Reason for emergency access" in page.content.decode()
     response = client.post(
-        f"/patients/{protected.patient.reference}/emergency/",
-        {"reason": "Ambulanslarm, akut vård behövs"},
+        "/patients/emergency/",
+        {"patient_token": token, "reason": "Ambulanslarm, akut vård behövs"},
     )
     assert response.status_code == 302
     assert shows_identity(open_page(client, protected).content.decode())
@@ -195,7 +198,9 @@ def test_access_7_emergency_access_opens_for_a_short_time_and_is_flagged(
 
 def test_access_7_emergency_access_needs_a_reason(client, prescriber, protected):
     logged_in(client, prescriber, stepped_up=True)
-    response = client.post(f"/patients/{protected.patient.reference}/emergency/", {"reason": "x"})
+    response = client.post(
+        "/patients/emergency/", {"patient_token": masked_token(client), "reason": "x"}
+    )
     assert response.status_code == 200
     assert "Reason for emergency access:" in response.content.decode()
     assert not EmergencyAccess.objects.exists()
@@ -207,25 +212,94 @@ def test_access_7_emergency_access_notifies_protection_admins_without_personal_d
     admin = UserFactory(username="skydd", role="protection_admin")
     logged_in(client, prescriber, stepped_up=True)
     client.post(
-        f"/patients/{protected.patient.reference}/emergency/",
-        {"reason": "Polisens begäran vid akut läge"},
+        "/patients/emergency/",
+        {"patient_token": masked_token(client), "reason": "Polisens begäran vid akut läge"},
     )
     note = admin.notifications.get()
     assert not shows_identity(note.subject + note.body)
     assert protected.patient.reference in note.body
 
 
-def test_emergency_page_is_denied_without_the_role(client, protected):
-    logged_in(client, UserFactory(username="lager", role="logistics"))
-    response = client.get(f"/patients/{protected.patient.reference}/emergency/")
+@pytest.mark.parametrize("who", ["superuser", "customer_service", "protection_admin", "logistics"])
+def test_access_7_only_care_staff_may_break_the_glass(client, prescriber, protected, who):
+    """Administrators and superusers never open a protected patient, not even this way."""
+    logged_in(client, prescriber, stepped_up=True)
+    token = masked_token(client)  # even with a valid token from someone who may
+    if who == "superuser":
+        user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    else:
+        user = UserFactory(username=who, role=who)
+    logged_in(client, user, stepped_up=True)
+    response = client.post(
+        "/patients/emergency/", {"patient_token": token, "reason": "Akut, ambulans på väg"}
+    )
     assert response.status_code == 403
+    assert not EmergencyAccess.objects.exists()
+    from protection.gate import AccessContext
+    from protection.services import ProtectionError, emergency_access_open
+
+    ctx = AccessContext(user=user, actor=Actor.system(), session=None)
+    with pytest.raises(ProtectionError):
+        emergency_access_open(ctx=ctx, patient=protected.patient, reason="Akut, ambulans på väg")
+
+
+def test_access_1_masked_search_result_never_names_the_reference(client, prescriber, protected):
+    """Whoever searches by personnummer without a grant must not learn the internal reference:
+    the log review shows references with units (ACCESS-1: nothing linking to a place)."""
+    logged_in(client, UserFactory(username="chef", role="unit_manager"), stepped_up=True)
+    content = client.post("/", {"number": PROTECTED_NUMBER}).content.decode()
+    assert "Protected identity" in content
+    assert protected.patient.reference not in content
+
+
+@pytest.mark.parametrize("tampered", ["forged", "other-user", "expired"])
+def test_access_1_masked_token_is_bound_to_user_and_time(
+    client, prescriber, protected, tampered, monkeypatch
+):
+    from protection import tokens
+
+    token = tokens.masked_token(patient_id=protected.patient.pk, user_id=prescriber.pk)
+    if tampered == "forged":
+        token = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    elif tampered == "other-user":
+        token = tokens.masked_token(patient_id=protected.patient.pk, user_id=prescriber.pk + 99)
+    assert tokens.patient_from_masked_token(token, user_id=prescriber.pk) is None or (
+        tampered == "expired"
+    )
+    if tampered == "expired":
+        import time
+
+        later = time.time() + tokens.MAX_AGE_SECONDS + 5
+        monkeypatch.setattr(tokens.time, "time", lambda: later)
+        assert tokens.patient_from_masked_token(token, user_id=prescriber.pk) is None
+        monkeypatch.undo()
+    logged_in(client, prescriber, stepped_up=True)
+    if tampered != "expired":
+        response = client.post("/patients/emergency/", {"patient_token": token})
+        assert response.status_code == 404
 
 
 def test_leak_1_emergency_reason_may_not_carry_a_personnummer(client, prescriber, protected):
     logged_in(client, prescriber, stepped_up=True)
     response = client.post(
-        f"/patients/{protected.patient.reference}/emergency/",
-        {"reason": "Ambulans till 19891223-2389 akut"},
+        "/patients/emergency/",
+        {"patient_token": masked_token(client), "reason": "Ambulans till 19891223-2389 akut"},
     )
     assert "Do not write the patient&#x27;s personnummer." in response.content.decode()
     assert not EmergencyAccess.objects.exists()
+
+
+def test_access_4_too_many_wrong_passwords_end_the_session(client, prescriber, protected):
+    give_grant(prescriber, protected)
+    logged_in(client, prescriber)
+    for _ in range(4):
+        response = client.post("/protection/step-up/", {"password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/protection/step-up/", {"password": "wrong"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
+    # Logged out: the right password no longer helps in this session.
+    assert client.post("/protection/step-up/", {"password": "pw-for-tests-only"})[
+        "Location"
+    ].startswith("/accounts/login/")
+    assert AccessEntry.objects.filter(action="step_up", outcome="denied").count() == 5

@@ -13,7 +13,7 @@ from guardian.shortcuts import get_perms
 from patients.models import AccessEntry
 from protection.models import Grant, GrantRequest
 from tests.factories import PatientRelationFactory, UnitFactory, UserFactory
-from tests.protection.conftest import give_grant, logged_in
+from tests.protection.conftest import give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 
@@ -55,9 +55,9 @@ def request_form(staff, **overrides):
 
 def make_request(client, manager, protected, staff, **overrides):
     logged_in(client, manager)
+    token = masked_token(client)
     return client.post(
-        f"/protection/requests/new/{protected.patient.reference}/",
-        request_form(staff, **overrides),
+        "/protection/requests/new/", {"patient_token": token, **request_form(staff, **overrides)}
     )
 
 
@@ -94,7 +94,9 @@ def test_access_2_and_3_bad_requests_are_refused_with_a_reason(
 def test_access_3_staff_list_offers_only_the_managers_unit(client, manager, nurse, protected):
     outsider = UserFactory(username="utomstaende", role="prescriber")
     logged_in(client, manager)
-    page = client.get(f"/protection/requests/new/{protected.patient.reference}/").content.decode()
+    page = client.post(
+        "/protection/requests/new/", {"patient_token": masked_token(client)}
+    ).content.decode()
     assert "nurse" in page
     assert "utomstaende" not in page
     response = make_request(client, manager, protected, [outsider])
@@ -228,7 +230,7 @@ def test_access_3_request_list_pins_its_query_count(client, manager, nurse, prot
         ("prescriber", "/protection/requests/"),
         ("prescriber", "/protection/grants/"),
         ("unit_manager", "/protection/requests/"),
-        ("protection_admin", "/protection/requests/new/{ref}/"),
+        ("protection_admin", "/protection/requests/new/"),
         ("logistics", "/protection/grants/"),
     ],
 )
@@ -236,3 +238,80 @@ def test_grant_pages_are_denied_to_other_roles(client, protected, role, path):
     logged_in(client, UserFactory(username=f"x-{role}", role=role))
     response = client.get(path.format(ref=protected.patient.reference))
     assert response.status_code == 403
+
+
+def test_audit_1_opening_a_request_to_decide_it_is_logged(client, manager, nurse, protected, admin):
+    make_request(client, manager, protected, [nurse])
+    request = GrantRequest.objects.get()
+    logged_in(client, admin)
+    client.get(f"/protection/requests/{request.pk}/")
+    entry = AccessEntry.objects.get(action="read", object_type="grant_request")
+    assert (entry.user_id, entry.patient_id) == (admin.pk, protected.patient_id)
+
+
+def test_access_3_the_decider_may_not_be_among_the_staff(client, manager, protected, admin):
+    # A protection administrator who also works in the unit is named in the request.
+    admin.staff_profile.unit = manager.staff_profile.unit
+    admin.staff_profile.save()
+    make_request(client, manager, protected, [admin])
+    request = GrantRequest.objects.get()
+    response = _decide(client, admin, request)
+    assert "someone else decides" in response.content.decode()
+    assert not Grant.objects.exists()
+
+
+def test_access_6_grants_still_to_come_count_against_the_limit(
+    client, manager, nurse, protected, admin, settings
+):
+    settings.PROTECTION_MAX_GRANTS_PER_PATIENT = 1
+    grant = give_grant(UserFactory(username="senare", role="prescriber"), protected)
+    grant.starts_at = timezone.now() + timedelta(days=10)
+    grant.save()
+    make_request(client, manager, protected, [nurse])
+    refused = _decide(client, admin, GrantRequest.objects.get())
+    assert "Confirm that every one of them needs it." in refused.content.decode()
+
+
+def test_access_2_a_grant_starts_within_a_month(client, manager, nurse, protected):
+    start = timezone.localdate() + timedelta(days=60)
+    response = make_request(
+        client,
+        manager,
+        protected,
+        [nurse],
+        starts_on=start.isoformat(),
+        ends_on=(start + timedelta(days=30)).isoformat(),
+    )
+    assert "a grant starts within a month of the request" in response.content.decode()
+    assert not GrantRequest.objects.exists()
+
+
+def test_access_5_a_manager_without_a_unit_sees_and_ends_no_grants(client, protected):
+    from patients.models import StaffProfile
+
+    lonely = UserFactory(username="ensam", role="unit_manager")
+    StaffProfile.objects.filter(user=lonely).update(unit=None)
+    grant = give_grant(UserFactory(username="utan", role="prescriber"), protected)
+    StaffProfile.objects.filter(user=grant.user).update(unit=None)
+    logged_in(client, lonely)
+    assert client.get("/protection/grants/").status_code == 404
+    assert client.post(f"/protection/grants/{grant.pk}/end/").status_code == 404
+
+
+@pytest.mark.parametrize("field", ["reason", "note"])
+def test_leak_2_request_reason_and_decision_note_carry_no_personnummer(
+    client, manager, nurse, protected, admin, field
+):
+    if field == "reason":
+        response = make_request(client, manager, protected, [nurse], reason="Gäller 19891223-2389")
+        assert "do not write the patient&#x27;s personnummer" in response.content.decode()
+        assert not GrantRequest.objects.exists()
+    else:
+        make_request(client, manager, protected, [nurse])
+        logged_in(client, admin)
+        request = GrantRequest.objects.get()
+        response = client.post(
+            f"/protection/requests/{request.pk}/", {"decision": "grant", "note": "891223-2389"}
+        )
+        assert "do not write the patient&#x27;s personnummer" in response.content.decode()
+        assert not Grant.objects.exists()

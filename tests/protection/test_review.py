@@ -431,6 +431,10 @@ def test_access_7_unit_manager_sees_but_may_not_review_emergency_access(
 
 
 def test_access_7_nobody_reviews_their_own_emergency_access(admin, protected):
+    # A protection administrator who also works in care (both roles) broke the glass.
+    from django.contrib.auth.models import Group
+
+    admin.groups.add(Group.objects.get(name="prescriber"))
     own = emergency_access_open(ctx=ctx_for(admin), patient=protected, reason="Police request")
     with pytest.raises(ProtectionError, match="Someone other"):
         review_services.emergency_access_review(ctx=ctx_for(admin), access_id=own.pk, note="ok")

@@ -558,3 +558,23 @@ def test_leak_1_settings_give_the_owner_its_own_alias_and_production_may_leave_i
     monkeypatch.delenv("DATABASE_URL")
     with pytest.raises(env.ConfigurationError, match="DATABASE_OWNER_URL is set but"):
         env.databases(app_required=False)
+
+
+def test_leak_1_a_protected_persons_number_change_is_hidden(world):
+    """The old-to-new number mapping of a protected person is what a persecutor needs."""
+    from patients.models import NumberChange, RegisterFile
+
+    rows("SELECT set_config('hjm.context', 'system', true)")
+    register_file = RegisterFile.objects.create(
+        identity_key="t:1", file_name="t.xml", content_sha256="0" * 64
+    )
+    for patient_id, old in ((world["protected"], "198912232397"), (world["ordinary"], "1")):
+        NumberChange.objects.create(
+            patient_id=patient_id, old_number=old, new_number="x", register_file=register_file
+        )
+    rows("SELECT set_config('hjm.context', '', true)")
+    seen = {pid for (pid,) in rows("SELECT patient_id FROM patients_numberchange")}
+    assert seen == {world["ordinary"]}
+    as_user(world["granted"])
+    seen = {pid for (pid,) in rows("SELECT patient_id FROM patients_numberchange")}
+    assert seen == {world["ordinary"], world["protected"]}

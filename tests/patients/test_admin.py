@@ -1,0 +1,38 @@
+"""The admin for customer service never shows more of a protected patient than the masked row."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_access_1_admin_patient_list_masks_protected_and_linked_patients(client):
+    protected = PatientIdentityFactory(personal_identity_number="198912232389")
+    protected.patient.protected_registration = True
+    protected.patient.status = "deceased"
+    protected.patient.save()
+    relative = PatientIdentityFactory(personal_identity_number="198912232397")
+    PatientRelationFactory(patient=protected.patient, related_identity_number="198912232397")
+    ordinary = PatientIdentityFactory(personal_identity_number="198912222398")
+    user = UserFactory(username="kundtjanst", role="customer_service", is_staff=True)
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    page = client.get("/admin/patients/patient/").content.decode()
+    rows = {
+        identity.patient.reference: page.split(identity.patient.reference, 1)[1].split("</tr>")[0]
+        for identity in (protected, relative, ordinary)
+    }
+    assert "Region Skåne" in rows[ordinary.patient.reference]
+    for masked in (protected, relative):
+        row = rows[masked.patient.reference]
+        assert "Region Skåne" not in row
+        assert "Deceased" not in row
+        assert "Active" not in row
+
+
+def test_access_1_admin_patient_list_needs_the_permission(client):
+    client.force_login(UserFactory(username="lager", role="logistics", is_staff=True))
+    assert client.get("/admin/patients/patient/").status_code == 403
