@@ -114,6 +114,7 @@ def assert_no_personal_data(text: str) -> None:
 
 
 def test_prot_1_sample_file_creates_six_patients_with_register_protection():
+    """PROT-1 flags from the register; REGION-1: the home region is the register's LanKod."""
     code, summary, _ = run(SAMPLE_NAVET)
     assert code == 0
     assert summary | {"rejections": [], "already_imported": [], "errors": []} == {

@@ -31,6 +31,7 @@ def open_page(client, identity):
 
 
 def test_access_1_grant_holder_sees_protected_patient_after_step_up(client, prescriber, protected):
+    """PROT-2: the grant holder sees the correct personnummer with the one label beside it."""
     give_grant(prescriber, protected)
     logged_in(client, prescriber, stepped_up=True)
     response = open_page(client, protected)

@@ -120,6 +120,7 @@ def test_leak_1_search_term_never_in_a_url(client_en, ordinary):
 def test_access_1_protected_patient_is_a_masked_row_even_by_full_number(
     client_en, protected, typed
 ):
+    """PROT-2: ordinary users see one label, "Skyddade personuppgifter", and the birth year."""
     response = client_en.post("/", {"number": typed})
     content = response.content.decode()
     assert "Protected identity" in content  # PROT-2: one label
