@@ -315,3 +315,25 @@ def test_leak_2_request_reason_and_decision_note_carry_no_personnummer(
         )
         assert "do not write the patient&#x27;s personnummer" in response.content.decode()
         assert not Grant.objects.exists()
+
+
+def test_access_5_deactivating_in_the_admin_ends_the_grants_at_once(client, nurse, protected):
+    grant = give_grant(nurse, protected)
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    page = client.get(f"/admin/auth/user/{nurse.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        key: value
+        for key, value in form.initial.items()
+        if value is not None and not isinstance(value, list | tuple)
+    }
+    data.update({"username": nurse.username, "is_active": "", "date_joined_0": "2026-01-01",
+                 "date_joined_1": "00:00:00", "last_login_0": "", "last_login_1": ""})  # fmt: skip
+    data.pop("password", None)
+    response = client.post(f"/admin/auth/user/{nurse.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    grant.refresh_from_db()
+    assert grant.ended_at is not None
+    assert grant.end_reason == "user deactivated"
+    assert get_perms(nurse, protected.patient) == []
