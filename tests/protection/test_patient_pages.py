@@ -49,18 +49,7 @@ def ordinary():
     )
 
 
-@pytest.fixture
-def protected():
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    identity.patient.refresh_from_db()
-    return identity
+# `protected` comes from tests/protection/conftest.py.
 
 
 @pytest.mark.parametrize("typed", number_forms(ORDINARY))
