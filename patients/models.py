@@ -8,6 +8,7 @@ one table to guard; the locating parts are encrypted at rest (LEAK-3).
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pghistory
@@ -22,6 +23,10 @@ from patients.fields import EncryptedJSONField, EncryptedTextField
 
 # Crockford-style alphabet without look-alike characters: references are read over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+# What a reference looks like, for forms that take one (never a personnummer).
+PATIENT_REFERENCE = re.compile(r"P-[0-9A-Z]{10}")
 
 
 def new_patient_reference() -> str:

@@ -30,6 +30,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patients.identity import contains_identity_number
 from patients.models import (
     AccessAction,
     AccessOutcome,
@@ -152,6 +153,9 @@ def _check_reason(reason: str) -> str:
     reason = reason.strip()
     if len(reason) < 10:
         raise ProtectionError(_("Reason: state in a few words why the patient needs protection."))
+    if contains_identity_number(reason):
+        # Read on the unit's page by managers who may hold no grant (LEAK-1).
+        raise ProtectionError(_("Reason: do not write the patient's personnummer or name."))
     return reason
 
 
@@ -368,6 +372,8 @@ def protection_hold_release(*, ctx: AccessContext, patient: Patient, note: str) 
     note = note.strip()
     if len(note) < 10:
         raise ProtectionError(_("Note: record in a few words why the protection may be lifted."))
+    if contains_identity_number(note):
+        raise ProtectionError(_("Note: do not write the patient's personnummer or name."))
     locked = _lock_patient(patient.pk)
     if not locked.protection_held:
         raise ProtectionError(

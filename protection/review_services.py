@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome
 from patients.services import access_entry_record
 from protection.gate import AccessContext
@@ -29,6 +30,8 @@ def emergency_access_review(*, ctx: AccessContext, access_id: int, note: str) ->
     note = note.strip()
     if not note:
         raise ProtectionError(_("Note: write what the review found."))
+    if contains_identity_number(note):
+        raise ProtectionError(_("Note: do not write the patient's personnummer or name."))
     access = EmergencyAccess.objects.select_for_update().get(pk=access_id)
     if access.reviewed_at is not None:
         raise ProtectionError(_("This emergency access has already been reviewed."))

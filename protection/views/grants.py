@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from patients.models import StaffProfile
 from protection import services
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
@@ -24,11 +23,6 @@ from protection.rls import relation_kind_counts
 from protection.tokens import patient_from_masked_token
 
 
-def _manager_unit_id(request: HttpRequest) -> int | None:
-    profile = StaffProfile.objects.filter(user_id=int(request.user.pk or 0)).only("unit_id").first()
-    return profile.unit_id if profile else None
-
-
 @never_cache
 @login_required
 @role_permission_required("protection.add_grantrequest")
@@ -37,7 +31,8 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
     """POST only: the masked card's button brings the token; the form then adds the rest."""
     token = request.POST.get("patient_token", "")
     patient = patient_from_masked_token(token, user_id=int(request.user.pk or 0))
-    unit_id = _manager_unit_id(request)
+    ctx = AccessContext.from_request(request)
+    unit_id = ctx.actor.unit_id  # the unit the manager acts for, as the access log records it
     if patient is None or not patient.is_protected or unit_id is None:
         raise Http404
     staff = get_user_model().objects.filter(is_active=True, staff_profile__unit_id=unit_id)
@@ -48,7 +43,7 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             services.grant_request_create(
-                ctx=AccessContext.from_request(request),
+                ctx=ctx,
                 patient=patient,
                 unit_id=unit_id,
                 staff=list(form.cleaned_data["staff"]),
@@ -149,7 +144,7 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
 @require_http_methods(["GET"])
 def grant_review_view(request: HttpRequest) -> HttpResponse:
     """ACCESS-5: grants per patient and per user, with their ends, for the manager's unit."""
-    unit_id = _manager_unit_id(request)
+    unit_id = AccessContext.from_request(request).actor.unit_id
     if unit_id is None:
         raise Http404  # no unit, no grants to review (never "the grants of nobody's unit")
     now = timezone.now()
@@ -174,7 +169,8 @@ def grant_review_view(request: HttpRequest) -> HttpResponse:
 @role_permission_required("protection.change_grant")
 @require_POST
 def grant_end_view(request: HttpRequest, grant_id: int) -> HttpResponse:
-    unit_id = _manager_unit_id(request)
+    ctx = AccessContext.from_request(request)
+    unit_id = ctx.actor.unit_id
     if unit_id is None:
         raise Http404
     grant = (
@@ -186,7 +182,6 @@ def grant_end_view(request: HttpRequest, grant_id: int) -> HttpResponse:
         raise Http404
     form = GrantEndForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else _("Revoked")
-    ctx = AccessContext.from_request(request)
     services.grant_end(actor=ctx.actor, ended_by=request.user, grant_id=grant.pk, reason=reason)
     messages.success(request, _("The grant has ended."))
     return redirect("protection:grants")

@@ -9,7 +9,6 @@ The services decide and log; the views only route.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -24,14 +23,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from patients.models import Patient, RegisterEvent, RegisterEventKind
+from patients.models import PATIENT_REFERENCE, Patient, RegisterEvent, RegisterEventKind
 from protection import kinds
 from protection.gate import AccessContext
 from protection.models import LocalProtection, ProtectionReview, ReserveNumberProtection
 from protection.permissions import role_permission_required
 from protection.services import ProtectionError
-
-_REFERENCE = re.compile(r"^P-[0-9A-Z]{10}$")
 
 
 class PatientChoiceForm(forms.Form):
@@ -53,7 +50,7 @@ class PatientChoiceForm(forms.Form):
     def clean_reference(self) -> str:
         reference = str(self.cleaned_data["reference"]).strip().upper()
         if (
-            not _REFERENCE.match(reference)
+            not PATIENT_REFERENCE.fullmatch(reference)
             or not Patient.objects.filter(reference=reference).exists()
         ):
             raise forms.ValidationError(gettext_lazy("No patient has that reference."))

@@ -8,7 +8,6 @@ that receives something looking like an identity number refuses it and does not 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
@@ -22,21 +21,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from patients.identity import contains_identity_number
+from patients.models import PATIENT_REFERENCE
 from protection import review, review_services
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
 from protection.permissions import role_permission_required
 from protection.services import ProtectionError
 
-_REFERENCE = re.compile(r"P-[0-9A-Z]{10}")
-# A personnummer, samordningsnummer or reservnummer in any common form: 10 or 12 digits, with
-# or without a separator.
-_LOOKS_LIKE_NUMBER = re.compile(r"\d{6,8}[-+]?\d{4}")
 LIST_LIMIT = 200
-
-
-def _looks_like_number(value: str) -> bool:
-    return bool(_LOOKS_LIKE_NUMBER.search(re.sub(r"\s", "", value)))
 
 
 class AccessReviewFilterForm(forms.Form):
@@ -64,9 +57,9 @@ class AccessReviewFilterForm(forms.Form):
 
     def clean_patient(self) -> str:
         value = str(self.cleaned_data.get("patient") or "").strip().upper()
-        if not value or _REFERENCE.fullmatch(value):
+        if not value or PATIENT_REFERENCE.fullmatch(value):
             return value
-        if _looks_like_number(value):
+        if contains_identity_number(value):
             raise self._refuse(
                 "patient",
                 _("Give the internal reference (P- and ten characters), never a personnummer."),
@@ -77,7 +70,7 @@ class AccessReviewFilterForm(forms.Form):
 
     def clean_username(self) -> str:
         value = str(self.cleaned_data.get("username") or "").strip()
-        if _looks_like_number(value):
+        if contains_identity_number(value):
             raise self._refuse("username", _("Give a username, never a personnummer."))
         return value
 

@@ -413,3 +413,16 @@ def test_prot_1_kind_pages_send_anonymous_visitors_to_log_in(client, ordinary):
     response = client.get(f"/protection/patients/{ordinary.patient.reference}/local/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_leak_1_a_local_protection_reason_carries_no_personnummer(manager, unit, ordinary):
+    """The reason is shown on the unit's page to managers who may hold no grant."""
+    with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
+        kinds.local_protection_decide(
+            ctx=ctx_for(manager),
+            patient=ordinary.patient,
+            unit_id=unit.pk,
+            reason="Hot mot 19891222-2398 från närstående",
+            ends_on=today() + timedelta(days=30),
+        )
+    assert not reloaded(ordinary.patient).local_protection

@@ -411,3 +411,13 @@ def test_leak_1_tasks_take_no_arguments():
     """Nothing about a patient can reach the broker: the tasks have no parameters."""
     for task in (tasks.handle_register_events, tasks.daily_protection_maintenance):
         assert inspect.signature(task.run).parameters == {}
+
+
+def test_leak_1_a_hold_release_note_carries_no_personnummer(register, admin):
+    register.deliver(post(KARL, sekretess="J"))
+    register.deliver(post(KARL, sekretess="N"))
+    with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
+        kinds.protection_hold_release(
+            ctx=ctx_for(admin), patient=patient_of(KARL), note=f"Hävt för {KARL} enligt SKV"
+        )
+    assert patient_of(KARL).is_protected

@@ -588,3 +588,13 @@ def test_audit_3_list_page_query_count_is_pinned(
     # session, user, the user's permissions (2), emergency accesses, rows
     with django_assert_num_queries(6):
         client.get(REVIEW_URL)
+
+
+def test_leak_1_an_emergency_review_note_carries_no_personnummer(admin, bert, protected):
+    access = emergency_access_open(ctx=ctx_for(bert), patient=protected, reason="Police request")
+    with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
+        review_services.emergency_access_review(
+            ctx=ctx_for(admin), access_id=access.pk, note="Gällde 19891223-2389, ok"
+        )
+    access.refresh_from_db()
+    assert access.reviewed_at is None
