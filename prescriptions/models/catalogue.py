@@ -1,0 +1,181 @@
+"""The region's catalogue: articles under agreements with suppliers, grouped by product area.
+
+Loaded by ``import_catalogue`` (docs/catalogue.md); agreement and assortment owners keep it up to
+date in the admin (CAT-1).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class CompetenceArea(models.Model):
+    """Training a prescriber must have registered to prescribe in its product areas (PRESC-5)."""
+
+    code = models.SlugField(_("code"), max_length=64, primary_key=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("competence area")
+        verbose_name_plural = _("competence areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductArea(models.Model):
+    code = models.SlugField(_("code"), max_length=64, primary_key=True)
+    name = models.CharField(_("name"), max_length=200)
+    competence_area = models.ForeignKey(
+        CompetenceArea, on_delete=models.PROTECT, verbose_name=_("competence area")
+    )
+    # Läkemedelsnära produkter (incontinence, diabetes, nutrition): REGION-3 registration applies.
+    medicine_related = models.BooleanField(_("medicine-related products"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("product area")
+        verbose_name_plural = _("product areas")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Supplier(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agreement(models.Model):
+    """A procurement agreement; an article whose agreement is not in force cannot be ordered."""
+
+    code = models.CharField(_("agreement"), max_length=64, unique=True)
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, verbose_name=_("supplier"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=models.F("valid_from")),
+                name="agreement_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def in_force_on(self, day: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class ReplacementKind(models.TextChoices):
+    # PRESC-8: a fixed group substitutes by itself; an optional (ordinary) group asks.
+    FIXED = "fixed", _("fixed")
+    OPTIONAL = "optional", _("optional")
+
+
+class ReplacementGroup(models.Model):
+    """Articles that can stand in for each other (ersättningsgrupp)."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ReplacementKind.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("replacement group")
+        verbose_name_plural = _("replacement groups")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ArticleKind(models.TextChoices):
+    MAIN = "main", _("main article")
+    ACCESSORY = "accessory", _("accessory")
+    CONSUMABLE = "consumable", _("consumable")
+
+
+class Supply(models.TextChoices):
+    RENT = "rent", _("rent")
+    BUY = "sell", _("buy")
+
+
+class Article(models.Model):
+    article_number = models.CharField(_("article number"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    # ISO 9999 class, six digits; consumables such as nutrition may have none.
+    iso9999 = models.CharField(_("ISO 9999"), max_length=6, blank=True, default="")
+    product_area = models.ForeignKey(
+        ProductArea, on_delete=models.PROTECT, verbose_name=_("product area")
+    )
+    price_sek = models.DecimalField(_("price (SEK)"), max_digits=12, decimal_places=2)
+    kind = models.CharField(_("kind"), max_length=16, choices=ArticleKind.choices)
+    # An accessory is tied to the main article it fits.
+    main_article = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accessories",
+        verbose_name=_("main article"),
+    )
+    advanced_service = models.BooleanField(_("advanced service or adaptation"), default=False)
+    assortment_days = models.PositiveSmallIntegerField(_("delivery promise (days)"))
+    # False: phased out of the assortment (PRESC-8 proposes the replacement).
+    in_assortment = models.BooleanField(_("in assortment"), default=True)
+    # Kept up to date by the logistics floor once it exists; the admin until then (PRESC-8).
+    out_of_stock = models.BooleanField(_("out of stock"), default=False)
+    lifespan_years = models.PositiveSmallIntegerField(_("lifespan (years)"), default=0)
+    supply = models.CharField(_("rent or buy"), max_length=8, choices=Supply.choices)
+    replacement_group = models.ForeignKey(
+        ReplacementGroup,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+        verbose_name=_("replacement group"),
+    )
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, verbose_name=_("agreement"))
+    # Parcel limits through Skatteverket's forwarding service need them (LETTER-4).
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=8, decimal_places=3)
+    length_cm = models.PositiveIntegerField(_("length (cm)"))
+    girth_cm = models.PositiveIntegerField(_("girth (cm)"))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="accessory", main_article__isnull=False)
+                | (~Q(kind="accessory") & Q(main_article__isnull=True)),
+                name="article_accessory_has_main",
+            ),
+            models.CheckConstraint(
+                condition=Q(assortment_days__in=[7, 17]), name="article_assortment_7_or_17"
+            ),
+            models.CheckConstraint(condition=Q(price_sek__gte=0), name="article_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article_number} {self.name}"

@@ -1,0 +1,262 @@
+"""Prescriptions: the lines a prescriber orders for a patient, their states and why they went
+the way they did."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import Patient, Region
+from prescriptions.models.catalogue import Article, Supply
+from prescriptions.models.people import PrescribingUnit
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_prescription_reference() -> str:
+    """Random, not sequential: an order number reveals neither order nor count. LEAK-2 messages
+    about protected patients carry this number and nothing else."""
+    bits = secrets.randbits(40)
+    return "F-" + "".join(_REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
+
+
+class CareEpisode(models.Model):
+    """A patient's care episode at a prescribing unit.
+
+    REGION-1: the home region is read from the register when the episode starts and kept for the
+    episode; a later move does not change who pays for it.
+    """
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="care_episodes", verbose_name=_("patient")
+    )
+    unit = models.ForeignKey(
+        PrescribingUnit, on_delete=models.PROTECT, related_name="episodes", verbose_name=_("unit")
+    )
+    home_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("home region")
+    )
+    started_at = models.DateTimeField(_("started"), db_default=Now())
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("care episode")
+        verbose_name_plural = _("care episodes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "unit"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_episode_per_unit",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"episode:{self.pk}"
+
+
+class PrescriptionState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    AWAITING_AGREEMENT = "awaiting_agreement", _("awaiting home-region agreement")
+    AWAITING_REGISTRATION = "awaiting_registration", _("awaiting registration")
+    AWAITING_SIGNATURE = "awaiting_signature", _("awaiting signature")
+    APPROVED = "approved", _("approved")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+
+
+class DeliveryKind(models.TextChoices):
+    UNIT = "unit", _("the prescriber's unit")
+    PATIENT_ADDRESS = "patient_address", _("the patient's registered address")
+    SPECIAL_AGREEMENT = "special_agreement", _("special delivery agreement")
+
+
+class Prescription(models.Model):
+    reference = models.CharField(
+        _("prescription number"), max_length=12, unique=True, default=new_prescription_reference
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="prescriptions", verbose_name=_("patient")
+    )
+    episode = models.ForeignKey(CareEpisode, on_delete=models.PROTECT, related_name="prescriptions")
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+        verbose_name=_("prescriber"),
+    )
+    unit = models.ForeignKey(
+        PrescribingUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=32,
+        choices=PrescriptionState.choices,
+        default=PrescriptionState.DRAFT,
+    )
+    need = models.TextField(_("the need it meets"), blank=True, default="")
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    fitting_note = models.TextField(_("fitting note"), blank=True, default="")
+    # PRESC-2: computed by the service, never typed. The snapshot of the patient's protection lets
+    # the database itself refuse a protected patient's order that carries any other destination.
+    patient_protected = models.BooleanField(_("protected patient"), default=False)
+    delivery_kind = models.CharField(
+        _("delivery to"), max_length=24, choices=DeliveryKind.choices, default=DeliveryKind.UNIT
+    )
+    delivery_unit = models.ForeignKey(
+        PrescribingUnit,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("delivery unit"),
+    )
+    delivery_contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("delivery contact"),
+    )
+    created_at = models.DateTimeField(_("created"), db_default=Now())
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("approved or cancelled"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("prescription")
+        verbose_name_plural = _("prescriptions")
+        indexes = [
+            models.Index(fields=["prescriber", "state"], name="prescription_prescriber_idx"),
+            models.Index(fields=["patient", "state"], name="prescription_patient_idx"),
+        ]
+        constraints = [
+            # PRESC-2: a protected patient's order goes to the prescriber's unit with the
+            # prescriber as contact, or follows a recorded special agreement; nothing else.
+            models.CheckConstraint(
+                condition=Q(patient_protected=False)
+                | Q(
+                    delivery_kind=DeliveryKind.UNIT,
+                    delivery_unit=F("unit"),
+                    delivery_contact=F("prescriber"),
+                )
+                | Q(delivery_kind=DeliveryKind.SPECIAL_AGREEMENT),
+                name="presc2_protected_delivery_to_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class PrescriptionLine(models.Model):
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="lines", verbose_name=_("prescription")
+    )
+    position = models.PositiveSmallIntegerField(_("line"))
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, verbose_name=_("article"))
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    supply = models.CharField(_("rent or buy"), max_length=8, choices=Supply.choices)
+    # An accessory line belongs to the line of its main article.
+    main_line = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="accessory_lines",
+        verbose_name=_("accessory to"),
+    )
+    unit_price_sek = models.DecimalField(_("unit price (SEK)"), max_digits=12, decimal_places=2)
+    special_adaptation = models.BooleanField(_("specially adapted"), default=False)
+    # PRESC-8: the article the prescriber asked for when a replacement was proposed.
+    requested_article = models.ForeignKey(
+        Article,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested article"),
+    )
+
+    class Meta:
+        ordering = ["prescription", "position"]
+        verbose_name = _("prescription line")
+        verbose_name_plural = _("prescription lines")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prescription", "position"], name="prescription_line_position_unique"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="line_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prescription_id}:{self.position}"
+
+
+class PrescriptionTransition(models.Model):
+    """One recorded state change: who, when, from, to (house style 4)."""
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(
+        _("from"), max_length=32, choices=PrescriptionState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=32, choices=PrescriptionState.choices)
+    # Null when the product itself made the change (a scheduled task).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), db_default=Now())
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("prescription transition")
+        verbose_name_plural = _("prescription transitions")
+
+    def __str__(self) -> str:
+        return f"{self.prescription_id}:{self.from_state}->{self.to_state}"
+
+
+class EligibilityRecord(models.Model):
+    """Why a prescription went the way it did: each criterion, its value and the rule behind it.
+
+    ``criteria`` is a list of {"criterion", "value", "rule", "effect"}; written on submit and
+    never changed (a new submit writes a new record).
+    """
+
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="eligibility_records"
+    )
+    evaluated_at = models.DateTimeField(_("evaluated"), db_default=Now())
+    criteria = models.JSONField(_("criteria"))
+    outcome = models.CharField(_("outcome"), max_length=32, choices=PrescriptionState.choices)
+    total_cost_sek = models.DecimalField(
+        _("total cost with accessories (SEK)"), max_digits=12, decimal_places=2
+    )
+
+    class Meta:
+        ordering = ["-evaluated_at", "-pk"]
+        verbose_name = _("eligibility record")
+        verbose_name_plural = _("eligibility records")
+
+    def __str__(self) -> str:
+        return f"eligibility:{self.prescription_id}"
