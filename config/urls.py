@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from prescriptions.urls import catalogue_patterns, prescription_patterns
 from protection.urls import patient_patterns, protection_patterns
 
 urlpatterns = [
@@ -24,5 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("messages/", include("patients.urls")),
     path("protection/", include(protection_patterns)),
+    path("catalogue/", include(catalogue_patterns)),
+    path("prescriptions/", include(prescription_patterns)),
     path("", include(patient_patterns)),
 ]

@@ -1,0 +1,1 @@
+"""Catalogue, units and prescribers in the admin (CAT-1)."""

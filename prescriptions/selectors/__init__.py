@@ -1,0 +1,1 @@
+"""Reads of the prescriptions floor, one module per entity: catalogue, prescription, ..."""

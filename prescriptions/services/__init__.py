@@ -1,0 +1,1 @@
+"""Writes of the prescriptions floor, one module per entity: catalogue, prescription, ..."""

@@ -1,0 +1,1 @@
+"""Pages of the prescriptions floor: the catalogue and the prescriber's pages."""
