@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -175,6 +176,20 @@ class Article(models.Model):
                 condition=Q(assortment_days__in=[7, 17]), name="article_assortment_7_or_17"
             ),
             models.CheckConstraint(condition=Q(price_sek__gte=0), name="article_price_positive"),
+        ]
+        indexes = [
+            # Catalogue search (selectors/catalogue.py): typo-tolerant name search by trigram
+            # word similarity, and prefix search on article number and ISO 9999 code, which
+            # needs the pattern operator class under any collation other than C.
+            GinIndex(fields=["name"], name="article_name_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(
+                fields=["article_number"],
+                name="article_number_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["iso9999"], name="article_iso9999_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
