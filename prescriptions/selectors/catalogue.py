@@ -1,0 +1,242 @@
+"""Reads of the catalogue: search, an article's page, orderability and the replacement proposal.
+
+The catalogue holds no patient data; who may read it is a role permission
+(``prescriptions.view_article``: prescribers, customer service, technicians; CAT-1).
+
+Orderability: an article can be ordered on a day when its agreement is in force that day and it
+is still in the assortment. Out of stock does not stop an order (it waits for stock), but like
+phasing out it makes the catalogue propose a replacement (PRESC-8).
+
+The replacement proposal (PRESC-8, ``replacement_for``): for an article that is phased out, out
+of stock or whose agreement is not in force, another article of its replacement group that can
+be ordered that day; one in stock before one out of stock, then the cheapest, then the shortest
+delivery promise, then the lowest article number (so the choice is stable). An out-of-stock
+article is never proposed for an article that is only out of stock itself: that gains nothing.
+The group's kind (fixed: substitute; optional: ask) is for the prescription to act on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
+from django.db.models import BooleanField, Case, F, Func, Prefetch, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from prescriptions.models import Article, ArticleKind
+
+SEARCH_LIMIT = 50
+# pg_trgm's default word-similarity threshold (0.6) misses common one-letter slips in short
+# Swedish words ("kryka" for "krycka" scores 0.5); 0.5 keeps the noise low (docs/catalogue.md).
+WORD_SIMILARITY_THRESHOLD = "0.5"
+# Digits, with the spaces people type in ISO codes ("12 06 06") allowed.
+_DIGITS = re.compile(r"[\d ]+")
+
+
+class Orderability(NamedTuple):
+    """Whether an article can be ordered on a day, and if not, why (in the user's language)."""
+
+    ok: bool
+    reason: str
+
+
+class StockState(enum.StrEnum):
+    IN_STOCK = "in_stock"
+    OUT_OF_STOCK = "out_of_stock"
+    PHASED_OUT = "phased_out"
+
+
+@dataclass
+class CatalogueEntry:
+    """One article as the catalogue shows it: what it costs, when it comes, whether it can be
+    ordered, and what the catalogue proposes instead (PRESC-8)."""
+
+    article: Article
+    orderability: Orderability
+    stock_state: StockState
+    replacement: Article | None = None
+    accessories: list[CatalogueEntry] = field(default_factory=list)
+
+    @property
+    def orderable(self) -> bool:
+        return self.orderability.ok
+
+    @property
+    def needs_replacement(self) -> bool:
+        return _needs_replacement(self.article, self.orderability)
+
+
+class _WordSimilar(Func):
+    """``name %> query``: the query is similar to some part of the name (pg_trgm word similarity,
+    above ``pg_trgm.word_similarity_threshold``, 0.6 by default). Written as the operator, with
+    the indexed column on the left, so that the trigram index on the name answers it."""
+
+    arg_joiner = " %%> "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+def article_orderable(article: Article, day: datetime.date) -> Orderability:
+    """Whether ``article`` can be ordered on ``day``. Reads ``article.agreement`` (select it)."""
+    agreement = article.agreement
+    if agreement.valid_from is not None and day < agreement.valid_from:
+        return Orderability(
+            False,
+            _("The agreement %(code)s is not in force until %(day)s.")
+            % {"code": agreement.code, "day": agreement.valid_from.isoformat()},
+        )
+    if agreement.valid_until is not None and agreement.valid_until < day:
+        return Orderability(
+            False,
+            _("The agreement %(code)s ended on %(day)s; the article cannot be ordered.")
+            % {"code": agreement.code, "day": agreement.valid_until.isoformat()},
+        )
+    if not article.in_assortment:
+        return Orderability(False, _("The article has been phased out of the assortment."))
+    return Orderability(True, "")
+
+
+def article_stock_state(article: Article) -> StockState:
+    if not article.in_assortment:
+        return StockState.PHASED_OUT
+    if article.out_of_stock:
+        return StockState.OUT_OF_STOCK
+    return StockState.IN_STOCK
+
+
+def _needs_replacement(article: Article, orderability: Orderability) -> bool:
+    return not orderability.ok or article.out_of_stock
+
+
+def replacement_for(article: Article, *, day: datetime.date) -> Article | None:
+    """PRESC-8: the article the catalogue proposes instead of ``article`` on ``day``, or None.
+
+    None when the article needs no replacement, has no replacement group, or the group has no
+    suitable article. See the module docstring for the order of preference. One query.
+    """
+    return _replacements([article], day).get(article.pk)
+
+
+def _replacements(articles: Iterable[Article], day: datetime.date) -> dict[int, Article | None]:
+    """The replacement of each article that needs one, from one query over their groups."""
+    needing = [
+        a
+        for a in articles
+        if a.replacement_group_id is not None and _needs_replacement(a, article_orderable(a, day))
+    ]
+    if not needing:
+        return {}
+    groups = {a.replacement_group_id for a in needing}
+    candidates: dict[int, list[Article]] = {}
+    query = (
+        Article.objects.filter(replacement_group_id__in=groups, in_assortment=True)
+        .filter(Q(agreement__valid_from__isnull=True) | Q(agreement__valid_from__lte=day))
+        .filter(Q(agreement__valid_until__isnull=True) | Q(agreement__valid_until__gte=day))
+        .select_related("agreement", "replacement_group", "product_area")
+        .order_by("out_of_stock", "price_sek", "assortment_days", "article_number")
+    )
+    for candidate in query:
+        assert candidate.replacement_group_id is not None  # filtered on it above
+        candidates.setdefault(candidate.replacement_group_id, []).append(candidate)
+    found: dict[int, Article | None] = {}
+    for article in needing:
+        assert article.replacement_group_id is not None
+        found[article.pk] = next(
+            (
+                c
+                for c in candidates.get(article.replacement_group_id, [])
+                if c.pk != article.pk
+                # In stock, or the original cannot be ordered at all (then waiting is better).
+                and (not c.out_of_stock or not article_orderable(article, day).ok)
+            ),
+            None,
+        )
+    return found
+
+
+def _catalogue_queryset() -> QuerySet[Article]:
+    accessories = Article.objects.select_related("agreement").order_by("name", "article_number")
+    return Article.objects.select_related(
+        "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
+    ).prefetch_related(Prefetch("accessories", queryset=accessories))
+
+
+def _entries(articles: list[Article], day: datetime.date) -> list[CatalogueEntry]:
+    replacements = _replacements(articles, day)
+    entries = []
+    for article in articles:
+        entry = _entry(article, day, replacements.get(article.pk))
+        if article.kind == ArticleKind.MAIN:
+            # Accessories are listed under their main article; their own replacement is looked
+            # up on their own page, not here, to keep the list at a fixed number of queries.
+            entry.accessories = [
+                _entry(accessory, day, None) for accessory in article.accessories.all()
+            ]
+        entries.append(entry)
+    return entries
+
+
+def _entry(article: Article, day: datetime.date, replacement: Article | None) -> CatalogueEntry:
+    return CatalogueEntry(
+        article=article,
+        orderability=article_orderable(article, day),
+        stock_state=article_stock_state(article),
+        replacement=replacement,
+    )
+
+
+def article_search(
+    *,
+    query: str,
+    day: datetime.date,
+    product_area: str | None = None,
+    limit: int = SEARCH_LIMIT,
+) -> list[CatalogueEntry]:
+    """Search the catalogue: by name (typo-tolerant), article number (exact or prefix) and ISO
+    9999 code (prefix, spaces ignored), optionally within one product area (its code).
+
+    Best matches first: an exact article number, then by name similarity, then by name. An empty
+    query lists the product area (or nothing when no area is given). Four queries at most,
+    however many results: the similarity threshold, the articles, their accessories, and the
+    replacements' groups.
+    """
+    query = " ".join(query.split())[:100]
+    articles = _catalogue_queryset()
+    if product_area:
+        articles = articles.filter(product_area_id=product_area)
+    if query:
+        with connection.cursor() as cursor:
+            # Session-wide, set before every search: only this search uses the operator.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                [WORD_SIMILARITY_THRESHOLD],
+            )
+        compact = query.replace(" ", "")
+        condition = Q(_WordSimilar(F("name"), Value(query))) | Q(article_number__startswith=compact)
+        if _DIGITS.fullmatch(query):
+            condition |= Q(iso9999__startswith=compact)
+        articles = articles.filter(condition).order_by(
+            Case(When(article_number=compact, then=Value(0)), default=Value(1)),
+            TrigramWordSimilarity(query, "name").desc(),
+            "name",
+            "article_number",
+        )
+    elif not product_area:
+        return []
+    else:
+        articles = articles.order_by("name", "article_number")
+    return _entries(list(articles[:limit]), day)
+
+
+def article_detail(*, article_number: str, day: datetime.date) -> CatalogueEntry | None:
+    """One article with its accessories and its replacement, or None when there is none."""
+    article = _catalogue_queryset().filter(article_number=article_number).first()
+    if article is None:
+        return None
+    return _entries([article], day)[0]
