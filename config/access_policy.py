@@ -27,6 +27,8 @@ ROUTES: Final[dict[str, str]] = {
     "unit (404 otherwise)",
     "protection:hold_release": "add_protectionreview (protection administrators); POST only; by "
     "internal reference; shows no identity (PROT-3/4)",
+    "catalogue:article": "prescriptions.view_article (prescribers, customer service, "
+    "technicians; CAT-1); catalogue data only, no patient data",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",
@@ -43,4 +45,12 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "patients.registerfile": "file names and counts; no records",
     "patients.quarantinedrecord": "position, PostId and reason; the record is never shown",
     "patients.accessentry": "internal references only (AUDIT-4)",
+    "prescriptions.article": "catalogue; no patient data",
+    "prescriptions.agreement": "catalogue agreements; no patient data",
+    "prescriptions.supplier": "catalogue suppliers; no patient data",
+    "prescriptions.replacementgroup": "catalogue replacement groups; no patient data",
+    "prescriptions.productarea": "reference data; no patient data",
+    "prescriptions.competencearea": "reference data; no patient data",
+    "prescriptions.prescribingunit": "units and their delivery address; no patient data",
+    "prescriptions.prescriberprofile": "prescribers, their units and training; no patient data",
 }

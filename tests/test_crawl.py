@@ -111,6 +111,8 @@ def world(shared_dir) -> dict[str, list[str]]:
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
         "protection_id": [str(local.pk), str(reserve.pk)],
+        # A main article with accessories, a phased-out one with a replacement, an accessory.
+        "article_number": ["40101", "40199", "40190"],
     }
 
 

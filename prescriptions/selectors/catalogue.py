@@ -161,7 +161,9 @@ def _replacements(articles: Iterable[Article], day: datetime.date) -> dict[int, 
 
 
 def _catalogue_queryset() -> QuerySet[Article]:
-    accessories = Article.objects.select_related("agreement").order_by("name", "article_number")
+    accessories = Article.objects.select_related(
+        "agreement", "agreement__supplier", "product_area", "replacement_group"
+    ).order_by("name", "article_number")
     return Article.objects.select_related(
         "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
     ).prefetch_related(Prefetch("accessories", queryset=accessories))
@@ -203,24 +205,27 @@ def article_search(
 
     Best matches first: an exact article number, then by name similarity, then by name. An empty
     query lists the product area (or nothing when no area is given). Four queries at most,
-    however many results: the similarity threshold, the articles, their accessories, and the
-    replacements' groups.
+    however many results: the similarity threshold (name searches only), the articles, their
+    accessories, and the replacements' groups.
     """
     query = " ".join(query.split())[:100]
     articles = _catalogue_queryset()
     if product_area:
         articles = articles.filter(product_area_id=product_area)
     if query:
-        with connection.cursor() as cursor:
-            # Session-wide, set before every search: only this search uses the operator.
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-                [WORD_SIMILARITY_THRESHOLD],
-            )
         compact = query.replace(" ", "")
-        condition = Q(_WordSimilar(F("name"), Value(query))) | Q(article_number__startswith=compact)
+        condition = Q(article_number__startswith=compact)
         if _DIGITS.fullmatch(query):
+            # Digits only: an article number or an ISO code, never a name's sizes ("90").
             condition |= Q(iso9999__startswith=compact)
+        else:
+            with connection.cursor() as cursor:
+                # Session-wide, set before every name search: only this search uses the operator.
+                cursor.execute(
+                    "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                    [WORD_SIMILARITY_THRESHOLD],
+                )
+            condition |= Q(_WordSimilar(F("name"), Value(query)))
         articles = articles.filter(condition).order_by(
             Case(When(article_number=compact, then=Value(0)), default=Value(1)),
             TrigramWordSimilarity(query, "name").desc(),

@@ -1,0 +1,30 @@
+"""What the roles need on the prescriptions floor (gathered by patients.services.role_permissions).
+
+Holding a permission here never opens a protected patient: that takes a personal grant, checked
+by protection.gate on every access (ACCESS-1).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
+    # PRESC-1: prescribers build and submit prescriptions for the patients they may see.
+    "prescriber": (
+        "prescriptions.add_prescription",
+        "prescriptions.view_prescription",
+        "prescriptions.add_consultationactivity",
+    ),
+    # PRESC-2: phone orders; REGION-3: clear out-of-region registrations; reads the "why".
+    "customer_service": (
+        "prescriptions.add_phone_order",
+        "prescriptions.view_prescription",
+        "prescriptions.view_eligibilityrecord",
+        "prescriptions.view_prescriptiontransition",
+        "prescriptions.view_supplyregistration",
+        "prescriptions.change_supplyregistration",
+        "prescriptions.view_homeregionagreement",
+        "prescriptions.view_consultationactivity",
+        "prescriptions.view_invoicemark",
+    ),
+}
