@@ -7,3 +7,11 @@ class PrescriptionsConfig(AppConfig):
 
     name = "prescriptions"
     verbose_name = _("Prescriptions")
+
+    def ready(self) -> None:
+        # ACCESS-3: the grant decision page lists the patient's open prescriptions elsewhere.
+        from prescriptions.selectors.prescription import prescriptions_open_elsewhere
+        from protection.registry import open_case_providers
+
+        if prescriptions_open_elsewhere not in open_case_providers:
+            open_case_providers.append(prescriptions_open_elsewhere)

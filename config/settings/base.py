@@ -167,6 +167,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "patients.tasks.export_audit_head",
         "schedule": crontab(hour=23, minute=55),
     },
+    # PRESC-7: consultation activities without a booked time close after three days.
+    "prescriptions-close-stale-activities": {
+        "task": "prescriptions.tasks.close_stale_consultation_activities",
+        "schedule": 3600.0,
+    },
+    # PRESC-6: unsigned risk assessments are reminded about (each at most once a day).
+    "prescriptions-remind-unsigned-risk-assessments": {
+        "task": "prescriptions.tasks.remind_unsigned_risk_assessments",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 LOGGING = {

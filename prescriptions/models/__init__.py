@@ -1,5 +1,6 @@
 """The prescriptions floor: the catalogue, who may prescribe what, and the prescriptions."""
 
+from prescriptions.models.activity import ActivityState, ConsultationActivity
 from prescriptions.models.catalogue import (
     Agreement,
     Article,
@@ -25,19 +26,41 @@ from prescriptions.models.prescription import (
     PrescriptionLine,
     PrescriptionState,
     PrescriptionTransition,
+    ReplacementDecision,
+    ReplacementOutcome,
+    SpecialDeliveryAgreement,
     Urgency,
+)
+from prescriptions.models.region import (
+    AGREEMENT_DOCUMENT_MAX_BYTES,
+    Certificate,
+    CountryGroup,
+    HomeRegionAgreement,
+    InvoiceMark,
+    Payer,
+    RegistrationState,
+    ResidenceAbroad,
+    SupplyRegistration,
 )
 
 __all__ = [
+    "AGREEMENT_DOCUMENT_MAX_BYTES",
+    "ActivityState",
     "Agreement",
     "Article",
     "ArticleKind",
     "Authorisation",
     "CareEpisode",
+    "Certificate",
     "CompetenceArea",
     "CompetenceRegistration",
+    "ConsultationActivity",
+    "CountryGroup",
     "DeliveryKind",
     "EligibilityRecord",
+    "HomeRegionAgreement",
+    "InvoiceMark",
+    "Payer",
     "PrescriberProfile",
     "PrescribingUnit",
     "Prescription",
@@ -45,9 +68,15 @@ __all__ = [
     "PrescriptionState",
     "PrescriptionTransition",
     "ProductArea",
+    "RegistrationState",
+    "ReplacementDecision",
     "ReplacementGroup",
     "ReplacementKind",
+    "ReplacementOutcome",
+    "ResidenceAbroad",
+    "SpecialDeliveryAgreement",
     "Supplier",
     "Supply",
+    "SupplyRegistration",
     "Urgency",
 ]

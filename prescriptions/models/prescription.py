@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from patients.fields import EncryptedJSONField
 from patients.models import Patient, Region
 from prescriptions.models.catalogue import Article, Supply
 from prescriptions.models.people import PrescribingUnit
@@ -130,6 +131,52 @@ class Prescription(models.Model):
         blank=True,
         verbose_name=_("delivery contact"),
     )
+    special_agreement = models.ForeignKey(
+        "SpecialDeliveryAgreement",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("special delivery agreement"),
+    )
+    # Customer service took the order by phone for the prescriber (PRESC-2 holds all the same).
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("entered by"),
+    )
+    phone_order = models.BooleanField(_("phone order"), default=False)
+    # PRESC-6: a specially adapted line blocks approval until the prescriber signs.
+    risk_assessment_signed_at = models.DateTimeField(
+        _("risk assessment signed"), null=True, blank=True
+    )
+    risk_assessment_signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("risk assessment signed by"),
+    )
+    # PRESC-6 reminders: the reminder task claims a prescription by moving this forward.
+    signature_reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
+    # PRESC-4: fitting a protected patient records a journal note, never a liability form.
+    fitted_at = models.DateTimeField(_("fitted"), null=True, blank=True)
+    fitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("fitted by"),
+    )
+    liability_form_signed = models.BooleanField(_("liability form signed"), default=False)
+    journal_note_confirmed = models.BooleanField(
+        _("journal note that the information was given"), default=False
+    )
     created_at = models.DateTimeField(_("created"), db_default=Now())
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decided_at = models.DateTimeField(_("approved or cancelled"), null=True, blank=True)
@@ -138,6 +185,10 @@ class Prescription(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("prescription")
         verbose_name_plural = _("prescriptions")
+        permissions = [
+            # PRESC-2: customer service enters orders a prescriber phones in.
+            ("add_phone_order", _("Can enter a phone order for a prescriber")),
+        ]
         indexes = [
             models.Index(fields=["prescriber", "state"], name="prescription_prescriber_idx"),
             models.Index(fields=["patient", "state"], name="prescription_patient_idx"),
@@ -154,6 +205,16 @@ class Prescription(models.Model):
                 )
                 | Q(delivery_kind=DeliveryKind.SPECIAL_AGREEMENT),
                 name="presc2_protected_delivery_to_unit",
+            ),
+            # PRESC-4: no liability form for a protected patient.
+            models.CheckConstraint(
+                condition=Q(patient_protected=False) | Q(liability_form_signed=False),
+                name="presc4_no_liability_form_when_protected",
+            ),
+            models.CheckConstraint(
+                condition=~Q(delivery_kind=DeliveryKind.SPECIAL_AGREEMENT)
+                | Q(special_agreement__isnull=False),
+                name="presc2_special_delivery_has_agreement",
             ),
         ]
 
@@ -260,3 +321,84 @@ class EligibilityRecord(models.Model):
 
     def __str__(self) -> str:
         return f"eligibility:{self.prescription_id}"
+
+
+class SpecialDeliveryAgreement(models.Model):
+    """LEAK-3: the one exception to PRESC-2, a recorded agreement between prescriber and a
+    protected patient on where and how a delivery reaches them. Encrypted at rest and shown to
+    grant holders only (selectors.prescription.special_delivery_agreement_get_for_user)."""
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", verbose_name=_("patient")
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("prescriber"),
+    )
+    # {"address": ..., "contact": ..., "instructions": ...}: locates the person.
+    details = EncryptedJSONField(_("agreed delivery"))
+    recorded_at = models.DateTimeField(_("recorded"), db_default=Now())
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("special delivery agreement")
+        verbose_name_plural = _("special delivery agreements")
+
+    def __str__(self) -> str:
+        return f"special-delivery:{self.pk}"
+
+
+class ReplacementOutcome(models.TextChoices):
+    PENDING = "pending", _("waiting for the prescriber")
+    AUTOMATIC = "automatic", _("substituted (fixed group)")
+    ACCEPTED = "accepted", _("accepted")
+    DECLINED = "declined", _("declined")
+
+
+class ReplacementDecision(models.Model):
+    """PRESC-8: a replacement proposed for a line, and what became of it (KPI-2)."""
+
+    line = models.ForeignKey(
+        PrescriptionLine, on_delete=models.CASCADE, related_name="replacement_decisions"
+    )
+    requested_article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested article")
+    )
+    proposed_article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed article")
+    )
+    reason = models.CharField(_("reason"), max_length=16)  # "out_of_stock" | "not_orderable"
+    group_kind = models.CharField(_("group kind"), max_length=16)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=ReplacementOutcome.choices,
+        default=ReplacementOutcome.PENDING,
+    )
+    proposed_at = models.DateTimeField(_("proposed"), db_default=Now())
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        ordering = ["proposed_at", "pk"]
+        verbose_name = _("replacement decision")
+        verbose_name_plural = _("replacement decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=Q(outcome="pending"),
+                name="one_pending_replacement_per_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"replacement:{self.pk}"

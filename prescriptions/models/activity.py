@@ -1,0 +1,70 @@
+"""Consultation activities (PRESC-7): a booking request that closes by itself when no time is
+booked within three days."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from patients.models import Patient
+from prescriptions.models.people import PrescribingUnit
+
+
+class ActivityState(models.TextChoices):
+    OPEN = "open", _("waiting for a booked time")
+    BOOKED = "booked", _("booked")
+    CLOSED = "closed", _("closed")
+
+
+class ConsultationActivity(models.Model):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="+", verbose_name=_("patient")
+    )
+    unit = models.ForeignKey(
+        PrescribingUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("prescriber"),
+    )
+    created_at = models.DateTimeField(_("created"), db_default=Now())
+    booked_for = models.DateTimeField(_("booked time"), null=True, blank=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=ActivityState.choices, default=ActivityState.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Null when the scheduled task closed it (PRESC-7).
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("consultation activity")
+        verbose_name_plural = _("consultation activities")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(state="open"), name="activity_open_idx")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="booked") | Q(booked_for__isnull=False),
+                name="presc7_booked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="closed") | Q(closed_at__isnull=False),
+                name="presc7_closed_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"activity:{self.pk}"

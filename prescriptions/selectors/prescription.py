@@ -1,0 +1,194 @@
+"""Reads of prescriptions. One access path per kind (house style 5): missing and forbidden get
+the same answer; patients are shown through the gate, masked where the user holds no grant."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from patients.models import Patient
+from patients.presenters import PatientCard
+from prescriptions.models import (
+    EligibilityRecord,
+    Prescription,
+    PrescriptionLine,
+    ReplacementDecision,
+    ReplacementOutcome,
+    SpecialDeliveryAgreement,
+)
+from prescriptions.services.errors import PrescriptionNotFound, StepUpRequired
+from prescriptions.services.state import OPEN_STATES
+from protection.gate import AccessContext, Decision, patient_get_for_user
+from protection.registry import OpenCase
+
+
+def prescription_list_for_user(
+    *, user: Any, states: list[str] | None = None
+) -> QuerySet[Prescription]:
+    """My prescriptions, newest first, in one query. ``patient_visible`` is the database's own
+    answer (``hjm_identity_visible``, for the user the request runs as: protection.middleware
+    sets it) whether the patient's identity may be shown; where it is false, pages show the
+    masked label and not even the patient's reference (ACCESS-1)."""
+    if not (user.is_authenticated and user.is_active):
+        return Prescription.objects.none()
+    prescriptions = (
+        Prescription.objects.filter(prescriber_id=user.pk)
+        .select_related("patient", "unit__unit")
+        .annotate(
+            patient_visible=RawSQL(
+                "hjm_identity_visible(prescriptions_prescription.patient_id)", []
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+    if states:
+        prescriptions = prescriptions.filter(state__in=states)
+    return prescriptions
+
+
+@dataclass(frozen=True)
+class PrescriptionDetail:
+    prescription: Prescription
+    card: PatientCard
+    lines: list[PrescriptionLine]
+    eligibility: EligibilityRecord | None
+    pending_replacements: list[ReplacementDecision]
+
+
+def _may_read(user: Any, prescription: Prescription) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return (
+        prescription.prescriber_id == user.pk
+        or prescription.unit.prescribers.filter(user_id=user.pk).exists()
+    )
+
+
+def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> PrescriptionDetail:
+    """One prescription with its lines, latest eligibility record ("why") and open replacement
+    proposals. PrescriptionNotFound for missing, another unit's, or a masked patient's;
+    StepUpRequired for a grant holder who has not confirmed the password."""
+    prescription = (
+        Prescription.objects.select_related("patient", "unit__unit", "prescriber", "episode")
+        .filter(reference=reference)
+        .first()
+    )
+    if prescription is None or not _may_read(ctx.user, prescription):
+        raise PrescriptionNotFound(_("No such patient or prescription."))
+    answer = patient_get_for_user(ctx, prescription.patient.reference)
+    if answer.decision is Decision.MASKED:
+        raise PrescriptionNotFound(_("No such patient or prescription."))
+    if answer.decision is Decision.STEP_UP:
+        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    lines = list(
+        prescription.lines.select_related("article__product_area", "requested_article").order_by(
+            "position"
+        )
+    )
+    return PrescriptionDetail(
+        prescription=prescription,
+        card=answer.card,
+        lines=lines,
+        eligibility=prescription.eligibility_records.order_by("-evaluated_at", "-pk").first(),
+        pending_replacements=list(
+            ReplacementDecision.objects.filter(
+                line__prescription=prescription, outcome=ReplacementOutcome.PENDING
+            ).select_related("requested_article", "proposed_article", "line")
+        ),
+    )
+
+
+def prescription_list_for_patient(
+    *, ctx: AccessContext, patient_reference: str
+) -> list[Prescription]:
+    """A patient's prescriptions in every unit, for the patient page; only for a user the gate
+    shows the patient to (the same not-found answer otherwise)."""
+    try:
+        answer = patient_get_for_user(ctx, patient_reference)
+    except Patient.DoesNotExist:
+        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
+    if answer.decision is Decision.MASKED:
+        raise PrescriptionNotFound(_("No such patient or prescription."))
+    if answer.decision is Decision.STEP_UP:
+        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    return list(
+        Prescription.objects.filter(patient=answer.patient)
+        .select_related("unit__unit", "prescriber")
+        .prefetch_related(
+            Prefetch("lines", queryset=PrescriptionLine.objects.select_related("article"))
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def special_delivery_agreement_get_for_user(
+    *, ctx: AccessContext, patient_reference: str
+) -> SpecialDeliveryAgreement | None:
+    """LEAK-3: the agreement in force, for a grant holder who has stepped up; None otherwise."""
+    try:
+        answer = patient_get_for_user(ctx, patient_reference)
+    except Patient.DoesNotExist:
+        return None
+    if answer.decision is not Decision.FULL:
+        return None
+    return SpecialDeliveryAgreement.objects.filter(
+        patient=answer.patient, ended_at__isnull=True
+    ).first()
+
+
+@dataclass(frozen=True)
+class AcceptanceRate:
+    proposed: int
+    accepted: int
+    declined: int
+    pending: int
+    automatic: int
+
+    @property
+    def rate(self) -> float | None:
+        decided = self.accepted + self.declined
+        return self.accepted / decided if decided else None
+
+
+def replacement_acceptance_rate(
+    *, since: datetime.datetime | None = None, until: datetime.datetime | None = None
+) -> AcceptanceRate:
+    """KPI-2: of the replacements proposed to prescribers (optional groups), the share they
+    accepted; fixed-group substitutions are counted apart (nobody was asked). One query."""
+    decisions = ReplacementDecision.objects.all()
+    if since is not None:
+        decisions = decisions.filter(proposed_at__gte=since)
+    if until is not None:
+        decisions = decisions.filter(proposed_at__lt=until)
+    counts = decisions.aggregate(
+        accepted=Count("pk", filter=Q(outcome=ReplacementOutcome.ACCEPTED)),
+        declined=Count("pk", filter=Q(outcome=ReplacementOutcome.DECLINED)),
+        pending=Count("pk", filter=Q(outcome=ReplacementOutcome.PENDING)),
+        automatic=Count("pk", filter=Q(outcome=ReplacementOutcome.AUTOMATIC)),
+    )
+    return AcceptanceRate(
+        proposed=counts["accepted"] + counts["declined"] + counts["pending"],
+        accepted=counts["accepted"],
+        declined=counts["declined"],
+        pending=counts["pending"],
+        automatic=counts["automatic"],
+    )
+
+
+def prescriptions_open_elsewhere(patient: Patient, exclude_unit_id: int | None) -> list[OpenCase]:
+    """For protection.registry: the patient's open prescriptions in other units, shown to the
+    protection administrator deciding a grant (ACCESS-3). Numbers and unit names only."""
+    rows = Prescription.objects.filter(patient=patient, state__in=OPEN_STATES).select_related(
+        "unit__unit"
+    )
+    if exclude_unit_id is not None:
+        rows = rows.exclude(unit_id=exclude_unit_id)
+    return [
+        OpenCase(unit_name=row.unit.unit.name, reference=row.reference, kind="prescription")
+        for row in rows.order_by("created_at", "pk")
+    ]

@@ -1,0 +1,83 @@
+"""Who may act on which patient and prescription: the floor's one access path.
+
+Patients are reached only through ``protection.gate``. A protected patient the user holds no
+grant for is answered exactly as a patient that does not exist (``PrescriptionNotFound``); a
+user with a grant who has not confirmed the password gets ``StepUpRequired`` (ACCESS-4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from patients.models import Patient, StaffProfile
+from prescriptions.models import PrescriberProfile, Prescription
+from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
+from protection.gate import AccessContext, Decision, patient_get_for_user
+from protection.permissions import holds_role_permission
+
+PRESCRIBE_PERMISSION = "prescriptions.add_prescription"
+
+
+def _not_found() -> PrescriptionNotFound:
+    return PrescriptionNotFound(_("No such patient or prescription."))
+
+
+def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patient:
+    """The patient, locked, if this user may see who it is; logged by the gate (AUDIT-1)."""
+    try:
+        answer = patient_get_for_user(ctx, patient_reference)
+    except Patient.DoesNotExist:
+        raise _not_found() from None
+    if answer.decision is Decision.MASKED:
+        raise _not_found()
+    if answer.decision is Decision.STEP_UP:
+        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    return Patient.objects.select_for_update().get(pk=answer.patient.pk)
+
+
+def prescriber_profile_for(user: Any) -> PrescriberProfile:
+    """The user's ordering right; a user without one (or without the role) may not prescribe."""
+    if not holds_role_permission(user, PRESCRIBE_PERMISSION):
+        raise RuleRefused(_("You have no right to prescribe."), rule="PRESC-5")
+    profile = PrescriberProfile.objects.filter(user_id=user.pk).prefetch_related("units").first()
+    if profile is None:
+        raise RuleRefused(_("You have no registered ordering right."), rule="PRESC-5")
+    return profile
+
+
+def acting_unit_id(user: Any, profile: PrescriberProfile, unit_id: int | None) -> int:
+    """The prescribing unit: the one asked for, else the unit the user acts for; one of the
+    prescriber's own units either way."""
+    if unit_id is None:
+        unit_id = (
+            StaffProfile.objects.filter(user_id=user.pk).values_list("unit_id", flat=True).first()
+        )
+    units = {unit.pk for unit in profile.units.all()}
+    if unit_id is None or unit_id not in units:
+        raise RuleRefused(_("Choose one of your prescribing units."), rule="PRESC-5")
+    return unit_id
+
+
+def prescription_for_update(ctx: AccessContext, reference: str) -> Prescription:
+    """A prescription to change, locked: the user's own, or one of a unit they prescribe for,
+    and its patient open to them through the gate. 404-like otherwise (house style 5)."""
+    prescription = (
+        Prescription.objects.select_for_update(of=("self",))
+        .select_related("patient", "episode")
+        .filter(reference=reference)
+        .first()
+    )
+    if prescription is None or not _may_act_on(ctx.user, prescription):
+        raise _not_found()
+    patient_for_prescribing(ctx, prescription.patient.reference)
+    return prescription
+
+
+def _may_act_on(user: Any, prescription: Prescription) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if prescription.prescriber_id == user.pk:
+        return True
+    return PrescriberProfile.objects.filter(user_id=user.pk, units=prescription.unit_id).exists()

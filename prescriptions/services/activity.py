@@ -1,0 +1,113 @@
+"""Consultation activities (PRESC-7) and the PRESC-6 signature reminders: the work the
+scheduled tasks do. Each claims its rows with a conditional UPDATE, so a second run, or two at
+once, does nothing twice."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Final
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patients.services import notification_send
+from prescriptions.models import (
+    ActivityState,
+    ConsultationActivity,
+    Prescription,
+    PrescriptionState,
+)
+from prescriptions.services.access import (
+    acting_unit_id,
+    patient_for_prescribing,
+    prescriber_profile_for,
+)
+from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StateNotAllowed
+from protection.gate import AccessContext
+
+# PRESC-7: an activity without a booked time closes after this long.
+ACTIVITY_BOOKING_WINDOW: Final = datetime.timedelta(days=3)
+# PRESC-6: how often an unsigned risk assessment is reminded about.
+SIGNATURE_REMINDER_INTERVAL: Final = datetime.timedelta(days=1)
+
+
+@transaction.atomic
+def consultation_activity_create(
+    *, ctx: AccessContext, patient_reference: str, unit_id: int | None = None
+) -> ConsultationActivity:
+    """PRESC-7: a consultation activity waiting for the patient to book a time."""
+    profile = prescriber_profile_for(ctx.user)
+    unit = acting_unit_id(ctx.user, profile, unit_id)
+    patient = patient_for_prescribing(ctx, patient_reference)
+    return ConsultationActivity.objects.create(patient=patient, unit_id=unit, prescriber=ctx.user)
+
+
+@transaction.atomic
+def consultation_activity_book(
+    *, ctx: AccessContext, activity_id: int, booked_for: datetime.datetime
+) -> ConsultationActivity:
+    """A time is booked for an open activity (the prescriber's own, or their unit's)."""
+    activity = ConsultationActivity.objects.select_for_update().filter(pk=activity_id).first()
+    profile = prescriber_profile_for(ctx.user)
+    if activity is None or not profile.units.filter(pk=activity.unit_id).exists():
+        raise PrescriptionNotFound(_("No such activity."))
+    patient_for_prescribing(ctx, activity.patient.reference)
+    if activity.state != ActivityState.OPEN:
+        raise StateNotAllowed(_("This activity is closed: create a new one."))
+    if booked_for <= timezone.now():
+        raise PrescriptionError(_("Booked time: choose a time in the future."))
+    activity.booked_for = booked_for
+    activity.state = ActivityState.BOOKED
+    activity.save(update_fields=["booked_for", "state"])
+    return activity
+
+
+def consultation_activities_close_stale(*, now: datetime.datetime | None = None) -> int:
+    """PRESC-7: close open activities that got no booked time within three days. One
+    conditional UPDATE: an activity booked meanwhile no longer matches, and a second run finds
+    nothing left. Returns how many were closed."""
+    now = now or timezone.now()
+    return ConsultationActivity.objects.filter(
+        state=ActivityState.OPEN,
+        booked_for__isnull=True,
+        created_at__lte=now - ACTIVITY_BOOKING_WINDOW,
+    ).update(state=ActivityState.CLOSED, closed_at=now)
+
+
+def signature_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """PRESC-6: remind prescribers of unsigned risk assessments, at most once a day each. Each
+    prescription is claimed by moving ``signature_reminded_at`` forward with a conditional
+    UPDATE; only the run whose UPDATE changed the row sends. The subject carries the
+    prescription number only (LEAK-2)."""
+    now = now or timezone.now()
+    due = Q(signature_reminded_at__isnull=True) | Q(
+        signature_reminded_at__lte=now - SIGNATURE_REMINDER_INTERVAL
+    )
+    candidates = list(
+        Prescription.objects.filter(due, state=PrescriptionState.AWAITING_SIGNATURE).values_list(
+            "pk", flat=True
+        )
+    )
+    sent = 0
+    for pk in candidates:
+        with transaction.atomic():
+            claimed = Prescription.objects.filter(
+                due, pk=pk, state=PrescriptionState.AWAITING_SIGNATURE
+            ).update(signature_reminded_at=now)
+            if not claimed:
+                continue
+            prescription = Prescription.objects.select_related("prescriber").get(pk=pk)
+            notification_send(
+                user=prescription.prescriber,
+                subject=_("Risk assessment to sign for %(number)s")
+                % {"number": prescription.reference},
+                body=_(
+                    "Prescription %(number)s has a specially adapted device. It cannot be "
+                    "delivered until you sign its risk assessment."
+                )
+                % {"number": prescription.reference},
+            )
+            sent += 1
+    return sent

@@ -1,0 +1,250 @@
+"""Patients from other regions and countries (REGION-1..5): the home region's agreement, the
+supply organisation's registration, residence abroad, and special delivery agreements (LEAK-3).
+
+Recording what a waiting prescription waits for moves it on (``prescription_route``).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patients.identity import contains_identity_number
+from patients.models import Patient, Region
+from prescriptions.models import (
+    AGREEMENT_DOCUMENT_MAX_BYTES,
+    CareEpisode,
+    Certificate,
+    CountryGroup,
+    HomeRegionAgreement,
+    Prescription,
+    PrescriptionState,
+    RegistrationState,
+    ResidenceAbroad,
+    SpecialDeliveryAgreement,
+    Supply,
+    SupplyRegistration,
+)
+from prescriptions.services.access import patient_for_prescribing, prescription_for_update
+from prescriptions.services.errors import PrescriptionError, RuleRefused, StateNotAllowed
+from prescriptions.services.prescription import prescription_route
+from protection.gate import AccessContext
+from protection.permissions import holds_role_permission
+
+S = PrescriptionState
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+CLEAR_PERMISSION = "prescriptions.change_supplyregistration"
+
+
+@transaction.atomic
+def home_region_agreement_record(
+    *,
+    ctx: AccessContext,
+    reference: str,
+    issuing_region_code: str,
+    agreement_reference: str,
+    issued_on: datetime.date,
+    supply: str,
+    document: UploadedFile,
+) -> HomeRegionAgreement:
+    """REGION-2: record the home region's payment commitment with its document (stored in the
+    database, encrypted). A prescription waiting for it moves on."""
+    prescription = prescription_for_update(ctx, reference)
+    if prescription.state not in (S.DRAFT, S.AWAITING_AGREEMENT):
+        raise StateNotAllowed(_("This prescription does not wait for a home-region agreement."))
+    home = prescription.episode.home_region_id
+    residence = ResidenceAbroad.objects.filter(episode_id=prescription.episode_id).first()
+    if residence is not None and residence.last_registered_region_id:
+        home = residence.last_registered_region_id
+    if issuing_region_code != home:
+        raise RuleRefused(
+            _("Issuing region: the agreement comes from the patient's home region."),
+            rule="REGION-2",
+        )
+    if not Region.objects.filter(pk=issuing_region_code).exists():
+        raise PrescriptionError(_("Issuing region: choose a region."))
+    agreement_reference = agreement_reference.strip()
+    if not agreement_reference or contains_identity_number(agreement_reference):
+        raise PrescriptionError(
+            _("Reference: give the home region's reference, never a personnummer.")
+        )
+    if issued_on > timezone.localdate():
+        raise PrescriptionError(_("Date: the agreement cannot be dated in the future."))
+    if supply not in Supply.values:
+        raise PrescriptionError(_("Rent or buy: choose one."))
+    if document.size is None or document.size > AGREEMENT_DOCUMENT_MAX_BYTES:
+        raise PrescriptionError(_("Document: at most 5 MB."))
+    if document.content_type not in DOCUMENT_TYPES:
+        raise PrescriptionError(_("Document: a PDF, JPEG or PNG file."))
+    content = document.read()
+    agreement = HomeRegionAgreement.objects.create(
+        prescription=prescription,
+        issuing_region_id=issuing_region_code,
+        reference=agreement_reference,
+        issued_on=issued_on,
+        supply=supply,
+        document_name=(document.name or "document")[:200],
+        document_content_type=document.content_type,
+        document_size=len(content),
+        document=base64.b64encode(content).decode("ascii"),
+        recorded_by=ctx.user,
+    )
+    if prescription.state == S.AWAITING_AGREEMENT:
+        prescription_route(prescription=prescription, actor=ctx.user, note="REGION-2")
+    return agreement
+
+
+def _optional(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+@transaction.atomic
+def supply_registration_request(
+    *,
+    ctx: AccessContext,
+    reference: str,
+    identity_number: str,
+    name: str,
+    care_of: str = "",
+    street: str = "",
+    postal_code: str = "",
+    town: str = "",
+    phone: str = "",
+    door_code: str = "",
+) -> SupplyRegistration:
+    """REGION-3: the prescriber sends the registration for customer service to clear. Locating
+    data is encrypted at rest; a protected patient's registration carries none (PRESC-2)."""
+    prescription = prescription_for_update(ctx, reference)
+    episode = CareEpisode.objects.select_for_update().get(pk=prescription.episode_id)
+    patient = Patient.objects.get(pk=prescription.patient_id)
+    if (
+        SupplyRegistration.objects.filter(episode=episode)
+        .exclude(state=RegistrationState.DEACTIVATED)
+        .exists()
+    ):
+        raise StateNotAllowed(_("The patient is already registered for this care episode."))
+    if not identity_number.strip() or not name.strip():
+        raise PrescriptionError(_("Personnummer and name are needed for the registration."))
+    locating = [care_of, street, postal_code, town, phone, door_code]
+    if patient.is_protected:
+        if any(part.strip() for part in locating):
+            raise RuleRefused(
+                _(
+                    "No address, phone or door code for a patient with protected identity: "
+                    "deliveries go to your unit."
+                ),
+                rule="PRESC-2",
+            )
+        address = None
+    else:
+        if not (street.strip() and postal_code.strip() and town.strip()):
+            raise PrescriptionError(_("Street address, postal code and town are needed."))
+        address = {
+            "care_of": care_of.strip(),
+            "street": street.strip(),
+            "postal_code": postal_code.strip(),
+            "town": town.strip(),
+        }
+    profile_email = getattr(getattr(ctx.user, "prescriber_profile", None), "email", "")
+    return SupplyRegistration.objects.create(
+        episode=episode,
+        identity_number=identity_number.strip(),
+        name=name.strip(),
+        address=address,
+        phone=None if patient.is_protected else _optional(phone),
+        door_code=None if patient.is_protected else _optional(door_code),
+        prescriber_name=ctx.user.get_full_name() or ctx.user.get_username(),
+        prescriber_email=profile_email or ctx.user.email,
+        requested_by=ctx.user,
+    )
+
+
+@transaction.atomic
+def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> SupplyRegistration:
+    """REGION-3: customer service clears the registration; the episode's prescriptions waiting
+    for it move on."""
+    if not holds_role_permission(ctx.user, CLEAR_PERMISSION):
+        raise PrescriptionError(_("Only customer service can clear registrations."))
+    registration = SupplyRegistration.objects.select_for_update().filter(pk=registration_id).first()
+    if registration is None or registration.state != RegistrationState.REQUESTED:
+        raise StateNotAllowed(_("This registration is not waiting to be cleared."))
+    registration.state = RegistrationState.CLEARED
+    registration.cleared_by = ctx.user
+    registration.cleared_at = timezone.now()
+    registration.save(update_fields=["state", "cleared_by", "cleared_at"])
+    waiting = Prescription.objects.select_for_update().filter(
+        episode_id=registration.episode_id, state=S.AWAITING_REGISTRATION
+    )
+    for prescription in waiting.order_by("pk"):
+        prescription_route(prescription=prescription, actor=ctx.user, note="REGION-3")
+    return registration
+
+
+@transaction.atomic
+def residence_abroad_record(
+    *,
+    ctx: AccessContext,
+    reference: str,
+    country: str,
+    country_group: str,
+    certificate: str,
+    swedish_citizen: bool = False,
+    last_registered_region_code: str | None = None,
+) -> ResidenceAbroad:
+    """REGION-5: the patient lives abroad; the country group and certificate decide who pays
+    (evaluated on submit). Recorded on the draft's care episode."""
+    prescription = prescription_for_update(ctx, reference)
+    if prescription.state != S.DRAFT:
+        raise StateNotAllowed(_("Record residence abroad before submitting."))
+    if len(country.strip()) != 2:
+        raise PrescriptionError(_("Country: the two-letter country code."))
+    if country_group not in CountryGroup.values or certificate not in Certificate.values:
+        raise PrescriptionError(_("Choose the country group and certificate."))
+    if (
+        last_registered_region_code
+        and not Region.objects.filter(pk=last_registered_region_code).exists()
+    ):
+        raise PrescriptionError(_("Last registered in: choose a region."))
+    residence, _created = ResidenceAbroad.objects.update_or_create(
+        episode_id=prescription.episode_id,
+        defaults={
+            "country": country.strip().upper(),
+            "country_group": country_group,
+            "certificate": certificate,
+            "swedish_citizen": swedish_citizen,
+            "last_registered_region_id": last_registered_region_code or None,
+            "recorded_by": ctx.user,
+        },
+    )
+    return residence
+
+
+@transaction.atomic
+def special_delivery_agreement_record(
+    *, ctx: AccessContext, patient_reference: str, details: dict[str, Any]
+) -> SpecialDeliveryAgreement:
+    """LEAK-3: a prescriber holding a grant records a special delivery agreement with a
+    protected patient (encrypted at rest). Ends any earlier one."""
+    patient = patient_for_prescribing(ctx, patient_reference)
+    if not patient.is_protected:
+        raise PrescriptionError(
+            _("A special delivery agreement is only for a patient with protected identity.")
+        )
+    cleaned = {
+        key: str(details.get(key, "")).strip() for key in ("address", "contact", "instructions")
+    }
+    if not cleaned["address"]:
+        raise PrescriptionError(_("Give the agreed delivery address."))
+    SpecialDeliveryAgreement.objects.filter(patient=patient, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    return SpecialDeliveryAgreement.objects.create(
+        patient=patient, prescriber=ctx.user, details=cleaned
+    )
