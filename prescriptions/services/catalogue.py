@@ -285,6 +285,7 @@ def _catalogue_apply(path: Path, report: CatalogueImportReport) -> None:
     areas = set(ProductArea.objects.values_list("code", flat=True))
     rows: list[_ArticleRow] = []
     first_line: dict[str, int] = {}
+    rejected_numbers: set[str] = set()
     for line, raw in _read_rows(path, CATALOGUE_COLUMNS):
         report.rows += 1
         number = raw.get("article_number", "")
@@ -294,6 +295,7 @@ def _catalogue_apply(path: Path, report: CatalogueImportReport) -> None:
             row = _parse_article(line, raw, areas)
         except _RowError as error:
             report.rejections.append(RowRejection(line, error.field, error.reason, number))
+            rejected_numbers.add(number)
             continue
         if row.article_number in first_line:
             report.rejections.append(
@@ -314,7 +316,7 @@ def _catalogue_apply(path: Path, report: CatalogueImportReport) -> None:
     applied: set[str] = set()
     for row in sorted(rows, key=lambda r: (r.values["kind"] == ArticleKind.ACCESSORY, r.line)):
         try:
-            main_id = _main_article_id(row, kinds_in_file, applied)
+            main_id = _main_article_id(row, kinds_in_file, applied, rejected_numbers)
             with transaction.atomic():
                 outcome, made = _apply_article(row, main_id)
         except _RowError as error:
@@ -392,11 +394,13 @@ def _parse_article(line: int, raw: dict[str, str], areas: set[str]) -> _ArticleR
 
 
 def _main_article_id(
-    row: _ArticleRow, kinds_in_file: dict[str, str], applied: set[str]
+    row: _ArticleRow, kinds_in_file: dict[str, str], applied: set[str], rejected: set[str]
 ) -> int | None:
     if not row.main_article:
         return None
     main = row.main_article
+    if main in rejected and main not in applied:
+        raise _RowError("main_article", f"main article {main} was rejected")
     if main in kinds_in_file and main not in applied:
         # In the file but rejected itself, or an accessory (never stored before accessories).
         reason = (
