@@ -8,12 +8,34 @@ from __future__ import annotations
 
 from typing import Final
 
+# CAT-1: product search is a role of its own ("view_article" opens the catalogue pages), held
+# by prescribers, customer service and technicians.
+CATALOGUE_SEARCH: Final = ("prescriptions.view_article",)
+
+# The catalogue and the people who prescribe, managed by customer service in the admin (CAT-1).
+CATALOGUE_ADMIN: Final = tuple(
+    f"prescriptions.{action}_{model}"
+    for model in (
+        "article",
+        "agreement",
+        "supplier",
+        "replacementgroup",
+        "productarea",
+        "competencearea",
+        "prescribingunit",
+        "prescriberprofile",
+        "competenceregistration",
+    )
+    for action in ("view", "add", "change")
+)
+
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # PRESC-1: prescribers build and submit prescriptions for the patients they may see.
     "prescriber": (
         "prescriptions.add_prescription",
         "prescriptions.view_prescription",
         "prescriptions.add_consultationactivity",
+        *CATALOGUE_SEARCH,
     ),
     # PRESC-2: phone orders; REGION-3: clear out-of-region registrations; reads the "why".
     "customer_service": (
@@ -26,5 +48,7 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "prescriptions.view_homeregionagreement",
         "prescriptions.view_consultationactivity",
         "prescriptions.view_invoicemark",
+        *CATALOGUE_ADMIN,
     ),
+    "technician": CATALOGUE_SEARCH,
 }
