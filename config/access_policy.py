@@ -27,7 +27,7 @@ ROUTES: Final[dict[str, str]] = {
     "unit (404 otherwise)",
     "protection:hold_release": "add_protectionreview (protection administrators); POST only; by "
     "internal reference; shows no identity (PROT-3/4)",
-    "catalogue:article": "prescriptions.view_article (prescribers, customer service, "
+    "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-# CAT-1: product search is a role of its own ("view_article" opens the catalogue pages), held
-# by prescribers, customer service and technicians.
-CATALOGUE_SEARCH: Final = ("prescriptions.view_article",)
+# CAT-1: product search is a role of its own ("search_catalogue" opens the catalogue pages),
+# held by prescribers, customer service and technicians.
+CATALOGUE_SEARCH: Final = ("prescriptions.search_catalogue",)
 
 # The catalogue and the people who prescribe, managed by customer service in the admin (CAT-1).
 CATALOGUE_ADMIN: Final = tuple(
@@ -48,6 +48,7 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "prescriptions.view_homeregionagreement",
         "prescriptions.view_consultationactivity",
         "prescriptions.view_invoicemark",
+        *CATALOGUE_SEARCH,
         *CATALOGUE_ADMIN,
     ),
     "technician": CATALOGUE_SEARCH,

@@ -166,6 +166,9 @@ class Article(models.Model):
         ordering = ["name"]
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        # CAT-1: searching the catalogue is a role of its own, apart from the admin's
+        # view_article (which customer service holds to manage the catalogue).
+        permissions = [("search_catalogue", _("Can search the catalogue"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="accessory", main_article__isnull=False)

@@ -1,7 +1,7 @@
 """Reads of the catalogue: search, an article's page, orderability and the replacement proposal.
 
 The catalogue holds no patient data; who may read it is a role permission
-(``prescriptions.view_article``: prescribers, customer service, technicians; CAT-1).
+(``prescriptions.search_catalogue``: prescribers, customer service, technicians; CAT-1).
 
 Orderability: an article can be ordered on a day when its agreement is in force that day and it
 is still in the assortment. Out of stock does not stop an order (it waits for stock), but like

@@ -1,7 +1,7 @@
 """The catalogue for prescribers: search, and an article's page with accessories and replacement.
 
 The catalogue holds no patient data. Reaching it takes the role permission
-``prescriptions.view_article`` (prescribers, customer service, technicians; CAT-1); the
+``prescriptions.search_catalogue`` (prescribers, customer service, technicians; CAT-1); the
 selectors decide orderability and the replacement proposal (PRESC-8), the views only route.
 """
 
@@ -21,7 +21,7 @@ from prescriptions.models import ProductArea
 from prescriptions.selectors.catalogue import article_detail, article_search
 from protection.permissions import role_permission_required
 
-VIEW_ARTICLE = "prescriptions.view_article"
+SEARCH_CATALOGUE = "prescriptions.search_catalogue"
 
 
 class CatalogueSearchForm(forms.Form):
@@ -45,7 +45,7 @@ class CatalogueSearchForm(forms.Form):
 
 
 @login_required
-@role_permission_required(VIEW_ARTICLE)
+@role_permission_required(SEARCH_CATALOGUE)
 @require_GET
 def catalogue_search_view(request: HttpRequest) -> HttpResponse:
     form = CatalogueSearchForm(request.GET or None)
@@ -62,7 +62,7 @@ def catalogue_search_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@role_permission_required(VIEW_ARTICLE)
+@role_permission_required(SEARCH_CATALOGUE)
 @require_GET
 def article_detail_view(request: HttpRequest, article_number: str) -> HttpResponse:
     entry = article_detail(article_number=article_number, day=timezone.localdate())
