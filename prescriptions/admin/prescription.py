@@ -1,1 +1,366 @@
-"""Prescriptions in the admin: read why a prescription went the way it did; phone orders."""
+"""Prescriptions in the admin: read why a prescription went the way it did; phone orders.
+
+No page here shows a protected patient's identity: a patient appears by internal reference, and
+not even that where the database says the identity is hidden from this user
+(``hjm_identity_visible``, as patients/admin.py). Everything is read-only except the two things
+customer service does, and both go through the services: entering a phone order (PRESC-2: the
+form offers no address or contact, delivery is computed) and clearing a registration
+(REGION-3).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from patients.presenters import PROTECTED_LABEL
+from prescriptions.models import (
+    Article,
+    ConsultationActivity,
+    EligibilityRecord,
+    HomeRegionAgreement,
+    InvoiceMark,
+    PrescribingUnit,
+    Prescription,
+    PrescriptionLine,
+    PrescriptionTransition,
+    SupplyRegistration,
+    Urgency,
+)
+from prescriptions.services.errors import PrescriptionError
+from prescriptions.services.prescription import PhoneOrderLine, prescription_phone_order_create
+from prescriptions.services.region import supply_registration_clear
+from protection.gate import AccessContext
+from protection.permissions import holds_role_permission
+
+
+class _ReadOnly:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class LineInline(_ReadOnly, admin.TabularInline[PrescriptionLine, Prescription]):
+    model = PrescriptionLine
+    fields = (
+        "position",
+        "article",
+        "quantity",
+        "supply",
+        "main_line",
+        "unit_price_sek",
+        "special_adaptation",
+        "requested_article",
+    )
+    readonly_fields = fields
+    extra = 0
+
+
+class TransitionInline(_ReadOnly, admin.TabularInline[PrescriptionTransition, Prescription]):
+    model = PrescriptionTransition
+    fields = ("at", "from_state", "to_state", "actor", "note")
+    readonly_fields = fields
+    extra = 0
+
+
+class EligibilityInline(_ReadOnly, admin.StackedInline[EligibilityRecord, Prescription]):
+    """The "why": every criterion, its value, the rule and its effect."""
+
+    model = EligibilityRecord
+    fields = ("evaluated_at", "outcome", "total_cost_sek", "why")
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description=_("criteria"))
+    def why(self, obj: EligibilityRecord) -> str:
+        return "\n".join(
+            f"{c['rule']}: {c['criterion']} = {c['value']} ({c['effect']}) {c.get('message', '')}"
+            for c in obj.criteria
+        )
+
+
+class PhoneOrderForm(forms.ModelForm[Prescription]):
+    """PRESC-2: who, for whom and what; never where to or whom to call. The service computes
+    delivery and submits the order under the same rules as the prescriber's pages."""
+
+    patient_reference = forms.RegexField(label=_("patient reference"), regex=r"^P-[0-9A-Z]{10}$")
+    # Not named after the model's fields: the instance is never validated, the service writes.
+    ordering_prescriber = forms.ModelChoiceField(
+        label=_("prescriber"),
+        queryset=get_user_model().objects.filter(prescriber_profile__isnull=False, is_active=True),
+    )
+    ordering_unit = forms.ModelChoiceField(label=_("unit"), queryset=PrescribingUnit.objects.all())
+    article_number = forms.CharField(label=_("article number"), max_length=32)
+    quantity = forms.IntegerField(label=_("quantity"), min_value=1, initial=1)
+    need = forms.CharField(label=_("the need it meets"), required=False, widget=forms.Textarea)
+    urgency = forms.ChoiceField(label=_("urgency"), choices=Urgency.choices)
+
+    request: HttpRequest
+    created: Prescription | None = None
+
+    class Meta:
+        model = Prescription
+        fields: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        article = Article.objects.filter(article_number=data["article_number"]).first()
+        if article is None:
+            raise forms.ValidationError(_("No such article."))
+        try:
+            # Inside the admin's transaction: a refusal leaves nothing behind.
+            self.created = prescription_phone_order_create(
+                ctx=AccessContext.from_request(self.request),
+                patient_reference=data["patient_reference"],
+                prescriber_id=data["ordering_prescriber"].pk,
+                unit_id=data["ordering_unit"].pk,
+                lines=[PhoneOrderLine(article_id=article.pk, quantity=data["quantity"])],
+                need=data.get("need", ""),
+                urgency=data["urgency"],
+            )
+        except PrescriptionError as error:
+            raise forms.ValidationError(str(error)) from error
+        return data
+
+
+@admin.register(Prescription)
+class PrescriptionAdmin(admin.ModelAdmin[Prescription]):
+    list_display = (
+        "reference",
+        "patient_shown",
+        "unit",
+        "prescriber",
+        "state",
+        "phone_order",
+        "created_at",
+    )
+    list_filter = ("state", "phone_order", "urgency")
+    list_select_related = ("patient", "unit__unit", "prescriber")
+    search_fields = ("reference",)
+    fields = (
+        "reference",
+        "patient_shown",
+        "unit",
+        "prescriber",
+        "state",
+        "need",
+        "urgency",
+        "fitting_note",
+        "delivery_kind",
+        "delivery_unit",
+        "delivery_contact",
+        "phone_order",
+        "entered_by",
+        "risk_assessment_signed_at",
+        "fitted_at",
+        "journal_note_confirmed",
+        "liability_form_signed",
+        "created_at",
+        "submitted_at",
+        "decided_at",
+    )
+    readonly_fields = fields
+    inlines = (LineInline, TransitionInline, EligibilityInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Prescription]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                patient_visible=RawSQL(
+                    "hjm_identity_visible(prescriptions_prescription.patient_id)", []
+                )
+            )
+        )
+
+    @admin.display(description=_("patient"))
+    def patient_shown(self, obj: Prescription) -> str:
+        if not getattr(obj, "patient_visible", False):
+            return str(PROTECTED_LABEL)
+        return obj.patient.reference
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return holds_role_permission(request.user, "prescriptions.add_phone_order")
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+
+        class Bound(PhoneOrderForm):
+            pass
+
+        Bound.request = request
+        return Bound
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return [
+                "patient_reference",
+                "ordering_prescriber",
+                "ordering_unit",
+                "article_number",
+                "quantity",
+                "need",
+                "urgency",
+            ]
+        return self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.readonly_fields if obj is not None else ()
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        return self.inlines if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Prescription, form: Any, change: bool) -> None:
+        # The service has written the order in the form's clean(); the admin shows that row.
+        created = form.created
+        obj.pk = created.pk
+        obj.reference = created.reference
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        return None
+
+
+@admin.register(HomeRegionAgreement)
+class HomeRegionAgreementAdmin(_ReadOnly, admin.ModelAdmin[HomeRegionAgreement]):
+    """REGION-2 agreements; the document's content stays out of the admin (it names the
+    patient)."""
+
+    list_display = (
+        "prescription",
+        "issuing_region",
+        "reference",
+        "issued_on",
+        "supply",
+        "document_name",
+        "recorded_at",
+    )
+    list_select_related = ("prescription", "issuing_region")
+    fields = (
+        "prescription",
+        "issuing_region",
+        "reference",
+        "issued_on",
+        "supply",
+        "document_name",
+        "document_size",
+        "recorded_by",
+        "recorded_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(SupplyRegistration)
+class SupplyRegistrationAdmin(_ReadOnly, admin.ModelAdmin[SupplyRegistration]):
+    """REGION-3: registrations for customer service to clear. The person's details are shown
+    only where the database lets this user see the patient's identity."""
+
+    list_display = ("pk", "episode", "state", "requested_at", "cleared_at")
+    list_filter = ("state",)
+    actions = ("clear_selected",)
+    fields = (
+        "state",
+        "details",
+        "prescriber_name",
+        "prescriber_email",
+        "requested_by",
+        "requested_at",
+        "cleared_by",
+        "cleared_at",
+        "deactivated_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SupplyRegistration]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                patient_visible=RawSQL(
+                    "hjm_identity_visible((SELECT e.patient_id FROM prescriptions_careepisode e "
+                    "WHERE e.id = prescriptions_supplyregistration.episode_id))",
+                    [],
+                )
+            )
+        )
+
+    @admin.display(description=_("registration details"))
+    def details(self, obj: SupplyRegistration) -> str:
+        if not getattr(obj, "patient_visible", False):
+            return str(PROTECTED_LABEL)
+        address = obj.address or {}
+        parts = [
+            obj.identity_number,
+            obj.name,
+            address.get("care_of", ""),
+            address.get("street", ""),
+            address.get("postal_code", ""),
+            address.get("town", ""),
+            obj.phone or "",
+            obj.door_code or "",
+        ]
+        return ", ".join(part for part in parts if part)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return holds_role_permission(request.user, "prescriptions.change_supplyregistration")
+
+    @admin.action(description=_("Clear the selected registrations"))
+    def clear_selected(self, request: HttpRequest, queryset: QuerySet[SupplyRegistration]) -> None:
+        ctx = AccessContext.from_request(request)
+        for registration_id in queryset.values_list("pk", flat=True):
+            try:
+                supply_registration_clear(ctx=ctx, registration_id=registration_id)
+            except PrescriptionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+
+
+@admin.register(ConsultationActivity)
+class ConsultationActivityAdmin(_ReadOnly, admin.ModelAdmin[ConsultationActivity]):
+    list_display = ("pk", "unit", "prescriber", "state", "created_at", "booked_for", "closed_at")
+    list_filter = ("state",)
+    list_select_related = ("unit__unit", "prescriber")
+    fields = ("unit", "prescriber", "state", "created_at", "booked_for", "closed_at")
+    readonly_fields = fields
+
+
+@admin.register(InvoiceMark)
+class InvoiceMarkAdmin(_ReadOnly, admin.ModelAdmin[InvoiceMark]):
+    """REGION-1/5: what the billing floor will invoice."""
+
+    list_display = (
+        "prescription",
+        "payer",
+        "region",
+        "payee_unit",
+        "amount_sek",
+        "rule",
+        "deactivate_after_invoicing",
+        "created_at",
+        "invoiced_at",
+    )
+    list_select_related = ("prescription", "region", "payee_unit__unit")
+    list_filter = ("payer", "rule")
+    fields = list_display
+    readonly_fields = fields

@@ -7,7 +7,6 @@ never typed (PRESC-2); a stale protection snapshot is refused by the database as
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +228,8 @@ def prescription_line_add(
             % {"article": article.article_number, "reason": orderable.reason},
             rule="PRESC-8",
         )
-    fixed = proposal is not None and article.replacement_group.kind == ReplacementKind.FIXED
+    group_kind = article.replacement_group.kind if article.replacement_group else ""
+    fixed = proposal is not None and group_kind == ReplacementKind.FIXED
     ordered = proposal if fixed and proposal is not None else article
     _check_article(prescription, profile, ordered)
     if supply is not None and supply not in Supply.values:
@@ -252,7 +252,7 @@ def prescription_line_add(
             requested_article=requested,
             proposed_article=proposal,
             reason="out_of_stock" if orderable.ok else "not_orderable",
-            group_kind=article.replacement_group.kind,
+            group_kind=group_kind,
             outcome=ReplacementOutcome.AUTOMATIC if fixed else ReplacementOutcome.PENDING,
             decided_at=timezone.now() if fixed else None,
         )
@@ -389,9 +389,13 @@ def prescription_delivery_set(
         )
     prescription.special_agreement = None
     if kind == DeliveryKind.SPECIAL_AGREEMENT:
-        agreement = SpecialDeliveryAgreement.objects.filter(
-            pk=special_agreement_id, patient=patient, ended_at__isnull=True
-        ).first()
+        agreement = (
+            SpecialDeliveryAgreement.objects.filter(
+                pk=special_agreement_id, patient=patient, ended_at__isnull=True
+            ).first()
+            if special_agreement_id is not None
+            else None
+        )
         if agreement is None:
             raise RuleRefused(_("There is no special delivery agreement in force."), rule="PRESC-2")
         prescription.special_agreement = agreement

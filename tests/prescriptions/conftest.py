@@ -1,0 +1,119 @@
+"""Fixtures of the prescription domain tests. Identity numbers are Skatteverket's test numbers
+(IDENT-4). Regions: the product's own region is 12 (Skåne, REGION_COUNTY_CODE); 01 is
+Stockholm, another region."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+from patients.models import Patient, PatientIdentity, StaffProfile
+from patients.services import Actor
+from prescriptions.models import Article, ArticleKind, PrescriberProfile
+from protection.gate import STEP_UP_SESSION_KEY, AccessContext
+from tests.factories import PatientIdentityFactory, UserFactory
+from tests.prescriptions.factories import (
+    ArticleFactory,
+    CompetenceAreaFactory,
+    PrescriberProfileFactory,
+    ProductAreaFactory,
+)
+from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+
+ORDINARY_NUMBER = "198912222398"
+OTHER_NUMBER = "198912232397"
+OTHER_REGION = "01"
+
+
+def ctx_for(user: Any, *, stepped_up: bool = False) -> AccessContext:
+    """What a request of ``user`` would hand the services (the session for step-up)."""
+    session = SessionStore()
+    if stepped_up:
+        session[STEP_UP_SESSION_KEY] = time.time()
+    unit_id = StaffProfile.objects.filter(user_id=user.pk).values_list("unit_id", flat=True).first()
+    return AccessContext(
+        user=user,
+        actor=Actor(user_id=user.pk, unit_id=unit_id, ip_address=None, session_ref=""),
+        session=session,
+    )
+
+
+@pytest.fixture
+def all_areas() -> PrescriberProfile:
+    """A prescriber trained in every competence area the tests use."""
+    return PrescriberProfileFactory(
+        competences=[
+            CompetenceAreaFactory(),
+            CompetenceAreaFactory(code="vision_hearing", name="Syn- och hörselhjälpmedel"),
+            CompetenceAreaFactory(code="consumables", name="Förbrukningsartiklar"),
+        ]
+    )
+
+
+@pytest.fixture
+def rx(all_areas: PrescriberProfile) -> Any:
+    return all_areas.user
+
+
+@pytest.fixture
+def ordinary() -> Patient:
+    patient: Patient = PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER).patient
+    return patient
+
+
+@pytest.fixture
+def out_of_region() -> Patient:
+    identity: PatientIdentity = PatientIdentityFactory(personal_identity_number=OTHER_NUMBER)
+    identity.patient.home_region_id = OTHER_REGION
+    identity.patient.save()
+    return identity.patient
+
+
+@pytest.fixture
+def protected_patient(rx: Any) -> Patient:
+    """A protected patient the prescriber ``rx`` holds a grant for."""
+    identity = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
+    identity.patient.protected_registration = True
+    identity.patient.save()
+    identity.patient.refresh_from_db()
+    give_grant(rx, identity)
+    return identity.patient
+
+
+def area(code: str) -> Any:
+    competence = {
+        "hearing": "vision_hearing",
+        "nutrition": "consumables",
+        "diabetes": "consumables",
+        "incontinence": "consumables",
+    }.get(code, "movement_communication_pressure")
+    return ProductAreaFactory(
+        code=code,
+        name=code,
+        competence_area=CompetenceAreaFactory(code=competence),
+        medicine_related=competence == "consumables",
+    )
+
+
+def article(price: str = "2900", *, area_code: str = "mobility", **kwargs: Any) -> Article:
+    made: Article = ArticleFactory(price_sek=Decimal(price), product_area=area(area_code), **kwargs)
+    return made
+
+
+def accessory(main: Article, price: str) -> Article:
+    made: Article = ArticleFactory(
+        price_sek=Decimal(price),
+        product_area=main.product_area,
+        kind=ArticleKind.ACCESSORY,
+        main_article=main,
+    )
+    return made
+
+
+@pytest.fixture
+def customer_service() -> Any:
+    return UserFactory(username="kundtjanst", role="customer_service")
