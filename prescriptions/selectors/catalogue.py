@@ -160,13 +160,10 @@ def _replacements(articles: Iterable[Article], day: datetime.date) -> dict[int, 
     return found
 
 
-def _catalogue_queryset() -> QuerySet[Article]:
-    accessories = Article.objects.select_related(
+def _accessories() -> QuerySet[Article]:
+    return Article.objects.select_related(
         "agreement", "agreement__supplier", "product_area", "replacement_group"
     ).order_by("name", "article_number")
-    return Article.objects.select_related(
-        "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
-    ).prefetch_related(Prefetch("accessories", queryset=accessories))
 
 
 def _entries(articles: list[Article], day: datetime.date) -> list[CatalogueEntry]:
@@ -208,40 +205,63 @@ def article_search(
     however many results: the similarity threshold (name searches only), the articles, their
     accessories, and the replacements' groups.
     """
-    query = " ".join(query.split())[:100]
-    articles = _catalogue_queryset()
+    query = normalise_query(query)
+    articles = article_matches(query=query, product_area=product_area)
+    if articles is None:
+        return []
+    if query and not _DIGITS.fullmatch(query):
+        with connection.cursor() as cursor:
+            # Session-wide, set before every name search: only this search uses the operator.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
+                [WORD_SIMILARITY_THRESHOLD],
+            )
+    articles = articles.select_related(
+        "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
+    ).prefetch_related(Prefetch("accessories", queryset=_accessories()))
+    return _entries(list(articles[:limit]), day)
+
+
+def normalise_query(query: str) -> str:
+    return " ".join(query.split())[:100]
+
+
+def article_matches(*, query: str, product_area: str | None) -> QuerySet[Article] | None:
+    """The articles a (normalised) search matches, best first; None when nothing is asked.
+
+    A name search relies on the session's ``pg_trgm.word_similarity_threshold``, which
+    ``article_search`` sets.
+    """
+    articles = Article.objects.all()
     if product_area:
         articles = articles.filter(product_area_id=product_area)
-    if query:
-        compact = query.replace(" ", "")
-        condition = Q(article_number__startswith=compact)
-        if _DIGITS.fullmatch(query):
-            # Digits only: an article number or an ISO code, never a name's sizes ("90").
-            condition |= Q(iso9999__startswith=compact)
-        else:
-            with connection.cursor() as cursor:
-                # Session-wide, set before every name search: only this search uses the operator.
-                cursor.execute(
-                    "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-                    [WORD_SIMILARITY_THRESHOLD],
-                )
-            condition |= Q(_WordSimilar(F("name"), Value(query)))
-        articles = articles.filter(condition).order_by(
-            Case(When(article_number=compact, then=Value(0)), default=Value(1)),
-            TrigramWordSimilarity(query, "name").desc(),
-            "name",
-            "article_number",
-        )
-    elif not product_area:
-        return []
+    if not query:
+        return articles.order_by("name", "article_number") if product_area else None
+    compact = query.replace(" ", "")
+    condition = Q(article_number__startswith=compact)
+    if _DIGITS.fullmatch(query):
+        # Digits only: an article number or an ISO code, never a name's sizes ("90").
+        condition |= Q(iso9999__startswith=compact)
     else:
-        articles = articles.order_by("name", "article_number")
-    return _entries(list(articles[:limit]), day)
+        condition |= Q(_WordSimilar(F("name"), Value(query)))
+    return articles.filter(condition).order_by(
+        Case(When(article_number=compact, then=Value(0)), default=Value(1)),
+        TrigramWordSimilarity(query, "name").desc(),
+        "name",
+        "article_number",
+    )
 
 
 def article_detail(*, article_number: str, day: datetime.date) -> CatalogueEntry | None:
     """One article with its accessories and its replacement, or None when there is none."""
-    article = _catalogue_queryset().filter(article_number=article_number).first()
+    article = (
+        Article.objects.select_related(
+            "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
+        )
+        .prefetch_related(Prefetch("accessories", queryset=_accessories()))
+        .filter(article_number=article_number)
+        .first()
+    )
     if article is None:
         return None
     return _entries([article], day)[0]
