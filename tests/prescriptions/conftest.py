@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.sessions.backends.signed_cookies import SessionStore
@@ -61,13 +61,15 @@ def rx(all_areas: PrescriberProfile) -> Any:
 
 @pytest.fixture
 def ordinary() -> Patient:
-    patient: Patient = PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER).patient
-    return patient
+    identity = cast(
+        PatientIdentity, PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER)
+    )
+    return identity.patient
 
 
 @pytest.fixture
 def out_of_region() -> Patient:
-    identity: PatientIdentity = PatientIdentityFactory(personal_identity_number=OTHER_NUMBER)
+    identity = cast(PatientIdentity, PatientIdentityFactory(personal_identity_number=OTHER_NUMBER))
     identity.patient.home_region_id = OTHER_REGION
     identity.patient.save()
     return identity.patient
@@ -100,18 +102,20 @@ def area(code: str) -> Any:
 
 
 def article(price: str = "2900", *, area_code: str = "mobility", **kwargs: Any) -> Article:
-    made: Article = ArticleFactory(price_sek=Decimal(price), product_area=area(area_code), **kwargs)
-    return made
+    made = ArticleFactory(price_sek=Decimal(price), product_area=area(area_code), **kwargs)
+    return cast(Article, made)
 
 
 def accessory(main: Article, price: str) -> Article:
-    made: Article = ArticleFactory(
-        price_sek=Decimal(price),
-        product_area=main.product_area,
-        kind=ArticleKind.ACCESSORY,
-        main_article=main,
+    return cast(
+        Article,
+        ArticleFactory(
+            price_sek=Decimal(price),
+            product_area=main.product_area,
+            kind=ArticleKind.ACCESSORY,
+            main_article=main,
+        ),
     )
-    return made
 
 
 @pytest.fixture
