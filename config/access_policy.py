@@ -29,6 +29,33 @@ ROUTES: Final[dict[str, str]] = {
     "internal reference; shows no identity (PROT-3/4)",
     "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
+    # The prescriber's pages: reached by internal patient reference or prescription number
+    # (F-XXXXXXXX), never an identity number; patients only through protection.gate.
+    "prescriptions:patient": "view_prescription (role); prescriptions.selectors."
+    "prescription_list_for_patient through the gate: 404 for a masked patient, step-up for a "
+    "grant holder",
+    "prescriptions:start": "add_prescription (role); POST only; prescription_draft_start "
+    "through the gate (404 for a masked patient)",
+    "prescriptions:detail": "view_prescription (role); prescription_get_for_user: the "
+    "prescriber's own or their unit's, patient through the gate; 404 otherwise",
+    "prescriptions:line_add": "add_prescription (role); POST only; the service re-reads the "
+    "prescription through the same access path (404 otherwise)",
+    "prescriptions:line_change": "add_prescription (role); POST only; a line of a draft the "
+    "user may act on (404 otherwise)",
+    "prescriptions:line_remove": "add_prescription (role); POST only; as line_change",
+    "prescriptions:replacement": "add_prescription (role); POST only; a pending decision of "
+    "this prescription (404 otherwise), PRESC-8",
+    "prescriptions:details": "add_prescription (role); POST only; draft the user may act on",
+    "prescriptions:delivery": "add_prescription (role); POST only; computed destinations "
+    "only (PRESC-2)",
+    "prescriptions:submit": "add_prescription (role); POST only; draft the user may act on",
+    "prescriptions:agreement": "add_prescription (role); POST only; REGION-2 agreement of a "
+    "prescription the user may act on",
+    "prescriptions:sign": "add_prescription (role); POST only; the prescriber's own, after "
+    "step-up (PRESC-6)",
+    "prescriptions:fitting": "add_prescription (role); POST only; PRESC-4",
+    "prescriptions:cancel": "add_prescription (role); POST only; open prescriptions the user "
+    "may act on",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import catalogue
+from prescriptions.views import catalogue, patient, prescription
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -15,4 +15,34 @@ catalogue_patterns: Patterns = (
 
 # The prescriber's pages: a patient's devices and prescriptions, building and submitting one,
 # my prescriptions.
-prescription_patterns: Patterns = ([], "prescriptions")
+prescription_patterns: Patterns = (
+    [
+        path("", patient.my_prescriptions_view, name="mine"),
+        # Before the prescription routes, which would take "patients" for a number.
+        path("patients/<str:reference>/", patient.patient_prescriptions_view, name="patient"),
+        path("patients/<str:reference>/new/", patient.prescription_start_view, name="start"),
+        path("<str:number>/", prescription.prescription_detail_view, name="detail"),
+        path("<str:number>/lines/", prescription.line_add_view, name="line_add"),
+        path(
+            "<str:number>/lines/<int:line_id>/", prescription.line_change_view, name="line_change"
+        ),
+        path(
+            "<str:number>/lines/<int:line_id>/remove/",
+            prescription.line_remove_view,
+            name="line_remove",
+        ),
+        path(
+            "<str:number>/replacements/<int:decision_id>/",
+            prescription.replacement_decide_view,
+            name="replacement",
+        ),
+        path("<str:number>/details/", prescription.details_view, name="details"),
+        path("<str:number>/delivery/", prescription.delivery_view, name="delivery"),
+        path("<str:number>/submit/", prescription.submit_view, name="submit"),
+        path("<str:number>/agreement/", prescription.agreement_view, name="agreement"),
+        path("<str:number>/sign/", prescription.sign_view, name="sign"),
+        path("<str:number>/fitting/", prescription.fitting_view, name="fitting"),
+        path("<str:number>/cancel/", prescription.cancel_view, name="cancel"),
+    ],
+    "prescriptions",
+)

@@ -1,0 +1,96 @@
+"""Demo data of the prescriptions floor: the sample catalogue, the demo units' delivery
+addresses and the demo prescribers' ordering rights and training.
+
+The three prescribing stories of the README use the patients of the sample register file:
+Karl Gustav Lindqvist (an ordinary resident of Skåne), Eva Holm (skyddad folkbokföring; the
+prescriber opens her once the protection administrator has decided the demo grant request of
+protection/demo.py) and Olof Berg (registered in Stockholm: an out-of-region patient). Nothing
+here creates a patient; the patients floor loaded them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from patients.models import Unit
+from prescriptions.models import (
+    Article,
+    Authorisation,
+    CompetenceArea,
+    CompetenceRegistration,
+    PrescriberProfile,
+    PrescribingUnit,
+)
+from prescriptions.services.catalogue import catalogue_import
+
+# The demo units of patients/demo.py with the addresses their deliveries go to (not personal data).
+DEMO_DELIVERY = {
+    "SE2321000255-DEMO01": ("Rehabgatan 4", "21145", "Malmö", "040-33 10 00"),
+    "SE2321000255-DEMO02": ("Hörselgången 2", "25187", "Helsingborg", "042-40 60 00"),
+    "SE2321000255-DEMO03": ("Lagervägen 12", "24138", "Eslöv", "0413-55 00 00"),
+}
+# username -> (ordering right, competence areas with registered training). The prescriber has
+# the consumables area too, so that special dietary food for Eva Holm is refused by PRESC-3,
+# not by a missing competence (PRESC-5).
+DEMO_PRESCRIBERS = {
+    "prescriber": (
+        Authorisation.PERSONAL_HEALTH,
+        ("movement_communication_pressure", "medical_treatment", "consumables"),
+    ),
+    "prescriber2": (Authorisation.PERSONAL_HEALTH, ("vision_hearing",)),
+}
+TRAINED_ON = datetime.date(2025, 3, 1)
+# PRESC-8 in the demo: crutches of an optional replacement group, out of stock, so that a
+# prescriber picking them is offered the replacement and chooses.
+DEMO_OUT_OF_STOCK = ("62154",)
+
+
+def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
+    """Idempotent: a second run finds everything in place and changes nothing."""
+    del password  # the patients floor set the demo users' passwords
+    data = shared_dir / "data"
+    report = catalogue_import(
+        path=data / "catalogue.csv", product_areas_path=data / "product_areas.csv"
+    )
+    notes = [f"prescriptions: catalogue {report.summary()}"]
+    users = get_user_model().objects.in_bulk(list(DEMO_PRESCRIBERS), field_name="username")
+    units = Unit.objects.in_bulk(list(DEMO_DELIVERY), field_name="hsa_id")
+    if len(users) < len(DEMO_PRESCRIBERS) or len(units) < len(DEMO_DELIVERY):
+        return [*notes, "prescriptions: the patients floor's demo users or units are missing"]
+    with transaction.atomic():
+        prescribing = {}
+        for hsa_id, (street, postal_code, town, phone) in DEMO_DELIVERY.items():
+            prescribing[hsa_id], _ = PrescribingUnit.objects.update_or_create(
+                unit=units[hsa_id],
+                defaults={
+                    "delivery_street": street,
+                    "delivery_postal_code": postal_code,
+                    "delivery_town": town,
+                    "phone": phone,
+                },
+            )
+        areas = CompetenceArea.objects.in_bulk()
+        for username, (authorisation, competences) in DEMO_PRESCRIBERS.items():
+            user = users[username]
+            profile, _ = PrescriberProfile.objects.update_or_create(
+                user=user, defaults={"authorisation": authorisation}
+            )
+            unit = user.staff_profile.unit
+            if unit is not None:
+                profile.units.set([prescribing[unit.hsa_id]])
+            for code in competences:
+                CompetenceRegistration.objects.get_or_create(
+                    prescriber=profile,
+                    competence_area=areas[code],
+                    defaults={"trained_on": TRAINED_ON},
+                )
+        Article.objects.filter(article_number__in=DEMO_OUT_OF_STOCK).update(out_of_stock=True)
+    notes.append(
+        "prescriptions: delivery addresses for the demo units; prescriber and prescriber2 may "
+        "prescribe (crutches 62154 out of stock, to show a replacement)"
+    )
+    return notes

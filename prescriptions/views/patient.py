@@ -1,0 +1,102 @@
+"""The prescriber's lists: a patient's devices and prescriptions, and my prescriptions.
+
+Patients are reached only through the selectors, which ask ``protection.gate``: a protected
+patient the user holds no grant for gets the same 404 as a patient that does not exist, and a
+grant holder who has not confirmed the password is sent to step-up (ACCESS-1, ACCESS-4). URLs
+carry the internal patient reference or the prescription number, never an identity number.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from prescriptions.forms import StateFilterForm
+from prescriptions.models import PrescriptionState
+from prescriptions.selectors.prescription import (
+    prescription_list_for_patient,
+    prescription_list_for_user,
+)
+from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
+from prescriptions.services.prescription import prescription_draft_start
+from protection.gate import AccessContext
+from protection.permissions import role_permission_required
+
+VIEW_PRESCRIPTION = "prescriptions.view_prescription"
+ADD_PRESCRIPTION = "prescriptions.add_prescription"
+MY_LIST_LIMIT = 200
+
+
+def step_up_redirect(next_url: str) -> HttpResponse:
+    return redirect(f"{reverse('protection:step_up')}?next={next_url}")
+
+
+@never_cache
+@login_required
+@role_permission_required(VIEW_PRESCRIPTION)
+@require_GET
+def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient's devices (lines of approved prescriptions) and prescriptions, every unit."""
+    try:
+        prescriptions = prescription_list_for_patient(
+            ctx=AccessContext.from_request(request), patient_reference=reference
+        )
+    except PrescriptionNotFound as exc:
+        raise Http404 from exc
+    except StepUpRequired:
+        return step_up_redirect(request.path)
+    devices = [
+        line
+        for prescription in prescriptions
+        if prescription.state == PrescriptionState.APPROVED
+        for line in prescription.lines.all()
+    ]
+    return render(
+        request,
+        "prescriptions/patient.html",
+        {"reference": reference, "prescriptions": prescriptions, "devices": devices},
+    )
+
+
+@never_cache
+@login_required
+@role_permission_required(ADD_PRESCRIPTION)
+@require_POST
+def prescription_start_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """Start a draft for the patient at the unit the prescriber acts for."""
+    try:
+        prescription = prescription_draft_start(
+            ctx=AccessContext.from_request(request), patient_reference=reference
+        )
+    except PrescriptionNotFound as exc:
+        raise Http404 from exc
+    except StepUpRequired:
+        return step_up_redirect(reverse("prescriptions:patient", args=[reference]))
+    except RuleRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("prescriptions:patient", reference=reference)
+    return redirect("prescriptions:detail", number=prescription.reference)
+
+
+@never_cache
+@login_required
+@role_permission_required(VIEW_PRESCRIPTION)
+@require_GET
+def my_prescriptions_view(request: HttpRequest) -> HttpResponse:
+    """My prescriptions with their states, newest first; one query for the list (the selector
+    answers whether each patient may be shown, ACCESS-1)."""
+    form = StateFilterForm(request.GET or None)
+    states = None
+    if form.is_bound and form.is_valid() and form.cleaned_data["state"]:
+        states = [form.cleaned_data["state"]]
+    prescriptions = prescription_list_for_user(user=request.user, states=states)[:MY_LIST_LIMIT]
+    return render(
+        request,
+        "prescriptions/mine.html",
+        {"form": form, "prescriptions": prescriptions, "limit": MY_LIST_LIMIT},
+    )
