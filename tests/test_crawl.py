@@ -22,6 +22,13 @@ from django.utils import timezone
 
 from patients.demo import DEMO_USERS, demo_seed
 from patients.models import Patient, PatientIdentity, PatientRelation
+from prescriptions.models import (
+    Prescription,
+    ReplacementDecision,
+    ReplacementGroup,
+    ReplacementKind,
+)
+from prescriptions.services.prescription import prescription_draft_start, prescription_line_add
 from protection.models import (
     EmergencyAccess,
     Grant,
@@ -30,6 +37,12 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.prescriptions.conftest import ctx_for
+from tests.prescriptions.factories import (
+    ArticleFactory,
+    CompetenceAreaFactory,
+    PrescriberProfileFactory,
+)
 from tests.protection.conftest import give_grant
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +117,9 @@ def world(shared_dir) -> dict[str, list[str]]:
         decided_by=manager,
         reason="crawl",
     )
+    # The grant holder's prescription for the protected patient, with a line and a pending
+    # replacement: the prescriber's pages answer every crawled role with a 404 or the label.
+    prescription = _protected_prescription(holder)
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -113,7 +129,29 @@ def world(shared_dir) -> dict[str, list[str]]:
         "protection_id": [str(local.pk), str(reserve.pk)],
         # A main article with accessories, a phased-out one with a replacement, an accessory.
         "article_number": ["40101", "40199", "40190"],
+        "number": [prescription.reference],
+        "line_id": [str(pk) for pk in prescription.lines.values_list("pk", flat=True)],
+        "decision_id": [
+            str(pk)
+            for pk in ReplacementDecision.objects.filter(
+                line__prescription=prescription
+            ).values_list("pk", flat=True)
+        ],
     }
+
+
+def _protected_prescription(holder: Any) -> Prescription:
+    """A draft for Maria Ek by the grant holder (stepped up), with one out-of-stock article
+    whose optional group proposes a replacement (PRESC-8)."""
+    maria = Patient.objects.get(identity__personal_identity_number="194201199124")
+    PrescriberProfileFactory(user=holder, competences=[CompetenceAreaFactory()])
+    group = ReplacementGroup.objects.create(code="G-CRAWL", kind=ReplacementKind.OPTIONAL)
+    wanted = ArticleFactory(replacement_group=group, out_of_stock=True)
+    ArticleFactory(replacement_group=group)
+    ctx = ctx_for(holder, stepped_up=True)
+    prescription = prescription_draft_start(ctx=ctx, patient_reference=maria.reference)
+    prescription_line_add(ctx=ctx, reference=prescription.reference, article_id=wanted.pk)
+    return prescription
 
 
 def site_urls(values: dict[str, list[str]]) -> list[str]:
