@@ -1,0 +1,281 @@
+"""Prescribing in a real Chromium: the three flows of the prescriber's day, each page checked
+with axe-core (no serious or critical violations).
+
+1. An ordinary patient: from the patient page to an approved prescription (PRESC-1).
+2. A protected patient: delivery forced to the prescriber's unit, shown with no address field
+   (PRESC-2); special dietary food refused with the pharmacy message (PRESC-3).
+3. An out-of-region patient over 10 000 SEK: blocked until the home-region agreement is
+   recorded, then approved (REGION-1, REGION-2).
+
+Every identity number here is one of Skatteverket's test personnummer (IDENT-4).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import translation
+from django.utils.text import capfirst
+from playwright.sync_api import Page, expect
+
+from prescriptions.models import ArticleKind, Prescription, PrescriptionState
+from tests.browser.test_first_pages import PASSWORD, html_lang, leaks, log_in, number_forms
+from tests.factories import PatientIdentityFactory
+from tests.prescriptions.factories import (
+    ArticleFactory,
+    CompetenceAreaFactory,
+    PrescriberProfileFactory,
+    ProductAreaFactory,
+)
+from tests.protection.conftest import give_grant
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+ORDINARY = "198912222398"
+PROTECTED = "198912232389"
+OUT_OF_REGION = "198912232397"
+S = PrescriptionState
+
+
+def swedish(label: Any) -> str:
+    """What the page shows for a state label, in the browser's language (sv)."""
+    with translation.override("sv"):
+        return str(capfirst(str(label)))
+
+
+@pytest.fixture
+def prescriber() -> Any:
+    """Anna, trained in mobility and in consumables (so that PRESC-3, not PRESC-5, refuses
+    special dietary food for a protected patient)."""
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="anna", role="prescriber")
+    PrescriberProfileFactory(
+        user=user,
+        competences=[
+            CompetenceAreaFactory(),
+            CompetenceAreaFactory(code="consumables", name="Förbrukningsartiklar"),
+        ],
+    )
+    return user
+
+
+@pytest.fixture
+def catalogue() -> dict[str, Any]:
+    mobility = ProductAreaFactory()
+    nutrition = ProductAreaFactory(
+        code="nutrition",
+        name="Speciallivsmedel och nutrition",
+        competence_area=CompetenceAreaFactory(code="consumables", name="Förbrukningsartiklar"),
+        medicine_related=True,
+    )
+    rollator = ArticleFactory(article_number="44001", name="Rollator Gloss", product_area=mobility)
+    return {
+        "rollator": rollator,
+        "basket": ArticleFactory(
+            article_number="44010",
+            name="Rollatorkorg",
+            product_area=mobility,
+            kind=ArticleKind.ACCESSORY,
+            main_article=rollator,
+            price_sek=Decimal("290"),
+        ),
+        "wheelchair": ArticleFactory(
+            article_number="46001",
+            name="Manuell rullstol aktiv",
+            product_area=mobility,
+            price_sek=Decimal("12500"),
+            assortment_days=17,
+        ),
+        "food": ArticleFactory(
+            article_number="52001",
+            name="Sondnäring standard",
+            iso9999="",
+            product_area=nutrition,
+            kind=ArticleKind.CONSUMABLE,
+            price_sek=Decimal("540"),
+        ),
+    }
+
+
+def open_new_prescription(page: Page, reference: str) -> str:
+    """From the patient page: the devices and prescriptions link, then a new prescription."""
+    page.goto(f"/patients/{reference}/")
+    with page.expect_navigation():
+        page.locator(f"a[href='/prescriptions/patients/{reference}/']").click()
+    with page.expect_navigation():
+        page.locator(f"form[action='/prescriptions/patients/{reference}/new/'] button").click()
+    number = page.url.rstrip("/").rsplit("/", 1)[-1]
+    assert number.startswith("F-"), page.url
+    return number
+
+
+def search_catalogue(page: Page, text: str) -> None:
+    page.locator("#id_q").fill(text)
+    with page.expect_navigation():
+        page.locator("#catalogue form[role=search] button[type=submit]").click()
+
+
+def add_article(page: Page, article: Any) -> None:
+    form = page.locator(f"#catalogue form:has(input[name=article][value='{article.pk}'])").first
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def submit(page: Page) -> None:
+    with page.expect_navigation():
+        page.locator("#submit button[type=submit]").click()
+
+
+def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
+    page, axe_check, visited_urls, prescriber, catalogue
+):
+    patient = PatientIdentityFactory(
+        personal_identity_number=ORDINARY, given_names="Karin", surname="Nilsson"
+    ).patient
+    log_in(page, "anna")
+    number = open_new_prescription(page, patient.reference)
+    assert html_lang(page) == "sv"
+    expect(page.locator("h1")).to_contain_text(number)
+    axe_check(page)
+
+    search_catalogue(page, "Rollator Gloss")
+    expect(page.locator("#catalogue table.catalogue-results")).to_be_visible()
+    axe_check(page)
+    add_article(page, catalogue["rollator"])
+    expect(page.locator("#lines li[id^=line-]")).to_have_count(1)
+    # The accessory goes under the rollator's line.
+    search_catalogue(page, "Rollatorkorg")
+    add_article(page, catalogue["basket"])
+    expect(page.locator("#lines li[id^=line-]")).to_have_count(2)
+
+    page.locator("#id_need").fill("Går osäkert utomhus")
+    page.locator("input[name=urgency][value=urgent]").check()
+    page.locator("#id_fitting_note").fill("Handtagshöjd 85 cm")
+    with page.expect_navigation():
+        page.locator("#details button[type=submit]").click()
+    # The ordinary patient's delivery: chosen, never typed.
+    expect(page.locator("#delivery input[name=kind]")).to_have_count(2)
+    axe_check(page)
+
+    submit(page)
+    expect(page.locator("#state")).to_have_text(swedish(S.APPROVED.label))
+    expect(page.locator("#outcome table.eligibility")).to_be_visible()
+    expect(page.locator("#outcome table.eligibility")).to_contain_text("REGION-1")
+    axe_check(page)
+    assert Prescription.objects.get(reference=number).state == S.APPROVED
+
+    page.goto("/prescriptions/")
+    expect(page.locator(f"a[href='/prescriptions/{number}/']")).to_be_visible()
+    axe_check(page)
+    page.goto(f"/prescriptions/patients/{patient.reference}/")
+    expect(page.locator("h2#devices-heading + table")).to_contain_text("Rollator Gloss")
+    axe_check(page)
+    assert not leaks(" ".join(visited_urls), *number_forms(ORDINARY)), visited_urls
+
+
+def test_presc_2_presc_3_protected_patient_delivery_to_unit_and_no_dietary_food(
+    page, axe_check, visited_urls, prescriber, catalogue
+):
+    identity = PatientIdentityFactory(
+        personal_identity_number=PROTECTED,
+        given_names="Hemlig",
+        surname="Gömdasson",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+    )
+    identity.patient.protected_registration = True
+    identity.patient.save()
+    give_grant(prescriber, identity)
+    reference = identity.patient.reference
+    log_in(page, "anna")
+
+    # The grant holder confirms the password first (ACCESS-4), then comes back.
+    page.goto(f"/prescriptions/patients/{reference}/")
+    assert "/protection/step-up/" in page.url
+    page.locator("#id_password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert page.url.endswith(f"/prescriptions/patients/{reference}/"), page.url
+    with page.expect_navigation():
+        page.locator(f"form[action='/prescriptions/patients/{reference}/new/'] button").click()
+    number = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    # PRESC-2: the unit's address and the prescriber as contact, shown; nothing to type or pick.
+    unit = prescriber.prescriber_profile.units.get()
+    expect(page.locator("#delivery-destination")).to_contain_text(unit.delivery_street)
+    expect(page.locator("#delivery-contact")).to_contain_text("anna")
+    expect(page.locator("#delivery input, #delivery textarea, #delivery select")).to_have_count(0)
+    expect(page.locator("#delivery-destination")).not_to_contain_text("Gömdavägen")
+    axe_check(page)
+
+    # PRESC-3: special dietary food is refused with the pharmacy message, in the summary.
+    search_catalogue(page, "Sondnäring")
+    add_article(page, catalogue["food"])
+    summary = page.locator(".error-summary[role=alert]")
+    expect(summary).to_be_visible()
+    with translation.override("sv"):
+        message = translation.gettext(
+            "Special dietary food cannot be prescribed here for a patient with protected "
+            "identity: it is prescribed through a pharmacy."
+        )
+    expect(summary).to_contain_text(message)
+    axe_check(page)
+    assert not Prescription.objects.get(reference=number).lines.exists()
+
+    # An ordinary device goes through; the order names the unit only.
+    search_catalogue(page, "Rollator Gloss")
+    add_article(page, catalogue["rollator"])
+    submit(page)
+    expect(page.locator("#state")).to_have_text(swedish(S.APPROVED.label))
+    # PRESC-4: the fitting asks for the journal note, never the liability form.
+    expect(page.locator("#fitting input[name=confirm]")).to_have_count(1)
+    axe_check(page)
+    prescription = Prescription.objects.get(reference=number)
+    assert (prescription.delivery_kind, prescription.delivery_contact_id) == ("unit", prescriber.pk)
+    assert not leaks(" ".join(visited_urls), *number_forms(PROTECTED)), visited_urls
+
+
+def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_recorded(
+    page, axe_check, prescriber, catalogue, tmp_path: Path
+):
+    identity = PatientIdentityFactory(
+        personal_identity_number=OUT_OF_REGION, given_names="Olof", surname="Berg"
+    )
+    identity.patient.home_region_id = "01"
+    identity.patient.save()
+    log_in(page, "anna")
+    number = open_new_prescription(page, identity.patient.reference)
+    search_catalogue(page, "Manuell rullstol")
+    add_article(page, catalogue["wheelchair"])
+    submit(page)
+
+    # 12 500 SEK for a patient of Region Stockholm: blocked, waiting for the agreement.
+    expect(page.locator("#state")).to_have_text(swedish(S.AWAITING_AGREEMENT.label))
+    assert Prescription.objects.get(reference=number).state == S.AWAITING_AGREEMENT
+    form = page.locator("#agreement form")
+    expect(form).to_be_visible()
+    axe_check(page)
+
+    # Sent without the document: the summary names the field; nothing moves.
+    page.locator("#id_agreement_reference").fill("BF-2026-0117")
+    page.locator("input[name=supply][value=rent]").check()
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    expect(page.locator(".error-summary a[href='#id_document']")).to_be_visible()
+    axe_check(page)
+
+    document = tmp_path / "betalningsforbindelse.pdf"
+    document.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    page.locator("#id_agreement_reference").fill("BF-2026-0117")
+    page.locator("input[name=supply][value=rent]").check()
+    page.locator("#id_document").set_input_files(str(document))
+    expect(page.locator("#id_issuing_region")).to_have_value("01")
+    with page.expect_navigation():
+        page.locator("#agreement form button[type=submit]").click()
+    expect(page.locator("#state")).to_have_text(swedish(S.APPROVED.label))
+    expect(page.locator("#outcome")).to_contain_text("BF-2026-0117")
+    axe_check(page)
+    assert Prescription.objects.get(reference=number).state == S.APPROVED
