@@ -80,4 +80,10 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "prescriptions.competencearea": "reference data; no patient data",
     "prescriptions.prescribingunit": "units and their delivery address; no patient data",
     "prescriptions.prescriberprofile": "prescribers, their units and training; no patient data",
+    "prescriptions.prescription": "patient by reference, masked where the identity is hidden; "
+    "read-only except phone orders through the service (PRESC-2)",
+    "prescriptions.homeregionagreement": "agreement metadata; the document is never shown",
+    "prescriptions.supplyregistration": "REGION-3 details only where the identity is visible",
+    "prescriptions.consultationactivity": "unit, prescriber, state and times; no patient",
+    "prescriptions.invoicemark": "payer, region and amount; no patient",
 }
