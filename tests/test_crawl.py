@@ -22,7 +22,11 @@ from django.utils import timezone
 
 from patients.demo import DEMO_USERS, demo_seed
 from patients.models import Patient, PatientIdentity, PatientRelation
+from protection.documents.letters import letters_issue
+from protection.documents.services import document_job_render, document_request
+from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
+    DocumentJob,
     EmergencyAccess,
     Grant,
     GrantRequest,
@@ -31,6 +35,7 @@ from protection.models import (
 )
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.protection.conftest import give_grant
+from tests.protection.documents.conftest import ctx_for
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +109,24 @@ def world(shared_dir) -> dict[str, list[str]]:
         decided_by=manager,
         reason="crawl",
     )
+    # Documents held by a user who is not crawled: a forwarding letter to a protected patient
+    # and a PRINT-2 summary (the log review shows it), rendered.
+    letter_job = letters_issue(
+        ctx=ctx_for(holder),
+        patients=[maria.patient],
+        template="general",
+        subject="Om ditt hjälpmedel",
+        body="Crawl letter",
+    )
+    summary_job = document_request(
+        ctx=ctx_for(holder),
+        kind=SUMMARY_KIND,
+        patients=[maria.patient],
+        forward_to="Region Halland",
+        forward_reason="Överköp vid 20 års ålder",
+    )
+    for job in (letter_job, summary_job):
+        assert document_job_render(job_id=job.pk) == "ready"
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -111,6 +134,7 @@ def world(shared_dir) -> dict[str, list[str]]:
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
         "protection_id": [str(local.pk), str(reserve.pk)],
+        "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
     }
 
 

@@ -281,6 +281,22 @@ def document_request(
     return job
 
 
+def document_batch_request(
+    *, ctx: AccessContext, kind: str, patients: Sequence[Patient]
+) -> tuple[DocumentBatch, list[DocumentJob], list[tuple[Patient, str]]]:
+    """One document per patient, as a batch whose progress the documents page shows. Each
+    patient is asked for through ``document_request``; a refused one is reported, not fatal."""
+    batch = DocumentBatch.objects.create(requested_by=ctx.user, kind=kind)
+    jobs: list[DocumentJob] = []
+    refused: list[tuple[Patient, str]] = []
+    for patient in patients:
+        try:
+            jobs.append(document_request(ctx=ctx, kind=kind, patients=[patient], batch=batch))
+        except DocumentRefused as exc:
+            refused.append((patient, str(exc)))
+    return batch, jobs, refused
+
+
 def _enqueue_on_commit(job_id: int) -> None:
     # Imported here: the task module calls this one.
     from protection.documents.tasks import render_document
