@@ -199,7 +199,8 @@ def letters_issue(
     """Issue one letter to each patient, made into one print-ready PDF (one job)."""
     if not holds_role_permission(ctx.user, LETTER_PERMISSION):
         raise DocumentError(_("Your role does not send letters to patients."))
-    if ctx.actor.unit_id is None:
+    unit_id = ctx.actor.unit_id
+    if unit_id is None:
         raise DocumentError(_("Sending unit: you must work for a unit to send letters."))
     if template not in LETTER_TEMPLATES:
         raise DocumentError(_("Template: choose one of the letter templates."))
@@ -223,7 +224,7 @@ def letters_issue(
         Letter.objects.bulk_create(
             Letter(
                 patient=patient,
-                unit_id=ctx.actor.unit_id,
+                unit_id=unit_id,
                 created_by=ctx.user,
                 template=template,
                 subject=checked,

@@ -52,7 +52,7 @@ def static_file_bytes(name: str) -> bytes | None:
     return None
 
 
-class StaticFilesOnly(URLFetcher):  # type: ignore[misc]
+class StaticFilesOnly(URLFetcher):
     """WeasyPrint's fetcher, narrowed to the project's static files."""
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:

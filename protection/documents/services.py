@@ -314,9 +314,7 @@ def _claim(job_id: int) -> uuid.UUID | None:
     now = timezone.now()
     token = uuid.uuid4()
     lease = now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS)
-    claimable = DocumentJob.objects.filter(
-        pk=job_id, attempts__lt=settings.DOCUMENT_MAX_ATTEMPTS
-    )
+    claimable = DocumentJob.objects.filter(pk=job_id, attempts__lt=settings.DOCUMENT_MAX_ATTEMPTS)
     for from_state, condition in (
         (S.QUEUED, Q(state=S.QUEUED)),
         (S.RENDERING, Q(state=S.RENDERING, claim_expires_at__lt=now)),
@@ -419,7 +417,7 @@ def document_job_render(*, job_id: int) -> str:
     except Exception as exc:
         # Not re-raised: an error's text may quote what the template was given, and logs never
         # carry personal data (LEAK-1). The class name is enough to find the bug.
-        logger.error("document job %s failed: %s", job_id, type(exc).__name__)  # noqa: TRY400
+        logger.error("document job %s failed: %s", job_id, type(exc).__name__)
         _fail(job_id, token, note=type(exc).__name__)
         return "failed"
     return _store(job_id, token, rendered)
@@ -606,7 +604,10 @@ def documents_sweep() -> dict[str, int]:
             )
             failed += 1
     stale = DocumentJob.objects.filter(
-        Q(state=S.QUEUED, enqueued_at__lt=now - timedelta(seconds=settings.DOCUMENT_REQUEUE_SECONDS))
+        Q(
+            state=S.QUEUED,
+            enqueued_at__lt=now - timedelta(seconds=settings.DOCUMENT_REQUEUE_SECONDS),
+        )
         | Q(state=S.RENDERING, claim_expires_at__lt=now),
         attempts__lt=max_attempts,
     )

@@ -41,7 +41,9 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "batches": selectors.batch_progress(jobs),
             "waiting": any(job.state in ("queued", "rendering") for job in jobs),
-            "protected": any(s.patient.is_protected for row in rows for s in row["subjects"]),
+            "protected": any(
+                subject.patient.is_protected for job in jobs for subject in job.subjects.all()
+            ),
         },
     )
 

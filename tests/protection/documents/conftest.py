@@ -31,7 +31,7 @@ def ctx_for(user, *, stepped_up: bool = True) -> AccessContext:
         session[STEP_UP_SESSION_KEY] = time.time()
     unit_id = user.staff_profile.unit_id
     actor = Actor(user_id=user.pk, unit_id=unit_id, ip_address="127.0.0.1", session_ref="t")
-    return AccessContext(user=user, actor=actor, session=session)  # type: ignore[arg-type]
+    return AccessContext(user=user, actor=actor, session=session)
 
 
 def pdf_text(content: bytes) -> str:

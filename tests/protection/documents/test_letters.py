@@ -120,11 +120,14 @@ def test_letter_2_no_window_envelope_layout_and_no_sender_on_the_outer_envelope(
 ):
     job = issue(prescriber, granted)
     render(job)
-    from pypdf import PdfReader
     import io
 
+    from pypdf import PdfReader
+
     reader = PdfReader(io.BytesIO(stored_pdf(job)))
-    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
+    sizes = [
+        (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages
+    ]
     # A4 letter, C5 inner envelope, C4 outer envelope: printed on the envelopes themselves.
     assert sizes == [(595, 842), (649, 459), (918, 649)]
     outer = pdf_pages(stored_pdf(job))[-1]
@@ -227,5 +230,5 @@ def test_letter_4_parcel_limits_of_the_forwarding_service(weight, length, girth,
 
 
 def test_letter_4_negative_dimensions_are_an_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         letters.parcel_route(weight_kg=Decimal(-1), length_m=Decimal(1), girth_m=Decimal(1))

@@ -7,7 +7,6 @@ import io
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-
 from pypdf import PdfReader
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Notification
@@ -132,10 +131,11 @@ def test_the_bundled_font_is_embedded(prescriber, ordinary):
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]
     }
     # Subset (HarfBuzz: the "ABCDEF+" prefix) and only the bundled family.
-    assert fonts and all("+DejaVu-Sans" in name for name in fonts), fonts
+    assert fonts
+    assert all("+DejaVu-Sans" in name for name in fonts), fonts
 
 
 # --- PRINT-1 -------------------------------------------------------------------------------
@@ -176,9 +176,7 @@ def test_print_1_a_relative_of_a_protected_patient_is_covered(prescriber, protec
         request_summary(prescriber, relative)
 
 
-def test_print_1_the_worker_refuses_a_patient_protected_since_the_request(
-    prescriber, ordinary
-):
+def test_print_1_the_worker_refuses_a_patient_protected_since_the_request(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -402,9 +400,7 @@ def test_the_sweeper_resends_a_lost_message_and_fails_after_too_many_attempts(
     assert job.state_reason == services.FAILED_RENDER
 
 
-def test_an_expired_claim_is_taken_over_and_the_first_worker_stores_nothing(
-    prescriber, ordinary
-):
+def test_an_expired_claim_is_taken_over_and_the_first_worker_stores_nothing(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
     first = services._claim(job.pk)
     assert services._claim(job.pk) is None  # claimed and in force

@@ -72,7 +72,9 @@ def summary(user, *patients: Patient) -> DocumentJob:
 
 
 def test_print_1_a_real_worker_renders_and_refuses_a_patient_protected_before_the_render(
-    celery_worker_process, prescriber, ordinary
+    celery_worker_process,  # noqa: F811 (the imported fixture)
+    prescriber,
+    ordinary,
 ):
     rendered = summary(prescriber, ordinary.patient)
     other = PatientIdentityFactory(personal_identity_number="198912242388")
@@ -88,7 +90,9 @@ def test_print_1_a_real_worker_renders_and_refuses_a_patient_protected_before_th
 
 
 def test_the_same_message_delivered_three_times_renders_once(
-    celery_worker_process, prescriber, ordinary
+    celery_worker_process,  # noqa: F811 (the imported fixture)
+    prescriber,
+    ordinary,
 ):
     job = summary(prescriber, ordinary.patient)  # the first message, on commit
     render_document.delay(job.pk)
@@ -103,7 +107,10 @@ def test_the_same_message_delivered_three_times_renders_once(
 
 
 def test_a_worker_killed_mid_render_loses_nothing(
-    celery_worker_process, prescriber, redis_url, tmp_path
+    celery_worker_process,  # noqa: F811 (the imported fixture)
+    prescriber,
+    redis_url,
+    tmp_path,
 ):
     """SIGKILL while rendering: the claim runs out, the sweeper sends the job again, a new
     worker renders it; one document."""

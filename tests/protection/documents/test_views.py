@@ -114,7 +114,9 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
     for number in ("198912242388", "200307052381", "200307052399"):
         other = PatientIdentityFactory(personal_identity_number=number)
         services.document_request(
-            ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[other.patient]
+            ctx=ctx_for(prescriber),
+            kind=SUMMARY_KIND,
+            patients=[other.patient],  # type: ignore[list-item]
         )
     client = logged_in(client, prescriber)
     client.get("/protection/documents/")  # warm the session and permission caches
@@ -131,7 +133,9 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
 def test_a_batch_shows_its_progress(client, prescriber, ordinary):
     other = PatientIdentityFactory(personal_identity_number="198912242388")
     _batch, jobs, refused = services.document_batch_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient, other.patient]
+        ctx=ctx_for(prescriber),
+        kind=SUMMARY_KIND,
+        patients=[identity.patient for identity in (ordinary, other)],
     )
     assert refused == []
     render(jobs[0])
