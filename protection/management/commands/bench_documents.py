@@ -188,6 +188,7 @@ def _measure(letter_count: int, list_count: int) -> dict[str, Any]:
         services.document_request(ctx=ctx, kind=SUMMARY_KIND, patients=patients[:LIST_PAGES]).pk
         for _ in range(list_count)
     ]
+    load_before = os.getloadavg()[0]
     worker = _spawn_worker(queue)
     try:
         every = [warm_up, *letter_ids, *list_ids]
@@ -200,16 +201,20 @@ def _measure(letter_count: int, list_count: int) -> dict[str, Any]:
         worker.terminate()
         worker.wait(timeout=30)
     pages = DocumentJob.objects.filter(pk=list_ids[0]).values_list("document__pages", flat=True)
+    load_worker = os.getloadavg()[0]
     letter_html, list_html = _html(letter_ids[0]), _html(list_ids[0])
     rendering.html_to_pdf(letter_html)  # the same warm-up for the bare run
+    bare_letters_s = _bare(letter_html, letter_count)
+    bare_lists_s = _bare(list_html, list_count)
     return {
+        "load": [load_before, load_worker, os.getloadavg()[0]],
         "letters": letter_count,
         "lists": list_count,
         "list_pages": pages[0],
         "worker_letters_s": _window(letter_ids),
         "worker_lists_s": _window(list_ids),
-        "bare_letters_s": _bare(letter_html, letter_count),
-        "bare_lists_s": _bare(list_html, list_count),
+        "bare_letters_s": bare_letters_s,
+        "bare_lists_s": bare_lists_s,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
@@ -231,7 +236,9 @@ def _report(f: dict[str, Any]) -> str:
             "`document_request`, then rendered by one Celery worker (solo pool, one process) on a "
             "real Redis and PostgreSQL: from the first claim to the last stored PDF of each kind. "
             "Bare WeasyPrint renders the same HTML with the same fonts in one process, in the same "
-            f"run. Machine: {f['machine']}.",
+            f"run. Machine: {f['machine']}; one-minute load average before, after the worker's "
+            f"part and after the bare part: {', '.join(f'{x:.1f}' for x in f['load'])} (the "
+            "machine is shared, so figures taken under load are lower than on a quiet one).",
             "",
             "| document | one worker | bare WeasyPrint |",
             "|---|---|---|",
