@@ -12,12 +12,11 @@ from django.db.models import Prefetch, QuerySet, Subquery
 from patients.models import AccessAction, AccessOutcome, PatientIdentity, StaffProfile
 from patients.services import access_entry_record
 from protection.documents import kinds
-from protection.documents.services import _route_for
+from protection.documents.services import subject_refusal
 from protection.gate import AccessContext, Decision, decide
 from protection.models import (
     DocumentJob,
     DocumentJobPatient,
-    DocumentRoute,
     DocumentState,
 )
 from protection.permissions import holds_role_permission
@@ -96,16 +95,9 @@ def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[Docum
         decision = decide(ctx, subject.patient, identity)
         if decision is Decision.STEP_UP:
             raise StepUpNeeded
-        route, _why = _route_for(
-            kind=definition,
-            patient=subject.patient,
-            identity=identity,
-            decision=decision,
-            forwarding=bool(job.forward_reason),
-        )
         # The grant may have ended, or the patient become protected before PRINT-3 ran.
-        if route is None or (
-            subject.route == DocumentRoute.ORDINARY and route != DocumentRoute.ORDINARY
+        if subject_refusal(
+            job=job, kind=definition, subject=subject, identity=identity, decision=decision
         ):
             refused.append(subject.patient)
     with transaction.atomic():

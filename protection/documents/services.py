@@ -341,6 +341,31 @@ def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
     return list(job.subjects.select_related("patient", "patient__identity").order_by("pk"))
 
 
+def subject_refusal(
+    *,
+    job: DocumentJob,
+    kind: kinds.DocumentKind,
+    subject: DocumentJobPatient,
+    identity: PatientIdentity | None,
+    decision: Decision | None,
+) -> str:
+    """PRINT-1 again for one patient of an existing job, in the worker (``decision`` None) or
+    at the download: the refusal's msgid, or "" when the document may still be made or handed
+    out. A patient asked for on the ordinary route and protected since is refused."""
+    route, why = _route_for(
+        kind=kind,
+        patient=subject.patient,
+        identity=identity,
+        decision=decision,
+        forwarding=bool(job.forward_reason),
+    )
+    if route is None:
+        return why
+    if subject.route == DocumentRoute.ORDINARY and route != DocumentRoute.ORDINARY:
+        return REFUSED_PROTECTED
+    return ""
+
+
 def _recheck(job: DocumentJob) -> str:
     """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
     definition = kinds.get(job.kind)
@@ -349,31 +374,29 @@ def _recheck(job: DocumentJob) -> str:
             identity: PatientIdentity | None = subject.patient.identity
         except PatientIdentity.DoesNotExist:
             identity = None
-        route, why = _route_for(
-            kind=definition,
-            patient=subject.patient,
-            identity=identity,
-            decision=None,
-            forwarding=bool(job.forward_reason),
+        why = subject_refusal(
+            job=job, kind=definition, subject=subject, identity=identity, decision=None
         )
-        if route is None:
+        if why:
             return why
-        if subject.route == DocumentRoute.ORDINARY and route != DocumentRoute.ORDINARY:
-            # Asked for as an ordinary document about a patient protected since.
-            return REFUSED_PROTECTED
     return ""
 
 
-def _refuse_locked(job: DocumentJob, why: str) -> None:
+def _close(job: DocumentJob, to_state: str, *, note: str, reason: str = "") -> None:
+    """End a job's life (refused, failed, cancelled): the claim goes, the end is recorded."""
     _transition(
         job,
-        S.REFUSED,
-        note="PRINT-1 at render",
-        state_reason=why,
+        to_state,
+        note=note,
+        state_reason=reason,
         claim_token=None,
         claim_expires_at=None,
         finished_at=timezone.now(),
     )
+
+
+def _refuse_locked(job: DocumentJob, why: str) -> None:
+    _close(job, S.REFUSED, note="PRINT-1 at render", reason=why)
     _audit(
         Actor.system(),
         [subject.patient for subject in job.subjects.select_related("patient")],
@@ -470,15 +493,7 @@ def _fail(job_id: int, token: uuid.UUID, *, note: str) -> None:
     with transaction.atomic():
         job = _locked_claimed(job_id, token)
         if job is not None:
-            _transition(
-                job,
-                S.FAILED,
-                note=note,
-                state_reason=FAILED_RENDER,
-                claim_token=None,
-                claim_expires_at=None,
-                finished_at=timezone.now(),
-            )
+            _close(job, S.FAILED, note=note, reason=FAILED_RENDER)
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
@@ -545,15 +560,7 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
                 Document.objects.filter(pk=job.pk).update(content=None, withdrawn_at=now)
                 _transition(job, S.WITHDRAWN, note="PRINT-3", state_reason=WITHDRAWN_PROTECTED)
             else:
-                _transition(
-                    job,
-                    S.CANCELLED,
-                    note="PRINT-3",
-                    state_reason=WITHDRAWN_PROTECTED,
-                    claim_token=None,
-                    claim_expires_at=None,
-                    finished_at=now,
-                )
+                _close(job, S.CANCELLED, note="PRINT-3", reason=WITHDRAWN_PROTECTED)
         requesters = get_user_model().objects.in_bulk({job.requested_by_id for job in jobs})
         for job in jobs:
             notification_send(
@@ -593,15 +600,7 @@ def documents_sweep() -> dict[str, int]:
             attempts__gte=max_attempts,
         )
         for job in exhausted:
-            _transition(
-                job,
-                S.FAILED,
-                note="too many attempts",
-                state_reason=FAILED_RENDER,
-                claim_token=None,
-                claim_expires_at=None,
-                finished_at=now,
-            )
+            _close(job, S.FAILED, note="too many attempts", reason=FAILED_RENDER)
             failed += 1
     stale = DocumentJob.objects.filter(
         Q(

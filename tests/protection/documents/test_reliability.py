@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import kombu.pools
 import pytest
 import redis
 from django.db import transaction
@@ -199,16 +200,20 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
 def sending_to(url: str, queue: str) -> Iterator[None]:
     """This process's Celery app sends to another broker and queue for a while."""
     saved = (app.conf.broker_url, app.conf.task_default_queue)
-    app.pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+
+    def fresh_pools() -> None:
+        # kombu keeps producer pools per connection in a global registry: reset it with the
+        # app's own, or a later send would take a pool closed here.
+        kombu.pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    fresh_pools()
     app.conf.broker_url, app.conf.task_default_queue = url, queue
     try:
         yield
     finally:
-        app.pool.force_close_all()
-        app._pool = None
-        app.amqp._producer_pool = None
+        fresh_pools()
         app.conf.broker_url, app.conf.task_default_queue = saved
 
 
