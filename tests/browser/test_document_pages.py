@@ -84,7 +84,8 @@ def test_print_1_pages_about_a_protected_patient_print_only_the_notice(
 
 def test_the_documents_page_of_ordinary_patients_prints_normally(page, prescriber):
     ordinary = PatientIdentityFactory(personal_identity_number="198912222398")
-    document_request(ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient])
+    patients = [identity.patient for identity in (ordinary,)]
+    document_request(ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=patients)
     log_in(page, "anna")
     page.goto("/protection/documents/")
     page.emulate_media(media="print")
