@@ -366,10 +366,10 @@ def subject_refusal(
     return ""
 
 
-def _recheck(job: DocumentJob) -> str:
+def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
     """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
     definition = kinds.get(job.kind)
-    for subject in _subjects(job):
+    for subject in subjects:
         try:
             identity: PatientIdentity | None = subject.patient.identity
         except PatientIdentity.DoesNotExist:
@@ -425,12 +425,13 @@ def document_job_render(*, job_id: int) -> str:
             job = _locked_claimed(job_id, token)
             if job is None:
                 return "lost claim"
-            why = _recheck(job)
+            subjects = _subjects(job)
+            why = _recheck(job, subjects)
             if why:
                 _refuse_locked(job, why)
                 return "refused"
             definition = kinds.get(job.kind)
-            context = definition.build_context(job, [s.patient for s in _subjects(job)])
+            context = definition.build_context(job, [s.patient for s in subjects])
             html = rendering.template_html(definition.template, context)
         # Outside any transaction: a render holds no lock and no connection state.
         rendered = rendering.html_to_pdf(html)
@@ -453,7 +454,7 @@ def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> st
             return "lost claim"
         # The patient may have become protected during the render (PRINT-1). A PRINT-3 run that
         # starts after this commits finds the document and withdraws it.
-        why = _recheck(job)
+        why = _recheck(job, _subjects(job))
         if why:
             _refuse_locked(job, why)
             return "refused"
