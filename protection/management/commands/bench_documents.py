@@ -26,17 +26,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Max, Min
 
-from patients.bench import (
-    child_env,
-    conninfo,
-    drop_database,
-    migrate_child,
-    recreate_database,
-    write_section,
-)
+from patients.bench import scratch_database, write_section
 from patients.models import Patient, PatientIdentity, StaffProfile, Unit
 from patients.services import Actor, roles_sync
 from protection.documents import kinds, letters, rendering, services
@@ -65,14 +58,7 @@ class Command(BaseCommand):
         if options["measure"]:
             self.stdout.write(json.dumps(_measure(options["letters"], options["lists"])))
             return
-        base = settings.DATABASES["default"]
-        owner = settings.DATABASES["owner"]
-        scratch = f"{base['NAME']}_docbench"
-        admin = conninfo(owner, dbname="postgres")
-        recreate_database(admin, scratch)
-        env = child_env(base, owner, scratch)
-        try:
-            migrate_child(env)
+        with scratch_database("docbench", keep=options["keep"]) as (env, _owner_dsn):
             self.stdout.write("measuring")
             result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
                 [
@@ -88,10 +74,6 @@ class Command(BaseCommand):
             if result.returncode != 0:
                 raise CommandError(f"measuring failed: {result.stderr[-3000:]}")
             figures = json.loads(result.stdout.strip().splitlines()[-1])
-        finally:
-            if not options["keep"]:
-                connections.close_all()
-                drop_database(admin, scratch)
         report = _report(figures)
         self.stdout.write(report)
         if options["write"]:
