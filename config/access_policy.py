@@ -59,6 +59,13 @@ ROUTES: Final[dict[str, str]] = {
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",
+    "protection:document_download": "the requester's own ready document only (404 otherwise, "
+    "the same for missing and forbidden); every patient it concerns through the gate again and "
+    "the printing ban again (PRINT-1); audited as an export (AUDIT-1)",
+    "protection:summary_request": "POST only; view_patient; protection.documents.services."
+    "document_request decides through the gate and the printing ban (PRINT-1/2), audited",
+    "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "
+    "masked); letters through document_request (LETTER-1..3)",
 }
 
 # Every model registered in the admin, and why its admin pages cannot show a protected identity.

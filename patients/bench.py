@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.db import connections
 from psycopg import sql
 
 
@@ -74,3 +77,22 @@ def write_section(path: Path, section: str, report: str) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + report + "\n"
     path.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def scratch_database(suffix: str, *, keep: bool) -> Iterator[tuple[dict[str, str], str]]:
+    """A scratch database beside the configured one, created and migrated by the owner of the
+    tables as in production; yields a child process's environment for it and the owner's
+    conninfo. Dropped afterwards unless ``keep``."""
+    base, owner = settings.DATABASES["default"], settings.DATABASES["owner"]
+    scratch = f"{base['NAME']}_{suffix}"
+    admin = conninfo(owner, dbname="postgres")
+    recreate_database(admin, scratch)
+    env = child_env(base, owner, scratch)
+    try:
+        migrate_child(env)
+        yield env, conninfo(owner, dbname=scratch)
+    finally:
+        if not keep:
+            connections.close_all()
+            drop_database(admin, scratch)

@@ -140,11 +140,19 @@ def _linked_protected(patient: Patient, identity: PatientIdentity | None) -> Que
     return Patient.objects.filter(condition, is_protected=True)
 
 
+def guarding_patient_ids(patient: Patient, identity: PatientIdentity) -> list[int]:
+    """The protected patients whose protection covers this one: itself if protected, and the
+    protected patients the register links it to (PROT-5). Empty for an ordinary patient. The
+    printing ban (PRINT-1) asks the same question as the gate."""
+    guarding = [patient.pk] if patient.is_protected else []
+    guarding += list(_linked_protected(patient, identity).values_list("pk", flat=True))
+    return guarding
+
+
 def decide(ctx: AccessContext, patient: Patient, identity: PatientIdentity | None) -> Decision:
     if identity is None:
         return Decision.MASKED
-    guarding = [patient.pk] if patient.is_protected else []
-    guarding += list(_linked_protected(patient, identity).values_list("pk", flat=True))
+    guarding = guarding_patient_ids(patient, identity)
     if not guarding:
         return Decision.FULL
     open_to_user = set(

@@ -6,9 +6,14 @@ from typing import Final
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # ACCESS-7: break the glass is for care staff in an acute situation, not for administrators.
-    "prescriber": ("protection.add_emergencyaccess",),
+    "prescriber": (
+        "protection.add_emergencyaccess",
+        # LETTER-1..3: letters to patients, made through the document pipeline.
+        "protection.add_letter",
+    ),
     # ACCESS-3/5: unit managers request grants for their staff and review and end them.
     "unit_manager": (
+        "protection.add_letter",
         "protection.add_grantrequest",
         "protection.view_grantrequest",
         "protection.view_grant",

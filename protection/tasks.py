@@ -11,6 +11,18 @@ from celery import shared_task
 
 from protection import kinds, services
 
+# The document pipeline's tasks live with it (protection/documents/tasks.py); imported here so
+# that the worker's autodiscovery, which reads <app>.tasks, registers them.
+from protection.documents.tasks import documents_sweep, render_document, withdraw_documents
+
+__all__ = [
+    "daily_protection_maintenance",
+    "documents_sweep",
+    "handle_register_events",
+    "render_document",
+    "withdraw_documents",
+]
+
 
 @shared_task
 def handle_register_events() -> int:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from protection.documents import views as documents
 from protection.views import grants, kinds, patient, review
 
 # The patient pages keep the "patients" namespace: they are the patient register's pages, served
@@ -51,6 +52,23 @@ protection_patterns = (
             "reserve-number/<int:protection_id>/end/",
             kinds.reserve_number_protection_end_view,
             name="reserve_end",
+        ),
+        # PRINT-1..3, LETTER-1..4: the document pipeline.
+        path("documents/", documents.document_list_view, name="documents"),
+        path(
+            "documents/<int:job_id>/pdf/",
+            documents.document_download_view,
+            name="document_download",
+        ),
+        path(
+            "patients/<str:reference>/summary/",
+            documents.summary_request_view,
+            name="summary_request",
+        ),
+        path(
+            "patients/<str:reference>/letter/",
+            documents.letter_compose_view,
+            name="letter_compose",
         ),
         path("holds/", kinds.holds_view, name="holds"),
         path("holds/<str:reference>/release/", kinds.hold_release_view, name="hold_release"),

@@ -88,7 +88,20 @@ def celery_worker_process(
     tmp_path: Path,
 ) -> Iterator[CeleryWorker]:
     queue = f"test-{uuid.uuid4().hex}"
-    log_path = tmp_path / "celery-worker.log"
+    default_queue = app.conf.task_default_queue
+    worker = spawn_worker(redis_url=redis_url, queue=queue, log_path=tmp_path / "celery-worker.log")
+    try:
+        # The router reads the default queue at each send, so .delay() now reaches this worker.
+        app.conf.task_default_queue = queue
+        yield worker
+    finally:
+        app.conf.task_default_queue = default_queue
+        stop_worker(worker)
+        _forget_queue(redis_url, queue)
+
+
+def spawn_worker(*, redis_url: str, queue: str, log_path: Path) -> CeleryWorker:
+    """Start a worker on the test database consuming ``queue`` and wait until it is ready."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -101,30 +114,31 @@ def celery_worker_process(
         # Nothing to learn from other workers on the shared broker.
         *("--without-gossip", "--without-mingle", "--without-heartbeat"),
     ]
-    default_queue = app.conf.task_default_queue
-    with log_path.open("wb") as log:
+    # A log shared by a restarted worker: wait for this one's "ready" line.
+    ready_before = log_path.read_text().count(" ready.") if log_path.exists() else 0
+    with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     worker = CeleryWorker(process=process, queue=queue, log_path=log_path)
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while worker.log().count(" ready.") <= ready_before:
+        if process.poll() is not None:
+            pytest.fail(f"the Celery worker exited with {process.returncode}:\n{worker.log()}")
+        if time.monotonic() > deadline:
+            stop_worker(worker)
+            pytest.fail(
+                f"the Celery worker was not ready within {READY_TIMEOUT_SECONDS} s:\n"
+                + worker.log()
+            )
+        time.sleep(0.2)
+    return worker
+
+
+def stop_worker(worker: CeleryWorker) -> None:
+    if worker.process.poll() is not None:
+        return
+    worker.process.terminate()
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while " ready." not in worker.log():
-            if process.poll() is not None:
-                pytest.fail(f"the Celery worker exited with {process.returncode}:\n{worker.log()}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the Celery worker was not ready within {READY_TIMEOUT_SECONDS} s:\n"
-                    + worker.log()
-                )
-            time.sleep(0.2)
-        # The router reads the default queue at each send, so .delay() now reaches this worker.
-        app.conf.task_default_queue = queue
-        yield worker
-    finally:
-        app.conf.task_default_queue = default_queue
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        _forget_queue(redis_url, queue)
+        worker.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait()

@@ -29,7 +29,11 @@ from prescriptions.models import (
     ReplacementKind,
 )
 from prescriptions.services.prescription import prescription_draft_start, prescription_line_add
+from protection.documents.letters import letters_issue
+from protection.documents.services import document_job_render, document_request
+from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
+    DocumentJob,
     EmergencyAccess,
     Grant,
     GrantRequest,
@@ -120,6 +124,24 @@ def world(shared_dir) -> dict[str, list[str]]:
     # The grant holder's prescription for the protected patient, with a line and a pending
     # replacement: the prescriber's pages answer every crawled role with a 404 or the label.
     prescription = _protected_prescription(holder)
+    # Documents held by a user who is not crawled: a forwarding letter to a protected patient
+    # and a PRINT-2 summary (the log review shows it), rendered.
+    letter_job = letters_issue(
+        ctx=ctx_for(holder, stepped_up=True),
+        patients=[maria.patient],
+        template="general",
+        subject="Om ditt hjälpmedel",
+        body="Crawl letter",
+    )
+    summary_job = document_request(
+        ctx=ctx_for(holder, stepped_up=True),
+        kind=SUMMARY_KIND,
+        patients=[maria.patient],
+        forward_to="Region Halland",
+        forward_reason="Överköp vid 20 års ålder",
+    )
+    for job in (letter_job, summary_job):
+        assert document_job_render(job_id=job.pk) == "ready"
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -137,6 +159,7 @@ def world(shared_dir) -> dict[str, list[str]]:
                 line__prescription=prescription
             ).values_list("pk", flat=True)
         ],
+        "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
     }
 
 

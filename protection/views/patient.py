@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from patients.forms import PatientSearchForm
 from patients.models import Patient
 from protection import services
+from protection.documents.forms import SummaryRequestForm
+from protection.documents.letters import LETTER_PERMISSION
 from protection.forms import (
     EmergencyAccessForm,
     StepUpForm,
@@ -76,7 +78,15 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
         raise Http404 from exc
     if answer.decision is Decision.STEP_UP:
         return redirect(_step_up_url(request, request.path))
-    return render(request, "protection/detail.html", _card_context(request, answer))
+    return render(
+        request,
+        "protection/detail.html",
+        {
+            **_card_context(request, answer),
+            "summary_form": SummaryRequestForm(),
+            "can_write_letter": holds_role_permission(request.user, LETTER_PERMISSION),
+        },
+    )
 
 
 def _card_context(request: HttpRequest, answer: GateAnswer | None) -> dict[str, object]:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from patients.identity import contains_identity_number
 from patients.models import PATIENT_REFERENCE
 from protection import review, review_services
+from protection.documents.selectors import forwarded_documents_for_review
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
 from protection.permissions import role_permission_required
@@ -145,6 +146,8 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
             "entries": entries,
             "limit": LIST_LIMIT,
             # One form per row, with ids of its own so each label points at its own field.
+            # PRINT-2: documents printed for forwarding to another principal, with the reason.
+            "forwarded": forwarded_documents_for_review(user=request.user),
             "emergencies": [
                 (access, EmergencyReviewForm(auto_id=f"id_review_{access.pk}_%s"))
                 for access in review.emergency_accesses_to_review(user=request.user)

@@ -31,20 +31,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from patients.bench import (
-    child_env,
-    conninfo,
-    drop_database,
-    migrate_child,
-    recreate_database,
-    write_section,
-)
+from patients.bench import scratch_database, write_section
 from patients.models import Patient, StaffProfile, Unit
 from patients.navet.generator import write_extract
 from patients.services import roles_sync
@@ -71,29 +64,18 @@ class Command(BaseCommand):
         if options["measure"]:
             self.stdout.write(json.dumps(_measure(options["requests"])))
             return
-        base = settings.DATABASES["default"]
-        owner = settings.DATABASES["owner"]
-        scratch = f"{base['NAME']}_gatebench"
-        admin = conninfo(owner, dbname="postgres")
-        recreate_database(admin, scratch)
-        env = child_env(base, owner, scratch)
-        try:
-            migrate_child(env)
+        with scratch_database("gatebench", keep=options["keep"]) as (env, owner_dsn):
             with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
                 extract = Path(tmp) / "extract.xml"
                 self.stdout.write(f"generating and importing {options['patients']} patients")
                 write_extract(extract, count=options["patients"])
                 _run_child(env, ["import_navet", str(extract), "--json"])
             self.stdout.write(f"adding {options['grants']} grants")
-            protected = _add_grants(conninfo(owner, dbname=scratch), options["grants"])
+            protected = _add_grants(owner_dsn, options["grants"])
             self.stdout.write("measuring")
             figures = json.loads(
                 _run_child(env, ["bench_gate", "--measure", "--requests", str(options["requests"])])
             )
-        finally:
-            if not options["keep"]:
-                connections.close_all()
-                drop_database(admin, scratch)
         report = _report(figures, options["patients"], protected, options["grants"])
         self.stdout.write(report)
         if options["write"]:

@@ -20,6 +20,39 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
+from protection.models.documents import (
+    Document,
+    DocumentBatch,
+    DocumentJob,
+    DocumentJobPatient,
+    DocumentJobTransition,
+    DocumentRoute,
+    DocumentState,
+    Letter,
+    LetterChannel,
+)
+
+__all__ = [
+    "Document",
+    "DocumentBatch",
+    "DocumentJob",
+    "DocumentJobPatient",
+    "DocumentJobTransition",
+    "DocumentRoute",
+    "DocumentState",
+    "EmergencyAccess",
+    "Grant",
+    "GrantReminder",
+    "GrantRequest",
+    "GrantRequestStatus",
+    "Letter",
+    "LetterChannel",
+    "LocalProtection",
+    "PatientGroupObjectPermission",
+    "PatientUserObjectPermission",
+    "ProtectionReview",
+    "ReserveNumberProtection",
+]
 
 
 class PatientUserObjectPermission(UserObjectPermissionBase):

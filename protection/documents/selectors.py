@@ -1,0 +1,133 @@
+"""Reads of the document pipeline for a user. Patients by internal reference only (LEAK-1)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet, Subquery
+
+from patients.models import AccessAction, AccessOutcome, PatientIdentity, StaffProfile
+from patients.services import access_entry_record
+from protection.documents import kinds
+from protection.documents.services import subject_refusal
+from protection.gate import AccessContext, Decision, decide
+from protection.models import (
+    DocumentJob,
+    DocumentJobPatient,
+    DocumentState,
+)
+from protection.permissions import holds_role_permission
+from protection.review import ADMIN_PERMISSION, MANAGER_PERMISSION
+
+LIST_LIMIT = 100
+
+
+def document_jobs_list_for_user(*, user: Any, limit: int = LIST_LIMIT) -> list[DocumentJob]:
+    """The user's own documents, newest first, with the patients' references (two queries)."""
+    if not (user.is_authenticated and user.is_active):
+        return []
+    return list(
+        DocumentJob.objects.filter(requested_by_id=user.pk)
+        .prefetch_related(
+            Prefetch(
+                "subjects",
+                queryset=DocumentJobPatient.objects.select_related("patient").order_by("pk"),
+            )
+        )
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    batch_id: int
+    kind: str
+    total: int
+    done: int  # ready, refused, cancelled, withdrawn or failed: no longer waiting
+
+
+def batch_progress(jobs: list[DocumentJob]) -> list[BatchProgress]:
+    """Progress of the batches among these jobs, from the jobs already read (no query)."""
+    totals: Counter[int] = Counter()
+    done: Counter[int] = Counter()
+    kind: dict[int, str] = {}
+    for job in jobs:
+        if job.batch_id is None:
+            continue
+        totals[job.batch_id] += 1
+        kind[job.batch_id] = job.kind
+        if job.state not in (DocumentState.QUEUED, DocumentState.RENDERING):
+            done[job.batch_id] += 1
+    return [BatchProgress(b, kind[b], totals[b], done[b]) for b in sorted(totals, reverse=True)]
+
+
+def kind_label(code: str) -> str:
+    try:
+        return str(kinds.get(code).label)
+    except kinds.UnknownKind:
+        return code
+
+
+class StepUpNeeded(Exception):
+    """The user holds the grant but must confirm the password first (ACCESS-4)."""
+
+
+def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[DocumentJob, bytes]:
+    """A ready document of the user's own, through the gate, audited (AUDIT-1). Raises
+    DocumentJob.DoesNotExist, the same for missing and forbidden (house rule 5)."""
+    job = (
+        DocumentJob.objects.filter(
+            pk=job_id, requested_by_id=ctx.user.pk, state=DocumentState.READY
+        )
+        .select_related("document")
+        .first()
+    )
+    if job is None or job.document.content is None:
+        raise DocumentJob.DoesNotExist
+    definition = kinds.get(job.kind)
+    subjects = list(job.subjects.select_related("patient"))
+    refused = []
+    for subject in subjects:
+        identity = PatientIdentity.objects.filter(patient_id=subject.patient_id).first()
+        decision = decide(ctx, subject.patient, identity)
+        if decision is Decision.STEP_UP:
+            raise StepUpNeeded
+        # The grant may have ended, or the patient become protected before PRINT-3 ran.
+        if subject_refusal(
+            job=job, kind=definition, subject=subject, identity=identity, decision=decision
+        ):
+            refused.append(subject.patient)
+    with transaction.atomic():
+        for subject in subjects:
+            access_entry_record(
+                actor=ctx.actor,
+                action=AccessAction.EXPORT,
+                outcome=AccessOutcome.DENIED if refused else AccessOutcome.ALLOWED,
+                patient=subject.patient,
+                object_type="document_job",
+                object_id=str(job.pk),
+            )
+    if refused:
+        raise DocumentJob.DoesNotExist
+    return job, bytes(job.document.content)
+
+
+def forwarded_documents_for_review(*, user: Any, limit: int = 50) -> QuerySet[DocumentJob]:
+    """PRINT-2 on the log review: documents printed for forwarding, newest first, in the
+    reviewer's scope (administrators: all; unit managers: their unit's)."""
+    jobs = DocumentJob.objects.exclude(forward_reason="")
+    if not holds_role_permission(user, ADMIN_PERMISSION):
+        if not holds_role_permission(user, MANAGER_PERMISSION):
+            return DocumentJob.objects.none()
+        unit = Subquery(StaffProfile.objects.filter(user_id=user.pk).values("unit_id")[:1])
+        jobs = jobs.filter(unit_id=unit)
+    return (
+        jobs.select_related("requested_by", "unit")
+        .prefetch_related(
+            Prefetch("subjects", queryset=DocumentJobPatient.objects.select_related("patient"))
+        )
+        .order_by("-created_at", "-pk")[:limit]
+    )

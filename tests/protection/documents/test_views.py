@@ -1,0 +1,178 @@
+"""The document pages: who may use them, what they show, their queries (LEAK-1, PRINT-1/2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from patients.models import AccessAction, AccessEntry, AccessOutcome
+from protection.documents import services
+from protection.documents.summary import SUMMARY_KIND
+from protection.models import DocumentJob, Letter
+from tests.factories import PatientIdentityFactory, UserFactory
+from tests.protection.conftest import logged_in
+from tests.protection.documents.conftest import ctx_for, pdf_text, render
+
+pytestmark = pytest.mark.django_db
+
+
+def summary_job(user, identity, **kwargs) -> DocumentJob:
+    job = services.document_request(
+        ctx=ctx_for(user), kind=SUMMARY_KIND, patients=[identity.patient], **kwargs
+    )
+    render(job)
+    return job
+
+
+def test_the_owner_downloads_a_ready_document_and_it_is_audited(client, prescriber, ordinary):
+    job = summary_job(prescriber, ordinary)
+    response = logged_in(client, prescriber).get(f"/protection/documents/{job.pk}/pdf/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="document-{job.pk}.pdf"'
+    assert "Karin Nilsson" in pdf_text(response.content)
+    entry = AccessEntry.objects.get(action=AccessAction.EXPORT)
+    assert (entry.outcome, entry.patient_id, entry.object_id) == (
+        AccessOutcome.ALLOWED,
+        ordinary.patient_id,
+        str(job.pk),
+    )
+
+
+def test_denied_another_users_document_is_a_404_like_a_missing_one(client, prescriber, ordinary):
+    job = summary_job(prescriber, ordinary)
+    other = UserFactory(username="otto", role="prescriber")
+    client = logged_in(client, other)
+    assert client.get(f"/protection/documents/{job.pk}/pdf/").status_code == 404
+    assert client.get(f"/protection/documents/{job.pk + 999}/pdf/").status_code == 404
+
+
+def test_denied_anonymous_users_are_sent_to_log_in(client, prescriber, ordinary):
+    job = summary_job(prescriber, ordinary)
+    for url in (
+        "/protection/documents/",
+        f"/protection/documents/{job.pk}/pdf/",
+        f"/protection/patients/{ordinary.patient.reference}/letter/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    response = client.post(f"/protection/patients/{ordinary.patient.reference}/summary/")
+    assert response.status_code == 302
+
+
+def test_print_1_download_refused_once_the_patient_is_protected(client, prescriber, ordinary):
+    """Before the PRINT-3 task has run, the download itself checks the ban again."""
+    job = summary_job(prescriber, ordinary)
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    response = logged_in(client, prescriber).get(f"/protection/documents/{job.pk}/pdf/")
+    assert response.status_code == 404
+    entry = AccessEntry.objects.get(action=AccessAction.EXPORT)
+    assert entry.outcome == AccessOutcome.DENIED
+
+
+def test_print_1_the_summary_button_refuses_with_a_clear_message(client, prescriber, granted):
+    client = logged_in(client, prescriber, stepped_up=True)
+    reference = granted.patient.reference
+    response = client.post(f"/protection/patients/{reference}/summary/", follow=True)
+    content = response.content.decode()
+    assert "never printed or made into PDFs" in content
+    assert not DocumentJob.objects.exists()
+    assert AccessEntry.objects.filter(
+        action=AccessAction.PRINT, outcome=AccessOutcome.DENIED, patient=granted.patient
+    ).exists()
+
+
+def test_print_2_forwarding_from_the_page_and_on_the_log_review(client, prescriber, granted):
+    client = logged_in(client, prescriber, stepped_up=True)
+    reference = granted.patient.reference
+    response = client.post(
+        f"/protection/patients/{reference}/summary/",
+        {"forward_to": "Region Halland", "forward_reason": "Överköp vid 20 års ålder"},
+    )
+    assert response.status_code == 302
+    job = DocumentJob.objects.get()
+    assert job.forward_to == "Region Halland"
+    admin = UserFactory(username="ada", role="protection_admin")
+    content = logged_in(client, admin).get("/protection/review/").content.decode()
+    assert "Documents printed for another principal" in content
+    assert "Överköp vid 20 års ålder" in content
+    assert reference in content
+    assert "Hemlig" not in content
+
+
+def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
+    client, prescriber, ordinary, django_assert_num_queries
+):
+    summary_job(prescriber, ordinary)
+    refused = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    render(refused)
+    for number in ("198912242388", "200307052381", "200307052399"):
+        other = PatientIdentityFactory(personal_identity_number=number)
+        services.document_request(
+            ctx=ctx_for(prescriber),
+            kind=SUMMARY_KIND,
+            patients=[other.patient],  # type: ignore[list-item]
+        )
+    client = logged_in(client, prescriber)
+    client.get("/protection/documents/")  # warm the session and permission caches
+    # session, user, permissions for the menu (2), jobs, their patients
+    with django_assert_num_queries(6):
+        response = client.get("/protection/documents/")
+    content = response.content.decode()
+    assert "Queued" in content
+    assert "protected identity" in content  # the refusal's reason
+    assert "Karin" not in content
+    assert "print-protected.css" in content
+
+
+def test_a_batch_shows_its_progress(client, prescriber, ordinary):
+    other = PatientIdentityFactory(personal_identity_number="198912242388")
+    _batch, jobs, refused = services.document_batch_request(
+        ctx=ctx_for(prescriber),
+        kind=SUMMARY_KIND,
+        patients=[identity.patient for identity in (ordinary, other)],
+    )
+    assert refused == []
+    render(jobs[0])
+    content = logged_in(client, prescriber).get("/protection/documents/").content.decode()
+    assert "1 of 2 done" in content
+    assert '<progress id="batch-' in content
+
+
+def test_letter_compose_issues_a_letter(client, prescriber, granted):
+    client = logged_in(client, prescriber, stepped_up=True)
+    url = f"/protection/patients/{granted.patient.reference}/letter/"
+    page = client.get(url).content.decode()
+    assert "Skatteverkets förmedlingsuppdrag" in page
+    assert "print-protected.css" in page  # PRINT-1: the page prints only a notice
+    response = client.post(
+        url,
+        {"template": "general", "subject": "Om ditt hjälpmedel", "body": "Hej! Ring oss."},
+    )
+    assert response.status_code == 302
+    assert Letter.objects.get().channel == "forwarding"
+
+
+def test_denied_letter_compose_without_a_grant_or_role(client, prescriber, protected, ordinary):
+    url = f"/protection/patients/{protected.patient.reference}/letter/"
+    assert logged_in(client, prescriber, stepped_up=True).get(url).status_code == 404
+    technician = UserFactory(username="tore", role="technician")
+    url = f"/protection/patients/{ordinary.patient.reference}/letter/"
+    assert logged_in(client, technician).get(url).status_code == 403
+    assert not Letter.objects.exists()
+
+
+def test_the_patient_page_offers_documents_and_prints_only_a_notice_when_protected(
+    client, prescriber, granted
+):
+    client = logged_in(client, prescriber, stepped_up=True)
+    content = client.get(f"/patients/{granted.patient.reference}/").content.decode()
+    assert "Make a patient summary (PDF)" in content
+    assert "Forward to (another principal)" in content
+    assert "print-protected.css" in content
+    assert 'class="print-notice"' in content
