@@ -32,22 +32,52 @@ class DemoUser:
     role: str | None
     unit_hsa: str
     hsa_id: str
+    # Staff names are not patient data: pages show who prescribed and who acted by name.
+    full_name: str
 
 
 DEMO_USERS = (
-    DemoUser("prescriber", roles.PRESCRIBER, "SE2321000255-DEMO01", "SE2321000255-U001"),
-    DemoUser("prescriber2", roles.PRESCRIBER, "SE2321000255-DEMO02", "SE2321000255-U002"),
     DemoUser(
-        "customer_service", roles.CUSTOMER_SERVICE, "SE2321000255-DEMO03", "SE2321000255-U003"
+        "prescriber",
+        roles.PRESCRIBER,
+        "SE2321000255-DEMO01",
+        "SE2321000255-U001",
+        "Petra Arbetsterapeut",
     ),
-    DemoUser("logistics", roles.LOGISTICS, "SE2321000255-DEMO03", "SE2321000255-U004"),
-    DemoUser("technician", roles.TECHNICIAN, "SE2321000255-DEMO03", "SE2321000255-U005"),
-    DemoUser("unit_manager", roles.UNIT_MANAGER, "SE2321000255-DEMO01", "SE2321000255-U006"),
     DemoUser(
-        "protection_admin", roles.PROTECTION_ADMIN, "SE2321000255-DEMO03", "SE2321000255-U007"
+        "prescriber2", roles.PRESCRIBER, "SE2321000255-DEMO02", "SE2321000255-U002", "Hugo Audionom"
     ),
-    DemoUser("billing", roles.BILLING, "SE2321000255-DEMO03", "SE2321000255-U008"),
-    DemoUser("admin", None, "SE2321000255-DEMO03", "SE2321000255-U009"),
+    DemoUser(
+        "customer_service",
+        roles.CUSTOMER_SERVICE,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U003",
+        "Kim Kundtjänst",
+    ),
+    DemoUser(
+        "logistics", roles.LOGISTICS, "SE2321000255-DEMO03", "SE2321000255-U004", "Leo Logistik"
+    ),
+    DemoUser(
+        "technician", roles.TECHNICIAN, "SE2321000255-DEMO03", "SE2321000255-U005", "Tea Tekniker"
+    ),
+    DemoUser(
+        "unit_manager",
+        roles.UNIT_MANAGER,
+        "SE2321000255-DEMO01",
+        "SE2321000255-U006",
+        "Ulla Enhetschef",
+    ),
+    DemoUser(
+        "protection_admin",
+        roles.PROTECTION_ADMIN,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U007",
+        "Sara Skyddsadministratör",
+    ),
+    DemoUser(
+        "billing", roles.BILLING, "SE2321000255-DEMO03", "SE2321000255-U008", "Bo Fakturering"
+    ),
+    DemoUser("admin", None, "SE2321000255-DEMO03", "SE2321000255-U009", "Ada Systemförvaltare"),
 )
 
 
@@ -72,6 +102,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> ImportSummary:
             user.is_superuser = demo.role is None
             user.is_staff = demo.role is None or demo.role in roles.ADMIN_ROLES
             user.is_active = True
+            user.first_name, _sep, user.last_name = demo.full_name.partition(" ")
             user.set_password(password)
             user.save()
             if demo.role is not None:
