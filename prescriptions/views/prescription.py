@@ -77,6 +77,9 @@ S = PrescriptionState
 CRITERION_LABELS: dict[str, Any] = {
     "lines": gettext_lazy("Articles on the prescription"),
     "protected_patient": gettext_lazy("Protected identity"),
+    "parcel_through_forwarding": gettext_lazy(
+        "Parcel within the limits of Skatteverket's forwarding service"
+    ),
     "special_dietary_food_for_protected": gettext_lazy(
         "Special dietary food for a protected patient"
     ),

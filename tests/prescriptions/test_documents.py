@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient
 from prescriptions.documents import ORDER_CONFIRMATION_KIND
@@ -75,6 +75,13 @@ def rendered_text(job: DocumentJob) -> str:
     content = Document.objects.get(pk=job.pk).content
     assert content is not None
     return pdf_text(bytes(content))
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """Messages in English for the assertions; the PDFs are in the product's language (sv)."""
+    with translation.override("en"):
+        yield
 
 
 def elsewhere() -> Any:
