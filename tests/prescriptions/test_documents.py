@@ -7,15 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient
 from prescriptions.documents import ORDER_CONFIRMATION_KIND
-from prescriptions.models import DeliveryKind, Prescription
+from prescriptions.models import Article, DeliveryKind, Prescription
 from prescriptions.services.documents import (
     order_confirmation_request,
     order_confirmations_batch_request,
@@ -38,10 +41,11 @@ from protection.documents.services import (
     documents_withdraw_for_patient,
 )
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
+from protection.rls import PatientIdForNumber
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.prescriptions.conftest import article, ctx_for
 from tests.prescriptions.factories import CompetenceAreaFactory, PrescriberProfileFactory
-from tests.protection.conftest import logged_in
+from tests.protection.conftest import give_grant, logged_in
 from tests.protection.documents.conftest import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -338,7 +342,8 @@ def test_leak_1_the_context_builder_refuses_a_prescription_of_another_patient(rx
 
 @pytest.fixture
 def rx_client(client: Client, rx: Any) -> Client:
-    return logged_in(client, rx, stepped_up=True)
+    logged_in(client, rx, stepped_up=True)
+    return client
 
 
 def test_print_1_the_button_on_the_prescription_page_queues_the_document(rx_client, rx, ordinary):
@@ -471,3 +476,33 @@ def test_print_1_patient_devices_page_of_a_protected_patient_prints_only_a_notic
     assert 'class="print-notice"' in content
     content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
     assert "print-protected.css" not in content
+
+
+# --- the demo ------------------------------------------------------------------------------------
+
+
+def test_print_1_demo_eva_holms_order_confirmation_is_refused_karl_lindqvists_is_made(shared_dir):
+    """The README walkthrough: the demo prescriber, with the demo grant for Eva Holm, prints the
+    order confirmation of a rollator for Karl Lindqvist (a PDF) and for Eva Holm (refused)."""
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=StringIO())
+    prescriber = get_user_model().objects.get(username="prescriber")
+    karl = Patient.objects.get(pk=PatientIdForNumber("194201077098"))
+    eva = Patient.objects.get(pk=PatientIdForNumber("194202269207"))
+    give_grant(prescriber, eva.identity)  # the protection administrator's decision of DEMO-ÄR-1
+    rollator = Article.objects.get(article_number="44001")
+    text = rendered_text(
+        order_confirmation_request(
+            ctx=ctx_for(prescriber, stepped_up=True),
+            reference=approved(prescriber, karl, rollator).reference,
+        )
+    )
+    assert "44001 Rollator Gloss" in text
+    assert "Lindqvist" in text
+    with pytest.raises(DocumentRefused):
+        order_confirmation_request(
+            ctx=ctx_for(prescriber, stepped_up=True),
+            reference=approved(prescriber, eva, rollator).reference,
+        )
+    assert AccessEntry.objects.filter(
+        patient=eva, action=AccessAction.PRINT, outcome=AccessOutcome.DENIED
+    ).exists()
