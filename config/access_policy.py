@@ -56,6 +56,9 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:fitting": "add_prescription (role); POST only; PRESC-4",
     "prescriptions:cancel": "add_prescription (role); POST only; open prescriptions the user "
     "may act on",
+    "prescriptions:order_confirmation": "view_prescription (role); POST only; "
+    "prescription_get_for_user (404 otherwise); the document pipeline's document_request "
+    "decides the printing ban and audits (PRINT-1/2)",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",

@@ -10,8 +10,12 @@ class PrescriptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # ACCESS-3: the grant decision page lists the patient's open prescriptions elsewhere.
+        from prescriptions.documents import ORDER_CONFIRMATION
         from prescriptions.selectors.prescription import prescriptions_open_elsewhere
+        from protection.documents import kinds
         from protection.registry import open_case_providers
 
         if prescriptions_open_elsewhere not in open_case_providers:
             open_case_providers.append(prescriptions_open_elsewhere)
+        # The order confirmation, under the printing ban (PRINT-1..3) like every document.
+        kinds.register(ORDER_CONFIRMATION)

@@ -3,6 +3,7 @@ is the services' (prescriptions.services), which the views call with the cleaned
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -16,6 +17,8 @@ from prescriptions.models import (
     Supply,
     Urgency,
 )
+
+PRESCRIPTION_NUMBER = re.compile(r"F-[0-9A-Z]{8}")
 
 
 class LineAddForm(forms.Form):
@@ -152,3 +155,25 @@ class StateFilterForm(forms.Form):
         state = self.fields["state"]
         assert isinstance(state, forms.ChoiceField)
         state.choices = [("", _("All states")), *PrescriptionState.choices]
+
+
+class PrescriptionNumbersField(forms.Field):
+    """Several prescription numbers from checkboxes of the same name; their shape only."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        return [str(item).strip() for item in value]
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if any(not PRESCRIPTION_NUMBER.fullmatch(item) for item in value):
+            raise forms.ValidationError(_("Not a prescription number."), code="invalid")
+
+
+class OrderConfirmationBatchForm(forms.Form):
+    """The prescriptions chosen on "My prescriptions" for a batch of order confirmations."""
+
+    prescription = PrescriptionNumbersField(label=_("Prescriptions"))

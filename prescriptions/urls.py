@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import catalogue, patient, prescription
+from prescriptions.views import catalogue, documents, patient, prescription
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -21,6 +21,11 @@ prescription_patterns: Patterns = (
         # Before the prescription routes, which would take "patients" for a number.
         path("patients/<str:reference>/", patient.patient_prescriptions_view, name="patient"),
         path("patients/<str:reference>/new/", patient.prescription_start_view, name="start"),
+        path(
+            "order-confirmations/",
+            documents.order_confirmations_batch_view,
+            name="order_confirmations",
+        ),
         path("<str:number>/", prescription.prescription_detail_view, name="detail"),
         path("<str:number>/lines/", prescription.line_add_view, name="line_add"),
         path(
@@ -43,6 +48,11 @@ prescription_patterns: Patterns = (
         path("<str:number>/sign/", prescription.sign_view, name="sign"),
         path("<str:number>/fitting/", prescription.fitting_view, name="fitting"),
         path("<str:number>/cancel/", prescription.cancel_view, name="cancel"),
+        path(
+            "<str:number>/order-confirmation/",
+            documents.order_confirmation_view,
+            name="order_confirmation",
+        ),
     ],
     "prescriptions",
 )

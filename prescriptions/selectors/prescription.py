@@ -103,9 +103,15 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     )
 
 
+@dataclass(frozen=True)
+class PatientPrescriptions:
+    card: PatientCard  # the gate's card: pages about a protected patient print only a notice
+    prescriptions: list[Prescription]
+
+
 def prescription_list_for_patient(
     *, ctx: AccessContext, patient_reference: str
-) -> list[Prescription]:
+) -> PatientPrescriptions:
     """A patient's prescriptions in every unit, for the patient page; only for a user the gate
     shows the patient to (the same not-found answer otherwise)."""
     try:
@@ -116,7 +122,7 @@ def prescription_list_for_patient(
         raise PrescriptionNotFound(_("No such patient or prescription."))
     if answer.decision is Decision.STEP_UP:
         raise StepUpRequired(_("Confirm your password to work with this patient."))
-    return list(
+    prescriptions = list(
         Prescription.objects.filter(patient=answer.patient)
         .select_related("unit__unit", "prescriber")
         .prefetch_related(
@@ -124,6 +130,7 @@ def prescription_list_for_patient(
         )
         .order_by("-created_at", "-pk")
     )
+    return PatientPrescriptions(card=answer.card, prescriptions=prescriptions)
 
 
 def special_delivery_agreement_get_for_user(

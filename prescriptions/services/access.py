@@ -69,13 +69,13 @@ def prescription_for_update(ctx: AccessContext, reference: str) -> Prescription:
         .filter(reference=reference)
         .first()
     )
-    if prescription is None or not _may_act_on(ctx.user, prescription):
+    if prescription is None or not may_act_on(ctx.user, prescription):
         raise _not_found()
     patient_for_prescribing(ctx, prescription.patient.reference)
     return prescription
 
 
-def _may_act_on(user: Any, prescription: Prescription) -> bool:
+def may_act_on(user: Any, prescription: Prescription) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     if prescription.prescriber_id == user.pk:

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from prescriptions.models import (
@@ -30,6 +31,7 @@ from prescriptions.models import (
     ResidenceAbroad,
     SupplyRegistration,
 )
+from prescriptions.services.parcel import parcel_check
 
 # REGION-1: under this, accessories included, an out-of-region prescription goes straight
 # through and the home region is invoiced.
@@ -119,6 +121,34 @@ def eligibility_evaluate(
         if prescription.patient_protected
         else "",
     )
+
+    if prescription.patient_protected and lines:
+        # LETTER-4: informs only; PRESC-2 above decides the delivery.
+        parcel = parcel_check(lines)
+        ev.add(
+            "parcel_through_forwarding",
+            parcel.through_forwarding,
+            "LETTER-4",
+            "ok",
+            (
+                _(
+                    "%(weight)s kg, %(length)s m long, %(both)s m length plus girth: within "
+                    "the limits of Skatteverket's forwarding service, the articles may be sent "
+                    "to the patient as a parcel through it."
+                )
+                if parcel.through_forwarding
+                else _(
+                    "%(weight)s kg, %(length)s m long, %(both)s m length plus girth: over the "
+                    "limits of Skatteverket's forwarding service (20 kg, 1 m, 2.5 m), the "
+                    "articles go to the prescriber's unit."
+                )
+            )
+            % {
+                "weight": number_format(parcel.weight_kg, 2),
+                "length": number_format(parcel.length_m, 2),
+                "both": number_format(parcel.length_plus_girth_m, 2),
+            },
+        )
 
     # PRESC-3, re-checked here: the patient may have become protected since the line was added.
     dietary = prescription.patient_protected and DIETARY_FOOD_AREA in areas

@@ -22,6 +22,7 @@ from prescriptions.selectors.prescription import (
     prescription_list_for_patient,
     prescription_list_for_user,
 )
+from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
 from prescriptions.services.prescription import prescription_draft_start
 from protection.gate import AccessContext
@@ -43,13 +44,14 @@ def step_up_redirect(next_url: str) -> HttpResponse:
 def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient's devices (lines of approved prescriptions) and prescriptions, every unit."""
     try:
-        prescriptions = prescription_list_for_patient(
+        found = prescription_list_for_patient(
             ctx=AccessContext.from_request(request), patient_reference=reference
         )
     except PrescriptionNotFound as exc:
         raise Http404 from exc
     except StepUpRequired:
         return step_up_redirect(request.path)
+    prescriptions = found.prescriptions
     devices = [
         line
         for prescription in prescriptions
@@ -59,7 +61,12 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
     return render(
         request,
         "prescriptions/patient.html",
-        {"reference": reference, "prescriptions": prescriptions, "devices": devices},
+        {
+            "reference": reference,
+            "prescriptions": prescriptions,
+            "devices": devices,
+            "protected": found.card.protected,
+        },
     )
 
 
@@ -94,9 +101,21 @@ def my_prescriptions_view(request: HttpRequest) -> HttpResponse:
     states = None
     if form.is_bound and form.is_valid() and form.cleaned_data["state"]:
         states = [form.cleaned_data["state"]]
-    prescriptions = prescription_list_for_user(user=request.user, states=states)[:MY_LIST_LIMIT]
+    prescriptions = list(
+        prescription_list_for_user(user=request.user, states=states)[:MY_LIST_LIMIT]
+    )
     return render(
         request,
         "prescriptions/mine.html",
-        {"form": form, "prescriptions": prescriptions, "limit": MY_LIST_LIMIT},
+        {
+            "form": form,
+            "prescriptions": prescriptions,
+            "limit": MY_LIST_LIMIT,
+            "not_confirmable": NOT_CONFIRMABLE,
+            # PRINT-1: a list naming a protected (or hidden) patient prints only a notice.
+            "protected": any(
+                p.patient.is_protected or not getattr(p, "patient_visible", False)
+                for p in prescriptions
+            ),
+        },
     )

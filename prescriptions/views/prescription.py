@@ -43,6 +43,7 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
+from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.errors import (
     PrescriptionError,
     PrescriptionNotFound,
@@ -65,6 +66,7 @@ from prescriptions.services.region import home_region_agreement_record
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION, step_up_redirect
+from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
 
@@ -75,6 +77,9 @@ S = PrescriptionState
 CRITERION_LABELS: dict[str, Any] = {
     "lines": gettext_lazy("Articles on the prescription"),
     "protected_patient": gettext_lazy("Protected identity"),
+    "parcel_through_forwarding": gettext_lazy(
+        "Parcel within the limits of Skatteverket's forwarding service"
+    ),
     "special_dietary_food_for_protected": gettext_lazy(
         "Special dietary food for a protected patient"
     ),
@@ -247,6 +252,8 @@ def _page(
         context["fitting_form"] = bound.get("fitting") or FittingForm(
             protected=prescription.patient_protected
         )
+    if prescription.state not in NOT_CONFIRMABLE:
+        context["print_form"] = SummaryRequestForm()  # PRINT-2's fields, for a protected patient
     if context["can_cancel"]:
         context["cancel_form"] = bound.get("cancel") or CancelForm()
     return render(request, "prescriptions/detail.html", context, status=status)

@@ -58,7 +58,8 @@ logger = logging.getLogger(__name__)
 S = DocumentState
 # The allowed moves of a job. "" is a job being created.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "": frozenset({S.QUEUED}),
+    # Refused at once: a member of a batch is recorded refused, so the batch shows it.
+    "": frozenset({S.QUEUED, S.REFUSED}),
     S.QUEUED: frozenset({S.RENDERING, S.CANCELLED, S.FAILED}),
     # Back to queued: a transient error released the claim, or a lost worker's claim ran out.
     S.RENDERING: frozenset({S.READY, S.REFUSED, S.QUEUED, S.RENDERING, S.CANCELLED, S.FAILED}),
@@ -251,6 +252,8 @@ def document_request(
                 object_type="document_request",
                 id_=definition.code[:40],
             )
+            if batch is not None:
+                _record_refused(ctx, definition, batch, params or {}, refused[0][1])
         raise DocumentRefused(_refusal_text(refused[0][1], definition))
     with transaction.atomic():
         job = DocumentJob.objects.create(
@@ -281,17 +284,60 @@ def document_request(
     return job
 
 
+def _record_refused(
+    ctx: AccessContext,
+    definition: kinds.DocumentKind,
+    batch: DocumentBatch,
+    params: dict[str, Any],
+    why: str,
+) -> None:
+    """A batch member refused at the request (PRINT-1) is kept as a refused job with its reason,
+    so the batch's progress and the documents page account for it. It names no patient: the
+    requester may not even see who it is (ACCESS-1); the audit entry holds the patient."""
+    job = DocumentJob.objects.create(
+        kind=definition.code,
+        requested_by=ctx.user,
+        unit_id=ctx.actor.unit_id,
+        batch=batch,
+        params=params,
+    )
+    job.state = ""
+    _transition(
+        job,
+        S.REFUSED,
+        by_id=ctx.user.pk,
+        note="PRINT-1 at request",
+        state_reason=why,
+        finished_at=timezone.now(),
+    )
+
+
 def document_batch_request(
-    *, ctx: AccessContext, kind: str, patients: Sequence[Patient]
+    *,
+    ctx: AccessContext,
+    kind: str,
+    patients: Sequence[Patient],
+    params: Sequence[dict[str, Any]] | None = None,
 ) -> tuple[DocumentBatch, list[DocumentJob], list[tuple[Patient, str]]]:
     """One document per patient, as a batch whose progress the documents page shows. Each
-    patient is asked for through ``document_request``; a refused one is reported, not fatal."""
+    patient is asked for through ``document_request`` (with ``params[i]`` for ``patients[i]``,
+    when given); a refused one is reported and recorded as a refused job, not fatal."""
+    if params is not None and len(params) != len(patients):
+        raise ValueError("one params per patient")
     batch = DocumentBatch.objects.create(requested_by=ctx.user, kind=kind)
     jobs: list[DocumentJob] = []
     refused: list[tuple[Patient, str]] = []
-    for patient in patients:
+    for position, patient in enumerate(patients):
         try:
-            jobs.append(document_request(ctx=ctx, kind=kind, patients=[patient], batch=batch))
+            jobs.append(
+                document_request(
+                    ctx=ctx,
+                    kind=kind,
+                    patients=[patient],
+                    params=params[position] if params is not None else None,
+                    batch=batch,
+                )
+            )
         except DocumentRefused as exc:
             refused.append((patient, str(exc)))
     return batch, jobs, refused
