@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import catalogue, patient, prescription
+from prescriptions.views import catalogue, patient, prescription, region
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -21,6 +21,12 @@ prescription_patterns: Patterns = (
         # Before the prescription routes, which would take "patients" for a number.
         path("patients/<str:reference>/", patient.patient_prescriptions_view, name="patient"),
         path("patients/<str:reference>/new/", patient.prescription_start_view, name="start"),
+        path("patients/<str:reference>/abroad/", region.residence_view, name="residence"),
+        path(
+            "patients/<str:reference>/special-delivery/",
+            region.special_delivery_view,
+            name="special_delivery",
+        ),
         path("<str:number>/", prescription.prescription_detail_view, name="detail"),
         path("<str:number>/lines/", prescription.line_add_view, name="line_add"),
         path(
@@ -43,6 +49,12 @@ prescription_patterns: Patterns = (
         path("<str:number>/sign/", prescription.sign_view, name="sign"),
         path("<str:number>/fitting/", prescription.fitting_view, name="fitting"),
         path("<str:number>/cancel/", prescription.cancel_view, name="cancel"),
+        path("<str:number>/registration/", region.registration_view, name="registration"),
+        path(
+            "<str:number>/special-delivery/",
+            region.special_delivery_choose_view,
+            name="special_delivery_choice",
+        ),
     ],
     "prescriptions",
 )

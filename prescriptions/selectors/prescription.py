@@ -19,7 +19,6 @@ from prescriptions.models import (
     PrescriptionLine,
     ReplacementDecision,
     ReplacementOutcome,
-    SpecialDeliveryAgreement,
 )
 from prescriptions.services.errors import PrescriptionNotFound, StepUpRequired
 from prescriptions.services.state import OPEN_STATES
@@ -124,21 +123,6 @@ def prescription_list_for_patient(
         )
         .order_by("-created_at", "-pk")
     )
-
-
-def special_delivery_agreement_get_for_user(
-    *, ctx: AccessContext, patient_reference: str
-) -> SpecialDeliveryAgreement | None:
-    """LEAK-3: the agreement in force, for a grant holder who has stepped up; None otherwise."""
-    try:
-        answer = patient_get_for_user(ctx, patient_reference)
-    except Patient.DoesNotExist:
-        return None
-    if answer.decision is not Decision.FULL:
-        return None
-    return SpecialDeliveryAgreement.objects.filter(
-        patient=answer.patient, ended_at__isnull=True
-    ).first()
 
 
 @dataclass(frozen=True)

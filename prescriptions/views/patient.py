@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from patients.models import Patient
 from prescriptions.forms import StateFilterForm
 from prescriptions.models import PrescriptionState
 from prescriptions.selectors.prescription import (
@@ -56,10 +57,17 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
         if prescription.state == PrescriptionState.APPROVED
         for line in prescription.lines.all()
     ]
+    # The gate has shown the patient: whether to offer the special delivery agreement (LEAK-3).
+    protected = Patient.objects.filter(reference=reference, is_protected=True).exists()
     return render(
         request,
         "prescriptions/patient.html",
-        {"reference": reference, "prescriptions": prescriptions, "devices": devices},
+        {
+            "reference": reference,
+            "prescriptions": prescriptions,
+            "devices": devices,
+            "protected": protected,
+        },
     )
 
 
