@@ -102,11 +102,9 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     )
 
 
-def prescription_list_for_patient(
-    *, ctx: AccessContext, patient_reference: str
-) -> list[Prescription]:
-    """A patient's prescriptions in every unit, for the patient page; only for a user the gate
-    shows the patient to (the same not-found answer otherwise)."""
+def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
+    """The patient, when the gate shows them to this user (logged there, AUDIT-1): the same
+    not-found answer for a missing and a masked patient, step-up for a grant holder."""
     try:
         answer = patient_get_for_user(ctx, patient_reference)
     except Patient.DoesNotExist:
@@ -115,8 +113,17 @@ def prescription_list_for_patient(
         raise PrescriptionNotFound(_("No such patient or prescription."))
     if answer.decision is Decision.STEP_UP:
         raise StepUpRequired(_("Confirm your password to work with this patient."))
+    return answer.patient
+
+
+def prescription_list_for_patient(
+    *, ctx: AccessContext, patient_reference: str
+) -> list[Prescription]:
+    """A patient's prescriptions in every unit, for the patient page; only for a user the gate
+    shows the patient to (the same not-found answer otherwise)."""
+    patient = patient_shown_to(ctx, patient_reference)
     return list(
-        Prescription.objects.filter(patient=answer.patient)
+        Prescription.objects.filter(patient=patient)
         .select_related("unit__unit", "prescriber")
         .prefetch_related(
             Prefetch("lines", queryset=PrescriptionLine.objects.select_related("article"))

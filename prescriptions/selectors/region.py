@@ -22,9 +22,13 @@ from prescriptions.models import (
     SpecialDeliveryAgreement,
     SupplyRegistration,
 )
-from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
-from prescriptions.services.errors import PrescriptionNotFound, StepUpRequired
-from protection.gate import AccessContext, Decision, patient_get_for_user
+from prescriptions.selectors.prescription import (
+    PrescriptionDetail,
+    patient_shown_to,
+    prescription_get_for_user,
+)
+from prescriptions.services.errors import PrescriptionNotFound
+from protection.gate import AccessContext
 
 
 def _read_logged(ctx: AccessContext, patient: Patient, object_type: str, object_id: int) -> None:
@@ -85,24 +89,12 @@ def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> R
     )
 
 
-def _patient_for_page(ctx: AccessContext, patient_reference: str) -> Patient:
-    try:
-        answer = patient_get_for_user(ctx, patient_reference)
-    except Patient.DoesNotExist:
-        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
-    if answer.decision is Decision.MASKED:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
-    if answer.decision is Decision.STEP_UP:
-        raise StepUpRequired(_("Confirm your password to work with this patient."))
-    return answer.patient
-
-
 def residences_abroad_for_patient(
     *, ctx: AccessContext, patient_reference: str
 ) -> list[ResidenceAbroad]:
     """REGION-5: the patient's recorded residences abroad, one per open care episode, through
     the gate. One query after the gate's."""
-    patient = _patient_for_page(ctx, patient_reference)
+    patient = patient_shown_to(ctx, patient_reference)
     return list(
         ResidenceAbroad.objects.filter(
             episode__patient=patient, episode__closed_at__isnull=True
@@ -116,7 +108,7 @@ def special_delivery_agreement_get_for_user(
     """LEAK-3: the agreement in force with its content, for a grant holder who has confirmed
     the password; each read that returns it is an access entry. Not found / step-up as the
     patient's pages."""
-    patient = _patient_for_page(ctx, patient_reference)
+    patient = patient_shown_to(ctx, patient_reference)
     if not patient.is_protected:
         # An agreement exists only for a protected patient: no page for anyone else.
         raise PrescriptionNotFound(_("No such patient or prescription."))

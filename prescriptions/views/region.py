@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -72,9 +73,27 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapped
 
 
-def _refusal(form: forms.Form, section: str, exc: Exception) -> ErrorList:
-    form.add_error(None, str(exc))
-    return _form_errors(form, section)
+def _posted(
+    request: HttpRequest,
+    form: forms.Form,
+    section: str,
+    write: Callable[[dict[str, Any]], object],
+    success: str,
+    to: str,
+) -> HttpResponse | ErrorList:
+    """Post/redirect/get: the service's write and a redirect, or the errors for the summary
+    (the form's own, or the service's refusal) to show on the page with status 400."""
+    if not form.is_valid():
+        return _form_errors(form, section)
+    try:
+        write(form.cleaned_data)
+    except PASS_THROUGH:
+        raise
+    except PrescriptionError as exc:
+        form.add_error(None, str(exc))
+        return _form_errors(form, section)
+    messages.success(request, success)
+    return redirect(to)
 
 
 def _decorated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -113,19 +132,17 @@ def registration_view(request: HttpRequest, number: str) -> HttpResponse:
         if not may_send:
             raise Http404
         form = SupplyRegistrationForm(request.POST, protected=protected)
-        if form.is_valid():
-            try:
-                supply_registration_request(ctx=ctx, reference=number, **form.cleaned_data)
-            except PASS_THROUGH:
-                raise
-            except PrescriptionError as exc:
-                errors = _refusal(form, "registration-form", exc)
-            else:
-                messages.success(request, _("The registration is sent to customer service."))
-                return redirect("prescriptions:registration", number=number)
-        else:
-            errors = _form_errors(form, "registration-form")
-        status = 400
+        outcome = _posted(
+            request,
+            form,
+            "registration-form",
+            lambda data: supply_registration_request(ctx=ctx, reference=number, **data),
+            _("The registration is sent to customer service."),
+            reverse("prescriptions:registration", args=[number]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        errors, status = outcome, 400
     return render(
         request,
         "prescriptions/region/registration.html",
@@ -159,36 +176,33 @@ def residence_view(request: HttpRequest, reference: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ResidenceAbroadForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            region = data["last_registered_region"]
-            try:
-                residence_abroad_record_for_patient(
-                    ctx=ctx,
-                    patient_reference=reference,
-                    country=data["country"],
-                    country_group=data["country_group"],
-                    certificate=data["certificate"],
-                    certificate_valid_until=data["certificate_valid_until"],
-                    swedish_citizen=data["swedish_citizen"],
-                    last_registered_region_code=region.county_code if region else None,
-                )
-            except PASS_THROUGH:
-                raise
-            except PrescriptionError as exc:
-                errors = _refusal(form, "residence-form", exc)
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "The residence abroad is recorded. It is evaluated when a prescription "
-                        "is submitted."
-                    ),
-                )
-                return redirect("prescriptions:residence", reference=reference)
-        else:
-            errors = _form_errors(form, "residence-form")
-        status = 400
+        outcome = _posted(
+            request,
+            form,
+            "residence-form",
+            lambda data: residence_abroad_record_for_patient(
+                ctx=ctx,
+                patient_reference=reference,
+                country=data["country"],
+                country_group=data["country_group"],
+                certificate=data["certificate"],
+                certificate_valid_until=data["certificate_valid_until"],
+                swedish_citizen=data["swedish_citizen"],
+                last_registered_region_code=(
+                    data["last_registered_region"].county_code
+                    if data["last_registered_region"]
+                    else None
+                ),
+            ),
+            _(
+                "The residence abroad is recorded. It is evaluated when a prescription is "
+                "submitted."
+            ),
+            reverse("prescriptions:residence", args=[reference]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        errors, status = outcome, 400
     return render(
         request,
         "prescriptions/region/residence.html",
@@ -213,21 +227,19 @@ def special_delivery_view(request: HttpRequest, reference: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = SpecialDeliveryAgreementForm(request.POST)
-        if form.is_valid():
-            try:
-                special_delivery_agreement_record(
-                    ctx=ctx, patient_reference=reference, details=form.cleaned_data
-                )
-            except PASS_THROUGH:
-                raise
-            except PrescriptionError as exc:
-                errors = _refusal(form, "agreement-form", exc)
-            else:
-                messages.success(request, _("The special delivery agreement is recorded."))
-                return redirect("prescriptions:special_delivery", reference=reference)
-        else:
-            errors = _form_errors(form, "agreement-form")
-        status = 400
+        outcome = _posted(
+            request,
+            form,
+            "agreement-form",
+            lambda data: special_delivery_agreement_record(
+                ctx=ctx, patient_reference=reference, details=data
+            ),
+            _("The special delivery agreement is recorded."),
+            reverse("prescriptions:special_delivery", args=[reference]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        errors, status = outcome, 400
     return render(
         request,
         "prescriptions/region/special_delivery.html",
@@ -252,27 +264,24 @@ def special_delivery_choose_view(request: HttpRequest, number: str) -> HttpRespo
     status = 200
     if request.method == "POST":
         form = SpecialDeliveryChoiceForm(request.POST)
-        if form.is_valid():
-            kind = form.cleaned_data["kind"]
-            try:
-                prescription_delivery_set(
-                    ctx=ctx,
-                    reference=number,
-                    kind=kind,
-                    special_agreement_id=agreement.pk
-                    if agreement and kind == DeliveryKind.SPECIAL_AGREEMENT
-                    else None,
-                )
-            except PASS_THROUGH:
-                raise
-            except PrescriptionError as exc:
-                errors = _refusal(form, "delivery-form", exc)
-            else:
-                messages.success(request, _("The delivery is saved."))
-                return redirect("prescriptions:detail", number=number)
-        else:
-            errors = _form_errors(form, "delivery-form")
-        status = 400
+        outcome = _posted(
+            request,
+            form,
+            "delivery-form",
+            lambda data: prescription_delivery_set(
+                ctx=ctx,
+                reference=number,
+                kind=data["kind"],
+                special_agreement_id=agreement.pk
+                if agreement and data["kind"] == DeliveryKind.SPECIAL_AGREEMENT
+                else None,
+            ),
+            _("The delivery is saved."),
+            reverse("prescriptions:detail", args=[number]),
+        )
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        errors, status = outcome, 400
     return render(
         request,
         "prescriptions/region/special_delivery_choice.html",
