@@ -59,6 +59,16 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:order_confirmation": "view_prescription (role); POST only; "
     "prescription_get_for_user (404 otherwise); the document pipeline's document_request "
     "decides the printing ban and audits (PRINT-1/2)",
+    "prescriptions:registration": "add_prescription (role); prescription_get_for_user (own or "
+    "unit's, patient through the gate; 404 otherwise, step-up for a grant holder); REGION-3 "
+    "details only to users the gate shows the patient to; each read audited",
+    "prescriptions:residence": "add_prescription (role); the patient through the gate (404 when "
+    "masked, step-up for a grant holder); REGION-5 country group and certificate only",
+    "prescriptions:special_delivery": "add_prescription (role); the gate's full answer only "
+    "(grant in force and step-up; 404 when masked); LEAK-3 content to grant holders only, every "
+    "read audited",
+    "prescriptions:special_delivery_choice": "add_prescription (role); prescription_get_for_user; "
+    "protected patients only (404 otherwise); PRESC-2 unit or the agreement in force",
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from patients.models import Region
 from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
+    Certificate,
+    CountryGroup,
     PrescriptionState,
     Supply,
     Urgency,
@@ -177,3 +179,89 @@ class OrderConfirmationBatchForm(forms.Form):
     """The prescriptions chosen on "My prescriptions" for a batch of order confirmations."""
 
     prescription = PrescriptionNumbersField(label=_("Prescriptions"))
+
+
+# --- patients from other regions and countries; special delivery (REGION-3/5, LEAK-3) ---------
+
+
+class SupplyRegistrationForm(forms.Form):
+    """REGION-3: what customer service needs to register the patient. The personnummer is not a
+    field: it is the patient's own, from the register. For a protected patient the form has no
+    address, phone or door code at all (LEAK-3, PRESC-2): deliveries go to the unit."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    care_of = forms.CharField(label=_("c/o"), max_length=100, required=False)
+    street = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.RegexField(
+        label=_("Postal code"),
+        regex=r"^[0-9]{3} ?[0-9]{2}$",
+        error_messages={"invalid": _("Five digits, for example 211 20.")},
+    )
+    town = forms.CharField(label=_("Town"), max_length=100)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    door_code = forms.CharField(label=_("Door code or entry phone"), max_length=100, required=False)
+
+    LOCATING = ("care_of", "street", "postal_code", "town", "phone", "door_code")
+
+    def __init__(self, *args: Any, protected: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if protected:
+            for name in self.LOCATING:
+                del self.fields[name]
+
+
+class ResidenceAbroadForm(forms.Form):
+    """REGION-5: where the patient lives and which certificate they hold."""
+
+    country = forms.RegexField(
+        label=_("Country"),
+        regex=r"^[A-Za-z]{2}$",
+        help_text=_("The two-letter country code, for example DE or NO."),
+        error_messages={"invalid": _("Two letters, for example DE.")},
+        max_length=2,
+    )
+    country_group = forms.ChoiceField(
+        label=_("Country group"), choices=CountryGroup.choices, widget=forms.RadioSelect
+    )
+    certificate = forms.ChoiceField(label=_("Certificate"), choices=Certificate.choices)
+    certificate_valid_until = forms.DateField(
+        label=_("Certificate valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    swedish_citizen = forms.BooleanField(label=_("Swede living abroad"), required=False)
+    last_registered_region = RegionChoiceField(
+        label=_("Last registered in (Swede abroad outside the EU/EEA)"),
+        queryset=Region.objects.order_by("name"),
+        to_field_name="county_code",
+        required=False,
+    )
+
+
+class SpecialDeliveryAgreementForm(forms.Form):
+    """LEAK-3: the agreed delivery, stored encrypted and shown to grant holders only."""
+
+    address = forms.CharField(
+        label=_("Delivery address"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    door_code = forms.CharField(label=_("Door code or entry phone"), max_length=100, required=False)
+    instructions = forms.CharField(
+        label=_("Instructions for the delivery"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SpecialDeliveryChoiceForm(forms.Form):
+    """PRESC-2: a protected patient's delivery goes to the unit or follows the agreement."""
+
+    kind = forms.ChoiceField(
+        label=_("Delivery to"),
+        choices=[
+            ("unit", _("Your unit, with you as contact person")),
+            ("special_agreement", _("As in the special delivery agreement")),
+        ],
+        widget=forms.RadioSelect,
+    )

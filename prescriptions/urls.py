@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import catalogue, documents, patient, prescription
+from prescriptions.views import catalogue, documents, patient, prescription, region
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -25,6 +25,12 @@ prescription_patterns: Patterns = (
             "order-confirmations/",
             documents.order_confirmations_batch_view,
             name="order_confirmations",
+        ),
+        path("patients/<str:reference>/abroad/", region.residence_view, name="residence"),
+        path(
+            "patients/<str:reference>/special-delivery/",
+            region.special_delivery_view,
+            name="special_delivery",
         ),
         path("<str:number>/", prescription.prescription_detail_view, name="detail"),
         path("<str:number>/lines/", prescription.line_add_view, name="line_add"),
@@ -52,6 +58,12 @@ prescription_patterns: Patterns = (
             "<str:number>/order-confirmation/",
             documents.order_confirmation_view,
             name="order_confirmation",
+        ),
+        path("<str:number>/registration/", region.registration_view, name="registration"),
+        path(
+            "<str:number>/special-delivery/",
+            region.special_delivery_choose_view,
+            name="special_delivery_choice",
         ),
     ],
     "prescriptions",

@@ -28,7 +28,12 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
-from prescriptions.services.prescription import prescription_draft_start, prescription_line_add
+from prescriptions.services.prescription import (
+    prescription_delivery_set,
+    prescription_draft_start,
+    prescription_line_add,
+)
+from prescriptions.services.region import special_delivery_agreement_record
 from protection.documents.letters import letters_issue
 from protection.documents.services import document_job_render, document_request
 from protection.documents.summary import SUMMARY_KIND
@@ -124,6 +129,19 @@ def world(shared_dir) -> dict[str, list[str]]:
     # The grant holder's prescription for the protected patient, with a line and a pending
     # replacement: the prescriber's pages answer every crawled role with a 404 or the label.
     prescription = _protected_prescription(holder)
+    # LEAK-3: a special delivery agreement the draft follows; its content is an address the
+    # crawl looks for, and no crawled role may see it.
+    agreement = special_delivery_agreement_record(
+        ctx=ctx_for(holder, stepped_up=True),
+        patient_reference=maria.patient.reference,
+        details={"address": "Hemligvägen 1, 29999 YSTAD", "door_code": "Hamngatan"},
+    )
+    prescription_delivery_set(
+        ctx=ctx_for(holder, stepped_up=True),
+        reference=prescription.reference,
+        kind="special_agreement",
+        special_agreement_id=agreement.pk,
+    )
     # Documents held by a user who is not crawled: a forwarding letter to a protected patient
     # and a PRINT-2 summary (the log review shows it), rendered.
     letter_job = letters_issue(

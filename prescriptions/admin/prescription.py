@@ -36,7 +36,11 @@ from prescriptions.models import (
 )
 from prescriptions.services.errors import PrescriptionError
 from prescriptions.services.prescription import PhoneOrderLine, prescription_phone_order_create
-from prescriptions.services.region import supply_registration_clear
+from prescriptions.services.region import (
+    CLEAR_PERMISSION,
+    out_of_region_deactivate,
+    supply_registration_clear,
+)
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 
@@ -361,6 +365,33 @@ class InvoiceMarkAdmin(_ReadOnly, admin.ModelAdmin[InvoiceMark]):
         "invoiced_at",
     )
     list_select_related = ("prescription", "region", "payee_unit__unit")
-    list_filter = ("payer", "rule")
+    list_filter = ("payer", "rule", "deactivate_after_invoicing")
     fields = list_display
     readonly_fields = fields
+    actions = ("deactivate_selected",)
+
+    def has_deactivate_permission(self, request: HttpRequest) -> bool:
+        return holds_role_permission(request.user, CLEAR_PERMISSION)
+
+    @admin.action(
+        description=_("Deactivate the patients of the selected invoiced prescriptions (REGION-4)"),
+        permissions=["deactivate"],
+    )
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[InvoiceMark]) -> None:
+        """REGION-4 through the service: each mark on its own, each refusal shown."""
+        ctx = AccessContext.from_request(request)
+        done = 0
+        for mark_id in queryset.values_list("pk", flat=True):
+            try:
+                out_of_region_deactivate(ctx=ctx, invoice_mark_id=mark_id)
+            except PrescriptionError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d patients deactivated; on return the paying region is checked again.")
+                % {"count": done},
+                messages.SUCCESS,
+            )

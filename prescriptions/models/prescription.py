@@ -326,7 +326,7 @@ class EligibilityRecord(models.Model):
 class SpecialDeliveryAgreement(models.Model):
     """LEAK-3: the one exception to PRESC-2, a recorded agreement between prescriber and a
     protected patient on where and how a delivery reaches them. Encrypted at rest and shown to
-    grant holders only (selectors.prescription.special_delivery_agreement_get_for_user)."""
+    grant holders only (selectors.region.special_delivery_agreement_get_for_user)."""
 
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, related_name="+", verbose_name=_("patient")
@@ -337,7 +337,7 @@ class SpecialDeliveryAgreement(models.Model):
         related_name="+",
         verbose_name=_("prescriber"),
     )
-    # {"address": ..., "contact": ..., "instructions": ...}: locates the person.
+    # {"address", "phone", "door_code", "instructions"}: all of it locates the person.
     details = EncryptedJSONField(_("agreed delivery"))
     recorded_at = models.DateTimeField(_("recorded"), db_default=Now())
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)

@@ -67,8 +67,9 @@ class SupplyRegistration(models.Model):
     person is encrypted at rest (LEAK-3); a protected patient's registration carries no address,
     phone or door code (PRESC-2: deliveries go to the unit).
 
-    REGION-4: ``deactivated_at`` is set after invoicing; a returning patient gets a new
-    registration, checked again (the billing floor will drive it).
+    REGION-4: ``supply_registration_deactivate`` sets ``deactivated_at`` once the episode's
+    invoicing is done and closes the care episode; a returning patient gets a new episode (the
+    home region read again from the register) and a new registration, cleared again.
     """
 
     episode = models.ForeignKey(
@@ -156,6 +157,8 @@ class ResidenceAbroad(models.Model):
         _("country group"), max_length=16, choices=CountryGroup.choices
     )
     certificate = models.CharField(_("certificate"), max_length=16, choices=Certificate.choices)
+    # REGION-5: an expired certificate counts as none (the patient pays the prescribing unit).
+    certificate_valid_until = models.DateField(_("certificate valid until"), null=True, blank=True)
     swedish_citizen = models.BooleanField(_("Swede abroad"), default=False)
     last_registered_region = models.ForeignKey(
         Region,

@@ -19,11 +19,10 @@ from prescriptions.models import (
     PrescriptionLine,
     ReplacementDecision,
     ReplacementOutcome,
-    SpecialDeliveryAgreement,
 )
 from prescriptions.services.errors import PrescriptionNotFound, StepUpRequired
 from prescriptions.services.state import OPEN_STATES
-from protection.gate import AccessContext, Decision, patient_get_for_user
+from protection.gate import AccessContext, Decision, GateAnswer, patient_get_for_user
 from protection.registry import OpenCase
 
 
@@ -103,6 +102,25 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     )
 
 
+def _patient_answer(ctx: AccessContext, patient_reference: str) -> GateAnswer:
+    """The gate's full answer (logged there, AUDIT-1): the same not-found answer for a missing
+    and a masked patient, step-up for a grant holder."""
+    try:
+        answer = patient_get_for_user(ctx, patient_reference)
+    except Patient.DoesNotExist:
+        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
+    if answer.decision is Decision.MASKED:
+        raise PrescriptionNotFound(_("No such patient or prescription."))
+    if answer.decision is Decision.STEP_UP:
+        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    return answer
+
+
+def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
+    """The patient, when the gate shows them to this user (see ``_patient_answer``)."""
+    return _patient_answer(ctx, patient_reference).patient
+
+
 @dataclass(frozen=True)
 class PatientPrescriptions:
     card: PatientCard  # the gate's card: pages about a protected patient print only a notice
@@ -114,14 +132,7 @@ def prescription_list_for_patient(
 ) -> PatientPrescriptions:
     """A patient's prescriptions in every unit, for the patient page; only for a user the gate
     shows the patient to (the same not-found answer otherwise)."""
-    try:
-        answer = patient_get_for_user(ctx, patient_reference)
-    except Patient.DoesNotExist:
-        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
-    if answer.decision is Decision.MASKED:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
-    if answer.decision is Decision.STEP_UP:
-        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    answer = _patient_answer(ctx, patient_reference)
     prescriptions = list(
         Prescription.objects.filter(patient=answer.patient)
         .select_related("unit__unit", "prescriber")
@@ -131,21 +142,6 @@ def prescription_list_for_patient(
         .order_by("-created_at", "-pk")
     )
     return PatientPrescriptions(card=answer.card, prescriptions=prescriptions)
-
-
-def special_delivery_agreement_get_for_user(
-    *, ctx: AccessContext, patient_reference: str
-) -> SpecialDeliveryAgreement | None:
-    """LEAK-3: the agreement in force, for a grant holder who has stepped up; None otherwise."""
-    try:
-        answer = patient_get_for_user(ctx, patient_reference)
-    except Patient.DoesNotExist:
-        return None
-    if answer.decision is not Decision.FULL:
-        return None
-    return SpecialDeliveryAgreement.objects.filter(
-        patient=answer.patient, ended_at__isnull=True
-    ).first()
 
 
 @dataclass(frozen=True)

@@ -228,7 +228,9 @@ def eligibility_evaluate(
     ev.add("resident_abroad", residence is not None, "REGION-5", "route")
     patient_pays = False
     if residence is not None:
-        valid = residence.certificate in VALID_CERTIFICATES[residence.country_group]
+        valid = residence.certificate in VALID_CERTIFICATES[residence.country_group] and (
+            residence.certificate_valid_until is None or residence.certificate_valid_until >= today
+        )
         tied = (
             residence.country_group == CountryGroup.OTHER
             and residence.swedish_citizen

@@ -10,19 +10,22 @@ import base64
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.identity import contains_identity_number
-from patients.models import Patient, Region
+from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity, Region
+from patients.services import access_entry_record
 from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
     CareEpisode,
     Certificate,
     CountryGroup,
     HomeRegionAgreement,
+    InvoiceMark,
     Prescription,
     PrescriptionState,
     RegistrationState,
@@ -31,15 +34,25 @@ from prescriptions.models import (
     Supply,
     SupplyRegistration,
 )
-from prescriptions.services.access import patient_for_prescribing, prescription_for_update
+from prescriptions.services.access import (
+    acting_unit_id,
+    patient_for_prescribing,
+    prescriber_profile_for,
+    prescription_for_update,
+)
 from prescriptions.services.errors import PrescriptionError, RuleRefused, StateNotAllowed
-from prescriptions.services.prescription import prescription_route
+from prescriptions.services.prescription import care_episode_open, prescription_route
+from prescriptions.services.state import OPEN_STATES
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 
 S = PrescriptionState
 DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 CLEAR_PERMISSION = "prescriptions.change_supplyregistration"
+# LEAK-3: what a special delivery agreement holds; all of it locates the person.
+SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
+# REGION-3: a registration may be sent while the prescription is built or waits for it.
+REGISTRATION_STATES = frozenset({S.DRAFT, S.AWAITING_REGISTRATION})
 
 
 @transaction.atomic
@@ -110,8 +123,8 @@ def supply_registration_request(
     *,
     ctx: AccessContext,
     reference: str,
-    identity_number: str,
     name: str,
+    identity_number: str | None = None,
     care_of: str = "",
     street: str = "",
     postal_code: str = "",
@@ -120,10 +133,20 @@ def supply_registration_request(
     door_code: str = "",
 ) -> SupplyRegistration:
     """REGION-3: the prescriber sends the registration for customer service to clear. Locating
-    data is encrypted at rest; a protected patient's registration carries none (PRESC-2)."""
+    data is encrypted at rest; a protected patient's registration carries none (PRESC-2,
+    LEAK-3). The identity number is the patient's own from the register, never typed: one
+    given must be that number."""
     prescription = prescription_for_update(ctx, reference)
+    if prescription.state not in REGISTRATION_STATES:
+        raise StateNotAllowed(_("This prescription does not wait for a registration."))
     episode = CareEpisode.objects.select_for_update().get(pk=prescription.episode_id)
     patient = Patient.objects.get(pk=prescription.patient_id)
+    # The gate has opened the patient to this user (prescription_for_update).
+    identity = PatientIdentity.objects.get(patient_id=patient.pk)
+    own_number = identity.personal_identity_number or identity.reserve_number or ""
+    if identity_number is not None and identity_number.strip() != own_number:
+        raise PrescriptionError(_("Personnummer: the registration carries the patient's own."))
+    identity_number = own_number
     if (
         SupplyRegistration.objects.filter(episode=episode)
         .exclude(state=RegistrationState.DEACTIVATED)
@@ -204,7 +227,64 @@ def residence_abroad_record(
     prescription = prescription_for_update(ctx, reference)
     if prescription.state != S.DRAFT:
         raise StateNotAllowed(_("Record residence abroad before submitting."))
-    if len(country.strip()) != 2:
+    return _residence_write(
+        ctx=ctx,
+        episode_id=prescription.episode_id,
+        country=country,
+        country_group=country_group,
+        certificate=certificate,
+        certificate_valid_until=None,
+        swedish_citizen=swedish_citizen,
+        last_registered_region_code=last_registered_region_code,
+    )
+
+
+@transaction.atomic
+def residence_abroad_record_for_patient(
+    *,
+    ctx: AccessContext,
+    patient_reference: str,
+    country: str,
+    country_group: str,
+    certificate: str,
+    certificate_valid_until: datetime.date | None,
+    swedish_citizen: bool = False,
+    last_registered_region_code: str | None = None,
+    unit_id: int | None = None,
+) -> ResidenceAbroad:
+    """REGION-5 from the patient's devices page: recorded on the patient's care episode at the
+    prescriber's unit (opened if needed), and evaluated on each submit from then on. A
+    certificate needs its last valid day; an expired one counts as none."""
+    profile = prescriber_profile_for(ctx.user)
+    unit = acting_unit_id(ctx.user, profile, unit_id)
+    patient = patient_for_prescribing(ctx, patient_reference)
+    if certificate != Certificate.NONE and certificate_valid_until is None:
+        raise PrescriptionError(_("Valid until: give the certificate's last valid day."))
+    episode = care_episode_open(patient=patient, unit_id=unit)
+    return _residence_write(
+        ctx=ctx,
+        episode_id=episode.pk,
+        country=country,
+        country_group=country_group,
+        certificate=certificate,
+        certificate_valid_until=certificate_valid_until,
+        swedish_citizen=swedish_citizen,
+        last_registered_region_code=last_registered_region_code,
+    )
+
+
+def _residence_write(
+    *,
+    ctx: AccessContext,
+    episode_id: int,
+    country: str,
+    country_group: str,
+    certificate: str,
+    certificate_valid_until: datetime.date | None,
+    swedish_citizen: bool,
+    last_registered_region_code: str | None,
+) -> ResidenceAbroad:
+    if len(country.strip()) != 2 or not country.strip().isalpha():
         raise PrescriptionError(_("Country: the two-letter country code."))
     if country_group not in CountryGroup.values or certificate not in Certificate.values:
         raise PrescriptionError(_("Choose the country group and certificate."))
@@ -213,12 +293,20 @@ def residence_abroad_record(
         and not Region.objects.filter(pk=last_registered_region_code).exists()
     ):
         raise PrescriptionError(_("Last registered in: choose a region."))
+    swede_outside = swedish_citizen and country_group == CountryGroup.OTHER
+    if last_registered_region_code and not swede_outside:
+        raise PrescriptionError(
+            _("Last registered in: only for a Swede abroad outside the EU/EEA and the Nordics.")
+        )
     residence, _created = ResidenceAbroad.objects.update_or_create(
-        episode_id=prescription.episode_id,
+        episode_id=episode_id,
         defaults={
             "country": country.strip().upper(),
             "country_group": country_group,
             "certificate": certificate,
+            "certificate_valid_until": (
+                None if certificate == Certificate.NONE else certificate_valid_until
+            ),
             "swedish_citizen": swedish_citizen,
             "last_registered_region_id": last_registered_region_code or None,
             "recorded_by": ctx.user,
@@ -231,22 +319,77 @@ def residence_abroad_record(
 def special_delivery_agreement_record(
     *, ctx: AccessContext, patient_reference: str, details: dict[str, Any]
 ) -> SpecialDeliveryAgreement:
-    """LEAK-3: a prescriber holding a grant records a special delivery agreement with a
-    protected patient (encrypted at rest). Ends any earlier one."""
+    """LEAK-3, the one exception to PRESC-2: a prescriber holding a grant (stepped up) records a
+    special delivery agreement with a protected patient: address, phone, door code and
+    instructions, encrypted at rest. Ends any earlier one. The write is audited (AUDIT-1)."""
+    prescriber_profile_for(ctx.user)
     patient = patient_for_prescribing(ctx, patient_reference)
     if not patient.is_protected:
         raise PrescriptionError(
             _("A special delivery agreement is only for a patient with protected identity.")
         )
-    cleaned = {
-        key: str(details.get(key, "")).strip() for key in ("address", "contact", "instructions")
-    }
+    cleaned = {key: str(details.get(key, "")).strip() for key in SPECIAL_DELIVERY_KEYS}
     if not cleaned["address"]:
-        raise PrescriptionError(_("Give the agreed delivery address."))
+        raise PrescriptionError(_("Delivery address: give the agreed delivery address."))
     SpecialDeliveryAgreement.objects.filter(patient=patient, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
     # The stubs type an encrypted JSON column as text; it takes the object.
-    return SpecialDeliveryAgreement.objects.create(  # type: ignore[misc]
+    agreement = SpecialDeliveryAgreement.objects.create(  # type: ignore[misc]
         patient=patient, prescriber=ctx.user, details=cleaned
     )
+    access_entry_record(
+        actor=ctx.actor,
+        action=AccessAction.CHANGE,
+        outcome=AccessOutcome.ALLOWED,
+        patient=patient,
+        object_type="special_delivery_agreement",
+        object_id=str(agreement.pk),
+    )
+    return agreement
+
+
+@transaction.atomic
+def out_of_region_deactivate(*, ctx: AccessContext, invoice_mark_id: int) -> CareEpisode:
+    """REGION-4: once an out-of-region prescription for hearing, diabetes or incontinence is
+    invoiced, customer service deactivates the patient: the care episode closes and its live
+    registration is deactivated. A returning patient gets a new episode, whose home region is
+    read from the register again (REGION-1), and a new registration cleared again (REGION-3):
+    that is the re-check of the paying region before reactivation. The billing floor calls
+    this when it invoices; the admin offers it as an action until then."""
+    if not holds_role_permission(ctx.user, CLEAR_PERMISSION):
+        raise PrescriptionError(_("Only customer service can deactivate patients."))
+    mark = (
+        InvoiceMark.objects.select_for_update()
+        .select_related("prescription")
+        .filter(pk=invoice_mark_id)
+        .first()
+    )
+    if mark is None or not mark.deactivate_after_invoicing:
+        raise StateNotAllowed(
+            _("Only out-of-region hearing, diabetes and incontinence patients are deactivated.")
+        )
+    if mark.invoiced_at is None:
+        raise StateNotAllowed(
+            _("%(number)s is not invoiced yet: deactivate after invoicing.")
+            % {"number": mark.prescription.reference}
+        )
+    episode = CareEpisode.objects.select_for_update().get(pk=mark.prescription.episode_id)
+    if episode.closed_at is not None:
+        raise StateNotAllowed(_("The patient is already deactivated for this care episode."))
+    if Prescription.objects.filter(episode=episode, state__in=OPEN_STATES).exists():
+        raise StateNotAllowed(
+            _("The care episode has open prescriptions: finish or cancel them first.")
+        )
+    now = timezone.now()
+    episode.closed_at = now
+    episode.save(update_fields=["closed_at"])
+    SupplyRegistration.objects.filter(episode=episode).exclude(
+        state=RegistrationState.DEACTIVATED
+    ).update(state=RegistrationState.DEACTIVATED, deactivated_at=now)
+    return episode
+
+
+def out_of_region(episode: CareEpisode) -> bool:
+    """REGION-1: the episode's home region (from the register when it started) is another."""
+    return episode.home_region_id not in (None, settings.REGION_COUNTY_CODE)

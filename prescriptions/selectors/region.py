@@ -1,0 +1,120 @@
+"""Reads for the out-of-region and protected-delivery pages (REGION-3, REGION-5, LEAK-3).
+
+Everything goes through ``prescription_get_for_user`` or ``protection.gate`` first: a masked
+patient is not found, a grant holder who has not confirmed the password is sent to step-up.
+Each read of a registration or a special delivery agreement is an access entry of its own
+(AUDIT-1), carrying the internal ids only (AUDIT-4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
+from patients.presenters import PatientCard
+from patients.services import access_entry_record
+from prescriptions.models import (
+    RegistrationState,
+    ResidenceAbroad,
+    SpecialDeliveryAgreement,
+    SupplyRegistration,
+)
+from prescriptions.selectors.prescription import (
+    PrescriptionDetail,
+    patient_shown_to,
+    prescription_get_for_user,
+)
+from prescriptions.services.errors import PrescriptionNotFound
+from protection.gate import AccessContext
+
+
+def _read_logged(ctx: AccessContext, patient: Patient, object_type: str, object_id: int) -> None:
+    access_entry_record(
+        actor=ctx.actor,
+        action=AccessAction.READ,
+        outcome=AccessOutcome.ALLOWED,
+        patient=patient,
+        object_type=object_type,
+        object_id=str(object_id),
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationPage:
+    detail: PrescriptionDetail
+    registration: SupplyRegistration | None
+    # What the product knows, for the form: the register's name and address (none for a
+    # protected patient, LEAK-3) and the identity number shown, never typed.
+    identity_number: str
+    prefill: dict[str, str]
+
+
+def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> RegistrationPage:
+    """REGION-3: the prescription's registration with customer service, if any, and what the
+    register knows for a new one. Same not-found and step-up answers as the prescription."""
+    detail = prescription_get_for_user(ctx=ctx, reference=reference)
+    prescription = detail.prescription
+    registration = (
+        SupplyRegistration.objects.filter(episode_id=prescription.episode_id)
+        .exclude(state=RegistrationState.DEACTIVATED)
+        .select_related("cleared_by")
+        .first()
+    )
+    if registration is not None:
+        _read_logged(ctx, prescription.patient, "supply_registration", registration.pk)
+    card: PatientCard = detail.card
+    prefill: dict[str, str] = {"name": card.name}
+    if not prescription.patient_protected:
+        # The gate has answered "full" for this patient: its identity row is open to the user.
+        identity = PatientIdentity.objects.filter(patient_id=prescription.patient_id).first()
+        address: dict[str, Any] = (identity.registered_address or {}) if identity else {}
+        street = " ".join(
+            str(address.get(key) or "") for key in ("street1", "street2") if address.get(key)
+        )
+        prefill.update(
+            care_of=str(address.get("care_of") or ""),
+            street=street,
+            postal_code=str(address.get("postal_code") or ""),
+            town=str(address.get("city") or ""),
+            phone=str(identity.phone or "") if identity else "",
+        )
+    return RegistrationPage(
+        detail=detail,
+        registration=registration,
+        identity_number=card.identity_number,
+        prefill=prefill,
+    )
+
+
+def residences_abroad_for_patient(
+    *, ctx: AccessContext, patient_reference: str
+) -> list[ResidenceAbroad]:
+    """REGION-5: the patient's recorded residences abroad, one per open care episode, through
+    the gate. One query after the gate's."""
+    patient = patient_shown_to(ctx, patient_reference)
+    return list(
+        ResidenceAbroad.objects.filter(
+            episode__patient=patient, episode__closed_at__isnull=True
+        ).select_related("episode__unit__unit", "last_registered_region")
+    )
+
+
+def special_delivery_agreement_get_for_user(
+    *, ctx: AccessContext, patient_reference: str
+) -> SpecialDeliveryAgreement | None:
+    """LEAK-3: the agreement in force with its content, for a grant holder who has confirmed
+    the password; each read that returns it is an access entry. Not found / step-up as the
+    patient's pages."""
+    patient = patient_shown_to(ctx, patient_reference)
+    if not patient.is_protected:
+        # An agreement exists only for a protected patient: no page for anyone else.
+        raise PrescriptionNotFound(_("No such patient or prescription."))
+    agreement = SpecialDeliveryAgreement.objects.filter(
+        patient=patient, ended_at__isnull=True
+    ).first()
+    if agreement is not None:
+        _read_logged(ctx, patient, "special_delivery_agreement", agreement.pk)
+    return agreement
