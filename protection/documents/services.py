@@ -144,16 +144,19 @@ def _route_for(
         return None, REFUSED_NOT_VISIBLE if decision is not None else REFUSED_PROTECTED
     if decision is not None and decision is not Decision.FULL:
         return None, REFUSED_PROTECTED
-    if kind.letter and patient.is_protected:
+    if not guarding_patient_ids(patient, identity):
+        # An unprotected patient is on the ordinary route even when the document is forwarded
+        # (PRINT-2): should the patient become protected, PRINT-3 withdraws it like any other.
+        return DocumentRoute.ORDINARY, ""
+    if kind.letter:
+        # LETTER-1 for the protected patient and the persons linked to them (PROT-5): the
+        # letter carries no address and, on paper, travels through the forwarding service.
         if not identity.personal_identity_number:
             return None, REFUSED_RESERVE_NUMBER
         return DocumentRoute.FORWARDING_LETTER, ""
     if forwarding and kind.forwarding_allowed:
-        # PRINT-2, whether or not the patient is protected: the reason is on record, and the
-        # document stays if the patient becomes protected later (it was made to be sent).
+        # PRINT-2: the reason is on record, and the document stays (it was made to be sent).
         return DocumentRoute.FORWARDED, ""
-    if not guarding_patient_ids(patient, identity):
-        return DocumentRoute.ORDINARY, ""
     return None, REFUSED_PROTECTED
 
 
