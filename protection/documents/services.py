@@ -37,7 +37,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from patients.identity import contains_identity_number
-from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
+from patients.models import (
+    AccessAction,
+    AccessOutcome,
+    Patient,
+    PatientIdentity,
+    PatientRelation,
+)
 from patients.services import Actor, access_entry_record, notification_send
 from protection.documents import kinds, rendering
 from protection.gate import AccessContext, Decision, decide, guarding_patient_ids
@@ -621,14 +627,38 @@ def documents_sweep() -> dict[str, int]:
             if stale.filter(pk=job_id).update(enqueued_at=now):
                 _enqueue_on_commit(job_id)
                 resent += 1
-    protected = (
-        DocumentJobPatient.objects.filter(
-            route=DocumentRoute.ORDINARY,
-            patient__is_protected=True,
-            job__state__in=(*OPEN_STATES, S.READY),
-        )
-        .values_list("patient_id", flat=True)
-        .distinct()
+    withdrawn = sum(
+        documents_withdraw_for_patient(patient_id=pid) for pid in _protected_with_open_documents()
     )
-    withdrawn = sum(documents_withdraw_for_patient(patient_id=pid) for pid in list(protected))
     return {"failed": failed, "resent": resent, "withdrawn": withdrawn}
+
+
+def _protected_with_open_documents() -> list[int]:
+    """The protected patients whose guard covers a subject of an ordinary document still open
+    or stored: the subject itself, or a person the register links to them (PROT-5, L2). The
+    PRINT-3 run for each withdraws the documents of the patient and of their linked persons."""
+    with system_context():  # the links are found in rows no user context may see
+        protected_numbers = PatientIdentity.objects.filter(
+            patient__is_protected=True, personal_identity_number__isnull=False
+        ).values("personal_identity_number")
+        numbers_linked_to_protected = PatientRelation.objects.filter(
+            patient__is_protected=True
+        ).values("related_identity_number")
+        subjects = (
+            DocumentJobPatient.objects.filter(
+                Q(patient__is_protected=True)
+                | Q(patient__relations__related_identity_number__in=protected_numbers)
+                | Q(patient__identity__personal_identity_number__in=numbers_linked_to_protected),
+                route=DocumentRoute.ORDINARY,
+                job__state__in=(*OPEN_STATES, S.READY),
+            )
+            .values_list("patient_id", flat=True)
+            .distinct()
+        )
+        guarding: set[int] = set()
+        for patient in Patient.objects.select_related("identity").filter(pk__in=list(subjects)):
+            try:
+                guarding.update(guarding_patient_ids(patient, patient.identity))
+            except PatientIdentity.DoesNotExist:  # no identity row: no register links either
+                guarding.add(patient.pk)
+    return sorted(guarding)
