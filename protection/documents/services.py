@@ -306,11 +306,44 @@ def document_batch_request(
     return batch, jobs, refused
 
 
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    import kombu.exceptions
+    import redis
+
+    # kombu's OperationalError is what a send raises once Celery's publish retries give up;
+    # redis' ConnectionError in case the transport lets one through unwrapped.
+    return (kombu.exceptions.OperationalError, redis.ConnectionError)
+
+
+# Named: the only errors a send on commit swallows. The job is in the database, queued, with
+# its enqueued_at: the sweeper sends it again (house rule 6). Anything else is a bug and raises.
+BROKER_ERRORS = _broker_errors()
+
+
+def _send_on_commit(task: Any, object_id: int, *, what: str) -> None:
+    """Send ``task(object_id)`` when the transaction commits. A broker outage at that moment
+    must not turn a committed request into an error page: the database is the record of the
+    work and the sweeper sends it later. Logged by internal id only (LEAK-1)."""
+
+    def send() -> None:
+        try:
+            task.delay(object_id)
+        except BROKER_ERRORS as exc:
+            logger.warning(
+                "%s %s: broker unreachable (%s); left for the sweeper",
+                what,
+                object_id,
+                type(exc).__name__,
+            )
+
+    transaction.on_commit(send)
+
+
 def _enqueue_on_commit(job_id: int) -> None:
     # Imported here: the task module calls this one.
     from protection.documents.tasks import render_document
 
-    transaction.on_commit(lambda: render_document.delay(job_id))
+    _send_on_commit(render_document, job_id, what="document job")
 
 
 # --- rendering (the task's body) -----------------------------------------------------------
@@ -585,7 +618,8 @@ def withdraw_on_commit(patient_id: int) -> None:
     """Send the PRINT-3 task when the transaction that protected the patient commits."""
     from protection.documents.tasks import withdraw_documents
 
-    transaction.on_commit(lambda: withdraw_documents.delay(patient_id))
+    # A lost message is found by the sweeper (PRINT-3's safety net).
+    _send_on_commit(withdraw_documents, patient_id, what="withdrawal for patient")
 
 
 # --- the sweeper ---------------------------------------------------------------------------
