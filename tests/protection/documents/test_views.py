@@ -83,6 +83,24 @@ def test_print_1_the_summary_button_refuses_with_a_clear_message(client, prescri
     ).exists()
 
 
+def test_access_1_denied_summary_request_answers_hidden_and_missing_patients_alike(
+    client, prescriber, protected
+):
+    """ACCESS-1, house rule 5 (L3): without a grant the protected patient's summary button
+    answers exactly as for a reference that does not exist: 404, no message, nothing made."""
+    client = logged_in(client, prescriber, stepped_up=True)
+    hidden = client.post(f"/protection/patients/{protected.patient.reference}/summary/")
+    missing = client.post("/protection/patients/P-ZZZZZZZZZZ/summary/")
+    assert (hidden.status_code, missing.status_code) == (404, 404)
+    assert hidden.templates[0].name == missing.templates[0].name == "404.html"
+    assert not DocumentJob.objects.exists()
+    assert "never printed" not in client.get("/protection/documents/").content.decode()
+    # The refused read is audited, by the gate.
+    assert AccessEntry.objects.filter(
+        patient=protected.patient, outcome=AccessOutcome.DENIED
+    ).exists()
+
+
 def test_print_2_forwarding_from_the_page_and_on_the_log_review(client, prescriber, granted):
     client = logged_in(client, prescriber, stepped_up=True)
     reference = granted.patient.reference
