@@ -30,10 +30,19 @@ from protection.permissions import role_permission_required
 @require_GET
 def document_list_view(request: HttpRequest) -> HttpResponse:
     jobs = selectors.document_jobs_list_for_user(user=request.user)
-    rows = [
-        {"job": job, "kind": selectors.kind_label(job.kind), "subjects": list(job.subjects.all())}
-        for job in jobs
-    ]
+    rows = []
+    for job in jobs:
+        subjects = list(job.subjects.all())
+        rows.append(
+            {
+                "job": job,
+                "kind": selectors.kind_label(job.kind),
+                "subjects": subjects,
+                # ACCESS-1: a document about a patient the user may not see now offers nothing
+                # about them, not even its download (which would refuse anyway).
+                "all_visible": all(subject.patient_visible for subject in subjects),
+            }
+        )
     return render(
         request,
         "protection/documents/list.html",

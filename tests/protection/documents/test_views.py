@@ -148,6 +148,28 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
     assert "print-protected.css" in content
 
 
+def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_request(
+    client, prescriber, ordinary, django_assert_num_queries
+):
+    """ACCESS-1 (L9): a patient who became protected after the document was asked for is not
+    shown to the requester without a grant: neither the reference nor the download."""
+    hidden_job = summary_job(prescriber, ordinary)
+    other = PatientIdentityFactory(personal_identity_number="198912242388")
+    shown_job = summary_job(prescriber, other)
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()  # before PRINT-3 has run: the document is still stored
+    client = logged_in(client, prescriber)
+    client.get("/protection/documents/")  # warm the session and permission caches
+    # session, user, permissions for the menu (2), jobs, their patients
+    with django_assert_num_queries(6):
+        content = client.get("/protection/documents/").content.decode()
+    assert ordinary.patient.reference not in content
+    assert f"/protection/documents/{hidden_job.pk}/pdf/" not in content
+    assert "Protected identity" in content
+    assert other.patient.reference in content
+    assert f"/protection/documents/{shown_job.pk}/pdf/" in content
+
+
 def test_a_batch_shows_its_progress(client, prescriber, ordinary):
     other = PatientIdentityFactory(personal_identity_number="198912242388")
     _batch, jobs, refused = services.document_batch_request(
