@@ -40,7 +40,8 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
                 "subjects": subjects,
                 # ACCESS-1: a document about a patient the user may not see now offers nothing
                 # about them, not even its download (which would refuse anyway).
-                "all_visible": all(subject.patient_visible for subject in subjects),
+                # The annotation of the selector; absent means not shown (fail closed).
+                "all_visible": all(getattr(s, "patient_visible", False) for s in subjects),
             }
         )
     return render(
