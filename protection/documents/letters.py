@@ -37,8 +37,8 @@ from patients.models import Patient, PatientIdentity, Region
 from patients.presenters import full_card
 from protection.documents import kinds
 from protection.documents.services import DocumentError, document_request
-from protection.gate import AccessContext
-from protection.models import DocumentJob, Letter, LetterChannel
+from protection.gate import AccessContext, guarding_patient_ids
+from protection.models import DocumentJob, DocumentRoute, Letter, LetterChannel
 from protection.permissions import holds_role_permission
 
 LETTER_KIND = "protection.letter"
@@ -207,20 +207,26 @@ def letters_issue(
     body = body.strip()
     if not body:
         raise DocumentError(_("Text: write the letter."))
-    planned: list[tuple[Patient, str, LetterChannel]] = []
+    planned: list[tuple[Patient, str, bool]] = []
     for patient in patients:
         # As the user (row-level security): a hidden identity is refused by document_request.
         identity = PatientIdentity.objects.filter(patient_id=patient.pk).first()
         checked = subject_check(subject, identity)
-        channel = letter_channel(
+        email_requested = bool(identity and identity.email and identity.email_requested_at)
+        # Refused here, before anything is recorded, when e-mail was not asked for.
+        letter_channel(
             has_digital_mailbox=patient.has_digital_mailbox,
-            email_requested=bool(identity and identity.email and identity.email_requested_at),
+            email_requested=email_requested,
             wants_email=wants_email,
             protected=patient.is_protected,
         )
-        planned.append((patient, checked, channel))
+        planned.append((patient, checked, email_requested))
 
     def record(job: DocumentJob) -> None:
+        # The channel follows the route the printing ban gave each patient: paper to a patient
+        # whose guard set is non-empty (protected, or linked to a protected person: PROT-5)
+        # goes through the forwarding service (LETTER-1), never to an address.
+        routes = dict(job.subjects.values_list("patient_id", "route"))
         Letter.objects.bulk_create(
             Letter(
                 patient=patient,
@@ -230,14 +236,19 @@ def letters_issue(
                 subject=checked,
                 body=body,
                 registered=registered,
-                channel=channel,
+                channel=letter_channel(
+                    has_digital_mailbox=patient.has_digital_mailbox,
+                    email_requested=email_requested,
+                    wants_email=wants_email,
+                    protected=routes[patient.pk] == DocumentRoute.FORWARDING_LETTER,
+                ),
                 job=job,
             )
-            for patient, checked, channel in planned
+            for patient, checked, email_requested in planned
         )
 
     return document_request(
-        ctx=ctx, kind=LETTER_KIND, patients=[p for p, _s, _c in planned], on_created=record
+        ctx=ctx, kind=LETTER_KIND, patients=[p for p, _s, _e in planned], on_created=record
     )
 
 
@@ -261,6 +272,11 @@ def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, A
         identity = letter.patient.identity
         card = full_card(letter.patient, identity, own_county_code=settings.REGION_COUNTY_CODE)
         forwarding = letter.channel == LetterChannel.FORWARDING
+        # M2/LETTER-1: no address of a patient whose guard set is non-empty (protected, or
+        # linked to a protected person: PROT-5), whatever the channel; only the forwarding
+        # service's envelope sheets carry an address, the forwarding one. Asked now, in the
+        # worker: a letter recorded before the protection was refused by the ban's recheck.
+        guarded = bool(guarding_patient_ids(letter.patient, identity))
         sheets[letter.pk] = {
             "letter": letter,
             "template": LETTER_TEMPLATES[letter.template],
@@ -274,8 +290,8 @@ def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, A
             "identity_number": _shown_number(identity.personal_identity_number or "")
             if forwarding
             else "",
-            # An ordinary letter carries the registered address; a forwarding letter none.
-            "address": [] if forwarding else address_lines(identity.registered_address),
+            # An ordinary letter carries the registered address; any other none.
+            "address": [] if forwarding or guarded else address_lines(identity.registered_address),
             "forwarding_address": forwarding_address(identity) if forwarding else (),
         }
     parts: list[dict[str, Any]] = []

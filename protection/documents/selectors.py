@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 
 from patients.models import AccessAction, AccessOutcome, PatientIdentity, StaffProfile
 from patients.services import access_entry_record
@@ -26,17 +27,26 @@ LIST_LIMIT = 100
 
 
 def document_jobs_list_for_user(*, user: Any, limit: int = LIST_LIMIT) -> list[DocumentJob]:
-    """The user's own documents, newest first, with the patients' references (two queries)."""
+    """The user's own documents, newest first, with the patients' references (two queries).
+
+    Each subject carries ``patient_visible``: the database's own answer (``hjm_identity_visible``
+    for the user the request runs as) whether the patient may be shown *now*. A patient
+    protected since the request, or linked to one (PROT-5), is not shown, not even by
+    reference, to a user without a grant (ACCESS-1)."""
     if not (user.is_authenticated and user.is_active):
         return []
-    return list(
-        DocumentJob.objects.filter(requested_by_id=user.pk)
-        .prefetch_related(
-            Prefetch(
-                "subjects",
-                queryset=DocumentJobPatient.objects.select_related("patient").order_by("pk"),
+    subjects = (
+        DocumentJobPatient.objects.select_related("patient")
+        .annotate(
+            patient_visible=RawSQL(
+                "hjm_identity_visible(protection_documentjobpatient.patient_id)", []
             )
         )
+        .order_by("pk")
+    )
+    return list(
+        DocumentJob.objects.filter(requested_by_id=user.pk)
+        .prefetch_related(Prefetch("subjects", queryset=subjects))
         .order_by("-created_at", "-pk")[:limit]
     )
 

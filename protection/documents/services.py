@@ -37,7 +37,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from patients.identity import contains_identity_number
-from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
+from patients.models import (
+    AccessAction,
+    AccessOutcome,
+    Patient,
+    PatientIdentity,
+    PatientRelation,
+)
 from patients.services import Actor, access_entry_record, notification_send
 from protection.documents import kinds, rendering
 from protection.gate import AccessContext, Decision, decide, guarding_patient_ids
@@ -145,16 +151,19 @@ def _route_for(
         return None, REFUSED_NOT_VISIBLE if decision is not None else REFUSED_PROTECTED
     if decision is not None and decision is not Decision.FULL:
         return None, REFUSED_PROTECTED
-    if kind.letter and patient.is_protected:
+    if not guarding_patient_ids(patient, identity):
+        # An unprotected patient is on the ordinary route even when the document is forwarded
+        # (PRINT-2): should the patient become protected, PRINT-3 withdraws it like any other.
+        return DocumentRoute.ORDINARY, ""
+    if kind.letter:
+        # LETTER-1 for the protected patient and the persons linked to them (PROT-5): the
+        # letter carries no address and, on paper, travels through the forwarding service.
         if not identity.personal_identity_number:
             return None, REFUSED_RESERVE_NUMBER
         return DocumentRoute.FORWARDING_LETTER, ""
     if forwarding and kind.forwarding_allowed:
-        # PRINT-2, whether or not the patient is protected: the reason is on record, and the
-        # document stays if the patient becomes protected later (it was made to be sent).
+        # PRINT-2: the reason is on record, and the document stays (it was made to be sent).
         return DocumentRoute.FORWARDED, ""
-    if not guarding_patient_ids(patient, identity):
-        return DocumentRoute.ORDINARY, ""
     return None, REFUSED_PROTECTED
 
 
@@ -343,11 +352,44 @@ def document_batch_request(
     return batch, jobs, refused
 
 
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    import kombu.exceptions
+    import redis
+
+    # kombu's OperationalError is what a send raises once Celery's publish retries give up;
+    # redis' ConnectionError in case the transport lets one through unwrapped.
+    return (kombu.exceptions.OperationalError, redis.ConnectionError)
+
+
+# Named: the only errors a send on commit swallows. The job is in the database, queued, with
+# its enqueued_at: the sweeper sends it again (house rule 6). Anything else is a bug and raises.
+BROKER_ERRORS = _broker_errors()
+
+
+def _send_on_commit(task: Any, object_id: int, *, what: str) -> None:
+    """Send ``task(object_id)`` when the transaction commits. A broker outage at that moment
+    must not turn a committed request into an error page: the database is the record of the
+    work and the sweeper sends it later. Logged by internal id only (LEAK-1)."""
+
+    def send() -> None:
+        try:
+            task.delay(object_id)
+        except BROKER_ERRORS as exc:
+            logger.warning(
+                "%s %s: broker unreachable (%s); left for the sweeper",
+                what,
+                object_id,
+                type(exc).__name__,
+            )
+
+    transaction.on_commit(send)
+
+
 def _enqueue_on_commit(job_id: int) -> None:
     # Imported here: the task module calls this one.
     from protection.documents.tasks import render_document
 
-    transaction.on_commit(lambda: render_document.delay(job_id))
+    _send_on_commit(render_document, job_id, what="document job")
 
 
 # --- rendering (the task's body) -----------------------------------------------------------
@@ -622,7 +664,8 @@ def withdraw_on_commit(patient_id: int) -> None:
     """Send the PRINT-3 task when the transaction that protected the patient commits."""
     from protection.documents.tasks import withdraw_documents
 
-    transaction.on_commit(lambda: withdraw_documents.delay(patient_id))
+    # A lost message is found by the sweeper (PRINT-3's safety net).
+    _send_on_commit(withdraw_documents, patient_id, what="withdrawal for patient")
 
 
 # --- the sweeper ---------------------------------------------------------------------------
@@ -664,14 +707,38 @@ def documents_sweep() -> dict[str, int]:
             if stale.filter(pk=job_id).update(enqueued_at=now):
                 _enqueue_on_commit(job_id)
                 resent += 1
-    protected = (
-        DocumentJobPatient.objects.filter(
-            route=DocumentRoute.ORDINARY,
-            patient__is_protected=True,
-            job__state__in=(*OPEN_STATES, S.READY),
-        )
-        .values_list("patient_id", flat=True)
-        .distinct()
+    withdrawn = sum(
+        documents_withdraw_for_patient(patient_id=pid) for pid in _protected_with_open_documents()
     )
-    withdrawn = sum(documents_withdraw_for_patient(patient_id=pid) for pid in list(protected))
     return {"failed": failed, "resent": resent, "withdrawn": withdrawn}
+
+
+def _protected_with_open_documents() -> list[int]:
+    """The protected patients whose guard covers a subject of an ordinary document still open
+    or stored: the subject itself, or a person the register links to them (PROT-5, L2). The
+    PRINT-3 run for each withdraws the documents of the patient and of their linked persons."""
+    with system_context():  # the links are found in rows no user context may see
+        protected_numbers = PatientIdentity.objects.filter(
+            patient__is_protected=True, personal_identity_number__isnull=False
+        ).values("personal_identity_number")
+        numbers_linked_to_protected = PatientRelation.objects.filter(
+            patient__is_protected=True
+        ).values("related_identity_number")
+        subjects = (
+            DocumentJobPatient.objects.filter(
+                Q(patient__is_protected=True)
+                | Q(patient__relations__related_identity_number__in=protected_numbers)
+                | Q(patient__identity__personal_identity_number__in=numbers_linked_to_protected),
+                route=DocumentRoute.ORDINARY,
+                job__state__in=(*OPEN_STATES, S.READY),
+            )
+            .values_list("patient_id", flat=True)
+            .distinct()
+        )
+        guarding: set[int] = set()
+        for patient in Patient.objects.select_related("identity").filter(pk__in=list(subjects)):
+            try:
+                guarding.update(guarding_patient_ids(patient, patient.identity))
+            except PatientIdentity.DoesNotExist:  # no identity row: no register links either
+                guarding.add(patient.pk)
+    return sorted(guarding)

@@ -30,10 +30,20 @@ from protection.permissions import role_permission_required
 @require_GET
 def document_list_view(request: HttpRequest) -> HttpResponse:
     jobs = selectors.document_jobs_list_for_user(user=request.user)
-    rows = [
-        {"job": job, "kind": selectors.kind_label(job.kind), "subjects": list(job.subjects.all())}
-        for job in jobs
-    ]
+    rows = []
+    for job in jobs:
+        subjects = list(job.subjects.all())
+        rows.append(
+            {
+                "job": job,
+                "kind": selectors.kind_label(job.kind),
+                "subjects": subjects,
+                # ACCESS-1: a document about a patient the user may not see now offers nothing
+                # about them, not even its download (which would refuse anyway).
+                # The annotation of the selector; absent means not shown (fail closed).
+                "all_visible": all(getattr(s, "patient_visible", False) for s in subjects),
+            }
+        )
     return render(
         request,
         "protection/documents/list.html",
@@ -67,27 +77,29 @@ def document_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
     return response
 
 
-def _patient_or_404(reference: str) -> Patient:
-    try:
-        return Patient.objects.get(reference=reference)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
-
-
 @never_cache
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 @require_POST
 def summary_request_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = _patient_or_404(reference)
+    ctx = AccessContext.from_request(request)
+    try:
+        answer = patient_get_for_user(ctx, reference)
+    except Patient.DoesNotExist as exc:
+        raise Http404 from exc
+    if answer.decision is Decision.MASKED:
+        raise Http404  # the same as a patient that does not exist (house rule 5)
+    if answer.decision is Decision.STEP_UP:
+        patient_page = reverse("patients:detail", args=[reference])
+        return redirect(f"{reverse('protection:step_up')}?next={patient_page}")
     form = SummaryRequestForm(request.POST)
     if not form.is_valid():
         raise Http404
     try:
         job = services.document_request(
-            ctx=AccessContext.from_request(request),
+            ctx=ctx,
             kind=SUMMARY_KIND,
-            patients=[patient],
+            patients=[answer.patient],
             forward_to=form.cleaned_data["forward_to"],
             forward_reason=form.cleaned_data["forward_reason"],
         )

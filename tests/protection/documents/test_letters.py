@@ -12,8 +12,8 @@ from django.utils import timezone
 from patients.models import AccessAction, AccessEntry, AccessOutcome
 from protection.documents import letters, services
 from protection.models import DocumentJob, DocumentState, Letter, LetterChannel
-from tests.factories import PatientIdentityFactory, UserFactory
-from tests.protection.conftest import give_grant
+from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
+from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_pages, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,13 @@ def test_an_ordinary_patient_gets_an_ordinary_letter_to_the_registered_address(
     assert "förmedlingsuppdrag" not in pages[0]
 
 
+def assert_no_registered_address(text: str) -> None:
+    for part in ("Gömdavägen", "211 20", "21120", "MALMÖ"):
+        assert part not in text
+
+
 def test_letter_3_digital_mailbox_first(prescriber, granted):
+    """LETTER-3, and M2: a digital letter to a protected patient carries no address."""
     granted.patient.has_digital_mailbox = True
     granted.patient.save()
     job = issue(prescriber, granted, wants_email=True)
@@ -157,6 +163,53 @@ def test_letter_3_digital_mailbox_first(prescriber, granted):
     pages = pdf_pages(stored_pdf(job))
     assert len(pages) == 1  # no envelopes for a digital letter
     assert "19891223-2389" not in pages[0]
+    assert "Hemlig Gömdasson" in pages[0]
+    assert_no_registered_address(pages[0])
+
+
+def test_letter_3_an_email_letter_to_a_protected_patient_carries_no_address(prescriber, granted):
+    """LETTER-3, M2: by e-mail (the person asked for it) the letter has no address either."""
+    granted.email = "hemlig@example.se"
+    granted.email_requested_at = timezone.now()
+    granted.save()
+    job = issue(prescriber, granted, wants_email=True)
+    assert Letter.objects.get(job=job).channel == LetterChannel.EMAIL
+    assert render(job) == "ready"
+    pages = pdf_pages(stored_pdf(job))
+    assert len(pages) == 1
+    assert "Kallelse till utprovning" in pages[0]
+    assert_no_registered_address(pages[0])
+
+
+@pytest.mark.parametrize("digital", [False, True])
+def test_letter_1_prot_5_a_letter_to_a_linked_relative_carries_no_address(
+    prescriber, granted, digital
+):
+    """PROT-5, M2: the register links the relative to the protected person, whose address they
+    may share. Their letter carries no address: on paper it travels through the forwarding
+    service (inner envelope with the relative's number, outer with the forwarding address)."""
+    relative = PatientIdentityFactory(
+        personal_identity_number="198912232397",
+        given_names="Sixten",
+        surname="Släkting",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+        patient__has_digital_mailbox=digital,
+    )
+    PatientRelationFactory(patient=relative.patient, related_identity_number=PROTECTED_NUMBER)
+    job = issue(prescriber, relative)
+    assert Letter.objects.get(job=job).channel == (
+        LetterChannel.DIGITAL if digital else LetterChannel.FORWARDING
+    )
+    assert render(job) == "ready"
+    pages = pdf_pages(stored_pdf(job))
+    assert "Sixten Släkting" in pages[0]
+    assert_no_registered_address("\n".join(pages))
+    if digital:
+        assert len(pages) == 1
+    else:
+        _letter, inner, outer = pages
+        assert "19891223-2397" in inner
+        assert outer.strip() == FORWARDING
 
 
 def test_letter_3_email_only_at_the_persons_request(prescriber, ordinary):

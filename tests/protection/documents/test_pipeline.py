@@ -358,6 +358,45 @@ def test_print_3_the_sweeper_withdraws_what_a_lost_message_left(prescriber, ordi
     assert job.state == DocumentState.WITHDRAWN
 
 
+def test_print_3_a_forwarded_document_about_an_unprotected_patient_is_withdrawn_later(
+    prescriber, ordinary
+):
+    """PRINT-2/3 (L1): the forwarded route is for a patient under protection at the request.
+    Forwarding a document about an ordinary patient keeps it ordinary, so it is withdrawn
+    when the patient becomes protected."""
+    job = request_summary(
+        prescriber, ordinary, forward_to="Kommunen", forward_reason="Överköp vid 20 år"
+    )
+    assert job.subjects.get().route == DocumentRoute.ORDINARY
+    assert render(job) == "ready"
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    assert services.documents_withdraw_for_patient(patient_id=ordinary.patient_id) == 1
+    job.refresh_from_db()
+    assert job.state == DocumentState.WITHDRAWN
+    assert Document.objects.get(pk=job.pk).content is None
+
+
+def test_print_3_prot_5_the_sweeper_withdraws_a_relatives_document_after_a_lost_message(
+    prescriber, ordinary
+):
+    """PRINT-3, PROT-5 (L2): the document is about a person the register links to someone who
+    becomes protected; the PRINT-3 message is lost, and the sweeper withdraws it."""
+    other = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
+    PatientRelationFactory(
+        patient=other.patient, related_identity_number=ordinary.personal_identity_number
+    )
+    job = request_summary(prescriber, ordinary)
+    assert render(job) == "ready"
+    other.patient.protected_registration = True
+    other.patient.save()  # as the register import does, the PRINT-3 message lost
+    assert services.documents_sweep()["withdrawn"] == 1
+    job.refresh_from_db()
+    assert job.state == DocumentState.WITHDRAWN
+    assert Document.objects.get(pk=job.pk).content is None
+    assert services.documents_sweep()["withdrawn"] == 0
+
+
 def test_print_3_a_render_that_ends_after_the_withdrawal_stores_nothing(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
     token = services._claim(job.pk)

@@ -23,6 +23,7 @@ import kombu.pools
 import pytest
 import redis
 from django.db import transaction
+from django.urls import reverse
 
 from config.celery import app
 from patients.models import Patient
@@ -37,6 +38,7 @@ from tests.celery_worker import (
     stop_worker,
 )
 from tests.factories import PatientIdentityFactory
+from tests.protection.conftest import logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_text
 
 pytestmark = [
@@ -267,3 +269,45 @@ def test_leak_1_redis_restarted_with_jobs_queued_and_a_lost_message_lose_nothing
             stop_worker(worker)
             _forget_queue(private_redis.url, queue)
     assert_rendered_exactly_once(ids)
+
+
+# --- the broker down at commit -----------------------------------------------------------------
+
+
+def test_leak_1_a_broker_outage_at_commit_leaves_the_job_for_the_sweeper(
+    access_log_cleared,
+    django_db_serialized_rollback,
+    client,
+    caplog,
+    prescriber,
+    ordinary,
+    redis_url,
+):
+    """House rule 6 (L10): the request commits its job, and the send on commit finds no broker
+    (a real Redis client against a closed port). The user gets the ordinary answer, not an
+    error page; the log names the job only (LEAK-1); the sweeper sends the job later."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]  # nothing listens once the socket is closed
+    queue = f"test-{uuid.uuid4().hex}"
+    url = reverse("protection:summary_request", args=[ordinary.patient.reference])
+    with sending_to(f"redis://127.0.0.1:{closed_port}/0", queue):
+        response = logged_in(client, prescriber).post(url, {})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("protection:documents")
+    job = DocumentJob.objects.get()
+    assert job.state == DocumentState.QUEUED
+    warning = f"document job {job.pk}: broker unreachable (OperationalError); left for the sweeper"
+    assert warning in caplog.text
+    for secret in ("Karin", "Nilsson", "Provgatan", "198912222398", ordinary.patient.reference):
+        assert secret not in caplog.text
+    try:
+        with sending_to(redis_url, queue):
+            DocumentJob.objects.filter(pk=job.pk).update(enqueued_at="2000-01-01T00:00Z")
+            assert services.documents_sweep()["resent"] == 1
+            bodies = [
+                message_body(raw) for raw in redis.Redis.from_url(redis_url).lrange(queue, 0, -1)
+            ]
+            assert [json.loads(body)[0] for body in bodies] == [[job.pk]]
+    finally:
+        _forget_queue(redis_url, queue)

@@ -83,6 +83,24 @@ def test_print_1_the_summary_button_refuses_with_a_clear_message(client, prescri
     ).exists()
 
 
+def test_access_1_denied_summary_request_answers_hidden_and_missing_patients_alike(
+    client, prescriber, protected
+):
+    """ACCESS-1, house rule 5 (L3): without a grant the protected patient's summary button
+    answers exactly as for a reference that does not exist: 404, no message, nothing made."""
+    client = logged_in(client, prescriber, stepped_up=True)
+    hidden = client.post(f"/protection/patients/{protected.patient.reference}/summary/")
+    missing = client.post("/protection/patients/P-ZZZZZZZZZZ/summary/")
+    assert (hidden.status_code, missing.status_code) == (404, 404)
+    assert hidden.templates[0].name == missing.templates[0].name == "404.html"
+    assert not DocumentJob.objects.exists()
+    assert "never printed" not in client.get("/protection/documents/").content.decode()
+    # The refused read is audited, by the gate.
+    assert AccessEntry.objects.filter(
+        patient=protected.patient, outcome=AccessOutcome.DENIED
+    ).exists()
+
+
 def test_print_2_forwarding_from_the_page_and_on_the_log_review(client, prescriber, granted):
     client = logged_in(client, prescriber, stepped_up=True)
     reference = granted.patient.reference
@@ -128,6 +146,28 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
     assert "protected identity" in content  # the refusal's reason
     assert "Karin" not in content
     assert "print-protected.css" in content
+
+
+def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_request(
+    client, prescriber, ordinary, django_assert_num_queries
+):
+    """ACCESS-1 (L9): a patient who became protected after the document was asked for is not
+    shown to the requester without a grant: neither the reference nor the download."""
+    hidden_job = summary_job(prescriber, ordinary)
+    other = PatientIdentityFactory(personal_identity_number="198912242388")
+    shown_job = summary_job(prescriber, other)
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()  # before PRINT-3 has run: the document is still stored
+    client = logged_in(client, prescriber)
+    client.get("/protection/documents/")  # warm the session and permission caches
+    # session, user, permissions for the menu (2), jobs, their patients
+    with django_assert_num_queries(6):
+        content = client.get("/protection/documents/").content.decode()
+    assert ordinary.patient.reference not in content
+    assert f"/protection/documents/{hidden_job.pk}/pdf/" not in content
+    assert "Protected identity" in content
+    assert other.patient.reference in content
+    assert f"/protection/documents/{shown_job.pk}/pdf/" in content
 
 
 def test_a_batch_shows_its_progress(client, prescriber, ordinary):
