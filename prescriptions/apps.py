@@ -15,3 +15,9 @@ class PrescriptionsConfig(AppConfig):
 
         if prescriptions_open_elsewhere not in open_case_providers:
             open_case_providers.append(prescriptions_open_elsewhere)
+        # H2, PRESC-2: a patient who becomes protected gets their orders moved to the unit.
+        from prescriptions.tasks import protection_added
+        from protection.registry import protection_added_handlers
+
+        if protection_added not in protection_added_handlers:
+            protection_added_handlers.append(protection_added)
