@@ -63,14 +63,16 @@ class _NoPatientLookups:
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if any(part == "patient" for part in lookup.split("__")):
             return False
-        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+        allowed: bool = super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+        return allowed
 
 
 def _annotate_visible(queryset: QuerySet[Any], patient_id_sql: str) -> QuerySet[Any]:
     """``patient_visible``: the database's answer for this user (``hjm_identity_visible``)."""
     # patient_id_sql is one of this module's constant expressions, never user input.
     sql = f"hjm_identity_visible({patient_id_sql})"
-    return queryset.annotate(patient_visible=RawSQL(sql, []))  # noqa: S611
+    annotated: QuerySet[Any] = queryset.annotate(patient_visible=RawSQL(sql, []))  # noqa: S611
+    return annotated
 
 
 class _ReadOnly:
@@ -361,9 +363,11 @@ class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Sup
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         patient_reference = (
-            SupplyRegistration.objects.filter(pk=object_id if object_id.isdigit() else None)
+            SupplyRegistration.objects.filter(pk=int(object_id))
             .values_list("episode__patient__reference", flat=True)
             .first()
+            if object_id.isdigit()
+            else None
         )
         decision = Decision.MASKED
         if patient_reference is not None:

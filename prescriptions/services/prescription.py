@@ -128,6 +128,8 @@ DELIVERY_FIELDS: tuple[str, ...] = (
 
 def _agreement_in_force(prescription: Prescription) -> bool:
     """L6: the special agreement is the patient's own and has not ended."""
+    if prescription.special_agreement_id is None:
+        return False
     return SpecialDeliveryAgreement.objects.filter(
         pk=prescription.special_agreement_id,
         patient_id=prescription.patient_id,

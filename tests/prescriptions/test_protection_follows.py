@@ -59,9 +59,9 @@ RELATIVE_NUMBER = "198912222398"
 
 def protected_with_relative() -> tuple[Any, Any]:
     """A protected person whose register entry names an unprotected relative (PROT-5)."""
-    protected = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
+    protected: Any = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
     Patient.objects.filter(pk=protected.patient_id).update(protected_registration=True)
-    relative = PatientIdentityFactory(personal_identity_number=RELATIVE_NUMBER)
+    relative: Any = PatientIdentityFactory(personal_identity_number=RELATIVE_NUMBER)
     PatientRelationFactory(patient=protected.patient, related_identity_number=RELATIVE_NUMBER)
     return protected, relative
 
@@ -90,7 +90,7 @@ def waiting_for_registration(rx: Any, patient: Patient, *, area_code: str = "inc
 
 def test_prot_5_the_floor_guard_is_the_gates_guard(rx):
     protected, relative = protected_with_relative()
-    ordinary = PatientIdentityFactory(personal_identity_number=OTHER_NUMBER)
+    ordinary: Any = PatientIdentityFactory(personal_identity_number=OTHER_NUMBER)
     for identity in (protected, relative, ordinary):
         patient = Patient.objects.get(pk=identity.patient_id)
         expected = sorted(guarding_patient_ids(patient, identity))
@@ -291,7 +291,7 @@ def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
         import sys
 
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
-    assert "Provgatan" in logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
+    assert "Provgatan" in logging.Formatter().formatException(record.exc_info)
     RedactIdentityNumbers().filter(record)
     assert "Provgatan" not in logging.Formatter().format(record)
 
