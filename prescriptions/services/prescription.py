@@ -584,12 +584,15 @@ def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "")
             _("Prescription %(number)s can no longer be cancelled.")
             % {"number": prescription.reference}
         )
-    prescription_transition_apply(
-        prescription=prescription,
-        to_state=S.CANCELLED,
-        actor=ctx.user,
-        note=free_text_check(_("Reason"), reason, patient_id=prescription.patient_id),
-    )
+    note = free_text_check(_("Reason"), reason, patient_id=prescription.patient_id)
+    # The trigger checks delivery on every change of state: bring it up to date first (H2, L6).
+    patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
+    _delivery_for(prescription, patient)
+    with presc2_enforced(prescription):
+        prescription.save(update_fields=list(DELIVERY_FIELDS))
+        prescription_transition_apply(
+            prescription=prescription, to_state=S.CANCELLED, actor=ctx.user, note=note
+        )
     return prescription
 
 

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 
+from patients.models import AccessEntry, AccessOutcome, Patient
 from prescriptions.models import DeliveryKind, Prescription, PrescriptionState
-from tests.prescriptions.conftest import article
+from prescriptions.services.prescription import prescription_details_set, prescription_submit
+from prescriptions.services.region import supply_registration_request
+from protection.gate import STEP_UP_SESSION_KEY
+from tests.factories import PatientIdentityFactory
+from tests.prescriptions.conftest import OTHER_REGION, article, ctx_for
 from tests.prescriptions.test_prescription_rules import draft_with
+from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -72,10 +80,6 @@ def test_presc_1_denied_prescriber_gets_no_admin(client, rx):
 
 
 def _protected_out_of_region(rx):
-    from patients.models import Patient
-    from tests.factories import PatientIdentityFactory
-    from tests.prescriptions.conftest import OTHER_REGION
-    from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 
     identity = PatientIdentityFactory(
         personal_identity_number=PROTECTED_NUMBER, given_names="Hemlig", surname="Gömdasson"
@@ -91,12 +95,6 @@ def test_access_4_registration_details_in_the_admin_need_step_up_and_are_audited
     cs_client, rx, customer_service
 ):
     """M3: a grant holder without step-up sees no details; every opening is logged (AUDIT-1)."""
-    from patients.models import AccessEntry, AccessOutcome
-    from prescriptions.services.prescription import prescription_submit
-    from prescriptions.services.region import supply_registration_request
-    from protection.gate import STEP_UP_SESSION_KEY
-    from tests.prescriptions.conftest import ctx_for
-    from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 
     identity = _protected_out_of_region(rx)
     give_grant(customer_service, identity)
@@ -115,8 +113,6 @@ def test_access_4_registration_details_in_the_admin_need_step_up_and_are_audited
     entry = AccessEntry.objects.filter(patient_id=identity.patient_id).latest("pk")
     assert entry.outcome == AccessOutcome.DENIED
     session = cs_client.session
-    import time
-
     session[STEP_UP_SESSION_KEY] = time.time()
     session.save()
     page = cs_client.get(url).content.decode()
@@ -128,8 +124,6 @@ def test_access_4_registration_details_in_the_admin_need_step_up_and_are_audited
 def test_presc_2_masked_admin_rows_hide_unit_prescriber_region_and_free_text(cs_client, rx):
     """M4: customer service without a grant learns nothing of where the patient is cared for,
     and cannot filter orders by patient."""
-    from prescriptions.services.prescription import prescription_details_set, prescription_submit
-    from tests.prescriptions.conftest import ctx_for
 
     identity = _protected_out_of_region(rx)
     reference = draft_with(rx, identity.patient, article("300"), stepped_up=True)

@@ -5,6 +5,7 @@ follows a patient who becomes protected, and never lets the database's refusal l
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from prescriptions.models import (
     Prescription,
     PrescriptionState,
     PrescriptionTransition,
+    ReplacementGroup,
+    ReplacementKind,
     SpecialDeliveryAgreement,
     Supply,
     SupplyRegistration,
@@ -27,6 +30,7 @@ from prescriptions.services.errors import PrescriptionError, PrescriptionNotFoun
 from prescriptions.services.prescription import (
     PhoneOrderLine,
     presc2_enforced,
+    prescription_cancel,
     prescription_delivery_set,
     prescription_details_set,
     prescription_fitting_record,
@@ -288,8 +292,6 @@ def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
                 [reference],
             )
     except IntegrityError:
-        import sys
-
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
     assert "Provgatan" in logging.Formatter().formatException(record.exc_info)
     RedactIdentityNumbers().filter(record)
@@ -361,8 +363,6 @@ def test_presc_6_a_new_specially_adapted_line_or_replacement_clears_the_signatur
 
 
 def test_presc_6_accepting_a_replacement_for_an_adapted_line_clears_the_signature(rx, ordinary):
-    from prescriptions.models import ReplacementGroup, ReplacementKind
-
     group = ReplacementGroup.objects.create(code="rollatorer", kind=ReplacementKind.OPTIONAL)
     requested = article(out_of_stock=True, replacement_group=group)
     article(replacement_group=group)
@@ -410,3 +410,13 @@ def test_region_2_the_agreements_rent_or_buy_must_match_the_devices(rx, out_of_r
             document=pdf(),
         )
     assert refused.value.rule == "REGION-2"
+
+
+def test_presc_2_cancelling_a_waiting_order_after_protection_is_no_500(rx, out_of_region):
+    prescription, _registration = waiting_for_registration(rx, out_of_region)
+    Patient.objects.filter(pk=out_of_region.pk).update(protected_registration=True)
+    give_grant(rx, out_of_region.identity)
+    cancelled = prescription_cancel(
+        ctx=ctx_for(rx, stepped_up=True), reference=prescription.reference, reason="Behövs inte"
+    )
+    assert (cancelled.state, cancelled.delivery_kind) == (S.CANCELLED, DeliveryKind.UNIT)
