@@ -19,3 +19,9 @@ class PrescriptionsConfig(AppConfig):
             open_case_providers.append(prescriptions_open_elsewhere)
         # The order confirmation, under the printing ban (PRINT-1..3) like every document.
         kinds.register(ORDER_CONFIRMATION)
+        # H2, PRESC-2: a patient who becomes protected gets their orders moved to the unit.
+        from prescriptions.tasks import protection_added
+        from protection.registry import protection_added_handlers
+
+        if protection_added not in protection_added_handlers:
+            protection_added_handlers.append(protection_added)

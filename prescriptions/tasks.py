@@ -1,15 +1,16 @@
 """Background work of the prescriptions floor, run by Celery beat (config/settings/base.py).
 
-The tasks take no arguments, so no personal data can reach the broker (LEAK-1); the services
-they call claim rows with conditional UPDATEs, so a retry or an overlapping run does nothing
-twice. The DB is the record of work.
+The tasks take no arguments, or a patient's internal id, so no personal data can reach the
+broker (LEAK-1); the services they call claim rows with conditional UPDATEs or leave alone what
+is already done, so a retry or an overlapping run does nothing twice. The DB is the record of
+work.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from prescriptions.services import activity
+from prescriptions.services import activity, rerouting
 
 
 @shared_task
@@ -22,3 +23,14 @@ def close_stale_consultation_activities() -> int:
 def remind_unsigned_risk_assessments() -> int:
     """PRESC-6: remind prescribers of risk assessments still to sign."""
     return activity.signature_reminders_send()
+
+
+@shared_task
+def reroute_for_protected_patient(patient_id: int) -> int:
+    """H2, PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
+    return rerouting.prescriptions_reroute_for_protected(patient_id=patient_id)
+
+
+def protection_added(patient_id: int) -> None:
+    """``protection.registry.protection_added_handlers``: called after the commit."""
+    reroute_for_protected_patient.delay(patient_id)

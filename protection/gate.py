@@ -152,7 +152,12 @@ def guarding_patient_ids(patient: Patient, identity: PatientIdentity) -> list[in
 def decide(ctx: AccessContext, patient: Patient, identity: PatientIdentity | None) -> Decision:
     if identity is None:
         return Decision.MASKED
-    guarding = guarding_patient_ids(patient, identity)
+    return decide_for_guards(ctx, guarding_patient_ids(patient, identity))
+
+
+def decide_for_guards(ctx: AccessContext, guarding: list[int]) -> Decision:
+    """The decision for a patient with these guards (``guarding_patient_ids``, or
+    ``protection.rls.patient_guard_ids`` where the asking user may not read the relations)."""
     if not guarding:
         return Decision.FULL
     open_to_user = set(

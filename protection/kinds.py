@@ -51,6 +51,7 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from protection.permissions import holds_role_permission
+from protection.registry import protection_added_on_commit
 from protection.services import ProtectionError, _protection_admins
 
 LOCAL_PROTECTION_MONTHS = 3  # PROT-1
@@ -212,6 +213,7 @@ def local_protection_decide(
     locked = _local_flags_recompute(locked)
     _record_change(ctx.actor, locked, "local_protection", protection.pk)
     withdraw_on_commit(locked.pk)  # PRINT-3
+    protection_added_on_commit(locked.pk)  # PRESC-2 and other floors
     return protection
 
 
@@ -321,6 +323,7 @@ def reserve_number_protection_decide(
     locked = _flags_apply(locked, reserve_number_protection=True)
     _record_change(ctx.actor, locked, "reserve_number_protection", protection.pk)
     withdraw_on_commit(locked.pk)  # PRINT-3
+    protection_added_on_commit(locked.pk)  # PRESC-2 and other floors
     return protection
 
 
@@ -462,6 +465,7 @@ def _event_deceased(patient: Patient) -> None:
 
 def _event_protection_added(patient: Patient) -> None:
     withdraw_on_commit(patient.pk)  # PRINT-3
+    protection_added_on_commit(patient.pk)  # PRESC-2 and other floors
     _notify(
         _protection_admins(),
         subject=_("Patient %(reference)s: protection added by the register")

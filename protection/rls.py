@@ -68,3 +68,14 @@ def relation_kind_counts(patient_id: int) -> list[dict[str, object]]:
             [patient_id],
         )
         return [{"kind": kind, "count": count} for kind, count in cursor.fetchall()]
+
+
+def patient_guard_ids(patient_id: int) -> list[int]:
+    """The protected patients guarding this one, as the gate counts them (the patient if
+    protected, the protected patients the register links it to, PROT-5), read by
+    ``hjm_patient_guards`` whoever asks: for rules that must hold for a user who cannot open
+    the patient (PRESC-2 on a phone order, a task). Internal ids only; empty for an ordinary
+    patient."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute("SELECT hjm_patient_guards(%s) ORDER BY 1", [patient_id])
+        return [guard for (guard,) in cursor.fetchall()]

@@ -6,6 +6,16 @@ not even that where the database says the identity is hidden from this user
 customer service does, and both go through the services: entering a phone order (PRESC-2: the
 form offers no address or contact, delivery is computed) and clearing a registration
 (REGION-3).
+
+M4: where the patient's identity is hidden from this user, a row hides where the patient is
+cared for as well: unit, prescriber, region and free text, the eligibility record (it names
+the home region) and the history (actor, notes); the agreement and invoice rows hide their
+region. No list may be filtered by patient (``lookup_allowed``): a filter by patient id would
+tie a masked patient to their orders.
+
+M3: a supply registration's details (personnummer, name, address, phone, door code) are shown
+on its admin page only after the gate's decision for this user, with step-up (ACCESS-4), and
+every opening of the page writes the gate's access entry (AUDIT-1), allowed or denied.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from patients.presenters import PROTECTED_LABEL
@@ -41,8 +51,32 @@ from prescriptions.services.region import (
     out_of_region_deactivate,
     supply_registration_clear,
 )
-from protection.gate import AccessContext
+from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
+
+NOT_SHOWN = "—"
+
+
+def _visible(obj: Any) -> bool:
+    return bool(getattr(obj, "patient_visible", False))
+
+
+class _NoPatientLookups:
+    """M4: no list is filtered by a patient (``?patient=``, ``?prescription__patient=``)."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        if any(part == "patient" for part in lookup.split("__")):
+            return False
+        allowed: bool = super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+        return allowed
+
+
+def _annotate_visible(queryset: QuerySet[Any], patient_id_sql: str) -> QuerySet[Any]:
+    """``patient_visible``: the database's answer for this user (``hjm_identity_visible``)."""
+    # patient_id_sql is one of this module's constant expressions, never user input.
+    sql = f"hjm_identity_visible({patient_id_sql})"
+    annotated: QuerySet[Any] = queryset.annotate(patient_visible=RawSQL(sql, []))  # noqa: S611
+    return annotated
 
 
 class _ReadOnly:
@@ -142,12 +176,12 @@ class PhoneOrderForm(forms.ModelForm[Prescription]):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(admin.ModelAdmin[Prescription]):
+class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
     list_display = (
         "reference",
         "patient_shown",
-        "unit",
-        "prescriber",
+        "unit_shown",
+        "prescriber_shown",
         "state",
         "phone_order",
         "created_at",
@@ -178,24 +212,30 @@ class PrescriptionAdmin(admin.ModelAdmin[Prescription]):
         "decided_at",
     )
     readonly_fields = fields
+    # M4: what tells where a masked patient is cared for, or what was written about them.
+    MASKED_OUT = frozenset(
+        {"unit", "prescriber", "need", "fitting_note", "delivery_unit", "delivery_contact"}
+    )
     inlines = (LineInline, TransitionInline, EligibilityInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Prescription]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                patient_visible=RawSQL(
-                    "hjm_identity_visible(prescriptions_prescription.patient_id)", []
-                )
-            )
+        return _annotate_visible(
+            super().get_queryset(request), "prescriptions_prescription.patient_id"
         )
 
     @admin.display(description=_("patient"))
     def patient_shown(self, obj: Prescription) -> str:
-        if not getattr(obj, "patient_visible", False):
+        if not _visible(obj):
             return str(PROTECTED_LABEL)
         return obj.patient.reference
+
+    @admin.display(description=_("unit"))
+    def unit_shown(self, obj: Prescription) -> str:
+        return str(obj.unit) if _visible(obj) else NOT_SHOWN
+
+    @admin.display(description=_("prescriber"))
+    def prescriber_shown(self, obj: Prescription) -> str:
+        return str(obj.prescriber) if _visible(obj) else NOT_SHOWN
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -229,13 +269,19 @@ class PrescriptionAdmin(admin.ModelAdmin[Prescription]):
                 "need",
                 "urgency",
             ]
+        if not _visible(obj):
+            return [field for field in self.fields if field not in self.MASKED_OUT]
         return self.fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.readonly_fields if obj is not None else ()
+        return self.get_fields(request, obj) if obj is not None else ()
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
-        return self.inlines if obj is not None else ()
+        if obj is None:
+            return ()
+        # M4: the eligibility record names the home region; the history names the prescriber
+        # and carries notes. The lines say what, not where.
+        return self.inlines if _visible(obj) else (LineInline,)
 
     def save_model(self, request: HttpRequest, obj: Prescription, form: Any, change: bool) -> None:
         # The service has written the order in the form's clean(); the admin shows that row.
@@ -248,14 +294,14 @@ class PrescriptionAdmin(admin.ModelAdmin[Prescription]):
 
 
 @admin.register(HomeRegionAgreement)
-class HomeRegionAgreementAdmin(_ReadOnly, admin.ModelAdmin[HomeRegionAgreement]):
+class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[HomeRegionAgreement]):
     """REGION-2 agreements; the document's content stays out of the admin (it names the
-    patient)."""
+    patient). A masked patient's agreement hides the region and the reference (M4)."""
 
     list_display = (
         "prescription",
-        "issuing_region",
-        "reference",
+        "region_shown",
+        "reference_shown",
         "issued_on",
         "supply",
         "document_name",
@@ -264,8 +310,8 @@ class HomeRegionAgreementAdmin(_ReadOnly, admin.ModelAdmin[HomeRegionAgreement])
     list_select_related = ("prescription", "issuing_region")
     fields = (
         "prescription",
-        "issuing_region",
-        "reference",
+        "region_shown",
+        "reference_shown",
         "issued_on",
         "supply",
         "document_name",
@@ -275,11 +321,27 @@ class HomeRegionAgreementAdmin(_ReadOnly, admin.ModelAdmin[HomeRegionAgreement])
     )
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HomeRegionAgreement]:
+        return _annotate_visible(
+            super().get_queryset(request),
+            "(SELECT p.patient_id FROM prescriptions_prescription p "
+            "WHERE p.id = prescriptions_homeregionagreement.prescription_id)",
+        )
+
+    @admin.display(description=_("issuing region"))
+    def region_shown(self, obj: HomeRegionAgreement) -> str:
+        return str(obj.issuing_region) if _visible(obj) else NOT_SHOWN
+
+    @admin.display(description=_("reference"))
+    def reference_shown(self, obj: HomeRegionAgreement) -> str:
+        return obj.reference if _visible(obj) else NOT_SHOWN
+
 
 @admin.register(SupplyRegistration)
-class SupplyRegistrationAdmin(_ReadOnly, admin.ModelAdmin[SupplyRegistration]):
+class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[SupplyRegistration]):
     """REGION-3: registrations for customer service to clear. The person's details are shown
-    only where the database lets this user see the patient's identity."""
+    on the page only when the gate opens the patient to this user, step-up included; each
+    opening is logged by the gate (M3, ACCESS-4, AUDIT-1). The list shows none."""
 
     list_display = ("pk", "episode", "state", "requested_at", "cleared_at")
     list_filter = ("state",)
@@ -297,23 +359,49 @@ class SupplyRegistrationAdmin(_ReadOnly, admin.ModelAdmin[SupplyRegistration]):
     )
     readonly_fields = fields
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SupplyRegistration]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                patient_visible=RawSQL(
-                    "hjm_identity_visible((SELECT e.patient_id FROM prescriptions_careepisode e "
-                    "WHERE e.id = prescriptions_supplyregistration.episode_id))",
-                    [],
-                )
-            )
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        patient_reference = (
+            SupplyRegistration.objects.filter(pk=int(object_id))
+            .values_list("episode__patient__reference", flat=True)
+            .first()
+            if object_id.isdigit()
+            else None
         )
+        decision = Decision.MASKED
+        if patient_reference is not None:
+            # The gate decides and writes the access entry, allowed or denied (AUDIT-1).
+            decision = patient_get_for_user(
+                AccessContext.from_request(request), patient_reference
+            ).decision
+            if decision is Decision.STEP_UP:
+                self.message_user(
+                    request,
+                    _("Confirm your password to see the registration details."),
+                    messages.INFO,
+                )
+        request.registration_details_open = decision is Decision.FULL  # type: ignore[attr-defined]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if getattr(request, "registration_details_open", False):
+            return self.fields
+        return tuple("details_masked" if field == "details" else field for field in self.fields)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("registration details"))
+    def details_masked(self, obj: SupplyRegistration) -> str:
+        return str(PROTECTED_LABEL)
 
     @admin.display(description=_("registration details"))
     def details(self, obj: SupplyRegistration) -> str:
-        if not getattr(obj, "patient_visible", False):
-            return str(PROTECTED_LABEL)
         address = obj.address or {}
         parts = [
             obj.identity_number,
@@ -350,14 +438,15 @@ class ConsultationActivityAdmin(_ReadOnly, admin.ModelAdmin[ConsultationActivity
 
 
 @admin.register(InvoiceMark)
-class InvoiceMarkAdmin(_ReadOnly, admin.ModelAdmin[InvoiceMark]):
-    """REGION-1/5: what the billing floor will invoice."""
+class InvoiceMarkAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[InvoiceMark]):
+    """REGION-1/5: what the billing floor will invoice. A masked patient's mark hides the
+    region and the paid unit (M4)."""
 
     list_display = (
         "prescription",
         "payer",
-        "region",
-        "payee_unit",
+        "region_shown",
+        "payee_unit_shown",
         "amount_sek",
         "rule",
         "deactivate_after_invoicing",
@@ -395,3 +484,18 @@ class InvoiceMarkAdmin(_ReadOnly, admin.ModelAdmin[InvoiceMark]):
                 % {"count": done},
                 messages.SUCCESS,
             )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[InvoiceMark]:
+        return _annotate_visible(
+            super().get_queryset(request),
+            "(SELECT p.patient_id FROM prescriptions_prescription p "
+            "WHERE p.id = prescriptions_invoicemark.prescription_id)",
+        )
+
+    @admin.display(description=_("region"))
+    def region_shown(self, obj: InvoiceMark) -> str:
+        return str(obj.region) if _visible(obj) and obj.region_id else NOT_SHOWN
+
+    @admin.display(description=_("paid to unit"))
+    def payee_unit_shown(self, obj: InvoiceMark) -> str:
+        return str(obj.payee_unit) if _visible(obj) and obj.payee_unit_id else NOT_SHOWN

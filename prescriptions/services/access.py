@@ -16,6 +16,7 @@ from prescriptions.models import PrescriberProfile, Prescription
 from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
+from protection.rls import patient_guard_ids
 
 PRESCRIBE_PERMISSION = "prescriptions.add_prescription"
 
@@ -35,6 +36,13 @@ def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patie
     if answer.decision is Decision.STEP_UP:
         raise StepUpRequired(_("Confirm your password to work with this patient."))
     return Patient.objects.select_for_update().get(pk=answer.patient.pk)
+
+
+def patient_guarded(patient_id: int) -> bool:
+    """The floor's one notion of "treat this patient as protected": the gate's guard, the
+    patient itself or a protected person the register links it to (PROT-5), read whoever asks
+    (PRESC-2, PRESC-3, PRESC-4, the phone order, the database trigger)."""
+    return bool(patient_guard_ids(patient_id))
 
 
 def prescriber_profile_for(user: Any) -> PrescriberProfile:

@@ -31,10 +31,11 @@ from prescriptions.models import (
     ResidenceAbroad,
     SupplyRegistration,
 )
+from prescriptions.services.access import patient_guarded
 from prescriptions.services.parcel import parcel_check
 
-# REGION-1: under this, accessories included, an out-of-region prescription goes straight
-# through and the home region is invoiced.
+# REGION-1: under this, per device with its accessories, an out-of-region prescription goes
+# straight through and the home region is invoiced.
 DIRECT_LIMIT_SEK: Final = Decimal("10000")
 HEARING_AREA: Final = "hearing"  # REGION-2: hearing always needs a home-region agreement
 DIETARY_FOOD_AREA: Final = "nutrition"  # PRESC-3: special dietary food
@@ -95,6 +96,17 @@ def _lines(prescription: Prescription) -> list[PrescriptionLine]:
     )
 
 
+def device_costs(lines: list[PrescriptionLine]) -> list[Decimal]:
+    """REGION-1: the cost of each device, its accessories included (quantities counted). A
+    line's value is the catalogue price times the quantity, rented or bought alike: the home
+    region carries the device's cost either way (docs/prescriptions.md, "REGION-1")."""
+    costs: dict[int, Decimal] = {}
+    for line in lines:
+        device = line.main_line_id or line.pk  # an accessory counts with its main article
+        costs[device] = costs.get(device, Decimal("0")) + line.unit_price_sek * line.quantity
+    return list(costs.values())
+
+
 def eligibility_evaluate(
     *, prescription: Prescription, prescriber_profile: Any, today: datetime.date | None = None
 ) -> Evaluation:
@@ -104,6 +116,8 @@ def eligibility_evaluate(
     lines = _lines(prescription)
     episode = prescription.episode
     areas = {line.article.product_area_id for line in lines}
+    # PRESC-2/3: the gate's guard as it is now (PROT-5 included), never a stale snapshot.
+    guarded = patient_guarded(prescription.patient_id)
 
     ev.add(
         "lines",
@@ -114,15 +128,13 @@ def eligibility_evaluate(
     )
     ev.add(
         "protected_patient",
-        prescription.patient_protected,
+        guarded,
         "PRESC-2",
         "route",
-        _("Delivery to the prescriber's unit, the prescriber as contact.")
-        if prescription.patient_protected
-        else "",
+        _("Delivery to the prescriber's unit, the prescriber as contact.") if guarded else "",
     )
 
-    if prescription.patient_protected and lines:
+    if guarded and lines:
         # LETTER-4: informs only; PRESC-2 above decides the delivery.
         parcel = parcel_check(lines)
         ev.add(
@@ -151,7 +163,7 @@ def eligibility_evaluate(
         )
 
     # PRESC-3, re-checked here: the patient may have become protected since the line was added.
-    dietary = prescription.patient_protected and DIETARY_FOOD_AREA in areas
+    dietary = guarded and DIETARY_FOOD_AREA in areas
     ev.add(
         "special_dietary_food_for_protected",
         dietary,
@@ -220,6 +232,8 @@ def eligibility_evaluate(
 
     total = sum((line.unit_price_sek * line.quantity for line in lines), Decimal("0"))
     ev.total_cost_sek = total
+    devices = device_costs(lines)
+    over_limit = any(cost >= DIRECT_LIMIT_SEK for cost in devices)
     advanced = any(line.article.advanced_service for line in lines)
     hearing = HEARING_AREA in areas
 
@@ -250,11 +264,12 @@ def eligibility_evaluate(
     ev.add("home_region", home_region_id or "", "REGION-1", "route")
     ev.add("out_of_region", out_of_region, "REGION-1", "route")
     ev.add("total_cost_sek", total, "REGION-1", "route")
-    ev.add("over_limit", total >= DIRECT_LIMIT_SEK, "REGION-1", "route")
+    ev.add("largest_device_cost_sek", max(devices, default=Decimal("0")), "REGION-1", "route")
+    ev.add("over_limit", over_limit, "REGION-1", "route")
     ev.add("advanced_service", advanced, "REGION-1", "route")
     ev.add("hearing", hearing, "REGION-2", "route")
 
-    needs_agreement = out_of_region and (total >= DIRECT_LIMIT_SEK or advanced or hearing)
+    needs_agreement = out_of_region and (over_limit or advanced or hearing)
     has_agreement = HomeRegionAgreement.objects.filter(prescription=prescription).exists()
     ev.add("home_region_agreement_needed", needs_agreement, "REGION-2", "route")
     ev.add(

@@ -7,17 +7,20 @@ never typed (PRESC-2); a stale protection snapshot is refused by the database as
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.identity import contains_identity_number
-from patients.models import AccessAction, AccessOutcome, Patient
+from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.services import access_entry_record
 from prescriptions.models import (
     Article,
@@ -41,6 +44,7 @@ from prescriptions.selectors.catalogue import article_orderable, replacement_for
 from prescriptions.services.access import (
     acting_unit_id,
     patient_for_prescribing,
+    patient_guarded,
     prescriber_profile_for,
     prescription_for_update,
 )
@@ -59,10 +63,40 @@ from prescriptions.services.errors import (
     SubmitRefused,
 )
 from prescriptions.services.state import OPEN_STATES, prescription_transition_apply
-from protection.gate import AccessContext, protected_patients_open_to
+from protection.gate import AccessContext, Decision, decide_for_guards
 from protection.permissions import holds_role_permission
+from protection.rls import patient_guard_ids
 
 S = PrescriptionState
+
+
+# --- PRESC-2 refusals by the database (M1) ------------------------------------------------
+
+_DB_RULES = (("presc2_", "PRESC-2"), ("PRESC-2", "PRESC-2"), ("presc4_", "PRESC-4"))
+
+
+@contextmanager
+def presc2_enforced(prescription: Prescription) -> Iterator[None]:
+    """Turn the database's PRESC-2/PRESC-4 refusal (CHECK constraint or trigger) into a domain
+    error carrying the prescription number only. The driver's error holds the whole row in
+    its DETAIL, free text included (need, fitting note): it must reach neither the user nor a
+    log (LEAK-1), so it is dropped here, not chained."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        text = str(error)
+        rule = next((rule for marker, rule in _DB_RULES if marker in text), None)
+        if rule is None:
+            raise
+        raise RuleRefused(
+            _(
+                "Prescription %(number)s: the delivery must go to the prescriber's unit for a "
+                "patient with protected identity. Open the prescription again and retry."
+            )
+            % {"number": prescription.reference},
+            rule=rule,
+        ) from None
 
 
 # --- episode and draft -----------------------------------------------------------------------
@@ -83,11 +117,39 @@ def care_episode_open(*, patient: Patient, unit_id: int) -> CareEpisode:
     return episode
 
 
+DELIVERY_FIELDS: tuple[str, ...] = (
+    "patient_protected",
+    "delivery_kind",
+    "delivery_unit",
+    "delivery_contact",
+    "special_agreement",
+)
+
+
+def _agreement_in_force(prescription: Prescription) -> bool:
+    """L6: the special agreement is the patient's own and has not ended."""
+    if prescription.special_agreement_id is None:
+        return False
+    return SpecialDeliveryAgreement.objects.filter(
+        pk=prescription.special_agreement_id,
+        patient_id=prescription.patient_id,
+        ended_at__isnull=True,
+    ).exists()
+
+
 def _delivery_for(prescription: Prescription, patient: Patient) -> None:
-    """PRESC-2: a protected patient's order goes to the prescriber's unit with the prescriber
-    as contact, unless a recorded special agreement applies; nothing is typed."""
-    prescription.patient_protected = patient.is_protected
-    if patient.is_protected and prescription.delivery_kind != DeliveryKind.SPECIAL_AGREEMENT:
+    """PRESC-2: a guarded patient's order (protected, or linked by the register to a protected
+    person, PROT-5: the gate's guard) goes to the prescriber's unit with the prescriber as
+    contact, unless a recorded special agreement in force applies (L6); nothing is typed. The
+    snapshot ``patient_protected`` is the guard as it is now."""
+    guarded = patient_guarded(patient.pk)
+    prescription.patient_protected = guarded
+    if prescription.delivery_kind == DeliveryKind.SPECIAL_AGREEMENT and not (
+        _agreement_in_force(prescription)
+    ):
+        # Ended since it was chosen: the unit is the delivery that never reveals an address.
+        prescription.delivery_kind = DeliveryKind.UNIT
+    if guarded and prescription.delivery_kind != DeliveryKind.SPECIAL_AGREEMENT:
         prescription.delivery_kind = DeliveryKind.UNIT
     if prescription.delivery_kind == DeliveryKind.UNIT:
         prescription.delivery_unit_id = prescription.unit_id
@@ -108,12 +170,13 @@ def _draft_create(
         episode=episode,
         prescriber=prescriber,
         unit_id=unit_id,
-        delivery_kind=DeliveryKind.UNIT if patient.is_protected else DeliveryKind.PATIENT_ADDRESS,
+        delivery_kind=DeliveryKind.PATIENT_ADDRESS,  # _delivery_for decides (PRESC-2)
         entered_by=entered_by,
         phone_order=entered_by is not None,
     )
     _delivery_for(prescription, patient)
-    prescription.save()
+    with presc2_enforced(prescription):
+        prescription.save()
     prescription_transition_apply_initial(prescription, entered_by or prescriber)
     return prescription
 
@@ -154,7 +217,8 @@ def _draft_for_update(ctx: AccessContext, reference: str) -> Prescription:
 def _check_article(
     prescription: Prescription, profile: PrescriberProfile, article: Article
 ) -> None:
-    if prescription.patient_protected and article.product_area_id == DIETARY_FOOD_AREA:
+    # PRESC-3 asks the guard as it is now, not the draft's snapshot.
+    if article.product_area_id == DIETARY_FOOD_AREA and patient_guarded(prescription.patient_id):
         raise RuleRefused(
             _(
                 "Special dietary food cannot be prescribed here for a patient with protected "
@@ -234,6 +298,8 @@ def prescription_line_add(
     _check_article(prescription, profile, ordered)
     if supply is not None and supply not in Supply.values:
         raise PrescriptionError(_("Rent or buy: choose one."))
+    if special_adaptation:
+        _signature_clear(prescription)  # PRESC-6: a new adapted line needs a new signature
     position = (prescription.lines.aggregate(m=Max("position"))["m"] or 0) + 1
     line = PrescriptionLine.objects.create(
         prescription=prescription,
@@ -270,7 +336,7 @@ def prescription_replacement_decide(
     ).first()
     if decision is None:
         raise PrescriptionNotFound(_("No such patient or prescription."))
-    _draft_for_update(ctx, decision.line.prescription.reference)
+    prescription = _draft_for_update(ctx, decision.line.prescription.reference)
     decision = ReplacementDecision.objects.select_for_update().get(pk=decision_id)
     if decision.outcome != ReplacementOutcome.PENDING:
         raise StateNotAllowed(_("This replacement has already been decided."))
@@ -280,6 +346,9 @@ def prescription_replacement_decide(
             pk=decision.proposed_article_id
         )
         _check_article(line.prescription, prescriber_profile_for(ctx.user), article)
+        if line.special_adaptation:
+            # PRESC-6: the signed risk assessment was for the article this line had.
+            _signature_clear(prescription)
         line.accessory_lines.all().delete()
         line.requested_article_id = line.article_id
         line.article = article
@@ -290,6 +359,13 @@ def prescription_replacement_decide(
     decision.decided_by = ctx.user
     decision.save(update_fields=["outcome", "decided_at", "decided_by"])
     return decision
+
+
+def _signature_clear(prescription: Prescription) -> None:
+    if prescription.risk_assessment_signed_at is not None:
+        prescription.risk_assessment_signed_at = None
+        prescription.risk_assessment_signed_by = None
+        prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
 
 
 @transaction.atomic
@@ -318,12 +394,8 @@ def prescription_line_change(
     if special_adaptation is not None:
         line.special_adaptation = special_adaptation
         # A new adaptation needs a new signature on the risk assessment.
-        if special_adaptation and prescription.risk_assessment_signed_at is not None:
-            prescription.risk_assessment_signed_at = None
-            prescription.risk_assessment_signed_by = None
-            prescription.save(
-                update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"]
-            )
+        if special_adaptation:
+            _signature_clear(prescription)
     line.save(update_fields=["quantity", "supply", "special_adaptation"])
     return line
 
@@ -337,11 +409,35 @@ def prescription_line_remove(*, ctx: AccessContext, reference: str, line_id: int
         raise PrescriptionError(_("No such line."))
 
 
-def _free_text(label: str, value: str) -> str:
+def _identity_words(patient_id: int) -> list[str]:
+    """The patient's names and street lines, as far as this user's database session can read
+    them (row-level security: a user who cannot open the patient cannot know them either)."""
+    identity = PatientIdentity.objects.filter(patient_id=patient_id).first()
+    if identity is None:
+        return []
+    words = re.split(r"[\s-]+", f"{identity.given_names} {identity.middle_name} {identity.surname}")
+    found = [word for word in words if len(word) >= 2]
+    for address in (identity.registered_address, identity.special_postal_address):
+        if isinstance(address, dict):
+            found += [
+                str(address.get(key) or "") for key in ("street1", "street2") if address.get(key)
+            ]
+    return found
+
+
+def free_text_check(label: str, value: str, *, patient_id: int | None = None) -> str:
+    """LEAK-1, L5: free text is read by logistics and customer service, who hold no grant: no
+    identity number, and not the patient's name or street address."""
     value = value.strip()
-    # Read by logistics and customer service, who hold no grant (LEAK-1).
     if contains_identity_number(value):
         raise PrescriptionError(_("%(field)s: do not write a personnummer.") % {"field": label})
+    if patient_id is not None and value:
+        lowered = value.casefold()
+        for word in _identity_words(patient_id):
+            if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
+                raise PrescriptionError(
+                    _("%(field)s: do not write the patient's name or address.") % {"field": label}
+                )
     return value
 
 
@@ -357,13 +453,15 @@ def prescription_details_set(
     """The need the prescription meets, its urgency and the fitting note (draft only)."""
     prescription = _draft_for_update(ctx, reference)
     if need is not None:
-        prescription.need = _free_text(_("Need"), need)
+        prescription.need = free_text_check(_("Need"), need, patient_id=prescription.patient_id)
     if urgency is not None:
         if urgency not in Urgency.values:
             raise PrescriptionError(_("Urgency: choose normal or urgent."))
         prescription.urgency = urgency
     if fitting_note is not None:
-        prescription.fitting_note = _free_text(_("Fitting note"), fitting_note)
+        prescription.fitting_note = free_text_check(
+            _("Fitting note"), fitting_note, patient_id=prescription.patient_id
+        )
     prescription.save(update_fields=["need", "urgency", "fitting_note"])
     return prescription
 
@@ -382,7 +480,7 @@ def prescription_delivery_set(
     patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
     if kind not in DeliveryKind.values:
         raise PrescriptionError(_("Delivery: choose where it goes."))
-    if patient.is_protected and kind == DeliveryKind.PATIENT_ADDRESS:
+    if kind == DeliveryKind.PATIENT_ADDRESS and patient_guarded(patient.pk):
         raise RuleRefused(
             _("For a patient with protected identity, delivery goes to your unit."),
             rule="PRESC-2",
@@ -401,7 +499,8 @@ def prescription_delivery_set(
         prescription.special_agreement = agreement
     prescription.delivery_kind = kind
     _delivery_for(prescription, patient)
-    prescription.save()
+    with presc2_enforced(prescription):
+        prescription.save()
     return prescription
 
 
@@ -412,16 +511,25 @@ def prescription_route(
     *, prescription: Prescription, actor: Any | None, note: str = ""
 ) -> Evaluation:
     """Evaluate a submitted or waiting prescription and move it on: to the next thing it waits
-    for, or approved (then marked for invoicing, REGION-1/5). Writes the eligibility record."""
+    for, or approved (then marked for invoicing, REGION-1/5). Writes the eligibility record.
+
+    H2: the patient may have become protected (or linked to a protected person) while the
+    prescription waited. The patient is locked and delivery recomputed before anything else,
+    so the state change below never meets the PRESC-2 trigger with a stale address."""
+    patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
+    _delivery_for(prescription, patient)
+    with presc2_enforced(prescription):
+        prescription.save(update_fields=list(DELIVERY_FIELDS))
     profile = PrescriberProfile.objects.filter(user_id=prescription.prescriber_id).first()
     evaluation = eligibility_evaluate(prescription=prescription, prescriber_profile=profile)
     if evaluation.blocking:
         raise SubmitRefused(evaluation.blocking)
     eligibility_record_write(prescription=prescription, evaluation=evaluation)
     if evaluation.next_state != prescription.state:
-        prescription_transition_apply(
-            prescription=prescription, to_state=evaluation.next_state, actor=actor, note=note
-        )
+        with presc2_enforced(prescription):
+            prescription_transition_apply(
+                prescription=prescription, to_state=evaluation.next_state, actor=actor, note=note
+            )
     if prescription.state == S.APPROVED:
         _invoice_mark(prescription, evaluation)
     return evaluation
@@ -459,9 +567,10 @@ def prescription_submit(*, ctx: AccessContext, reference: str) -> Prescription:
 def _submit(prescription: Prescription, *, actor: Any) -> Prescription:
     patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
     _delivery_for(prescription, patient)
-    prescription.save()
-    # A refusal in prescription_route rolls the submitted transition back with everything else.
-    prescription_transition_apply(prescription=prescription, to_state=S.SUBMITTED, actor=actor)
+    with presc2_enforced(prescription):
+        prescription.save()
+        # A refusal in prescription_route rolls the submitted transition back with the rest.
+        prescription_transition_apply(prescription=prescription, to_state=S.SUBMITTED, actor=actor)
     prescription_route(prescription=prescription, actor=actor)
     return prescription
 
@@ -475,12 +584,15 @@ def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "")
             _("Prescription %(number)s can no longer be cancelled.")
             % {"number": prescription.reference}
         )
-    prescription_transition_apply(
-        prescription=prescription,
-        to_state=S.CANCELLED,
-        actor=ctx.user,
-        note=_free_text(_("Reason"), reason),
-    )
+    note = free_text_check(_("Reason"), reason, patient_id=prescription.patient_id)
+    # The trigger checks delivery on every change of state: bring it up to date first (H2, L6).
+    patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
+    _delivery_for(prescription, patient)
+    with presc2_enforced(prescription):
+        prescription.save(update_fields=list(DELIVERY_FIELDS))
+        prescription_transition_apply(
+            prescription=prescription, to_state=S.CANCELLED, actor=ctx.user, note=note
+        )
     return prescription
 
 
@@ -524,8 +636,11 @@ def prescription_fitting_record(
         raise StateNotAllowed(_("Only an approved prescription can be fitted."))
     if prescription.fitted_at is not None:
         raise StateNotAllowed(_("The fitting is already recorded."))
-    patient = Patient.objects.get(pk=prescription.patient_id)
-    if patient.is_protected:
+    patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
+    # PRESC-4 and PRESC-2 ask the guard as it is now (PROT-5 included); delivery follows it.
+    _delivery_for(prescription, patient)
+    guarded = prescription.patient_protected
+    if guarded:
         if liability_form_signed:
             raise RuleRefused(
                 _(
@@ -541,20 +656,20 @@ def prescription_fitting_record(
             )
     elif not liability_form_signed:
         raise RuleRefused(_("Confirm that the liability form is signed."), rule="PRESC-4")
-    prescription.patient_protected = patient.is_protected
     prescription.fitted_at = timezone.now()
     prescription.fitted_by = ctx.user
-    prescription.liability_form_signed = liability_form_signed and not patient.is_protected
+    prescription.liability_form_signed = liability_form_signed and not guarded
     prescription.journal_note_confirmed = journal_note_confirmed
-    prescription.save(
-        update_fields=[
-            "patient_protected",
-            "fitted_at",
-            "fitted_by",
-            "liability_form_signed",
-            "journal_note_confirmed",
-        ]
-    )
+    with presc2_enforced(prescription):
+        prescription.save(
+            update_fields=[
+                *DELIVERY_FIELDS,
+                "fitted_at",
+                "fitted_by",
+                "liability_form_signed",
+                "journal_note_confirmed",
+            ]
+        )
     return prescription
 
 
@@ -570,7 +685,14 @@ class PhoneOrderLine:
     supply: str | None = None
 
 
-@transaction.atomic
+class _PhoneOrderRefused(Exception):
+    """The prescriber may not open the patient; carries the patient for the audit entry."""
+
+    def __init__(self, patient: Patient) -> None:
+        super().__init__()
+        self.patient = patient
+
+
 def prescription_phone_order_create(
     *,
     ctx: AccessContext,
@@ -583,19 +705,56 @@ def prescription_phone_order_create(
 ) -> Prescription:
     """Customer service enters an order a prescriber phones in, and submits it. The same rules
     hold as in the prescriber's pages: delivery is computed (PRESC-2), never typed, and a
-    protected patient's order is possible only for a prescriber who holds a grant for them."""
+    guarded patient's order (protected, or linked to a protected person, PROT-5) is possible
+    only for a prescriber the gate would open the patient to.
+
+    A refusal is audited (L4): the order's transaction rolls back, the denied access entry is
+    written after it, in the caller's transaction."""
+    try:
+        return _phone_order_create(
+            ctx=ctx,
+            patient_reference=patient_reference,
+            prescriber_id=prescriber_id,
+            unit_id=unit_id,
+            lines=lines,
+            need=need,
+            urgency=urgency,
+        )
+    except _PhoneOrderRefused as refused:
+        access_entry_record(
+            actor=ctx.actor,
+            action=AccessAction.CHANGE,
+            outcome=AccessOutcome.DENIED,
+            patient=refused.patient,
+            object_type="phone_order",
+        )
+        # The same answer as for no patient at all: customer service learns nothing.
+        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
+
+
+@transaction.atomic
+def _phone_order_create(
+    *,
+    ctx: AccessContext,
+    patient_reference: str,
+    prescriber_id: int,
+    unit_id: int,
+    lines: list[PhoneOrderLine],
+    need: str,
+    urgency: str,
+) -> Prescription:
     if not holds_role_permission(ctx.user, PHONE_ORDER_PERMISSION):
         raise PrescriptionError(_("Only customer service can enter phone orders."))
     prescriber = get_user_model().objects.filter(pk=prescriber_id, is_active=True).first()
     patient = Patient.objects.select_for_update().filter(reference=patient_reference).first()
     if prescriber is None or patient is None:
         raise PrescriptionNotFound(_("No such patient or prescription."))
-    if (
-        patient.is_protected
-        and not protected_patients_open_to(prescriber).filter(pk=patient.pk).exists()
-    ):
-        # The same answer as for no patient at all: customer service learns nothing.
-        raise PrescriptionNotFound(_("No such patient or prescription."))
+    # The gate's decision for the prescriber, on the guards read whoever asks: customer
+    # service cannot read a relative's register links, the database can (PROT-5). Step-up is
+    # the prescriber's own affair on the phone; a grant for every guard is what counts.
+    prescriber_ctx = AccessContext(user=prescriber, actor=ctx.actor, session=None)
+    if decide_for_guards(prescriber_ctx, patient_guard_ids(patient.pk)) is Decision.MASKED:
+        raise _PhoneOrderRefused(patient)
     access_entry_record(
         actor=ctx.actor,
         action=AccessAction.CHANGE,
@@ -614,7 +773,7 @@ def prescription_phone_order_create(
     prescription = _draft_create(
         patient=patient, prescriber=prescriber, unit_id=unit, entered_by=ctx.user
     )
-    prescription.need = _free_text(_("Need"), need)
+    prescription.need = free_text_check(_("Need"), need, patient_id=patient.pk)
     if urgency not in Urgency.values:
         raise PrescriptionError(_("Urgency: choose normal or urgent."))
     prescription.urgency = urgency

@@ -37,11 +37,16 @@ from prescriptions.models import (
 from prescriptions.services.access import (
     acting_unit_id,
     patient_for_prescribing,
+    patient_guarded,
     prescriber_profile_for,
     prescription_for_update,
 )
 from prescriptions.services.errors import PrescriptionError, RuleRefused, StateNotAllowed
-from prescriptions.services.prescription import care_episode_open, prescription_route
+from prescriptions.services.prescription import (
+    care_episode_open,
+    free_text_check,
+    prescription_route,
+)
 from prescriptions.services.state import OPEN_STATES
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
@@ -87,10 +92,27 @@ def home_region_agreement_record(
         raise PrescriptionError(
             _("Reference: give the home region's reference, never a personnummer.")
         )
+    # L5: customer service reads the reference; no name or address of the patient either.
+    agreement_reference = free_text_check(
+        _("Reference"), agreement_reference, patient_id=prescription.patient_id
+    )
     if issued_on > timezone.localdate():
         raise PrescriptionError(_("Date: the agreement cannot be dated in the future."))
     if supply not in Supply.values:
         raise PrescriptionError(_("Rent or buy: choose one."))
+    # L8: the home region commits to renting or buying; the devices must be supplied so.
+    device_supplies = set(
+        prescription.lines.filter(main_line__isnull=True).values_list("supply", flat=True)
+    )
+    if device_supplies - {supply}:
+        raise RuleRefused(
+            _(
+                "Rent or buy: the agreement says %(supply)s, but the prescription's devices are "
+                "not all %(supply)s. Change the lines or record the agreement as issued."
+            )
+            % {"supply": Supply(supply).label},
+            rule="REGION-2",
+        )
     if document.size is None or document.size > AGREEMENT_DOCUMENT_MAX_BYTES:
         raise PrescriptionError(_("Document: at most 5 MB."))
     if document.content_type not in DOCUMENT_TYPES:
@@ -147,6 +169,7 @@ def supply_registration_request(
     if identity_number is not None and identity_number.strip() != own_number:
         raise PrescriptionError(_("Personnummer: the registration carries the patient's own."))
     identity_number = own_number
+    guarded = patient_guarded(patient.pk)  # PRESC-2 with PROT-5, the gate's guard
     if (
         SupplyRegistration.objects.filter(episode=episode)
         .exclude(state=RegistrationState.DEACTIVATED)
@@ -156,7 +179,7 @@ def supply_registration_request(
     if not identity_number.strip() or not name.strip():
         raise PrescriptionError(_("Personnummer and name are needed for the registration."))
     locating = [care_of, street, postal_code, town, phone, door_code]
-    if patient.is_protected:
+    if guarded:
         if any(part.strip() for part in locating):
             raise RuleRefused(
                 _(
@@ -182,8 +205,8 @@ def supply_registration_request(
         name=name.strip(),
         # The stubs type an encrypted JSON column as text; it takes the object.
         address=address,  # type: ignore[misc]
-        phone=None if patient.is_protected else _optional(phone),
-        door_code=None if patient.is_protected else _optional(door_code),
+        phone=None if guarded else _optional(phone),
+        door_code=None if guarded else _optional(door_code),
         prescriber_name=ctx.user.get_full_name() or ctx.user.get_username(),
         prescriber_email=profile_email or ctx.user.email,
         requested_by=ctx.user,
@@ -202,7 +225,15 @@ def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> Su
     registration.state = RegistrationState.CLEARED
     registration.cleared_by = ctx.user
     registration.cleared_at = timezone.now()
-    registration.save(update_fields=["state", "cleared_by", "cleared_at"])
+    fields = ["state", "cleared_by", "cleared_at"]
+    episode = CareEpisode.objects.get(pk=registration.episode_id)
+    if patient_guarded(episode.patient_id):
+        # H2, LEAK-3: protected since the request; the supply organisation gets no location.
+        registration.address = None
+        registration.phone = None
+        registration.door_code = None
+        fields += ["address", "phone", "door_code"]
+    registration.save(update_fields=fields)
     waiting = Prescription.objects.select_for_update().filter(
         episode_id=registration.episode_id, state=S.AWAITING_REGISTRATION
     )
@@ -324,7 +355,7 @@ def special_delivery_agreement_record(
     instructions, encrypted at rest. Ends any earlier one. The write is audited (AUDIT-1)."""
     prescriber_profile_for(ctx.user)
     patient = patient_for_prescribing(ctx, patient_reference)
-    if not patient.is_protected:
+    if not patient_guarded(patient.pk):
         raise PrescriptionError(
             _("A special delivery agreement is only for a patient with protected identity.")
         )

@@ -76,3 +76,17 @@ def prescription_transition_apply(
         actor=actor if actor is not None and actor.is_authenticated else None,
         note=note[:300],
     )
+
+
+def prescription_history_note(
+    *, prescription: Prescription, actor: Any | None, note: str
+) -> PrescriptionTransition:
+    """A history row for a change that is not a change of state (from and to the same state),
+    such as PRESC-2 moving a delivery to the unit."""
+    return PrescriptionTransition.objects.create(
+        prescription=prescription,
+        from_state=prescription.state,
+        to_state=prescription.state,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        note=note[:300],
+    )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.conf import settings
 
+from patients.models import AccessEntry, AccessOutcome, Patient
 from prescriptions.models import DeliveryKind, Prescription, PrescriptionState
-from tests.prescriptions.conftest import article
+from prescriptions.services.prescription import prescription_details_set, prescription_submit
+from prescriptions.services.region import supply_registration_request
+from protection.gate import STEP_UP_SESSION_KEY
+from tests.factories import PatientIdentityFactory
+from tests.prescriptions.conftest import OTHER_REGION, article, ctx_for
 from tests.prescriptions.test_prescription_rules import draft_with
+from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +74,78 @@ def test_presc_1_denied_prescriber_gets_no_admin(client, rx):
     client.force_login(rx)
     response = client.get("/admin/prescriptions/prescription/add/")
     assert response.status_code in (302, 403)
+
+
+# --- review findings M3, M4 ------------------------------------------------------------------
+
+
+def _protected_out_of_region(rx):
+
+    identity = PatientIdentityFactory(
+        personal_identity_number=PROTECTED_NUMBER, given_names="Hemlig", surname="Gömdasson"
+    )
+    Patient.objects.filter(pk=identity.patient_id).update(
+        protected_registration=True, home_region_id=OTHER_REGION
+    )
+    give_grant(rx, identity)
+    return identity
+
+
+def test_access_4_registration_details_in_the_admin_need_step_up_and_are_audited(
+    cs_client, rx, customer_service
+):
+    """M3: a grant holder without step-up sees no details; every opening is logged (AUDIT-1)."""
+
+    identity = _protected_out_of_region(rx)
+    give_grant(customer_service, identity)
+    ctx = ctx_for(rx, stepped_up=True)
+    reference = draft_with(
+        rx, identity.patient, article("300", area_code="incontinence", iso9999=""), stepped_up=True
+    )
+    prescription_submit(ctx=ctx, reference=reference)
+    registration = supply_registration_request(
+        ctx=ctx, reference=reference, identity_number=PROTECTED_NUMBER, name="Hemlig Gömdasson"
+    )
+    url = f"/admin/prescriptions/supplyregistration/{registration.pk}/change/"
+    page = cs_client.get(url).content.decode()
+    assert PROTECTED_NUMBER not in page
+    assert "Gömdasson" not in page
+    entry = AccessEntry.objects.filter(patient_id=identity.patient_id).latest("pk")
+    assert entry.outcome == AccessOutcome.DENIED
+    session = cs_client.session
+    session[STEP_UP_SESSION_KEY] = time.time()
+    session.save()
+    page = cs_client.get(url).content.decode()
+    assert PROTECTED_NUMBER in page
+    entry = AccessEntry.objects.filter(patient_id=identity.patient_id).latest("pk")
+    assert entry.outcome == AccessOutcome.ALLOWED
+
+
+def test_presc_2_masked_admin_rows_hide_unit_prescriber_region_and_free_text(cs_client, rx):
+    """M4: customer service without a grant learns nothing of where the patient is cared for,
+    and cannot filter orders by patient."""
+
+    identity = _protected_out_of_region(rx)
+    reference = draft_with(rx, identity.patient, article("300"), stepped_up=True)
+    prescription_details_set(
+        ctx=ctx_for(rx, stepped_up=True), reference=reference, need="Rollator till trapphuset"
+    )
+    prescription = prescription_submit(ctx=ctx_for(rx, stepped_up=True), reference=reference)
+    assert prescription.state == PrescriptionState.APPROVED
+    unit_name = prescription.unit.unit.name
+    page = cs_client.get(f"/admin/prescriptions/prescription/{prescription.pk}/change/")
+    html = page.content.decode()
+    assert unit_name not in html
+    assert "trapphuset" not in html
+    assert "home_region" not in html
+    listing = cs_client.get("/admin/prescriptions/prescription/").content.decode()
+    assert unit_name not in listing
+    marks = cs_client.get("/admin/prescriptions/invoicemark/").content.decode()
+    assert reference in marks
+    assert "Stockholm" not in marks
+    filtered = cs_client.get(f"/admin/prescriptions/prescription/?patient={identity.patient_id}")
+    assert filtered.status_code == 400
+    filtered = cs_client.get(
+        f"/admin/prescriptions/invoicemark/?prescription__patient={identity.patient_id}"
+    )
+    assert filtered.status_code == 400

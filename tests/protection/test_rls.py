@@ -331,6 +331,7 @@ def test_leak_1_only_the_application_role_may_call_the_functions(enforced):
     search_path = "search_path=pg_catalog, public, pg_temp"
     assert functions == [
         ("hjm_identity_visible", True, owner, False, True, search_path),
+        ("hjm_patient_guards", True, owner, False, True, search_path),
         ("hjm_patient_id_for_number", True, owner, False, True, search_path),
         ("hjm_patient_relation_kinds", True, owner, False, True, search_path),
     ]
@@ -512,9 +513,10 @@ def test_leak_1_the_migration_reverses_to_no_row_level_security_and_applies_agai
     (previous,) = [dep for dep in migration.dependencies if dep[0] == "protection"]
     with owner.cursor() as cursor:
         cursor.execute("SET LOCAL lock_timeout = '10s'")
+        # Three functions from this migration, hjm_patient_guards from 0007.
         assert _rls_state(cursor) == [
-            ("patients_patientidentity", True, True, 1, 3),
-            ("patients_patientrelation", True, True, 1, 3),
+            ("patients_patientidentity", True, True, 1, 4),
+            ("patients_patientrelation", True, True, 1, 4),
         ]
     executor.migrate([previous])
     with owner.cursor() as cursor:

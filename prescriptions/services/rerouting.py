@@ -1,0 +1,107 @@
+"""H2, PRESC-2: when a patient becomes protected, their orders stop going to an address.
+
+The protection floor announces it (``protection.registry.protection_added_handlers``, filled
+by ``PrescriptionsConfig.ready``) once the transaction that protected the patient commits;
+``prescriptions.tasks.reroute_for_protected_patient`` takes the patient's id and calls
+:func:`prescriptions_reroute_for_protected`. Each open or approved, not yet fitted order of the
+patient, and of the patients the register links to them (PROT-5: the gate guards them too),
+is locked and its delivery recomputed by the same rule as on submit; an order that moves gets
+a history note and its prescriber a message naming the order number only (LEAK-2). Supply
+registrations of those patients lose address, phone and door code (LEAK-3).
+
+Idempotent: an order already delivered to the unit and a registration without location are
+left alone, so a second run (a retry, a duplicate message) changes and sends nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from patients.models import Patient, PatientIdentity, PatientRelation
+from patients.services import notification_send
+from prescriptions.models import (
+    Prescription,
+    PrescriptionState,
+    SupplyRegistration,
+)
+from prescriptions.services.access import patient_guarded
+from prescriptions.services.prescription import (
+    DELIVERY_FIELDS,
+    _delivery_for,
+    presc2_enforced,
+)
+from prescriptions.services.state import OPEN_STATES, prescription_history_note
+from protection.rls import system_context
+
+REROUTED_NOTE = "PRESC-2: delivery moved to the prescriber's unit"
+
+
+def _patients_concerned(patient_id: int) -> set[int]:
+    """The patient and the patients the register links to them in either direction. Read in
+    the system context (a task acts for nobody); internal ids only leave this function."""
+    with system_context():
+        number = (
+            PatientIdentity.objects.filter(patient_id=patient_id)
+            .values_list("personal_identity_number", flat=True)
+            .first()
+        )
+        linked = set(
+            PatientIdentity.objects.filter(
+                personal_identity_number__in=PatientRelation.objects.filter(
+                    patient_id=patient_id
+                ).values("related_identity_number")
+            ).values_list("patient_id", flat=True)
+        )
+        if number:
+            linked |= set(
+                PatientRelation.objects.filter(related_identity_number=number).values_list(
+                    "patient_id", flat=True
+                )
+            )
+    return {patient_id, *linked}
+
+
+@transaction.atomic
+def _reroute_patient(patient_id: int) -> int:
+    patient = Patient.objects.get(pk=patient_id)
+    moved = 0
+    orders = Prescription.objects.select_for_update().filter(
+        patient_id=patient_id,
+        state__in=[*OPEN_STATES, PrescriptionState.APPROVED],
+        fitted_at__isnull=True,
+    )
+    for prescription in orders.order_by("pk"):
+        before = (prescription.delivery_kind, prescription.special_agreement_id)
+        _delivery_for(prescription, patient)
+        with presc2_enforced(prescription):
+            prescription.save(update_fields=list(DELIVERY_FIELDS))
+        if (prescription.delivery_kind, prescription.special_agreement_id) == before:
+            continue
+        moved += 1
+        prescription_history_note(prescription=prescription, actor=None, note=REROUTED_NOTE)
+        notification_send(
+            user=prescription.prescriber,
+            subject=_("Prescription %(number)s: delivery moved to your unit")
+            % {"number": prescription.reference},
+            body=_(
+                "Prescription %(number)s is now delivered to your unit, with you as contact: "
+                "the patient's identity is protected. Hand the device over at the unit."
+            )
+            % {"number": prescription.reference},
+        )
+    SupplyRegistration.objects.filter(episode__patient_id=patient_id).filter(
+        Q(address__isnull=False) | Q(phone__isnull=False) | Q(door_code__isnull=False)
+    ).update(address=None, phone=None, door_code=None)
+    return moved
+
+
+def prescriptions_reroute_for_protected(*, patient_id: int) -> int:
+    """Re-route the orders of a newly protected patient and of those it guards; returns how
+    many orders moved to the unit."""
+    moved = 0
+    for concerned in sorted(_patients_concerned(patient_id)):
+        if patient_guarded(concerned):
+            moved += _reroute_patient(concerned)
+    return moved
