@@ -1,9 +1,9 @@
 """The gate: the only way to see who a patient is.
 
 Every page, admin view, export, document and task that shows a patient asks here. The gate
-decides, writes the access entry in the same transaction (AUDIT-1) and hands back a
-``PatientCard``: the full card, or the masked one (birth year and "Skyddade personuppgifter",
-nothing else; ACCESS-1, PROT-2).
+decides, writes the access entry (AUDIT-1) and only then hands back a ``PatientCard``: the
+full card, or the masked one (birth year and "Skyddade personuppgifter", nothing else;
+ACCESS-1, PROT-2).
 
 Rules, in order:
 - an unprotected patient who is not linked by the register to a protected one: full card;
@@ -26,7 +26,6 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
-from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 from django.http import HttpRequest
@@ -188,7 +187,13 @@ def _answer(
     return GateAnswer(patient=patient, card=card, decision=decision)
 
 
-@transaction.atomic
+# No transaction of the gate's own (``patient_search_for_user``, ``patient_get_for_user``): it
+# reads, then writes one row, and its reads would see no more consistent a picture inside one
+# (READ COMMITTED takes a snapshot per statement). A single INSERT is atomic; if it fails the
+# exception leaves before the card does, so no access goes unlogged (AUDIT-1). Inside a caller's
+# transaction the entry commits or rolls back with it, as it did with a savepoint, and a failed
+# INSERT now dooms that transaction rather than letting the caller carry on. What it saves is
+# BEGIN and COMMIT (or SAVEPOINT and RELEASE) on every patient read: two round trips.
 def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateAnswer | None:
     """Find one patient by identity number. The number itself is never logged (AUDIT-4)."""
     # By id, so that a patient whose identity row-level security hides from this user is
@@ -210,7 +215,6 @@ def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateA
     return _answer(ctx, patient, identity, AccessAction.SEARCH_HIT)
 
 
-@transaction.atomic
 def patient_get_for_user(ctx: AccessContext, reference: str) -> GateAnswer:
     """The patient page's read; raises Patient.DoesNotExist for an unknown reference."""
     patient = Patient.objects.select_related("home_region", "identity").get(reference=reference)

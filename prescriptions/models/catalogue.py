@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -183,8 +183,10 @@ class Article(models.Model):
         indexes = [
             # Catalogue search (selectors/catalogue.py): typo-tolerant name search by trigram
             # word similarity, and prefix search on article number and ISO 9999 code, which
-            # needs the pattern operator class under any collation other than C.
-            GinIndex(fields=["name"], name="article_name_trgm", opclasses=["gin_trgm_ops"]),
+            # needs the pattern operator class under any collation other than C. GiST, not GIN:
+            # only GiST returns names nearest first (``<->>``), so a search reads its 50 best
+            # names instead of scoring every similar one (docs/performance.md).
+            GistIndex(fields=["name"], name="article_name_trgm_gist", opclasses=["gist_trgm_ops"]),
             models.Index(
                 fields=["article_number"],
                 name="article_number_prefix",

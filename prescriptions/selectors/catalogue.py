@@ -26,7 +26,18 @@ from typing import NamedTuple
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Func, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.translation import gettext as _
 
 from prescriptions.models import Article, ArticleKind
@@ -80,6 +91,16 @@ class _WordSimilar(Func):
     arg_joiner = " %%> "
     template = "(%(expressions)s)"
     output_field = BooleanField()
+
+
+class _WordDistance(Func):
+    """``name <->> query``: 1 - word similarity of the query to the name, the distance the GiST
+    trigram index orders by (nearest first), so that a name search reads only its best names
+    from the index instead of scoring every name in the catalogue."""
+
+    arg_joiner = " <->> "
+    template = "(%(expressions)s)"
+    output_field = FloatField()
 
 
 def article_orderable(article: Article, day: datetime.date) -> Orderability:
@@ -206,7 +227,7 @@ def article_search(
     accessories, and the replacements' groups.
     """
     query = normalise_query(query)
-    articles = article_matches(query=query, product_area=product_area)
+    articles = article_matches(query=query, product_area=product_area, limit=limit)
     if articles is None:
         return []
     if query and not _DIGITS.fullmatch(query):
@@ -226,11 +247,16 @@ def normalise_query(query: str) -> str:
     return " ".join(query.split())[:100]
 
 
-def article_matches(*, query: str, product_area: str | None) -> QuerySet[Article] | None:
+def article_matches(
+    *, query: str, product_area: str | None, limit: int = SEARCH_LIMIT
+) -> QuerySet[Article] | None:
     """The articles a (normalised) search matches, best first; None when nothing is asked.
 
     A name search relies on the session's ``pg_trgm.word_similarity_threshold``, which
-    ``article_search`` sets.
+    ``article_search`` sets. It takes only the ``limit`` names nearest the query from the GiST
+    trigram index (``<->>``), so that PostgreSQL scores those and not every similar name (a
+    common word such as "90" is similar to thousands); among names exactly as similar as the
+    last one taken, which ones make the page is the index's choice, not alphabetical.
     """
     articles = Article.objects.all()
     if product_area:
@@ -243,7 +269,15 @@ def article_matches(*, query: str, product_area: str | None) -> QuerySet[Article
         # Digits only: an article number or an ISO code, never a name's sizes ("90").
         condition |= Q(iso9999__startswith=compact)
     else:
-        condition |= Q(_WordSimilar(F("name"), Value(query)))
+        # Two index scans joined by UNION, not an OR in one WHERE: an OR of the prefix and the
+        # similarity would make PostgreSQL filter every row.
+        by_number = articles.filter(article_number__startswith=compact).order_by().values("pk")
+        by_name = (
+            articles.filter(_WordSimilar(F("name"), Value(query)))
+            .order_by(_WordDistance(F("name"), Value(query)))
+            .values("pk")[:limit]
+        )
+        condition = Q(pk__in=by_number.union(by_name, all=True))
     return articles.filter(condition).order_by(
         Case(When(article_number=compact, then=Value(0)), default=Value(1)),
         TrigramWordSimilarity(query, "name").desc(),
