@@ -15,7 +15,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('prescriptions', '0006_presc2_guard_function_name'),
+        ('prescriptions', '0008_presc2_guard_follows_the_gate'),
     ]
 
     operations = [
