@@ -272,7 +272,8 @@ def test_print_3_order_confirmations_are_cancelled_and_withdrawn_when_the_patien
             reason="Hot mot patienten, utreds",
             ends_on=timezone.localdate() + timedelta(days=30),
         )
-    assert len(callbacks) == 1  # the PRINT-3 task
+    # The PRINT-3 task and the prescriptions floor's re-routing (PRESC-2, protection_added).
+    assert len(callbacks) == 2
     assert documents_withdraw_for_patient(patient_id=ordinary.pk) == 2
     stored.refresh_from_db()
     queued.refresh_from_db()

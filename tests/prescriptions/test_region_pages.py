@@ -669,4 +669,4 @@ def test_leak_1_the_check_is_not_blind(client, rx, world, hidden):
 
 
 # Pinned: session, user, the gate (patient, grants, step-up, access entry), the residences.
-RESIDENCE_PAGE_QUERIES = 12
+RESIDENCE_PAGE_QUERIES = 10
