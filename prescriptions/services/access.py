@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 
-from patients.models import Patient, StaffProfile
+from patients.models import AccessAction, AccessOutcome, Patient, StaffProfile
+from patients.services import access_entry_record
 from prescriptions.models import PrescriberProfile, Prescription
-from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
+from prescriptions.services.errors import (
+    PrescriptionError,
+    PrescriptionNotFound,
+    RuleRefused,
+    StepUpRequired,
+)
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
 from protection.rls import patient_guard_ids
@@ -32,10 +39,41 @@ def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patie
     except Patient.DoesNotExist:
         raise _not_found() from None
     if answer.decision is Decision.MASKED:
-        raise _not_found()
+        raise _denied(_not_found(), answer.patient)
     if answer.decision is Decision.STEP_UP:
-        raise StepUpRequired(_("Confirm your password to work with this patient."))
+        raise _denied(
+            StepUpRequired(_("Confirm your password to work with this patient.")), answer.patient
+        )
     return Patient.objects.select_for_update().get(pk=answer.patient.pk)
+
+
+def _denied(error: PrescriptionError, patient: Patient) -> PrescriptionError:
+    # The services run in a transaction, and this refusal rolls back the gate's denied entry
+    # with everything else; AUDIT-1 wants the denial kept. The view logs it again after the
+    # rollback (denial_record_after_rollback). Outside a transaction the entry is already stored.
+    if transaction.get_connection().in_atomic_block:
+        error.denied_patient_id = patient.pk
+    return error
+
+
+def denial_record_after_rollback(ctx: AccessContext, error: PrescriptionError) -> None:
+    """AUDIT-1: log again a refused patient read whose entry the service's rollback removed.
+
+    Called by the views (outside any transaction) when a service answered not found or step-up.
+    """
+    if error.denied_patient_id is None or transaction.get_connection().in_atomic_block:
+        return
+    patient = Patient.objects.filter(pk=error.denied_patient_id).first()
+    if patient is None:
+        return
+    access_entry_record(
+        actor=ctx.actor,
+        action=AccessAction.READ,
+        outcome=AccessOutcome.DENIED,
+        patient=patient,
+        object_type="patient",
+        object_id=patient.reference,
+    )
 
 
 def patient_guarded(patient_id: int) -> bool:

@@ -12,6 +12,11 @@ from __future__ import annotations
 class PrescriptionError(Exception):
     """A request the rules refuse; the message tells the user what to do instead."""
 
+    # AUDIT-1: set when the gate logged a refused read inside the service's transaction, which
+    # this exception rolls back; the view logs it again afterwards
+    # (``prescriptions.services.access.denial_record_after_rollback``). Internal ids only.
+    denied_patient_id: int | None = None
+
 
 class PrescriptionNotFound(PrescriptionError):
     """Missing, or not the user's to see (a protected patient without a grant, another unit's

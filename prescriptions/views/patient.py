@@ -22,6 +22,7 @@ from prescriptions.selectors.prescription import (
     prescription_list_for_patient,
     prescription_list_for_user,
 )
+from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
 from prescriptions.services.prescription import prescription_draft_start
@@ -48,8 +49,10 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
             ctx=AccessContext.from_request(request), patient_reference=reference
         )
     except PrescriptionNotFound as exc:
+        denial_record_after_rollback(AccessContext.from_request(request), exc)
         raise Http404 from exc
-    except StepUpRequired:
+    except StepUpRequired as exc:
+        denial_record_after_rollback(AccessContext.from_request(request), exc)
         return step_up_redirect(request.path)
     prescriptions = found.prescriptions
     devices = [
@@ -81,8 +84,10 @@ def prescription_start_view(request: HttpRequest, reference: str) -> HttpRespons
             ctx=AccessContext.from_request(request), patient_reference=reference
         )
     except PrescriptionNotFound as exc:
+        denial_record_after_rollback(AccessContext.from_request(request), exc)
         raise Http404 from exc
-    except StepUpRequired:
+    except StepUpRequired as exc:
+        denial_record_after_rollback(AccessContext.from_request(request), exc)
         return step_up_redirect(reverse("prescriptions:patient", args=[reference]))
     except RuleRefused as exc:
         messages.error(request, str(exc))

@@ -43,6 +43,7 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
+from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.errors import (
     PrescriptionError,
@@ -267,8 +268,10 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             return view(request, number, *args, **kwargs)
         except PrescriptionNotFound as exc:
+            denial_record_after_rollback(AccessContext.from_request(request), exc)
             raise Http404 from exc
-        except StepUpRequired:
+        except StepUpRequired as exc:
+            denial_record_after_rollback(AccessContext.from_request(request), exc)
             return step_up_redirect(reverse("prescriptions:detail", args=[number]))
 
     wrapped.__name__ = view.__name__

@@ -38,6 +38,7 @@ from prescriptions.selectors.region import (
     special_delivery_agreement_get_for_user,
     supply_registration_get_for_user,
 )
+from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StepUpRequired
 from prescriptions.services.prescription import prescription_delivery_set
 from prescriptions.services.region import (
@@ -64,8 +65,10 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         try:
             return view(request, *args, **kwargs)
         except PrescriptionNotFound as exc:
+            denial_record_after_rollback(AccessContext.from_request(request), exc)
             raise Http404 from exc
-        except StepUpRequired:
+        except StepUpRequired as exc:
+            denial_record_after_rollback(AccessContext.from_request(request), exc)
             return step_up_redirect(request.path)
 
     wrapped.__name__ = view.__name__
