@@ -27,6 +27,7 @@ from prescriptions.selectors.prescription import (
     patient_shown_to,
     prescription_get_for_user,
 )
+from prescriptions.services.access import patient_guarded
 from prescriptions.services.errors import PrescriptionNotFound
 from protection.gate import AccessContext
 
@@ -67,7 +68,8 @@ def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> R
         _read_logged(ctx, prescription.patient, "supply_registration", registration.pk)
     card: PatientCard = detail.card
     prefill: dict[str, str] = {"name": card.name}
-    if not prescription.patient_protected:
+    # The live guard, not the order's snapshot: the re-routing task may not have run yet.
+    if not patient_guarded(prescription.patient_id):
         # The gate has answered "full" for this patient: its identity row is open to the user.
         identity = PatientIdentity.objects.filter(patient_id=prescription.patient_id).first()
         address: dict[str, Any] = (identity.registered_address or {}) if identity else {}
@@ -109,8 +111,9 @@ def special_delivery_agreement_get_for_user(
     the password; each read that returns it is an access entry. Not found / step-up as the
     patient's pages."""
     patient = patient_shown_to(ctx, patient_reference)
-    if not patient.is_protected:
-        # An agreement exists only for a protected patient: no page for anyone else.
+    if not patient_guarded(patient.pk):
+        # An agreement exists only for a guarded patient (protected, or linked to a protected
+        # person, PROT-5; the same test as when it is recorded): no page for anyone else.
         raise PrescriptionNotFound(_("No such patient or prescription."))
     agreement = SpecialDeliveryAgreement.objects.filter(
         patient=patient, ended_at__isnull=True
