@@ -310,6 +310,29 @@ def _invalid(
     )
 
 
+def _form_post(
+    request: HttpRequest,
+    number: str,
+    form: forms.Form,
+    *,
+    key: str,
+    section: str,
+    act: Callable[[AccessContext, dict[str, Any]], str],
+    anchor: str,
+) -> HttpResponse:
+    """One form of the prescription page: validate it, let ``act`` call the service (it returns
+    the message of success), and show a refusal on the form it came from."""
+    if not form.is_valid():
+        return _invalid(request, number, form, key, section)
+    try:
+        message = act(AccessContext.from_request(request), form.cleaned_data)
+    except PASS_THROUGH:
+        raise
+    except PrescriptionError as exc:
+        return _refused(request, number, form, key, section, exc)
+    return _done(request, number, message, anchor)
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -331,27 +354,17 @@ def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @_guarded
 def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
-    form = LineAddForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "add", "lines")
-    try:
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         line = prescription_line_add(
-            ctx=AccessContext.from_request(request),
-            reference=number,
-            article_id=form.cleaned_data["article"],
-            main_line_id=form.cleaned_data["main_line"],
+            ctx=ctx, reference=number, article_id=data["article"], main_line_id=data["main_line"]
         )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "add", "lines", exc)
-    return _done(
-        request,
-        number,
-        _("Added on line %(position)s: %(article)s.")
-        % {"position": line.position, "article": line.article.name},
-        "#lines",
-    )
+        return _("Added on line %(position)s: %(article)s.") % {
+            "position": line.position,
+            "article": line.article.name,
+        }
+
+    form = LineAddForm(request.POST)
+    return _form_post(request, number, form, key="add", section="lines", act=act, anchor="#lines")
 
 
 @never_cache
@@ -360,24 +373,20 @@ def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @_guarded
 def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
-    key = f"line-{line_id}"
-    form = LineChangeForm(request.POST, prefix=key)
-    if not form.is_valid():
-        return _invalid(request, number, form, key, "lines")
-    try:
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_line_change(
-            ctx=AccessContext.from_request(request),
+            ctx=ctx,
             reference=number,
             line_id=line_id,
-            quantity=form.cleaned_data["quantity"],
-            supply=form.cleaned_data["supply"],
-            special_adaptation=form.cleaned_data["special_adaptation"],
+            quantity=data["quantity"],
+            supply=data["supply"],
+            special_adaptation=data["special_adaptation"],
         )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, key, "lines", exc)
-    return _done(request, number, _("The line is saved."), "#lines")
+        return _("The line is saved.")
+
+    key = f"line-{line_id}"
+    form = LineChangeForm(request.POST, prefix=key)
+    return _form_post(request, number, form, key=key, section="lines", act=act, anchor="#lines")
 
 
 @never_cache
@@ -437,18 +446,14 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
 @require_POST
 @_guarded
 def details_view(request: HttpRequest, number: str) -> HttpResponse:
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription_details_set(ctx=ctx, reference=number, **data)
+        return _("Need, urgency and fitting note are saved.")
+
     form = DetailsForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "details", "details")
-    try:
-        prescription_details_set(
-            ctx=AccessContext.from_request(request), reference=number, **form.cleaned_data
-        )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "details", "details", exc)
-    return _done(request, number, _("Need, urgency and fitting note are saved."), "#details")
+    return _form_post(
+        request, number, form, key="details", section="details", act=act, anchor="#details"
+    )
 
 
 @never_cache
@@ -457,20 +462,14 @@ def details_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @_guarded
 def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription_delivery_set(ctx=ctx, reference=number, kind=data["kind"])
+        return _("The delivery is saved.")
+
     form = DeliveryForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "delivery", "delivery")
-    try:
-        prescription_delivery_set(
-            ctx=AccessContext.from_request(request),
-            reference=number,
-            kind=form.cleaned_data["kind"],
-        )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "delivery", "delivery", exc)
-    return _done(request, number, _("The delivery is saved."), "#delivery")
+    return _form_post(
+        request, number, form, key="delivery", section="delivery", act=act, anchor="#delivery"
+    )
 
 
 @never_cache
@@ -514,24 +513,23 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
 def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
     """REGION-2: record the home region's agreement with its document; a blocked prescription
     goes on."""
-    form = HomeRegionAgreementForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _invalid(request, number, form, "agreement", "agreement")
-    try:
+
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         home_region_agreement_record(
-            ctx=AccessContext.from_request(request),
+            ctx=ctx,
             reference=number,
-            issuing_region_code=form.cleaned_data["issuing_region"].county_code,
-            agreement_reference=form.cleaned_data["agreement_reference"],
-            issued_on=form.cleaned_data["issued_on"],
-            supply=form.cleaned_data["supply"],
-            document=form.cleaned_data["document"],
+            issuing_region_code=data["issuing_region"].county_code,
+            agreement_reference=data["agreement_reference"],
+            issued_on=data["issued_on"],
+            supply=data["supply"],
+            document=data["document"],
         )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "agreement", "agreement", exc)
-    return _done(request, number, _("The home-region agreement is recorded."), "#outcome")
+        return _("The home-region agreement is recorded.")
+
+    form = HomeRegionAgreementForm(request.POST, request.FILES)
+    return _form_post(
+        request, number, form, key="agreement", section="agreement", act=act, anchor="#outcome"
+    )
 
 
 @never_cache
@@ -542,16 +540,13 @@ def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
 @_guarded
 def sign_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-6: sign the risk assessment; the service asks for a fresh password confirmation."""
+
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription_risk_assessment_sign(ctx=ctx, reference=number)
+        return _("The risk assessment is signed.")
+
     form = RiskAssessmentSignForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "sign", "sign")
-    try:
-        prescription_risk_assessment_sign(ctx=AccessContext.from_request(request), reference=number)
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "sign", "sign", exc)
-    return _done(request, number, _("The risk assessment is signed."), "#outcome")
+    return _form_post(request, number, form, key="sign", section="sign", act=act, anchor="#outcome")
 
 
 @never_cache
@@ -593,17 +588,9 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 @_guarded
 def cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription_cancel(ctx=ctx, reference=number, reason=data["reason"])
+        return _("Prescription %(number)s is cancelled.") % {"number": number}
+
     form = CancelForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "cancel", "cancel")
-    try:
-        prescription_cancel(
-            ctx=AccessContext.from_request(request),
-            reference=number,
-            reason=form.cleaned_data["reason"],
-        )
-    except PASS_THROUGH:
-        raise
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "cancel", "cancel", exc)
-    return _done(request, number, _("Prescription %(number)s is cancelled.") % {"number": number})
+    return _form_post(request, number, form, key="cancel", section="cancel", act=act, anchor="")
