@@ -240,7 +240,10 @@ def article_search(
     articles = articles.select_related(
         "agreement", "agreement__supplier", "product_area", "replacement_group", "main_article"
     ).prefetch_related(Prefetch("accessories", queryset=_accessories()))
-    return _entries(list(articles[:limit]), day)
+    found = list(articles[:limit])
+    # An accessory whose main article is also a hit is shown under it, not a second time.
+    main_ids = {article.pk for article in found if article.kind == ArticleKind.MAIN}
+    return _entries([a for a in found if a.main_article_id not in main_ids], day)
 
 
 def normalise_query(query: str) -> str:

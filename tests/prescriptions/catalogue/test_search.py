@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from prescriptions.models import Agreement, Article, ReplacementGroup, ReplacementKind
+from prescriptions.models import (
+    Agreement,
+    Article,
+    ArticleKind,
+    ReplacementGroup,
+    ReplacementKind,
+)
 from prescriptions.selectors.catalogue import (
     StockState,
     article_detail,
@@ -23,8 +29,13 @@ TODAY = datetime.date(2026, 6, 1)
 
 
 def numbers(query: str, product_area: str | None = None) -> list[str]:
+    """Every article the search shows: the hits and the accessories listed under them."""
     found = article_search(query=query, day=TODAY, product_area=product_area)
-    return [e.article.article_number for e in found]
+    return [
+        article.article_number
+        for e in found
+        for article in (e.article, *(accessory.article for accessory in e.accessories))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +62,8 @@ def test_search_by_name_does_not_return_everything(sample_catalogue):
 def test_search_by_article_number_exact_first_then_prefix(sample_catalogue):
     assert numbers("44001")[0] == "44001"
     assert set(numbers("4000")) == set()
-    assert set(numbers("4010")) == {"40101", "40102", "40105", "40106"}
+    # 40190, the bed rail, is shown under its bed 40101.
+    assert set(numbers("4010")) == {"40101", "40102", "40105", "40106", "40190"}
 
 
 def test_search_by_iso_code_prefix_with_or_without_spaces(sample_catalogue):
@@ -87,7 +99,7 @@ def test_the_search_runs_a_fixed_number_of_queries(sample_catalogue, django_asse
     Article.objects.filter(article_number="44002").update(out_of_stock=True)
     with django_assert_num_queries(4):
         entries = article_search(query="säng", day=TODAY)
-        assert len(entries) >= 8
+        assert len(entries) >= 7
         assert any(e.replacement for e in entries)
         for entry in entries:
             _ = (entry.article.product_area.name, entry.article.agreement.supplier.name)
@@ -193,3 +205,13 @@ def test_the_article_detail_has_accessories_and_replacement(sample_catalogue):
     assert main is not None
     assert [a.article.article_number for a in main.accessories] == ["41020"]
     assert article_detail(article_number="99999", day=TODAY) is None
+
+
+def test_an_accessory_whose_main_article_is_a_hit_is_listed_once_under_it() -> None:
+    main = ArticleFactory(name="Rollator Gloss")
+    basket = ArticleFactory(
+        name="Rollatorkorg", kind=ArticleKind.ACCESSORY, main_article=main, price_sek=290
+    )
+    entries = article_search(query="rollator", day=datetime.date(2026, 11, 22))
+    assert [entry.article.pk for entry in entries] == [main.pk]
+    assert [accessory.article.pk for accessory in entries[0].accessories] == [basket.pk]
