@@ -29,13 +29,18 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 PATIENT_REFERENCE = re.compile(r"P-[0-9A-Z]{10}")
 
 
-def new_patient_reference() -> str:
-    """A random internal reference. Random, not sequential: it reveals neither order nor count.
+def random_reference(prefix: str, length: int) -> str:
+    """A random reference: ``prefix`` and ``length`` characters of a 32-letter alphabet (5 random
+    bits each). Random, not sequential: it reveals neither order nor count."""
+    bits = secrets.randbits(5 * length)
+    return prefix + "".join(
+        _REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 5 * length, 5)
+    )
 
-    50 random bits as ten characters of a 32-letter alphabet (5 bits each).
-    """
-    bits = secrets.randbits(50)
-    return "P-" + "".join(_REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 50, 5))
+
+def new_patient_reference() -> str:
+    """A patient's internal reference: ten characters, 50 random bits."""
+    return random_reference("P-", 10)
 
 
 class Region(models.Model):

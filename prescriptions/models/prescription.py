@@ -3,8 +3,6 @@ the way they did."""
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -12,18 +10,15 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from patients.fields import EncryptedJSONField
-from patients.models import Patient, Region
+from patients.models import Patient, Region, random_reference
 from prescriptions.models.catalogue import Article, Supply
 from prescriptions.models.people import PrescribingUnit
 
-_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
 
 def new_prescription_reference() -> str:
-    """Random, not sequential: an order number reveals neither order nor count. LEAK-2 messages
-    about protected patients carry this number and nothing else."""
-    bits = secrets.randbits(40)
-    return "F-" + "".join(_REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 40, 5))
+    """An order number, eight random characters. LEAK-2 messages about protected patients carry
+    this number and nothing else."""
+    return random_reference("F-", 8)
 
 
 class CareEpisode(models.Model):
