@@ -150,6 +150,9 @@ DOCUMENT_MAX_ATTEMPTS = env.integer("DOCUMENT_MAX_ATTEMPTS", default=5, minimum=
 # Celery: a task is acknowledged only when it has finished, and given back when its worker is
 # lost, so no work is lost with a worker; every task is idempotent (it claims its rows), so work
 # given back twice is harmless.
+# LEAK-1: the worker logs through LOGGING below (the redaction filter), not through handlers of
+# its own that Celery would put on the root logger.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
