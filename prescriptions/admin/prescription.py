@@ -429,7 +429,9 @@ class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Sup
 
 
 @admin.register(ConsultationActivity)
-class ConsultationActivityAdmin(_ReadOnly, admin.ModelAdmin[ConsultationActivity]):
+class ConsultationActivityAdmin(
+    _NoPatientLookups, _ReadOnly, admin.ModelAdmin[ConsultationActivity]
+):
     list_display = ("pk", "unit", "prescriber", "state", "created_at", "booked_for", "closed_at")
     list_filter = ("state",)
     list_select_related = ("unit__unit", "prescriber")

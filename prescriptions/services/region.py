@@ -52,7 +52,14 @@ from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 
 S = PrescriptionState
-DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+# The stored name comes from the content type, never from the upload: a scan named after the
+# patient would carry a protected person's name or number into the admin (LEAK-1).
+DOCUMENT_NAMES = {
+    "application/pdf": "betalningsforbindelse.pdf",
+    "image/jpeg": "betalningsforbindelse.jpg",
+    "image/png": "betalningsforbindelse.png",
+}
+DOCUMENT_TYPES = frozenset(DOCUMENT_NAMES)
 CLEAR_PERMISSION = "prescriptions.change_supplyregistration"
 # LEAK-3: what a special delivery agreement holds; all of it locates the person.
 SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
@@ -124,7 +131,7 @@ def home_region_agreement_record(
         reference=agreement_reference,
         issued_on=issued_on,
         supply=supply,
-        document_name=(document.name or "document")[:200],
+        document_name=DOCUMENT_NAMES[document.content_type],
         document_content_type=document.content_type,
         document_size=len(content),
         document=base64.b64encode(content).decode("ascii"),

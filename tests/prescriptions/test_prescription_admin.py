@@ -149,3 +149,7 @@ def test_presc_2_masked_admin_rows_hide_unit_prescriber_region_and_free_text(cs_
         f"/admin/prescriptions/invoicemark/?prescription__patient={identity.patient_id}"
     )
     assert filtered.status_code == 400
+    filtered = cs_client.get(
+        f"/admin/prescriptions/consultationactivity/?patient={identity.patient_id}"
+    )
+    assert filtered.status_code == 400

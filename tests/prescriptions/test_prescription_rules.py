@@ -441,8 +441,10 @@ def test_region_2_accessories_count_towards_the_limit_and_agreement_is_needed(rx
         agreement_reference="BF-2026-17",
         issued_on=datetime.date(2026, 1, 2),
         supply="rent",
-        document=pdf(),
+        # LEAK-1: the upload's own name may name the patient; it is never stored.
+        document=pdf("Betalningsforbindelse Olle 19891222-2398.pdf"),
     )
+    assert agreement.document_name == "betalningsforbindelse.pdf"
     prescription.refresh_from_db()
     assert prescription.state == S.APPROVED
     assert InvoiceMark.objects.get(prescription=prescription).region_id == OTHER_REGION
