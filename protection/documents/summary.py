@@ -18,19 +18,23 @@ from patients.models import Patient
 from patients.presenters import full_card
 from protection.documents import kinds
 from protection.documents.letters import address_lines
-from protection.models import DocumentJob
+from protection.models import DocumentJob, DocumentRoute
 
 SUMMARY_KIND = "protection.patient_summary"
 
 
 def summary_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, Any]:
+    routes = dict(job.subjects.values_list("patient_id", "route"))
     pages = []
     for patient in patients:
         identity = patient.identity
+        # LEAK-3: a copy forwarded under PRINT-2 says who the patient is, never where they live;
+        # the address is printed only on an ordinary summary (as on the order confirmation).
+        ordinary = routes.get(patient.pk) == DocumentRoute.ORDINARY
         pages.append(
             {
                 "card": full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE),
-                "address": address_lines(identity.registered_address),
+                "address": address_lines(identity.registered_address) if ordinary else [],
             }
         )
     return {

@@ -239,6 +239,8 @@ def test_print_2_forwarding_to_another_principal_with_a_reason(prescriber, grant
     assert "Region Halland" in text
     assert "Överköp vid 20 års ålder" in text
     assert "Hemlig" in text  # the receiving principal needs to know who it is
+    assert "Gömdavägen" not in text  # LEAK-3: never where the person lives
+    assert "211 20" not in text
     allowed = print_entries(AccessOutcome.ALLOWED)
     assert [(e.patient_id, e.patient_protected) for e in allowed] == [(granted.patient_id, True)]
 
