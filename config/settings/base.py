@@ -221,6 +221,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
     # PRESC-6: unsigned risk assessments are reminded about (each at most once a day).
+    # H2, PRESC-2: address deliveries of patients the gate now guards (lost messages, PROT-5).
+    "prescriptions-sweep-reroutes": {
+        "task": "prescriptions.tasks.sweep_reroutes",
+        "schedule": crontab(minute=15),
+    },
     "prescriptions-remind-unsigned-risk-assessments": {
         "task": "prescriptions.tasks.remind_unsigned_risk_assessments",
         "schedule": crontab(hour=7, minute=30),

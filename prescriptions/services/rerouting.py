@@ -9,19 +9,25 @@ is locked and its delivery recomputed by the same rule as on submit; an order th
 a history note and its prescriber a message naming the order number only (LEAK-2). Supply
 registrations of those patients lose address, phone and door code (LEAK-3).
 
+A lost announcement (a broker outage at commit) or a register link to a person who was already
+protected fires no task for the orders concerned: :func:`prescriptions_reroute_sweep`, on the
+beat schedule, finds every open or approved address delivery whose patient the gate now guards.
+
 Idempotent: an order already delivered to the unit and a registration without location are
 left alone, so a second run (a retry, a duplicate message) changes and sends nothing.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from patients.models import Patient, PatientIdentity, PatientRelation
 from patients.services import notification_send
 from prescriptions.models import (
+    DeliveryKind,
     Prescription,
     PrescriptionState,
     SupplyRegistration,
@@ -105,3 +111,26 @@ def prescriptions_reroute_for_protected(*, patient_id: int) -> int:
         if patient_guarded(concerned):
             moved += _reroute_patient(concerned)
     return moved
+
+
+def prescriptions_reroute_sweep() -> int:
+    """The net under the announcement: every open or approved, not yet fitted order still
+    going to an address whose patient the gate now guards (PROT-5 links included, read by
+    ``hjm_patient_guards`` in the same query) is re-routed. Returns how many orders moved."""
+    guarded = RawSQL(
+        "EXISTS (SELECT 1 FROM hjm_patient_guards(prescriptions_prescription.patient_id))",
+        [],
+        output_field=models.BooleanField(),
+    )
+    patient_ids = (
+        Prescription.objects.filter(
+            delivery_kind=DeliveryKind.PATIENT_ADDRESS,
+            state__in=[*OPEN_STATES, PrescriptionState.APPROVED],
+            fitted_at__isnull=True,
+        )
+        .annotate(guarded=guarded)
+        .filter(guarded=True)
+        .values_list("patient_id", flat=True)
+        .distinct()
+    )
+    return sum(_reroute_patient(patient_id) for patient_id in sorted(patient_ids))

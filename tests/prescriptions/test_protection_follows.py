@@ -46,7 +46,11 @@ from prescriptions.services.region import (
     supply_registration_clear,
     supply_registration_request,
 )
-from prescriptions.services.rerouting import REROUTED_NOTE, prescriptions_reroute_for_protected
+from prescriptions.services.rerouting import (
+    REROUTED_NOTE,
+    prescriptions_reroute_for_protected,
+    prescriptions_reroute_sweep,
+)
 from prescriptions.tasks import protection_added
 from protection.gate import guarding_patient_ids
 from protection.registry import protection_added_handlers
@@ -420,3 +424,27 @@ def test_presc_2_cancelling_a_waiting_order_after_protection_is_no_500(rx, out_o
         ctx=ctx_for(rx, stepped_up=True), reference=prescription.reference, reason="Behövs inte"
     )
     assert (cancelled.state, cancelled.delivery_kind) == (S.CANCELLED, DeliveryKind.UNIT)
+
+
+def test_presc_2_the_sweep_reroutes_what_no_announcement_reached(rx, ordinary, out_of_region):
+    """A patient protected without an event (a lost message) and a relative newly linked to a
+    person who was already protected (PROT-5): the hourly sweep moves both; a second run
+    nothing."""
+    address_order = submit(rx, draft_with(rx, ordinary, article()))
+    relative_order = submit(rx, draft_with(rx, out_of_region, article()))
+    assert address_order.delivery_kind == relative_order.delivery_kind
+    assert address_order.delivery_kind == DeliveryKind.PATIENT_ADDRESS
+    bystander: Any = PatientIdentityFactory(personal_identity_number="200307052399")
+    untouched = submit(rx, draft_with(rx, bystander.patient, article()))
+    Patient.objects.filter(pk=ordinary.pk).update(protected_registration=True)
+    protected = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
+    Patient.objects.filter(pk=protected.patient_id).update(protected_registration=True)
+    PatientRelationFactory(patient=protected.patient, related_identity_number=OTHER_NUMBER)
+
+    assert prescriptions_reroute_sweep() == 2
+    for order in (address_order, relative_order, untouched):
+        order.refresh_from_db()
+    assert address_order.delivery_kind == DeliveryKind.UNIT
+    assert relative_order.delivery_kind == DeliveryKind.UNIT
+    assert untouched.delivery_kind == DeliveryKind.PATIENT_ADDRESS
+    assert prescriptions_reroute_sweep() == 0
