@@ -20,9 +20,10 @@ from prescriptions.models import (
     ReplacementDecision,
     ReplacementOutcome,
 )
-from prescriptions.services.errors import PrescriptionNotFound, StepUpRequired
+from prescriptions.services.access import may_act_on, patient_answer
+from prescriptions.services.errors import PrescriptionNotFound
 from prescriptions.services.state import OPEN_STATES
-from protection.gate import AccessContext, Decision, GateAnswer, patient_get_for_user
+from protection.gate import AccessContext
 from protection.registry import OpenCase
 
 
@@ -59,15 +60,6 @@ class PrescriptionDetail:
     pending_replacements: list[ReplacementDecision]
 
 
-def _may_read(user: Any, prescription: Prescription) -> bool:
-    if not (user.is_authenticated and user.is_active):
-        return False
-    return (
-        prescription.prescriber_id == user.pk
-        or prescription.unit.prescribers.filter(user_id=user.pk).exists()
-    )
-
-
 def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> PrescriptionDetail:
     """One prescription with its lines, latest eligibility record ("why") and open replacement
     proposals. PrescriptionNotFound for missing, another unit's, or a masked patient's;
@@ -77,13 +69,9 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
         .filter(reference=reference)
         .first()
     )
-    if prescription is None or not _may_read(ctx.user, prescription):
+    if prescription is None or not may_act_on(ctx.user, prescription):
         raise PrescriptionNotFound(_("No such patient or prescription."))
-    answer = patient_get_for_user(ctx, prescription.patient.reference)
-    if answer.decision is Decision.MASKED:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
-    if answer.decision is Decision.STEP_UP:
-        raise StepUpRequired(_("Confirm your password to work with this patient."))
+    answer = patient_answer(ctx, prescription.patient.reference)
     lines = list(
         prescription.lines.select_related("article__product_area", "requested_article").order_by(
             "position"
@@ -102,23 +90,9 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     )
 
 
-def _patient_answer(ctx: AccessContext, patient_reference: str) -> GateAnswer:
-    """The gate's full answer (logged there, AUDIT-1): the same not-found answer for a missing
-    and a masked patient, step-up for a grant holder."""
-    try:
-        answer = patient_get_for_user(ctx, patient_reference)
-    except Patient.DoesNotExist:
-        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
-    if answer.decision is Decision.MASKED:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
-    if answer.decision is Decision.STEP_UP:
-        raise StepUpRequired(_("Confirm your password to work with this patient."))
-    return answer
-
-
 def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
-    """The patient, when the gate shows them to this user (see ``_patient_answer``)."""
-    return _patient_answer(ctx, patient_reference).patient
+    """The patient, when the gate shows them to this user (see ``patient_answer``)."""
+    return patient_answer(ctx, patient_reference).patient
 
 
 @dataclass(frozen=True)
@@ -132,7 +106,7 @@ def prescription_list_for_patient(
 ) -> PatientPrescriptions:
     """A patient's prescriptions in every unit, for the patient page; only for a user the gate
     shows the patient to (the same not-found answer otherwise)."""
-    answer = _patient_answer(ctx, patient_reference)
+    answer = patient_answer(ctx, patient_reference)
     prescriptions = list(
         Prescription.objects.filter(patient=answer.patient)
         .select_related("unit__unit", "prescriber")

@@ -51,6 +51,9 @@ class RegistrationPage:
     # protected patient, LEAK-3) and the identity number shown, never typed.
     identity_number: str
     prefill: dict[str, str]
+    # The live guard (PROT-5 included), not the order's snapshot: the page hides the address
+    # fields for a guarded patient.
+    protected: bool
 
 
 def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> RegistrationPage:
@@ -69,7 +72,8 @@ def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> R
     card: PatientCard = detail.card
     prefill: dict[str, str] = {"name": card.name}
     # The live guard, not the order's snapshot: the re-routing task may not have run yet.
-    if not patient_guarded(prescription.patient_id):
+    protected = patient_guarded(prescription.patient_id)
+    if not protected:
         # The gate has answered "full" for this patient: its identity row is open to the user.
         identity = PatientIdentity.objects.filter(patient_id=prescription.patient_id).first()
         address: dict[str, Any] = (identity.registered_address or {}) if identity else {}
@@ -88,6 +92,7 @@ def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> R
         registration=registration,
         identity_number=card.identity_number,
         prefill=prefill,
+        protected=protected,
     )
 
 

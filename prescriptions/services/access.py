@@ -21,7 +21,7 @@ from prescriptions.services.errors import (
     RuleRefused,
     StepUpRequired,
 )
-from protection.gate import AccessContext, Decision, patient_get_for_user
+from protection.gate import AccessContext, Decision, GateAnswer, patient_get_for_user
 from protection.permissions import holds_role_permission
 from protection.rls import patient_guard_ids
 
@@ -32,8 +32,10 @@ def _not_found() -> PrescriptionNotFound:
     return PrescriptionNotFound(_("No such patient or prescription."))
 
 
-def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patient:
-    """The patient, locked, if this user may see who it is; logged by the gate (AUDIT-1)."""
+def patient_answer(ctx: AccessContext, patient_reference: str) -> GateAnswer:
+    """The gate's full answer (logged there, AUDIT-1), translated for this floor: the same
+    not-found answer for a missing and a masked patient, step-up for a grant holder who has not
+    confirmed the password. Every read and write of the floor reaches a patient through here."""
     try:
         answer = patient_get_for_user(ctx, patient_reference)
     except Patient.DoesNotExist:
@@ -44,7 +46,14 @@ def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patie
         raise _denied(
             StepUpRequired(_("Confirm your password to work with this patient.")), answer.patient
         )
-    return Patient.objects.select_for_update().get(pk=answer.patient.pk)
+    return answer
+
+
+def patient_for_prescribing(ctx: AccessContext, patient_reference: str) -> Patient:
+    """The patient, locked, if this user may see who it is; logged by the gate (AUDIT-1)."""
+    return Patient.objects.select_for_update().get(
+        pk=patient_answer(ctx, patient_reference).patient.pk
+    )
 
 
 def _denied(error: PrescriptionError, patient: Patient) -> PrescriptionError:

@@ -38,7 +38,7 @@ from prescriptions.selectors.region import (
     special_delivery_agreement_get_for_user,
     supply_registration_get_for_user,
 )
-from prescriptions.services.access import denial_record_after_rollback, patient_guarded
+from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StepUpRequired
 from prescriptions.services.prescription import prescription_delivery_set
 from prescriptions.services.region import (
@@ -122,8 +122,7 @@ def registration_view(request: HttpRequest, number: str) -> HttpResponse:
     ctx = AccessContext.from_request(request)
     page = supply_registration_get_for_user(ctx=ctx, reference=number)
     prescription = page.detail.prescription
-    # The live guard (PROT-5 included), not the order's snapshot.
-    protected = patient_guarded(prescription.patient_id)
+    protected = page.protected
     may_send = (
         page.registration is None
         and prescription.state in REGISTRATION_STATES
@@ -258,8 +257,7 @@ def special_delivery_choose_view(request: HttpRequest, number: str) -> HttpRespo
     special delivery agreement in force; the service re-checks both."""
     ctx = AccessContext.from_request(request)
     prescription = prescription_get_for_user(ctx=ctx, reference=number).prescription
-    if not patient_guarded(prescription.patient_id):
-        raise Http404
+    # Not found for an unguarded patient: the agreement's read answers that (LEAK-3).
     agreement = special_delivery_agreement_get_for_user(
         ctx=ctx, patient_reference=prescription.patient.reference
     )
