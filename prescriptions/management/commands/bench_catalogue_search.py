@@ -31,18 +31,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
-from patients.bench import (
-    child_env,
-    conninfo,
-    drop_database,
-    migrate_child,
-    recreate_database,
-    write_section,
-)
+from patients.bench import scratch_database, write_section
 from patients.models import StaffProfile, Unit
 from patients.services import roles_sync
 from prescriptions.models import Agreement, Article, ArticleKind, ReplacementGroup, Supplier
@@ -84,14 +77,7 @@ class Command(BaseCommand):
             _populate(options["articles"])
             self.stdout.write(json.dumps(_measure(options["rounds"])))
             return
-        base = settings.DATABASES["default"]
-        owner = settings.DATABASES["owner"]
-        scratch = f"{base['NAME']}_catbench"
-        admin = conninfo(owner, dbname="postgres")
-        recreate_database(admin, scratch)
-        env = child_env(base, owner, scratch)
-        try:
-            migrate_child(env)
+        with scratch_database("catbench", keep=options["keep"]) as (env, _owner):
             self.stdout.write(f"loading {options['articles']} articles and measuring")
             result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
                 [
@@ -113,10 +99,6 @@ class Command(BaseCommand):
             if result.returncode != 0:
                 raise CommandError(f"measuring failed: {result.stderr[-3000:]}")
             figures = json.loads(result.stdout.strip().splitlines()[-1])
-        finally:
-            if not options["keep"]:
-                connections.close_all()
-                drop_database(admin, scratch)
         report = _report(figures, options["articles"], options["rounds"])
         self.stdout.write(report)
         if options["write"]:
