@@ -4,17 +4,23 @@ and the Markdown section each benchmark owns in docs/performance.md."""
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connections
+from django.http import HttpResponseBase
 from psycopg import sql
+
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 def conninfo(db: dict[str, Any], *, dbname: str) -> str:
@@ -96,3 +102,24 @@ def scratch_database(suffix: str, *, keep: bool) -> Iterator[tuple[dict[str, str
         if not keep:
             connections.close_all()
             drop_database(admin, scratch)
+
+
+def timed(call: Callable[[], R], samples: list[float], *, what: str = "") -> R:
+    """One request, its time in milliseconds appended to ``samples``. Anything but a 200 stops
+    the benchmark: timing error pages would measure the wrong thing."""
+    started = time.perf_counter()
+    response = call()
+    samples.append((time.perf_counter() - started) * 1000)
+    if response.status_code != 200:
+        where = f" for {what}" if what else ""
+        raise CommandError(f"unexpected status {response.status_code}{where}")
+    return response
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """The median, the 95th percentile and the number of samples."""
+    return {
+        "p50": statistics.median(values),
+        "p95": statistics.quantiles(values, n=20)[18],
+        "n": len(values),
+    }

@@ -46,13 +46,12 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.prescriptions.conftest import ctx_for
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
     PrescriberProfileFactory,
 )
-from tests.protection.conftest import give_grant
+from tests.protection.conftest import ctx_for, give_grant
 
 pytestmark = pytest.mark.django_db
 

@@ -27,17 +27,10 @@ def prescriber():
 
 
 @pytest.fixture
-def protected(prescriber):
-    identity = PatientIdentityFactory(
-        personal_identity_number="198912232389",
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    give_grant(prescriber, identity)
-    return identity
+def protected(protected, prescriber):
+    """Here the prescriber holds a grant for the protected patient (tests/browser/conftest.py)."""
+    give_grant(prescriber, protected)
+    return protected
 
 
 def step_up(page: Page, path: str) -> None:

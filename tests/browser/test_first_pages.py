@@ -15,12 +15,12 @@ from playwright.sync_api import Page, expect
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.protection.conftest import ORDINARY_NUMBER as ORDINARY
+from tests.protection.conftest import PROTECTED_NUMBER as PROTECTED
 
 # serialized_rollback: each test starts with the rows the migrations load (regions, roles).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-ORDINARY = "198912222398"
-PROTECTED = "198912232389"
 PASSWORD = "pw-for-tests-only"  # tests.factories.UserFactory's password
 SWEDISH_CATALOGUE = Path(settings.BASE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.mo"
 
@@ -78,19 +78,6 @@ def ordinary():
     return PatientIdentityFactory(
         personal_identity_number=ORDINARY, given_names="Karin", surname="Nilsson"
     )
-
-
-@pytest.fixture
-def protected():
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    return identity
 
 
 def protected_secrets() -> tuple[str, ...]:

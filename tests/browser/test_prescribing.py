@@ -30,12 +30,12 @@ from tests.prescriptions.factories import (
     PrescriberProfileFactory,
     ProductAreaFactory,
 )
+from tests.protection.conftest import ORDINARY_NUMBER as ORDINARY
+from tests.protection.conftest import PROTECTED_NUMBER as PROTECTED
 from tests.protection.conftest import give_grant
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-ORDINARY = "198912222398"
-PROTECTED = "198912232389"
 OUT_OF_REGION = "198912232397"
 S = PrescriptionState
 
@@ -178,16 +178,9 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
 
 
 def test_presc_2_presc_3_protected_patient_delivery_to_unit_and_no_dietary_food(
-    page, axe_check, visited_urls, prescriber, catalogue
+    page, axe_check, visited_urls, prescriber, catalogue, protected
 ):
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
+    identity = protected
     give_grant(prescriber, identity)
     reference = identity.patient.reference
     log_in(page, "anna")

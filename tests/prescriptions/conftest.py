@@ -4,17 +4,13 @@ Stockholm, another region."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any, cast
 
 import pytest
-from django.contrib.sessions.backends.signed_cookies import SessionStore
 
-from patients.models import Patient, PatientIdentity, StaffProfile
-from patients.services import Actor
+from patients.models import Patient, PatientIdentity
 from prescriptions.models import Article, ArticleKind, PrescriberProfile
-from protection.gate import STEP_UP_SESSION_KEY, AccessContext
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.prescriptions.factories import (
     ArticleFactory,
@@ -22,24 +18,10 @@ from tests.prescriptions.factories import (
     PrescriberProfileFactory,
     ProductAreaFactory,
 )
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.protection.conftest import ORDINARY_NUMBER, PROTECTED_NUMBER, give_grant
 
-ORDINARY_NUMBER = "198912222398"
 OTHER_NUMBER = "198912232397"
 OTHER_REGION = "01"
-
-
-def ctx_for(user: Any, *, stepped_up: bool = False) -> AccessContext:
-    """What a request of ``user`` would hand the services (the session for step-up)."""
-    session = SessionStore()
-    if stepped_up:
-        session[STEP_UP_SESSION_KEY] = time.time()
-    unit_id = StaffProfile.objects.filter(user_id=user.pk).values_list("unit_id", flat=True).first()
-    return AccessContext(
-        user=user,
-        actor=Actor(user_id=user.pk, unit_id=unit_id, ip_address=None, session_ref=""),
-        session=session,
-    )
 
 
 @pytest.fixture

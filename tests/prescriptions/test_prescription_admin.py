@@ -13,9 +13,9 @@ from prescriptions.services.prescription import prescription_details_set, prescr
 from prescriptions.services.region import supply_registration_request
 from protection.gate import STEP_UP_SESSION_KEY
 from tests.factories import PatientIdentityFactory
-from tests.prescriptions.conftest import OTHER_REGION, article, ctx_for
+from tests.prescriptions.conftest import OTHER_REGION, article
 from tests.prescriptions.test_prescription_rules import draft_with
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.protection.conftest import PROTECTED_NUMBER, ctx_for, give_grant
 
 pytestmark = pytest.mark.django_db
 

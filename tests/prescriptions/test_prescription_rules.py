@@ -52,8 +52,9 @@ from prescriptions.services.region import (
 )
 from prescriptions.services.state import prescription_transition_apply
 from tests.factories import UserFactory
-from tests.prescriptions.conftest import OTHER_REGION, accessory, article, ctx_for
+from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
+from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db

@@ -56,9 +56,9 @@ from protection.gate import guarding_patient_ids
 from protection.registry import protection_added_handlers
 from protection.rls import patient_guard_ids
 from tests.factories import PatientIdentityFactory, PatientRelationFactory
-from tests.prescriptions.conftest import OTHER_NUMBER, accessory, article, ctx_for
+from tests.prescriptions.conftest import OTHER_NUMBER, accessory, article
 from tests.prescriptions.test_prescription_rules import draft_with, pdf, submit
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.protection.conftest import PROTECTED_NUMBER, ctx_for, give_grant
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db

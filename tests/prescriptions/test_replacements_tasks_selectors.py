@@ -41,9 +41,10 @@ from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
 from protection.registry import open_cases_elsewhere
 from tests.celery_worker import CeleryWorker, celery_worker_process  # noqa: F401
-from tests.prescriptions.conftest import article, ctx_for
+from tests.prescriptions.conftest import article
 from tests.prescriptions.factories import PrescriberProfileFactory
 from tests.prescriptions.test_prescription_rules import draft_with, submit
+from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 

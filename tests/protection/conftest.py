@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from patients.models import PatientIdentity
-from protection.gate import PROTECTED_PERMISSION
+from patients.models import PatientIdentity, StaffProfile
+from patients.services import Actor
+from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
 from protection.models import Grant
 from tests.factories import PatientIdentityFactory, UserFactory
 
@@ -48,6 +52,17 @@ def give_grant(user, identity, *, days: int = 30, started_days_ago: int = 1) -> 
     )
     assign_perm(PROTECTED_PERMISSION, user, identity.patient)
     return grant
+
+
+def ctx_for(user: Any, *, stepped_up: bool = False) -> AccessContext:
+    """What a request of ``user`` would hand the services (a session for the step-up check)."""
+    session = SessionBase()
+    if stepped_up:
+        session[STEP_UP_SESSION_KEY] = time.time()
+    # A user without a staff profile (a bare account) acts from no unit.
+    unit_id = StaffProfile.objects.filter(user_id=user.pk).values_list("unit_id", flat=True).first()
+    actor = Actor(user_id=user.pk, unit_id=unit_id, ip_address=None, session_ref="")
+    return AccessContext(user=user, actor=actor, session=session)
 
 
 def logged_in(client, user, *, stepped_up: bool = False):

@@ -11,13 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
-from patients.services import Actor
 from protection import kinds
-from protection.gate import AccessContext, Decision, decide
+from protection.gate import Decision, decide
 from protection.models import LocalProtection, ReserveNumberProtection
 from protection.services import ProtectionError
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER, logged_in
+from tests.protection.conftest import ORDINARY_NUMBER, ctx_for, logged_in
 
 
 @pytest.fixture(autouse=True)
@@ -54,13 +53,6 @@ def ordinary():
     return PatientIdentityFactory(
         personal_identity_number=ORDINARY_NUMBER, given_names="Karin", surname="Nilsson"
     )
-
-
-def ctx_for(user) -> AccessContext:
-    actor = Actor(
-        user_id=user.pk, unit_id=user.staff_profile.unit_id, ip_address=None, session_ref=""
-    )
-    return AccessContext(user=user, actor=actor, session=None)
 
 
 def today() -> date:

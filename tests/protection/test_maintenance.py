@@ -4,22 +4,19 @@ job has run. Identity numbers are Skatteverket test numbers (IDENT-4)."""
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.backends.base import SessionBase
 from django.utils import timezone, translation
 from guardian.shortcuts import get_perms
 
 from patients.models import AccessEntry, Notification, Patient
-from patients.services import Actor
 from protection import kinds, tasks
-from protection.gate import STEP_UP_SESSION_KEY, AccessContext, Decision, decide
+from protection.gate import Decision, decide
 from protection.models import Grant, GrantReminder, GrantRequest, LocalProtection
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER, give_grant
+from tests.protection.conftest import ORDINARY_NUMBER, ctx_for, give_grant
 
 
 @pytest.fixture(autouse=True)
@@ -66,16 +63,6 @@ def ordinary():
     return PatientIdentityFactory(
         personal_identity_number=ORDINARY_NUMBER, given_names="Karin", surname="Nilsson"
     )
-
-
-def ctx_for(user, *, stepped_up: bool = False) -> AccessContext:
-    actor = Actor(
-        user_id=user.pk, unit_id=user.staff_profile.unit_id, ip_address=None, session_ref=""
-    )
-    session = SessionBase()
-    if stepped_up:
-        session[STEP_UP_SESSION_KEY] = time.time()
-    return AccessContext(user=user, actor=actor, session=session)
 
 
 def today() -> date:

@@ -24,16 +24,15 @@ from patients.models import (
     PatientIdentity,
     RegisterEvent,
 )
-from patients.services import Actor
 from protection import kinds, tasks
-from protection.gate import AccessContext, Decision, decide
+from protection.gate import Decision, decide
 from protection.models import ProtectionReview
 from protection.services import ProtectionError
 from tests.audit_log import access_log_cleared  # noqa: F401 (a fixture the worker requests)
 from tests.celery_worker import celery_worker_process  # noqa: F401 (a fixture, used by name)
 from tests.factories import UnitFactory, UserFactory
 from tests.patients.test_navet_import import navet, post
-from tests.protection.conftest import give_grant, logged_in
+from tests.protection.conftest import ctx_for, give_grant, logged_in
 
 
 @pytest.fixture(autouse=True)
@@ -74,12 +73,6 @@ def identity(number: str) -> PatientIdentity:
 
 def patient_of(number: str) -> Patient:
     return Patient.objects.get(identity__personal_identity_number=number)
-
-
-def ctx_for(user) -> AccessContext:
-    unit_id = user.staff_profile.unit_id if hasattr(user, "staff_profile") else None
-    actor = Actor(user_id=user.pk, unit_id=unit_id, ip_address=None, session_ref="")
-    return AccessContext(user=user, actor=actor, session=None)
 
 
 def assert_no_personal_data() -> None:

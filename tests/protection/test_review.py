@@ -13,13 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
-from patients.services import Actor
 from protection import review, review_services
-from protection.gate import AccessContext
 from protection.models import EmergencyAccess, Grant
 from protection.services import ProtectionError, emergency_access_open
 from protection.views.review import AccessReviewFilterForm
 from tests.factories import PatientFactory, PatientIdentityFactory, UnitFactory, UserFactory
+from tests.protection.conftest import ctx_for
 
 pytestmark = pytest.mark.django_db
 
@@ -40,19 +39,6 @@ WEDNESDAY_NOON = local(2025, 3, 12, 12, 0)
 def number_forms(canonical: str) -> list[str]:
     short = canonical[2:]
     return [canonical, f"{canonical[:8]}-{canonical[8:]}", short, f"{short[:6]}-{short[6:]}"]
-
-
-def ctx_for(user) -> AccessContext:
-    return AccessContext(
-        user=user,
-        actor=Actor(
-            user_id=user.pk,
-            unit_id=user.staff_profile.unit_id,
-            ip_address="10.0.0.1",
-            session_ref="",
-        ),
-        session=None,
-    )
 
 
 def entry(

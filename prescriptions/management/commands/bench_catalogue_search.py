@@ -18,12 +18,11 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 
-from patients.bench import (
-    child_env,
-    conninfo,
-    drop_database,
-    migrate_child,
-    recreate_database,
-    write_section,
-)
+from patients.bench import percentiles, scratch_database, timed, write_section
 from patients.models import StaffProfile, Unit
 from patients.services import roles_sync
 from prescriptions.models import Agreement, Article, ArticleKind, ReplacementGroup, Supplier
@@ -84,14 +76,7 @@ class Command(BaseCommand):
             _populate(options["articles"])
             self.stdout.write(json.dumps(_measure(options["rounds"])))
             return
-        base = settings.DATABASES["default"]
-        owner = settings.DATABASES["owner"]
-        scratch = f"{base['NAME']}_catbench"
-        admin = conninfo(owner, dbname="postgres")
-        recreate_database(admin, scratch)
-        env = child_env(base, owner, scratch)
-        try:
-            migrate_child(env)
+        with scratch_database("catbench", keep=options["keep"]) as (env, _owner):
             self.stdout.write(f"loading {options['articles']} articles and measuring")
             result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
                 [
@@ -113,10 +98,6 @@ class Command(BaseCommand):
             if result.returncode != 0:
                 raise CommandError(f"measuring failed: {result.stderr[-3000:]}")
             figures = json.loads(result.stdout.strip().splitlines()[-1])
-        finally:
-            if not options["keep"]:
-                connections.close_all()
-                drop_database(admin, scratch)
         report = _report(figures, options["articles"], options["rounds"])
         self.stdout.write(report)
         if options["write"]:
@@ -190,14 +171,6 @@ def _populate(total: int) -> None:
         cursor.execute("ANALYZE prescriptions_article")
 
 
-def _timed(client: Client, url: str, params: dict[str, str], samples: list[float]) -> None:
-    started = time.perf_counter()
-    response = client.get(url, params)
-    samples.append((time.perf_counter() - started) * 1000)
-    if response.status_code != 200:
-        raise CommandError(f"unexpected status {response.status_code} for {url} {params}")
-
-
 def _measure(rounds: int) -> dict[str, Any]:
     """Runs in the child, against the scratch database, with the product's middleware."""
     roles_sync()
@@ -226,8 +199,8 @@ def _measure(rounds: int) -> dict[str, Any]:
         for _ in range(rounds):
             for _, query, area in QUERIES:
                 params = {"q": query, "area": area}
-                _timed(client, "/bench/catalogue-bare/", params, samples["bare"])
-                _timed(client, "/catalogue/", params, samples["search"])
+                for url, kind in (("/bench/catalogue-bare/", "bare"), ("/catalogue/", "search")):
+                    timed(partial(client.get, url, params), samples[kind], what=f"{url} {params}")
                 per_query[query].append(samples["search"][-1])
         counts = {
             query: len(
@@ -239,8 +212,8 @@ def _measure(rounds: int) -> dict[str, Any]:
             for _, query, area in QUERIES
         }
     return {
-        "kinds": {kind: _stats(values) for kind, values in samples.items()},
-        "queries": {query: _stats(values) for query, values in per_query.items()},
+        "kinds": {kind: percentiles(values) for kind, values in samples.items()},
+        "queries": {query: percentiles(values) for query, values in per_query.items()},
         "results": counts,
         "articles": Article.objects.count(),
     }
@@ -254,14 +227,6 @@ def _article_links(page: str, *, accessories: bool) -> list[str]:
         for row in rows
         if accessories or 'class="accessory-row"' not in row
     ]
-
-
-def _stats(values: list[float]) -> dict[str, float]:
-    return {
-        "p50": statistics.median(values),
-        "p95": statistics.quantiles(values, n=20)[18],
-        "n": len(values),
-    }
 
 
 def _report(figures: dict[str, Any], articles: int, rounds: int) -> str:

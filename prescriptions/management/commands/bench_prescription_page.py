@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
-import time
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from patients.bench import write_section
+from patients.bench import percentiles, timed, write_section
 from patients.models import Patient, PatientIdentity, StaffProfile, Unit
 from patients.services import Actor, roles_sync
 from prescriptions.models import (
@@ -152,14 +151,6 @@ def _populate() -> tuple[str, Any]:
     return prescription.reference, user
 
 
-def _timed(client: Client, url: str, samples: list[float]) -> None:
-    started = time.perf_counter()
-    response = client.get(url)
-    samples.append((time.perf_counter() - started) * 1000)
-    if response.status_code != 200:
-        raise CommandError(f"{url}: unexpected status {response.status_code}")
-
-
 def _measure(number: str, user: Any, requests: int) -> dict[str, dict[str, float]]:
     page_url = f"/prescriptions/{number}/"
     bare_url = f"/bench/prescription-bare/{number}/"
@@ -179,19 +170,13 @@ def _measure(number: str, user: Any, requests: int) -> dict[str, dict[str, float
             queries[kind] = len(captured.captured_queries)
         warm: list[float] = []
         for _ in range(20):
-            _timed(client, bare_url, warm)
-            _timed(client, page_url, warm)
+            timed(partial(client.get, bare_url), warm, what=bare_url)
+            timed(partial(client.get, page_url), warm, what=page_url)
         for _ in range(requests):
-            _timed(client, bare_url, samples["bare"])
-            _timed(client, page_url, samples["page"])
+            timed(partial(client.get, bare_url), samples["bare"], what=bare_url)
+            timed(partial(client.get, page_url), samples["page"], what=page_url)
     return {
-        kind: {
-            "p50": statistics.median(values),
-            "p95": statistics.quantiles(values, n=20)[18],
-            "n": len(values),
-            "queries": queries[kind],
-        }
-        for kind, values in samples.items()
+        kind: {**percentiles(values), "queries": queries[kind]} for kind, values in samples.items()
     }
 
 

@@ -15,12 +15,10 @@ import json
 import os
 import platform
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -37,7 +35,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from patients.bench import scratch_database, write_section
+from patients.bench import percentiles, scratch_database, timed, write_section
 from patients.models import Patient, StaffProfile, Unit
 from patients.navet.generator import write_extract
 from patients.services import roles_sync
@@ -144,15 +142,6 @@ def _add_grants(dsn: str, count: int) -> int:
     return len(protected)
 
 
-def _timed(call: Callable[[], Any], samples: list[float]) -> Any:
-    started = time.perf_counter()
-    response = call()
-    samples.append((time.perf_counter() - started) * 1000)
-    if response.status_code != 200:
-        raise CommandError(f"unexpected status {response.status_code}")
-    return response
-
-
 def _measure(requests: int) -> dict[str, dict[str, float]]:
     """Runs in the child, against the scratch database, with the product's middleware."""
 
@@ -204,26 +193,19 @@ def _measure(requests: int) -> dict[str, dict[str, float]]:
         session.save()
         warm: list[float] = []
         for reference, number in ordinary[:20]:
-            _timed(partial(client.get, f"/bench/bare/{reference}/"), warm)
-            _timed(partial(client.post, "/", {"number": number}), warm)
+            timed(partial(client.get, f"/bench/bare/{reference}/"), warm)
+            timed(partial(client.post, "/", {"number": number}), warm)
         for reference, number in ordinary:
-            _timed(partial(client.get, f"/bench/bare/{reference}/"), samples["bare"])
-            _timed(partial(client.post, "/", {"number": number}), samples["search"])
-            _timed(partial(client.get, f"/patients/{reference}/"), samples["page"])
+            timed(partial(client.get, f"/bench/bare/{reference}/"), samples["bare"])
+            timed(partial(client.post, "/", {"number": number}), samples["search"])
+            timed(partial(client.get, f"/patients/{reference}/"), samples["page"])
             _, protected_reference = rng.choice(protected)
-            response = _timed(
+            response = timed(
                 partial(client.get, f"/patients/{protected_reference}/"), samples["protected"]
             )
             if b"patient-card masked" in response.content:
                 raise CommandError("the grant holder got the masked card: the benchmark is wrong")
-    return {
-        kind: {
-            "p50": statistics.median(values),
-            "p95": statistics.quantiles(values, n=20)[18],
-            "n": len(values),
-        }
-        for kind, values in samples.items()
-    }
+    return {kind: percentiles(values) for kind, values in samples.items()}
 
 
 def _report(

@@ -9,29 +9,19 @@ from django.conf import settings
 from django.utils import translation
 from pypdf import PdfReader
 
-from patients.services import Actor
 from protection.documents import services
-from protection.gate import STEP_UP_SESSION_KEY, AccessContext
+from protection.gate import AccessContext
 from protection.models import Document, DocumentJob
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.protection.conftest import ORDINARY_NUMBER, give_grant
+from tests.protection.conftest import ctx_for as protection_ctx_for
 
 RESERVE_ONLY_NUMBER = "22950606FH22"  # Inera's national reservnummer format (IDENT-2)
 
 
-class _Session(dict):  # type: ignore[type-arg]
-    """Enough of a session for the gate's step-up check."""
-
-
 def ctx_for(user, *, stepped_up: bool = True) -> AccessContext:
-    import time
-
-    session = _Session()
-    if stepped_up:
-        session[STEP_UP_SESSION_KEY] = time.time()
-    unit_id = user.staff_profile.unit_id
-    actor = Actor(user_id=user.pk, unit_id=unit_id, ip_address="127.0.0.1", session_ref="t")
-    return AccessContext(user=user, actor=actor, session=session)
+    """The shared context, stepped up unless asked otherwise: these tests mostly read documents."""
+    return protection_ctx_for(user, stepped_up=stepped_up)
 
 
 def pdf_text(content: bytes) -> str:
