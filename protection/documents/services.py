@@ -46,7 +46,13 @@ from patients.models import (
 )
 from patients.services import Actor, access_entry_record, notification_send
 from protection.documents import kinds, rendering
-from protection.gate import AccessContext, Decision, decide, guarding_patient_ids
+from protection.gate import (
+    AccessContext,
+    Decision,
+    decide,
+    guarding_patient_ids,
+    linked_patient_ids,
+)
 from protection.models import (
     Document,
     DocumentBatch,
@@ -601,28 +607,6 @@ TRANSIENT_ERRORS = _transient_errors()
 # --- PRINT-3 -------------------------------------------------------------------------------
 
 
-def _guarded_patient_ids(patient_id: int) -> list[int]:
-    """The patient and the persons the register links to them (PROT-5): their documents may
-    show the protected person's address. Read in the system context (a task has no user)."""
-    patient = Patient.objects.select_related("identity").get(pk=patient_id)
-    try:
-        identity = patient.identity
-    except PatientIdentity.DoesNotExist:
-        return [patient_id]
-    linked = set(
-        PatientIdentity.objects.filter(
-            personal_identity_number__in=patient.relations.values("related_identity_number")
-        ).values_list("patient_id", flat=True)
-    )
-    if identity.personal_identity_number:
-        linked |= set(
-            Patient.objects.filter(
-                relations__related_identity_number=identity.personal_identity_number
-            ).values_list("pk", flat=True)
-        )
-    return [patient_id, *sorted(linked - {patient_id})]
-
-
 @transaction.atomic
 def documents_withdraw_for_patient(*, patient_id: int) -> int:
     """PRINT-3: the patient became protected. Their queued and rendering jobs are cancelled and
@@ -632,7 +616,7 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
     with system_context():
         if not Patient.objects.filter(pk=patient_id, is_protected=True).exists():
             return 0
-        patient_ids = _guarded_patient_ids(patient_id)
+        patient_ids = linked_patient_ids(patient_id)
         jobs = list(
             DocumentJob.objects.select_for_update()
             .filter(
