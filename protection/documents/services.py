@@ -49,7 +49,7 @@ from protection.documents import kinds, rendering
 from protection.gate import (
     AccessContext,
     Decision,
-    decide,
+    decide_for_guards,
     guarding_patient_ids,
     linked_patient_ids,
 )
@@ -140,24 +140,39 @@ def _transition(
 # --- the printing ban ----------------------------------------------------------------------
 
 
+def subject_guards(patient: Patient, identity: PatientIdentity | None) -> list[int]:
+    """The protected patients guarding this one (``guarding_patient_ids``); none to count
+    when row-level security hid the identity, which refuses the document on its own."""
+    return guarding_patient_ids(patient, identity) if identity is not None else []
+
+
+def subject_decision(
+    ctx: AccessContext, identity: PatientIdentity | None, guards: list[int]
+) -> Decision:
+    """The gate's answer for the requester (``decide``) from guards already counted, so the
+    request and the download count them once per patient."""
+    return Decision.MASKED if identity is None else decide_for_guards(ctx, guards)
+
+
 def _route_for(
     *,
     kind: kinds.DocumentKind,
-    patient: Patient,
     identity: PatientIdentity | None,
+    guards: list[int],
     decision: Decision | None,
     forwarding: bool,
 ) -> tuple[str | None, str]:
     """PRINT-1/2, LETTER-1 for one patient: (route, "") or (None, the refusal's msgid).
 
-    ``decision`` is the gate's answer for the requester, or None in the worker, where the
-    requester's grant was checked at the request and what counts is the protection now.
+    ``guards`` are the patient's (:func:`subject_guards`). ``decision`` is the gate's answer
+    for the requester, or None in the worker, where the requester's grant was checked at the
+    request and what counts is the protection now.
     """
     if identity is None:  # hidden by row-level security: protected, or linked to a protected
         return None, REFUSED_NOT_VISIBLE if decision is not None else REFUSED_PROTECTED
     if decision is not None and decision is not Decision.FULL:
         return None, REFUSED_PROTECTED
-    if not guarding_patient_ids(patient, identity):
+    if not guards:
         # An unprotected patient is on the ordinary route even when the document is forwarded
         # (PRINT-2): should the patient become protected, PRINT-3 withdraws it like any other.
         return DocumentRoute.ORDINARY, ""
@@ -247,11 +262,12 @@ def document_request(
     refused: list[tuple[Patient, str]] = []
     for patient in unique:
         identity = _identity_as_user(patient)
+        guards = subject_guards(patient, identity)
         route, why = _route_for(
             kind=definition,
-            patient=patient,
             identity=identity,
-            decision=decide(ctx, patient, identity),
+            guards=guards,
+            decision=subject_decision(ctx, identity, guards),
             forwarding=forwarding,
         )
         if route is None:
@@ -441,6 +457,7 @@ def subject_refusal(
     kind: kinds.DocumentKind,
     subject: DocumentJobPatient,
     identity: PatientIdentity | None,
+    guards: list[int],
     decision: Decision | None,
 ) -> str:
     """PRINT-1 again for one patient of an existing job, in the worker (``decision`` None) or
@@ -448,8 +465,8 @@ def subject_refusal(
     out. A patient asked for on the ordinary route and protected since is refused."""
     route, why = _route_for(
         kind=kind,
-        patient=subject.patient,
         identity=identity,
+        guards=guards,
         decision=decision,
         forwarding=bool(job.forward_reason),
     )
@@ -469,7 +486,12 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
         except PatientIdentity.DoesNotExist:
             identity = None
         why = subject_refusal(
-            job=job, kind=definition, subject=subject, identity=identity, decision=None
+            job=job,
+            kind=definition,
+            subject=subject,
+            identity=identity,
+            guards=subject_guards(subject.patient, identity),
+            decision=None,
         )
         if why:
             return why
