@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -388,23 +389,24 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 BROKER_ERRORS = _broker_errors()
 
 
+def _send(task: Any, object_id: int, *, what: str) -> None:
+    """Send ``task(object_id)`` now, after the commit. A broker outage at that moment must not
+    turn a committed request into an error page: the database is the record of the work and
+    the sweeper sends it later. Logged by internal id only (LEAK-1)."""
+    try:
+        task.delay(object_id)
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "%s %s: broker unreachable (%s); left for the sweeper",
+            what,
+            object_id,
+            type(exc).__name__,
+        )
+
+
 def _send_on_commit(task: Any, object_id: int, *, what: str) -> None:
-    """Send ``task(object_id)`` when the transaction commits. A broker outage at that moment
-    must not turn a committed request into an error page: the database is the record of the
-    work and the sweeper sends it later. Logged by internal id only (LEAK-1)."""
-
-    def send() -> None:
-        try:
-            task.delay(object_id)
-        except BROKER_ERRORS as exc:
-            logger.warning(
-                "%s %s: broker unreachable (%s); left for the sweeper",
-                what,
-                object_id,
-                type(exc).__name__,
-            )
-
-    transaction.on_commit(send)
+    """Send ``task(object_id)`` when the transaction commits (:func:`_send`)."""
+    transaction.on_commit(partial(_send, task, object_id, what=what))
 
 
 def _enqueue_on_commit(job_id: int) -> None:
@@ -666,12 +668,14 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
     return len(jobs)
 
 
-def withdraw_on_commit(patient_id: int) -> None:
-    """Send the PRINT-3 task when the transaction that protected the patient commits."""
+def withdraw_send(patient_id: int) -> None:
+    """Send the PRINT-3 task: a ``protection.registry.protection_added_handlers`` entry
+    (``ProtectionConfig.ready``), called once the transaction that protected the patient
+    commits."""
     from protection.documents.tasks import withdraw_documents
 
     # A lost message is found by the sweeper (PRINT-3's safety net).
-    _send_on_commit(withdraw_documents, patient_id, what="withdrawal for patient")
+    _send(withdraw_documents, patient_id, what="withdrawal for patient")
 
 
 # --- the sweeper ---------------------------------------------------------------------------
