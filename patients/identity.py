@@ -70,7 +70,7 @@ and samordningsnummer, for ``vgr`` and for ``national`` with a known date, other
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
@@ -81,6 +81,8 @@ from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
+
+    from patients.models import PatientIdentity
 
     StrOrPromise: TypeAlias = str | _StrPromise
 
@@ -93,7 +95,9 @@ __all__ = [
     "ReserveFormat",
     "canonical_from_register",
     "contains_identity_number",
+    "identity_words",
     "is_coordination_number",
+    "mentions_any",
     "parse_identity_number",
     "parse_personal_identity_number",
     "parse_reserve_number",
@@ -542,3 +546,26 @@ def contains_identity_number(text: str) -> bool:
 
 def redact_identity_numbers(text: str, replacement: str) -> str:
     return IDENTITY_NUMBER_IN_TEXT.sub(replacement, text)
+
+
+def identity_words(identity: PatientIdentity, *, addresses: bool = False) -> list[str]:
+    """The words that name the patient in free text (LEAK-1, LEAK-2): each given, middle and
+    surname part of two letters or more, and with ``addresses`` the street lines of the
+    registered and the special postal address."""
+    names = f"{identity.given_names} {identity.middle_name} {identity.surname}"
+    words = [word for word in re.split(r"[\s-]+", names) if len(word) >= 2]
+    if addresses:
+        for address in (identity.registered_address, identity.special_postal_address):
+            if isinstance(address, dict):
+                words += [
+                    str(address.get(key) or "")
+                    for key in ("street1", "street2")
+                    if address.get(key)
+                ]
+    return words
+
+
+def mentions_any(text: str, words: Iterable[str]) -> bool:
+    """Whether ``text`` contains one of ``words`` as a whole word, ignoring case."""
+    lowered = text.casefold()
+    return any(re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered) for word in words)

@@ -17,3 +17,10 @@ class ProtectionConfig(AppConfig):
 
         kinds.register(SUMMARY_DOCUMENT)
         kinds.register(LETTER_DOCUMENT)
+        # PRINT-3: a patient who becomes protected has their documents withdrawn. Registered
+        # here, before the higher floors' ready (INSTALLED_APPS order), so it is sent first.
+        from protection.documents.services import withdraw_send
+        from protection.registry import protection_added_handlers
+
+        if withdraw_send not in protection_added_handlers:
+            protection_added_handlers.append(withdraw_send)

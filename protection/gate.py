@@ -139,6 +139,34 @@ def _linked_protected(patient: Patient, identity: PatientIdentity | None) -> Que
     return Patient.objects.filter(condition, is_protected=True)
 
 
+def linked_patient_ids(patient_id: int) -> list[int]:
+    """The patient and the patients the register links to them in either direction (PROT-5),
+    the patient first, then the others by id: whose orders, registrations and documents a
+    protection reaches. Outgoing relations count even for a patient without an identity row.
+
+    Call it in ``protection.rls.system_context``: for a user, row-level security hides the
+    relations of a protected patient and the walk would come back short. Internal ids only.
+    """
+    outgoing = PatientIdentity.objects.filter(
+        personal_identity_number__in=PatientRelation.objects.filter(patient_id=patient_id).values(
+            "related_identity_number"
+        )
+    ).values("patient_id")
+    # A patient without a number (reservnummer only) is named by no relation: NULL matches none.
+    incoming = PatientRelation.objects.filter(
+        related_identity_number__in=PatientIdentity.objects.filter(patient_id=patient_id).values(
+            "personal_identity_number"
+        )
+    ).values("patient_id")
+    linked = (
+        Patient.objects.filter(Q(pk__in=outgoing) | Q(pk__in=incoming))
+        .exclude(pk=patient_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return [patient_id, *linked]
+
+
 def guarding_patient_ids(patient: Patient, identity: PatientIdentity) -> list[int]:
     """The protected patients whose protection covers this one: itself if protected, and the
     protected patients the register links it to (PROT-5). Empty for an ordinary patient. The

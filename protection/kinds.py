@@ -41,7 +41,6 @@ from patients.models import (
     RegisterEventKind,
 )
 from patients.services import Actor, access_entry_record, notification_send
-from protection.documents.services import withdraw_on_commit
 from protection.gate import AccessContext
 from protection.models import (
     Grant,
@@ -212,8 +211,7 @@ def local_protection_decide(
     )
     locked = _local_flags_recompute(locked)
     _record_change(ctx.actor, locked, "local_protection", protection.pk)
-    withdraw_on_commit(locked.pk)  # PRINT-3
-    protection_added_on_commit(locked.pk)  # PRESC-2 and other floors
+    protection_added_on_commit(locked.pk)  # PRINT-3, PRESC-2: protection_added_handlers
     return protection
 
 
@@ -322,8 +320,7 @@ def reserve_number_protection_decide(
     )
     locked = _flags_apply(locked, reserve_number_protection=True)
     _record_change(ctx.actor, locked, "reserve_number_protection", protection.pk)
-    withdraw_on_commit(locked.pk)  # PRINT-3
-    protection_added_on_commit(locked.pk)  # PRESC-2 and other floors
+    protection_added_on_commit(locked.pk)  # PRINT-3, PRESC-2: protection_added_handlers
     return protection
 
 
@@ -464,8 +461,7 @@ def _event_deceased(patient: Patient) -> None:
 
 
 def _event_protection_added(patient: Patient) -> None:
-    withdraw_on_commit(patient.pk)  # PRINT-3
-    protection_added_on_commit(patient.pk)  # PRESC-2 and other floors
+    protection_added_on_commit(patient.pk)  # PRINT-3, PRESC-2: protection_added_handlers
     _notify(
         _protection_admins(),
         subject=_("Patient %(reference)s: protection added by the register")

@@ -7,7 +7,6 @@ never typed (PRESC-2); a stale protection snapshot is refused by the database as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.identity import contains_identity_number
+from patients.identity import contains_identity_number, identity_words, mentions_any
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.services import access_entry_record
 from prescriptions.models import (
@@ -409,22 +408,6 @@ def prescription_line_remove(*, ctx: AccessContext, reference: str, line_id: int
         raise PrescriptionError(_("No such line."))
 
 
-def _identity_words(patient_id: int) -> list[str]:
-    """The patient's names and street lines, as far as this user's database session can read
-    them (row-level security: a user who cannot open the patient cannot know them either)."""
-    identity = PatientIdentity.objects.filter(patient_id=patient_id).first()
-    if identity is None:
-        return []
-    words = re.split(r"[\s-]+", f"{identity.given_names} {identity.middle_name} {identity.surname}")
-    found = [word for word in words if len(word) >= 2]
-    for address in (identity.registered_address, identity.special_postal_address):
-        if isinstance(address, dict):
-            found += [
-                str(address.get(key) or "") for key in ("street1", "street2") if address.get(key)
-            ]
-    return found
-
-
 def free_text_check(label: str, value: str, *, patient_id: int | None = None) -> str:
     """LEAK-1, L5: free text is read by logistics and customer service, who hold no grant: no
     identity number, and not the patient's name or street address."""
@@ -432,12 +415,13 @@ def free_text_check(label: str, value: str, *, patient_id: int | None = None) ->
     if contains_identity_number(value):
         raise PrescriptionError(_("%(field)s: do not write a personnummer.") % {"field": label})
     if patient_id is not None and value:
-        lowered = value.casefold()
-        for word in _identity_words(patient_id):
-            if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
-                raise PrescriptionError(
-                    _("%(field)s: do not write the patient's name or address.") % {"field": label}
-                )
+        # The names and street lines as far as this user's database session can read them
+        # (row-level security: a user who cannot open the patient cannot know them either).
+        identity = PatientIdentity.objects.filter(patient_id=patient_id).first()
+        if identity is not None and mentions_any(value, identity_words(identity, addresses=True)):
+            raise PrescriptionError(
+                _("%(field)s: do not write the patient's name or address.") % {"field": label}
+            )
     return value
 
 

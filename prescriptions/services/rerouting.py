@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from patients.models import Patient, PatientIdentity, PatientRelation
+from patients.models import Patient
 from patients.services import notification_send
 from prescriptions.models import (
     DeliveryKind,
@@ -39,34 +39,10 @@ from prescriptions.services.prescription import (
     presc2_enforced,
 )
 from prescriptions.services.state import OPEN_STATES, prescription_history_note
+from protection.gate import linked_patient_ids
 from protection.rls import system_context
 
 REROUTED_NOTE = "PRESC-2: delivery moved to the prescriber's unit"
-
-
-def _patients_concerned(patient_id: int) -> set[int]:
-    """The patient and the patients the register links to them in either direction. Read in
-    the system context (a task acts for nobody); internal ids only leave this function."""
-    with system_context():
-        number = (
-            PatientIdentity.objects.filter(patient_id=patient_id)
-            .values_list("personal_identity_number", flat=True)
-            .first()
-        )
-        linked = set(
-            PatientIdentity.objects.filter(
-                personal_identity_number__in=PatientRelation.objects.filter(
-                    patient_id=patient_id
-                ).values("related_identity_number")
-            ).values_list("patient_id", flat=True)
-        )
-        if number:
-            linked |= set(
-                PatientRelation.objects.filter(related_identity_number=number).values_list(
-                    "patient_id", flat=True
-                )
-            )
-    return {patient_id, *linked}
 
 
 @transaction.atomic
@@ -106,8 +82,12 @@ def _reroute_patient(patient_id: int) -> int:
 def prescriptions_reroute_for_protected(*, patient_id: int) -> int:
     """Re-route the orders of a newly protected patient and of those it guards; returns how
     many orders moved to the unit."""
+    # The register is read in the system context (a task acts for nobody); in id order, as
+    # the runs have always gone.
+    with system_context():
+        concerned_ids = sorted(linked_patient_ids(patient_id))
     moved = 0
-    for concerned in sorted(_patients_concerned(patient_id)):
+    for concerned in concerned_ids:
         if patient_guarded(concerned):
             moved += _reroute_patient(concerned)
     return moved

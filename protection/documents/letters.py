@@ -20,7 +20,6 @@ Issued letters never change (a database trigger); a correction is a new letter.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,7 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patients.identity import contains_identity_number
+from patients.identity import contains_identity_number, identity_words, mentions_any
 from patients.models import Patient, PatientIdentity, Region
 from patients.presenters import full_card
 from protection.documents import kinds
@@ -91,11 +90,6 @@ def letter_channel(
     return LetterChannel.FORWARDING if protected else LetterChannel.POST
 
 
-def _name_words(identity: PatientIdentity) -> list[str]:
-    names = f"{identity.given_names} {identity.middle_name} {identity.surname}"
-    return [word for word in re.split(r"[\s-]+", names) if len(word) >= 2]
-
-
 def subject_check(subject: str, identity: PatientIdentity | None) -> str:
     """LETTER-3, LEAK-2: a subject carries no personal data: no identity number, no name."""
     subject = subject.strip()
@@ -103,11 +97,8 @@ def subject_check(subject: str, identity: PatientIdentity | None) -> str:
         raise DocumentError(_("Subject: write a subject."))
     if contains_identity_number(subject):
         raise DocumentError(_("Subject: no personnummer in the subject."))
-    if identity is not None:
-        lowered = subject.casefold()
-        for word in _name_words(identity):
-            if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
-                raise DocumentError(_("Subject: no name of the patient in the subject."))
+    if identity is not None and mentions_any(subject, identity_words(identity)):
+        raise DocumentError(_("Subject: no name of the patient in the subject."))
     return subject
 
 

@@ -13,8 +13,8 @@ from django.db.models.expressions import RawSQL
 from patients.models import AccessAction, AccessOutcome, PatientIdentity, StaffProfile
 from patients.services import access_entry_record
 from protection.documents import kinds
-from protection.documents.services import subject_refusal
-from protection.gate import AccessContext, Decision, decide
+from protection.documents.services import subject_decision, subject_guards, subject_refusal
+from protection.gate import AccessContext, Decision
 from protection.models import (
     DocumentJob,
     DocumentJobPatient,
@@ -102,12 +102,18 @@ def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[Docum
     refused = []
     for subject in subjects:
         identity = PatientIdentity.objects.filter(patient_id=subject.patient_id).first()
-        decision = decide(ctx, subject.patient, identity)
+        guards = subject_guards(subject.patient, identity)
+        decision = subject_decision(ctx, identity, guards)
         if decision is Decision.STEP_UP:
             raise StepUpNeeded
         # The grant may have ended, or the patient become protected before PRINT-3 ran.
         if subject_refusal(
-            job=job, kind=definition, subject=subject, identity=identity, decision=decision
+            job=job,
+            kind=definition,
+            subject=subject,
+            identity=identity,
+            guards=guards,
+            decision=decision,
         ):
             refused.append(subject.patient)
     with transaction.atomic():

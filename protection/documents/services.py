@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -46,7 +47,13 @@ from patients.models import (
 )
 from patients.services import Actor, access_entry_record, notification_send
 from protection.documents import kinds, rendering
-from protection.gate import AccessContext, Decision, decide, guarding_patient_ids
+from protection.gate import (
+    AccessContext,
+    Decision,
+    decide_for_guards,
+    guarding_patient_ids,
+    linked_patient_ids,
+)
 from protection.models import (
     Document,
     DocumentBatch,
@@ -134,24 +141,39 @@ def _transition(
 # --- the printing ban ----------------------------------------------------------------------
 
 
+def subject_guards(patient: Patient, identity: PatientIdentity | None) -> list[int]:
+    """The protected patients guarding this one (``guarding_patient_ids``); none to count
+    when row-level security hid the identity, which refuses the document on its own."""
+    return guarding_patient_ids(patient, identity) if identity is not None else []
+
+
+def subject_decision(
+    ctx: AccessContext, identity: PatientIdentity | None, guards: list[int]
+) -> Decision:
+    """The gate's answer for the requester (``decide``) from guards already counted, so the
+    request and the download count them once per patient."""
+    return Decision.MASKED if identity is None else decide_for_guards(ctx, guards)
+
+
 def _route_for(
     *,
     kind: kinds.DocumentKind,
-    patient: Patient,
     identity: PatientIdentity | None,
+    guards: list[int],
     decision: Decision | None,
     forwarding: bool,
 ) -> tuple[str | None, str]:
     """PRINT-1/2, LETTER-1 for one patient: (route, "") or (None, the refusal's msgid).
 
-    ``decision`` is the gate's answer for the requester, or None in the worker, where the
-    requester's grant was checked at the request and what counts is the protection now.
+    ``guards`` are the patient's (:func:`subject_guards`). ``decision`` is the gate's answer
+    for the requester, or None in the worker, where the requester's grant was checked at the
+    request and what counts is the protection now.
     """
     if identity is None:  # hidden by row-level security: protected, or linked to a protected
         return None, REFUSED_NOT_VISIBLE if decision is not None else REFUSED_PROTECTED
     if decision is not None and decision is not Decision.FULL:
         return None, REFUSED_PROTECTED
-    if not guarding_patient_ids(patient, identity):
+    if not guards:
         # An unprotected patient is on the ordinary route even when the document is forwarded
         # (PRINT-2): should the patient become protected, PRINT-3 withdraws it like any other.
         return DocumentRoute.ORDINARY, ""
@@ -241,11 +263,12 @@ def document_request(
     refused: list[tuple[Patient, str]] = []
     for patient in unique:
         identity = _identity_as_user(patient)
+        guards = subject_guards(patient, identity)
         route, why = _route_for(
             kind=definition,
-            patient=patient,
             identity=identity,
-            decision=decide(ctx, patient, identity),
+            guards=guards,
+            decision=subject_decision(ctx, identity, guards),
             forwarding=forwarding,
         )
         if route is None:
@@ -366,23 +389,24 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 BROKER_ERRORS = _broker_errors()
 
 
+def _send(task: Any, object_id: int, *, what: str) -> None:
+    """Send ``task(object_id)`` now, after the commit. A broker outage at that moment must not
+    turn a committed request into an error page: the database is the record of the work and
+    the sweeper sends it later. Logged by internal id only (LEAK-1)."""
+    try:
+        task.delay(object_id)
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "%s %s: broker unreachable (%s); left for the sweeper",
+            what,
+            object_id,
+            type(exc).__name__,
+        )
+
+
 def _send_on_commit(task: Any, object_id: int, *, what: str) -> None:
-    """Send ``task(object_id)`` when the transaction commits. A broker outage at that moment
-    must not turn a committed request into an error page: the database is the record of the
-    work and the sweeper sends it later. Logged by internal id only (LEAK-1)."""
-
-    def send() -> None:
-        try:
-            task.delay(object_id)
-        except BROKER_ERRORS as exc:
-            logger.warning(
-                "%s %s: broker unreachable (%s); left for the sweeper",
-                what,
-                object_id,
-                type(exc).__name__,
-            )
-
-    transaction.on_commit(send)
+    """Send ``task(object_id)`` when the transaction commits (:func:`_send`)."""
+    transaction.on_commit(partial(_send, task, object_id, what=what))
 
 
 def _enqueue_on_commit(job_id: int) -> None:
@@ -435,6 +459,7 @@ def subject_refusal(
     kind: kinds.DocumentKind,
     subject: DocumentJobPatient,
     identity: PatientIdentity | None,
+    guards: list[int],
     decision: Decision | None,
 ) -> str:
     """PRINT-1 again for one patient of an existing job, in the worker (``decision`` None) or
@@ -442,8 +467,8 @@ def subject_refusal(
     out. A patient asked for on the ordinary route and protected since is refused."""
     route, why = _route_for(
         kind=kind,
-        patient=subject.patient,
         identity=identity,
+        guards=guards,
         decision=decision,
         forwarding=bool(job.forward_reason),
     )
@@ -463,7 +488,12 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
         except PatientIdentity.DoesNotExist:
             identity = None
         why = subject_refusal(
-            job=job, kind=definition, subject=subject, identity=identity, decision=None
+            job=job,
+            kind=definition,
+            subject=subject,
+            identity=identity,
+            guards=subject_guards(subject.patient, identity),
+            decision=None,
         )
         if why:
             return why
@@ -601,28 +631,6 @@ TRANSIENT_ERRORS = _transient_errors()
 # --- PRINT-3 -------------------------------------------------------------------------------
 
 
-def _guarded_patient_ids(patient_id: int) -> list[int]:
-    """The patient and the persons the register links to them (PROT-5): their documents may
-    show the protected person's address. Read in the system context (a task has no user)."""
-    patient = Patient.objects.select_related("identity").get(pk=patient_id)
-    try:
-        identity = patient.identity
-    except PatientIdentity.DoesNotExist:
-        return [patient_id]
-    linked = set(
-        PatientIdentity.objects.filter(
-            personal_identity_number__in=patient.relations.values("related_identity_number")
-        ).values_list("patient_id", flat=True)
-    )
-    if identity.personal_identity_number:
-        linked |= set(
-            Patient.objects.filter(
-                relations__related_identity_number=identity.personal_identity_number
-            ).values_list("pk", flat=True)
-        )
-    return [patient_id, *sorted(linked - {patient_id})]
-
-
 @transaction.atomic
 def documents_withdraw_for_patient(*, patient_id: int) -> int:
     """PRINT-3: the patient became protected. Their queued and rendering jobs are cancelled and
@@ -632,7 +640,7 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
     with system_context():
         if not Patient.objects.filter(pk=patient_id, is_protected=True).exists():
             return 0
-        patient_ids = _guarded_patient_ids(patient_id)
+        patient_ids = linked_patient_ids(patient_id)
         jobs = list(
             DocumentJob.objects.select_for_update()
             .filter(
@@ -660,12 +668,14 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
     return len(jobs)
 
 
-def withdraw_on_commit(patient_id: int) -> None:
-    """Send the PRINT-3 task when the transaction that protected the patient commits."""
+def withdraw_send(patient_id: int) -> None:
+    """Send the PRINT-3 task: a ``protection.registry.protection_added_handlers`` entry
+    (``ProtectionConfig.ready``), called once the transaction that protected the patient
+    commits."""
     from protection.documents.tasks import withdraw_documents
 
     # A lost message is found by the sweeper (PRINT-3's safety net).
-    _send_on_commit(withdraw_documents, patient_id, what="withdrawal for patient")
+    _send(withdraw_documents, patient_id, what="withdrawal for patient")
 
 
 # --- the sweeper ---------------------------------------------------------------------------
