@@ -2,15 +2,16 @@
 
 The order confirmation (orderbekräftelse) of a prescription: its number, articles, quantities,
 rent or buy, and the delivery destination and contact as the services computed them (PRESC-2).
-It is under the printing ban like every document about a patient (PRINT-1); it may be printed
-to be forwarded to another principal with a recorded reason (PRINT-2). Nothing on it locates a
-protected patient: the patient's address is printed only on an ordinary document, where the
-delivery goes to it, and a special delivery agreement (LEAK-3) is never printed.
+It is about an order and names its patient, so it is under the printing ban (PRINT-1); it may be
+printed to be forwarded to another principal with a recorded reason (PRINT-2). What it shows is
+the order as it was when the confirmation was asked for (a snapshot stored with the job).
+Nothing on it locates a protected patient: the patient's address is printed only on an ordinary
+document, where the delivery goes to it, and a special delivery agreement (LEAK-3) is never
+printed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from prescriptions.models import DeliveryKind, Prescription
 from prescriptions.services.parcel import parcel_check
 from protection.documents import kinds
 from protection.documents.letters import address_lines
-from protection.models import DocumentJob, DocumentRoute
+from protection.models import DocumentRoute
 
 ORDER_CONFIRMATION_KIND = "prescriptions.order_confirmation"
 
@@ -49,27 +50,56 @@ def _delivery(prescription: Prescription, patient: Patient, route: str) -> dict[
     return {"kind": kind, "lines": []}
 
 
-def order_confirmation_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, Any]:
-    """Runs in the worker after the ban was checked again. Reads the one prescription the job
-    names, and refuses one that is not about the job's patient (what the ban was checked for)."""
+def order_confirmation_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
+    """Taken when the confirmation is asked for, as the requester (who sees the patient in full:
+    the ban said so). Reads the one prescription the job names, and refuses one that is not
+    about the job's patient (what the ban was checked for)."""
     prescription = Prescription.objects.select_related(
         "unit__unit", "prescriber", "delivery_unit__unit", "delivery_contact"
-    ).get(pk=job.params["prescription_id"])
-    if [patient.pk for patient in patients] != [prescription.patient_id]:
+    ).get(pk=request.params["prescription_id"])
+    if [subject.patient_id for subject in request.subjects] != [prescription.patient_id]:
         raise ValueError("the job's patient is not the prescription's")
-    patient = patients[0]
-    route = job.subjects.values_list("route", flat=True).get(patient_id=patient.pk)
+    subject = request.subjects[0]
+    patient = subject.patient
+    if patient is None:  # the kind has no identity-free form; the ban refused it
+        raise ValueError("an order confirmation is never made without identity")
+    card = full_card(patient, patient.identity, own_county_code=settings.REGION_COUNTY_CODE)
     lines = list(prescription.lines.select_related("article").order_by("position"))
+    # LETTER-4: shown for a protected patient, whose parcel could go through Skatteverket.
+    parcel = parcel_check(lines) if patient.is_protected and lines else None
+    prescriber = prescription.prescriber
+    submitted = prescription.submitted_at
+    job = request.job
     return {
-        "job": job,
-        "prescription": prescription,
-        "card": full_card(patient, patient.identity, own_county_code=settings.REGION_COUNTY_CODE),
-        "lines": lines,
-        "delivery": _delivery(prescription, patient, route),
-        # LETTER-4: shown for a protected patient, whose parcel could go through Skatteverket.
-        "parcel": parcel_check(lines) if patient.is_protected and lines else None,
+        "prescription": {
+            "reference": prescription.reference,
+            "state": str(prescription.get_state_display()),
+            "submitted": timezone.localtime(submitted).date().isoformat() if submitted else "",
+            "urgency": str(prescription.get_urgency_display()),
+            "unit_name": prescription.unit.unit.name,
+            "prescriber": prescriber.get_full_name() or prescriber.get_username(),
+        },
+        "card": {"name": card.name, "identity_number": card.identity_number},
+        "lines": [
+            {
+                "position": line.position,
+                "article": f"{line.article.article_number} {line.article.name}",
+                "accessory": line.main_line_id is not None,
+                "quantity": line.quantity,
+                "supply": str(line.get_supply_display()),
+            }
+            for line in lines
+        ],
+        "delivery": _delivery(prescription, patient, subject.route),
+        "parcel": {
+            "through_forwarding": parcel.through_forwarding,
+            "weight_kg": str(parcel.weight_kg),
+            "length_m": str(parcel.length_m),
+            "length_plus_girth_m": str(parcel.length_plus_girth_m),
+        }
+        if parcel is not None
+        else None,
         "unit_name": job.unit.name if job.unit else "",
-        "made_at": timezone.localtime(),
     }
 
 
@@ -77,6 +107,7 @@ ORDER_CONFIRMATION = kinds.DocumentKind(
     code=ORDER_CONFIRMATION_KIND,
     label=gettext_lazy("Order confirmation"),
     template="prescriptions/documents/order_confirmation.html",
-    build_context=order_confirmation_context,
-    forwarding_allowed=True,
+    build_snapshot=order_confirmation_snapshot,
+    subject=kinds.Subject.ORDER,
+    protected_form=kinds.ProtectedForm.FORWARDED,
 )

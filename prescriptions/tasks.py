@@ -8,14 +8,10 @@ work.
 
 from __future__ import annotations
 
-import logging
-
 from celery import shared_task
 
+from patients.tasking import task_send
 from prescriptions.services import activity, rerouting
-from protection.documents.services import BROKER_ERRORS
-
-logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -32,13 +28,13 @@ def remind_unsigned_risk_assessments() -> int:
 
 @shared_task
 def reroute_for_protected_patient(patient_id: int) -> int:
-    """H2, PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
+    """PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
     return rerouting.prescriptions_reroute_for_protected(patient_id=patient_id)
 
 
 @shared_task
 def sweep_reroutes() -> int:
-    """H2, PRESC-2: the net under lost announcements and new PROT-5 links (beat schedule)."""
+    """PRESC-2: the net under lost announcements and new PROT-5 links (beat schedule)."""
     return rerouting.prescriptions_reroute_sweep()
 
 
@@ -46,11 +42,4 @@ def protection_added(patient_id: int) -> None:
     """``protection.registry.protection_added_handlers``: called after the commit. A broker
     outage must not turn the committed decision into an error page; ``sweep_reroutes`` finds
     the orders later. Logged by internal id only (LEAK-1)."""
-    try:
-        reroute_for_protected_patient.delay(patient_id)
-    except BROKER_ERRORS as exc:
-        logger.warning(
-            "re-routing for patient %s: broker unreachable (%s); left for the sweep",
-            patient_id,
-            type(exc).__name__,
-        )
+    task_send(reroute_for_protected_patient.name, patient_id, what="re-routing for patient")

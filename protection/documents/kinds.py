@@ -1,32 +1,28 @@
 """The registry of document kinds. Higher floors register theirs in ``AppConfig.ready``.
 
 This floor enforces the printing ban for every kind, so it must know them without importing
-the floors above (house rule 1). A floor registers each of its documents once::
+the floors above (house rule 1). A kind declares what the pipeline needs to decide and to
+render (docs/documents.md, "Adding a kind"):
 
-    from protection.documents import kinds
-
-    class PrescriptionsConfig(AppConfig):
-        def ready(self) -> None:
-            kinds.register(
-                kinds.DocumentKind(
-                    code="prescriptions.order_confirmation",
-                    label=_("Order confirmation"),
-                    template="prescriptions/documents/order_confirmation.html",
-                    build_context=order_confirmation_context,
-                    forwarding_allowed=True,  # PRINT-2: may go to another principal
-                )
-            )
-
-``build_context(job, subjects)`` runs in the worker, after the ban was checked again; it gets
-the job (with its ``params``: internal ids the requester passed to ``document_request``) and
-the patients it concerns, each with its identity, and returns the template's context. It must
-read nothing about other patients: what it shows is what the ban was checked for.
+- ``subject``: what the document is about: patients, an order, a unit, or nothing. A kind about
+  an order or a unit still names the patients it concerns, so the ban (PRINT-1) and the
+  withdrawal (PRINT-3) apply to them; a kind about patients needs at least one.
+- ``permission``: the role permission that may ask for a document of this kind and download it.
+- ``record``: a stored document is an immutable record (an issued invoice, a signed adaptation
+  document): PRINT-3 never withdraws it, a correction is a new document.
+- ``protected_form``: how it is made for a protected patient: refused (PRINT-1), a letter
+  through Skatteverket (LETTER-1), a copy forwarded to another principal (PRINT-2), or an
+  identity-free form (PRINT-1: order number, the prescriber's unit and the prescriber only).
+- ``build_snapshot(request)``: runs when the document is asked for, as the requester and after
+  the ban, and returns the template's data as JSON (stored encrypted with the job). The worker
+  renders the template with that snapshot only: a late worker prints what was asked for.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.utils.functional import Promise
@@ -35,7 +31,48 @@ if TYPE_CHECKING:
     from patients.models import Patient
     from protection.models import DocumentJob
 
-ContextBuilder = Callable[["DocumentJob", Sequence["Patient"]], dict[str, Any]]
+# The permission every kind about patients had before kinds declared their own.
+VIEW_PATIENTS = "patients.view_patient"
+
+
+class Subject(enum.Enum):
+    PATIENTS = "patients"
+    ORDER = "order"
+    UNIT = "unit"
+    NONE = "none"
+
+
+class ProtectedForm(enum.Enum):
+    """What a kind makes for a patient whose guard set is not empty (protected, or linked to a
+    protected person: PROT-5)."""
+
+    REFUSED = "refused"  # PRINT-1: never
+    FORWARDING_LETTER = "forwarding_letter"  # LETTER-1: through Skatteverket's service
+    FORWARDED = "forwarded"  # PRINT-2: only to another principal, with a recorded reason
+    IDENTITY_FREE = "identity_free"  # PRINT-1: no name, number, address or birth year
+
+
+@dataclass(frozen=True)
+class SnapshotSubject:
+    """One patient the document concerns, as its snapshot builder sees it. On the identity-free
+    route ``patient`` is None: the builder is never given who the person is."""
+
+    patient_id: int
+    route: str
+    patient: Patient | None
+
+
+@dataclass(frozen=True)
+class SnapshotRequest:
+    job: DocumentJob  # saved, with its params (internal ids) and unit; its snapshot not yet
+    subjects: Sequence[SnapshotSubject]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.job.params)
+
+
+SnapshotBuilder = Callable[[SnapshotRequest], dict[str, Any]]
 
 
 class UnknownKind(LookupError):
@@ -47,13 +84,27 @@ class DocumentKind:
     code: str
     label: str | Promise
     template: str
-    build_context: ContextBuilder
-    # PRINT-2: a document of this kind may be printed for a protected patient when it is to be
-    # forwarded to another principal, with a recorded reason.
-    forwarding_allowed: bool = False
-    # LETTER-1: a letter to the person. For a protected patient it is not refused but made
-    # for Skatteverket's forwarding service (inner and outer envelope sheets).
-    letter: bool = False
+    build_snapshot: SnapshotBuilder = field(compare=False)
+    subject: Subject = Subject.PATIENTS
+    permission: str = VIEW_PATIENTS
+    record: bool = False
+    protected_form: ProtectedForm = ProtectedForm.REFUSED
+
+    @property
+    def forwarding_allowed(self) -> bool:
+        return self.protected_form is ProtectedForm.FORWARDED
+
+    @property
+    def letter(self) -> bool:
+        return self.protected_form is ProtectedForm.FORWARDING_LETTER
+
+    @property
+    def identity_free(self) -> bool:
+        return self.protected_form is ProtectedForm.IDENTITY_FREE
+
+    @property
+    def needs_patients(self) -> bool:
+        return self.subject is Subject.PATIENTS
 
 
 _registry: dict[str, DocumentKind] = {}
@@ -63,9 +114,18 @@ def register(kind: DocumentKind) -> None:
     """Add a kind; registering the same kind again (a second ``ready``) is harmless, another
     kind under a taken code is a programming error."""
     existing = _registry.get(kind.code)
-    if existing is not None and existing != kind:
+    if existing is not None and (
+        existing != kind or existing.build_snapshot != kind.build_snapshot
+    ):
         raise ValueError(f"document kind {kind.code!r} is already registered")
+    if kind.subject is Subject.NONE and kind.protected_form is not ProtectedForm.REFUSED:
+        raise ValueError(f"document kind {kind.code!r} concerns no patient: no protected form")
     _registry[kind.code] = kind
+
+
+def unregister(code: str) -> None:
+    """Remove a kind (tests that register their own kinds undo it with this)."""
+    _registry.pop(code, None)
 
 
 def get(code: str) -> DocumentKind:

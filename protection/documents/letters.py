@@ -36,7 +36,7 @@ from patients.models import Patient, PatientIdentity, Region
 from patients.presenters import full_card
 from protection.documents import kinds
 from protection.documents.services import DocumentError, document_request
-from protection.gate import AccessContext, guarding_patient_ids
+from protection.gate import AccessContext
 from protection.models import DocumentJob, DocumentRoute, Letter, LetterChannel
 from protection.permissions import holds_role_permission
 
@@ -250,27 +250,32 @@ def _shown_number(number: str) -> str:
     return f"{number[:8]}-{number[8:]}"
 
 
-def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, Any]:
-    """The letter kind's context, in print order: each letter, and for paper through
-    Skatteverket its inner-envelope sheet, then the outer-envelope sheet of each envelope."""
-    del patients  # the letters name their patient; the job's subjects are the same ones
-    letters = list(job.letters.select_related("unit", "patient__identity").order_by("pk"))
+def letter_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
+    """The letter kind's snapshot, taken when the letters are issued, in print order: each
+    letter, and for paper through Skatteverket its inner-envelope sheet, then the
+    outer-envelope sheet of each envelope."""
+    routes = {subject.patient_id: subject.route for subject in request.subjects}
+    letters = list(request.job.letters.select_related("unit", "patient__identity").order_by("pk"))
     region = Region.objects.filter(county_code=settings.REGION_COUNTY_CODE).first()
     region_name = region.name if region else ""
-    today = timezone.localdate()
+    today = timezone.localdate().isoformat()
     sheets: dict[int, dict[str, Any]] = {}
     for letter in letters:
         identity = letter.patient.identity
         card = full_card(letter.patient, identity, own_county_code=settings.REGION_COUNTY_CODE)
         forwarding = letter.channel == LetterChannel.FORWARDING
-        # M2/LETTER-1: no address of a patient whose guard set is non-empty (protected, or
-        # linked to a protected person: PROT-5), whatever the channel; only the forwarding
-        # service's envelope sheets carry an address, the forwarding one. Asked now, in the
-        # worker: a letter recorded before the protection was refused by the ban's recheck.
-        guarded = bool(guarding_patient_ids(letter.patient, identity))
+        # LETTER-1: no address of a patient whose guard set is non-empty (protected, or linked
+        # to a protected person: PROT-5), whatever the channel; only the forwarding service's
+        # envelope sheets carry an address, the forwarding one.
+        guarded = routes.get(letter.patient_id) != DocumentRoute.ORDINARY
         sheets[letter.pk] = {
-            "letter": letter,
-            "template": LETTER_TEMPLATES[letter.template],
+            "letter": {
+                "pk": letter.pk,
+                "subject": letter.subject,
+                "body": letter.body,
+                "registered": letter.registered,
+            },
+            "closing": str(LETTER_TEMPLATES[letter.template].closing),
             "name": card.name,
             "date": today,
             "unit_name": letter.unit.name,
@@ -283,7 +288,7 @@ def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, A
             else "",
             # An ordinary letter carries the registered address; any other none.
             "address": [] if forwarding or guarded else address_lines(identity.registered_address),
-            "forwarding_address": forwarding_address(identity) if forwarding else (),
+            "forwarding_address": list(forwarding_address(identity)) if forwarding else [],
         }
     parts: list[dict[str, Any]] = []
     paper = [sheet for sheet in sheets.values() if not sheet["forwarding"]]
@@ -291,9 +296,9 @@ def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, A
     plan = envelope_plan(
         [
             EnvelopeItem(
-                key=sheet["letter"].pk,
-                registered=sheet["letter"].registered,
-                address=sheet["forwarding_address"],
+                key=sheet["letter"]["pk"],
+                registered=sheet["letter"]["registered"],
+                address=tuple(sheet["forwarding_address"]),
             )
             for sheet in sheets.values()
             if sheet["forwarding"]
@@ -306,7 +311,7 @@ def letter_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, A
         parts.append(
             {
                 "type": "outer",
-                "address": envelope[0].address,
+                "address": list(envelope[0].address),
                 "registered": envelope[0].registered,
                 "count": len(envelope),
             }
@@ -318,6 +323,7 @@ LETTER_DOCUMENT = kinds.DocumentKind(
     code=LETTER_KIND,
     label=gettext_lazy("Letter"),
     template="documents/letter.html",
-    build_context=letter_context,
-    letter=True,
+    build_snapshot=letter_snapshot,
+    permission=LETTER_PERMISSION,
+    protected_form=kinds.ProtectedForm.FORWARDING_LETTER,
 )

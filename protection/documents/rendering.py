@@ -88,7 +88,3 @@ def template_html(template: str, context: dict[str, Any]) -> str:
     """The template in the product's language: a worker has no request to take one from."""
     with translation.override(settings.LANGUAGE_CODE):
         return render_to_string(template, context)
-
-
-def template_to_pdf(template: str, context: dict[str, Any]) -> RenderedPdf:
-    return html_to_pdf(template_html(template, context))

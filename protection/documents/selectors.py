@@ -18,6 +18,7 @@ from protection.gate import AccessContext, Decision
 from protection.models import (
     DocumentJob,
     DocumentJobPatient,
+    DocumentRoute,
     DocumentState,
 )
 from protection.permissions import holds_role_permission
@@ -98,13 +99,16 @@ def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[Docum
     if job is None or job.document.content is None:
         raise DocumentJob.DoesNotExist
     definition = kinds.get(job.kind)
+    # The kind's permission, held now: a role that lost it downloads nothing more.
+    permitted = holds_role_permission(ctx.user, definition.permission)
     subjects = list(job.subjects.select_related("patient"))
-    refused = []
-    for subject in subjects:
+    refused = [] if permitted else [subject.patient for subject in subjects]
+    for subject in subjects if permitted else []:
         identity = PatientIdentity.objects.filter(patient_id=subject.patient_id).first()
         guards = subject_guards(subject.patient, identity)
         decision = subject_decision(ctx, identity, guards)
-        if decision is Decision.STEP_UP:
+        # An identity-free paper shows nobody: it needs no grant, and so no step-up.
+        if decision is Decision.STEP_UP and subject.route != DocumentRoute.IDENTITY_FREE:
             raise StepUpNeeded
         # The grant may have ended, or the patient become protected before PRINT-3 ran.
         if subject_refusal(
@@ -126,7 +130,7 @@ def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[Docum
                 object_type="document_job",
                 object_id=str(job.pk),
             )
-    if refused:
+    if refused or not permitted:
         raise DocumentJob.DoesNotExist
     return job, bytes(job.document.content)
 

@@ -7,48 +7,54 @@ principal with a recorded reason (PRINT-2): the document then says to whom and w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from patients.models import Patient
 from patients.presenters import full_card
 from protection.documents import kinds
 from protection.documents.letters import address_lines
-from protection.models import DocumentJob, DocumentRoute
+from protection.models import DocumentRoute
 
 SUMMARY_KIND = "protection.patient_summary"
 
 
-def summary_context(job: DocumentJob, patients: Sequence[Patient]) -> dict[str, Any]:
-    routes = dict(job.subjects.values_list("patient_id", "route"))
+def summary_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
+    """Taken at the request, as the requester (who sees each patient in full: the ban said so)."""
     pages = []
-    for patient in patients:
+    for subject in request.subjects:
+        patient = subject.patient
+        if patient is None:  # the kind has no identity-free form; the ban refused it
+            raise ValueError("a patient summary is never made without identity")
         identity = patient.identity
-        # LEAK-3: a copy forwarded under PRINT-2 says who the patient is, never where they live;
-        # the address is printed only on an ordinary summary (as on the order confirmation).
-        ordinary = routes.get(patient.pk) == DocumentRoute.ORDINARY
+        card = full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE)
         pages.append(
             {
-                "card": full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE),
-                "address": address_lines(identity.registered_address) if ordinary else [],
+                "card": {
+                    "reference": card.reference,
+                    "name": card.name,
+                    "identity_kind": str(card.identity_kind),
+                    "identity_number": card.identity_number,
+                    "age": card.age,
+                    "home_region": card.home_region,
+                    "status_label": str(card.status_label),
+                },
+                # LEAK-3: a copy forwarded under PRINT-2 says who the patient is, never where
+                # they live; the address is printed only on an ordinary summary.
+                "address": address_lines(identity.registered_address)
+                if subject.route == DocumentRoute.ORDINARY
+                else [],
             }
         )
-    return {
-        "pages": pages,
-        "job": job,
-        "unit_name": job.unit.name if job.unit else "",
-        "made_at": timezone.localtime(),
-    }
+    job = request.job
+    return {"pages": pages, "unit_name": job.unit.name if job.unit else ""}
 
 
 SUMMARY_DOCUMENT = kinds.DocumentKind(
     code=SUMMARY_KIND,
     label=gettext_lazy("Patient summary"),
     template="documents/patient_summary.html",
-    build_context=summary_context,
-    forwarding_allowed=True,
+    build_snapshot=summary_snapshot,
+    protected_form=kinds.ProtectedForm.FORWARDED,
 )

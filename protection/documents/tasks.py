@@ -1,7 +1,9 @@
 """Celery tasks of the document pipeline. Arguments are internal ids only (LEAK-1).
 
 Each task re-reads what it needs and calls a service that claims its rows, so a message
-delivered twice, or given back when its worker was lost (acks late), does nothing twice.
+delivered twice, or given back when its worker was lost (acks late), does nothing twice. The
+services send these tasks by name (``services.jobs``): this module imports them, never the
+reverse.
 """
 
 from __future__ import annotations

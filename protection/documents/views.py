@@ -21,7 +21,7 @@ from protection.documents import letters, selectors, services
 from protection.documents.forms import LetterForm, SummaryRequestForm
 from protection.documents.summary import SUMMARY_KIND
 from protection.gate import AccessContext, Decision, patient_get_for_user
-from protection.models import DocumentJob
+from protection.models import DocumentJob, DocumentRoute
 from protection.permissions import role_permission_required
 
 
@@ -39,9 +39,13 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
                 "kind": selectors.kind_label(job.kind),
                 "subjects": subjects,
                 # ACCESS-1: a document about a patient the user may not see now offers nothing
-                # about them, not even its download (which would refuse anyway).
-                # The annotation of the selector; absent means not shown (fail closed).
-                "all_visible": all(getattr(s, "patient_visible", False) for s in subjects),
+                # about them, not even its download (which would refuse anyway), unless it was
+                # made without identity (PRINT-1). The annotation of the selector; absent
+                # means not shown (fail closed).
+                "downloadable": all(
+                    getattr(s, "patient_visible", False) or s.route == DocumentRoute.IDENTITY_FREE
+                    for s in subjects
+                ),
             }
         )
     return render(

@@ -1,8 +1,10 @@
 """Documents and letters: every PDF the product makes, and the record of how it was made.
 
 A ``DocumentJob`` is the record of a document someone asked for: the database, not the broker,
-says what must be rendered (the sweeper re-enqueues what a lost message left behind). Its state
-moves only through ``protection.documents.services`` along the table of allowed transitions,
+says what must be rendered (the sweeper re-enqueues what a lost message left behind). It holds
+the snapshot of what the document shows, taken when it was asked for and encrypted at rest, so
+the worker prints what was asked for and never newer data. Its state moves only through
+``patients.transitions`` with the machine ``protection.documents.services.jobs.DOCUMENT_JOB``,
 each move written as a ``DocumentJobTransition``. A job is rendered into at most one
 ``Document`` (a unique key), so a message delivered twice or a worker killed mid-render never
 makes two. Stored content is immutable: a trigger lets it change only to nothing, when PRINT-3
@@ -18,6 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
+from patients.fields import EncryptedJSONField
 from patients.models import Patient, Unit
 
 
@@ -39,6 +42,8 @@ class DocumentRoute(models.TextChoices):
     FORWARDED = "forwarded", _("Forwarded to another principal")
     # LETTER-1: a letter through Skatteverket's forwarding service.
     FORWARDING_LETTER = "forwarding_letter", _("Letter through Skatteverket")
+    # PRINT-1: a paper that moves goods (a delivery note, a label), made with no identity.
+    IDENTITY_FREE = "identity_free", _("Without identity")
 
 
 class DocumentBatch(models.Model):
@@ -55,8 +60,9 @@ class DocumentBatch(models.Model):
 
 
 class DocumentJob(models.Model):
-    """One document asked for. Holds no personal data: patients by foreign key, parameters
-    that are internal ids (LEAK-1), the reason of a PRINT-2 forwarding checked for numbers."""
+    """One document asked for. Holds personal data only encrypted (the snapshot): patients by
+    foreign key, parameters that are internal ids (LEAK-1), the reason of a PRINT-2 forwarding
+    checked for numbers."""
 
     kind = models.CharField(_("kind"), max_length=40)
     requested_by = models.ForeignKey(
@@ -77,6 +83,11 @@ class DocumentJob(models.Model):
     forward_reason = models.TextField(_("reason for printing"), blank=True, default="")
     # Internal ids only (a letter's id, say): these travel nowhere but the database.
     params = models.JSONField(default=dict, blank=True)
+    # What the document shows, taken when it was asked for (the kind's build_snapshot), as the
+    # requester saw it. Encrypted at rest: it holds names and addresses (LEAK-6).
+    snapshot = EncryptedJSONField(_("snapshot"), null=True, blank=True)
+    # The kind's declaration when asked for: a stored record is never withdrawn (PRINT-3).
+    record = models.BooleanField(_("immutable record"), default=False)
     state = models.CharField(
         _("state"), max_length=16, choices=DocumentState.choices, default=DocumentState.QUEUED
     )

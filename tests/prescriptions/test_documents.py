@@ -323,19 +323,20 @@ def test_a_draft_has_no_order_confirmation(rx, ordinary):
         order_confirmation_request(ctx=ctx_for(rx), reference=draft.reference)
 
 
-def test_leak_1_the_context_builder_refuses_a_prescription_of_another_patient(rx, ordinary):
-    """The ban was checked for the job's patient: a job naming someone else's prescription
-    renders nothing."""
+def test_leak_1_the_snapshot_builder_refuses_a_prescription_of_another_patient(rx, ordinary):
+    """The ban was checked for the job's patient: a request naming someone else's prescription
+    takes no snapshot and records nothing (its transaction rolls back)."""
     someone = PatientIdentityFactory(personal_identity_number="198912242388").patient
     other = approved(rx, someone)
-    job = document_request(
-        ctx=ctx_for(rx),
-        kind=ORDER_CONFIRMATION_KIND,
-        patients=[ordinary],
-        params={"prescription_id": other.pk},
-    )
-    assert document_job_render(job_id=job.pk) == "failed"
-    assert not Document.objects.filter(pk=job.pk).exists()
+    with pytest.raises(ValueError, match="not the prescription's"):
+        document_request(
+            ctx=ctx_for(rx),
+            kind=ORDER_CONFIRMATION_KIND,
+            patients=[ordinary],
+            params={"prescription_id": other.pk},
+        )
+    assert not DocumentJob.objects.exists()
+    assert not Document.objects.exists()
 
 
 # --- the pages --------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ from django.db.models import Max, Min
 from patients.bench import scratch_database, write_section
 from patients.models import Patient, PatientIdentity, StaffProfile, Unit
 from patients.services import Actor, roles_sync
-from protection.documents import kinds, letters, rendering, services
+from protection.documents import letters, rendering, services
+from protection.documents.services.worker import document_job_html
 from protection.documents.summary import SUMMARY_KIND
 from protection.gate import AccessContext
 from protection.models import DocumentJob, DocumentJobTransition
@@ -133,11 +134,8 @@ def _window(job_ids: list[int]) -> float:
 
 
 def _html(job_id: int) -> str:
-    job = DocumentJob.objects.get(pk=job_id)
-    definition = kinds.get(job.kind)
     with transaction.atomic(), system_context():
-        patients = [s.patient for s in job.subjects.select_related("patient__identity")]
-        return rendering.template_html(definition.template, definition.build_context(job, patients))
+        return document_job_html(DocumentJob.objects.get(pk=job_id))
 
 
 def _bare(html: str, count: int) -> float:

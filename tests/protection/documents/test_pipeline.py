@@ -10,8 +10,11 @@ from django.db import IntegrityError, connection, transaction
 from pypdf import PdfReader
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Notification
+from patients.transitions import TransitionNotAllowed, transition_apply
 from protection import kinds as protection_kinds
 from protection.documents import kinds, rendering, services
+from protection.documents.services import worker
+from protection.documents.services.jobs import DOCUMENT_JOB
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
     Document,
@@ -103,8 +106,8 @@ def test_a_batch_of_summaries_has_a_page_per_patient(prescriber, ordinary):
 
 def test_the_transition_table_refuses_other_moves(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
-    with pytest.raises(services.InvalidTransition):
-        services._transition(job, DocumentState.READY)
+    with transaction.atomic(), pytest.raises(TransitionNotAllowed):
+        transition_apply(machine=DOCUMENT_JOB, obj=job, to_state=DocumentState.READY)
 
 
 def test_resources_outside_the_static_files_are_refused():
@@ -196,7 +199,7 @@ def test_print_1_every_registered_kind_is_checked(prescriber, granted):
             code="tests.work_order",
             label="Work order",
             template="documents/patient_summary.html",
-            build_context=lambda job, patients: {"pages": [], "job": job},
+            build_snapshot=lambda request: {"pages": []},
         )
     )
     try:
@@ -214,7 +217,7 @@ def test_print_1_every_registered_kind_is_checked(prescriber, granted):
                 forward_reason="Överköp vid 20 års ålder",
             )
     finally:
-        kinds._registry.pop("tests.work_order")
+        kinds.unregister("tests.work_order")
 
 
 def test_print_1_a_role_without_patient_access_makes_no_documents(ordinary):
@@ -402,13 +405,13 @@ def test_print_3_prot_5_the_sweeper_withdraws_a_relatives_document_after_a_lost_
 
 def test_print_3_a_render_that_ends_after_the_withdrawal_stores_nothing(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
-    token = services._claim(job.pk)
+    token = worker._claim(job.pk)
     assert token is not None
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
     services.documents_withdraw_for_patient(patient_id=ordinary.patient_id)
     rendered = rendering.html_to_pdf("<p>late</p>")
-    assert services._store(job.pk, token, rendered) == "lost claim"
+    assert worker._store(job.pk, token, rendered) == "lost claim"
     assert not Document.objects.filter(pk=job.pk).exists()
 
 
@@ -431,7 +434,7 @@ def test_the_sweeper_resends_a_lost_message_and_fails_after_too_many_attempts(
     with django_capture_on_commit_callbacks(execute=False):
         assert services.documents_sweep()["resent"] == 0  # just sent: not again
     # A worker that claimed it and died: the claim runs out and the job is sent again.
-    assert services._claim(job.pk) is not None
+    assert worker._claim(job.pk) is not None
     DocumentJob.objects.filter(pk=job.pk).update(claim_expires_at="2000-01-01T00:00Z")
     with django_capture_on_commit_callbacks(execute=False):
         assert services.documents_sweep()["resent"] == 1
@@ -444,12 +447,12 @@ def test_the_sweeper_resends_a_lost_message_and_fails_after_too_many_attempts(
 
 def test_an_expired_claim_is_taken_over_and_the_first_worker_stores_nothing(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
-    first = services._claim(job.pk)
-    assert services._claim(job.pk) is None  # claimed and in force
+    first = worker._claim(job.pk)
+    assert worker._claim(job.pk) is None  # claimed and in force
     DocumentJob.objects.filter(pk=job.pk).update(claim_expires_at="2000-01-01T00:00Z")
     assert render(job) == "ready"
     assert first is not None
-    assert services._store(job.pk, first, rendering.html_to_pdf("<p>x</p>")) == "lost claim"
+    assert worker._store(job.pk, first, rendering.html_to_pdf("<p>x</p>")) == "lost claim"
     assert Document.objects.filter(pk=job.pk).count() == 1
 
 
@@ -461,7 +464,7 @@ def test_a_render_error_fails_the_job_visibly_and_logs_no_personal_data(
             code="tests.broken",
             label="Broken",
             template="documents/does-not-exist.html",
-            build_context=lambda job, patients: {"name": patients[0].identity.surname},
+            build_snapshot=lambda request: {"name": request.subjects[0].patient.identity.surname},
         )
     )
     try:
@@ -470,7 +473,7 @@ def test_a_render_error_fails_the_job_visibly_and_logs_no_personal_data(
         )
         assert render(job) == "failed"
     finally:
-        kinds._registry.pop("tests.broken")
+        kinds.unregister("tests.broken")
     job.refresh_from_db()
     assert job.state == DocumentState.FAILED
     assert "Nilsson" not in caplog.text

@@ -1,0 +1,57 @@
+"""The document job's state machine (house style 4) and the send of its render task.
+
+Every move of a job goes through ``patients.transitions`` with :data:`DOCUMENT_JOB`: the table
+below is the one list of allowed moves, and each move writes its history row. The render task is
+sent by name (``patients.tasking``), so these services never import the task module; the task
+module imports them.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from patients.tasking import task_send_on_commit
+from patients.transitions import CREATED, StateMachine, transition_apply
+from protection.models import DocumentJob, DocumentJobTransition, DocumentState
+
+S = DocumentState
+
+DOCUMENT_JOB = StateMachine(
+    name="document job",
+    moves={
+        # Refused at once: a member of a batch is recorded refused, so the batch shows it.
+        CREATED: frozenset({S.QUEUED, S.REFUSED}),
+        S.QUEUED: frozenset({S.RENDERING, S.CANCELLED, S.FAILED}),
+        # Back to queued: a transient error released the claim, or a lost worker's claim ran
+        # out and another worker claims it again (rendering -> rendering).
+        S.RENDERING: frozenset({S.READY, S.REFUSED, S.QUEUED, S.RENDERING, S.CANCELLED, S.FAILED}),
+        S.READY: frozenset({S.WITHDRAWN}),
+    },
+    history_model=DocumentJobTransition,
+    subject_field="job",
+)
+OPEN_STATES = (S.QUEUED, S.RENDERING)
+
+RENDER_TASK = "protection.documents.tasks.render_document"
+WITHDRAW_TASK = "protection.documents.tasks.withdraw_documents"
+
+
+def job_close(job: DocumentJob, to_state: str, *, note: str, reason: str = "") -> None:
+    """End a job's life (refused, failed, cancelled): the claim goes, the end is recorded. The
+    caller holds the job in its transaction."""
+    transition_apply(
+        machine=DOCUMENT_JOB,
+        obj=job,
+        to_state=to_state,
+        note=note,
+        state_reason=reason,
+        claim_token=None,
+        claim_expires_at=None,
+        finished_at=timezone.now(),
+    )
+
+
+def job_render_send_on_commit(job_id: int) -> None:
+    """Send the render task when the transaction commits; a broker outage leaves the job queued
+    for the sweeper (``documents_sweep``)."""
+    task_send_on_commit(RENDER_TASK, job_id, what="document job")

@@ -1,0 +1,276 @@
+"""Rendering a job (the render task's body) and the sweeper that makes the database, not the
+broker, the record of work.
+
+``document_job_render`` claims the job with a conditional UPDATE, checks the ban again against
+the patients' protection *now* (a patient protected since the request is refused; on the
+identity-free route, a snapshot that names the person is refused), renders the template with
+the snapshot stored at the request, outside any transaction, and stores the PDF only while it
+still holds the claim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from patients.models import AccessOutcome, PatientIdentity
+from patients.services import Actor
+from patients.transitions import history_record, transition_apply
+from protection.documents import kinds, rendering
+from protection.documents.services.ban import (
+    REFUSED_NAMES_PERSON,
+    audit_print,
+    snapshot_names_person,
+    subject_guards,
+    subject_refusal,
+)
+from protection.documents.services.jobs import (
+    DOCUMENT_JOB,
+    job_close,
+    job_render_send_on_commit,
+)
+from protection.documents.services.withdrawal import (
+    documents_withdraw_for_patient,
+    protected_with_open_documents,
+)
+from protection.models import Document, DocumentJob, DocumentJobPatient, DocumentRoute
+from protection.models import DocumentState as S
+from protection.rls import system_context
+
+logger = logging.getLogger(__name__)
+
+FAILED_RENDER = gettext_noop(
+    "The document could not be made. Ask for it again; if it fails again, contact support."
+)
+
+
+def _claim(job_id: int) -> uuid.UUID | None:
+    """Take the job for this worker with a conditional UPDATE; None when someone else has it,
+    it is done, or it was tried too often. A claim whose lease ran out (its worker died) may
+    be taken again. The claim is the move; its history row is written beside it."""
+    now = timezone.now()
+    token = uuid.uuid4()
+    lease = now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS)
+    claimable = DocumentJob.objects.filter(pk=job_id, attempts__lt=settings.DOCUMENT_MAX_ATTEMPTS)
+    for from_state, condition in (
+        (S.QUEUED, Q(state=S.QUEUED)),
+        (S.RENDERING, Q(state=S.RENDERING, claim_expires_at__lt=now)),
+    ):
+        DOCUMENT_JOB.check(DocumentJob(pk=job_id), from_state, S.RENDERING)
+        with transaction.atomic():
+            claimed = claimable.filter(condition).update(
+                state=S.RENDERING,
+                claim_token=token,
+                claim_expires_at=lease,
+                attempts=F("attempts") + 1,
+            )
+            if claimed:
+                history_record(
+                    machine=DOCUMENT_JOB,
+                    obj=DocumentJob(pk=job_id),
+                    from_state=from_state,
+                    to_state=S.RENDERING,
+                    note="claim expired" if from_state == S.RENDERING else "",
+                )
+                return token
+    return None
+
+
+def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
+    return list(job.subjects.select_related("patient", "patient__identity").order_by("pk"))
+
+
+def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
+    """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
+    definition = kinds.get(job.kind)
+    for subject in subjects:
+        try:
+            identity: PatientIdentity | None = subject.patient.identity
+        except PatientIdentity.DoesNotExist:
+            identity = None
+        why = subject_refusal(
+            job=job,
+            kind=definition,
+            subject=subject,
+            identity=identity,
+            guards=subject_guards(subject.patient, identity),
+            decision=None,
+        )
+        if why:
+            return why
+        if subject.route == DocumentRoute.IDENTITY_FREE and snapshot_names_person(
+            job.snapshot, identity
+        ):
+            return REFUSED_NAMES_PERSON
+    return ""
+
+
+def _refuse_locked(job: DocumentJob, why: str) -> None:
+    job_close(job, S.REFUSED, note="PRINT-1 at render", reason=why)
+    audit_print(
+        Actor.system(),
+        [subject.patient for subject in job.subjects.select_related("patient")],
+        AccessOutcome.DENIED,
+        object_type="document_job",
+        id_=str(job.pk),
+    )
+
+
+def _locked_claimed(job_id: int, token: uuid.UUID) -> DocumentJob | None:
+    job = DocumentJob.objects.select_for_update().get(pk=job_id)
+    if job.state != S.RENDERING or job.claim_token != token:
+        return None  # cancelled meanwhile, or the claim ran out and another worker took it
+    return job
+
+
+def document_job_html(job: DocumentJob) -> str:
+    """The job's HTML: its kind's template with the snapshot taken at the request, and the
+    job's own record (its number, a PRINT-2 receiver and reason) with the time it is made."""
+    context = {**(job.snapshot or {}), "job": job, "made_at": timezone.localtime()}
+    return rendering.template_html(kinds.get(job.kind).template, context)
+
+
+def document_job_render(*, job_id: int) -> str:
+    """Render one job, at most once into a document. Returns what happened, for the log."""
+    token = _claim(job_id)
+    if token is None:
+        return "not claimed"
+    try:
+        # The system context: the ban is checked again here against the protection now, which
+        # a user's context might hide. The data shown is the snapshot, read from no live row.
+        with transaction.atomic(), system_context():
+            job = _locked_claimed(job_id, token)
+            if job is None:
+                return "lost claim"
+            why = _recheck(job, _subjects(job))
+            if why:
+                _refuse_locked(job, why)
+                return "refused"
+            html = document_job_html(job)
+        # Outside any transaction: a render holds no lock and no connection state.
+        rendered = rendering.html_to_pdf(html)
+    except TRANSIENT_ERRORS:
+        _release(job_id, token)
+        raise
+    except Exception as exc:
+        # Not re-raised: an error's text may quote what the template was given, and logs never
+        # carry personal data (LEAK-1). The class name is enough to find the bug.
+        logger.error("document job %s failed: %s", job_id, type(exc).__name__)
+        _fail(job_id, token, note=type(exc).__name__)
+        return "failed"
+    return _store(job_id, token, rendered)
+
+
+def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> str:
+    with transaction.atomic(), system_context():
+        job = _locked_claimed(job_id, token)
+        if job is None:
+            return "lost claim"
+        # The patient may have become protected during the render (PRINT-1). A PRINT-3 run that
+        # starts after this commits finds the document and withdraws it.
+        why = _recheck(job, _subjects(job))
+        if why:
+            _refuse_locked(job, why)
+            return "refused"
+        Document.objects.create(
+            job=job,
+            content=rendered.content,
+            content_sha256=hashlib.sha256(rendered.content).hexdigest(),
+            size=len(rendered.content),
+            pages=rendered.pages,
+        )
+        transition_apply(
+            machine=DOCUMENT_JOB,
+            obj=job,
+            to_state=S.READY,
+            claim_token=None,
+            claim_expires_at=None,
+            finished_at=timezone.now(),
+        )
+    return "ready"
+
+
+def _release(job_id: int, token: uuid.UUID) -> None:
+    """A transient error: give the job back so the retry (or the sweeper) can claim it."""
+    with transaction.atomic():
+        job = _locked_claimed(job_id, token)
+        if job is not None:
+            transition_apply(
+                machine=DOCUMENT_JOB,
+                obj=job,
+                to_state=S.QUEUED,
+                note="released after a transient error",
+                claim_token=None,
+                claim_expires_at=None,
+                enqueued_at=timezone.now(),
+            )
+
+
+def _fail(job_id: int, token: uuid.UUID, *, note: str) -> None:
+    with transaction.atomic():
+        job = _locked_claimed(job_id, token)
+        if job is not None:
+            job_close(job, S.FAILED, note=note, reason=FAILED_RENDER)
+
+
+def _transient_errors() -> tuple[type[BaseException], ...]:
+    import redis
+    from celery.exceptions import SoftTimeLimitExceeded
+    from django.db import InterfaceError, OperationalError
+
+    return (OperationalError, InterfaceError, redis.ConnectionError, SoftTimeLimitExceeded)
+
+
+# Named transient errors: the only ones retried (with backoff, by the task). Anything else
+# fails the job at once, visibly; retrying a template error would fail the same way.
+TRANSIENT_ERRORS = _transient_errors()
+
+
+def documents_sweep() -> dict[str, int]:
+    """Beat, every minute: the database is the record of what must be rendered.
+
+    - a job queued longer than ``DOCUMENT_REQUEUE_SECONDS`` since its message was sent, or
+      rendering with a claim that ran out (its worker was lost), is sent again; a duplicate
+      message is harmless, the claim lets one through;
+    - a job claimed ``DOCUMENT_MAX_ATTEMPTS`` times fails, visibly;
+    - an ordinary document still open or stored for a protected patient is withdrawn (a lost
+      PRINT-3 message).
+    """
+    now = timezone.now()
+    max_attempts = settings.DOCUMENT_MAX_ATTEMPTS
+    failed = 0
+    with transaction.atomic():
+        exhausted = DocumentJob.objects.select_for_update(skip_locked=True).filter(
+            Q(state=S.QUEUED) | Q(state=S.RENDERING, claim_expires_at__lt=now),
+            attempts__gte=max_attempts,
+        )
+        for job in exhausted:
+            job_close(job, S.FAILED, note="too many attempts", reason=FAILED_RENDER)
+            failed += 1
+    stale = DocumentJob.objects.filter(
+        Q(
+            state=S.QUEUED,
+            enqueued_at__lt=now - timedelta(seconds=settings.DOCUMENT_REQUEUE_SECONDS),
+        )
+        | Q(state=S.RENDERING, claim_expires_at__lt=now),
+        attempts__lt=max_attempts,
+    )
+    resent = 0
+    for job_id in stale.values_list("pk", flat=True):
+        # Conditional, so two sweepers at once send a job once.
+        with transaction.atomic():
+            if stale.filter(pk=job_id).update(enqueued_at=now):
+                job_render_send_on_commit(job_id)
+                resent += 1
+    withdrawn = sum(
+        documents_withdraw_for_patient(patient_id=pid) for pid in protected_with_open_documents()
+    )
+    return {"failed": failed, "resent": resent, "withdrawn": withdrawn}
