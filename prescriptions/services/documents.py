@@ -1,8 +1,9 @@
 """Asking for the prescriptions floor's documents: the order confirmation of one prescription,
 or of several as a batch. Both go through ``protection.documents.services``, the only way to
 make a document about a patient, which decides the printing ban (PRINT-1/2) and audits it.
-
-Call these outside a transaction: a refusal's audit entries are committed before it is raised.
+The pipeline takes the order confirmation's snapshot then, when it is asked for
+(``prescriptions.documents``). A refusal is a ``protection.refusals.Refusal``: its denied
+entries are kept whatever transaction it rolls back.
 """
 
 from __future__ import annotations

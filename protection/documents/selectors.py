@@ -22,6 +22,7 @@ from protection.models import (
     DocumentState,
 )
 from protection.permissions import holds_role_permission
+from protection.refusals import StepUpRequired
 from protection.review import ADMIN_PERMISSION, MANAGER_PERMISSION
 
 LIST_LIMIT = 100
@@ -82,13 +83,10 @@ def kind_label(code: str) -> str:
         return code
 
 
-class StepUpNeeded(Exception):
-    """The user holds the grant but must confirm the password first (ACCESS-4)."""
-
-
 def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[DocumentJob, bytes]:
     """A ready document of the user's own, through the gate, audited (AUDIT-1). Raises
-    DocumentJob.DoesNotExist, the same for missing and forbidden (house rule 5)."""
+    DocumentJob.DoesNotExist, the same for missing and forbidden (house rule 5), and
+    ``StepUpRequired`` when the user must confirm the password first (ACCESS-4)."""
     job = (
         DocumentJob.objects.filter(
             pk=job_id, requested_by_id=ctx.user.pk, state=DocumentState.READY
@@ -109,7 +107,7 @@ def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[Docum
         decision = subject_decision(ctx, identity, guards)
         # An identity-free paper shows nobody: it needs no grant, and so no step-up.
         if decision is Decision.STEP_UP and subject.route != DocumentRoute.IDENTITY_FREE:
-            raise StepUpNeeded
+            raise StepUpRequired
         # The grant may have ended, or the patient become protected before PRINT-3 ran.
         if subject_refusal(
             job=job,

@@ -23,6 +23,7 @@ from protection.documents.summary import SUMMARY_KIND
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.models import DocumentJob, DocumentRoute
 from protection.permissions import role_permission_required
+from protection.refusals import StepUpRequired
 
 
 @never_cache
@@ -70,7 +71,7 @@ def document_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
         job, content = selectors.document_content_for_user(
             ctx=AccessContext.from_request(request), job_id=job_id
         )
-    except selectors.StepUpNeeded:
+    except StepUpRequired:
         return redirect(f"{reverse('protection:step_up')}?next={request.path}")
     except DocumentJob.DoesNotExist as exc:
         raise Http404 from exc

@@ -22,6 +22,7 @@ from patients.services import Actor, access_entry_record
 from protection.documents import kinds
 from protection.gate import AccessContext, Decision, decide_for_guards, guarding_patient_ids
 from protection.models import DocumentJob, DocumentJobPatient, DocumentRoute
+from protection.refusals import Denial, Refusal
 
 REFUSED_PROTECTED = gettext_noop(
     "The document concerns a patient with protected identity. Such documents are never "
@@ -48,8 +49,10 @@ class DocumentError(Exception):
     """A request the rules refuse; the message tells the user what to do instead."""
 
 
-class DocumentRefused(DocumentError):
-    """PRINT-1 (or LETTER-1): the document may not be made. Already audited when raised."""
+class DocumentRefused(DocumentError, Refusal):
+    """PRINT-1 (or LETTER-1): the document may not be made. Its denied *print* entries (one per
+    refused patient) are written by ``protection.refusals.refusals_kept`` at the service's edge,
+    so they are kept whatever transaction the refusal rolls back (AUDIT-1)."""
 
 
 def subject_guards(patient: Patient, identity: PatientIdentity | None) -> list[int]:
@@ -154,6 +157,22 @@ def snapshot_names_person(snapshot: Any, identity: PatientIdentity | None) -> bo
     if any(number in text for number in numbers):
         return True
     return mentions_any(text, identity_words(identity, addresses=True))
+
+
+def print_denials(
+    actor: Actor, patients: Sequence[Patient], *, object_type: str, id_: str
+) -> list[Denial]:
+    """The denied *print* entries of a refused request (AUDIT-1), for ``DocumentRefused``."""
+    return [
+        Denial(
+            actor=actor,
+            action=AccessAction.PRINT,
+            patient=patient,
+            object_type=object_type,
+            object_id=id_,
+        )
+        for patient in patients
+    ]
 
 
 def audit_print(

@@ -26,6 +26,7 @@ from protection.documents.services.ban import (
     DocumentError,
     DocumentRefused,
     audit_print,
+    print_denials,
     refusal_text,
     route_for,
     subject_decision,
@@ -41,6 +42,7 @@ from protection.models import (
     DocumentState,
 )
 from protection.permissions import holds_role_permission
+from protection.refusals import refusals_kept
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def _snapshot(job: DocumentJob, kind: kinds.DocumentKind, subjects: list[_Subjec
         return kind.build_snapshot(request)
 
 
+@refusals_kept
 def document_request(
     *,
     ctx: AccessContext,
@@ -109,14 +112,12 @@ def document_request(
     """Ask for a document of ``kind`` concerning ``patients``: the only way to make one.
 
     Refused (``DocumentError``) without the kind's permission; refused (``DocumentRefused``,
-    audited) when any patient is protected and the kind's protected form does not apply
-    (PRINT-1); otherwise the job is recorded with its snapshot, audited and its render task
-    sent on commit. ``on_created`` runs in the job's transaction before the snapshot is taken
-    (a letter records itself there). ``params`` are internal ids for the kind's snapshot
-    builder, never personal data.
-
-    Call it outside a transaction that a refusal would roll back: the refusal's audit entries
-    are committed before the exception is raised.
+    a ``protection.refusals.Refusal`` whose denied entries ``refusals_kept`` keeps) when any
+    patient is protected and the kind's protected form does not apply (PRINT-1); otherwise the
+    job is recorded with its snapshot, audited and its render task sent on commit.
+    ``on_created`` runs in the job's transaction before the snapshot is taken (a letter
+    records itself there). ``params`` are internal ids for the kind's snapshot builder, never
+    personal data.
     """
     definition = kinds.get(kind)
     _check_permission(ctx, definition)
@@ -144,17 +145,18 @@ def document_request(
         else:
             subjects.append(_Subject(patient, route))
     if refused:
-        with transaction.atomic():
-            audit_print(
+        if batch is not None:
+            with transaction.atomic():
+                _record_refused(ctx, definition, batch, params or {}, refused[0][1])
+        raise DocumentRefused(
+            refusal_text(refused[0][1], definition),
+            denials=print_denials(
                 ctx.actor,
                 [patient for patient, _why in refused],
-                AccessOutcome.DENIED,
                 object_type="document_request",
                 id_=definition.code[:40],
-            )
-            if batch is not None:
-                _record_refused(ctx, definition, batch, params or {}, refused[0][1])
-        raise DocumentRefused(refusal_text(refused[0][1], definition))
+            ),
+        )
     with transaction.atomic():
         job = DocumentJob.objects.create(
             kind=definition.code,

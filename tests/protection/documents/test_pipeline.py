@@ -456,6 +456,12 @@ def test_an_expired_claim_is_taken_over_and_the_first_worker_stores_nothing(pres
     assert Document.objects.filter(pk=job.pk).count() == 1
 
 
+def _surname_snapshot(request: kinds.SnapshotRequest) -> dict[str, str]:
+    patient = request.subjects[0].patient
+    assert patient is not None
+    return {"name": patient.identity.surname}
+
+
 def test_a_render_error_fails_the_job_visibly_and_logs_no_personal_data(
     prescriber, ordinary, caplog
 ):
@@ -464,7 +470,7 @@ def test_a_render_error_fails_the_job_visibly_and_logs_no_personal_data(
             code="tests.broken",
             label="Broken",
             template="documents/does-not-exist.html",
-            build_snapshot=lambda request: {"name": request.subjects[0].patient.identity.surname},
+            build_snapshot=_surname_snapshot,
         )
     )
     try:
