@@ -112,7 +112,30 @@ def test_the_prescriptions_floor_registered_the_order_confirmation():
     kind = kinds.get(ORDER_CONFIRMATION_KIND)
     assert kind.template == "prescriptions/documents/order_confirmation.html"
     assert kind.forwarding_allowed  # PRINT-2
+    assert kind.protected_form is kinds.ProtectedForm.FORWARDED
+    assert kind.subject is kinds.Subject.ORDER
     assert not kind.letter
+    assert not kind.record  # PRINT-3 withdraws it when the patient becomes protected
+
+
+def test_the_order_confirmation_prints_the_order_as_it_was_asked_for(named_rx, ordinary):
+    """The snapshot is taken at the request: data changed before the worker renders (the
+    address, the article's name) does not reach the paper."""
+    rollator = article(name="Rollator Gloss", article_number="40101")
+    prescription = approved(named_rx, ordinary, rollator)
+    job = order_confirmation_request(
+        ctx=ctx_for(named_rx, stepped_up=True), reference=prescription.reference
+    )
+    identity = ordinary.identity
+    identity.registered_address = {"street2": "Nyvägen 9", "postal_code": "21100", "city": "MALMÖ"}
+    identity.save()
+    rollator.name = "Rollator Ny"
+    rollator.save()
+    text = rendered_text(job)
+    assert "Provgatan 1" in text
+    assert "40101 Rollator Gloss" in text
+    assert "Nyvägen" not in text
+    assert "Rollator Ny" not in text
 
 
 # --- PRINT-1: ordinary and protected ------------------------------------------------------------
