@@ -162,7 +162,8 @@ def snapshot_names_person(snapshot: Any, identity: PatientIdentity | None) -> bo
 def print_denials(
     actor: Actor, patients: Sequence[Patient], *, object_type: str, id_: str
 ) -> list[Denial]:
-    """The denied *print* entries of a refused request (AUDIT-1), for ``DocumentRefused``."""
+    """The *print* entries of a document about ``patients`` (AUDIT-1), as the denials a
+    ``DocumentRefused`` carries; :func:`audit_print` writes them with another outcome."""
     return [
         Denial(
             actor=actor,
@@ -178,13 +179,6 @@ def print_denials(
 def audit_print(
     actor: Actor, patients: Sequence[Patient], outcome: AccessOutcome, *, object_type: str, id_: str
 ) -> None:
-    """AUDIT-1: one *print* entry per patient the document concerns."""
-    for patient in patients:
-        access_entry_record(
-            actor=actor,
-            action=AccessAction.PRINT,
-            outcome=outcome,
-            patient=patient,
-            object_type=object_type,
-            object_id=id_,
-        )
+    """AUDIT-1: one *print* entry per patient the document concerns, written now."""
+    for entry in print_denials(actor, patients, object_type=object_type, id_=id_):
+        access_entry_record(outcome=outcome, **vars(entry))

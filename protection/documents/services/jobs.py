@@ -8,6 +8,8 @@ module imports them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from patients.tasking import task_send_on_commit
@@ -31,24 +33,22 @@ DOCUMENT_JOB = StateMachine(
     subject_field="job",
 )
 OPEN_STATES = (S.QUEUED, S.RENDERING)
+# A job no worker holds: set whenever a claim ends.
+NO_CLAIM: dict[str, Any] = {"claim_token": None, "claim_expires_at": None}
 
 RENDER_TASK = "protection.documents.tasks.render_document"
 WITHDRAW_TASK = "protection.documents.tasks.withdraw_documents"
 
 
+def job_move(job: DocumentJob, to_state: str, *, note: str = "", **fields: Any) -> None:
+    """Move a job the caller holds in its transaction, with ``fields``, and write the history
+    row (``patients.transitions.transition_apply`` with :data:`DOCUMENT_JOB`)."""
+    transition_apply(machine=DOCUMENT_JOB, obj=job, to_state=to_state, note=note, **fields)
+
+
 def job_close(job: DocumentJob, to_state: str, *, note: str, reason: str = "") -> None:
-    """End a job's life (refused, failed, cancelled): the claim goes, the end is recorded. The
-    caller holds the job in its transaction."""
-    transition_apply(
-        machine=DOCUMENT_JOB,
-        obj=job,
-        to_state=to_state,
-        note=note,
-        state_reason=reason,
-        claim_token=None,
-        claim_expires_at=None,
-        finished_at=timezone.now(),
-    )
+    """End a job's life (refused, failed, cancelled): the claim goes, the end is recorded."""
+    job_move(job, to_state, note=note, state_reason=reason, finished_at=timezone.now(), **NO_CLAIM)
 
 
 def job_render_send_on_commit(job_id: int) -> None:

@@ -18,8 +18,7 @@ from django.utils.translation import gettext_noop
 from patients.models import Patient, PatientIdentity, PatientRelation
 from patients.services import notification_send
 from patients.tasking import task_send
-from patients.transitions import transition_apply
-from protection.documents.services.jobs import DOCUMENT_JOB, OPEN_STATES, WITHDRAW_TASK, job_close
+from protection.documents.services.jobs import OPEN_STATES, WITHDRAW_TASK, job_close, job_move
 from protection.gate import guarding_patient_ids, linked_patient_ids
 from protection.models import Document, DocumentJob, DocumentJobPatient, DocumentRoute
 from protection.models import DocumentState as S
@@ -56,13 +55,7 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
         for job in jobs:
             if job.state == S.READY:
                 Document.objects.filter(pk=job.pk).update(content=None, withdrawn_at=now)
-                transition_apply(
-                    machine=DOCUMENT_JOB,
-                    obj=job,
-                    to_state=S.WITHDRAWN,
-                    note="PRINT-3",
-                    state_reason=WITHDRAWN_PROTECTED,
-                )
+                job_move(job, S.WITHDRAWN, note="PRINT-3", state_reason=WITHDRAWN_PROTECTED)
             else:
                 job_close(job, S.CANCELLED, note="PRINT-3", reason=WITHDRAWN_PROTECTED)
         requesters = get_user_model().objects.in_bulk({job.requested_by_id for job in jobs})

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 
 from patients.models import AccessOutcome, PatientIdentity
 from patients.services import Actor
-from patients.transitions import history_record, transition_apply
+from patients.transitions import history_record
 from protection.documents import kinds, rendering
 from protection.documents.services.ban import (
     REFUSED_NAMES_PERSON,
@@ -34,7 +34,9 @@ from protection.documents.services.ban import (
 )
 from protection.documents.services.jobs import (
     DOCUMENT_JOB,
+    NO_CLAIM,
     job_close,
+    job_move,
     job_render_send_on_commit,
 )
 from protection.documents.services.withdrawal import (
@@ -131,6 +133,19 @@ def _locked_claimed(job_id: int, token: uuid.UUID) -> DocumentJob | None:
     return job
 
 
+def _claimed_and_allowed(job_id: int, token: uuid.UUID) -> DocumentJob | str:
+    """In the caller's transaction: the job, locked, still under this worker's claim and still
+    allowed by the ban; else what happened instead ("lost claim", or "refused" and recorded)."""
+    job = _locked_claimed(job_id, token)
+    if job is None:
+        return "lost claim"
+    why = _recheck(job, _subjects(job))
+    if why:
+        _refuse_locked(job, why)
+        return "refused"
+    return job
+
+
 def document_job_html(job: DocumentJob) -> str:
     """The job's HTML: its kind's template with the snapshot taken at the request, and the
     job's own record (its number, a PRINT-2 receiver and reason) with the time it is made."""
@@ -147,13 +162,9 @@ def document_job_render(*, job_id: int) -> str:
         # The system context: the ban is checked again here against the protection now, which
         # a user's context might hide. The data shown is the snapshot, read from no live row.
         with transaction.atomic(), system_context():
-            job = _locked_claimed(job_id, token)
-            if job is None:
-                return "lost claim"
-            why = _recheck(job, _subjects(job))
-            if why:
-                _refuse_locked(job, why)
-                return "refused"
+            job = _claimed_and_allowed(job_id, token)
+            if isinstance(job, str):
+                return job
             html = document_job_html(job)
         # Outside any transaction: a render holds no lock and no connection state.
         rendered = rendering.html_to_pdf(html)
@@ -171,15 +182,11 @@ def document_job_render(*, job_id: int) -> str:
 
 def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> str:
     with transaction.atomic(), system_context():
-        job = _locked_claimed(job_id, token)
-        if job is None:
-            return "lost claim"
         # The patient may have become protected during the render (PRINT-1). A PRINT-3 run that
         # starts after this commits finds the document and withdraws it.
-        why = _recheck(job, _subjects(job))
-        if why:
-            _refuse_locked(job, why)
-            return "refused"
+        job = _claimed_and_allowed(job_id, token)
+        if isinstance(job, str):
+            return job
         Document.objects.create(
             job=job,
             content=rendered.content,
@@ -187,14 +194,7 @@ def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> st
             size=len(rendered.content),
             pages=rendered.pages,
         )
-        transition_apply(
-            machine=DOCUMENT_JOB,
-            obj=job,
-            to_state=S.READY,
-            claim_token=None,
-            claim_expires_at=None,
-            finished_at=timezone.now(),
-        )
+        job_move(job, S.READY, finished_at=timezone.now(), **NO_CLAIM)
     return "ready"
 
 
@@ -203,14 +203,12 @@ def _release(job_id: int, token: uuid.UUID) -> None:
     with transaction.atomic():
         job = _locked_claimed(job_id, token)
         if job is not None:
-            transition_apply(
-                machine=DOCUMENT_JOB,
-                obj=job,
-                to_state=S.QUEUED,
+            job_move(
+                job,
+                S.QUEUED,
                 note="released after a transient error",
-                claim_token=None,
-                claim_expires_at=None,
                 enqueued_at=timezone.now(),
+                **NO_CLAIM,
             )
 
 

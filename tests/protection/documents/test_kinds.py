@@ -87,10 +87,10 @@ def kind(code: str, builder: kinds.SnapshotBuilder, **declared: Any) -> kinds.Do
 # --- a document about no patient, with a permission of its own -----------------------------
 
 
-def test_a_unit_document_concerns_no_patient_and_is_made_for_the_kinds_permission(
-    registered, logistics, prescriber
-):
-    register(
+@pytest.fixture
+def stock_list(registered) -> kinds.DocumentKind:
+    """A list for a unit's store: about no patient, for logistics (``patients.view_unit``)."""
+    return register(
         registered,
         kind(
             "tests.stock_list",
@@ -99,6 +99,11 @@ def test_a_unit_document_concerns_no_patient_and_is_made_for_the_kinds_permissio
             permission=UNIT_PERMISSION,
         ),
     )
+
+
+def test_a_unit_document_concerns_no_patient_and_is_made_for_the_kinds_permission(
+    stock_list, logistics
+):
     job = services.document_request(
         ctx=ctx_for(logistics), kind="tests.stock_list", params={"shelf": 12}
     )
@@ -113,17 +118,8 @@ def test_a_unit_document_concerns_no_patient_and_is_made_for_the_kinds_permissio
 
 
 def test_denied_a_role_without_the_kinds_permission_asks_for_nothing_and_downloads_nothing(
-    registered, logistics, prescriber
+    stock_list, logistics, prescriber
 ):
-    register(
-        registered,
-        kind(
-            "tests.stock_list",
-            unit_stock_list,
-            subject=kinds.Subject.UNIT,
-            permission=UNIT_PERMISSION,
-        ),
-    )
     with pytest.raises(services.DocumentError, match="this kind of document"):
         services.document_request(
             ctx=ctx_for(prescriber), kind="tests.stock_list", params={"shelf": 1}

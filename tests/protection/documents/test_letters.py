@@ -154,7 +154,7 @@ def assert_no_registered_address(text: str) -> None:
 
 
 def test_letter_3_digital_mailbox_first(prescriber, granted):
-    """LETTER-3, and M2: a digital letter to a protected patient carries no address."""
+    """LETTER-3, LETTER-1: a digital letter to a protected patient carries no address."""
     granted.patient.has_digital_mailbox = True
     granted.patient.save()
     job = issue(prescriber, granted, wants_email=True)
@@ -168,7 +168,7 @@ def test_letter_3_digital_mailbox_first(prescriber, granted):
 
 
 def test_letter_3_an_email_letter_to_a_protected_patient_carries_no_address(prescriber, granted):
-    """LETTER-3, M2: by e-mail (the person asked for it) the letter has no address either."""
+    """LETTER-3, LETTER-1: by e-mail (the person asked for it) the letter has no address either."""
     granted.email = "hemlig@example.se"
     granted.email_requested_at = timezone.now()
     granted.save()
@@ -185,7 +185,7 @@ def test_letter_3_an_email_letter_to_a_protected_patient_carries_no_address(pres
 def test_letter_1_prot_5_a_letter_to_a_linked_relative_carries_no_address(
     prescriber, granted, digital
 ):
-    """PROT-5, M2: the register links the relative to the protected person, whose address they
+    """PROT-5, LETTER-1: the register links the relative to the protected person, whose address they
     may share. Their letter carries no address: on paper it travels through the forwarding
     service (inner envelope with the relative's number, outer with the forwarding address)."""
     relative = PatientIdentityFactory(

@@ -367,7 +367,7 @@ def test_print_3_the_sweeper_withdraws_what_a_lost_message_left(prescriber, ordi
 def test_print_3_a_forwarded_document_about_an_unprotected_patient_is_withdrawn_later(
     prescriber, ordinary
 ):
-    """PRINT-2/3 (L1): the forwarded route is for a patient under protection at the request.
+    """PRINT-2/3: the forwarded route is for a patient under protection at the request.
     Forwarding a document about an ordinary patient keeps it ordinary, so it is withdrawn
     when the patient becomes protected."""
     job = request_summary(
@@ -386,7 +386,7 @@ def test_print_3_a_forwarded_document_about_an_unprotected_patient_is_withdrawn_
 def test_print_3_prot_5_the_sweeper_withdraws_a_relatives_document_after_a_lost_message(
     prescriber, ordinary
 ):
-    """PRINT-3, PROT-5 (L2): the document is about a person the register links to someone who
+    """PRINT-3, PROT-5: the document is about a person the register links to someone who
     becomes protected; the PRINT-3 message is lost, and the sweeper withdraws it."""
     other = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
     PatientRelationFactory(

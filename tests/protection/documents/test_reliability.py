@@ -283,7 +283,7 @@ def test_leak_1_a_broker_outage_at_commit_leaves_the_job_for_the_sweeper(
     ordinary,
     redis_url,
 ):
-    """House rule 6 (L10): the request commits its job, and the send on commit finds no broker
+    """House rule 6: the request commits its job, and the send on commit finds no broker
     (a real Redis client against a closed port). The user gets the ordinary answer, not an
     error page; the log names the job only (LEAK-1); the sweeper sends the job later."""
     with socket.socket() as probe:

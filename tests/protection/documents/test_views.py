@@ -86,7 +86,7 @@ def test_print_1_the_summary_button_refuses_with_a_clear_message(client, prescri
 def test_access_1_denied_summary_request_answers_hidden_and_missing_patients_alike(
     client, prescriber, protected
 ):
-    """ACCESS-1, house rule 5 (L3): without a grant the protected patient's summary button
+    """ACCESS-1, house rule 5: without a grant the protected patient's summary button
     answers exactly as for a reference that does not exist: 404, no message, nothing made."""
     client = logged_in(client, prescriber, stepped_up=True)
     hidden = client.post(f"/protection/patients/{protected.patient.reference}/summary/")
@@ -151,7 +151,7 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
 def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_request(
     client, prescriber, ordinary, django_assert_num_queries
 ):
-    """ACCESS-1 (L9): a patient who became protected after the document was asked for is not
+    """ACCESS-1: a patient who became protected after the document was asked for is not
     shown to the requester without a grant: neither the reference nor the download."""
     hidden_job = summary_job(prescriber, ordinary)
     other = PatientIdentityFactory(personal_identity_number="198912242388")
