@@ -66,6 +66,7 @@ def _claim(job_id: int) -> uuid.UUID | None:
         (S.QUEUED, Q(state=S.QUEUED)),
         (S.RENDERING, Q(state=S.RENDERING, claim_expires_at__lt=now)),
     ):
+        # A claim is a move like any other: the table must allow it.
         DOCUMENT_JOB.check(DocumentJob(pk=job_id), from_state, S.RENDERING)
         with transaction.atomic():
             claimed = claimable.filter(condition).update(

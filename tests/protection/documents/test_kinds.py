@@ -14,7 +14,8 @@ import pytest
 from django.db import connection
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
-from protection.documents import kinds, selectors, services
+from protection.documents import kinds, selectors, services, tasks
+from protection.documents.services import jobs
 from protection.documents.services.ban import REFUSED_NAMES_PERSON
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
@@ -325,3 +326,10 @@ def test_print_1_a_note_asked_for_while_ordinary_is_refused_once_the_patient_is_
     ordinary.patient.save()
     assert render(job) == "refused"
     assert not Document.objects.filter(pk=job.pk).exists()
+
+
+def test_the_services_send_the_tasks_by_their_registered_names():
+    """The services never import the task module: a renamed task must fail here, not lose its
+    messages (house rule 6)."""
+    assert tasks.render_document.name == jobs.RENDER_TASK
+    assert tasks.withdraw_documents.name == jobs.WITHDRAW_TASK
