@@ -33,6 +33,7 @@ from patients.models import AccessEntry
 from patients.tasks import export_audit_head, seal_access_entries
 from tests.audit_log import record, trigger_disabled, verify
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.personas import ORDINARY_NUMBER
 
 # Every column an access entry records (AUDIT-1), with a different value for each, to prove the
 # trigger keeps each of them as inserted.
@@ -389,7 +390,7 @@ def test_audit_2_export_refuses_a_missing_directory_instead_of_creating_it(tmp_p
 
 # --- AUDIT-4 ---------------------------------------------------------------------------------
 
-SEARCHED = "198912222398"
+SEARCHED = ORDINARY_NUMBER
 # Every column of the table: a column added later must be looked at for AUDIT-4 first.
 ACCESS_ENTRY_COLUMNS = {
     "id", "at", "user_id", "unit_id", "action", "object_type", "object_id", "patient_id",
