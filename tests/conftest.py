@@ -54,7 +54,8 @@ def protected() -> PatientIdentity:
 
 @pytest.fixture
 def prescriber() -> Any:
-    """A prescriber without a grant; floors that need a unit or a profile override this."""
+    """Anna, a prescriber with no grant and no prescriber profile; a test module that needs a
+    profile or a named unit defines its own ``prescriber``."""
     return UserFactory(username="anna", role="prescriber")
 
 
