@@ -7,7 +7,9 @@ Identity numbers are Skatteverket test numbers (IDENT-4)."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from protection.documents.services.ban import REFUSED_NAMES_PERSON
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
 from tests.factories import UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER
+from tests.personas import PROTECTED_NUMBER
 from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
@@ -333,3 +335,36 @@ def test_the_services_send_the_tasks_by_their_registered_names():
     messages (house rule 6)."""
     assert tasks.render_document.name == jobs.RENDER_TASK
     assert tasks.withdraw_documents.name == jobs.WITHDRAW_TASK
+
+
+def _service_modules(root: Path) -> list[Path]:
+    floors = ("patients", "protection", "prescriptions", "logistics", "billing")
+    return sorted(
+        path
+        for floor in floors
+        for path in (root / floor).rglob("*.py")
+        if path.name == "services.py" or "services" in path.relative_to(root).parts
+    )
+
+
+def test_no_service_imports_a_task_module():
+    """Tasks import services, never the reverse (house rule 6): every floor's services send by
+    name through ``patients.tasking``, so there is no import cycle between the two."""
+    root = Path(__file__).resolve().parents[3]
+    modules = _service_modules(root)
+    assert root / "protection/documents/services/requests.py" in modules
+    assert root / "prescriptions/services/rerouting.py" in modules
+    offenders = []
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                # Both ``from x.tasks import y`` and ``from x import tasks``.
+                module = node.module or ""
+                names = [module, *(f"{module}.{alias.name}" for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(name.split(".")[-1] == "tasks" for name in names):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
