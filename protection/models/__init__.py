@@ -45,6 +45,7 @@ __all__ = [
     "GrantReminder",
     "GrantRequest",
     "GrantRequestStatus",
+    "GrantRequestTransition",
     "Letter",
     "LetterChannel",
     "LocalProtection",
@@ -121,6 +122,38 @@ class GrantRequest(models.Model):
 
     def __str__(self) -> str:
         return f"grant-request:{self.pk}"
+
+
+class GrantRequestTransition(models.Model):
+    """History of a request's status (house style 4): who, when, from, to, and the note.
+
+    Written only through ``patients.transitions`` with the machine in
+    ``protection.services.grants``."""
+
+    request = models.ForeignKey(GrantRequest, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(
+        _("from"), max_length=16, choices=GrantRequestStatus.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=16, choices=GrantRequestStatus.choices)
+    # Null when the product itself made the change.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), db_default=Now())
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("grant request transition")
+        verbose_name_plural = _("grant request transitions")
+
+    def __str__(self) -> str:
+        return f"grant-request-transition:{self.pk}"
 
 
 @pghistory.track(append_only=True)
@@ -200,7 +233,7 @@ class LocalProtection(models.Model):
     ends by itself at its end date unless renewed, and the deciding manager is reminded first.
 
     The patient's ``local_protection`` and ``local_protection_until`` mirror the decisions in
-    force; only ``protection.kinds`` writes either side, under a lock of the patient row.
+    force; only ``protection.services.local`` writes either side, under a lock of the patient row.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")

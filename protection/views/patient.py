@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import PatientSearchForm
 from patients.models import Patient
-from protection import services
 from protection.documents.forms import SummaryRequestForm
 from protection.documents.letters import LETTER_PERMISSION
 from protection.forms import (
@@ -35,6 +34,9 @@ from protection.gate import (
     patient_search_for_user,
 )
 from protection.permissions import holds_role_permission, role_permission_required
+from protection.services import ProtectionError
+from protection.services.emergency import emergency_access_open
+from protection.services.step_up import StepUp, step_up_confirm
 from protection.tokens import masked_token, patient_from_masked_token
 
 
@@ -122,12 +124,12 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         next_url = reverse("patients:search")
     form = StepUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = services.step_up_confirm(
+        result = step_up_confirm(
             ctx=AccessContext.from_request(request), password=form.cleaned_data["password"]
         )
-        if result is services.StepUp.CONFIRMED:
+        if result is StepUp.CONFIRMED:
             return HttpResponseRedirect(next_url)
-        if result is services.StepUp.SIGNED_OUT:
+        if result is StepUp.SIGNED_OUT:
             logout(request)
             messages.error(
                 request, _("Too many wrong passwords. You have been logged out; log in again.")
@@ -150,12 +152,12 @@ def emergency_access_view(request: HttpRequest) -> HttpResponse:
     form = EmergencyAccessForm(request.POST if "reason" in request.POST else None)
     if form.is_bound and form.is_valid():
         try:
-            services.emergency_access_open(
+            emergency_access_open(
                 ctx=AccessContext.from_request(request),
                 patient=patient,
                 reason=form.cleaned_data["reason"],
             )
-        except services.ProtectionError as exc:
+        except ProtectionError as exc:
             form.add_error("reason", str(exc))
         else:
             messages.warning(request, _("Emergency access is open, logged and will be reviewed."))

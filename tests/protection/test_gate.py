@@ -237,7 +237,8 @@ def test_access_7_only_care_staff_may_break_the_glass(client, prescriber, protec
     assert response.status_code == 403
     assert not EmergencyAccess.objects.exists()
     from protection.gate import AccessContext
-    from protection.services import ProtectionError, emergency_access_open
+    from protection.services import ProtectionError
+    from protection.services.emergency import emergency_access_open
 
     ctx = AccessContext(user=user, actor=Actor.system(), session=None)
     with pytest.raises(ProtectionError):

@@ -10,7 +10,6 @@ from django.db import IntegrityError, connection, transaction
 from pypdf import PdfReader
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Notification
-from protection import kinds as protection_kinds
 from protection.documents import kinds, rendering, services
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
@@ -20,6 +19,9 @@ from protection.models import (
     DocumentRoute,
     DocumentState,
 )
+from protection.services.local import local_protection_decide
+from protection.services.register_events import register_events_handle
+from protection.services.reserve_number import reserve_number_protection_decide
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.protection.conftest import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
@@ -278,7 +280,7 @@ def _protect_locally(patient, unit):
 
     from django.utils import timezone
 
-    return protection_kinds.local_protection_decide(
+    return local_protection_decide(
         ctx=ctx_for(manager),
         patient=patient,
         unit_id=unit.pk,
@@ -322,7 +324,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
     )
     manager = UserFactory(username="maja", role="unit_manager", unit=unit)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        protection_kinds.reserve_number_protection_decide(
+        reserve_number_protection_decide(
             ctx=ctx_for(manager),
             patient=identity.patient,
             unit_id=unit.pk,
@@ -337,7 +339,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
         patient=other.patient, kind="protection_added", register_file=register_file
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        protection_kinds.register_events_handle()
+        register_events_handle()
     assert len(callbacks) == 2  # PRINT-3 and protection_added_handlers
 
 

@@ -1,34 +1,29 @@
-"""Pages for the kinds of protection health care decides, and for held protections.
+"""Pages for the kinds of protection a unit decides (PROT-1, PROT-6).
 
-Unit managers decide, renew and end local protection (PROT-1, PROT-6) and decide and end
-reservnummer protection (PROT-1) for their own unit; protection administrators release holds
-(PROT-3, PROT-4). Every page shows patients by internal reference and birth year only: a manager
-deciding local protection may hold no grant, and releasing a hold needs no identity (LEAK-1).
-The services decide and log; the views only route.
+Unit managers decide, renew and end local protection and decide and end reservnummer
+protection for their own unit. Every page shows patients by internal reference and birth year
+only: a manager deciding local protection may hold no grant (LEAK-1). The services decide and
+log; the views only route.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from patients.models import PATIENT_REFERENCE, Patient, RegisterEvent, RegisterEventKind
-from protection import kinds
+from patients.models import PATIENT_REFERENCE, Patient
 from protection.gate import AccessContext
-from protection.models import LocalProtection, ProtectionReview, ReserveNumberProtection
+from protection.models import LocalProtection, ReserveNumberProtection
 from protection.permissions import role_permission_required
-from protection.services import ProtectionError
+from protection.services import ProtectionError, local, reserve_number
 
 
 class PatientChoiceForm(forms.Form):
@@ -85,30 +80,11 @@ class EndForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why"), max_length=200, required=False)
 
 
-class HoldReleaseForm(forms.Form):
-    note = forms.CharField(
-        label=gettext_lazy("Decision note"),
-        help_text=gettext_lazy("Why the protection may be lifted."),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-def _patient_or_404(reference: str) -> Patient:
-    patient = Patient.objects.filter(reference=reference).first()
-    if patient is None:
-        raise Http404
-    return patient
-
-
 def _unit_id_or_404(ctx: AccessContext) -> int:
     # A manager without a unit has nothing to decide for.
     if ctx.actor.unit_id is None:
         raise Http404
     return ctx.actor.unit_id
-
-
-# --- unit managers ---------------------------------------------------------------------------
 
 
 @never_cache
@@ -147,13 +123,13 @@ def unit_protections_view(request: HttpRequest) -> HttpResponse:
 @role_permission_required("protection.add_localprotection")
 @require_http_methods(["GET", "POST"])
 def local_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = _patient_or_404(reference)
+    patient = get_object_or_404(Patient, reference=reference)
     ctx = AccessContext.from_request(request)
     unit_id = _unit_id_or_404(ctx)
     form = LocalProtectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            kinds.local_protection_decide(
+            local.local_protection_decide(
                 ctx=ctx,
                 patient=patient,
                 unit_id=unit_id,
@@ -188,7 +164,7 @@ def local_protection_renew_view(request: HttpRequest, protection_id: int) -> Htt
         messages.error(request, _("New end date: give a date."))
         return redirect("protection:unit_protections")
     try:
-        kinds.local_protection_renew(
+        local.local_protection_renew(
             ctx=ctx, protection_id=protection.pk, ends_on=form.cleaned_data["ends_on"]
         )
     except ProtectionError as exc:
@@ -208,7 +184,7 @@ def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpR
     form = EndForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        kinds.local_protection_end(ctx=ctx, protection_id=protection.pk, reason=reason)
+        local.local_protection_end(ctx=ctx, protection_id=protection.pk, reason=reason)
     except ProtectionError as exc:
         messages.error(request, str(exc))
     else:
@@ -221,13 +197,13 @@ def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpR
 @role_permission_required("protection.add_reservenumberprotection")
 @require_http_methods(["GET", "POST"])
 def reserve_number_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = _patient_or_404(reference)
+    patient = get_object_or_404(Patient, reference=reference)
     ctx = AccessContext.from_request(request)
     unit_id = _unit_id_or_404(ctx)
     form = ReserveNumberProtectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            kinds.reserve_number_protection_decide(
+            reserve_number.reserve_number_protection_decide(
                 ctx=ctx, patient=patient, unit_id=unit_id, reason=form.cleaned_data["reason"]
             )
         except ProtectionError as exc:
@@ -250,103 +226,9 @@ def reserve_number_protection_end_view(request: HttpRequest, protection_id: int)
     if not ReserveNumberProtection.objects.filter(pk=protection_id, unit_id=unit_id).exists():
         raise Http404
     try:
-        kinds.reserve_number_protection_end(ctx=ctx, protection_id=protection_id)
+        reserve_number.reserve_number_protection_end(ctx=ctx, protection_id=protection_id)
     except ProtectionError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("Reservnummer protection has ended."))
     return redirect("protection:unit_protections")
-
-
-# --- protection administrators ----------------------------------------------------------------
-
-
-def _holds_page(
-    request: HttpRequest,
-    *,
-    failed_reference: str | None = None,
-    failed_form: HoldReleaseForm | None = None,
-) -> HttpResponse:
-    cause = RegisterEvent.objects.filter(
-        patient_id=OuterRef("pk"), kind__in=kinds.HOLD_CAUSES
-    ).order_by("-created_at", "-pk")
-    held = (
-        Patient.objects.filter(protection_held=True)
-        .annotate(
-            cause_kind=Subquery(cause.values("kind")[:1]),
-            cause_at=Subquery(cause.values("created_at")[:1]),
-        )
-        .order_by("cause_at", "pk")
-        .values(
-            "reference",
-            "birth_year",
-            "confidentiality_marking",
-            "protected_registration",
-            "cause_kind",
-            "cause_at",
-        )
-    )
-    rows: list[dict[str, Any]] = []
-    for patient in held:
-        reference = patient["reference"]
-        kind = patient["cause_kind"]
-        rows.append(
-            {
-                "reference": reference,
-                "birth_year": patient["birth_year"],
-                "cause": RegisterEventKind(kind).label if kind else "",
-                "cause_at": patient["cause_at"],
-                # While the register still reports protection the hold cannot be released.
-                "register_flag": patient["confidentiality_marking"]
-                or patient["protected_registration"],
-                "form": failed_form
-                if failed_form is not None and reference == failed_reference
-                else HoldReleaseForm(prefix=reference),
-            }
-        )
-    decided = ProtectionReview.objects.select_related("patient", "decided_by").order_by(
-        "-decided_at", "-pk"
-    )[:20]
-    # A release refused for a patient no longer listed (released meanwhile) still says why.
-    listed = any(row["reference"] == failed_reference for row in rows)
-    errors = failed_form.non_field_errors() if failed_form is not None and not listed else []
-    return render(
-        request,
-        "protection/kinds/holds.html",
-        {"rows": rows, "decided": decided, "errors": errors},
-    )
-
-
-@never_cache
-@login_required
-@role_permission_required("protection.view_protectionreview")
-@require_GET
-def holds_view(request: HttpRequest) -> HttpResponse:
-    """PROT-3/PROT-4: protections the register no longer reports, held until a decision."""
-    return _holds_page(request)
-
-
-@never_cache
-@login_required
-@role_permission_required("protection.add_protectionreview")
-@require_POST
-def hold_release_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = _patient_or_404(reference)
-    form = HoldReleaseForm(request.POST, prefix=patient.reference)
-    if form.is_valid():
-        try:
-            kinds.protection_hold_release(
-                ctx=AccessContext.from_request(request),
-                patient=patient,
-                note=form.cleaned_data["note"],
-            )
-        except ProtectionError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(
-                request,
-                _("The hold on patient %(reference)s has been released.")
-                % {"reference": patient.reference},
-            )
-            return redirect("protection:holds")
-    return _holds_page(request, failed_reference=patient.reference, failed_form=form)
