@@ -131,6 +131,18 @@ def test_access_2_future_and_ended_grants_give_no_access(client, prescriber, pro
     assert not shows_identity(open_page(client, protected).content.decode())
 
 
+def test_access_2_a_grant_starting_tomorrow_opens_nothing_until_it_starts(prescriber, protected):
+    """ACCESS-2: the gate asks protection.selectors.grants_in_force, which checks the start as
+    well as the end; the permission alone opens nothing."""
+    from protection.gate import protected_patients_open_to
+
+    grant = give_grant(prescriber, protected, started_days_ago=-1)
+    assert not protected_patients_open_to(prescriber).exists()
+    grant.starts_at = timezone.now() - timedelta(minutes=1)
+    grant.save()
+    assert list(protected_patients_open_to(prescriber)) == [protected.patient]
+
+
 def test_access_2_grant_row_without_guardian_permission_opens_nothing(
     client, prescriber, protected
 ):

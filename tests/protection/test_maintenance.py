@@ -219,6 +219,15 @@ def test_access_5_holder_and_requesting_manager_are_reminded_once_before_a_grant
     assert_no_personal_data()
 
 
+def test_access_2_a_grant_dated_ahead_is_not_reminded_before_it_starts(protected, nurse):
+    """ACCESS-2: the reminder is for a grant in force; one that starts tomorrow and ends
+    within the reminder period is reminded of once it has started, not before."""
+    grant = give_grant(nurse, protected, days=5, started_days_ago=-1)
+    assert reminders.grants_remind_before_end() == 0
+    Grant.objects.filter(pk=grant.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+    assert reminders.grants_remind_before_end() == 1
+
+
 def test_prot_6_daily_task_runs_every_part_and_reports_counts_only(manager, ordinary, protected):
     decided(manager, ordinary.patient, ends_in_days=-1)
     decided(

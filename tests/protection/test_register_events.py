@@ -138,9 +138,8 @@ def test_prot_4_handling_tells_holders_their_managers_and_admins_without_persona
     register.deliver(post(KARL, sekretess="J"))
     give_grant(nurse, identity(KARL))
     register.deliver(post(KARL, sekretess="N"))
-    assert (
-        register_events.register_events_handle() == 2
-    )  # protection_added, then protection_removed
+    # protection_added, then protection_removed
+    assert register_events.register_events_handle() == 2
     reference = patient_of(KARL).reference
     dropped = f"Patient {reference}: the register no longer reports protection"
     assert inbox(nurse) == [dropped]
@@ -149,6 +148,19 @@ def test_prot_4_handling_tells_holders_their_managers_and_admins_without_persona
     assert set(inbox(admin)) == {dropped, f"Patient {reference}: protection added by the register"}
     assert RegisterEvent.objects.filter(handled_at__isnull=True).count() == 0
     assert_no_personal_data()
+
+
+def test_access_2_a_grant_dated_ahead_is_not_a_holder_to_tell(register, nurse, manager, admin):
+    """ACCESS-2: who holds a grant is asked of the grants in force; one that starts tomorrow
+    opens nothing yet, so its user (and their manager) are not among those told."""
+    register.deliver(post(KARL, sekretess="J"))
+    give_grant(nurse, identity(KARL), started_days_ago=-1)
+    register.deliver(post(KARL, sekretess="N"))
+    register_events.register_events_handle()
+    dropped = f"Patient {patient_of(KARL).reference}: the register no longer reports protection"
+    assert inbox(nurse) == []
+    assert inbox(manager) == []
+    assert dropped in inbox(admin)
 
 
 def test_prot_4_handling_twice_notifies_once(register, nurse, manager, admin):
