@@ -85,7 +85,7 @@ def _holds_page(
     errors = failed_form.non_field_errors() if failed_form is not None and not listed else []
     return render(
         request,
-        "protection/kinds/holds.html",
+        "protection/holds.html",
         {"rows": rows, "decided": decided, "errors": errors},
     )
 

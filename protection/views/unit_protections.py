@@ -113,7 +113,7 @@ def unit_protections_view(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        "protection/kinds/unit_protections.html",
+        "protection/unit_protections/unit_protections.html",
         {"choice": choice, "local": local, "reserve": reserve},
     )
 
@@ -141,7 +141,9 @@ def local_protection_decide_view(request: HttpRequest, reference: str) -> HttpRe
         else:
             messages.success(request, _("Local protection has been decided."))
             return redirect("protection:unit_protections")
-    return render(request, "protection/kinds/local_decide.html", {"patient": patient, "form": form})
+    return render(
+        request, "protection/unit_protections/local_decide.html", {"patient": patient, "form": form}
+    )
 
 
 def _unit_local_protection_or_404(ctx: AccessContext, protection_id: int) -> LocalProtection:
@@ -212,7 +214,9 @@ def reserve_number_protection_decide_view(request: HttpRequest, reference: str) 
             messages.success(request, _("Reservnummer protection has been decided."))
             return redirect("protection:unit_protections")
     return render(
-        request, "protection/kinds/reserve_decide.html", {"patient": patient, "form": form}
+        request,
+        "protection/unit_protections/reserve_decide.html",
+        {"patient": patient, "form": form},
     )
 
 
