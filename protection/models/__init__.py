@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
+from patients.transitions import TransitionRecord
 from protection.models.documents import (
     Document,
     DocumentBatch,
@@ -124,31 +125,15 @@ class GrantRequest(models.Model):
         return f"grant-request:{self.pk}"
 
 
-class GrantRequestTransition(models.Model):
+class GrantRequestTransition(TransitionRecord):
     """History of a request's status (house style 4): who, when, from, to, and the note.
 
     Written only through ``patients.transitions`` with the machine in
     ``protection.services.grants``."""
 
     request = models.ForeignKey(GrantRequest, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(
-        _("from"), max_length=16, choices=GrantRequestStatus.choices, blank=True
-    )
-    to_state = models.CharField(_("to"), max_length=16, choices=GrantRequestStatus.choices)
-    # Null when the product itself made the change.
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("when"), db_default=Now())
-    note = models.CharField(_("note"), max_length=300, blank=True, default="")
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TransitionRecord.Meta):
         verbose_name = _("grant request transition")
         verbose_name_plural = _("grant request transitions")
 

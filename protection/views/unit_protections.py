@@ -8,6 +8,9 @@ log; the views only route.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -118,31 +121,61 @@ def unit_protections_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _decide_page(
+    request: HttpRequest,
+    reference: str,
+    *,
+    form_class: type[forms.Form],
+    decide: Callable[[AccessContext, Patient, int, dict[str, Any]], object],
+    template: str,
+    success: str,
+) -> HttpResponse:
+    """The page where a unit manager decides a protection for a patient of their unit: the
+    form, the service's refusal on it, or back to the unit's protections."""
+    patient = get_object_or_404(Patient, reference=reference)
+    ctx = AccessContext.from_request(request)
+    unit_id = _unit_id_or_404(ctx)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decide(ctx, patient, unit_id, form.cleaned_data)
+        except ProtectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, success)
+            return redirect("protection:unit_protections")
+    return render(request, template, {"patient": patient, "form": form})
+
+
+def _act(request: HttpRequest, action: Callable[[], object], success: str) -> HttpResponse:
+    """A button on the unit's protections page: the service's answer as a message, and back."""
+    try:
+        action()
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("protection:unit_protections")
+
+
 @never_cache
 @login_required
 @role_permission_required("protection.add_localprotection")
 @require_http_methods(["GET", "POST"])
 def local_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, reference=reference)
-    ctx = AccessContext.from_request(request)
-    unit_id = _unit_id_or_404(ctx)
-    form = LocalProtectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            local.local_protection_decide(
-                ctx=ctx,
-                patient=patient,
-                unit_id=unit_id,
-                reason=form.cleaned_data["reason"],
-                ends_on=form.cleaned_data["ends_on"],
-            )
-        except ProtectionError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Local protection has been decided."))
-            return redirect("protection:unit_protections")
-    return render(
-        request, "protection/unit_protections/local_decide.html", {"patient": patient, "form": form}
+    return _decide_page(
+        request,
+        reference,
+        form_class=LocalProtectionForm,
+        decide=lambda ctx, patient, unit_id, data: local.local_protection_decide(
+            ctx=ctx,
+            patient=patient,
+            unit_id=unit_id,
+            reason=data["reason"],
+            ends_on=data["ends_on"],
+        ),
+        template="protection/unit_protections/local_decide.html",
+        success=_("Local protection has been decided."),
     )
 
 
@@ -165,15 +198,13 @@ def local_protection_renew_view(request: HttpRequest, protection_id: int) -> Htt
     if not form.is_valid():
         messages.error(request, _("New end date: give a date."))
         return redirect("protection:unit_protections")
-    try:
-        local.local_protection_renew(
+    return _act(
+        request,
+        lambda: local.local_protection_renew(
             ctx=ctx, protection_id=protection.pk, ends_on=form.cleaned_data["ends_on"]
-        )
-    except ProtectionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Local protection has been renewed."))
-    return redirect("protection:unit_protections")
+        ),
+        _("Local protection has been renewed."),
+    )
 
 
 @never_cache
@@ -185,13 +216,11 @@ def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpR
     protection = _unit_local_protection_or_404(ctx, protection_id)
     form = EndForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        local.local_protection_end(ctx=ctx, protection_id=protection.pk, reason=reason)
-    except ProtectionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Local protection has ended."))
-    return redirect("protection:unit_protections")
+    return _act(
+        request,
+        lambda: local.local_protection_end(ctx=ctx, protection_id=protection.pk, reason=reason),
+        _("Local protection has ended."),
+    )
 
 
 @never_cache
@@ -199,24 +228,15 @@ def local_protection_end_view(request: HttpRequest, protection_id: int) -> HttpR
 @role_permission_required("protection.add_reservenumberprotection")
 @require_http_methods(["GET", "POST"])
 def reserve_number_protection_decide_view(request: HttpRequest, reference: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, reference=reference)
-    ctx = AccessContext.from_request(request)
-    unit_id = _unit_id_or_404(ctx)
-    form = ReserveNumberProtectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            reserve_number.reserve_number_protection_decide(
-                ctx=ctx, patient=patient, unit_id=unit_id, reason=form.cleaned_data["reason"]
-            )
-        except ProtectionError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("Reservnummer protection has been decided."))
-            return redirect("protection:unit_protections")
-    return render(
+    return _decide_page(
         request,
-        "protection/unit_protections/reserve_decide.html",
-        {"patient": patient, "form": form},
+        reference,
+        form_class=ReserveNumberProtectionForm,
+        decide=lambda ctx, patient, unit_id, data: reserve_number.reserve_number_protection_decide(
+            ctx=ctx, patient=patient, unit_id=unit_id, reason=data["reason"]
+        ),
+        template="protection/unit_protections/reserve_decide.html",
+        success=_("Reservnummer protection has been decided."),
     )
 
 
@@ -229,10 +249,8 @@ def reserve_number_protection_end_view(request: HttpRequest, protection_id: int)
     unit_id = _unit_id_or_404(ctx)
     if not ReserveNumberProtection.objects.filter(pk=protection_id, unit_id=unit_id).exists():
         raise Http404
-    try:
-        reserve_number.reserve_number_protection_end(ctx=ctx, protection_id=protection_id)
-    except ProtectionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Reservnummer protection has ended."))
-    return redirect("protection:unit_protections")
+    return _act(
+        request,
+        lambda: reserve_number.reserve_number_protection_end(ctx=ctx, protection_id=protection_id),
+        _("Reservnummer protection has ended."),
+    )
