@@ -34,14 +34,11 @@ from protection.gate import (
     patient_search_for_user,
 )
 from protection.permissions import holds_role_permission, role_permission_required
+from protection.refusals import StepUpRequired, not_found, refusals_answered
 from protection.services import ProtectionError
 from protection.services.emergency import emergency_access_open
 from protection.services.step_up import StepUp, step_up_confirm
 from protection.tokens import masked_token, patient_from_masked_token
-
-
-def _step_up_url(request: HttpRequest, next_url: str) -> str:
-    return f"{reverse('protection:step_up')}?next={next_url}"
 
 
 @never_cache
@@ -73,13 +70,18 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 @require_http_methods(["GET"])
+@refusals_answered
 def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient page: the full card, or the masked one (it is the page's answer for a
+    patient the user may not see, not a refusal); an unknown reference and a missing step-up
+    take the floor's one refusal path."""
     try:
         answer = patient_get_for_user(AccessContext.from_request(request), reference)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
+    except Patient.DoesNotExist:
+        raise not_found() from None
     if answer.decision is Decision.STEP_UP:
-        return redirect(_step_up_url(request, request.path))
+        # The gate logged the read as denied, in autocommit: nothing for the refusal to keep.
+        raise StepUpRequired()
     return render(
         request,
         "protection/detail.html",

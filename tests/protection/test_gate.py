@@ -49,7 +49,9 @@ def test_access_4_step_up_is_asked_and_cannot_be_skipped_by_url(client, prescrib
     logged_in(client, prescriber)
     response = open_page(client, protected)
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/?next=/patients/")
+    assert response["Location"] == (
+        f"/protection/step-up/?next=%2Fpatients%2F{protected.patient.reference}%2F"
+    )
     # Asking for the page again, or searching, does not skip the prompt.
     assert open_page(client, protected).status_code == 302
     search = client.post("/", {"number": PROTECTED_NUMBER}).content.decode()
