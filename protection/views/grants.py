@@ -15,7 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
 from protection.models import Grant, GrantRequest, GrantRequestStatus
-from protection.permissions import role_permission_required
+from protection.permissions import (
+    PROTECTION_ADMIN_PERMISSION,
+    UNIT_MANAGER_PERMISSION,
+    role_permission_required,
+)
 from protection.registry import open_cases_elsewhere
 from protection.rls import relation_kind_counts
 from protection.selectors import grants_open
@@ -31,7 +35,7 @@ from protection.tokens import patient_from_masked_token
 
 @never_cache
 @login_required
-@role_permission_required("protection.add_grantrequest")
+@role_permission_required(UNIT_MANAGER_PERMISSION)
 @require_POST
 def grant_request_create_view(request: HttpRequest) -> HttpResponse:
     """POST only: the masked card's button brings the token; the form then adds the rest."""
@@ -70,7 +74,7 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@role_permission_required("protection.change_grantrequest")
+@role_permission_required(PROTECTION_ADMIN_PERMISSION)
 @require_http_methods(["GET"])
 def grant_request_list_view(request: HttpRequest) -> HttpResponse:
     open_requests = (
@@ -91,7 +95,7 @@ def grant_request_list_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@role_permission_required("protection.change_grantrequest")
+@role_permission_required(PROTECTION_ADMIN_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
     grant_request = (

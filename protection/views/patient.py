@@ -33,7 +33,11 @@ from protection.gate import (
     patient_get_for_user,
     patient_search_for_user,
 )
-from protection.permissions import holds_role_permission, role_permission_required
+from protection.permissions import (
+    UNIT_MANAGER_PERMISSION,
+    holds_role_permission,
+    role_permission_required,
+)
 from protection.refusals import StepUpRequired, not_found, refusals_answered
 from protection.services import ProtectionError
 from protection.services.emergency import emergency_access_open
@@ -109,8 +113,7 @@ def _card_context(request: HttpRequest, answer: GateAnswer | None) -> dict[str, 
         else "",
         "can_emergency": masked
         and holds_role_permission(request.user, "protection.add_emergencyaccess"),
-        "can_request": masked
-        and holds_role_permission(request.user, "protection.add_grantrequest"),
+        "can_request": masked and holds_role_permission(request.user, UNIT_MANAGER_PERMISSION),
     }
 
 
