@@ -52,9 +52,9 @@ from prescriptions.services.region import (
 )
 from prescriptions.services.state import prescription_transition_apply
 from tests.factories import UserFactory
+from tests.personas import ctx_for
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
-from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db
@@ -513,7 +513,7 @@ def test_region_3_medicine_related_waits_for_registration_cleared_by_customer_se
 
 def test_region_3_protected_registration_carries_no_locating_data(rx, customer_service):
     from tests.factories import PatientIdentityFactory
-    from tests.protection.conftest import give_grant
+    from tests.personas import give_grant
 
     identity = PatientIdentityFactory(personal_identity_number="200307052381")
     Patient.objects.filter(pk=identity.patient_id).update(

@@ -15,7 +15,7 @@ from protection.models import Grant, GrantRequest, GrantRequestTransition
 from protection.services import ProtectionError
 from protection.services.grants import grant_request_create, grant_request_decide
 from tests.factories import PatientRelationFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ctx_for, give_grant, logged_in, masked_token
+from tests.personas import ctx_for, give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 

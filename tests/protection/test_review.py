@@ -20,7 +20,7 @@ from protection.services.emergency import emergency_access_open
 from protection.services.review import emergency_access_review
 from protection.views.review import AccessReviewFilterForm
 from tests.factories import PatientFactory, PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ctx_for
+from tests.personas import ctx_for
 
 pytestmark = pytest.mark.django_db
 

@@ -23,7 +23,7 @@ from protection.services.local import local_protection_decide
 from protection.services.register_events import register_events_handle
 from protection.services.reserve_number import reserve_number_protection_decide
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.personas import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
