@@ -2,7 +2,7 @@
 
 Django's own user admin would only flip ``is_active``; access would already be refused (an
 inactive user has no session), but the grants would linger until the nightly clean-up. Here the
-change goes through ``protection.services.staff_deactivate`` (ACCESS-5).
+change goes through ``protection.services.grants.staff_deactivate`` (ACCESS-5).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from protection.gate import AccessContext
-from protection.services import staff_deactivate
+from protection.services.grants import staff_deactivate
 
 User = get_user_model()
 

@@ -14,8 +14,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from patients.models import Patient, StaffProfile
+from patients.transitions import transition_created
 from protection.models import GrantRequest
 from protection.rls import PatientIdForNumber
+from protection.services.grants import GRANT_REQUEST
 
 EVA_HOLM = "194202269207"  # skyddad folkbokföring in the sample register file (a test number)
 
@@ -44,6 +46,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         },
     )
     if created:
+        transition_created(machine=GRANT_REQUEST, obj=request, by=manager)
         request.staff.add(prescriber)
     return [
         "protection: grant request DEMO-ÄR-1 "

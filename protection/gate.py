@@ -19,7 +19,6 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +42,7 @@ from patients.presenters import PatientCard, full_card, masked_card
 from patients.services import Actor, access_entry_record
 from protection.models import EmergencyAccess, Grant
 from protection.rls import PatientIdForNumber
+from protection.selectors import grants_in_force
 
 PROTECTED_PERMISSION = "patients.view_protected_identity"
 STEP_UP_SESSION_KEY = "protection_step_up_at"
@@ -86,14 +86,8 @@ class GateAnswer:
 
 def _grant_in_force(user_id: int) -> QuerySet[Grant]:
     # The dates are checked here, at every access: an expired grant opens nothing even if the
-    # daily clean-up has not run (ACCESS-2).
-    return Grant.objects.filter(
-        user_id=user_id,
-        patient_id=OuterRef("pk"),
-        starts_at__lte=Now(),
-        ends_at__gt=Now(),
-        ended_at__isnull=True,
-    )
+    # daily clean-up has not run, and a grant dated ahead nothing before its start (ACCESS-2).
+    return grants_in_force().filter(user_id=user_id, patient_id=OuterRef("pk"))
 
 
 def _emergency_in_force(user_id: int) -> QuerySet[EmergencyAccess]:
@@ -251,7 +245,3 @@ def patient_get_for_user(ctx: AccessContext, reference: str) -> GateAnswer:
     except PatientIdentity.DoesNotExist:
         identity = None
     return _answer(ctx, patient, identity, AccessAction.READ)
-
-
-def step_up_window() -> timedelta:
-    return timedelta(seconds=settings.PROTECTION_STEP_UP_SECONDS)

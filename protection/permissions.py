@@ -12,14 +12,48 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+
+# The role that decides grant requests and hears of every protection event (ACCESS-3, PROT-4).
+PROTECTION_ADMIN_PERMISSION = "protection.change_grantrequest"
+# The role that requests grants for its unit's staff and decides local protection (ACCESS-3).
+UNIT_MANAGER_PERMISSION = "protection.add_grantrequest"
 
 
 def holds_role_permission(user: Any, perm: str) -> bool:
+    """Whether this user holds ``perm`` through their role: the question asked of one user."""
     if not (user.is_authenticated and user.is_active) or user.is_superuser:
         return False
     return perm in user.get_group_permissions()
+
+
+def users_with_permission(perm: str) -> QuerySet[Any]:
+    """Every user who holds ``perm`` through their role: the same answer as
+    :func:`holds_role_permission`, asked of all users at once (who to tell, who may decide).
+    Active users only, never a superuser for being one, never a permission given by hand."""
+    app_label, codename = perm.split(".", 1)
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            is_superuser=False,
+            groups__permissions__content_type__app_label=app_label,
+            groups__permissions__codename=codename,
+        )
+        .distinct()
+    )
+
+
+def unit_managers(unit_ids: set[int]) -> list[Any]:
+    """The managers of these units: who may request grants for the unit (ACCESS-3)."""
+    if not unit_ids:
+        return []
+    return list(
+        users_with_permission(UNIT_MANAGER_PERMISSION).filter(staff_profile__unit_id__in=unit_ids)
+    )
 
 
 def role_permission_required(

@@ -38,10 +38,11 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Random
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, StaffProfile
-from protection.models import EmergencyAccess, Grant
-from protection.permissions import holds_role_permission
+from protection.models import EmergencyAccess
+from protection.permissions import PROTECTION_ADMIN_PERMISSION, holds_role_permission
+from protection.selectors import grants_in_force_at
 
-ADMIN_PERMISSION = "protection.change_grantrequest"
+ADMIN_PERMISSION = PROTECTION_ADMIN_PERMISSION
 MANAGER_PERMISSION = "protection.view_grant"
 
 # Entries about administering access (requests, grants, emergency accesses and their review)
@@ -86,12 +87,9 @@ def _with_highlights(entries: QuerySet[AccessEntry]) -> QuerySet[AccessEntry]:
     at = OuterRef("at")
     # In force at the moment of the access, not now: a grant ended later still covered it,
     # one ended earlier did not (ACCESS-2).
-    grant_in_force = Grant.objects.filter(
-        user_id=OuterRef("user_id"),
-        patient_id=OuterRef("patient_id"),
-        starts_at__lte=at,
-        ends_at__gt=at,
-    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+    grant_in_force = grants_in_force_at(at).filter(
+        user_id=OuterRef("user_id"), patient_id=OuterRef("patient_id")
+    )
     emergency_in_force = EmergencyAccess.objects.filter(
         user_id=OuterRef("user_id"),
         patient_id=OuterRef("patient_id"),

@@ -7,7 +7,9 @@ This app's migration 0004_row_level_security guards ``patients_patientidentity``
 - every protected patient guarding it is open to the user named by ``hjm.user_id`` (set for
   each request by ``protection.middleware``) through a grant or an emergency access in force.
   The guards of a patient are the patient if protected, and the protected patients linked to
-  it by the register in either direction (PROT-5), as the gate counts them.
+  it by the register in either direction (PROT-5), as the gate counts them. "In force" there
+  is SQL that mirrors ``protection.selectors.grants_in_force``: a change to one is a change to
+  the other.
 
 So a query that forgets the gate still returns no protected identity: an identity the policy
 hides is simply absent, and the gate shows the masked card for a patient whose identity it

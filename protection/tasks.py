@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from protection import kinds, services
-
 # The document pipeline's tasks live with it (protection/documents/tasks.py); imported here so
 # that the worker's autodiscovery, which reads <app>.tasks, registers them.
 from protection.documents.tasks import documents_sweep, render_document, withdraw_documents
+from protection.services import grants, local, register_events, reminders
 
 __all__ = [
     "daily_protection_maintenance",
@@ -27,15 +26,15 @@ __all__ = [
 @shared_task
 def handle_register_events() -> int:
     """PROT-3/PROT-4: tell the responsible people what the register changed."""
-    return kinds.register_events_handle()
+    return register_events.register_events_handle()
 
 
 @shared_task
 def daily_protection_maintenance() -> dict[str, int]:
     """ACCESS-2/5 and PROT-6: end what has lapsed, remind before things end. Counts only."""
     return {
-        "grants_ended": services.grants_end_lapsed(),
-        "local_protections_ended": kinds.local_protections_lapse(),
-        "local_protection_reminders": kinds.local_protections_remind(),
-        "grant_reminders": kinds.grants_remind_before_end(),
+        "grants_ended": grants.grants_end_lapsed(),
+        "local_protections_ended": local.local_protections_lapse(),
+        "local_protection_reminders": reminders.local_protections_remind(),
+        "grant_reminders": reminders.grants_remind_before_end(),
     }

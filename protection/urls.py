@@ -1,7 +1,7 @@
 from django.urls import path
 
 from protection.documents import views as documents
-from protection.views import grants, kinds, patient, review
+from protection.views import grants, holds, patient, review, unit_protections
 
 # The patient pages keep the "patients" namespace: they are the patient register's pages, served
 # through the gate.
@@ -31,26 +31,30 @@ protection_patterns = (
             name="emergency_review",
         ),
         # PROT-1/PROT-6: the kinds of protection health care decides; PROT-3/PROT-4: holds.
-        path("unit-protections/", kinds.unit_protections_view, name="unit_protections"),
+        path("unit-protections/", unit_protections.unit_protections_view, name="unit_protections"),
         path(
             "patients/<str:reference>/local/",
-            kinds.local_protection_decide_view,
+            unit_protections.local_protection_decide_view,
             name="local_decide",
         ),
         path(
             "local/<int:protection_id>/renew/",
-            kinds.local_protection_renew_view,
+            unit_protections.local_protection_renew_view,
             name="local_renew",
         ),
-        path("local/<int:protection_id>/end/", kinds.local_protection_end_view, name="local_end"),
+        path(
+            "local/<int:protection_id>/end/",
+            unit_protections.local_protection_end_view,
+            name="local_end",
+        ),
         path(
             "patients/<str:reference>/reserve-number/",
-            kinds.reserve_number_protection_decide_view,
+            unit_protections.reserve_number_protection_decide_view,
             name="reserve_decide",
         ),
         path(
             "reserve-number/<int:protection_id>/end/",
-            kinds.reserve_number_protection_end_view,
+            unit_protections.reserve_number_protection_end_view,
             name="reserve_end",
         ),
         # PRINT-1..3, LETTER-1..4: the document pipeline.
@@ -70,8 +74,8 @@ protection_patterns = (
             documents.letter_compose_view,
             name="letter_compose",
         ),
-        path("holds/", kinds.holds_view, name="holds"),
-        path("holds/<str:reference>/release/", kinds.hold_release_view, name="hold_release"),
+        path("holds/", holds.holds_view, name="holds"),
+        path("holds/<str:reference>/release/", holds.hold_release_view, name="hold_release"),
     ],
     "protection",
 )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
+from patients.transitions import TransitionRecord
 from protection.models.documents import (
     Document,
     DocumentBatch,
@@ -45,6 +46,7 @@ __all__ = [
     "GrantReminder",
     "GrantRequest",
     "GrantRequestStatus",
+    "GrantRequestTransition",
     "Letter",
     "LetterChannel",
     "LocalProtection",
@@ -121,6 +123,22 @@ class GrantRequest(models.Model):
 
     def __str__(self) -> str:
         return f"grant-request:{self.pk}"
+
+
+class GrantRequestTransition(TransitionRecord):
+    """History of a request's status (house style 4): who, when, from, to, and the note.
+
+    Written only through ``patients.transitions`` with the machine in
+    ``protection.services.grants``."""
+
+    request = models.ForeignKey(GrantRequest, on_delete=models.CASCADE, related_name="transitions")
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("grant request transition")
+        verbose_name_plural = _("grant request transitions")
+
+    def __str__(self) -> str:
+        return f"grant-request-transition:{self.pk}"
 
 
 @pghistory.track(append_only=True)
@@ -200,7 +218,7 @@ class LocalProtection(models.Model):
     ends by itself at its end date unless renewed, and the deciding manager is reminded first.
 
     The patient's ``local_protection`` and ``local_protection_until`` mirror the decisions in
-    force; only ``protection.kinds`` writes either side, under a lock of the patient row.
+    force; only ``protection.services.local`` writes either side, under a lock of the patient row.
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")

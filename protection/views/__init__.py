@@ -1,1 +1,2 @@
-"""Views of the protection floor, one module per area (patient pages, grants, review, kinds)."""
+"""Views of the protection floor, one module per area (patient pages, grants, review, the
+unit's protections, held protections)."""

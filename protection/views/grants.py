@@ -8,24 +8,34 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from protection import services
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
 from protection.models import Grant, GrantRequest, GrantRequestStatus
-from protection.permissions import role_permission_required
+from protection.permissions import (
+    PROTECTION_ADMIN_PERMISSION,
+    UNIT_MANAGER_PERMISSION,
+    role_permission_required,
+)
 from protection.registry import open_cases_elsewhere
 from protection.rls import relation_kind_counts
+from protection.selectors import grants_open
+from protection.services import ProtectionError
+from protection.services.grants import (
+    grant_end,
+    grant_request_create,
+    grant_request_decide,
+    grant_request_opened,
+)
 from protection.tokens import patient_from_masked_token
 
 
 @never_cache
 @login_required
-@role_permission_required("protection.add_grantrequest")
+@role_permission_required(UNIT_MANAGER_PERMISSION)
 @require_POST
 def grant_request_create_view(request: HttpRequest) -> HttpResponse:
     """POST only: the masked card's button brings the token; the form then adds the rest."""
@@ -42,7 +52,7 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound and form.is_valid():
         try:
-            services.grant_request_create(
+            grant_request_create(
                 ctx=ctx,
                 patient=patient,
                 unit_id=unit_id,
@@ -52,7 +62,7 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
                 ends_on=form.cleaned_data["ends_on"],
                 reason=form.cleaned_data["reason"],
             )
-        except services.ProtectionError as exc:
+        except ProtectionError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
@@ -64,7 +74,7 @@ def grant_request_create_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@role_permission_required("protection.change_grantrequest")
+@role_permission_required(PROTECTION_ADMIN_PERMISSION)
 @require_http_methods(["GET"])
 def grant_request_list_view(request: HttpRequest) -> HttpResponse:
     open_requests = (
@@ -85,7 +95,7 @@ def grant_request_list_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@role_permission_required("protection.change_grantrequest")
+@role_permission_required(PROTECTION_ADMIN_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResponse:
     grant_request = (
@@ -98,27 +108,26 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
     form = GrantDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.grant_request_decide(
+            grant_request_decide(
                 ctx=AccessContext.from_request(request),
                 request_id=grant_request.pk,
                 approve=form.cleaned_data["decision"] == "grant",
                 note=form.cleaned_data["note"],
                 confirm_excess=form.cleaned_data["confirm_excess"],
             )
-        except services.ProtectionError as exc:
+        except ProtectionError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("The decision has been recorded."))
             return redirect("protection:requests")
     patient = grant_request.patient
     if request.method == "GET":
-        services.grant_request_opened(
-            ctx=AccessContext.from_request(request), grant_request=grant_request
-        )
-    now = timezone.now()
-    # ACCESS-3: what the administrator must see before deciding; no identity is shown.
+        grant_request_opened(ctx=AccessContext.from_request(request), grant_request=grant_request)
+    # ACCESS-3: what the administrator must see before deciding; no identity is shown. Grants
+    # still to come are listed too: they count against the ACCESS-6 limit.
     holders = (
-        Grant.objects.filter(patient=patient, ended_at__isnull=True, ends_at__gt=now)
+        grants_open()
+        .filter(patient=patient)
         .select_related("user", "user__staff_profile__unit")
         .order_by("ends_at")
     )
@@ -147,9 +156,9 @@ def grant_review_view(request: HttpRequest) -> HttpResponse:
     unit_id = AccessContext.from_request(request).actor.unit_id
     if unit_id is None:
         raise Http404  # no unit, no grants to review (never "the grants of nobody's unit")
-    now = timezone.now()
+    # Grants still to come are listed too, so that they can be revoked before they start.
     grants = (
-        Grant.objects.filter(ended_at__isnull=True, ends_at__gt=now)
+        grants_open()
         .filter(Q(user__staff_profile__unit_id=unit_id) | Q(request__unit_id=unit_id))
         .select_related("user", "patient")
         .order_by("patient__reference", "ends_at")
@@ -182,6 +191,6 @@ def grant_end_view(request: HttpRequest, grant_id: int) -> HttpResponse:
         raise Http404
     form = GrantEndForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else _("Revoked")
-    services.grant_end(actor=ctx.actor, ended_by=request.user, grant_id=grant.pk, reason=reason)
+    grant_end(actor=ctx.actor, ended_by=request.user, grant_id=grant.pk, reason=reason)
     messages.success(request, _("The grant has ended."))
     return redirect("protection:grants")

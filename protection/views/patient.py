@@ -20,7 +20,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from patients.forms import PatientSearchForm
 from patients.models import Patient
-from protection import services
 from protection.documents.forms import SummaryRequestForm
 from protection.documents.letters import LETTER_PERMISSION
 from protection.forms import (
@@ -34,12 +33,16 @@ from protection.gate import (
     patient_get_for_user,
     patient_search_for_user,
 )
-from protection.permissions import holds_role_permission, role_permission_required
+from protection.permissions import (
+    UNIT_MANAGER_PERMISSION,
+    holds_role_permission,
+    role_permission_required,
+)
+from protection.refusals import StepUpRequired, not_found, refusals_answered
+from protection.services import ProtectionError
+from protection.services.emergency import emergency_access_open
+from protection.services.step_up import StepUp, step_up_confirm
 from protection.tokens import masked_token, patient_from_masked_token
-
-
-def _step_up_url(request: HttpRequest, next_url: str) -> str:
-    return f"{reverse('protection:step_up')}?next={next_url}"
 
 
 @never_cache
@@ -71,13 +74,18 @@ def patient_search_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 @require_http_methods(["GET"])
+@refusals_answered
 def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient page: the full card, or the masked one (it is the page's answer for a
+    patient the user may not see, not a refusal); an unknown reference and a missing step-up
+    take the floor's one refusal path."""
     try:
         answer = patient_get_for_user(AccessContext.from_request(request), reference)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
+    except Patient.DoesNotExist:
+        raise not_found() from None
     if answer.decision is Decision.STEP_UP:
-        return redirect(_step_up_url(request, request.path))
+        # The gate logged the read as denied, in autocommit: nothing for the refusal to keep.
+        raise StepUpRequired()
     return render(
         request,
         "protection/detail.html",
@@ -105,8 +113,7 @@ def _card_context(request: HttpRequest, answer: GateAnswer | None) -> dict[str, 
         else "",
         "can_emergency": masked
         and holds_role_permission(request.user, "protection.add_emergencyaccess"),
-        "can_request": masked
-        and holds_role_permission(request.user, "protection.add_grantrequest"),
+        "can_request": masked and holds_role_permission(request.user, UNIT_MANAGER_PERMISSION),
     }
 
 
@@ -122,12 +129,12 @@ def step_up_view(request: HttpRequest) -> HttpResponse:
         next_url = reverse("patients:search")
     form = StepUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        result = services.step_up_confirm(
+        result = step_up_confirm(
             ctx=AccessContext.from_request(request), password=form.cleaned_data["password"]
         )
-        if result is services.StepUp.CONFIRMED:
+        if result is StepUp.CONFIRMED:
             return HttpResponseRedirect(next_url)
-        if result is services.StepUp.SIGNED_OUT:
+        if result is StepUp.SIGNED_OUT:
             logout(request)
             messages.error(
                 request, _("Too many wrong passwords. You have been logged out; log in again.")
@@ -150,12 +157,12 @@ def emergency_access_view(request: HttpRequest) -> HttpResponse:
     form = EmergencyAccessForm(request.POST if "reason" in request.POST else None)
     if form.is_bound and form.is_valid():
         try:
-            services.emergency_access_open(
+            emergency_access_open(
                 ctx=AccessContext.from_request(request),
                 patient=patient,
                 reason=form.cleaned_data["reason"],
             )
-        except services.ProtectionError as exc:
+        except ProtectionError as exc:
             form.add_error("reason", str(exc))
         else:
             messages.warning(request, _("Emergency access is open, logged and will be reviewed."))

@@ -23,12 +23,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patients.identity import contains_identity_number
 from patients.models import PATIENT_REFERENCE
-from protection import review, review_services
+from protection import review
 from protection.documents.selectors import forwarded_documents_for_review
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
 from protection.permissions import role_permission_required
 from protection.services import ProtectionError
+from protection.services.review import REVIEW_PERMISSION, emergency_access_review
 
 LIST_LIMIT = 200
 
@@ -177,7 +178,7 @@ def access_sample_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@role_permission_required(review_services.REVIEW_PERMISSION)
+@role_permission_required(REVIEW_PERMISSION)
 @require_POST
 def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpResponse:
     form = EmergencyReviewForm(request.POST)
@@ -188,7 +189,7 @@ def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpRe
                 messages.error(request, f"{label}: {error}")
         return redirect("protection:review")
     try:
-        review_services.emergency_access_review(
+        emergency_access_review(
             ctx=AccessContext.from_request(request),
             access_id=access_id,
             note=form.cleaned_data["note"],

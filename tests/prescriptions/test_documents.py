@@ -31,7 +31,6 @@ from prescriptions.services.prescription import (
     prescription_line_change,
     prescription_submit,
 )
-from protection import kinds as protection_kinds
 from protection.documents import kinds
 from protection.documents.services import (
     REFUSED_PROTECTED,
@@ -42,6 +41,7 @@ from protection.documents.services import (
 )
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
 from protection.rls import PatientIdForNumber
+from protection.services.local import local_protection_decide
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.personas import ctx_for, give_grant, logged_in
 from tests.prescriptions.conftest import article
@@ -288,7 +288,7 @@ def test_print_3_order_confirmations_are_cancelled_and_withdrawn_when_the_patien
     queued = order_confirmation_request(ctx=ctx_for(rx), reference=approved(rx, ordinary).reference)
     manager = UserFactory(username="maja", role="unit_manager", unit=rx.staff_profile.unit)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        protection_kinds.local_protection_decide(
+        local_protection_decide(
             ctx=ctx_for(manager),
             patient=ordinary,
             unit_id=manager.staff_profile.unit_id,

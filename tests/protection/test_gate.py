@@ -49,7 +49,9 @@ def test_access_4_step_up_is_asked_and_cannot_be_skipped_by_url(client, prescrib
     logged_in(client, prescriber)
     response = open_page(client, protected)
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/?next=/patients/")
+    assert response["Location"] == (
+        f"/protection/step-up/?next=%2Fpatients%2F{protected.patient.reference}%2F"
+    )
     # Asking for the page again, or searching, does not skip the prompt.
     assert open_page(client, protected).status_code == 302
     search = client.post("/", {"number": PROTECTED_NUMBER}).content.decode()
@@ -129,6 +131,18 @@ def test_access_2_future_and_ended_grants_give_no_access(client, prescriber, pro
     grant.ended_at = timezone.now()
     grant.save()
     assert not shows_identity(open_page(client, protected).content.decode())
+
+
+def test_access_2_a_grant_starting_tomorrow_opens_nothing_until_it_starts(prescriber, protected):
+    """ACCESS-2: the gate asks protection.selectors.grants_in_force, which checks the start as
+    well as the end; the permission alone opens nothing."""
+    from protection.gate import protected_patients_open_to
+
+    grant = give_grant(prescriber, protected, started_days_ago=-1)
+    assert not protected_patients_open_to(prescriber).exists()
+    grant.starts_at = timezone.now() - timedelta(minutes=1)
+    grant.save()
+    assert list(protected_patients_open_to(prescriber)) == [protected.patient]
 
 
 def test_access_2_grant_row_without_guardian_permission_opens_nothing(
@@ -237,7 +251,8 @@ def test_access_7_only_care_staff_may_break_the_glass(client, prescriber, protec
     assert response.status_code == 403
     assert not EmergencyAccess.objects.exists()
     from protection.gate import AccessContext
-    from protection.services import ProtectionError, emergency_access_open
+    from protection.services import ProtectionError
+    from protection.services.emergency import emergency_access_open
 
     ctx = AccessContext(user=user, actor=Actor.system(), session=None)
     with pytest.raises(ProtectionError):

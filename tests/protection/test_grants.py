@@ -10,10 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from patients.models import AccessEntry
-from protection.models import Grant, GrantRequest
+from patients.models import AccessEntry, Notification
+from protection.models import Grant, GrantRequest, GrantRequestTransition
+from protection.services import ProtectionError
+from protection.services.grants import grant_request_create, grant_request_decide
 from tests.factories import PatientRelationFactory, UnitFactory, UserFactory
-from tests.personas import give_grant, logged_in, masked_token
+from tests.personas import ctx_for, give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +157,69 @@ def test_access_3_a_request_is_decided_once_and_not_by_its_requester(
     assert Grant.objects.count() == 1
 
 
+def test_access_3_every_move_of_a_request_is_recorded(client, manager, nurse, protected, admin):
+    """House style 4: created as requested, then granted once, each move a history row with
+    who made it and the decision note."""
+    make_request(client, manager, protected, [nurse])
+    request = GrantRequest.objects.get()
+    _decide(client, admin, request)
+    history = list(
+        GrantRequestTransition.objects.filter(request=request)
+        .order_by("at", "pk")
+        .values_list("from_state", "to_state", "by_id", "note")
+    )
+    assert history == [("", "requested", manager.pk, ""), ("requested", "granted", admin.pk, "ok")]
+    request.refresh_from_db()
+    assert (request.status, request.decided_by_id, request.decision_note) == (
+        "granted",
+        admin.pk,
+        "ok",
+    )
+
+
+def test_access_3_a_refusal_is_recorded_and_a_second_decision_is_refused(
+    manager, nurse, protected, admin
+):
+    """ACCESS-3: the machine's table refuses a decision on a decided request, with a message
+    that says what to do instead; nothing changes and no grant is written."""
+    ctx = ctx_for(manager)
+    request = grant_request_create(
+        ctx=ctx,
+        patient=protected.patient,
+        unit_id=ctx.actor.unit_id,
+        staff=[nurse],
+        case_reference="ÄR-2026-0042",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + timedelta(days=30),
+        reason="Förskrivning av rullstol",
+    )
+    grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=False, note="Nej")
+    with pytest.raises(ProtectionError, match=r"already been decided \(Refused\).*new request"):
+        grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=True)
+    request.refresh_from_db()
+    assert request.status == "refused"
+    assert not Grant.objects.exists()
+    assert list(
+        GrantRequestTransition.objects.filter(request=request).values_list("to_state", flat=True)
+    ) == ["requested", "refused"]
+
+
+def test_access_3_administrators_told_are_those_who_hold_the_role(
+    client, manager, nurse, protected, admin
+):
+    """Who holds a permission is asked once (protection.permissions.users_with_permission), as
+    holds_role_permission answers it: not a superuser for being one, not an inactive user."""
+    UserFactory(username="root", is_superuser=True, is_staff=True, role="protection_admin")
+    UserFactory(username="slutat", role="protection_admin", is_active=False)
+    make_request(client, manager, protected, [nurse])
+    told = set(
+        Notification.objects.filter(subject__contains="ÄR-2026-0042").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told == {"skydd"}
+
+
 def test_access_6_more_grants_than_the_limit_need_explicit_confirmation(
     client, manager, nurse, protected, admin, settings
 ):
@@ -185,6 +250,16 @@ def test_access_5_review_lists_grants_per_patient_and_user_and_revokes(
     grant.refresh_from_db()
     assert grant.ended_at is not None
     assert get_perms(nurse, protected.patient) == []
+
+
+def test_access_5_a_grant_still_to_come_is_listed_to_be_revoked(client, manager, nurse, protected):
+    """ACCESS-5: the review lists grants dated ahead too (they count against ACCESS-6), so a
+    manager can revoke one before it starts."""
+    grant = give_grant(nurse, protected, started_days_ago=-1)
+    logged_in(client, manager)
+    assert (
+        f"/protection/grants/{grant.pk}/end/" in client.get("/protection/grants/").content.decode()
+    )
 
 
 def test_access_5_manager_cannot_revoke_another_units_grant(client, manager, protected):

@@ -12,9 +12,10 @@ from django.utils import timezone, translation
 from guardian.shortcuts import get_perms
 
 from patients.models import AccessEntry, Notification, Patient
-from protection import kinds, tasks
+from protection import tasks
 from protection.gate import Decision, decide
 from protection.models import Grant, GrantReminder, GrantRequest, LocalProtection
+from protection.services import local, reminders
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.personas import ORDINARY_NUMBER, ctx_for, give_grant
 
@@ -76,7 +77,7 @@ def reloaded(patient: Patient) -> Patient:
 def decided(manager, patient, *, ends_in_days: int) -> LocalProtection:
     """A local protection decided through the service, then moved in time: its period is shifted
     so that it ends ``ends_in_days`` from today (negative: in the past)."""
-    protection = kinds.local_protection_decide(
+    protection = local.local_protection_decide(
         ctx=ctx_for(manager),
         patient=patient,
         unit_id=manager.staff_profile.unit_id,
@@ -101,10 +102,10 @@ def assert_no_personal_data() -> None:
 
 def test_prot_6_local_protection_lapses_after_its_end_date_not_before(manager, ordinary):
     last_day_today = decided(manager, ordinary.patient, ends_in_days=0)
-    assert kinds.local_protections_lapse() == 0
+    assert local.local_protections_lapse() == 0
     assert reloaded(ordinary.patient).is_protected  # protected through its whole last day
     LocalProtection.objects.filter(pk=last_day_today.pk).update(ends_on=today() - timedelta(days=1))
-    assert kinds.local_protections_lapse() == 1
+    assert local.local_protections_lapse() == 1
     patient = reloaded(ordinary.patient)
     assert (patient.local_protection, patient.local_protection_until) == (False, None)
     assert not patient.is_protected
@@ -113,14 +114,14 @@ def test_prot_6_local_protection_lapses_after_its_end_date_not_before(manager, o
     assert ended.ended_at is not None
     system_entry = AccessEntry.objects.filter(object_type="local_protection", user=None).get()
     assert system_entry.patient_protected  # the entry concerns a protected patient (AUDIT-1)
-    assert kinds.local_protections_lapse() == 0  # a second run finds nothing
+    assert local.local_protections_lapse() == 0  # a second run finds nothing
 
 
 def test_prot_6_lapse_keeps_protection_from_another_decision_in_force(manager, ordinary):
     decided(manager, ordinary.patient, ends_in_days=-1)
     other = UserFactory(username="olle", role="unit_manager", unit=UnitFactory())
     decided(other, ordinary.patient, ends_in_days=5)
-    kinds.local_protections_lapse()
+    local.local_protections_lapse()
     patient = reloaded(ordinary.patient)
     assert (patient.local_protection, patient.local_protection_until) == (
         True,
@@ -136,8 +137,8 @@ def test_prot_6_deciding_manager_is_reminded_once(manager, ordinary, settings):
         PatientIdentityFactory(personal_identity_number=OTHER_NUMBER).patient,
         ends_in_days=15,
     )
-    assert kinds.local_protections_remind() == 1
-    assert kinds.local_protections_remind() == 0
+    assert reminders.local_protections_remind() == 1
+    assert reminders.local_protections_remind() == 0
     subjects = list(Notification.objects.filter(user=manager).values_list("subject", flat=True))
     ends_on = (today() + timedelta(days=14)).isoformat()
     assert subjects == [
@@ -152,7 +153,7 @@ def test_prot_6_a_departed_managers_reminder_goes_to_the_units_managers(manager,
     decided(manager, ordinary.patient, ends_in_days=3)
     successor = UserFactory(username="ny-chef", role="unit_manager", unit=unit)
     get_user_model().objects.filter(pk=manager.pk).update(is_active=False)
-    assert kinds.local_protections_remind() == 1
+    assert reminders.local_protections_remind() == 1
     assert Notification.objects.filter(user=successor).count() == 1
     assert Notification.objects.filter(user=manager).count() == 0
 
@@ -208,14 +209,23 @@ def test_access_5_holder_and_requesting_manager_are_reminded_once_before_a_grant
     Grant.objects.filter(pk=ending.pk).update(request=request)
     far_holder = UserFactory(username="lang", role="prescriber", unit=unit)
     give_grant(far_holder, protected, days=20)
-    assert kinds.grants_remind_before_end() == 1
-    assert kinds.grants_remind_before_end() == 0
+    assert reminders.grants_remind_before_end() == 1
+    assert reminders.grants_remind_before_end() == 0
     for user in (nurse, manager):
         (subject,) = Notification.objects.filter(user=user).values_list("subject", flat=True)
         assert subject.startswith("Access for case ÄR-2026-0042 ends at ")
     assert Notification.objects.filter(user=far_holder).count() == 0
     assert GrantReminder.objects.get().grant_id == ending.pk
     assert_no_personal_data()
+
+
+def test_access_2_a_grant_dated_ahead_is_not_reminded_before_it_starts(protected, nurse):
+    """ACCESS-2: the reminder is for a grant in force; one that starts tomorrow and ends
+    within the reminder period is reminded of once it has started, not before."""
+    grant = give_grant(nurse, protected, days=5, started_days_ago=-1)
+    assert reminders.grants_remind_before_end() == 0
+    Grant.objects.filter(pk=grant.pk).update(starts_at=timezone.now() - timedelta(minutes=1))
+    assert reminders.grants_remind_before_end() == 1
 
 
 def test_prot_6_daily_task_runs_every_part_and_reports_counts_only(manager, ordinary, protected):

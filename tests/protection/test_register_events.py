@@ -24,10 +24,10 @@ from patients.models import (
     PatientIdentity,
     RegisterEvent,
 )
-from protection import kinds, tasks
+from protection import tasks
 from protection.gate import Decision, decide
 from protection.models import ProtectionReview
-from protection.services import ProtectionError
+from protection.services import ProtectionError, holds, local, register_events
 from tests.audit_log import access_log_cleared  # noqa: F401 (a fixture the worker requests)
 from tests.celery_worker import celery_worker_process  # noqa: F401 (a fixture, used by name)
 from tests.factories import UnitFactory, UserFactory
@@ -138,7 +138,8 @@ def test_prot_4_handling_tells_holders_their_managers_and_admins_without_persona
     register.deliver(post(KARL, sekretess="J"))
     give_grant(nurse, identity(KARL))
     register.deliver(post(KARL, sekretess="N"))
-    assert kinds.register_events_handle() == 2  # protection_added, then protection_removed
+    # protection_added, then protection_removed
+    assert register_events.register_events_handle() == 2
     reference = patient_of(KARL).reference
     dropped = f"Patient {reference}: the register no longer reports protection"
     assert inbox(nurse) == [dropped]
@@ -147,6 +148,19 @@ def test_prot_4_handling_tells_holders_their_managers_and_admins_without_persona
     assert set(inbox(admin)) == {dropped, f"Patient {reference}: protection added by the register"}
     assert RegisterEvent.objects.filter(handled_at__isnull=True).count() == 0
     assert_no_personal_data()
+
+
+def test_access_2_a_grant_dated_ahead_is_not_a_holder_to_tell(register, nurse, manager, admin):
+    """ACCESS-2: who holds a grant is asked of the grants in force; one that starts tomorrow
+    opens nothing yet, so its user (and their manager) are not among those told."""
+    register.deliver(post(KARL, sekretess="J"))
+    give_grant(nurse, identity(KARL), started_days_ago=-1)
+    register.deliver(post(KARL, sekretess="N"))
+    register_events.register_events_handle()
+    dropped = f"Patient {patient_of(KARL).reference}: the register no longer reports protection"
+    assert inbox(nurse) == []
+    assert inbox(manager) == []
+    assert dropped in inbox(admin)
 
 
 def test_prot_4_handling_twice_notifies_once(register, nurse, manager, admin):
@@ -161,7 +175,7 @@ def test_prot_4_handling_twice_notifies_once(register, nurse, manager, admin):
 
 def test_prot_4_handling_works_in_batches_and_marks_every_kind(register, admin):
     register.deliver(post(KARL, sekretess="J"), post(MARIA, extra=DECEASED))
-    assert kinds.register_events_handle(batch_size=1) == 2
+    assert register_events.register_events_handle(batch_size=1) == 2
     # The unprotected death needs nothing from this floor, but is marked handled here.
     assert RegisterEvent.objects.get(kind="deceased").handled_at is not None
     assert inbox(admin) == [
@@ -175,11 +189,11 @@ def test_prot_4_only_a_protection_admin_releases_the_hold(register, manager, adm
     patient = patient_of(KARL)
     for user in (manager, nurse):
         with pytest.raises(ProtectionError, match="Only a protection administrator"):
-            kinds.protection_hold_release(
+            holds.protection_hold_release(
                 ctx=ctx_for(user), patient=patient, note="Skatteverket har hävt skyddet"
             )
     assert patient_of(KARL).is_protected
-    review = kinds.protection_hold_release(
+    review = holds.protection_hold_release(
         ctx=ctx_for(admin), patient=patient, note="Skatteverket har hävt skyddet"
     )
     assert review.register_event is not None
@@ -197,7 +211,7 @@ def test_prot_4_release_is_refused_while_a_register_flag_is_still_j(register, ad
     patient = patient_of(KARL)
     assert (patient.protected_registration, patient.protection_held) == (True, True)
     with pytest.raises(ProtectionError, match="still reports"):
-        kinds.protection_hold_release(ctx=ctx_for(admin), patient=patient, note="Felaktigt hävt")
+        holds.protection_hold_release(ctx=ctx_for(admin), patient=patient, note="Felaktigt hävt")
     assert patient_of(KARL).protection_held
     assert ProtectionReview.objects.count() == 0
 
@@ -205,12 +219,12 @@ def test_prot_4_release_is_refused_while_a_register_flag_is_still_j(register, ad
 def test_prot_4_release_needs_a_note_and_a_hold(register, admin):
     register.deliver(post(KARL, sekretess="J"))
     with pytest.raises(ProtectionError, match="no held protection"):
-        kinds.protection_hold_release(
+        holds.protection_hold_release(
             ctx=ctx_for(admin), patient=patient_of(KARL), note="Skatteverket har hävt skyddet"
         )
     register.deliver(post(KARL, sekretess="N"))
     with pytest.raises(ProtectionError, match=r"^Note:"):
-        kinds.protection_hold_release(ctx=ctx_for(admin), patient=patient_of(KARL), note=" ")
+        holds.protection_hold_release(ctx=ctx_for(admin), patient=patient_of(KARL), note=" ")
     assert patient_of(KARL).is_protected
 
 
@@ -235,11 +249,11 @@ def test_prot_4_a_run_skips_events_another_run_holds(register, admin):
     other.start()
     try:
         assert holding.wait(30)
-        assert kinds.register_events_handle() == 0
+        assert register_events.register_events_handle() == 0
     finally:
         done.set()
         other.join()
-    assert kinds.register_events_handle() == 1
+    assert register_events.register_events_handle() == 1
     assert Notification.objects.count() == 1
 
 
@@ -282,7 +296,7 @@ def test_prot_3_death_of_a_protected_patient_reveals_nothing_and_tells_admins(
     register.deliver(post(KARL, sekretess="J", extra=DECEASED))
     patient = patient_of(KARL)
     assert (patient.status, patient.is_protected) == ("deceased", True)
-    kinds.register_events_handle()
+    register_events.register_events_handle()
     died = f"Patient {patient.reference}: deceased, protection kept"
     assert died in inbox(admin)
     assert died not in inbox(nurse)  # the special routine ends; administrators decide
@@ -290,7 +304,7 @@ def test_prot_3_death_of_a_protected_patient_reveals_nothing_and_tells_admins(
     # The register dropping the flag after the death still needs the recorded decision.
     register.deliver(post(KARL, sekretess="N", extra=DECEASED))
     assert patient_of(KARL).is_protected
-    review = kinds.protection_hold_release(
+    review = holds.protection_hold_release(
         ctx=ctx_for(admin), patient=patient, note="Beslut efter prövning enligt OSL 25:1"
     )
     assert review.register_event is not None
@@ -301,21 +315,21 @@ def test_prot_3_death_of_a_protected_patient_reveals_nothing_and_tells_admins(
 def test_prot_3_local_protection_of_a_deceased_patient_is_held_when_it_ends(register, admin):
     register.deliver(post(KARL, extra=DECEASED))
     manager = UserFactory(username="chefen", role="unit_manager", unit=UnitFactory())
-    protection = kinds.local_protection_decide(
+    protection = local.local_protection_decide(
         ctx=ctx_for(manager),
         patient=patient_of(KARL),
         unit_id=manager.staff_profile.unit_id,
         reason="Hot mot familjen efter dödsfallet",
         ends_on=timezone.localdate() + timedelta(days=10),
     )
-    kinds.local_protection_end(ctx=ctx_for(manager), protection_id=protection.pk, reason="")
+    local.local_protection_end(ctx=ctx_for(manager), protection_id=protection.pk, reason="")
     patient = patient_of(KARL)
     assert (patient.local_protection, patient.protection_held, patient.is_protected) == (
         False,
         True,
         True,
     )
-    kinds.protection_hold_release(
+    holds.protection_hold_release(
         ctx=ctx_for(admin), patient=patient, note="Inget skyddsbehov kvar efter prövning"
     )
     assert not patient_of(KARL).is_protected
@@ -410,7 +424,7 @@ def test_leak_1_a_hold_release_note_carries_no_personnummer(register, admin):
     register.deliver(post(KARL, sekretess="J"))
     register.deliver(post(KARL, sekretess="N"))
     with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
-        kinds.protection_hold_release(
+        holds.protection_hold_release(
             ctx=ctx_for(admin), patient=patient_of(KARL), note=f"Hävt för {KARL} enligt SKV"
         )
     assert patient_of(KARL).is_protected

@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
-from protection import review, review_services
+from protection import review
 from protection.models import EmergencyAccess, Grant
-from protection.services import ProtectionError, emergency_access_open
+from protection.services import ProtectionError
+from protection.services.emergency import emergency_access_open
+from protection.services.review import emergency_access_review
 from protection.views.review import AccessReviewFilterForm
 from tests.factories import PatientFactory, PatientIdentityFactory, UnitFactory, UserFactory
 from tests.personas import ctx_for
@@ -381,7 +383,7 @@ def test_access_7_emergency_access_shown_at_once_and_marked_reviewed_once(
     access.refresh_from_db()
     assert access.review_note == "Checked with the ambulance log."
     with pytest.raises(ProtectionError, match="already been reviewed"):
-        review_services.emergency_access_review(ctx=ctx_for(admin), access_id=access.pk, note="x")
+        emergency_access_review(ctx=ctx_for(admin), access_id=access.pk, note="x")
 
 
 def test_access_7_emergency_accesses_newest_first(admin, anna, bert, protected):
@@ -411,7 +413,7 @@ def test_access_7_unit_manager_sees_but_may_not_review_emergency_access(
     response = client.post(f"/protection/review/emergency/{ours.pk}/", {"note": "Fine."})
     assert response.status_code == 403
     with pytest.raises(PermissionDenied):
-        review_services.emergency_access_review(ctx=ctx_for(manager), access_id=ours.pk, note="x")
+        emergency_access_review(ctx=ctx_for(manager), access_id=ours.pk, note="x")
     ours.refresh_from_db()
     assert ours.reviewed_at is None
 
@@ -423,7 +425,7 @@ def test_access_7_nobody_reviews_their_own_emergency_access(admin, protected):
     admin.groups.add(Group.objects.get(name="prescriber"))
     own = emergency_access_open(ctx=ctx_for(admin), patient=protected, reason="Police request")
     with pytest.raises(ProtectionError, match="Someone other"):
-        review_services.emergency_access_review(ctx=ctx_for(admin), access_id=own.pk, note="ok")
+        emergency_access_review(ctx=ctx_for(admin), access_id=own.pk, note="ok")
 
 
 def test_access_7_review_needs_a_note(admin, bert, protected, client):
@@ -580,7 +582,7 @@ def test_audit_3_list_page_query_count_is_pinned(
 def test_leak_1_an_emergency_review_note_carries_no_personnummer(admin, bert, protected):
     access = emergency_access_open(ctx=ctx_for(bert), patient=protected, reason="Police request")
     with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
-        review_services.emergency_access_review(
+        emergency_access_review(
             ctx=ctx_for(admin), access_id=access.pk, note="Gällde 19891223-2389, ok"
         )
     access.refresh_from_db()

@@ -7,12 +7,12 @@ import pytest
 
 from patients.demo import demo_seed
 from patients.models import Patient
-from protection import services as protection_services
 from protection.demo import EVA_HOLM
 from protection.demo import demo_seed as protection_demo_seed
 from protection.documents.services import document_job_render
 from protection.models import DocumentJob, GrantRequest, Letter
 from protection.rls import PatientIdForNumber
+from protection.services.grants import grant_request_decide
 from tests.factories import UserFactory
 from tests.personas import logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_pages
@@ -30,9 +30,7 @@ def test_print_1_and_letter_1_the_demo_refuses_eva_holms_summary_and_makes_her_l
     protection_demo_seed(shared_dir=shared_dir, password=PASSWORD)
     admin = UserFactory(username="demo-admin", role="protection_admin")
     request = GrantRequest.objects.get(case_reference="DEMO-ÄR-1")
-    protection_services.grant_request_decide(
-        ctx=ctx_for(admin), request_id=request.pk, approve=True
-    )
+    grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=True)
     client = logged_in(client, request.staff.get(), stepped_up=False)
     client.post("/protection/step-up/", {"password": PASSWORD})
     eva = Patient.objects.get(pk=PatientIdForNumber(EVA_HOLM))

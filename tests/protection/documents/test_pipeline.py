@@ -11,7 +11,6 @@ from pypdf import PdfReader
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Notification
 from patients.transitions import TransitionNotAllowed, transition_apply
-from protection import kinds as protection_kinds
 from protection.documents import kinds, rendering, services
 from protection.documents.services import worker
 from protection.documents.services.jobs import DOCUMENT_JOB
@@ -23,6 +22,9 @@ from protection.models import (
     DocumentRoute,
     DocumentState,
 )
+from protection.services.local import local_protection_decide
+from protection.services.register_events import register_events_handle
+from protection.services.reserve_number import reserve_number_protection_decide
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
@@ -281,7 +283,7 @@ def _protect_locally(patient, unit):
 
     from django.utils import timezone
 
-    return protection_kinds.local_protection_decide(
+    return local_protection_decide(
         ctx=ctx_for(manager),
         patient=patient,
         unit_id=unit.pk,
@@ -325,7 +327,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
     )
     manager = UserFactory(username="maja", role="unit_manager", unit=unit)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        protection_kinds.reserve_number_protection_decide(
+        reserve_number_protection_decide(
             ctx=ctx_for(manager),
             patient=identity.patient,
             unit_id=unit.pk,
@@ -340,7 +342,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
         patient=other.patient, kind="protection_added", register_file=register_file
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        protection_kinds.register_events_handle()
+        register_events_handle()
     assert len(callbacks) == 2  # PRINT-3 and protection_added_handlers
 
 

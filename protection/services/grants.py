@@ -1,14 +1,13 @@
-"""Writes on the protection floor: step-up, emergency access, grant requests and grants.
+"""Grant requests, their decision, and the end of grants (ACCESS-2, -3, -5, -6).
 
-Each service locks what it changes, checks, then writes, and records an access entry for every
-grant change (AUDIT-1). Messages carry case numbers and internal references, never a person
-(LEAK-2).
+A request moves through :data:`GRANT_REQUEST` (``patients.transitions``): created as
+*requested*, then *granted* or *refused* once, each move with a history row. A grant is
+mirrored as a guardian object permission on the patient; the gate asks both the permission and
+``protection.selectors.grants_in_force``.
 """
 
 from __future__ import annotations
 
-import enum
-import time
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,94 +24,49 @@ from guardian.shortcuts import assign_perm, remove_perm
 from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient
 from patients.services import Actor, access_entry_record, notification_send
-from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
-from protection.models import EmergencyAccess, Grant, GrantRequest, GrantRequestStatus
-from protection.permissions import holds_role_permission
+from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
+from protection.gate import PROTECTED_PERMISSION, AccessContext
+from protection.models import (
+    Grant,
+    GrantRequest,
+    GrantRequestStatus,
+    GrantRequestTransition,
+)
+from protection.permissions import (
+    PROTECTION_ADMIN_PERMISSION,
+    UNIT_MANAGER_PERMISSION,
+    holds_role_permission,
+    users_with_permission,
+)
+from protection.selectors import grants_open
+from protection.services import ProtectionError
 
 
-class ProtectionError(Exception):
-    """A request the rules refuse; the message tells the user what to do instead."""
-
-
-STEP_UP_FAILURES_SESSION_KEY = "protection_step_up_failures"
-# ACCESS-4 exists for a session someone else may be using: it must not become a place to guess
-# the password. After this many wrong answers the session is ended.
-STEP_UP_MAX_FAILURES = 5
-
-
-class StepUp(enum.Enum):
-    CONFIRMED = "confirmed"
-    WRONG = "wrong"
-    SIGNED_OUT = "signed_out"  # too many wrong answers: the caller must end the session
-
-
-def step_up_confirm(*, ctx: AccessContext, password: str) -> StepUp:
-    """ACCESS-4: the user re-enters their password; on success the session may open protected
-    patients for the configured window."""
-    ok = bool(ctx.user.is_authenticated and ctx.user.check_password(password))
-    with transaction.atomic():
-        access_entry_record(
-            actor=ctx.actor,
-            action=AccessAction.STEP_UP,
-            outcome=AccessOutcome.ALLOWED if ok else AccessOutcome.DENIED,
+def _already_decided(request: GrantRequest, from_state: str, to_state: str) -> ProtectionError:
+    del to_state  # whatever was asked, the request is no longer open to a decision
+    return ProtectionError(
+        _(
+            "This request has already been decided (%(status)s). If access is still needed, "
+            "the unit manager makes a new request."
         )
-    if ctx.session is None:
-        return StepUp.CONFIRMED if ok else StepUp.WRONG
-    if ok:
-        ctx.session[STEP_UP_SESSION_KEY] = time.time()
-        ctx.session.pop(STEP_UP_FAILURES_SESSION_KEY, None)
-        return StepUp.CONFIRMED
-    failures = int(ctx.session.get(STEP_UP_FAILURES_SESSION_KEY, 0)) + 1
-    ctx.session[STEP_UP_FAILURES_SESSION_KEY] = failures
-    return StepUp.SIGNED_OUT if failures >= STEP_UP_MAX_FAILURES else StepUp.WRONG
-
-
-@transaction.atomic
-def emergency_access_open(*, ctx: AccessContext, patient: Patient, reason: str) -> EmergencyAccess:
-    """ACCESS-7: break the glass. Logged, flagged and reported to protection administrators."""
-    if not holds_role_permission(ctx.user, "protection.add_emergencyaccess"):
-        raise ProtectionError(_("Emergency access is for care staff in an acute situation."))
-    reason = reason.strip()
-    if len(reason) < 10:
-        raise ProtectionError(_("State the reason for emergency access in a few words."))
-    if contains_identity_number(reason):
-        # The reason is read on the log review by people without a grant (LEAK-1).
-        raise ProtectionError(_("Do not write the patient's personnummer."))
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    minutes = settings.PROTECTION_EMERGENCY_MINUTES
-    access = EmergencyAccess.objects.create(
-        user=ctx.user,
-        patient=patient,
-        reason=reason,
-        ends_at=timezone.now() + timedelta(minutes=minutes),
+        % {"status": dict(GrantRequestStatus.choices).get(from_state, from_state)}
     )
-    access_entry_record(
-        actor=ctx.actor,
-        action=AccessAction.BREAK_GLASS,
-        outcome=AccessOutcome.ALLOWED,
-        patient=patient,
-        object_type="emergency_access",
-        object_id=str(access.pk),
-    )
-    for admin in _protection_admins():
-        notification_send(
-            user=admin,
-            subject=_("Emergency access %(id)s to review") % {"id": access.pk},
-            body=_(
-                "A user opened patient %(reference)s with emergency access. "
-                "Review it on the log review page."
-            )
-            % {"reference": patient.reference},
-        )
-    return access
 
 
-def _protection_admins() -> list[Any]:
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, groups__permissions__codename="change_grantrequest")
-        .distinct()
-    )
+# ACCESS-3: a request is decided once, granted or refused, by a protection administrator.
+GRANT_REQUEST = StateMachine(
+    name="grant request",
+    moves={
+        CREATED: frozenset({GrantRequestStatus.REQUESTED}),
+        GrantRequestStatus.REQUESTED: frozenset(
+            {GrantRequestStatus.GRANTED, GrantRequestStatus.REFUSED}
+        ),
+    },
+    history_model=GrantRequestTransition,
+    subject_field="request",
+    state_field="status",
+    refuse=_already_decided,
+)
 
 
 @transaction.atomic
@@ -128,7 +82,7 @@ def grant_request_create(
     reason: str,
 ) -> GrantRequest:
     """ACCESS-3: a unit manager asks for named staff to get access to a protected patient."""
-    if not holds_role_permission(ctx.user, "protection.add_grantrequest"):
+    if not holds_role_permission(ctx.user, UNIT_MANAGER_PERMISSION):
         raise ProtectionError(_("Only a unit manager can request access for staff."))
     case_reference = case_reference.strip()
     # Free text read by people without a grant, and sent in notifications (ACCESS-3, LEAK-2).
@@ -150,6 +104,7 @@ def grant_request_create(
         ends_on=ends_on,
         reason=reason.strip(),
     )
+    transition_created(machine=GRANT_REQUEST, obj=request, by=ctx.user)
     request.staff.set(staff)
     access_entry_record(
         actor=ctx.actor,
@@ -159,7 +114,7 @@ def grant_request_create(
         object_type="grant_request",
         object_id=str(request.pk),
     )
-    for admin in _protection_admins():
+    for admin in users_with_permission(PROTECTION_ADMIN_PERMISSION):
         notification_send(
             user=admin,
             subject=_("Access request for case %(case)s") % {"case": case_reference},
@@ -203,13 +158,6 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time()))
 
 
-def grants_in_force_count(patient: Patient) -> int:
-    """Grants in force or still to come: a grant dated ahead counts against ACCESS-6 too."""
-    return Grant.objects.filter(
-        patient=patient, ended_at__isnull=True, ends_at__gt=timezone.now()
-    ).count()
-
-
 @transaction.atomic
 def grant_request_opened(*, ctx: AccessContext, grant_request: GrantRequest) -> None:
     """AUDIT-1: the decision page reads about the patient (who holds grants, linked persons,
@@ -235,13 +183,15 @@ def grant_request_decide(
 ) -> GrantRequest:
     """A protection administrator grants or refuses. Lock, then check (the request may have
     been decided by someone else meanwhile)."""
-    if not holds_role_permission(ctx.user, "protection.change_grantrequest"):
+    if not holds_role_permission(ctx.user, PROTECTION_ADMIN_PERMISSION):
         raise ProtectionError(_("Only a protection administrator can decide access requests."))
     if contains_identity_number(note):
         raise ProtectionError(_("Note: do not write the patient's personnummer or name."))
     request = GrantRequest.objects.select_for_update().get(pk=request_id)
-    if request.status != GrantRequestStatus.REQUESTED:
-        raise ProtectionError(_("This request has already been decided."))
+    decision = GrantRequestStatus.GRANTED if approve else GrantRequestStatus.REFUSED
+    # Asked first, so that a request decided meanwhile says so rather than anything else; the
+    # move itself comes last, once the grants are written (transition_apply checks it again).
+    GRANT_REQUEST.check(request, request.status, decision)
     if request.requested_by_id == ctx.user.pk:
         raise ProtectionError(_("Someone other than the requester must decide the request."))
     patient = Patient.objects.select_for_update().get(pk=request.patient_id)
@@ -251,7 +201,9 @@ def grant_request_decide(
     if approve:
         _check_period(patient, request.starts_on, request.ends_on)
         limit = settings.PROTECTION_MAX_GRANTS_PER_PATIENT
-        if grants_in_force_count(patient) + len(staff) > limit and not confirm_excess:
+        # Grants still to come count against ACCESS-6 as well as those in force.
+        held = grants_open().filter(patient=patient).count()
+        if held + len(staff) > limit and not confirm_excess:
             raise ProtectionError(
                 _(
                     "This would give more than %(limit)s people access to the patient. "
@@ -259,7 +211,6 @@ def grant_request_decide(
                 )
                 % {"limit": limit}
             )
-        request.excess_confirmed = confirm_excess
         for user in staff:
             grant = Grant.objects.create(
                 request=request,
@@ -277,11 +228,18 @@ def grant_request_decide(
                 object_type="grant",
                 object_id=str(grant.pk),
             )
-    request.status = GrantRequestStatus.GRANTED if approve else GrantRequestStatus.REFUSED
-    request.decided_by = ctx.user
-    request.decided_at = timezone.now()
-    request.decision_note = note.strip()
-    request.save()
+    transition_apply(
+        machine=GRANT_REQUEST,
+        obj=request,
+        to_state=decision,
+        by=ctx.user,
+        note=note.strip(),
+        decided_by=ctx.user,
+        decided_at=timezone.now(),
+        decision_note=note.strip(),
+        # ACCESS-6: the confirmation is kept with the request, and only where it granted.
+        excess_confirmed=approve and confirm_excess,
+    )
     if not approve:
         access_entry_record(
             actor=ctx.actor,
@@ -310,13 +268,9 @@ def grant_end(*, actor: Actor, ended_by: Any, grant_id: int, reason: str) -> Gra
     grant.ended_by = ended_by
     grant.end_reason = reason[:200]
     grant.save(update_fields=["ended_at", "ended_by", "end_reason"])
-    still_in_force = Grant.objects.filter(
-        user_id=grant.user_id,
-        patient_id=grant.patient_id,
-        ended_at__isnull=True,
-        ends_at__gt=timezone.now(),
-    ).exists()
-    if not still_in_force:
+    # Another grant of the same user to the same patient, in force or to come, keeps the
+    # permission the gate asks for alongside it.
+    if not grants_open().filter(user_id=grant.user_id, patient_id=grant.patient_id).exists():
         remove_perm(PROTECTED_PERMISSION, grant.user, grant.patient)
     access_entry_record(
         actor=actor,

@@ -11,10 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
-from protection import kinds
 from protection.gate import Decision, decide
 from protection.models import LocalProtection, ReserveNumberProtection
-from protection.services import ProtectionError
+from protection.services import ProtectionError, local, reserve_number
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.personas import ORDINARY_NUMBER, ctx_for, logged_in
 
@@ -64,7 +63,7 @@ def reloaded(patient: Patient) -> Patient:
 
 
 def decide_local(user, patient, *, days: int = 30, reason: str = "Hot mot patienten i väntrummet"):
-    return kinds.local_protection_decide(
+    return local.local_protection_decide(
         ctx=ctx_for(user),
         patient=patient,
         unit_id=user.staff_profile.unit_id,
@@ -105,7 +104,7 @@ def test_prot_1_local_protection_protects_and_the_gate_masks(client, manager, or
 
 def test_prot_1_local_protection_lasts_at_most_three_months(manager, ordinary):
     start = today()
-    limit = kinds._add_months(start, 3)
+    limit = local._add_months(start, 3)
     with pytest.raises(ProtectionError, match="at most three months") as refused:
         decide_local(manager, ordinary.patient, days=(limit - start).days + 1)
     assert limit.isoformat() in str(refused.value)  # the message names the last allowed day
@@ -115,9 +114,9 @@ def test_prot_1_local_protection_lasts_at_most_three_months(manager, ordinary):
 
 
 def test_prot_1_three_months_from_a_month_end_is_the_last_day_of_the_month():
-    assert kinds._add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert kinds._add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
-    assert kinds._add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
+    assert local._add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert local._add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+    assert local._add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
 
 
 def test_prot_1_local_protection_needs_a_reason_and_a_date_not_in_the_past(manager, ordinary):
@@ -152,7 +151,7 @@ def test_prot_1_only_a_unit_manager_of_the_unit_decides(manager, other_manager, 
     with pytest.raises(ProtectionError, match="Only a unit manager"):
         decide_local(nurse, ordinary.patient)
     with pytest.raises(ProtectionError, match=r"^Unit:"):
-        kinds.local_protection_decide(
+        local.local_protection_decide(
             ctx=ctx_for(other_manager),
             patient=ordinary.patient,
             unit_id=manager.staff_profile.unit_id,
@@ -168,19 +167,19 @@ def test_prot_1_several_local_protections_protect_until_the_latest_ends(
     first = decide_local(manager, ordinary.patient, days=20)
     second = decide_local(other_manager, ordinary.patient, days=50)
     assert reloaded(ordinary.patient).local_protection_until == today() + timedelta(days=50)
-    kinds.local_protection_end(ctx=ctx_for(other_manager), protection_id=second.pk, reason="")
+    local.local_protection_end(ctx=ctx_for(other_manager), protection_id=second.pk, reason="")
     patient = reloaded(ordinary.patient)
     assert (patient.local_protection, patient.local_protection_until) == (
         True,
         today() + timedelta(days=20),
     )
-    kinds.local_protection_end(ctx=ctx_for(manager), protection_id=first.pk, reason="Klart")
+    local.local_protection_end(ctx=ctx_for(manager), protection_id=first.pk, reason="Klart")
     patient = reloaded(ordinary.patient)
     assert (patient.is_protected, patient.local_protection_until) == (False, None)
     ended = LocalProtection.objects.get(pk=first.pk)
     assert (ended.ended_by, ended.end_reason) == (manager, "Klart")
     # Ending twice changes nothing (idempotent).
-    kinds.local_protection_end(ctx=ctx_for(manager), protection_id=first.pk, reason="igen")
+    local.local_protection_end(ctx=ctx_for(manager), protection_id=first.pk, reason="igen")
     assert LocalProtection.objects.get(pk=first.pk).end_reason == "Klart"
 
 
@@ -188,26 +187,26 @@ def test_prot_6_renewal_extends_the_end_and_asks_for_a_new_reminder(manager, ord
     protection = decide_local(manager, ordinary.patient, days=10)
     LocalProtection.objects.filter(pk=protection.pk).update(reminded_at=timezone.now())
     with pytest.raises(ProtectionError, match=r"^Until: a renewal ends after"):
-        kinds.local_protection_renew(
+        local.local_protection_renew(
             ctx=ctx_for(manager), protection_id=protection.pk, ends_on=today() + timedelta(days=5)
         )
     new_end = today() + timedelta(days=80)
-    kinds.local_protection_renew(ctx=ctx_for(manager), protection_id=protection.pk, ends_on=new_end)
+    local.local_protection_renew(ctx=ctx_for(manager), protection_id=protection.pk, ends_on=new_end)
     renewed = LocalProtection.objects.get(pk=protection.pk)
     assert (renewed.ends_on, renewed.reminded_at) == (new_end, None)
     assert reloaded(ordinary.patient).local_protection_until == new_end
-    too_far = kinds._add_months(today(), 3) + timedelta(days=1)
+    too_far = local._add_months(today(), 3) + timedelta(days=1)
     with pytest.raises(ProtectionError, match="at most three months"):
-        kinds.local_protection_renew(
+        local.local_protection_renew(
             ctx=ctx_for(manager), protection_id=protection.pk, ends_on=too_far
         )
 
 
 def test_prot_6_an_ended_local_protection_cannot_be_renewed(manager, ordinary):
     protection = decide_local(manager, ordinary.patient, days=10)
-    kinds.local_protection_end(ctx=ctx_for(manager), protection_id=protection.pk, reason="")
+    local.local_protection_end(ctx=ctx_for(manager), protection_id=protection.pk, reason="")
     with pytest.raises(ProtectionError, match="has ended"):
-        kinds.local_protection_renew(
+        local.local_protection_renew(
             ctx=ctx_for(manager), protection_id=protection.pk, ends_on=today() + timedelta(days=20)
         )
     assert not reloaded(ordinary.patient).is_protected
@@ -218,7 +217,7 @@ def test_prot_6_an_ended_local_protection_cannot_be_renewed(manager, ordinary):
 
 def test_prot_1_reservnummer_protection_requires_a_reservnummer(manager, ordinary):
     with pytest.raises(ProtectionError) as refused:
-        kinds.reserve_number_protection_decide(
+        reserve_number.reserve_number_protection_decide(
             ctx=ctx_for(manager),
             patient=ordinary.patient,
             unit_id=manager.staff_profile.unit_id,
@@ -247,7 +246,7 @@ def test_prot_1_reservnummer_protection_protects_until_the_unit_ends_it(client, 
     assert reloaded(ordinary.patient).is_protected
     protection = ReserveNumberProtection.objects.get()
     with pytest.raises(ProtectionError, match="already has reservnummer protection"):
-        kinds.reserve_number_protection_decide(
+        reserve_number.reserve_number_protection_decide(
             ctx=ctx_for(manager),
             patient=ordinary.patient,
             unit_id=manager.staff_profile.unit_id,
@@ -267,7 +266,7 @@ def test_prot_1_another_units_manager_cannot_end_reservnummer_protection(
 ):
     ordinary.reserve_number = RESERVE_NUMBER
     ordinary.save()
-    protection = kinds.reserve_number_protection_decide(
+    protection = reserve_number.reserve_number_protection_decide(
         ctx=ctx_for(manager),
         patient=ordinary.patient,
         unit_id=manager.staff_profile.unit_id,
@@ -276,7 +275,9 @@ def test_prot_1_another_units_manager_cannot_end_reservnummer_protection(
     logged_in(client, other_manager)
     assert client.post(f"/protection/reserve-number/{protection.pk}/end/").status_code == 404
     with pytest.raises(ProtectionError, match=r"^Unit:"):
-        kinds.reserve_number_protection_end(ctx=ctx_for(other_manager), protection_id=protection.pk)
+        reserve_number.reserve_number_protection_end(
+            ctx=ctx_for(other_manager), protection_id=protection.pk
+        )
     assert reloaded(ordinary.patient).reserve_number_protection
 
 
@@ -350,7 +351,7 @@ def test_prot_6_a_manager_cannot_renew_or_end_another_units_local_protection(
         not in client.get("/protection/unit-protections/").content.decode()
     )
     with pytest.raises(ProtectionError, match=r"^Unit:"):
-        kinds.local_protection_end(
+        local.local_protection_end(
             ctx=ctx_for(other_manager), protection_id=protection.pk, reason=""
         )
     assert reloaded(ordinary.patient).local_protection
@@ -410,7 +411,7 @@ def test_prot_1_kind_pages_send_anonymous_visitors_to_log_in(client, ordinary):
 def test_leak_1_a_local_protection_reason_carries_no_personnummer(manager, unit, ordinary):
     """The reason is shown on the unit's page to managers who may hold no grant."""
     with pytest.raises(ProtectionError, match="do not write the patient's personnummer"):
-        kinds.local_protection_decide(
+        local.local_protection_decide(
             ctx=ctx_for(manager),
             patient=ordinary.patient,
             unit_id=unit.pk,
