@@ -45,7 +45,7 @@ from prescriptions.models import (
     Urgency,
 )
 from prescriptions.services.errors import PrescriptionError
-from prescriptions.services.prescription import PhoneOrderLine, prescription_phone_order_create
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     CLEAR_PERMISSION,
     out_of_region_deactivate,

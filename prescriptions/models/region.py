@@ -67,7 +67,7 @@ class SupplyRegistration(models.Model):
     person is encrypted at rest (LEAK-3); a protected patient's registration carries no address,
     phone or door code (PRESC-2: deliveries go to the unit).
 
-    REGION-4: ``supply_registration_deactivate`` sets ``deactivated_at`` once the episode's
+    REGION-4: ``out_of_region_deactivate`` deactivates it (``deactivated_at``) once the episode's
     invoicing is done and closes the care episode; a returning patient gets a new episode (the
     home region read again from the register) and a new registration, cleared again.
     """
@@ -126,6 +126,39 @@ class SupplyRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"registration:{self.pk}"
+
+
+class SupplyRegistrationTransition(models.Model):
+    """One recorded state change of a supply registration: who, when, from, to (house style 4):
+    requested (REGION-3), cleared by customer service, deactivated after invoicing (REGION-4).
+    Holds no detail of the person: only states, the user and a note."""
+
+    registration = models.ForeignKey(
+        SupplyRegistration, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(
+        _("from"), max_length=16, choices=RegistrationState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=16, choices=RegistrationState.choices)
+    # Null when the product itself made the change (a scheduled task).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("when"), db_default=Now())
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("supply registration transition")
+        verbose_name_plural = _("supply registration transitions")
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}:{self.from_state}->{self.to_state}"
 
 
 class CountryGroup(models.TextChoices):

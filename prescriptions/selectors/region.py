@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.presenters import PatientCard
 from patients.services import access_entry_record
 from prescriptions.models import (
+    CareEpisode,
     RegistrationState,
     ResidenceAbroad,
     SpecialDeliveryAgreement,
@@ -126,3 +128,15 @@ def special_delivery_agreement_get_for_user(
     if agreement is not None:
         _read_logged(ctx, patient, "special_delivery_agreement", agreement.pk)
     return agreement
+
+
+def region_is_another(region_id: str | None) -> bool:
+    """REGION-1: a home region that is not this region's own (an unknown one counts as own)."""
+    return region_id is not None and region_id != settings.REGION_COUNTY_CODE
+
+
+def out_of_region(episode: CareEpisode) -> bool:
+    """REGION-1: the patient is out of region for this care episode: the home region, read from
+    the register when the episode started and kept for it, is another region's. The one answer
+    for the services, the pages and their templates."""
+    return region_is_another(episode.home_region_id)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -31,7 +30,9 @@ from prescriptions.models import (
     ResidenceAbroad,
     SupplyRegistration,
 )
+from prescriptions.selectors.region import region_is_another
 from prescriptions.services.access import patient_guarded
+from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.parcel import parcel_check
 
 # REGION-1: under this, per device with its accessories, an out-of-region prescription goes
@@ -174,7 +175,8 @@ def eligibility_evaluate(
         else "",
     )
 
-    personal = bool(prescriber_profile and prescriber_profile.prescribes_personal_devices)
+    right = ordering_right(prescriber_profile, [line.article.product_area for line in lines])
+    personal = right.personal_devices
     ev.add(
         "authorised_for_personal_devices",
         personal,
@@ -182,18 +184,7 @@ def eligibility_evaluate(
         "ok" if personal else "block",
         "" if personal else _("An orderer for a unit cannot prescribe personal devices."),
     )
-    trained = (
-        set(prescriber_profile.competences.values_list("competence_area_id", flat=True))
-        if prescriber_profile
-        else set()
-    )
-    missing = sorted(
-        {
-            line.article.product_area.name
-            for line in lines
-            if line.article.product_area.competence_area_id not in trained
-        }
-    )
+    missing = right.untrained_areas
     ev.add(
         "competence",
         not missing,
@@ -260,7 +251,7 @@ def eligibility_evaluate(
             patient_pays = True
         ev.add("patient_pays_prescribing_unit", patient_pays, "REGION-5", "route")
 
-    out_of_region = home_region_id is not None and home_region_id != settings.REGION_COUNTY_CODE
+    out_of_region = region_is_another(home_region_id)
     ev.add("home_region", home_region_id or "", "REGION-1", "route")
     ev.add("out_of_region", out_of_region, "REGION-1", "route")
     ev.add("total_cost_sek", total, "REGION-1", "route")

@@ -23,6 +23,8 @@ from prescriptions.models import (
     RegistrationState,
     SupplyRegistration,
 )
+from prescriptions.services.delivery import prescription_delivery_set
+from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.errors import (
     PrescriptionNotFound,
     RuleRefused,
@@ -30,25 +32,19 @@ from prescriptions.services.errors import (
     StepUpRequired,
     SubmitRefused,
 )
-from prescriptions.services.prescription import (
-    PhoneOrderLine,
-    prescription_cancel,
-    prescription_delivery_set,
-    prescription_details_set,
-    prescription_draft_start,
-    prescription_fitting_record,
-    prescription_line_add,
-    prescription_line_change,
-    prescription_phone_order_create,
-    prescription_risk_assessment_sign,
-    prescription_submit,
-)
+from prescriptions.services.lines import prescription_line_add, prescription_line_change
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     home_region_agreement_record,
     residence_abroad_record,
     special_delivery_agreement_record,
     supply_registration_clear,
     supply_registration_request,
+)
+from prescriptions.services.routing import prescription_cancel, prescription_submit
+from prescriptions.services.signing import (
+    prescription_fitting_record,
+    prescription_risk_assessment_sign,
 )
 from prescriptions.services.state import prescription_transition_apply
 from tests.factories import UserFactory

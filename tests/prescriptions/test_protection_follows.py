@@ -25,21 +25,12 @@ from prescriptions.models import (
     Supply,
     SupplyRegistration,
 )
+from prescriptions.services.delivery import presc2_enforced, prescription_delivery_set
+from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.eligibility import eligibility_evaluate
 from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, RuleRefused
-from prescriptions.services.prescription import (
-    PhoneOrderLine,
-    presc2_enforced,
-    prescription_cancel,
-    prescription_delivery_set,
-    prescription_details_set,
-    prescription_fitting_record,
-    prescription_line_add,
-    prescription_phone_order_create,
-    prescription_replacement_decide,
-    prescription_risk_assessment_sign,
-    prescription_submit,
-)
+from prescriptions.services.lines import prescription_line_add, prescription_replacement_decide
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     home_region_agreement_record,
     special_delivery_agreement_record,
@@ -50,6 +41,11 @@ from prescriptions.services.rerouting import (
     REROUTED_NOTE,
     prescriptions_reroute_for_protected,
     prescriptions_reroute_sweep,
+)
+from prescriptions.services.routing import prescription_cancel, prescription_submit
+from prescriptions.services.signing import (
+    prescription_fitting_record,
+    prescription_risk_assessment_sign,
 )
 from prescriptions.tasks import protection_added
 from protection.gate import guarding_patient_ids

@@ -181,7 +181,7 @@ def test_region_3_error_summary_names_the_field(rx_client, out_of_region):
 
 def test_region_3_the_service_refuses_a_number_other_than_the_patients_own(rx, out_of_region):
     ctx = ctx_for(rx)
-    from prescriptions.services.prescription import prescription_draft_start
+    from prescriptions.services.drafts import prescription_draft_start
 
     number = prescription_draft_start(ctx=ctx, patient_reference=out_of_region.reference).reference
     with pytest.raises(PrescriptionError, match="own"):
