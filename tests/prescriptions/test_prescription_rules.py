@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
 from patients.models import AccessEntry, Patient
+from patients.transitions import transition_apply
 from prescriptions.models import (
     Certificate,
     CountryGroup,
@@ -46,7 +47,7 @@ from prescriptions.services.signing import (
     prescription_fitting_record,
     prescription_risk_assessment_sign,
 )
-from prescriptions.services.state import prescription_transition_apply
+from prescriptions.services.state import REGISTRATION_MACHINE, prescription_transition_apply
 from tests.factories import UserFactory
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
@@ -505,6 +506,38 @@ def test_region_3_medicine_related_waits_for_registration_cleared_by_customer_se
     assert registration.state == RegistrationState.CLEARED
     mark = InvoiceMark.objects.get(prescription=prescription)
     assert mark.deactivate_after_invoicing  # REGION-4 data for the billing floor
+    # House style 4: each move of the registration is a history row, who and from where to.
+    history = list(registration.transitions.values_list("from_state", "to_state", "actor_id"))
+    assert history == [
+        ("", RegistrationState.REQUESTED, rx.pk),
+        (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk),
+    ]
+
+
+def test_region_3_a_registration_is_cleared_once_the_table_refuses_a_second_time(
+    rx, out_of_region, customer_service
+):
+    reference = draft_with(rx, out_of_region, article("300", area_code="diabetes", iso9999=""))
+    submit(rx, reference)
+    registration = supply_registration_request(
+        ctx=ctx_for(rx), reference=reference, name="T", street="G 1", postal_code="1", town="M"
+    )
+    supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    with pytest.raises(StateNotAllowed, match=r"not waiting to be cleared|väntar inte på klartecken"):
+        supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    assert registration.transitions.count() == 2
+    # The table itself: a deactivated registration never comes back (REGION-4, a returning
+    # patient gets a new one), and the refusal is the floor's StateNotAllowed.
+    SupplyRegistration.objects.filter(pk=registration.pk).update(
+        state=RegistrationState.DEACTIVATED
+    )
+    registration.refresh_from_db()
+    for to_state in (RegistrationState.REQUESTED, RegistrationState.CLEARED):
+        with pytest.raises(StateNotAllowed):
+            transition_apply(machine=REGISTRATION_MACHINE, obj=registration, to_state=to_state)
+    registration.refresh_from_db()
+    assert registration.state == RegistrationState.DEACTIVATED
+    assert registration.transitions.count() == 2
 
 
 def test_region_3_protected_registration_carries_no_locating_data(rx, customer_service):

@@ -472,10 +472,21 @@ def test_region_4_deactivated_after_invoicing_and_the_paying_region_checked_agai
     registration.refresh_from_db()
     assert registration.state == RegistrationState.DEACTIVATED
     assert registration.deactivated_at is not None
+    # House style 4: the deactivation is a move of the registration, with its history row.
+    assert list(
+        registration.transitions.values_list("from_state", "to_state", "actor_id", "note")
+    ) == [
+        ("", RegistrationState.REQUESTED, rx.pk, "REGION-3"),
+        (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk, "REGION-3"),
+        (RegistrationState.CLEARED, RegistrationState.DEACTIVATED, customer_service.pk, "REGION-4"),
+    ]
     old_episode = Prescription.objects.get(reference=number).episode
     assert old_episode.closed_at is not None
     with pytest.raises(PrescriptionError, match="already deactivated"):
         out_of_region_deactivate(ctx=ctx_for(customer_service), invoice_mark_id=mark.pk)
+    with pytest.raises(PrescriptionError, match=r"not waiting to be cleared|väntar inte på klartecken"):
+        supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    assert registration.transitions.count() == 3
 
     Patient.objects.filter(pk=out_of_region.pk).update(home_region_id="03")
     again = awaiting_registration(client, out_of_region)
