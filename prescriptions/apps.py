@@ -19,7 +19,7 @@ class PrescriptionsConfig(AppConfig):
             open_case_providers.append(prescriptions_open_elsewhere)
         # The order confirmation, under the printing ban (PRINT-1..3) like every document.
         kinds.register(ORDER_CONFIRMATION)
-        # H2, PRESC-2: a patient who becomes protected gets their orders moved to the unit.
+        # PRESC-2: a patient who becomes protected gets their orders moved to the unit.
         from prescriptions.tasks import protection_added
         from protection.registry import protection_added_handlers
 

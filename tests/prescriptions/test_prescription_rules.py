@@ -55,6 +55,8 @@ from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db
+# REGION-3: the refusal to clear a registration that is not waiting, in English or Swedish.
+NOT_WAITING = r"not waiting to be cleared|väntar inte på klartecken"
 
 
 def draft_with(user: Any, patient: Patient, *articles: Any, stepped_up: bool = False) -> str:
@@ -523,7 +525,7 @@ def test_region_3_a_registration_is_cleared_once_the_table_refuses_a_second_time
         ctx=ctx_for(rx), reference=reference, name="T", street="G 1", postal_code="1", town="M"
     )
     supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
-    with pytest.raises(StateNotAllowed, match=r"not waiting to be cleared|väntar inte på klartecken"):
+    with pytest.raises(StateNotAllowed, match=NOT_WAITING):
         supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
     assert registration.transitions.count() == 2
     # The table itself: a deactivated registration never comes back (REGION-4, a returning

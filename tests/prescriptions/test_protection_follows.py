@@ -1,4 +1,4 @@
-"""Review findings H1-H3, M1, L4-L8: the prescriptions floor treats a patient as protected by
+"""PRESC-2 with PROT-5, LEAK-1, LEAK-3: the prescriptions floor treats a patient as protected by
 the gate's guard (the patient, or a protected person the register links to them, PROT-5),
 follows a patient who becomes protected, and never lets the database's refusal leak."""
 
@@ -89,7 +89,7 @@ def waiting_for_registration(rx: Any, patient: Patient, *, area_code: str = "inc
     return prescription, registration
 
 
-# --- H1: PROT-5 relatives ------------------------------------------------------------------
+# --- PROT-5: relatives of a protected person ----------------------------------------------
 
 
 def test_prot_5_the_floor_guard_is_the_gates_guard(rx):
@@ -121,7 +121,7 @@ def test_presc_2_prot_5_an_order_for_a_protected_persons_relative_goes_to_the_un
 def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_grant(
     rx, customer_service
 ):
-    """L4 too: the refusal is audited as a denied access, with the same not-found answer."""
+    """AUDIT-1 too: the refusal is audited as a denied access, with the same not-found answer."""
     _protected, relative = protected_with_relative()
     with pytest.raises(PrescriptionNotFound):
         prescription_phone_order_create(
@@ -172,7 +172,7 @@ def test_presc_2_prot_5_the_trigger_refuses_an_address_for_a_relative_as_the_app
             )
 
 
-# --- H2: a patient who becomes protected ---------------------------------------------------
+# --- PRESC-2: a patient who becomes protected ----------------------------------------------
 
 
 def test_presc_2_protection_added_is_announced_to_this_floor():
@@ -220,7 +220,7 @@ def test_presc_2_protecting_a_person_reroutes_their_relatives_orders_and_registr
 def test_presc_2_clearing_a_registration_after_protection_routes_to_the_unit(
     rx, out_of_region, customer_service
 ):
-    """H2: no IntegrityError (500) from the trigger; the waiting order moves on to the unit."""
+    """PRESC-2: no IntegrityError (500) from the trigger; the waiting order moves on to the unit."""
     prescription, registration = waiting_for_registration(rx, out_of_region)
     Patient.objects.filter(pk=out_of_region.pk).update(protected_registration=True)
     supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
@@ -243,7 +243,7 @@ def test_presc_3_no_dietary_food_approved_for_a_patient_protected_while_waiting(
     assert any(c.rule == "PRESC-3" and c.effect == "block" for c in evaluation.criteria)
 
 
-# --- M1: the database's refusal ------------------------------------------------------------
+# --- PRESC-2, LEAK-1: the database's refusal ----------------------------------------------
 
 
 def test_presc_4_fitting_after_protection_recomputes_delivery_instead_of_a_500(rx, ordinary):
@@ -281,7 +281,7 @@ def test_presc_2_a_database_refusal_becomes_a_domain_error_with_the_number_only(
 
 
 def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
-    """M1: psycopg's DETAIL repeats the row, free text included; the log filter drops it."""
+    """LEAK-1: psycopg's DETAIL repeats the row, free text included; the log filter drops it."""
     reference = draft_with(rx, ordinary, article())
     prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Rollator, Provgatan 9")
     try:
@@ -298,7 +298,7 @@ def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
     assert "Provgatan" not in logging.Formatter().format(record)
 
 
-# --- L5, L6, L7, L8 -------------------------------------------------------------------------
+# --- free text, special agreements, signatures, REGION-1/2 ----------------------------------
 
 
 def test_leak_1_free_text_refuses_the_patients_name(rx, ordinary):
