@@ -24,6 +24,7 @@ from prescriptions.services.access import patient_guarded
 from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.state import prescription_draft_for_update
 from protection.gate import AccessContext
+from protection.refusals import refusals_kept
 
 # The fields the delivery decision writes; saved together, so the snapshot never goes stale.
 DELIVERY_FIELDS: tuple[str, ...] = (
@@ -124,6 +125,7 @@ def free_text_check(label: str, value: str, *, patient_id: int | None = None) ->
     return value
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_delivery_set(
     *,

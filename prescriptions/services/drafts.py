@@ -24,6 +24,7 @@ from prescriptions.services.errors import PrescriptionError
 from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.state import PRESCRIPTION_MACHINE, prescription_draft_for_update
 from protection.gate import AccessContext
+from protection.refusals import refusals_kept
 
 
 def care_episode_open(*, patient: Patient, unit_id: int) -> CareEpisode:
@@ -64,6 +65,7 @@ def prescription_draft_create(
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_draft_start(
     *, ctx: AccessContext, patient_reference: str, unit_id: int | None = None
@@ -77,6 +79,7 @@ def prescription_draft_start(
     return prescription_draft_create(patient=patient, prescriber=ctx.user, unit_id=unit)
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_details_set(
     *,

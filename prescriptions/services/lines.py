@@ -35,6 +35,7 @@ from prescriptions.services.errors import (
 from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.state import prescription_draft_for_update
 from protection.gate import AccessContext
+from protection.refusals import refusals_kept
 
 
 def prescription_article_check(
@@ -61,6 +62,7 @@ def prescription_article_check(
         )
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_add(
     *,
@@ -142,6 +144,7 @@ def prescription_line_add(
     return line
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_replacement_decide(
     *, ctx: AccessContext, decision_id: int, accept: bool
@@ -191,6 +194,7 @@ def _signature_clear(prescription: Prescription) -> None:
         prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_change(
     *,
@@ -223,6 +227,7 @@ def prescription_line_change(
     return line
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_remove(*, ctx: AccessContext, reference: str, line_id: int) -> None:
     """Remove a draft line; its accessory lines go with it."""

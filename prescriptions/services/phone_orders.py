@@ -15,12 +15,13 @@ from prescriptions.models import Article, ArticleKind, Prescription, Prescriptio
 from prescriptions.services.access import acting_unit_id, prescriber_profile_for
 from prescriptions.services.delivery import free_text_check
 from prescriptions.services.drafts import prescription_draft_create, urgency_checked
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, RuleRefused
+from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.lines import prescription_article_check
 from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.routing import prescription_submit_locked
 from protection.gate import AccessContext, Decision, decide_for_guards
 from protection.permissions import holds_role_permission
+from protection.refusals import Denial, not_found, refusals_kept
 from protection.rls import patient_guard_ids
 
 PHONE_ORDER_PERMISSION = "prescriptions.add_phone_order"
@@ -33,14 +34,8 @@ class PhoneOrderLine:
     supply: str | None = None
 
 
-class _PhoneOrderRefused(Exception):
-    """The prescriber may not open the patient; carries the patient for the audit entry."""
-
-    def __init__(self, patient: Patient) -> None:
-        super().__init__()
-        self.patient = patient
-
-
+@refusals_kept
+@transaction.atomic
 def prescription_phone_order_create(
     *,
     ctx: AccessContext,
@@ -56,53 +51,31 @@ def prescription_phone_order_create(
     guarded patient's order (protected, or linked to a protected person, PROT-5) is possible
     only for a prescriber the gate would open the patient to.
 
-    A refusal is audited (AUDIT-1): the order's transaction rolls back, the denied access entry is
-    written after it, in the caller's transaction."""
-    try:
-        return _phone_order_create(
-            ctx=ctx,
-            patient_reference=patient_reference,
-            prescriber_id=prescriber_id,
-            unit_id=unit_id,
-            lines=lines,
-            need=need,
-            urgency=urgency,
-        )
-    except _PhoneOrderRefused as refused:
-        access_entry_record(
-            actor=ctx.actor,
-            action=AccessAction.CHANGE,
-            outcome=AccessOutcome.DENIED,
-            patient=refused.patient,
-            object_type="phone_order",
-        )
-        # The same answer as for no patient at all: customer service learns nothing.
-        raise PrescriptionNotFound(_("No such patient or prescription.")) from None
-
-
-@transaction.atomic
-def _phone_order_create(
-    *,
-    ctx: AccessContext,
-    patient_reference: str,
-    prescriber_id: int,
-    unit_id: int,
-    lines: list[PhoneOrderLine],
-    need: str,
-    urgency: str,
-) -> Prescription:
+    A refusal is audited (AUDIT-1): the refusal carries the denied access entry, and
+    ``refusals_kept`` writes it once the order's transaction has rolled back."""
     if not holds_role_permission(ctx.user, PHONE_ORDER_PERMISSION):
         raise PrescriptionError(_("Only customer service can enter phone orders."))
     prescriber = get_user_model().objects.filter(pk=prescriber_id, is_active=True).first()
     patient = Patient.objects.select_for_update().filter(reference=patient_reference).first()
     if prescriber is None or patient is None:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
+        raise not_found()
     # The gate's decision for the prescriber, on the guards read whoever asks: customer
     # service cannot read a relative's register links, the database can (PROT-5). Step-up is
     # the prescriber's own affair on the phone; a grant for every guard is what counts.
     prescriber_ctx = AccessContext(user=prescriber, actor=ctx.actor, session=None)
     if decide_for_guards(prescriber_ctx, patient_guard_ids(patient.pk)) is Decision.MASKED:
-        raise _PhoneOrderRefused(patient)
+        # The same answer as for no patient at all: customer service learns nothing.
+        refusal = not_found()
+        refusal.denials.append(
+            Denial(
+                actor=ctx.actor,
+                action=AccessAction.CHANGE,
+                patient=patient,
+                object_type="phone_order",
+                object_id="",
+            )
+        )
+        raise refusal
     access_entry_record(
         actor=ctx.actor,
         action=AccessAction.CHANGE,

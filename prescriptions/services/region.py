@@ -48,6 +48,7 @@ from prescriptions.services.routing import prescription_route
 from prescriptions.services.state import OPEN_STATES, REGISTRATION_MACHINE
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
 # The stored name comes from the content type, never from the upload: a scan named after the
@@ -65,6 +66,7 @@ SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
 REGISTRATION_STATES = frozenset({S.DRAFT, S.AWAITING_REGISTRATION})
 
 
+@refusals_kept
 @transaction.atomic
 def home_region_agreement_record(
     *,
@@ -145,6 +147,7 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+@refusals_kept
 @transaction.atomic
 def supply_registration_request(
     *,
@@ -252,6 +255,7 @@ def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> Su
     return registration
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record(
     *,
@@ -280,6 +284,7 @@ def residence_abroad_record(
     )
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record_for_patient(
     *,
@@ -356,6 +361,7 @@ def _residence_write(
     return residence
 
 
+@refusals_kept
 @transaction.atomic
 def special_delivery_agreement_record(
     *, ctx: AccessContext, patient_reference: str, details: dict[str, Any]

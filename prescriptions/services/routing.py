@@ -36,6 +36,7 @@ from prescriptions.services.state import (
     prescription_transition_apply,
 )
 from protection.gate import AccessContext
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
 
@@ -86,6 +87,7 @@ def _invoice_mark(prescription: Prescription, evaluation: Evaluation) -> None:
         )
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_submit(*, ctx: AccessContext, reference: str) -> Prescription:
     """Submit a draft: re-read the patient's protection (delivery recomputed, PRESC-2), evaluate
@@ -105,6 +107,7 @@ def prescription_submit_locked(*, prescription: Prescription, actor: Any) -> Pre
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "") -> Prescription:
     """Cancel a prescription that is not yet approved."""

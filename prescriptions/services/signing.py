@@ -15,13 +15,15 @@ from patients.models import Patient
 from prescriptions.models import Prescription, PrescriptionState
 from prescriptions.services.access import prescription_for_update
 from prescriptions.services.delivery import DELIVERY_FIELDS, delivery_compute, presc2_enforced
-from prescriptions.services.errors import RuleRefused, StateNotAllowed, StepUpRequired
+from prescriptions.services.errors import RuleRefused, StateNotAllowed
 from prescriptions.services.routing import prescription_route
 from protection.gate import AccessContext
+from protection.refusals import StepUpRequired, refusals_kept
 
 S = PrescriptionState
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> Prescription:
     """PRESC-6: the prescriber signs the risk assessment of the specially adapted lines, after
@@ -43,6 +45,7 @@ def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> 
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_fitting_record(
     *,

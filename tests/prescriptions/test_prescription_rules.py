@@ -48,6 +48,7 @@ from prescriptions.services.signing import (
     prescription_risk_assessment_sign,
 )
 from prescriptions.services.state import REGISTRATION_MACHINE, prescription_transition_apply
+from protection import refusals
 from tests.factories import UserFactory
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
@@ -274,7 +275,7 @@ def test_presc_2_denied_phone_order_for_prescriber_without_grant(
     protected_patient, customer_service
 ):
     other = PrescriberProfileFactory(user__username="nogrant2").user
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(refusals.PatientNotFound):
         prescription_phone_order_create(
             ctx=ctx_for(customer_service),
             patient_reference=protected_patient.reference,
@@ -374,7 +375,8 @@ def test_presc_6_special_adaptation_blocks_until_signed_after_step_up(rx, ordina
     )
     prescription = submit(rx, reference)
     assert prescription.state == S.AWAITING_SIGNATURE
-    with pytest.raises(StepUpRequired):
+    # ACCESS-4: the signature asks for a fresh password, the one refusal path's step-up.
+    with pytest.raises(refusals.StepUpRequired):
         prescription_risk_assessment_sign(ctx=ctx_for(rx), reference=reference)
     colleague = PrescriberProfileFactory(
         user__username="colleague", units=list(rx.prescriber_profile.units.all())

@@ -28,7 +28,7 @@ from prescriptions.models import (
 from prescriptions.services.delivery import presc2_enforced, prescription_delivery_set
 from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.eligibility import eligibility_evaluate
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, RuleRefused
+from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.lines import prescription_line_add, prescription_replacement_decide
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
@@ -48,6 +48,7 @@ from prescriptions.services.signing import (
     prescription_risk_assessment_sign,
 )
 from prescriptions.tasks import protection_added
+from protection import refusals
 from protection.gate import guarding_patient_ids
 from protection.registry import protection_added_handlers
 from protection.rls import patient_guard_ids
@@ -123,7 +124,7 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
 ):
     """AUDIT-1 too: the refusal is audited as a denied access, with the same not-found answer."""
     _protected, relative = protected_with_relative()
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(refusals.PatientNotFound) as refused:
         prescription_phone_order_create(
             ctx=ctx_for(customer_service),
             patient_reference=relative.patient.reference,
@@ -134,6 +135,17 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
     assert not Prescription.objects.filter(patient=relative.patient).exists()
     entry = AccessEntry.objects.get(patient_id=relative.patient_id, object_type="phone_order")
     assert (entry.action, entry.outcome) == (AccessAction.CHANGE, AccessOutcome.DENIED)
+    # House style 5: a patient that does not exist gets the very same answer, and no entry.
+    with pytest.raises(refusals.PatientNotFound) as missing:
+        prescription_phone_order_create(
+            ctx=ctx_for(customer_service),
+            patient_reference="P-NOSUCHONE",
+            prescriber_id=rx.pk,
+            unit_id=rx.staff_profile.unit_id,
+            lines=[PhoneOrderLine(article_id=article().pk)],
+        )
+    assert str(missing.value) == str(refused.value)
+    assert AccessEntry.objects.filter(object_type="phone_order").count() == 1
 
 
 def test_presc_2_prot_5_a_phone_order_for_a_relative_with_a_grant_goes_to_the_unit(
