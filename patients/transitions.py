@@ -22,7 +22,8 @@ turn a refused move into the floor's own domain exception (``refuse``), with a m
 can act on; without one, a refused move is a programming error (:class:`TransitionNotAllowed`).
 
 The history model has ``from_state``, ``to_state``, ``note`` and a nullable user field (named
-by ``actor_field``); it lives on the floor of the machine, beside the model it records.
+by ``actor_field``); it lives on the floor of the machine, beside the model it records. A new
+one inherits :class:`TransitionRecord` and adds only the foreign key to what moved.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy
 
 # The "from" state of a row being created, in a table of moves: ``{"": {"queued"}}``.
 CREATED = ""
@@ -149,3 +153,27 @@ def transition_created(
     return history_record(
         machine=machine, obj=obj, from_state=CREATED, to_state=to_state, by=by, note=note
     )
+
+
+class TransitionRecord(models.Model):
+    """The fields of a history model (abstract): a floor's model adds the foreign key to the
+    object that moved, named by the machine's ``subject_field``; ``by`` is its ``actor_field``.
+    The states are checked by the machine's table, so the columns need no choices."""
+
+    from_state = models.CharField(gettext_lazy("from"), max_length=32, blank=True)
+    to_state = models.CharField(gettext_lazy("to"), max_length=32)
+    # Null when the product itself made the change (a scheduled task, a worker).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("by"),
+    )
+    at = models.DateTimeField(gettext_lazy("when"), db_default=Now())
+    note = models.CharField(gettext_lazy("note"), max_length=NOTE_LENGTH, blank=True, default="")
+
+    class Meta:
+        abstract = True
+        ordering = ["at", "pk"]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.fields import EncryptedJSONField, EncryptedTextField
 from patients.models import Region
+from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import Supply
 from prescriptions.models.people import PrescribingUnit
 from prescriptions.models.prescription import CareEpisode, Prescription
@@ -128,32 +129,17 @@ class SupplyRegistration(models.Model):
         return f"registration:{self.pk}"
 
 
-class SupplyRegistrationTransition(models.Model):
+class SupplyRegistrationTransition(TransitionRecord):
     """One recorded state change of a supply registration: who, when, from, to (house style 4):
     requested (REGION-3), cleared by customer service, deactivated after invoicing (REGION-4).
-    Holds no detail of the person: only states, the user and a note."""
+    Holds no detail of the person. Written only through ``patients.transitions`` with
+    ``prescriptions.services.state.REGISTRATION_MACHINE``."""
 
     registration = models.ForeignKey(
         SupplyRegistration, on_delete=models.CASCADE, related_name="transitions"
     )
-    from_state = models.CharField(
-        _("from"), max_length=16, choices=RegistrationState.choices, blank=True
-    )
-    to_state = models.CharField(_("to"), max_length=16, choices=RegistrationState.choices)
-    # Null when the product itself made the change (a scheduled task).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("when"), db_default=Now())
-    note = models.CharField(_("note"), max_length=300, blank=True, default="")
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TransitionRecord.Meta):
         verbose_name = _("supply registration transition")
         verbose_name_plural = _("supply registration transitions")
 

@@ -98,7 +98,6 @@ REGISTRATION_MACHINE: Final = StateMachine(
     },
     history_model=SupplyRegistrationTransition,
     subject_field="registration",
-    actor_field="actor",
     refuse=_registration_refused,
 )
 

@@ -511,7 +511,7 @@ def test_region_3_medicine_related_waits_for_registration_cleared_by_customer_se
     mark = InvoiceMark.objects.get(prescription=prescription)
     assert mark.deactivate_after_invoicing  # REGION-4 data for the billing floor
     # House style 4: each move of the registration is a history row, who and from where to.
-    history = list(registration.transitions.values_list("from_state", "to_state", "actor_id"))
+    history = list(registration.transitions.values_list("from_state", "to_state", "by_id"))
     assert history == [
         ("", RegistrationState.REQUESTED, rx.pk),
         (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk),

@@ -475,7 +475,7 @@ def test_region_4_deactivated_after_invoicing_and_the_paying_region_checked_agai
     assert registration.deactivated_at is not None
     # House style 4: the deactivation is a move of the registration, with its history row.
     assert list(
-        registration.transitions.values_list("from_state", "to_state", "actor_id", "note")
+        registration.transitions.values_list("from_state", "to_state", "by_id", "note")
     ) == [
         ("", RegistrationState.REQUESTED, rx.pk, "REGION-3"),
         (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk, "REGION-3"),
