@@ -68,6 +68,7 @@ from prescriptions.services.signing import (
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION, step_up_redirect
+from protection import refusals
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
@@ -273,6 +274,9 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             raise Http404 from exc
         except StepUpRequired as exc:
             denial_record_after_rollback(AccessContext.from_request(request), exc)
+            return step_up_redirect(reverse("prescriptions:detail", args=[number]))
+        except refusals.StepUpRequired:
+            # The signature's step-up (PRESC-6, ACCESS-4) is already on the one refusal path.
             return step_up_redirect(reverse("prescriptions:detail", args=[number]))
 
     wrapped.__name__ = view.__name__
