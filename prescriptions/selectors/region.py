@@ -19,6 +19,7 @@ from patients.presenters import PatientCard
 from patients.services import access_entry_record
 from prescriptions.models import (
     CareEpisode,
+    CountryGroup,
     RegistrationState,
     ResidenceAbroad,
     SpecialDeliveryAgreement,
@@ -140,3 +141,21 @@ def out_of_region(episode: CareEpisode) -> bool:
     the register when the episode started and kept for it, is another region's. The one answer
     for the services, the pages and their templates."""
     return region_is_another(episode.home_region_id)
+
+
+def tied_region_id(residence: ResidenceAbroad | None) -> str | None:
+    """REGION-5: the region a Swede abroad outside the EU/EEA and the Nordics is tied to (the one
+    last registered in), or None for everyone else."""
+    if (
+        residence is None
+        or residence.country_group != CountryGroup.OTHER
+        or not residence.swedish_citizen
+    ):
+        return None
+    return residence.last_registered_region_id
+
+
+def paying_region_id(episode: CareEpisode, residence: ResidenceAbroad | None) -> str | None:
+    """REGION-1 with REGION-5: the home region that pays for the episode: the region a Swede
+    abroad is tied to, else the episode's home region."""
+    return tied_region_id(residence) or episode.home_region_id

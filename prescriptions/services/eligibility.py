@@ -30,7 +30,7 @@ from prescriptions.models import (
     ResidenceAbroad,
     SupplyRegistration,
 )
-from prescriptions.selectors.region import region_is_another
+from prescriptions.selectors.region import region_is_another, tied_region_id
 from prescriptions.services.access import patient_guarded
 from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.parcel import parcel_check
@@ -236,16 +236,12 @@ def eligibility_evaluate(
         valid = residence.certificate in VALID_CERTIFICATES[residence.country_group] and (
             residence.certificate_valid_until is None or residence.certificate_valid_until >= today
         )
-        tied = (
-            residence.country_group == CountryGroup.OTHER
-            and residence.swedish_citizen
-            and residence.last_registered_region_id is not None
-        )
+        tied = tied_region_id(residence)
         ev.add("country_group", residence.country_group, "REGION-5", "route")
         ev.add("certificate_valid", valid, "REGION-5", "route")
-        if tied:
+        if tied is not None:
             # Swedes abroad outside the EU/EEA are tied to the region they last lived in.
-            home_region_id = residence.last_registered_region_id
+            home_region_id = tied
             ev.add("last_registered_region", home_region_id, "REGION-5", "route")
         elif not valid:
             patient_pays = True

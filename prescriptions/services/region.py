@@ -34,6 +34,7 @@ from prescriptions.models import (
     Supply,
     SupplyRegistration,
 )
+from prescriptions.selectors.region import paying_region_id
 from prescriptions.services.access import (
     acting_unit_id,
     patient_for_prescribing,
@@ -83,10 +84,8 @@ def home_region_agreement_record(
     prescription = prescription_for_update(ctx, reference)
     if prescription.state not in (S.DRAFT, S.AWAITING_AGREEMENT):
         raise StateNotAllowed(_("This prescription does not wait for a home-region agreement."))
-    home = prescription.episode.home_region_id
     residence = ResidenceAbroad.objects.filter(episode_id=prescription.episode_id).first()
-    if residence is not None and residence.last_registered_region_id:
-        home = residence.last_registered_region_id
+    home = paying_region_id(prescription.episode, residence)
     if issuing_region_code != home:
         raise RuleRefused(
             _("Issuing region: the agreement comes from the patient's home region."),
