@@ -6,7 +6,7 @@ record: the message with its arguments, and any traceback or stack, which the fi
 itself so that the handler's formatter finds them already redacted.
 
 PostgreSQL's DETAIL of a violated constraint ("Failing row contains (...)") carries the whole
-row, free text and all (M1, LEAK-1): it is dropped entirely, whatever the row holds.
+row, free text and all (LEAK-1): it is dropped entirely, whatever the row holds.
 """
 
 from __future__ import annotations

@@ -19,7 +19,10 @@ from django.core.signals import request_finished, request_started
 from django.db import connection, connections
 from pytest_django import DjangoDbBlocker
 
+from patients.models import PatientIdentity
 from tests.audit_log import access_log_cleared  # noqa: F401  (a fixture)
+from tests.factories import PatientIdentityFactory, UserFactory
+from tests.personas import PROTECTED_NUMBER
 
 SHARED = Path(settings.BASE_DIR).parent / "shared"
 SAMPLE_NAVET = SHARED / "specs" / "navet" / "sample-avisering.xml"
@@ -30,6 +33,30 @@ def shared_dir() -> Path:
     if not (SHARED / "data" / "regions.csv").exists():
         pytest.fail(f"../shared is missing beside the project (looked in {SHARED})")
     return SHARED
+
+
+@pytest.fixture
+def protected() -> PatientIdentity:
+    """The patient with protected identity (Hemlig Gömdasson, with an address) that the tests
+    hide (ACCESS-1, LEAK-1); nobody holds a grant yet (tests.personas.give_grant gives one)."""
+    identity = PatientIdentityFactory(
+        personal_identity_number=PROTECTED_NUMBER,
+        given_names="Hemlig",
+        surname="Gömdasson",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+    )
+    identity.patient.protected_registration = True
+    identity.patient.save()
+    # The database computes is_protected from the flag; reload it so the test sees it.
+    identity.patient.refresh_from_db()
+    return identity
+
+
+@pytest.fixture
+def prescriber() -> Any:
+    """Anna, a prescriber with no grant and no prescriber profile; a test module that needs a
+    profile or a named unit defines its own ``prescriber``."""
+    return UserFactory(username="anna", role="prescriber")
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +71,22 @@ def redis_url() -> str:
             pytest.fail(message + "; CI requires Redis")
         pytest.skip(message)
     return url
+
+
+@pytest.fixture(autouse=True)
+def _transactional_tests_restore_what_the_migrations_loaded(request: pytest.FixtureRequest) -> None:
+    """A transactional test ends with a flush that empties every table, the regions and content
+    types the migrations loaded included. With ``serialized_rollback`` the next such test gets
+    them back; without it the flush also recreates the content types under new ids, and the
+    next test that restores them fails on duplicates. So every transactional test restores."""
+    marker = request.node.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker is not None else {}
+    if kwargs.get("transaction", False) and not kwargs.get("serialized_rollback", False):
+        pytest.fail(
+            "a transactional test must restore the migrations' rows: use "
+            "@pytest.mark.django_db(transaction=True, serialized_rollback=True)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

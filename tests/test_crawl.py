@@ -44,12 +44,12 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.personas import ctx_for, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
     PrescriberProfileFactory,
 )
-from tests.protection.conftest import ctx_for, give_grant
 
 pytestmark = pytest.mark.django_db
 

@@ -221,7 +221,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 3600.0,
     },
     # PRESC-6: unsigned risk assessments are reminded about (each at most once a day).
-    # H2, PRESC-2: address deliveries of patients the gate now guards (lost messages, PROT-5).
+    # PRESC-2: a safety net for patients the gate now guards whose announcement was lost (a new
+    # register link, PROT-5): their address deliveries move to the unit.
     "prescriptions-sweep-reroutes": {
         "task": "prescriptions.tasks.sweep_reroutes",
         "schedule": crontab(minute=15),

@@ -8,7 +8,7 @@ so a check in its own rights would pass where it must refuse. The function stays
 (no ``hjm_`` prefix, no EXECUTE for anyone); the application role owns neither the table nor
 the trigger and cannot drop or disable it.
 
-L6: a delivery by special agreement must name an agreement of the same patient that is in
+PRESC-2 and LEAK-3: a delivery by special agreement must name an agreement of the same patient that is in
 force (not ended); an agreement ended after the draft is refused on the next write of the
 delivery or the state, and the services fall back to the unit before that write.
 """

@@ -14,10 +14,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from patients.models import PatientIdentity
-from tests.factories import PatientIdentityFactory
-from tests.protection.conftest import PROTECTED_NUMBER
-
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
     from pytest_django import DjangoDbBlocker
@@ -102,20 +98,6 @@ def browser(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterat
         chromium.close()
         with django_db_blocker.unblock():
             connections.close_all()
-
-
-@pytest.fixture
-def protected() -> PatientIdentity:
-    """The patient with protected identity every browser test hides (LEAK-1); no grant yet."""
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED_NUMBER,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    return identity
 
 
 @pytest.fixture

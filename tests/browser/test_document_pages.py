@@ -14,21 +14,15 @@ from tests.browser.test_first_pages import (
     VISIBLE_OUTSIDE_PRINT_NOTICE,
     log_in,
 )
-from tests.factories import PatientIdentityFactory, UserFactory
-from tests.protection.conftest import give_grant
-from tests.protection.documents.conftest import ctx_for
+from tests.factories import PatientIdentityFactory
+from tests.personas import ORDINARY_NUMBER, ctx_for, give_grant
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def prescriber():
-    return UserFactory(username="anna", role="prescriber")
-
-
-@pytest.fixture
 def protected(protected, prescriber):
-    """Here the prescriber holds a grant for the protected patient (tests/browser/conftest.py)."""
+    """Here the prescriber holds a grant for the protected patient of tests/conftest.py."""
     give_grant(prescriber, protected)
     return protected
 
@@ -63,7 +57,7 @@ def test_print_1_pages_about_a_protected_patient_print_only_the_notice(
     axe_check(page)
     assert_prints_only_the_notice(page)
     document_request(
-        ctx=ctx_for(prescriber),
+        ctx=ctx_for(prescriber, stepped_up=True),
         kind=SUMMARY_KIND,
         patients=[protected.patient],
         forward_to="Region Halland",
@@ -76,9 +70,9 @@ def test_print_1_pages_about_a_protected_patient_print_only_the_notice(
 
 
 def test_the_documents_page_of_ordinary_patients_prints_normally(page, prescriber):
-    ordinary = PatientIdentityFactory(personal_identity_number="198912222398")
+    ordinary = PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER)
     patients = [identity.patient for identity in (ordinary,)]
-    document_request(ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=patients)
+    document_request(ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=patients)
     log_in(page, "anna")
     page.goto("/protection/documents/")
     page.emulate_media(media="print")

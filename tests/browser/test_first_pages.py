@@ -15,8 +15,8 @@ from playwright.sync_api import Page, expect
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER as ORDINARY
-from tests.protection.conftest import PROTECTED_NUMBER as PROTECTED
+from tests.personas import ORDINARY_NUMBER as ORDINARY
+from tests.personas import PROTECTED_NUMBER as PROTECTED
 
 # serialized_rollback: each test starts with the rows the migrations load (regions, roles).
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -66,11 +66,6 @@ def search(page: Page, typed: str) -> None:
 
 def html_lang(page: Page) -> str:
     return str(page.evaluate("document.documentElement.lang"))
-
-
-@pytest.fixture
-def prescriber():
-    return UserFactory(username="anna", role="prescriber")
 
 
 @pytest.fixture

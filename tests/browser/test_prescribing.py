@@ -24,15 +24,15 @@ from playwright.sync_api import Page, expect
 from prescriptions.models import ArticleKind, Prescription, PrescriptionState
 from tests.browser.test_first_pages import PASSWORD, html_lang, leaks, log_in, number_forms
 from tests.factories import PatientIdentityFactory
+from tests.personas import ORDINARY_NUMBER as ORDINARY
+from tests.personas import PROTECTED_NUMBER as PROTECTED
+from tests.personas import give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
     PrescriberProfileFactory,
     ProductAreaFactory,
 )
-from tests.protection.conftest import ORDINARY_NUMBER as ORDINARY
-from tests.protection.conftest import PROTECTED_NUMBER as PROTECTED
-from tests.protection.conftest import give_grant
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

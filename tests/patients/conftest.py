@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from patients.models import Patient, PatientIdentity, QuarantinedRecord, RegisterFile
+from tests.patients.encrypted_columns import RECORD_XML
 
 # Skatteverket's test personnummer (see /work/shared/data/testpersonnummer.txt); never real ones.
 TEST_PERSONNUMMER = (
@@ -21,33 +22,6 @@ TEST_PERSONNUMMER = (
     "194203249034",
     "194204099222",
     "194204159075",
-)
-
-# Fictitious locating data. The phone number is in PTS's range reserved for fiction.
-LOCATING_VALUES: dict[str, Any] = {
-    "registered_address": {
-        "care_of": "Anna Andersson",
-        "street": "Storgatan 12 lgh 1102",
-        "postal_code": "11122",
-        "city": "STOCKHOLM",
-    },
-    "special_postal_address": {
-        "street": "Särskild postadress, Box 4711",
-        "postal_code": "11199",
-        "city": "STOCKHOLM",
-    },
-    "foreign_address": {
-        "lines": ["12 Rue de l'Exemple", "75001 Paris"],
-        "country": "Frankrike",
-    },
-    "municipality_code": "0180",
-    "phone": "070-1740605",
-}
-
-RECORD_XML = (
-    "<Folkbokforingspost><Personpost><PersonId><PersonNr>194201077098</PersonNr></PersonId>"
-    "<Adresser><Folkbokforingsadress><Utdelningsadress2>Storgatan 12 lgh 1102"
-    "</Utdelningsadress2></Folkbokforingsadress></Adresser></Personpost></Folkbokforingspost>"
 )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from patients.navet.parser import NavetRecord, Rejection, iter_records
+
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SAMPLE = SHARED / "specs" / "navet" / "sample-avisering.xml"
 SCHEMA = SHARED / "specs" / "navet" / "Navetavisering.xsd"
@@ -212,3 +214,22 @@ def with_prefix(text: str, prefix: str, namespace: str) -> str:
     return text.replace(
         f"<{prefix}:Navetavisering", f'<{prefix}:Navetavisering xmlns:{prefix}="{namespace}"', 1
     )
+
+
+def parse(path: Path, codes: frozenset[str] = ALL_COUNTY_CODES) -> list[NavetRecord | Rejection]:
+    return list(iter_records(path, known_county_codes=codes))
+
+
+def records(items: list[NavetRecord | Rejection]) -> list[NavetRecord]:
+    assert all(isinstance(item, NavetRecord) for item in items), [
+        item for item in items if isinstance(item, Rejection)
+    ]
+    return [item for item in items if isinstance(item, NavetRecord)]
+
+
+def assert_no_personal_data(text: str, *values: str) -> None:
+    """LEAK-1: no name, number or address in a reason or message."""
+    for value in values:
+        assert value not in text, f"{value!r} leaked into {text!r}"
+    for number in (PNR_A, BAD_CHECK_DIGIT, BAD_DATE, PNR_A[2:], "7098", "7099"):
+        assert number not in text

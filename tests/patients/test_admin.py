@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
+from tests.personas import ORDINARY_NUMBER, PROTECTED_NUMBER, logged_in
 
 pytestmark = pytest.mark.django_db
 
 
 def test_access_1_admin_patient_list_masks_protected_and_linked_patients(client):
-    protected = PatientIdentityFactory(personal_identity_number="198912232389")
+    protected = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
     protected.patient.protected_registration = True
     protected.patient.status = "deceased"
     protected.patient.save()
     relative = PatientIdentityFactory(personal_identity_number="198912232397")
     PatientRelationFactory(patient=protected.patient, related_identity_number="198912232397")
-    ordinary = PatientIdentityFactory(personal_identity_number="198912222398")
+    ordinary = PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER)
     user = UserFactory(username="kundtjanst", role="customer_service", is_staff=True)
-    client.force_login(user)
-    client.cookies["django_language"] = "en"
+    logged_in(client, user)
     page = client.get("/admin/patients/patient/").content.decode()
     rows = {
         identity.patient.reference: page.split(identity.patient.reference, 1)[1].split("</tr>")[0]

@@ -88,7 +88,7 @@ def test_a_row_moved_by_someone_else_since_it_was_read_is_stale(job):
     assert not DocumentJobTransition.objects.filter(job=job).exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_transition_outside_a_transaction_is_a_programming_error(job):
     with pytest.raises(RuntimeError, match="inside a transaction"):
         transition_apply(machine=MACHINE, obj=job, to_state="cancelled")

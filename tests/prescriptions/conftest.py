@@ -12,13 +12,13 @@ import pytest
 from patients.models import Patient, PatientIdentity
 from prescriptions.models import Article, ArticleKind, PrescriberProfile
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.personas import ORDINARY_NUMBER, PROTECTED_NUMBER, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
     PrescriberProfileFactory,
     ProductAreaFactory,
 )
-from tests.protection.conftest import ORDINARY_NUMBER, PROTECTED_NUMBER, give_grant
 
 OTHER_NUMBER = "198912232397"
 OTHER_REGION = "01"

@@ -40,9 +40,9 @@ from protection.documents.services import (
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
 from protection.rls import PatientIdForNumber
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.personas import ctx_for, give_grant, logged_in
 from tests.prescriptions.conftest import article
 from tests.prescriptions.factories import CompetenceAreaFactory, PrescriberProfileFactory
-from tests.protection.conftest import ctx_for, give_grant, logged_in
 from tests.protection.documents.conftest import pdf_text
 
 pytestmark = pytest.mark.django_db

@@ -50,9 +50,9 @@ from prescriptions.services.signing import (
 from prescriptions.services.state import REGISTRATION_MACHINE, prescription_transition_apply
 from protection import refusals
 from tests.factories import UserFactory
+from tests.personas import ctx_for
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
-from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db
@@ -546,7 +546,7 @@ def test_region_3_a_registration_is_cleared_once_the_table_refuses_a_second_time
 
 def test_region_3_protected_registration_carries_no_locating_data(rx, customer_service):
     from tests.factories import PatientIdentityFactory
-    from tests.protection.conftest import give_grant
+    from tests.personas import give_grant
 
     identity = PatientIdentityFactory(personal_identity_number="200307052381")
     Patient.objects.filter(pk=identity.patient_id).update(

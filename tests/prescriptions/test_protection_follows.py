@@ -1,4 +1,4 @@
-"""PRESC-2 with PROT-5, LEAK-1, LEAK-3: the prescriptions floor treats a patient as protected by
+"""PROT-5, PRESC-2, LEAK-1: the prescriptions floor treats a patient as protected by
 the gate's guard (the patient, or a protected person the register links to them, PROT-5),
 follows a patient who becomes protected, and never lets the database's refusal leak."""
 
@@ -53,9 +53,9 @@ from protection.gate import guarding_patient_ids
 from protection.registry import protection_added_handlers
 from protection.rls import patient_guard_ids
 from tests.factories import PatientIdentityFactory, PatientRelationFactory
+from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
 from tests.prescriptions.conftest import OTHER_NUMBER, accessory, article
 from tests.prescriptions.test_prescription_rules import draft_with, pdf, submit
-from tests.protection.conftest import PROTECTED_NUMBER, ctx_for, give_grant
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def waiting_for_registration(rx: Any, patient: Patient, *, area_code: str = "inc
     return prescription, registration
 
 
-# --- PROT-5: relatives of a protected person ----------------------------------------------
+# --- PROT-5: relatives of a protected person ------------------------------------------------------
 
 
 def test_prot_5_the_floor_guard_is_the_gates_guard(rx):
@@ -184,7 +184,7 @@ def test_presc_2_prot_5_the_trigger_refuses_an_address_for_a_relative_as_the_app
             )
 
 
-# --- PRESC-2: a patient who becomes protected ----------------------------------------------
+# --- PRESC-2: a patient who becomes protected -----------------------------------------------------
 
 
 def test_presc_2_protection_added_is_announced_to_this_floor():
@@ -232,7 +232,7 @@ def test_presc_2_protecting_a_person_reroutes_their_relatives_orders_and_registr
 def test_presc_2_clearing_a_registration_after_protection_routes_to_the_unit(
     rx, out_of_region, customer_service
 ):
-    """PRESC-2: no IntegrityError (500) from the trigger; the waiting order moves on to the unit."""
+    """No IntegrityError (500) from the trigger; the waiting order moves on to the unit."""
     prescription, registration = waiting_for_registration(rx, out_of_region)
     Patient.objects.filter(pk=out_of_region.pk).update(protected_registration=True)
     supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
@@ -255,7 +255,7 @@ def test_presc_3_no_dietary_food_approved_for_a_patient_protected_while_waiting(
     assert any(c.rule == "PRESC-3" and c.effect == "block" for c in evaluation.criteria)
 
 
-# --- PRESC-2, LEAK-1: the database's refusal ----------------------------------------------
+# --- LEAK-1: the database's refusal is neither a 500 nor a leak -----------------------------------
 
 
 def test_presc_4_fitting_after_protection_recomputes_delivery_instead_of_a_500(rx, ordinary):
@@ -310,7 +310,7 @@ def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
     assert "Provgatan" not in logging.Formatter().format(record)
 
 
-# --- free text, special agreements, signatures, REGION-1/2 ----------------------------------
+# --- free text, special agreements, adapted devices, region limits --------------------------------
 
 
 def test_leak_1_free_text_refuses_the_patients_name(rx, ordinary):

@@ -36,11 +36,11 @@ from prescriptions.services.region import (
     supply_registration_request,
 )
 from tests.factories import UserFactory
+from tests.personas import PROTECTED_NUMBER, ctx_for, logged_in
 from tests.prescriptions.conftest import OTHER_NUMBER, OTHER_REGION, article
 from tests.prescriptions.factories import PrescriberProfileFactory, PrescribingUnitFactory
 from tests.prescriptions.test_prescription_rules import NOT_WAITING
 from tests.prescriptions.test_views import add, page, start
-from tests.protection.conftest import PROTECTED_NUMBER, ctx_for, logged_in
 
 pytestmark = pytest.mark.django_db
 S = PrescriptionState

@@ -38,10 +38,10 @@ from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
 from protection.registry import open_cases_elsewhere
 from tests.celery_worker import CeleryWorker, celery_worker_process  # noqa: F401
+from tests.personas import ctx_for
 from tests.prescriptions.conftest import article
 from tests.prescriptions.factories import PrescriberProfileFactory
 from tests.prescriptions.test_prescription_rules import draft_with, submit
-from tests.protection.conftest import ctx_for
 
 S = PrescriptionState
 
@@ -164,7 +164,7 @@ def test_presc_7_activity_without_booked_time_closes_after_three_days_idempotent
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_presc_7_task_closes_on_a_real_worker(
     rx,
     ordinary,

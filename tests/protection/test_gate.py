@@ -15,7 +15,7 @@ from patients.services import Actor
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY
 from protection.models import EmergencyAccess
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant, logged_in, masked_token
+from tests.personas import PROTECTED_NUMBER, give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from guardian.shortcuts import get_perms
 from patients.models import AccessEntry
 from protection.models import Grant, GrantRequest
 from tests.factories import PatientRelationFactory, UnitFactory, UserFactory
-from tests.protection.conftest import give_grant, logged_in, masked_token
+from tests.personas import give_grant, logged_in, masked_token
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db import DatabaseError, connection, transaction
 
 from protection.models import GrantRequest
 from tests.factories import UnitFactory, UserFactory
-from tests.protection.conftest import logged_in
+from tests.personas import logged_in
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from protection.gate import Decision, decide
 from protection.models import LocalProtection, ReserveNumberProtection
 from protection.services import ProtectionError
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER, ctx_for, logged_in
+from tests.personas import ORDINARY_NUMBER, ctx_for, logged_in
 
 
 @pytest.fixture(autouse=True)

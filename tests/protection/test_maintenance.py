@@ -16,7 +16,7 @@ from protection import kinds, tasks
 from protection.gate import Decision, decide
 from protection.models import Grant, GrantReminder, GrantRequest, LocalProtection
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER, ctx_for, give_grant
+from tests.personas import ORDINARY_NUMBER, ctx_for, give_grant
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,7 @@ def ordinary():
     )
 
 
-# `protected` comes from tests/protection/conftest.py.
+# `protected` comes from tests/conftest.py.
 
 
 @pytest.mark.parametrize("typed", number_forms(ORDINARY))

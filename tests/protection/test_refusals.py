@@ -27,7 +27,7 @@ from protection.refusals import (
     refusals_kept,
 )
 from tests.factories import PatientFactory
-from tests.protection.conftest import ctx_for, give_grant
+from tests.personas import ctx_for, give_grant
 
 
 def _denied(patient: Patient) -> int:

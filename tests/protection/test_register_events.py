@@ -32,7 +32,7 @@ from tests.audit_log import access_log_cleared  # noqa: F401 (a fixture the work
 from tests.celery_worker import celery_worker_process  # noqa: F401 (a fixture, used by name)
 from tests.factories import UnitFactory, UserFactory
 from tests.patients.test_navet_import import navet, post
-from tests.protection.conftest import ctx_for, give_grant, logged_in
+from tests.personas import ctx_for, give_grant, logged_in
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from protection.models import EmergencyAccess, Grant
 from protection.services import ProtectionError, emergency_access_open
 from protection.views.review import AccessReviewFilterForm
 from tests.factories import PatientFactory, PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ctx_for
+from tests.personas import ctx_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from protection.documents import services
 from protection.gate import AccessContext
 from protection.models import Document, DocumentJob
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.protection.conftest import ORDINARY_NUMBER, give_grant
-from tests.protection.conftest import ctx_for as protection_ctx_for
+from tests.personas import ORDINARY_NUMBER, give_grant
+from tests.personas import ctx_for as protection_ctx_for
 
 RESERVE_ONLY_NUMBER = "22950606FH22"  # Inera's national reservnummer format (IDENT-2)
 

@@ -14,7 +14,7 @@ from protection.documents.services import document_job_render
 from protection.models import DocumentJob, GrantRequest, Letter
 from protection.rls import PatientIdForNumber
 from tests.factories import UserFactory
-from tests.protection.conftest import logged_in
+from tests.personas import logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_pages
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from patients.models import AccessAction, AccessEntry, AccessOutcome
 from protection.documents import letters, services
 from protection.models import DocumentJob, DocumentState, Letter, LetterChannel
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.personas import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_pages, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db

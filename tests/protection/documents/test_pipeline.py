@@ -21,7 +21,7 @@ from protection.models import (
     DocumentState,
 )
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.protection.conftest import PROTECTED_NUMBER, give_grant
+from tests.personas import PROTECTED_NUMBER, give_grant
 from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db

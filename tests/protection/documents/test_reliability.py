@@ -38,7 +38,7 @@ from tests.celery_worker import (
     stop_worker,
 )
 from tests.factories import PatientIdentityFactory
-from tests.protection.conftest import logged_in
+from tests.personas import logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_text
 
 pytestmark = [

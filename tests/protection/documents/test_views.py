@@ -9,7 +9,7 @@ from protection.documents import services
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import DocumentJob, Letter
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.protection.conftest import logged_in
+from tests.personas import logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_text, render
 
 pytestmark = pytest.mark.django_db

@@ -1,14 +1,19 @@
-"""Fixtures for the protection floor. Identity numbers are Skatteverket test numbers (IDENT-4)."""
+"""The people and numbers that tests on every floor share, as plain functions and constants.
+
+The fixtures built from them (``protected``, ``prescriber``) are in tests/conftest.py. Identity
+numbers are Skatteverket's test numbers (IDENT-4).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -16,32 +21,15 @@ from patients.models import PatientIdentity, StaffProfile
 from patients.services import Actor
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
 from protection.models import Grant
-from tests.factories import PatientIdentityFactory, UserFactory
 
+# The patient with protected identity (Hemlig Gömdasson) and an ordinary one.
 PROTECTED_NUMBER = "198912232389"
 ORDINARY_NUMBER = "198912222398"
 
 
-@pytest.fixture
-def protected() -> PatientIdentity:
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED_NUMBER,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    identity.patient.refresh_from_db()
-    return identity
-
-
-@pytest.fixture
-def prescriber():
-    return UserFactory(username="anna", role="prescriber")
-
-
-def give_grant(user, identity, *, days: int = 30, started_days_ago: int = 1) -> Grant:
+def give_grant(
+    user: Any, identity: PatientIdentity, *, days: int = 30, started_days_ago: int = 1
+) -> Grant:
     """A grant in force, as a decided request would create it (dates and guardian permission)."""
     now = timezone.now()
     grant = Grant.objects.create(
@@ -65,7 +53,9 @@ def ctx_for(user: Any, *, stepped_up: bool = False) -> AccessContext:
     return AccessContext(user=user, actor=actor, session=session)
 
 
-def logged_in(client, user, *, stepped_up: bool = False):
+def logged_in(client: Client, user: Any, *, stepped_up: bool = False) -> Client:
+    """``client`` logged in as ``user``, in English; ``stepped_up`` confirms the password too
+    (ACCESS-4), as a user would on the step-up page."""
     client.force_login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     if stepped_up:
@@ -74,10 +64,8 @@ def logged_in(client, user, *, stepped_up: bool = False):
     return client
 
 
-def masked_token(client, number: str = PROTECTED_NUMBER) -> str:
+def masked_token(client: Client, number: str = PROTECTED_NUMBER) -> str:
     """Search like a user and take the opaque token the masked card's buttons carry."""
-    import re
-
     content = client.post("/", {"number": number}).content.decode()
     match = re.search(r'name="patient_token" value="([^"]+)"', content)
     assert match, "the masked card offers no action"
