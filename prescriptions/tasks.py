@@ -32,13 +32,13 @@ def remind_unsigned_risk_assessments() -> int:
 
 @shared_task
 def reroute_for_protected_patient(patient_id: int) -> int:
-    """H2, PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
+    """PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
     return rerouting.prescriptions_reroute_for_protected(patient_id=patient_id)
 
 
 @shared_task
 def sweep_reroutes() -> int:
-    """H2, PRESC-2: the net under lost announcements and new PROT-5 links (beat schedule)."""
+    """PRESC-2: the net under lost announcements and new PROT-5 links (beat schedule)."""
     return rerouting.prescriptions_reroute_sweep()
 
 
