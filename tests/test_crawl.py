@@ -28,11 +28,9 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
-from prescriptions.services.prescription import (
-    prescription_delivery_set,
-    prescription_draft_start,
-    prescription_line_add,
-)
+from prescriptions.services.delivery import prescription_delivery_set
+from prescriptions.services.drafts import prescription_draft_start
+from prescriptions.services.lines import prescription_line_add
 from prescriptions.services.region import special_delivery_agreement_record
 from protection.documents.letters import letters_issue
 from protection.documents.services import document_job_render, document_request

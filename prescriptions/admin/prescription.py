@@ -7,13 +7,13 @@ customer service does, and both go through the services: entering a phone order 
 form offers no address or contact, delivery is computed) and clearing a registration
 (REGION-3).
 
-M4: where the patient's identity is hidden from this user, a row hides where the patient is
-cared for as well: unit, prescriber, region and free text, the eligibility record (it names
-the home region) and the history (actor, notes); the agreement and invoice rows hide their
+ACCESS-1, LEAK-1: where the patient's identity is hidden from this user, a row hides where the
+patient is cared for as well: unit, prescriber, region and free text, the eligibility record (it
+names the home region) and the history (actor, notes); the agreement and invoice rows hide their
 region. No list may be filtered by patient (``lookup_allowed``): a filter by patient id would
 tie a masked patient to their orders.
 
-M3: a supply registration's details (personnummer, name, address, phone, door code) are shown
+LEAK-3: a supply registration's details (personnummer, name, address, phone, door code) are shown
 on its admin page only after the gate's decision for this user, with step-up (ACCESS-4), and
 every opening of the page writes the gate's access entry (AUDIT-1), allowed or denied.
 """
@@ -45,7 +45,7 @@ from prescriptions.models import (
     Urgency,
 )
 from prescriptions.services.errors import PrescriptionError
-from prescriptions.services.prescription import PhoneOrderLine, prescription_phone_order_create
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     CLEAR_PERMISSION,
     out_of_region_deactivate,
@@ -53,6 +53,7 @@ from prescriptions.services.region import (
 )
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
+from protection.refusals import PatientNotFound
 
 NOT_SHOWN = "—"
 
@@ -62,7 +63,7 @@ def _visible(obj: Any) -> bool:
 
 
 class _NoPatientLookups:
-    """M4: no list is filtered by a patient (``?patient=``, ``?prescription__patient=``)."""
+    """LEAK-1: no list is filtered by a patient (``?patient=``, ``?prescription__patient=``)."""
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
         if any(part == "patient" for part in lookup.split("__")):
@@ -170,7 +171,7 @@ class PhoneOrderForm(forms.ModelForm[Prescription]):
                 need=data.get("need", ""),
                 urgency=data["urgency"],
             )
-        except PrescriptionError as error:
+        except (PrescriptionError, PatientNotFound) as error:
             raise forms.ValidationError(str(error)) from error
         return data
 
@@ -212,7 +213,7 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
         "decided_at",
     )
     readonly_fields = fields
-    # M4: what tells where a masked patient is cared for, or what was written about them.
+    # ACCESS-1: what tells where a masked patient is cared for, or what was written about them.
     MASKED_OUT = frozenset(
         {"unit", "prescriber", "need", "fitting_note", "delivery_unit", "delivery_contact"}
     )
@@ -279,7 +280,7 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         if obj is None:
             return ()
-        # M4: the eligibility record names the home region; the history names the prescriber
+        # ACCESS-1: the eligibility record names the home region; the history names the prescriber
         # and carries notes. The lines say what, not where.
         return self.inlines if _visible(obj) else (LineInline,)
 
@@ -296,7 +297,7 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
 @admin.register(HomeRegionAgreement)
 class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[HomeRegionAgreement]):
     """REGION-2 agreements; the document's content stays out of the admin (it names the
-    patient). A masked patient's agreement hides the region and the reference (M4)."""
+    patient). A masked patient's agreement hides the region and the reference (ACCESS-1)."""
 
     list_display = (
         "prescription",
@@ -341,7 +342,7 @@ class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Ho
 class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[SupplyRegistration]):
     """REGION-3: registrations for customer service to clear. The person's details are shown
     on the page only when the gate opens the patient to this user, step-up included; each
-    opening is logged by the gate (M3, ACCESS-4, AUDIT-1). The list shows none."""
+    opening is logged by the gate (LEAK-3, ACCESS-4, AUDIT-1). The list shows none."""
 
     list_display = ("pk", "episode", "state", "requested_at", "cleared_at")
     list_filter = ("state",)
@@ -442,7 +443,7 @@ class ConsultationActivityAdmin(
 @admin.register(InvoiceMark)
 class InvoiceMarkAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[InvoiceMark]):
     """REGION-1/5: what the billing floor will invoice. A masked patient's mark hides the
-    region and the paid unit (M4)."""
+    region and the paid unit (ACCESS-1)."""
 
     list_display = (
         "prescription",

@@ -41,6 +41,7 @@ from prescriptions.models.region import (
     RegistrationState,
     ResidenceAbroad,
     SupplyRegistration,
+    SupplyRegistrationTransition,
 )
 
 __all__ = [
@@ -78,5 +79,6 @@ __all__ = [
     "Supplier",
     "Supply",
     "SupplyRegistration",
+    "SupplyRegistrationTransition",
     "Urgency",
 ]

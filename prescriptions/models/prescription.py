@@ -262,7 +262,8 @@ class PrescriptionLine(models.Model):
 
 
 class PrescriptionTransition(models.Model):
-    """One recorded state change: who, when, from, to (house style 4)."""
+    """One recorded state change: who, when, from, to (house style 4). Written only through
+    ``patients.transitions`` with ``prescriptions.services.state.PRESCRIPTION_MACHINE``."""
 
     prescription = models.ForeignKey(
         Prescription, on_delete=models.CASCADE, related_name="transitions"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.fields import EncryptedJSONField, EncryptedTextField
 from patients.models import Region
+from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import Supply
 from prescriptions.models.people import PrescribingUnit
 from prescriptions.models.prescription import CareEpisode, Prescription
@@ -67,7 +68,7 @@ class SupplyRegistration(models.Model):
     person is encrypted at rest (LEAK-3); a protected patient's registration carries no address,
     phone or door code (PRESC-2: deliveries go to the unit).
 
-    REGION-4: ``supply_registration_deactivate`` sets ``deactivated_at`` once the episode's
+    REGION-4: ``out_of_region_deactivate`` deactivates it (``deactivated_at``) once the episode's
     invoicing is done and closes the care episode; a returning patient gets a new episode (the
     home region read again from the register) and a new registration, cleared again.
     """
@@ -126,6 +127,24 @@ class SupplyRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"registration:{self.pk}"
+
+
+class SupplyRegistrationTransition(TransitionRecord):
+    """One recorded state change of a supply registration: who, when, from, to (house style 4):
+    requested (REGION-3), cleared by customer service, deactivated after invoicing (REGION-4).
+    Holds no detail of the person. Written only through ``patients.transitions`` with
+    ``prescriptions.services.state.REGISTRATION_MACHINE``."""
+
+    registration = models.ForeignKey(
+        SupplyRegistration, on_delete=models.CASCADE, related_name="transitions"
+    )
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("supply registration transition")
+        verbose_name_plural = _("supply registration transitions")
+
+    def __str__(self) -> str:
+        return f"{self.registration_id}:{self.from_state}->{self.to_state}"
 
 
 class CountryGroup(models.TextChoices):

@@ -11,12 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.presenters import PatientCard
 from patients.services import access_entry_record
 from prescriptions.models import (
+    CareEpisode,
+    CountryGroup,
     RegistrationState,
     ResidenceAbroad,
     SpecialDeliveryAgreement,
@@ -126,3 +129,33 @@ def special_delivery_agreement_get_for_user(
     if agreement is not None:
         _read_logged(ctx, patient, "special_delivery_agreement", agreement.pk)
     return agreement
+
+
+def region_is_another(region_id: str | None) -> bool:
+    """REGION-1: a home region that is not this region's own (an unknown one counts as own)."""
+    return region_id is not None and region_id != settings.REGION_COUNTY_CODE
+
+
+def out_of_region(episode: CareEpisode) -> bool:
+    """REGION-1: the patient is out of region for this care episode: the home region, read from
+    the register when the episode started and kept for it, is another region's. The one answer
+    for the services, the pages and their templates."""
+    return region_is_another(episode.home_region_id)
+
+
+def tied_region_id(residence: ResidenceAbroad | None) -> str | None:
+    """REGION-5: the region a Swede abroad outside the EU/EEA and the Nordics is tied to (the one
+    last registered in), or None for everyone else."""
+    if (
+        residence is None
+        or residence.country_group != CountryGroup.OTHER
+        or not residence.swedish_citizen
+    ):
+        return None
+    return residence.last_registered_region_id
+
+
+def paying_region_id(episode: CareEpisode, residence: ResidenceAbroad | None) -> str | None:
+    """REGION-1 with REGION-5: the home region that pays for the episode: the region a Swede
+    abroad is tied to, else the episode's home region."""
+    return tied_region_id(residence) or episode.home_region_id

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -31,7 +30,9 @@ from prescriptions.models import (
     ResidenceAbroad,
     SupplyRegistration,
 )
+from prescriptions.selectors.region import region_is_another, tied_region_id
 from prescriptions.services.access import patient_guarded
+from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.parcel import parcel_check
 
 # REGION-1: under this, per device with its accessories, an out-of-region prescription goes
@@ -174,7 +175,8 @@ def eligibility_evaluate(
         else "",
     )
 
-    personal = bool(prescriber_profile and prescriber_profile.prescribes_personal_devices)
+    right = ordering_right(prescriber_profile, [line.article.product_area for line in lines])
+    personal = right.personal_devices
     ev.add(
         "authorised_for_personal_devices",
         personal,
@@ -182,18 +184,7 @@ def eligibility_evaluate(
         "ok" if personal else "block",
         "" if personal else _("An orderer for a unit cannot prescribe personal devices."),
     )
-    trained = (
-        set(prescriber_profile.competences.values_list("competence_area_id", flat=True))
-        if prescriber_profile
-        else set()
-    )
-    missing = sorted(
-        {
-            line.article.product_area.name
-            for line in lines
-            if line.article.product_area.competence_area_id not in trained
-        }
-    )
+    missing = right.untrained_areas
     ev.add(
         "competence",
         not missing,
@@ -245,22 +236,18 @@ def eligibility_evaluate(
         valid = residence.certificate in VALID_CERTIFICATES[residence.country_group] and (
             residence.certificate_valid_until is None or residence.certificate_valid_until >= today
         )
-        tied = (
-            residence.country_group == CountryGroup.OTHER
-            and residence.swedish_citizen
-            and residence.last_registered_region_id is not None
-        )
+        tied = tied_region_id(residence)
         ev.add("country_group", residence.country_group, "REGION-5", "route")
         ev.add("certificate_valid", valid, "REGION-5", "route")
-        if tied:
+        if tied is not None:
             # Swedes abroad outside the EU/EEA are tied to the region they last lived in.
-            home_region_id = residence.last_registered_region_id
+            home_region_id = tied
             ev.add("last_registered_region", home_region_id, "REGION-5", "route")
         elif not valid:
             patient_pays = True
         ev.add("patient_pays_prescribing_unit", patient_pays, "REGION-5", "route")
 
-    out_of_region = home_region_id is not None and home_region_id != settings.REGION_COUNTY_CODE
+    out_of_region = region_is_another(home_region_id)
     ev.add("home_region", home_region_id or "", "REGION-1", "route")
     ev.add("out_of_region", out_of_region, "REGION-1", "route")
     ev.add("total_cost_sek", total, "REGION-1", "route")

@@ -10,7 +10,6 @@ import base64
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity, Region
 from patients.services import access_entry_record
+from patients.transitions import transition_apply, transition_created
 from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
     CareEpisode,
@@ -34,6 +34,7 @@ from prescriptions.models import (
     Supply,
     SupplyRegistration,
 )
+from prescriptions.selectors.region import paying_region_id
 from prescriptions.services.access import (
     acting_unit_id,
     patient_for_prescribing,
@@ -41,15 +42,14 @@ from prescriptions.services.access import (
     prescriber_profile_for,
     prescription_for_update,
 )
+from prescriptions.services.delivery import free_text_check
+from prescriptions.services.drafts import care_episode_open
 from prescriptions.services.errors import PrescriptionError, RuleRefused, StateNotAllowed
-from prescriptions.services.prescription import (
-    care_episode_open,
-    free_text_check,
-    prescription_route,
-)
-from prescriptions.services.state import OPEN_STATES
+from prescriptions.services.routing import prescription_route
+from prescriptions.services.state import OPEN_STATES, REGISTRATION_MACHINE
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
 # The stored name comes from the content type, never from the upload: a scan named after the
@@ -67,6 +67,7 @@ SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
 REGISTRATION_STATES = frozenset({S.DRAFT, S.AWAITING_REGISTRATION})
 
 
+@refusals_kept
 @transaction.atomic
 def home_region_agreement_record(
     *,
@@ -83,10 +84,8 @@ def home_region_agreement_record(
     prescription = prescription_for_update(ctx, reference)
     if prescription.state not in (S.DRAFT, S.AWAITING_AGREEMENT):
         raise StateNotAllowed(_("This prescription does not wait for a home-region agreement."))
-    home = prescription.episode.home_region_id
     residence = ResidenceAbroad.objects.filter(episode_id=prescription.episode_id).first()
-    if residence is not None and residence.last_registered_region_id:
-        home = residence.last_registered_region_id
+    home = paying_region_id(prescription.episode, residence)
     if issuing_region_code != home:
         raise RuleRefused(
             _("Issuing region: the agreement comes from the patient's home region."),
@@ -99,7 +98,7 @@ def home_region_agreement_record(
         raise PrescriptionError(
             _("Reference: give the home region's reference, never a personnummer.")
         )
-    # L5: customer service reads the reference; no name or address of the patient either.
+    # LEAK-1: customer service reads the reference; no name or address of the patient either.
     agreement_reference = free_text_check(
         _("Reference"), agreement_reference, patient_id=prescription.patient_id
     )
@@ -107,7 +106,7 @@ def home_region_agreement_record(
         raise PrescriptionError(_("Date: the agreement cannot be dated in the future."))
     if supply not in Supply.values:
         raise PrescriptionError(_("Rent or buy: choose one."))
-    # L8: the home region commits to renting or buying; the devices must be supplied so.
+    # REGION-2: the home region commits to renting or buying; the devices must be supplied so.
     device_supplies = set(
         prescription.lines.filter(main_line__isnull=True).values_list("supply", flat=True)
     )
@@ -147,6 +146,7 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+@refusals_kept
 @transaction.atomic
 def supply_registration_request(
     *,
@@ -206,7 +206,7 @@ def supply_registration_request(
             "town": town.strip(),
         }
     profile_email = getattr(getattr(ctx.user, "prescriber_profile", None), "email", "")
-    return SupplyRegistration.objects.create(
+    registration = SupplyRegistration.objects.create(
         episode=episode,
         identity_number=identity_number.strip(),
         name=name.strip(),
@@ -218,6 +218,8 @@ def supply_registration_request(
         prescriber_email=profile_email or ctx.user.email,
         requested_by=ctx.user,
     )
+    transition_created(machine=REGISTRATION_MACHINE, obj=registration, by=ctx.user, note="REGION-3")
+    return registration
 
 
 @transaction.atomic
@@ -227,20 +229,23 @@ def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> Su
     if not holds_role_permission(ctx.user, CLEAR_PERMISSION):
         raise PrescriptionError(_("Only customer service can clear registrations."))
     registration = SupplyRegistration.objects.select_for_update().filter(pk=registration_id).first()
-    if registration is None or registration.state != RegistrationState.REQUESTED:
+    if registration is None:
         raise StateNotAllowed(_("This registration is not waiting to be cleared."))
-    registration.state = RegistrationState.CLEARED
-    registration.cleared_by = ctx.user
-    registration.cleared_at = timezone.now()
-    fields = ["state", "cleared_by", "cleared_at"]
+    # Lock, then check: the table refuses one that is not waiting, with the same message.
+    REGISTRATION_MACHINE.check(registration, registration.state, RegistrationState.CLEARED)
+    fields: dict[str, Any] = {"cleared_by": ctx.user, "cleared_at": timezone.now()}
     episode = CareEpisode.objects.get(pk=registration.episode_id)
     if patient_guarded(episode.patient_id):
-        # H2, LEAK-3: protected since the request; the supply organisation gets no location.
-        registration.address = None
-        registration.phone = None
-        registration.door_code = None
-        fields += ["address", "phone", "door_code"]
-    registration.save(update_fields=fields)
+        # LEAK-3: protected since the request; the supply organisation gets no location.
+        fields.update(address=None, phone=None, door_code=None)
+    transition_apply(
+        machine=REGISTRATION_MACHINE,
+        obj=registration,
+        to_state=RegistrationState.CLEARED,
+        by=ctx.user,
+        note="REGION-3",
+        **fields,
+    )
     waiting = Prescription.objects.select_for_update().filter(
         episode_id=registration.episode_id, state=S.AWAITING_REGISTRATION
     )
@@ -249,6 +254,7 @@ def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> Su
     return registration
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record(
     *,
@@ -277,6 +283,7 @@ def residence_abroad_record(
     )
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record_for_patient(
     *,
@@ -353,6 +360,7 @@ def _residence_write(
     return residence
 
 
+@refusals_kept
 @transaction.atomic
 def special_delivery_agreement_record(
     *, ctx: AccessContext, patient_reference: str, details: dict[str, Any]
@@ -422,12 +430,19 @@ def out_of_region_deactivate(*, ctx: AccessContext, invoice_mark_id: int) -> Car
     now = timezone.now()
     episode.closed_at = now
     episode.save(update_fields=["closed_at"])
-    SupplyRegistration.objects.filter(episode=episode).exclude(
-        state=RegistrationState.DEACTIVATED
-    ).update(state=RegistrationState.DEACTIVATED, deactivated_at=now)
+    live = (
+        SupplyRegistration.objects.select_for_update()
+        .filter(episode=episode)
+        .exclude(state=RegistrationState.DEACTIVATED)
+    )
+    # One move per registration, each with its history row (in practice there is one).
+    for registration in live.order_by("pk"):
+        transition_apply(
+            machine=REGISTRATION_MACHINE,
+            obj=registration,
+            to_state=RegistrationState.DEACTIVATED,
+            by=ctx.user,
+            note="REGION-4",
+            deactivated_at=now,
+        )
     return episode
-
-
-def out_of_region(episode: CareEpisode) -> bool:
-    """REGION-1: the episode's home region (from the register when it started) is another."""
-    return episode.home_region_id not in (None, settings.REGION_COUNTY_CODE)

@@ -1,4 +1,4 @@
-"""H2, PRESC-2: when a patient becomes protected, their orders stop going to an address.
+"""PRESC-2: when a patient becomes protected, their orders stop going to an address.
 
 The protection floor announces it (``protection.registry.protection_added_handlers``, filled
 by ``PrescriptionsConfig.ready``) once the transaction that protected the patient commits;
@@ -33,11 +33,7 @@ from prescriptions.models import (
     SupplyRegistration,
 )
 from prescriptions.services.access import patient_guarded
-from prescriptions.services.prescription import (
-    DELIVERY_FIELDS,
-    _delivery_for,
-    presc2_enforced,
-)
+from prescriptions.services.delivery import DELIVERY_FIELDS, delivery_compute, presc2_enforced
 from prescriptions.services.state import OPEN_STATES, prescription_history_note
 from protection.gate import linked_patient_ids
 from protection.rls import system_context
@@ -56,7 +52,7 @@ def _reroute_patient(patient_id: int) -> int:
     )
     for prescription in orders.order_by("pk"):
         before = (prescription.delivery_kind, prescription.special_agreement_id)
-        _delivery_for(prescription, patient)
+        delivery_compute(prescription=prescription, patient=patient)
         with presc2_enforced(prescription):
             prescription.save(update_fields=list(DELIVERY_FIELDS))
         if (prescription.delivery_kind, prescription.special_agreement_id) == before:

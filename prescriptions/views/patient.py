@@ -24,8 +24,8 @@ from prescriptions.selectors.prescription import (
 )
 from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
+from prescriptions.services.drafts import prescription_draft_start
 from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
-from prescriptions.services.prescription import prescription_draft_start
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
 

@@ -44,29 +44,31 @@ from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
 from prescriptions.services.access import denial_record_after_rollback
+from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import NOT_CONFIRMABLE
+from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.errors import (
     PrescriptionError,
     PrescriptionNotFound,
     StepUpRequired,
     SubmitRefused,
 )
-from prescriptions.services.prescription import (
-    prescription_cancel,
-    prescription_delivery_set,
-    prescription_details_set,
-    prescription_fitting_record,
+from prescriptions.services.lines import (
     prescription_line_add,
     prescription_line_change,
     prescription_line_remove,
     prescription_replacement_decide,
-    prescription_risk_assessment_sign,
-    prescription_submit,
 )
 from prescriptions.services.region import home_region_agreement_record
+from prescriptions.services.routing import prescription_cancel, prescription_submit
+from prescriptions.services.signing import (
+    prescription_fitting_record,
+    prescription_risk_assessment_sign,
+)
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION, step_up_redirect
+from protection import refusals
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
@@ -272,6 +274,9 @@ def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             raise Http404 from exc
         except StepUpRequired as exc:
             denial_record_after_rollback(AccessContext.from_request(request), exc)
+            return step_up_redirect(reverse("prescriptions:detail", args=[number]))
+        except refusals.StepUpRequired:
+            # The signature's step-up (PRESC-6, ACCESS-4) is already on the one refusal path.
             return step_up_redirect(reverse("prescriptions:detail", args=[number]))
 
     wrapped.__name__ = view.__name__

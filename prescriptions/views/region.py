@@ -34,16 +34,16 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState, RegistrationState
 from prescriptions.selectors.prescription import prescription_get_for_user
 from prescriptions.selectors.region import (
+    out_of_region,
     residences_abroad_for_patient,
     special_delivery_agreement_get_for_user,
     supply_registration_get_for_user,
 )
 from prescriptions.services.access import denial_record_after_rollback
+from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StepUpRequired
-from prescriptions.services.prescription import prescription_delivery_set
 from prescriptions.services.region import (
     REGISTRATION_STATES,
-    out_of_region,
     residence_abroad_record_for_patient,
     special_delivery_agreement_record,
     supply_registration_request,

@@ -19,18 +19,15 @@ from django.utils import timezone, translation
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient
 from prescriptions.documents import ORDER_CONFIRMATION_KIND
 from prescriptions.models import Article, DeliveryKind, Prescription
+from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import (
     order_confirmation_request,
     order_confirmations_batch_request,
 )
+from prescriptions.services.drafts import prescription_draft_start
 from prescriptions.services.errors import PrescriptionNotFound, StateNotAllowed
-from prescriptions.services.prescription import (
-    prescription_delivery_set,
-    prescription_draft_start,
-    prescription_line_add,
-    prescription_line_change,
-    prescription_submit,
-)
+from prescriptions.services.lines import prescription_line_add, prescription_line_change
+from prescriptions.services.routing import prescription_submit
 from protection.documents import kinds
 from protection.documents.services import (
     REFUSED_PROTECTED,

@@ -9,8 +9,9 @@ from django.conf import settings
 
 from patients.models import AccessEntry, AccessOutcome, Patient
 from prescriptions.models import DeliveryKind, Prescription, PrescriptionState
-from prescriptions.services.prescription import prescription_details_set, prescription_submit
+from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.region import supply_registration_request
+from prescriptions.services.routing import prescription_submit
 from protection.gate import STEP_UP_SESSION_KEY
 from tests.factories import PatientIdentityFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 
 from patients.models import AccessEntry, Patient
+from patients.transitions import transition_apply
 from prescriptions.models import (
     Certificate,
     CountryGroup,
@@ -23,6 +24,8 @@ from prescriptions.models import (
     RegistrationState,
     SupplyRegistration,
 )
+from prescriptions.services.delivery import prescription_delivery_set
+from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.errors import (
     PrescriptionNotFound,
     RuleRefused,
@@ -30,19 +33,8 @@ from prescriptions.services.errors import (
     StepUpRequired,
     SubmitRefused,
 )
-from prescriptions.services.prescription import (
-    PhoneOrderLine,
-    prescription_cancel,
-    prescription_delivery_set,
-    prescription_details_set,
-    prescription_draft_start,
-    prescription_fitting_record,
-    prescription_line_add,
-    prescription_line_change,
-    prescription_phone_order_create,
-    prescription_risk_assessment_sign,
-    prescription_submit,
-)
+from prescriptions.services.lines import prescription_line_add, prescription_line_change
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     home_region_agreement_record,
     residence_abroad_record,
@@ -50,7 +42,13 @@ from prescriptions.services.region import (
     supply_registration_clear,
     supply_registration_request,
 )
-from prescriptions.services.state import prescription_transition_apply
+from prescriptions.services.routing import prescription_cancel, prescription_submit
+from prescriptions.services.signing import (
+    prescription_fitting_record,
+    prescription_risk_assessment_sign,
+)
+from prescriptions.services.state import REGISTRATION_MACHINE, prescription_transition_apply
+from protection import refusals
 from tests.factories import UserFactory
 from tests.personas import ctx_for
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
@@ -58,6 +56,8 @@ from tests.prescriptions.factories import PrescriberProfileFactory
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db
+# REGION-3: the refusal to clear a registration that is not waiting, in English or Swedish.
+NOT_WAITING = r"not waiting to be cleared|väntar inte på klartecken"
 
 
 def draft_with(user: Any, patient: Patient, *articles: Any, stepped_up: bool = False) -> str:
@@ -275,7 +275,7 @@ def test_presc_2_denied_phone_order_for_prescriber_without_grant(
     protected_patient, customer_service
 ):
     other = PrescriberProfileFactory(user__username="nogrant2").user
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(refusals.PatientNotFound):
         prescription_phone_order_create(
             ctx=ctx_for(customer_service),
             patient_reference=protected_patient.reference,
@@ -375,7 +375,8 @@ def test_presc_6_special_adaptation_blocks_until_signed_after_step_up(rx, ordina
     )
     prescription = submit(rx, reference)
     assert prescription.state == S.AWAITING_SIGNATURE
-    with pytest.raises(StepUpRequired):
+    # ACCESS-4: the signature asks for a fresh password, the one refusal path's step-up.
+    with pytest.raises(refusals.StepUpRequired):
         prescription_risk_assessment_sign(ctx=ctx_for(rx), reference=reference)
     colleague = PrescriberProfileFactory(
         user__username="colleague", units=list(rx.prescriber_profile.units.all())
@@ -509,6 +510,38 @@ def test_region_3_medicine_related_waits_for_registration_cleared_by_customer_se
     assert registration.state == RegistrationState.CLEARED
     mark = InvoiceMark.objects.get(prescription=prescription)
     assert mark.deactivate_after_invoicing  # REGION-4 data for the billing floor
+    # House style 4: each move of the registration is a history row, who and from where to.
+    history = list(registration.transitions.values_list("from_state", "to_state", "by_id"))
+    assert history == [
+        ("", RegistrationState.REQUESTED, rx.pk),
+        (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk),
+    ]
+
+
+def test_region_3_a_registration_is_cleared_once_the_table_refuses_a_second_time(
+    rx, out_of_region, customer_service
+):
+    reference = draft_with(rx, out_of_region, article("300", area_code="diabetes", iso9999=""))
+    submit(rx, reference)
+    registration = supply_registration_request(
+        ctx=ctx_for(rx), reference=reference, name="T", street="G 1", postal_code="1", town="M"
+    )
+    supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    with pytest.raises(StateNotAllowed, match=NOT_WAITING):
+        supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    assert registration.transitions.count() == 2
+    # The table itself: a deactivated registration never comes back (REGION-4, a returning
+    # patient gets a new one), and the refusal is the floor's StateNotAllowed.
+    SupplyRegistration.objects.filter(pk=registration.pk).update(
+        state=RegistrationState.DEACTIVATED
+    )
+    registration.refresh_from_db()
+    for to_state in (RegistrationState.REQUESTED, RegistrationState.CLEARED):
+        with pytest.raises(StateNotAllowed):
+            transition_apply(machine=REGISTRATION_MACHINE, obj=registration, to_state=to_state)
+    registration.refresh_from_db()
+    assert registration.state == RegistrationState.DEACTIVATED
+    assert registration.transitions.count() == 2
 
 
 def test_region_3_protected_registration_carries_no_locating_data(rx, customer_service):

@@ -25,21 +25,12 @@ from prescriptions.models import (
     Supply,
     SupplyRegistration,
 )
+from prescriptions.services.delivery import presc2_enforced, prescription_delivery_set
+from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.eligibility import eligibility_evaluate
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, RuleRefused
-from prescriptions.services.prescription import (
-    PhoneOrderLine,
-    presc2_enforced,
-    prescription_cancel,
-    prescription_delivery_set,
-    prescription_details_set,
-    prescription_fitting_record,
-    prescription_line_add,
-    prescription_phone_order_create,
-    prescription_replacement_decide,
-    prescription_risk_assessment_sign,
-    prescription_submit,
-)
+from prescriptions.services.errors import PrescriptionError, RuleRefused
+from prescriptions.services.lines import prescription_line_add, prescription_replacement_decide
+from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     home_region_agreement_record,
     special_delivery_agreement_record,
@@ -51,7 +42,13 @@ from prescriptions.services.rerouting import (
     prescriptions_reroute_for_protected,
     prescriptions_reroute_sweep,
 )
+from prescriptions.services.routing import prescription_cancel, prescription_submit
+from prescriptions.services.signing import (
+    prescription_fitting_record,
+    prescription_risk_assessment_sign,
+)
 from prescriptions.tasks import protection_added
+from protection import refusals
 from protection.gate import guarding_patient_ids
 from protection.registry import protection_added_handlers
 from protection.rls import patient_guard_ids
@@ -127,7 +124,7 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
 ):
     """AUDIT-1 too: the refusal is audited as a denied access, with the same not-found answer."""
     _protected, relative = protected_with_relative()
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(refusals.PatientNotFound) as refused:
         prescription_phone_order_create(
             ctx=ctx_for(customer_service),
             patient_reference=relative.patient.reference,
@@ -138,6 +135,17 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
     assert not Prescription.objects.filter(patient=relative.patient).exists()
     entry = AccessEntry.objects.get(patient_id=relative.patient_id, object_type="phone_order")
     assert (entry.action, entry.outcome) == (AccessAction.CHANGE, AccessOutcome.DENIED)
+    # House style 5: a patient that does not exist gets the very same answer, and no entry.
+    with pytest.raises(refusals.PatientNotFound) as missing:
+        prescription_phone_order_create(
+            ctx=ctx_for(customer_service),
+            patient_reference="P-NOSUCHONE",
+            prescriber_id=rx.pk,
+            unit_id=rx.staff_profile.unit_id,
+            lines=[PhoneOrderLine(article_id=article().pk)],
+        )
+    assert str(missing.value) == str(refused.value)
+    assert AccessEntry.objects.filter(object_type="phone_order").count() == 1
 
 
 def test_presc_2_prot_5_a_phone_order_for_a_relative_with_a_grant_goes_to_the_unit(

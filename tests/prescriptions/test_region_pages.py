@@ -39,6 +39,7 @@ from tests.factories import UserFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, logged_in
 from tests.prescriptions.conftest import OTHER_NUMBER, OTHER_REGION, article
 from tests.prescriptions.factories import PrescriberProfileFactory, PrescribingUnitFactory
+from tests.prescriptions.test_prescription_rules import NOT_WAITING
 from tests.prescriptions.test_views import add, page, start
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +182,7 @@ def test_region_3_error_summary_names_the_field(rx_client, out_of_region):
 
 def test_region_3_the_service_refuses_a_number_other_than_the_patients_own(rx, out_of_region):
     ctx = ctx_for(rx)
-    from prescriptions.services.prescription import prescription_draft_start
+    from prescriptions.services.drafts import prescription_draft_start
 
     number = prescription_draft_start(ctx=ctx, patient_reference=out_of_region.reference).reference
     with pytest.raises(PrescriptionError, match="own"):
@@ -472,10 +473,21 @@ def test_region_4_deactivated_after_invoicing_and_the_paying_region_checked_agai
     registration.refresh_from_db()
     assert registration.state == RegistrationState.DEACTIVATED
     assert registration.deactivated_at is not None
+    # House style 4: the deactivation is a move of the registration, with its history row.
+    assert list(
+        registration.transitions.values_list("from_state", "to_state", "by_id", "note")
+    ) == [
+        ("", RegistrationState.REQUESTED, rx.pk, "REGION-3"),
+        (RegistrationState.REQUESTED, RegistrationState.CLEARED, customer_service.pk, "REGION-3"),
+        (RegistrationState.CLEARED, RegistrationState.DEACTIVATED, customer_service.pk, "REGION-4"),
+    ]
     old_episode = Prescription.objects.get(reference=number).episode
     assert old_episode.closed_at is not None
     with pytest.raises(PrescriptionError, match="already deactivated"):
         out_of_region_deactivate(ctx=ctx_for(customer_service), invoice_mark_id=mark.pk)
+    with pytest.raises(PrescriptionError, match=NOT_WAITING):
+        supply_registration_clear(ctx=ctx_for(customer_service), registration_id=registration.pk)
+    assert registration.transitions.count() == 3
 
     Patient.objects.filter(pk=out_of_region.pk).update(home_region_id="03")
     again = awaiting_registration(client, out_of_region)

@@ -33,10 +33,7 @@ from prescriptions.services.activity import (
     signature_reminders_send,
 )
 from prescriptions.services.errors import PrescriptionNotFound, SubmitRefused
-from prescriptions.services.prescription import (
-    prescription_line_change,
-    prescription_replacement_decide,
-)
+from prescriptions.services.lines import prescription_line_change, prescription_replacement_decide
 from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
 from protection.registry import open_cases_elsewhere

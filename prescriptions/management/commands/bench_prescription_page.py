@@ -43,7 +43,8 @@ from prescriptions.models import (
     Supplier,
     Supply,
 )
-from prescriptions.services.prescription import prescription_draft_start, prescription_line_add
+from prescriptions.services.drafts import prescription_draft_start
+from prescriptions.services.lines import prescription_line_add
 from protection.gate import AccessContext
 
 SECTION = "bench_prescription_page"

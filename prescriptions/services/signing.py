@@ -1,0 +1,99 @@
+"""PRESC-6, the prescriber signs the risk assessment of specially adapted lines; PRESC-4, the
+fitting of an approved prescription is recorded.
+
+Every service is keyword-only and atomic; it locks the prescription, then checks, then writes
+(house style 3).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from patients.models import Patient
+from prescriptions.models import Prescription, PrescriptionState
+from prescriptions.services.access import prescription_for_update
+from prescriptions.services.delivery import DELIVERY_FIELDS, delivery_compute, presc2_enforced
+from prescriptions.services.errors import RuleRefused, StateNotAllowed
+from prescriptions.services.routing import prescription_route
+from protection.gate import AccessContext
+from protection.refusals import StepUpRequired, refusals_kept
+
+S = PrescriptionState
+
+
+@refusals_kept
+@transaction.atomic
+def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> Prescription:
+    """PRESC-6: the prescriber signs the risk assessment of the specially adapted lines, after
+    confirming the password (step-up, as ACCESS-4). A waiting prescription moves on."""
+    prescription = prescription_for_update(ctx, reference)
+    if prescription.prescriber_id != ctx.user.pk:
+        raise RuleRefused(_("Only the prescriber can sign the risk assessment."), rule="PRESC-6")
+    if not ctx.stepped_up:
+        raise StepUpRequired(_("Confirm your password to sign the risk assessment."))
+    if prescription.state not in (S.DRAFT, S.AWAITING_SIGNATURE):
+        raise StateNotAllowed(_("There is no risk assessment to sign."))
+    if not prescription.lines.filter(special_adaptation=True).exists():
+        raise StateNotAllowed(_("There is no risk assessment to sign."))
+    prescription.risk_assessment_signed_at = timezone.now()
+    prescription.risk_assessment_signed_by = ctx.user
+    prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
+    if prescription.state == S.AWAITING_SIGNATURE:
+        prescription_route(prescription=prescription, actor=ctx.user, note="PRESC-6")
+    return prescription
+
+
+@refusals_kept
+@transaction.atomic
+def prescription_fitting_record(
+    *,
+    ctx: AccessContext,
+    reference: str,
+    journal_note_confirmed: bool = False,
+    liability_form_signed: bool = False,
+) -> Prescription:
+    """Record the fitting of an approved prescription. PRESC-4: for a protected patient no
+    liability form is signed; the prescriber confirms a journal note that the information was
+    given instead. An ordinary patient signs the liability form."""
+    prescription = prescription_for_update(ctx, reference)
+    if prescription.state != S.APPROVED:
+        raise StateNotAllowed(_("Only an approved prescription can be fitted."))
+    if prescription.fitted_at is not None:
+        raise StateNotAllowed(_("The fitting is already recorded."))
+    patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
+    # PRESC-4 and PRESC-2 ask the guard as it is now (PROT-5 included); delivery follows it.
+    delivery_compute(prescription=prescription, patient=patient)
+    guarded = prescription.patient_protected
+    if guarded:
+        if liability_form_signed:
+            raise RuleRefused(
+                _(
+                    "No liability form for a patient with protected identity: confirm the "
+                    "journal note instead."
+                ),
+                rule="PRESC-4",
+            )
+        if not journal_note_confirmed:
+            raise RuleRefused(
+                _("Confirm that the journal notes that the information was given."),
+                rule="PRESC-4",
+            )
+    elif not liability_form_signed:
+        raise RuleRefused(_("Confirm that the liability form is signed."), rule="PRESC-4")
+    prescription.fitted_at = timezone.now()
+    prescription.fitted_by = ctx.user
+    prescription.liability_form_signed = liability_form_signed and not guarded
+    prescription.journal_note_confirmed = journal_note_confirmed
+    with presc2_enforced(prescription):
+        prescription.save(
+            update_fields=[
+                *DELIVERY_FIELDS,
+                "fitted_at",
+                "fitted_by",
+                "liability_form_signed",
+                "journal_note_confirmed",
+            ]
+        )
+    return prescription
