@@ -280,6 +280,11 @@ def test_print_1_a_protected_patients_delivery_note_is_made_without_identity(
     assert "Syd-enheten, Petra Förskrivare" in text
     for secret in ("Hemlig", "Gömdasson", "Gömdavägen", PROTECTED_NUMBER, PROTECTED_NUMBER[:8]):
         assert secret not in text
+    # Not even the birth year, nor that the order concerns protected identity: the paper must
+    # look like any other unit delivery (PRINT-1).
+    assert str(protected.patient.birth_year) not in text
+    for word in ("skydd", "protected", "sekretess"):
+        assert word not in text.lower()
     # AUDIT-1: the print concerns the patient, so it is logged against them.
     entry = AccessEntry.objects.get(action=AccessAction.PRINT, object_id=str(job.pk))
     assert (entry.patient_id, entry.outcome) == (protected.patient_id, AccessOutcome.ALLOWED)
