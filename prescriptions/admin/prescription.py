@@ -53,6 +53,7 @@ from prescriptions.services.region import (
 )
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
+from protection.refusals import PatientNotFound
 
 NOT_SHOWN = "—"
 
@@ -170,7 +171,7 @@ class PhoneOrderForm(forms.ModelForm[Prescription]):
                 need=data.get("need", ""),
                 urgency=data["urgency"],
             )
-        except PrescriptionError as error:
+        except (PrescriptionError, PatientNotFound) as error:
             raise forms.ValidationError(str(error)) from error
         return data
 

@@ -55,15 +55,15 @@ from prescriptions.services.eligibility import (
 )
 from prescriptions.services.errors import (
     PrescriptionError,
-    PrescriptionNotFound,
     RuleRefused,
     StateNotAllowed,
-    StepUpRequired,
     SubmitRefused,
 )
 from prescriptions.services.state import OPEN_STATES, prescription_transition_apply
 from protection.gate import AccessContext, Decision, decide_for_guards
 from protection.permissions import holds_role_permission
+from protection.refusals import PatientNotFound as PrescriptionNotFound
+from protection.refusals import StepUpRequired, refusals_kept
 from protection.rls import patient_guard_ids
 
 S = PrescriptionState
@@ -185,6 +185,7 @@ def prescription_transition_apply_initial(prescription: Prescription, actor: Any
     prescription.transitions.create(from_state="", to_state=S.DRAFT, actor=actor)
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_draft_start(
     *, ctx: AccessContext, patient_reference: str, unit_id: int | None = None
@@ -243,6 +244,7 @@ def _check_article(
         )
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_add(
     *,
@@ -324,6 +326,7 @@ def prescription_line_add(
     return line
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_replacement_decide(
     *, ctx: AccessContext, decision_id: int, accept: bool
@@ -367,6 +370,7 @@ def _signature_clear(prescription: Prescription) -> None:
         prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_change(
     *,
@@ -399,6 +403,7 @@ def prescription_line_change(
     return line
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_line_remove(*, ctx: AccessContext, reference: str, line_id: int) -> None:
     """Remove a draft line; its accessory lines go with it."""
@@ -425,6 +430,7 @@ def free_text_check(label: str, value: str, *, patient_id: int | None = None) ->
     return value
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_details_set(
     *,
@@ -450,6 +456,7 @@ def prescription_details_set(
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_delivery_set(
     *,
@@ -540,6 +547,7 @@ def _invoice_mark(prescription: Prescription, evaluation: Evaluation) -> None:
         )
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_submit(*, ctx: AccessContext, reference: str) -> Prescription:
     """Submit a draft: re-read the patient's protection (delivery recomputed, PRESC-2), evaluate
@@ -559,6 +567,7 @@ def _submit(prescription: Prescription, *, actor: Any) -> Prescription:
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "") -> Prescription:
     """Cancel a prescription that is not yet approved."""
@@ -583,6 +592,7 @@ def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "")
 # --- PRESC-6 signing, PRESC-4 fitting --------------------------------------------------------
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> Prescription:
     """PRESC-6: the prescriber signs the risk assessment of the specially adapted lines, after
@@ -604,6 +614,7 @@ def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> 
     return prescription
 
 
+@refusals_kept
 @transaction.atomic
 def prescription_fitting_record(
     *,

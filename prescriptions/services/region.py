@@ -50,6 +50,7 @@ from prescriptions.services.prescription import (
 from prescriptions.services.state import OPEN_STATES
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
 # The stored name comes from the content type, never from the upload: a scan named after the
@@ -67,6 +68,7 @@ SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
 REGISTRATION_STATES = frozenset({S.DRAFT, S.AWAITING_REGISTRATION})
 
 
+@refusals_kept
 @transaction.atomic
 def home_region_agreement_record(
     *,
@@ -147,6 +149,7 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+@refusals_kept
 @transaction.atomic
 def supply_registration_request(
     *,
@@ -249,6 +252,7 @@ def supply_registration_clear(*, ctx: AccessContext, registration_id: int) -> Su
     return registration
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record(
     *,
@@ -277,6 +281,7 @@ def residence_abroad_record(
     )
 
 
+@refusals_kept
 @transaction.atomic
 def residence_abroad_record_for_patient(
     *,
@@ -353,6 +358,7 @@ def _residence_write(
     return residence
 
 
+@refusals_kept
 @transaction.atomic
 def special_delivery_agreement_record(
     *, ctx: AccessContext, patient_reference: str, details: dict[str, Any]

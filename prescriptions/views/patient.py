@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -22,38 +22,33 @@ from prescriptions.selectors.prescription import (
     prescription_list_for_patient,
     prescription_list_for_user,
 )
-from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
-from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
+from prescriptions.services.errors import RuleRefused
 from prescriptions.services.prescription import prescription_draft_start
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import refusals_answered
 
 VIEW_PRESCRIPTION = "prescriptions.view_prescription"
 ADD_PRESCRIPTION = "prescriptions.add_prescription"
 MY_LIST_LIMIT = 200
 
 
-def step_up_redirect(next_url: str) -> HttpResponse:
-    return redirect(f"{reverse('protection:step_up')}?next={next_url}")
+def _back_to_patient(request: HttpRequest, reference: str) -> str:
+    """After step-up, a POST comes back to the patient's page (a POST is never replayed)."""
+    return reverse("prescriptions:patient", args=[reference])
 
 
 @never_cache
 @login_required
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
+@refusals_answered(next_url=_back_to_patient)
 def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient's devices (lines of approved prescriptions) and prescriptions, every unit."""
-    try:
-        found = prescription_list_for_patient(
-            ctx=AccessContext.from_request(request), patient_reference=reference
-        )
-    except PrescriptionNotFound as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        raise Http404 from exc
-    except StepUpRequired as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        return step_up_redirect(request.path)
+    found = prescription_list_for_patient(
+        ctx=AccessContext.from_request(request), patient_reference=reference
+    )
     prescriptions = found.prescriptions
     devices = [
         line
@@ -77,18 +72,13 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
+@refusals_answered(next_url=_back_to_patient)
 def prescription_start_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Start a draft for the patient at the unit the prescriber acts for."""
     try:
         prescription = prescription_draft_start(
             ctx=AccessContext.from_request(request), patient_reference=reference
         )
-    except PrescriptionNotFound as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        raise Http404 from exc
-    except StepUpRequired as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        return step_up_redirect(reverse("prescriptions:patient", args=[reference]))
     except RuleRefused as exc:
         messages.error(request, str(exc))
         return redirect("prescriptions:patient", reference=reference)

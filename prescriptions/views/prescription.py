@@ -43,14 +43,8 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
-from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
-from prescriptions.services.errors import (
-    PrescriptionError,
-    PrescriptionNotFound,
-    StepUpRequired,
-    SubmitRefused,
-)
+from prescriptions.services.errors import PrescriptionError, SubmitRefused
 from prescriptions.services.prescription import (
     prescription_cancel,
     prescription_delivery_set,
@@ -66,15 +60,17 @@ from prescriptions.services.prescription import (
 from prescriptions.services.region import home_region_agreement_record
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
-from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION, step_up_redirect
+from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import refusals_answered
 
 S = PrescriptionState
 
 # How the page names each criterion of the eligibility record (the "why"); the record itself
-# keeps the services' stable keys.
+# keeps the services' stable keys. Every key the eligibility service writes has its label here
+# (tests/prescriptions/test_views.py walks them): the page never shows a raw key.
 CRITERION_LABELS: dict[str, Any] = {
     "lines": gettext_lazy("Articles on the prescription"),
     "protected_patient": gettext_lazy("Protected identity"),
@@ -96,6 +92,7 @@ CRITERION_LABELS: dict[str, Any] = {
     "home_region": gettext_lazy("Home region (county code) when the care episode started"),
     "out_of_region": gettext_lazy("Out-of-region patient"),
     "total_cost_sek": gettext_lazy("Total cost with accessories (SEK)"),
+    "largest_device_cost_sek": gettext_lazy("Most expensive device with accessories (SEK)"),
     "over_limit": gettext_lazy("10 000 SEK or more"),
     "advanced_service": gettext_lazy("Advanced adaptation or service"),
     "hearing": gettext_lazy("Hearing device"),
@@ -126,8 +123,6 @@ WAITING_HINTS: dict[str, Any] = {
 }
 
 ErrorList = list[tuple[str, str]]
-# Answered by ``_guarded`` (404, step-up), not shown as a refusal on the page.
-PASS_THROUGH = (PrescriptionNotFound, StepUpRequired)
 
 
 def _detail(request: HttpRequest, number: str) -> PrescriptionDetail:
@@ -157,7 +152,7 @@ def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
     return rows
 
 
-def _form_errors(form: forms.Form, section: str) -> ErrorList:
+def form_errors(form: forms.Form, section: str) -> ErrorList:
     """Each error with the field it belongs to, for the error summary (WCAG 3.3.1)."""
     found: ErrorList = []
     for name, errors in form.errors.items():
@@ -260,23 +255,15 @@ def _page(
     return render(request, "prescriptions/detail.html", context, status=status)
 
 
-def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Missing, another unit's or a masked patient's prescription: 404 (house style 5); a grant
-    holder who has not confirmed the password goes to step-up and comes back to the page."""
+def back_to_detail(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> str:
+    """Where step-up sends the user back to: the prescription's page (a POST is never
+    replayed)."""
+    return reverse("prescriptions:detail", args=[number])
 
-    def wrapped(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, number, *args, **kwargs)
-        except PrescriptionNotFound as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            raise Http404 from exc
-        except StepUpRequired as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            return step_up_redirect(reverse("prescriptions:detail", args=[number]))
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Missing, another unit's or a masked patient's prescription: 404 (house style 5); a grant
+# holder who has not confirmed the password goes to step-up and comes back to the page.
+answered_on_detail = refusals_answered(next_url=back_to_detail)
 
 
 def _done(request: HttpRequest, number: str, message: str, anchor: str = "") -> HttpResponse:
@@ -293,7 +280,7 @@ def _refused(
         request,
         _detail(request, number),
         bound={key: form},
-        errors=_form_errors(form, section),
+        errors=form_errors(form, section),
         status=400,
     )
 
@@ -305,7 +292,7 @@ def _invalid(
         request,
         _detail(request, number),
         bound={key: form},
-        errors=_form_errors(form, section),
+        errors=form_errors(form, section),
         status=400,
     )
 
@@ -326,8 +313,6 @@ def _form_post(
         return _invalid(request, number, form, key, section)
     try:
         message = act(AccessContext.from_request(request), form.cleaned_data)
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, key, section, exc)
     return _done(request, number, message, anchor)
@@ -340,7 +325,7 @@ def _form_post(
 @login_required
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
-@_guarded
+@answered_on_detail
 def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
     return _page(request, _detail(request, number))
 
@@ -352,7 +337,7 @@ def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         line = prescription_line_add(
@@ -371,7 +356,7 @@ def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_line_change(
@@ -393,14 +378,12 @@ def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpRes
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_remove_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     try:
         prescription_line_remove(
             ctx=AccessContext.from_request(request), reference=number, line_id=line_id
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _page(request, _detail(request, number), errors=[("lines", str(exc))], status=400)
     return _done(request, number, _("The line is removed."), "#lines")
@@ -410,7 +393,7 @@ def line_remove_view(request: HttpRequest, number: str, line_id: int) -> HttpRes
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def replacement_decide_view(request: HttpRequest, number: str, decision_id: int) -> HttpResponse:
     """PRESC-8: accept or decline the proposed replacement of an optional group."""
     form = ReplacementForm(request.POST)
@@ -425,8 +408,6 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
         prescription_replacement_decide(
             ctx=AccessContext.from_request(request), decision_id=decision_id, accept=accept
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, "replacement", "lines", exc)
     return _done(
@@ -444,7 +425,7 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def details_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_details_set(ctx=ctx, reference=number, **data)
@@ -460,7 +441,7 @@ def details_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_delivery_set(ctx=ctx, reference=number, kind=data["kind"])
@@ -476,7 +457,7 @@ def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def submit_view(request: HttpRequest, number: str) -> HttpResponse:
     try:
         prescription = prescription_submit(
@@ -489,8 +470,6 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
             errors=[("submit", reason) for reason in exc.reasons],
             status=400,
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _page(request, _detail(request, number), errors=[("submit", str(exc))], status=400)
     return _done(
@@ -509,7 +488,7 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
     """REGION-2: record the home region's agreement with its document; a blocked prescription
     goes on."""
@@ -537,7 +516,7 @@ def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def sign_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-6: sign the risk assessment; the service asks for a fresh password confirmation."""
 
@@ -553,7 +532,7 @@ def sign_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-4: the fitting, with the journal note for a protected patient instead of the
     liability form."""
@@ -565,7 +544,7 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
             request,
             detail,
             bound={"fitting": form},
-            errors=_form_errors(form, "fitting"),
+            errors=form_errors(form, "fitting"),
             status=400,
         )
     try:
@@ -575,8 +554,6 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
             journal_note_confirmed=protected,
             liability_form_signed=not protected,
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, "fitting", "fitting", exc)
     return _done(request, number, _("The fitting is recorded."), "#fitting")
@@ -586,7 +563,7 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def cancel_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_cancel(ctx=ctx, reference=number, reason=data["reason"])

@@ -23,7 +23,7 @@ from prescriptions.services.documents import (
     order_confirmation_request,
     order_confirmations_batch_request,
 )
-from prescriptions.services.errors import PrescriptionNotFound, StateNotAllowed
+from prescriptions.services.errors import StateNotAllowed
 from prescriptions.services.prescription import (
     prescription_delivery_set,
     prescription_draft_start,
@@ -41,6 +41,7 @@ from protection.documents.services import (
     documents_withdraw_for_patient,
 )
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
+from protection.refusals import PatientNotFound
 from protection.rls import PatientIdForNumber
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.prescriptions.conftest import article
@@ -310,7 +311,7 @@ def test_print_1_batch_with_a_protected_patient_refuses_that_one_and_makes_the_r
 def test_denied_batch_with_another_units_prescription_makes_nothing(rx, ordinary):
     other = elsewhere()
     theirs = approved(other, ordinary)
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(PatientNotFound):
         order_confirmations_batch_request(
             ctx=ctx_for(rx), references=[approved(rx, ordinary).reference, theirs.reference]
         )

@@ -24,10 +24,8 @@ from prescriptions.models import (
     SupplyRegistration,
 )
 from prescriptions.services.errors import (
-    PrescriptionNotFound,
     RuleRefused,
     StateNotAllowed,
-    StepUpRequired,
     SubmitRefused,
 )
 from prescriptions.services.prescription import (
@@ -51,6 +49,8 @@ from prescriptions.services.region import (
     supply_registration_request,
 )
 from prescriptions.services.state import prescription_transition_apply
+from protection.refusals import PatientNotFound as PrescriptionNotFound
+from protection.refusals import StepUpRequired
 from tests.factories import UserFactory
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory

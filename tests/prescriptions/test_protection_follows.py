@@ -26,7 +26,7 @@ from prescriptions.models import (
     SupplyRegistration,
 )
 from prescriptions.services.eligibility import eligibility_evaluate
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, RuleRefused
+from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.prescription import (
     PhoneOrderLine,
     presc2_enforced,
@@ -53,6 +53,7 @@ from prescriptions.services.rerouting import (
 )
 from prescriptions.tasks import protection_added
 from protection.gate import guarding_patient_ids
+from protection.refusals import PatientNotFound as PrescriptionNotFound
 from protection.registry import protection_added_handlers
 from protection.rls import patient_guard_ids
 from tests.factories import PatientIdentityFactory, PatientRelationFactory

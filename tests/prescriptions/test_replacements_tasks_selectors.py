@@ -32,13 +32,14 @@ from prescriptions.services.activity import (
     consultation_activity_create,
     signature_reminders_send,
 )
-from prescriptions.services.errors import PrescriptionNotFound, SubmitRefused
+from prescriptions.services.errors import SubmitRefused
 from prescriptions.services.prescription import (
     prescription_line_change,
     prescription_replacement_decide,
 )
 from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
+from protection.refusals import PatientNotFound as PrescriptionNotFound
 from protection.registry import open_cases_elsewhere
 from tests.celery_worker import CeleryWorker, celery_worker_process  # noqa: F401
 from tests.prescriptions.conftest import article

@@ -4,16 +4,22 @@ test for every view and pinned query counts. Identity numbers are Skatteverket's
 
 from __future__ import annotations
 
+import ast
+import html
 import re
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
 from prescriptions.models import (
+    EligibilityRecord,
     HomeRegionAgreement,
     Prescription,
     PrescriptionLine,
@@ -21,6 +27,8 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
+from prescriptions.services import eligibility
+from prescriptions.views.prescription import CRITERION_LABELS
 from tests.factories import UserFactory
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
@@ -143,6 +151,67 @@ def test_cancel_from_the_page(rx_client, ordinary):
     assert Prescription.objects.get(reference=number).state == S.CANCELLED
 
 
+def _criterion_codes() -> set[str]:
+    """Every criterion key the eligibility service can write: the first argument of each
+    ``ev.add(...)`` in its source, so a criterion added later is walked too."""
+    codes: set[str] = set()
+    for node in ast.walk(ast.parse(Path(eligibility.__file__).read_text())):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "ev"
+        ):
+            continue
+        key = node.args[0] if node.args else None
+        # A key computed at run time could not be walked: the service names each one.
+        assert isinstance(key, ast.Constant), ast.dump(node)
+        assert isinstance(key.value, str), ast.dump(node)
+        codes.add(key.value)
+    return codes
+
+
+def test_the_why_shows_a_label_for_every_criterion_and_never_the_raw_key(rx_client, ordinary):
+    """The eligibility "why" names every criterion the service can record, in Swedish and in
+    English; no key (``largest_device_cost_sek`` and the like) reaches the page."""
+    codes = _criterion_codes()
+    assert "largest_device_cost_sek" in codes
+    number = start(rx_client, ordinary)
+    add(rx_client, number, article("2900").pk)
+    assert rx_client.post(f"/prescriptions/{number}/submit/").status_code == 302
+    prescription = Prescription.objects.get(reference=number)
+    written = {item["criterion"] for item in prescription.eligibility_records.get().criteria}
+    assert written <= codes  # the walk finds what a real evaluation writes
+    ordered = sorted(codes)
+    # A later record: the page shows the latest, here with every criterion at once.
+    EligibilityRecord.objects.create(
+        prescription=prescription,
+        criteria=[
+            {"criterion": code, "value": True, "rule": "X-1", "effect": "ok", "message": ""}
+            for code in ordered
+        ],
+        outcome=prescription.state,
+        total_cost_sek=0,
+    )
+    for language in ("en", "sv"):
+        rx_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        content = page(rx_client, number)
+        table = re.search(r'<table class="eligibility">.*?</table>', content, re.S)
+        assert table, content
+        shown = [
+            html.unescape(cell) for cell in re.findall(r'<th scope="row">(.*?)</th>', table[0])
+        ]
+        with translation.override(language):
+            assert shown == [str(CRITERION_LABELS[code]) for code in ordered]
+        for code in ordered:
+            assert code not in table[0], (language, code)
+        if language == "sv":
+            with translation.override("en"):
+                english = {str(CRITERION_LABELS[code]) for code in ordered}
+            assert not english & set(shown), "a label without its Swedish translation"
+
+
 # --- protected patient ------------------------------------------------------------------------
 
 
@@ -202,9 +271,10 @@ def test_presc_4_fitting_asks_for_the_journal_note_for_a_protected_patient(
 
 def test_access_4_grant_holder_is_sent_to_step_up_first(client, rx, protected_patient):
     logged_in(client, rx)
-    response = client.get(f"/prescriptions/patients/{protected_patient.reference}/")
+    page_path = f"/prescriptions/patients/{protected_patient.reference}/"
+    response = client.get(page_path)
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/?next=/prescriptions/")
+    assert response["Location"] == "/protection/step-up/?" + urlencode({"next": page_path})
 
 
 def test_access_1_masked_patient_gets_404_everywhere_and_my_list_shows_only_the_label(
@@ -313,7 +383,10 @@ def test_presc_6_signing_needs_step_up_then_the_prescription_goes_on(client, rx,
     assert "Sign the risk assessment" in page(client, number)
     response = client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"})
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/")
+    # Back to the prescription's page after step-up: a POST is never replayed.
+    assert response["Location"] == "/protection/step-up/?" + urlencode(
+        {"next": f"/prescriptions/{number}/"}
+    )
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     assert client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"}).status_code == 302
     assert Prescription.objects.get(reference=number).state == S.APPROVED
