@@ -99,6 +99,8 @@ def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
 class PatientPrescriptions:
     card: PatientCard  # the gate's card: pages about a protected patient print only a notice
     prescriptions: list[Prescription]
+    # The patient the gate opened, for the page's other reads of the same patient.
+    patient: Patient
 
 
 def prescription_list_for_patient(
@@ -115,7 +117,9 @@ def prescription_list_for_patient(
         )
         .order_by("-created_at", "-pk")
     )
-    return PatientPrescriptions(card=answer.card, prescriptions=prescriptions)
+    return PatientPrescriptions(
+        card=answer.card, prescriptions=prescriptions, patient=answer.patient
+    )
 
 
 @dataclass(frozen=True)
