@@ -99,6 +99,7 @@ def patient_page(
 @require_GET
 @refusals_answered(next_url=back_to_patient)
 def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient's "devices and prescriptions" page (``patient_page``)."""
     return patient_page(request, reference)
 
 
