@@ -36,6 +36,12 @@ ROUTES: Final[dict[str, str]] = {
     "grant holder",
     "prescriptions:start": "add_prescription (role); POST only; prescription_draft_start "
     "through the gate (404 for a masked patient)",
+    "prescriptions:activity_create": "add_prescription (role); POST only; PRESC-7 "
+    "consultation_activity_create through the gate (404 for a masked patient), at the "
+    "prescriber's own unit",
+    "prescriptions:activity_book": "add_prescription (role); POST only; PRESC-7 an activity of "
+    "this patient at one of the user's units (404 otherwise, also for a masked patient); the "
+    "booked time only, no patient data in the URL beyond the internal reference",
     "prescriptions:detail": "view_prescription (role); prescription_get_for_user: the "
     "prescriber's own or their unit's, patient through the gate; 404 otherwise",
     "prescriptions:line_add": "add_prescription (role); POST only; the service re-reads the "

@@ -265,3 +265,14 @@ class SpecialDeliveryChoiceForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
+
+
+class ConsultationBookingForm(forms.Form):
+    """PRESC-7: the time booked for an open consultation activity (the service refuses a time
+    that has passed)."""
+
+    booked_for = forms.DateTimeField(
+        label=_("Booked time"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import catalogue, documents, patient, prescription, region
+from prescriptions.views import activity, catalogue, documents, patient, prescription, region
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -21,6 +21,16 @@ prescription_patterns: Patterns = (
         # Before the prescription routes, which would take "patients" for a number.
         path("patients/<str:reference>/", patient.patient_prescriptions_view, name="patient"),
         path("patients/<str:reference>/new/", patient.prescription_start_view, name="start"),
+        path(
+            "patients/<str:reference>/activities/",
+            activity.activity_create_view,
+            name="activity_create",
+        ),
+        path(
+            "patients/<str:reference>/activities/<int:activity_id>/book/",
+            activity.activity_book_view,
+            name="activity_book",
+        ),
         path(
             "order-confirmations/",
             documents.order_confirmations_batch_view,

@@ -28,6 +28,7 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
+from prescriptions.services.activity import consultation_activity_create
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.drafts import prescription_draft_start
 from prescriptions.services.lines import prescription_line_add
@@ -126,6 +127,10 @@ def world(shared_dir) -> dict[str, list[str]]:
     # The grant holder's prescription for the protected patient, with a line and a pending
     # replacement: the prescriber's pages answer every crawled role with a 404 or the label.
     prescription = _protected_prescription(holder)
+    # PRESC-7: an open consultation activity of the grant holder's unit for her, to book.
+    activity = consultation_activity_create(
+        ctx=ctx_for(holder, stepped_up=True), patient_reference=maria.patient.reference
+    )
     # LEAK-3: a special delivery agreement the draft follows; its content is an address the
     # crawl looks for, and no crawled role may see it.
     agreement = special_delivery_agreement_record(
@@ -175,6 +180,7 @@ def world(shared_dir) -> dict[str, list[str]]:
             ).values_list("pk", flat=True)
         ],
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
+        "activity_id": [str(activity.pk)],
     }
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.utils.translation import gettext as _
 
 from patients.models import Patient
 from patients.presenters import PatientCard
@@ -20,10 +19,10 @@ from prescriptions.models import (
     ReplacementDecision,
     ReplacementOutcome,
 )
-from prescriptions.services.access import may_act_on, patient_answer
-from prescriptions.services.errors import PrescriptionNotFound
+from prescriptions.services.access import may_act_on
 from prescriptions.services.state import OPEN_STATES
 from protection.gate import AccessContext
+from protection.refusals import not_found, patient_answer
 from protection.registry import OpenCase
 
 
@@ -62,15 +61,15 @@ class PrescriptionDetail:
 
 def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> PrescriptionDetail:
     """One prescription with its lines, latest eligibility record ("why") and open replacement
-    proposals. PrescriptionNotFound for missing, another unit's, or a masked patient's;
-    StepUpRequired for a grant holder who has not confirmed the password."""
+    proposals. PatientNotFound (``protection.refusals``) for missing, another unit's, or a masked
+    patient's; StepUpRequired for a grant holder who has not confirmed the password."""
     prescription = (
         Prescription.objects.select_related("patient", "unit__unit", "prescriber", "episode")
         .filter(reference=reference)
         .first()
     )
     if prescription is None or not may_act_on(ctx.user, prescription):
-        raise PrescriptionNotFound(_("No such patient or prescription."))
+        raise not_found()
     answer = patient_answer(ctx, prescription.patient.reference)
     lines = list(
         prescription.lines.select_related("article__product_area", "requested_article").order_by(
@@ -91,7 +90,8 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
 
 
 def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
-    """The patient, when the gate shows them to this user (see ``patient_answer``)."""
+    """The patient, when the gate shows them to this user (otherwise ``patient_answer``'s
+    refusal)."""
     return patient_answer(ctx, patient_reference).patient
 
 
@@ -99,6 +99,8 @@ def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
 class PatientPrescriptions:
     card: PatientCard  # the gate's card: pages about a protected patient print only a notice
     prescriptions: list[Prescription]
+    # The patient the gate opened, for the page's other reads of the same patient.
+    patient: Patient
 
 
 def prescription_list_for_patient(
@@ -115,7 +117,9 @@ def prescription_list_for_patient(
         )
         .order_by("-created_at", "-pk")
     )
-    return PatientPrescriptions(card=answer.card, prescriptions=prescriptions)
+    return PatientPrescriptions(
+        card=answer.card, prescriptions=prescriptions, patient=answer.patient
+    )
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.presenters import PatientCard
@@ -31,8 +30,8 @@ from prescriptions.selectors.prescription import (
     prescription_get_for_user,
 )
 from prescriptions.services.access import patient_guarded
-from prescriptions.services.errors import PrescriptionNotFound
 from protection.gate import AccessContext
+from protection.refusals import not_found
 
 
 def _read_logged(ctx: AccessContext, patient: Patient, object_type: str, object_id: int) -> None:
@@ -122,7 +121,7 @@ def special_delivery_agreement_get_for_user(
     if not patient_guarded(patient.pk):
         # An agreement exists only for a guarded patient (protected, or linked to a protected
         # person, PROT-5; the same test as when it is recorded): no page for anyone else.
-        raise PrescriptionNotFound(_("No such patient or prescription."))
+        raise not_found()
     agreement = SpecialDeliveryAgreement.objects.filter(
         patient=patient, ended_at__isnull=True
     ).first()

@@ -24,8 +24,9 @@ from prescriptions.services.access import (
     patient_for_prescribing,
     prescriber_profile_for,
 )
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StateNotAllowed
+from prescriptions.services.errors import PrescriptionError, StateNotAllowed
 from protection.gate import AccessContext
+from protection.refusals import PatientNotFound, refusals_kept
 
 # PRESC-7: an activity without a booked time closes after this long.
 ACTIVITY_BOOKING_WINDOW: Final = datetime.timedelta(days=3)
@@ -33,6 +34,7 @@ ACTIVITY_BOOKING_WINDOW: Final = datetime.timedelta(days=3)
 SIGNATURE_REMINDER_INTERVAL: Final = datetime.timedelta(days=1)
 
 
+@refusals_kept
 @transaction.atomic
 def consultation_activity_create(
     *, ctx: AccessContext, patient_reference: str, unit_id: int | None = None
@@ -44,6 +46,7 @@ def consultation_activity_create(
     return ConsultationActivity.objects.create(patient=patient, unit_id=unit, prescriber=ctx.user)
 
 
+@refusals_kept
 @transaction.atomic
 def consultation_activity_book(
     *, ctx: AccessContext, activity_id: int, booked_for: datetime.datetime
@@ -52,7 +55,7 @@ def consultation_activity_book(
     activity = ConsultationActivity.objects.select_for_update().filter(pk=activity_id).first()
     profile = prescriber_profile_for(ctx.user)
     if activity is None or not profile.units.filter(pk=activity.unit_id).exists():
-        raise PrescriptionNotFound(_("No such activity."))
+        raise PatientNotFound(_("No such activity."))
     patient_for_prescribing(ctx, activity.patient.reference)
     if activity.state != ActivityState.OPEN:
         raise StateNotAllowed(_("This activity is closed: create a new one."))

@@ -17,10 +17,11 @@ from prescriptions.documents import ORDER_CONFIRMATION_KIND
 from prescriptions.models import Prescription, PrescriptionState
 from prescriptions.selectors.prescription import prescription_get_for_user
 from prescriptions.services.access import may_act_on
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StateNotAllowed
+from prescriptions.services.errors import PrescriptionError, StateNotAllowed
 from protection.documents.services import document_batch_request, document_request
 from protection.gate import AccessContext
 from protection.models import DocumentBatch, DocumentJob
+from protection.refusals import not_found
 
 # A draft is not an order yet, and a cancelled one is no longer one.
 NOT_CONFIRMABLE = (PrescriptionState.DRAFT, PrescriptionState.CANCELLED)
@@ -83,7 +84,7 @@ def order_confirmations_batch_request(
     for reference in unique:
         prescription = found.get(reference)
         if prescription is None or not may_act_on(ctx.user, prescription):
-            raise PrescriptionNotFound(_("No such patient or prescription."))
+            raise not_found()
         _confirmable(prescription)
         chosen.append(prescription)
     batch, jobs, refused = document_batch_request(

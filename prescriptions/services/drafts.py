@@ -71,7 +71,7 @@ def prescription_draft_start(
     *, ctx: AccessContext, patient_reference: str, unit_id: int | None = None
 ) -> Prescription:
     """Start a draft for a patient at one of the prescriber's units (opening the care episode if
-    needed, REGION-1). Raises PrescriptionNotFound for a patient the user may not see."""
+    needed, REGION-1). Raises ``PatientNotFound`` for a patient the user may not see."""
     profile = prescriber_profile_for(ctx.user)
     ordering_right(profile).check()
     unit = acting_unit_id(ctx.user, profile, unit_id)

@@ -2,8 +2,9 @@
 
 Each message is one a user can act on, in Swedish through gettext (English msgids). Messages about
 a protected patient carry the prescription number (F-XXXXXXXX) only, never a person (LEAK-2).
-Views show ``str(error)``; ``PrescriptionNotFound`` must be answered with a 404, the same answer as
-for a prescription or patient that does not exist (house style 5).
+Views show ``str(error)``. "Not found" and "confirm your password" are not here: they are the
+one refusal path's (``protection.refusals``: ``not_found()``, ``StepUpRequired``), answered by
+the views' ``refusals_answered`` with a 404 or the step-up page.
 """
 
 from __future__ import annotations
@@ -11,21 +12,6 @@ from __future__ import annotations
 
 class PrescriptionError(Exception):
     """A request the rules refuse; the message tells the user what to do instead."""
-
-    # AUDIT-1: set when the gate logged a refused read inside the service's transaction, which
-    # this exception rolls back; the view logs it again afterwards
-    # (``prescriptions.services.access.denial_record_after_rollback``). Internal ids only.
-    denied_patient_id: int | None = None
-
-
-class PrescriptionNotFound(PrescriptionError):
-    """Missing, or not the user's to see (a protected patient without a grant, another unit's
-    prescription): the caller answers 404 either way, so neither case can be told apart."""
-
-
-class StepUpRequired(PrescriptionError):
-    """The user holds a grant for the protected patient (or must sign, PRESC-6) but has not
-    confirmed the password within the step-up window (ACCESS-4): send them to step-up."""
 
 
 class StateNotAllowed(PrescriptionError):

@@ -28,14 +28,13 @@ from prescriptions.services.access import patient_guarded, prescriber_profile_fo
 from prescriptions.services.eligibility import DIETARY_FOOD_AREA
 from prescriptions.services.errors import (
     PrescriptionError,
-    PrescriptionNotFound,
     RuleRefused,
     StateNotAllowed,
 )
 from prescriptions.services.ordering_right import ordering_right
 from prescriptions.services.state import prescription_draft_for_update
 from protection.gate import AccessContext
-from protection.refusals import refusals_kept
+from protection.refusals import not_found, refusals_kept
 
 
 def prescription_article_check(
@@ -155,7 +154,7 @@ def prescription_replacement_decide(
         ReplacementDecision.objects.select_related("line__prescription").filter(pk=decision_id)
     ).first()
     if decision is None:
-        raise PrescriptionNotFound(_("No such patient or prescription."))
+        raise not_found()
     prescription = prescription_draft_for_update(
         ctx=ctx, reference=decision.line.prescription.reference
     )

@@ -23,20 +23,21 @@ from prescriptions.services.documents import (
     order_confirmation_request,
     order_confirmations_batch_request,
 )
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StepUpRequired
+from prescriptions.services.errors import PrescriptionError
 from prescriptions.views.patient import VIEW_PRESCRIPTION
-from prescriptions.views.prescription import PASS_THROUGH, _guarded
+from prescriptions.views.prescription import answered_on_detail
 from protection.documents.forms import SummaryRequestForm
 from protection.documents.services import DocumentError
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import PatientNotFound, StepUpRequired, refusal_audit_keep
 
 
 @never_cache
 @login_required
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def order_confirmation_view(request: HttpRequest, number: str) -> HttpResponse:
     back = reverse("prescriptions:detail", args=[number]) + "#documents"
     # The receiver and reason of PRINT-2 are the same fields as the patient summary's.
@@ -51,8 +52,6 @@ def order_confirmation_view(request: HttpRequest, number: str) -> HttpResponse:
             forward_to=form.cleaned_data["forward_to"],
             forward_reason=form.cleaned_data["forward_reason"],
         )
-    except PASS_THROUGH:
-        raise
     except (PrescriptionError, DocumentError) as exc:
         messages.error(request, str(exc))
         return redirect(back)
@@ -78,8 +77,10 @@ def order_confirmations_batch_view(request: HttpRequest) -> HttpResponse:
             ctx=AccessContext.from_request(request),
             references=form.cleaned_data["prescription"],
         )
-    except (PrescriptionNotFound, StepUpRequired):
-        # Not the user's, or gone: the same answer for every case (house style 5).
+    except (PatientNotFound, StepUpRequired) as refusal:
+        # Not the user's, or gone: the same answer for every case (house style 5), the refusal
+        # audited all the same (AUDIT-1).
+        refusal_audit_keep(refusal)
         messages.error(request, _("No such patient or prescription."))
         return redirect("prescriptions:mine")
     except (PrescriptionError, DocumentError) as exc:

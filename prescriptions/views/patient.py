@@ -1,4 +1,5 @@
-"""The prescriber's lists: a patient's devices and prescriptions, and my prescriptions.
+"""The prescriber's lists: a patient's devices, prescriptions and consultation activities, and
+my prescriptions.
 
 Patients are reached only through the selectors, which ask ``protection.gate``: a protected
 patient the user holds no grant for gets the same 404 as a patient that does not exist, and a
@@ -8,52 +9,59 @@ carry the internal patient reference or the prescription number, never an identi
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from prescriptions.forms import StateFilterForm
-from prescriptions.models import PrescriptionState
+from prescriptions.forms import ConsultationBookingForm, StateFilterForm
+from prescriptions.models import ActivityState, ConsultationActivity, PrescriptionState
+from prescriptions.selectors.activity import consultation_activity_list_for_user
 from prescriptions.selectors.prescription import (
     prescription_list_for_patient,
     prescription_list_for_user,
 )
-from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.drafts import prescription_draft_start
-from prescriptions.services.errors import PrescriptionNotFound, RuleRefused, StepUpRequired
+from prescriptions.services.errors import RuleRefused
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import refusals_answered
 
 VIEW_PRESCRIPTION = "prescriptions.view_prescription"
 ADD_PRESCRIPTION = "prescriptions.add_prescription"
 MY_LIST_LIMIT = 200
 
 
-def step_up_redirect(next_url: str) -> HttpResponse:
-    return redirect(f"{reverse('protection:step_up')}?next={next_url}")
+def booking_form_prefix(activity_id: int) -> str:
+    """The prefix of an activity's booking form: unique field ids on a page of several."""
+    return f"activity-{activity_id}"
 
 
-@never_cache
-@login_required
-@role_permission_required(VIEW_PRESCRIPTION)
-@require_GET
-def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
-    """The patient's devices (lines of approved prescriptions) and prescriptions, every unit."""
-    try:
-        found = prescription_list_for_patient(
-            ctx=AccessContext.from_request(request), patient_reference=reference
-        )
-    except PrescriptionNotFound as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        raise Http404 from exc
-    except StepUpRequired as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        return step_up_redirect(request.path)
+def back_to_patient(request: HttpRequest, reference: str, **kwargs: object) -> str:
+    """After step-up, a POST comes back to the patient's page (a POST is never replayed)."""
+    return reverse("prescriptions:patient", args=[reference])
+
+
+def patient_page(
+    request: HttpRequest,
+    reference: str,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    errors: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The patient's devices (lines of approved prescriptions) and prescriptions, every unit,
+    and the consultation activities of the user's units (PRESC-7); ``bound`` replaces a form by
+    the one the user sent, shown with ``errors`` in the error summary."""
+    bound = bound or {}
+    found = prescription_list_for_patient(
+        ctx=AccessContext.from_request(request), patient_reference=reference
+    )
     prescriptions = found.prescriptions
     devices = [
         line
@@ -61,6 +69,15 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
         if prescription.state == PrescriptionState.APPROVED
         for line in prescription.lines.all()
     ]
+    # Each open activity with its booking form; a booked one has no form (PRESC-7: rebooking
+    # means a new activity).
+    activities: list[tuple[ConsultationActivity, forms.Form | None]] = []
+    for activity in consultation_activity_list_for_user(user=request.user, patient=found.patient):
+        key = booking_form_prefix(activity.pk)
+        form = None
+        if activity.state == ActivityState.OPEN:
+            form = bound.get(key) or ConsultationBookingForm(prefix=key)
+        activities.append((activity, form))
     return render(
         request,
         "prescriptions/patient.html",
@@ -68,27 +85,35 @@ def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResp
             "reference": reference,
             "prescriptions": prescriptions,
             "devices": devices,
+            "activities": activities,
+            "errors": errors or [],
             "protected": found.card.protected,
         },
+        status=status,
     )
+
+
+@never_cache
+@login_required
+@role_permission_required(VIEW_PRESCRIPTION)
+@require_GET
+@refusals_answered(next_url=back_to_patient)
+def patient_prescriptions_view(request: HttpRequest, reference: str) -> HttpResponse:
+    """The patient's "devices and prescriptions" page (``patient_page``)."""
+    return patient_page(request, reference)
 
 
 @never_cache
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
+@refusals_answered(next_url=back_to_patient)
 def prescription_start_view(request: HttpRequest, reference: str) -> HttpResponse:
     """Start a draft for the patient at the unit the prescriber acts for."""
     try:
         prescription = prescription_draft_start(
             ctx=AccessContext.from_request(request), patient_reference=reference
         )
-    except PrescriptionNotFound as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        raise Http404 from exc
-    except StepUpRequired as exc:
-        denial_record_after_rollback(AccessContext.from_request(request), exc)
-        return step_up_redirect(reverse("prescriptions:patient", args=[reference]))
     except RuleRefused as exc:
         messages.error(request, str(exc))
         return redirect("prescriptions:patient", reference=reference)

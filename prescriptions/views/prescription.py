@@ -43,16 +43,10 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
-from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.drafts import prescription_details_set
-from prescriptions.services.errors import (
-    PrescriptionError,
-    PrescriptionNotFound,
-    StepUpRequired,
-    SubmitRefused,
-)
+from prescriptions.services.errors import PrescriptionError, SubmitRefused
 from prescriptions.services.lines import (
     prescription_line_add,
     prescription_line_change,
@@ -67,16 +61,17 @@ from prescriptions.services.signing import (
 )
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
-from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION, step_up_redirect
-from protection import refusals
+from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import refusals_answered
 
 S = PrescriptionState
 
 # How the page names each criterion of the eligibility record (the "why"); the record itself
-# keeps the services' stable keys.
+# keeps the services' stable keys. Every key the eligibility service writes has its label here
+# (tests/prescriptions/test_views.py walks them): the page never shows a raw key.
 CRITERION_LABELS: dict[str, Any] = {
     "lines": gettext_lazy("Articles on the prescription"),
     "protected_patient": gettext_lazy("Protected identity"),
@@ -98,6 +93,7 @@ CRITERION_LABELS: dict[str, Any] = {
     "home_region": gettext_lazy("Home region (county code) when the care episode started"),
     "out_of_region": gettext_lazy("Out-of-region patient"),
     "total_cost_sek": gettext_lazy("Total cost with accessories (SEK)"),
+    "largest_device_cost_sek": gettext_lazy("Most expensive device with accessories (SEK)"),
     "over_limit": gettext_lazy("10 000 SEK or more"),
     "advanced_service": gettext_lazy("Advanced adaptation or service"),
     "hearing": gettext_lazy("Hearing device"),
@@ -128,8 +124,6 @@ WAITING_HINTS: dict[str, Any] = {
 }
 
 ErrorList = list[tuple[str, str]]
-# Answered by ``_guarded`` (404, step-up), not shown as a refusal on the page.
-PASS_THROUGH = (PrescriptionNotFound, StepUpRequired)
 
 
 def _detail(request: HttpRequest, number: str) -> PrescriptionDetail:
@@ -159,7 +153,7 @@ def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
     return rows
 
 
-def _form_errors(form: forms.Form, section: str) -> ErrorList:
+def form_errors(form: forms.Form, section: str) -> ErrorList:
     """Each error with the field it belongs to, for the error summary (WCAG 3.3.1)."""
     found: ErrorList = []
     for name, errors in form.errors.items():
@@ -262,26 +256,15 @@ def _page(
     return render(request, "prescriptions/detail.html", context, status=status)
 
 
-def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Missing, another unit's or a masked patient's prescription: 404 (house style 5); a grant
-    holder who has not confirmed the password goes to step-up and comes back to the page."""
+def back_to_detail(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> str:
+    """Where step-up sends the user back to: the prescription's page (a POST is never
+    replayed)."""
+    return reverse("prescriptions:detail", args=[number])
 
-    def wrapped(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, number, *args, **kwargs)
-        except PrescriptionNotFound as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            raise Http404 from exc
-        except StepUpRequired as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            return step_up_redirect(reverse("prescriptions:detail", args=[number]))
-        except refusals.StepUpRequired:
-            # The signature's step-up (PRESC-6, ACCESS-4) is already on the one refusal path.
-            return step_up_redirect(reverse("prescriptions:detail", args=[number]))
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Missing, another unit's or a masked patient's prescription: 404 (house style 5); a grant
+# holder who has not confirmed the password goes to step-up and comes back to the page.
+answered_on_detail = refusals_answered(next_url=back_to_detail)
 
 
 def _done(request: HttpRequest, number: str, message: str, anchor: str = "") -> HttpResponse:
@@ -298,7 +281,7 @@ def _refused(
         request,
         _detail(request, number),
         bound={key: form},
-        errors=_form_errors(form, section),
+        errors=form_errors(form, section),
         status=400,
     )
 
@@ -310,7 +293,7 @@ def _invalid(
         request,
         _detail(request, number),
         bound={key: form},
-        errors=_form_errors(form, section),
+        errors=form_errors(form, section),
         status=400,
     )
 
@@ -331,8 +314,6 @@ def _form_post(
         return _invalid(request, number, form, key, section)
     try:
         message = act(AccessContext.from_request(request), form.cleaned_data)
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, key, section, exc)
     return _done(request, number, message, anchor)
@@ -345,7 +326,7 @@ def _form_post(
 @login_required
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
-@_guarded
+@answered_on_detail
 def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
     return _page(request, _detail(request, number))
 
@@ -357,7 +338,7 @@ def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         line = prescription_line_add(
@@ -376,7 +357,7 @@ def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_line_change(
@@ -398,14 +379,12 @@ def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpRes
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def line_remove_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
     try:
         prescription_line_remove(
             ctx=AccessContext.from_request(request), reference=number, line_id=line_id
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _page(request, _detail(request, number), errors=[("lines", str(exc))], status=400)
     return _done(request, number, _("The line is removed."), "#lines")
@@ -415,7 +394,7 @@ def line_remove_view(request: HttpRequest, number: str, line_id: int) -> HttpRes
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def replacement_decide_view(request: HttpRequest, number: str, decision_id: int) -> HttpResponse:
     """PRESC-8: accept or decline the proposed replacement of an optional group."""
     form = ReplacementForm(request.POST)
@@ -430,8 +409,6 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
         prescription_replacement_decide(
             ctx=AccessContext.from_request(request), decision_id=decision_id, accept=accept
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, "replacement", "lines", exc)
     return _done(
@@ -449,7 +426,7 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def details_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_details_set(ctx=ctx, reference=number, **data)
@@ -465,7 +442,7 @@ def details_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_delivery_set(ctx=ctx, reference=number, kind=data["kind"])
@@ -481,7 +458,7 @@ def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def submit_view(request: HttpRequest, number: str) -> HttpResponse:
     try:
         prescription = prescription_submit(
@@ -494,8 +471,6 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
             errors=[("submit", reason) for reason in exc.reasons],
             status=400,
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _page(request, _detail(request, number), errors=[("submit", str(exc))], status=400)
     return _done(
@@ -514,7 +489,7 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
     """REGION-2: record the home region's agreement with its document; a blocked prescription
     goes on."""
@@ -542,7 +517,7 @@ def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def sign_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-6: sign the risk assessment; the service asks for a fresh password confirmation."""
 
@@ -558,7 +533,7 @@ def sign_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-4: the fitting, with the journal note for a protected patient instead of the
     liability form."""
@@ -570,7 +545,7 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
             request,
             detail,
             bound={"fitting": form},
-            errors=_form_errors(form, "fitting"),
+            errors=form_errors(form, "fitting"),
             status=400,
         )
     try:
@@ -580,8 +555,6 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
             journal_note_confirmed=protected,
             liability_form_signed=not protected,
         )
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         return _refused(request, number, form, "fitting", "fitting", exc)
     return _done(request, number, _("The fitting is recorded."), "#fitting")
@@ -591,7 +564,7 @@ def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @role_permission_required(ADD_PRESCRIPTION)
 @require_POST
-@_guarded
+@answered_on_detail
 def cancel_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_cancel(ctx=ctx, reference=number, reason=data["reason"])

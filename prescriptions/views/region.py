@@ -39,41 +39,25 @@ from prescriptions.selectors.region import (
     special_delivery_agreement_get_for_user,
     supply_registration_get_for_user,
 )
-from prescriptions.services.access import denial_record_after_rollback
 from prescriptions.services.delivery import prescription_delivery_set
-from prescriptions.services.errors import PrescriptionError, PrescriptionNotFound, StepUpRequired
+from prescriptions.services.errors import PrescriptionError
 from prescriptions.services.region import (
     REGISTRATION_STATES,
     residence_abroad_record_for_patient,
     special_delivery_agreement_record,
     supply_registration_request,
 )
-from prescriptions.views.patient import ADD_PRESCRIPTION, step_up_redirect
-from prescriptions.views.prescription import ErrorList, _form_errors
+from prescriptions.views.patient import ADD_PRESCRIPTION
+from prescriptions.views.prescription import ErrorList, form_errors
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
+from protection.refusals import refusals_answered
 
-PASS_THROUGH = (PrescriptionNotFound, StepUpRequired)
 
-
-def _guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Not found (missing, another unit's, masked): 404, the same answer for each (house style
-    5). A grant holder who has not confirmed the password goes to step-up and comes back to the
-    page (a GET: a POST is never replayed)."""
-
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except PrescriptionNotFound as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            raise Http404 from exc
-        except StepUpRequired as exc:
-            denial_record_after_rollback(AccessContext.from_request(request), exc)
-            return step_up_redirect(request.path)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+def _back_to_page(request: HttpRequest, *args: Any, **kwargs: Any) -> str:
+    """After step-up the user comes back to the page, also after a POST (which is never
+    replayed)."""
+    return request.path
 
 
 def _posted(
@@ -87,25 +71,27 @@ def _posted(
     """Post/redirect/get: the service's write and a redirect, or the errors for the summary
     (the form's own, or the service's refusal) to show on the page with status 400."""
     if not form.is_valid():
-        return _form_errors(form, section)
+        return form_errors(form, section)
     try:
         write(form.cleaned_data)
-    except PASS_THROUGH:
-        raise
     except PrescriptionError as exc:
         form.add_error(None, str(exc))
-        return _form_errors(form, section)
+        return form_errors(form, section)
     messages.success(request, success)
     return redirect(to)
 
 
 def _decorated(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The prescriber's role, GET and POST only, never cached; the order of the checks is the
-    prescription pages' (login, role, method, then the object)."""
+    prescription pages' (login, role, method, then the object). Not found (missing, another
+    unit's, masked): 404, the same answer for each (house style 5); a grant holder who has not
+    confirmed the password goes to step-up and comes back to the page."""
     return never_cache(
         login_required(
             role_permission_required(ADD_PRESCRIPTION)(
-                require_http_methods(["GET", "POST"])(_guarded(view))
+                require_http_methods(["GET", "POST"])(
+                    refusals_answered(next_url=_back_to_page)(view)
+                )
             )
         )
     )

@@ -6,22 +6,30 @@ with axe-core (no serious or critical violations).
    (PRESC-2); special dietary food refused with the pharmacy message (PRESC-3).
 3. An out-of-region patient over 10 000 SEK: blocked until the home-region agreement is
    recorded, then approved (REGION-1, REGION-2).
+4. A consultation activity registered and booked from the patient's devices page (PRESC-7).
 
 Every identity number here is one of Skatteverket's test personnummer (IDENT-4).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from playwright.sync_api import Page, expect
 
-from prescriptions.models import ArticleKind, Prescription, PrescriptionState
+from prescriptions.models import (
+    ActivityState,
+    ArticleKind,
+    ConsultationActivity,
+    Prescription,
+    PrescriptionState,
+)
 from tests.browser.test_first_pages import PASSWORD, html_lang, leaks, log_in, number_forms
 from tests.factories import PatientIdentityFactory
 from tests.personas import ORDINARY_NUMBER as ORDINARY
@@ -272,3 +280,38 @@ def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_re
     expect(page.locator("#outcome")).to_contain_text("BF-2026-0117")
     axe_check(page)
     assert Prescription.objects.get(reference=number).state == S.APPROVED
+
+
+def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
+    page, axe_check, prescriber
+):
+    patient = PatientIdentityFactory(personal_identity_number=ORDINARY).patient
+    log_in(page, "anna")
+    page.goto(f"/prescriptions/patients/{patient.reference}/")
+    with page.expect_navigation():
+        page.locator("#activities form[action$='/activities/'] button").click()
+    activity = ConsultationActivity.objects.get(patient=patient)
+    field = page.locator(f"#id_activity-{activity.pk}-booked_for")
+    expect(field).to_be_visible()
+    axe_check(page)
+
+    # A time past: refused on the page, the summary leads to the field, the time kept.
+    field.fill("2020-01-02T10:30")
+    with page.expect_navigation():
+        page.locator(f"#activity-{activity.pk} button[type=submit]").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator(f"a[href='#id_activity-{activity.pk}-booked_for']")).to_contain_text(
+        "Bokad tid"
+    )
+    expect(page.locator(f"#id_activity-{activity.pk}-booked_for")).to_have_value("2020-01-02T10:30")
+    axe_check(page)
+
+    when = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    page.locator(f"#id_activity-{activity.pk}-booked_for").fill(when)
+    with page.expect_navigation():
+        page.locator(f"#activity-{activity.pk} button[type=submit]").click()
+    expect(page.locator(f"#activity-{activity.pk}")).to_contain_text(when.replace("T", " "))
+    axe_check(page)
+    activity.refresh_from_db()
+    assert activity.state == ActivityState.BOOKED

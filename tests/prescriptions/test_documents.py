@@ -25,7 +25,7 @@ from prescriptions.services.documents import (
     order_confirmations_batch_request,
 )
 from prescriptions.services.drafts import prescription_draft_start
-from prescriptions.services.errors import PrescriptionNotFound, StateNotAllowed
+from prescriptions.services.errors import StateNotAllowed
 from prescriptions.services.lines import prescription_line_add, prescription_line_change
 from prescriptions.services.routing import prescription_submit
 from protection.documents import kinds
@@ -37,6 +37,7 @@ from protection.documents.services import (
     documents_withdraw_for_patient,
 )
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
+from protection.refusals import PatientNotFound
 from protection.rls import PatientIdForNumber
 from protection.services.local import local_protection_decide
 from tests.factories import PatientIdentityFactory, UserFactory
@@ -330,7 +331,7 @@ def test_print_1_batch_with_a_protected_patient_refuses_that_one_and_makes_the_r
 def test_denied_batch_with_another_units_prescription_makes_nothing(rx, ordinary):
     other = elsewhere()
     theirs = approved(other, ordinary)
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(PatientNotFound):
         order_confirmations_batch_request(
             ctx=ctx_for(rx), references=[approved(rx, ordinary).reference, theirs.reference]
         )

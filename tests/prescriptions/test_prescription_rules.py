@@ -27,10 +27,8 @@ from prescriptions.models import (
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.errors import (
-    PrescriptionNotFound,
     RuleRefused,
     StateNotAllowed,
-    StepUpRequired,
     SubmitRefused,
 )
 from prescriptions.services.lines import prescription_line_add, prescription_line_change
@@ -49,6 +47,7 @@ from prescriptions.services.signing import (
 )
 from prescriptions.services.state import REGISTRATION_MACHINE, prescription_transition_apply
 from protection import refusals
+from protection.refusals import PatientNotFound, StepUpRequired
 from tests.factories import UserFactory
 from tests.personas import ctx_for
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
@@ -126,9 +125,9 @@ def test_presc_1_lines_change_only_in_draft(rx, ordinary):
 def test_presc_1_denied_other_units_prescriber_gets_not_found(rx, ordinary):
     reference = draft_with(rx, ordinary, article())
     stranger = PrescriberProfileFactory().user
-    with pytest.raises(PrescriptionNotFound) as forbidden:
+    with pytest.raises(PatientNotFound) as forbidden:
         prescription_submit(ctx=ctx_for(stranger), reference=reference)
-    with pytest.raises(PrescriptionNotFound) as missing:
+    with pytest.raises(PatientNotFound) as missing:
         prescription_submit(ctx=ctx_for(stranger), reference="F-NOSUCH00")
     assert str(forbidden.value) == str(missing.value)
 
@@ -157,9 +156,9 @@ def test_presc_2_protected_patient_delivery_computed_to_unit_with_prescriber(rx,
 
 def test_presc_2_denied_prescriber_without_grant_gets_the_same_not_found(protected_patient):
     other = PrescriberProfileFactory(user__username="nogrant").user
-    with pytest.raises(PrescriptionNotFound) as masked:
+    with pytest.raises(PatientNotFound) as masked:
         prescription_draft_start(ctx=ctx_for(other), patient_reference=protected_patient.reference)
-    with pytest.raises(PrescriptionNotFound) as missing:
+    with pytest.raises(PatientNotFound) as missing:
         prescription_draft_start(ctx=ctx_for(other), patient_reference="P-NOSUCHONE")
     assert str(masked.value) == str(missing.value)
     assert not Prescription.objects.exists()
@@ -221,7 +220,7 @@ def test_presc_2_submit_recomputes_delivery_when_patient_became_protected(rx, or
     reference = draft_with(rx, ordinary, article())
     Patient.objects.filter(pk=ordinary.pk).update(protected_registration=True)
     # Without a grant the patient is masked now: the same not-found answer.
-    with pytest.raises(PrescriptionNotFound):
+    with pytest.raises(PatientNotFound):
         submit(rx, reference)
 
 

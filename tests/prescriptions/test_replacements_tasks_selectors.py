@@ -32,10 +32,11 @@ from prescriptions.services.activity import (
     consultation_activity_create,
     signature_reminders_send,
 )
-from prescriptions.services.errors import PrescriptionNotFound, SubmitRefused
+from prescriptions.services.errors import SubmitRefused
 from prescriptions.services.lines import prescription_line_change, prescription_replacement_decide
 from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
+from protection.refusals import PatientNotFound
 from protection.registry import open_cases_elsewhere
 from tests.celery_worker import CeleryWorker, celery_worker_process  # noqa: F401
 from tests.personas import ctx_for
@@ -228,9 +229,9 @@ def test_presc_1_denied_get_for_user_same_answer_for_missing_and_forbidden(rx, o
     assert detail.card.reference == ordinary.reference
     assert len(detail.lines) == 1
     stranger = PrescriberProfileFactory(user__username="stranger").user
-    with pytest.raises(PrescriptionNotFound) as forbidden:
+    with pytest.raises(PatientNotFound) as forbidden:
         prescription_get_for_user(ctx=ctx_for(stranger), reference=reference)
-    with pytest.raises(PrescriptionNotFound) as missing:
+    with pytest.raises(PatientNotFound) as missing:
         prescription_get_for_user(ctx=ctx_for(stranger), reference="F-NOSUCH00")
     assert str(forbidden.value) == str(missing.value)
 

@@ -4,16 +4,25 @@ test for every view and pinned query counts. Identity numbers are Skatteverket's
 
 from __future__ import annotations
 
+import ast
+import html
 import re
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
 from prescriptions.models import (
+    ActivityState,
+    ConsultationActivity,
+    EligibilityRecord,
     HomeRegionAgreement,
     Prescription,
     PrescriptionLine,
@@ -21,7 +30,9 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
-from tests.factories import UserFactory
+from prescriptions.services import eligibility
+from prescriptions.views.prescription import CRITERION_LABELS
+from tests.factories import PatientFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, logged_in
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.factories import PrescriberProfileFactory
@@ -143,6 +154,67 @@ def test_cancel_from_the_page(rx_client, ordinary):
     assert Prescription.objects.get(reference=number).state == S.CANCELLED
 
 
+def _criterion_codes() -> set[str]:
+    """Every criterion key the eligibility service can write: the first argument of each
+    ``ev.add(...)`` in its source, so a criterion added later is walked too."""
+    codes: set[str] = set()
+    for node in ast.walk(ast.parse(Path(eligibility.__file__).read_text())):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "ev"
+        ):
+            continue
+        key = node.args[0] if node.args else None
+        # A key computed at run time could not be walked: the service names each one.
+        assert isinstance(key, ast.Constant), ast.dump(node)
+        assert isinstance(key.value, str), ast.dump(node)
+        codes.add(key.value)
+    return codes
+
+
+def test_the_why_shows_a_label_for_every_criterion_and_never_the_raw_key(rx_client, ordinary):
+    """The eligibility "why" names every criterion the service can record, in Swedish and in
+    English; no key (``largest_device_cost_sek`` and the like) reaches the page."""
+    codes = _criterion_codes()
+    assert "largest_device_cost_sek" in codes
+    number = start(rx_client, ordinary)
+    add(rx_client, number, article("2900").pk)
+    assert rx_client.post(f"/prescriptions/{number}/submit/").status_code == 302
+    prescription = Prescription.objects.get(reference=number)
+    written = {item["criterion"] for item in prescription.eligibility_records.get().criteria}
+    assert written <= codes  # the walk finds what a real evaluation writes
+    ordered = sorted(codes)
+    # A later record: the page shows the latest, here with every criterion at once.
+    EligibilityRecord.objects.create(
+        prescription=prescription,
+        criteria=[
+            {"criterion": code, "value": True, "rule": "X-1", "effect": "ok", "message": ""}
+            for code in ordered
+        ],
+        outcome=prescription.state,
+        total_cost_sek=0,
+    )
+    for language in ("en", "sv"):
+        rx_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        content = page(rx_client, number)
+        table = re.search(r'<table class="eligibility">.*?</table>', content, re.S)
+        assert table, content
+        shown = [
+            html.unescape(cell) for cell in re.findall(r'<th scope="row">(.*?)</th>', table[0])
+        ]
+        with translation.override(language):
+            assert shown == [str(CRITERION_LABELS[code]) for code in ordered]
+        for code in ordered:
+            assert code not in table[0], (language, code)
+        if language == "sv":
+            with translation.override("en"):
+                english = {str(CRITERION_LABELS[code]) for code in ordered}
+            assert not english & set(shown), "a label without its Swedish translation"
+
+
 # --- protected patient ------------------------------------------------------------------------
 
 
@@ -202,9 +274,10 @@ def test_presc_4_fitting_asks_for_the_journal_note_for_a_protected_patient(
 
 def test_access_4_grant_holder_is_sent_to_step_up_first(client, rx, protected_patient):
     logged_in(client, rx)
-    response = client.get(f"/prescriptions/patients/{protected_patient.reference}/")
+    page_path = f"/prescriptions/patients/{protected_patient.reference}/"
+    response = client.get(page_path)
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/?next=/prescriptions/")
+    assert response["Location"] == "/protection/step-up/?" + urlencode({"next": page_path})
 
 
 def test_access_1_masked_patient_gets_404_everywhere_and_my_list_shows_only_the_label(
@@ -313,10 +386,144 @@ def test_presc_6_signing_needs_step_up_then_the_prescription_goes_on(client, rx,
     assert "Sign the risk assessment" in page(client, number)
     response = client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"})
     assert response.status_code == 302
-    assert response["Location"].startswith("/protection/step-up/")
+    # Back to the prescription's page after step-up: a POST is never replayed.
+    assert response["Location"] == "/protection/step-up/?" + urlencode(
+        {"next": f"/prescriptions/{number}/"}
+    )
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     assert client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"}).status_code == 302
     assert Prescription.objects.get(reference=number).state == S.APPROVED
+
+
+# --- PRESC-7: consultation activities on the patient's page ------------------------------------
+
+
+def activities_url(patient: Patient, activity: ConsultationActivity | None = None) -> str:
+    base = f"/prescriptions/patients/{patient.reference}/activities/"
+    return f"{base}{activity.pk}/book/" if activity else base
+
+
+def book(client: Client, patient: Patient, activity: ConsultationActivity, when: str) -> Any:
+    return client.post(
+        activities_url(patient, activity), {f"activity-{activity.pk}-booked_for": when}
+    )
+
+
+def in_an_hour() -> str:
+    return timezone.localtime(timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_presc_7_register_an_activity_from_the_patient_page(rx_client, rx, ordinary):
+    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
+    assert 'id="activities"' in content
+    assert f'action="{activities_url(ordinary)}"' in content
+    response = rx_client.post(activities_url(ordinary))
+    assert response.status_code == 302
+    assert response["Location"] == f"/prescriptions/patients/{ordinary.reference}/#activities"
+    activity = ConsultationActivity.objects.get(patient=ordinary)
+    assert (activity.prescriber, activity.state) == (rx, ActivityState.OPEN)
+    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
+    # The booking form: a labelled date-time field of its own per activity.
+    assert f'<label for="id_activity-{activity.pk}-booked_for">Booked time</label>' in content
+    assert 'type="datetime-local"' in content
+    assert f'action="{activities_url(ordinary, activity)}"' in content
+
+
+def test_presc_7_book_a_time_for_the_activity(rx_client, ordinary):
+    rx_client.post(activities_url(ordinary))
+    activity = ConsultationActivity.objects.get(patient=ordinary)
+    when = in_an_hour()
+    response = book(rx_client, ordinary, activity, when)
+    assert response.status_code == 302
+    assert response["Location"] == f"/prescriptions/patients/{ordinary.reference}/#activities"
+    activity.refresh_from_db()
+    assert activity.state == ActivityState.BOOKED
+    assert timezone.localtime(activity.booked_for).strftime("%Y-%m-%dT%H:%M") == when
+    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
+    assert f"booked for {when.replace('T', ' ')}" in content
+    # Booked: rebooking means a new activity, so no booking form any more.
+    assert f'action="{activities_url(ordinary, activity)}"' not in content
+
+
+def test_presc_7_a_time_past_is_refused_naming_the_field_and_keeping_what_was_typed(
+    rx_client, ordinary
+):
+    rx_client.post(activities_url(ordinary))
+    activity = ConsultationActivity.objects.get(patient=ordinary)
+    response = book(rx_client, ordinary, activity, "2020-01-02T10:30")
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert 'class="error-summary" role="alert"' in content
+    assert (
+        f'<a href="#id_activity-{activity.pk}-booked_for">'
+        "Booked time: choose a time in the future.</a>"
+    ) in content
+    assert 'value="2020-01-02T10:30"' in content
+    activity.refresh_from_db()
+    assert (activity.state, activity.booked_for) == (ActivityState.OPEN, None)
+
+
+def test_presc_7_a_time_that_is_no_time_is_refused_naming_the_field(rx_client, ordinary):
+    rx_client.post(activities_url(ordinary))
+    activity = ConsultationActivity.objects.get(patient=ordinary)
+    response = book(rx_client, ordinary, activity, "next tuesday")
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert re.search(
+        rf'<a href="#id_activity-{activity.pk}-booked_for">Booked time: [^<]+</a>', content
+    ), content
+    assert 'value="next tuesday"' in content
+    assert ConsultationActivity.objects.get(pk=activity.pk).state == ActivityState.OPEN
+
+
+def test_presc_7_denied_another_units_activity_is_not_found(client, rx, ordinary):
+    """House style 5: another unit's activity, and an activity reached under another patient,
+    answer as one that does not exist."""
+    logged_in(client, rx)
+    client.post(activities_url(ordinary))
+    activity = ConsultationActivity.objects.get(patient=ordinary)
+    other = PrescriberProfileFactory().user
+    logged_in(client, other)
+    assert book(client, ordinary, activity, in_an_hour()).status_code == 404
+    content = client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
+    assert f'id="activity-{activity.pk}"' not in content  # not listed for another unit
+    logged_in(client, rx)
+    someone_else = PatientFactory()
+    assert book(client, someone_else, activity, in_an_hour()).status_code == 404
+    assert book(client, ordinary, activity, "x").status_code == 400  # the right one is found
+    activity.refresh_from_db()
+    assert (activity.state, activity.booked_for) == (ActivityState.OPEN, None)
+
+
+def test_presc_7_denied_a_masked_patient_is_not_found(client, rx, protected_patient):
+    """ACCESS-1: a same-unit colleague without a grant gets 404 for registering and for booking,
+    like for a patient that does not exist; each refusal is logged once (AUDIT-1)."""
+    logged_in(client, rx, stepped_up=True)
+    assert client.post(activities_url(protected_patient)).status_code == 302
+    activity = ConsultationActivity.objects.get(patient=protected_patient)
+    colleague = PrescriberProfileFactory(
+        user=UserFactory(role="prescriber", unit=rx.staff_profile.unit),
+        units=[rx.prescriber_profile.units.get()],
+    ).user
+    logged_in(client, colleague)
+    before = AccessEntry.objects.filter(patient=protected_patient, outcome="denied").count()
+    assert client.post(activities_url(protected_patient)).status_code == 404
+    assert book(client, protected_patient, activity, in_an_hour()).status_code == 404
+    after = AccessEntry.objects.filter(patient=protected_patient, outcome="denied").count()
+    assert after == before + 2
+    assert ConsultationActivity.objects.filter(patient=protected_patient).count() == 1
+    activity.refresh_from_db()
+    assert activity.state == ActivityState.OPEN
+
+
+def test_access_4_presc_7_a_grant_holder_steps_up_first_and_comes_back_to_the_page(
+    client, rx, protected_patient
+):
+    logged_in(client, rx)
+    response = client.post(activities_url(protected_patient))
+    page_path = f"/prescriptions/patients/{protected_patient.reference}/"
+    assert response["Location"] == "/protection/step-up/?" + urlencode({"next": page_path})
+    assert not ConsultationActivity.objects.exists()
 
 
 # --- denied -----------------------------------------------------------------------------------
@@ -339,6 +546,8 @@ def every_url(prescription: Prescription) -> list[tuple[str, str]]:
         ("get", "/prescriptions/"),
         ("get", f"/prescriptions/patients/{reference}/"),
         ("post", f"/prescriptions/patients/{reference}/new/"),
+        ("post", f"/prescriptions/patients/{reference}/activities/"),
+        ("post", f"/prescriptions/patients/{reference}/activities/1/book/"),
         ("get", f"/prescriptions/{number}/"),
         ("post", f"/prescriptions/{number}/lines/{line_id}/"),
         ("post", f"/prescriptions/{number}/lines/{line_id}/remove/"),
@@ -383,9 +592,10 @@ def test_denied_prescriber_of_another_unit_gets_404_for_the_prescription(client,
 def test_denied_get_on_a_post_only_action_changes_nothing(rx_client, draft):
     for action in POST_ACTIONS:
         assert rx_client.get(f"/prescriptions/{draft.reference}/{action}").status_code == 405
-    assert (
-        rx_client.get(f"/prescriptions/patients/{draft.patient.reference}/new/").status_code == 405
-    )
+    reference = draft.patient.reference
+    for action in ("new/", "activities/", "activities/1/book/"):
+        assert rx_client.get(f"/prescriptions/patients/{reference}/{action}").status_code == 405
+    assert not ConsultationActivity.objects.exists()
 
 
 def test_audit_1_each_read_of_the_prescription_page_is_logged(rx_client, draft):
@@ -431,13 +641,18 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
         number = start(rx_client, ordinary)
         add(rx_client, number, article("900").pk)
         rx_client.post(f"/prescriptions/{number}/submit/")
+        rx_client.post(activities_url(ordinary))
+    booked = ConsultationActivity.objects.filter(patient=ordinary).first()
+    assert booked is not None
+    book(rx_client, ordinary, booked, in_an_hour())
     with django_assert_num_queries(PATIENT_PAGE_QUERIES):
         content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
     assert content.count("Approved") == 2
+    assert content.count('class="activity"') == 2  # one open, one booked: one query for both
 
 
 # Pinned: session, user, the gate and its access entry, the prescription, lines, eligibility,
 # replacements, history, agreements, the catalogue form's areas. Not one per line.
 PRESCRIPTION_PAGE_QUERIES = 14
 MY_LIST_QUERIES = 5
-PATIENT_PAGE_QUERIES = 10
+PATIENT_PAGE_QUERIES = 11  # and the activities of the user's units (PRESC-7)
