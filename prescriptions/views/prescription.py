@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -43,6 +42,7 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
+from prescriptions.selectors.region import out_of_region
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.drafts import prescription_details_set
@@ -179,7 +179,7 @@ def _page(
     prescription = detail.prescription
     draft = prescription.state == S.DRAFT
     episode = prescription.episode
-    episode_out_of_region = episode.home_region_id not in (None, settings.REGION_COUNTY_CODE)
+    episode_out_of_region = out_of_region(episode)
     adapted = any(line.special_adaptation for line in detail.lines)
     context: dict[str, Any] = {
         "detail": detail,
@@ -195,6 +195,9 @@ def _page(
         "transitions": prescription.transitions.select_related("actor").order_by("at", "pk"),
         "agreements": prescription.home_region_agreements.select_related("issuing_region"),
         "episode_out_of_region": episode_out_of_region,
+        # REGION-3: the registration page is offered where the region pages accept it.
+        "registration_offered": prescription.state == S.AWAITING_REGISTRATION
+        or (draft and episode_out_of_region),
         "can_cancel": prescription.state in OPEN_STATES,
     }
     if draft:
