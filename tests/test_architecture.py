@@ -10,9 +10,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FLOORS = ["patients", "protection", "prescriptions", "logistics", "billing"]
 # House style 1: a module becomes a package past about 600 lines; the check allows some slack.
 MAX_MODULE_LINES = 650
-# Modules still over the limit while they are being split (issue 9). Each entry must still be
-# over it: once a module is split, the check fails until its entry is removed here.
-KNOWN_OVERSIZED: set[str] = set()
 
 
 def imported_apps(path: Path) -> set[str]:
@@ -66,15 +63,9 @@ def oversized_modules(root: Path = ROOT) -> set[str]:
 
 
 def test_no_module_is_over_the_size_limit():
-    assert oversized_modules() - KNOWN_OVERSIZED == set(), (
+    assert oversized_modules() == set(), (
         f"split these modules along their seams (house style 1: past about 600 lines a module "
         f"becomes a package); no module may exceed {MAX_MODULE_LINES} lines"
-    )
-
-
-def test_every_known_oversized_module_is_still_oversized():
-    assert KNOWN_OVERSIZED - oversized_modules() == set(), (
-        "these modules are split now: remove them from KNOWN_OVERSIZED"
     )
 
 

@@ -120,6 +120,12 @@ def register(kind: DocumentKind) -> None:
         raise ValueError(f"document kind {kind.code!r} is already registered")
     if kind.subject is Subject.NONE and kind.protected_form is not ProtectedForm.REFUSED:
         raise ValueError(f"document kind {kind.code!r} concerns no patient: no protected form")
+    if kind.identity_free and kind.subject not in (Subject.ORDER, Subject.UNIT):
+        # PRINT-1: only the papers that move goods travel without identity; a document about
+        # the person themselves has no identity-free form, so it cannot be asked for as one.
+        raise ValueError(
+            f"document kind {kind.code!r}: only a paper about an order or a unit is identity-free"
+        )
     _registry[kind.code] = kind
 
 

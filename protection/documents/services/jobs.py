@@ -33,6 +33,9 @@ DOCUMENT_JOB = StateMachine(
     subject_field="job",
 )
 OPEN_STATES = (S.QUEUED, S.RENDERING)
+# A job in one of these states is never rendered again. Its snapshot (what the document shows,
+# identity included) goes with the move: the PDF, or nothing, is what is kept (PRINT-3, LEAK-3).
+FINAL_STATES = frozenset({S.READY, S.REFUSED, S.CANCELLED, S.FAILED, S.WITHDRAWN})
 # A job no worker holds: set whenever a claim ends.
 NO_CLAIM: dict[str, Any] = {"claim_token": None, "claim_expires_at": None}
 
@@ -42,7 +45,10 @@ WITHDRAW_TASK = "protection.documents.tasks.withdraw_documents"
 
 def job_move(job: DocumentJob, to_state: str, *, note: str = "", **fields: Any) -> None:
     """Move a job the caller holds in its transaction, with ``fields``, and write the history
-    row (``patients.transitions.transition_apply`` with :data:`DOCUMENT_JOB`)."""
+    row (``patients.transitions.transition_apply`` with :data:`DOCUMENT_JOB`). A move to a
+    final state drops the snapshot."""
+    if to_state in FINAL_STATES:
+        fields["snapshot"] = None
     transition_apply(machine=DOCUMENT_JOB, obj=job, to_state=to_state, note=note, **fields)
 
 

@@ -140,6 +140,11 @@ def _claimed_and_allowed(job_id: int, token: uuid.UUID) -> DocumentJob | str:
     job = _locked_claimed(job_id, token)
     if job is None:
         return "lost claim"
+    if job.snapshot is None:
+        # Asked for before snapshots were stored with the job: there is nothing to print what
+        # was asked for from, and a blank document must not pass for it. The user asks again.
+        job_close(job, S.FAILED, note="no snapshot", reason=FAILED_RENDER)
+        return "failed"
     why = _recheck(job, _subjects(job))
     if why:
         _refuse_locked(job, why)

@@ -165,6 +165,22 @@ def test_a_kind_about_patients_needs_one_and_a_kind_about_nothing_takes_none(
         )
 
 
+def test_print_1_only_a_paper_about_an_order_or_a_unit_may_be_identity_free():
+    """A document about the person has no identity-free form: declaring one is refused when the
+    kind is registered, so no role reaches a protected patient's paper that way."""
+    with pytest.raises(ValueError, match="only a paper about an order or a unit"):
+        kinds.register(
+            kind(
+                "tests.summary_without_identity",
+                delivery_note,
+                subject=kinds.Subject.PATIENTS,
+                protected_form=kinds.ProtectedForm.IDENTITY_FREE,
+            )
+        )
+    with pytest.raises(kinds.UnknownKind):
+        kinds.get("tests.summary_without_identity")
+
+
 # --- PRINT-3 and immutable records ---------------------------------------------------------
 
 
@@ -373,3 +389,82 @@ def test_no_service_imports_a_task_module():
             if any(name.split(".")[-1] == "tasks" for name in names):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+# --- what a job keeps once it is done ---------------------------------------------------------
+
+
+def _raw_snapshot(job: DocumentJob) -> Any:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT snapshot FROM protection_documentjob WHERE id = %s", [job.pk])
+        return cursor.fetchone()[0]
+
+
+def test_leak_3_the_snapshot_goes_once_the_document_is_made(prescriber, ordinary):
+    """The PDF is what is kept: the identity the snapshot held is not stored beside it."""
+    job = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    assert _raw_snapshot(job) is not None
+    assert render(job) == "ready"
+    assert _raw_snapshot(job) is None
+    assert "Nilsson" in pdf_text(stored_pdf(job))
+
+
+def test_print_3_a_withdrawn_or_cancelled_job_keeps_no_snapshot(prescriber, ordinary):
+    made = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    render(made)
+    queued = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    assert services.documents_withdraw_for_patient(patient_id=ordinary.patient_id) == 2
+    for job, state in ((made, DocumentState.WITHDRAWN), (queued, DocumentState.CANCELLED)):
+        job.refresh_from_db()
+        assert job.state == state
+        assert _raw_snapshot(job) is None
+
+
+def test_print_1_a_job_refused_at_render_keeps_no_snapshot(prescriber, ordinary):
+    job = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    assert render(job) == "refused"
+    assert _raw_snapshot(job) is None
+
+
+def test_a_job_without_a_snapshot_fails_visibly_instead_of_printing_a_blank_page(
+    prescriber, ordinary
+):
+    """A job asked for before snapshots were kept has nothing to print from: it fails with a
+    message to ask again, and no empty document passes for it."""
+    job = services.document_request(
+        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+    )
+    DocumentJob.objects.filter(pk=job.pk).update(snapshot=None)
+    assert render(job) == "failed"
+    job.refresh_from_db()
+    assert (job.state, job.state_reason) == (DocumentState.FAILED, services.FAILED_RENDER)
+    assert not Document.objects.filter(pk=job.pk).exists()
+
+
+def test_without_a_broker_the_demo_makes_the_document_in_the_web_process(
+    prescriber, ordinary, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The demo without Redis runs tasks eagerly: a document asked for is made at once (the
+    send goes by task name, which Celery alone would post to a broker nobody reads)."""
+    from celery import current_app
+
+    monkeypatch.setitem(current_app.conf, "task_always_eager", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.document_request(
+            ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        )
+    job.refresh_from_db()
+    assert job.state == DocumentState.READY
+    assert "Nilsson" in pdf_text(stored_pdf(job))
