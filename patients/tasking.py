@@ -42,7 +42,7 @@ def task_send(name: str, *ids: int, what: str) -> bool:
     if current_app.conf.task_always_eager:
         # No broker (the demo without Redis): ``send_task`` would post to nowhere, unlike
         # ``delay``, so the task runs here and now, as ``delay`` would run it.
-        current_app.tasks[name].apply(args=list(ids))
+        current_app.tasks[name].apply(args=ids)
         return True
     try:
         current_app.send_task(name, args=list(ids))
