@@ -21,8 +21,8 @@ from pytest_django import DjangoDbBlocker
 
 from patients.models import PatientIdentity
 from tests.audit_log import access_log_cleared  # noqa: F401  (a fixture)
-from tests.factories import PatientIdentityFactory, UserFactory
-from tests.personas import PROTECTED_NUMBER
+from tests.factories import UserFactory
+from tests.personas import protected_identity_create
 
 SHARED = Path(settings.BASE_DIR).parent / "shared"
 SAMPLE_NAVET = SHARED / "specs" / "navet" / "sample-avisering.xml"
@@ -37,19 +37,8 @@ def shared_dir() -> Path:
 
 @pytest.fixture
 def protected() -> PatientIdentity:
-    """The patient with protected identity (Hemlig Gömdasson, with an address) that the tests
-    hide (ACCESS-1, LEAK-1); nobody holds a grant yet (tests.personas.give_grant gives one)."""
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED_NUMBER,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    # The database computes is_protected from the flag; reload it so the test sees it.
-    identity.patient.refresh_from_db()
-    return identity
+    """The patient with protected identity (tests.personas.protected_identity_create)."""
+    return protected_identity_create()
 
 
 @pytest.fixture

@@ -21,10 +21,28 @@ from patients.models import PatientIdentity, StaffProfile
 from patients.services import Actor
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
 from protection.models import Grant
+from tests.factories import PatientIdentityFactory
 
 # The patient with protected identity (Hemlig Gömdasson) and an ordinary one.
 PROTECTED_NUMBER = "198912232389"
 ORDINARY_NUMBER = "198912222398"
+
+
+def protected_identity_create() -> PatientIdentity:
+    """The patient with protected identity (Hemlig Gömdasson, with an address) that the tests
+    hide (ACCESS-1, LEAK-1); nobody holds a grant yet (:func:`give_grant` gives one). The
+    fixture ``protected`` in tests/conftest.py is this."""
+    identity = PatientIdentityFactory.create(
+        personal_identity_number=PROTECTED_NUMBER,
+        given_names="Hemlig",
+        surname="Gömdasson",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+    )
+    identity.patient.protected_registration = True
+    identity.patient.save()
+    # The database computes is_protected from the flag; reload it so the test sees it.
+    identity.patient.refresh_from_db()
+    return identity
 
 
 def give_grant(

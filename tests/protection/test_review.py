@@ -19,12 +19,12 @@ from protection.services import ProtectionError
 from protection.services.emergency import emergency_access_open
 from protection.services.review import emergency_access_review
 from protection.views.review import AccessReviewFilterForm
-from tests.factories import PatientFactory, PatientIdentityFactory, UnitFactory, UserFactory
-from tests.personas import ctx_for
+from tests.factories import PatientFactory, UnitFactory, UserFactory
+from tests.personas import PROTECTED_NUMBER, ctx_for, protected_identity_create
 
 pytestmark = pytest.mark.django_db
 
-PROTECTED = "198912232389"
+PROTECTED = PROTECTED_NUMBER
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 REVIEW_URL = "/protection/review/"
 SAMPLE_URL = "/protection/review/sample/"
@@ -109,16 +109,7 @@ def bert(unit_b):
 
 @pytest.fixture
 def protected_identity():
-    identity = PatientIdentityFactory(
-        personal_identity_number=PROTECTED,
-        given_names="Hemlig",
-        surname="Gömdasson",
-        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
-    )
-    identity.patient.protected_registration = True
-    identity.patient.save()
-    identity.patient.refresh_from_db()
-    return identity
+    return protected_identity_create()
 
 
 @pytest.fixture
