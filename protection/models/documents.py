@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.fields import EncryptedJSONField
 from patients.models import Patient, Unit
+from patients.transitions import TransitionRecord
 
 
 class DocumentState(models.TextChoices):
@@ -149,20 +150,14 @@ class DocumentJobPatient(models.Model):
         return f"document-job-patient:{self.pk}"
 
 
-class DocumentJobTransition(models.Model):
+class DocumentJobTransition(TransitionRecord):
     """History of a job's state: who (nobody for a worker), when, from, to, and why."""
 
     job = models.ForeignKey(DocumentJob, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16, choices=DocumentState.choices, blank=True)
-    to_state = models.CharField(max_length=16, choices=DocumentState.choices)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    at = models.DateTimeField(db_default=Now())
-    note = models.CharField(max_length=300, blank=True, default="")
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("document job transition")
+        verbose_name_plural = _("document job transitions")
 
     def __str__(self) -> str:
         return f"document-job-transition:{self.pk}"
