@@ -83,6 +83,66 @@ def kind_label(code: str) -> str:
         return code
 
 
+def _moves_goods(code: str) -> bool:
+    """Whether the kind is a paper that moves goods, made without identity for a patient the
+    requester may not see (PRINT-1). A kind no floor registers any more is not."""
+    try:
+        return kinds.get(code).identity_free
+    except kinds.UnknownKind:
+        return False
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """One line of the documents page, from a job of :func:`document_jobs_list_for_user`."""
+
+    job: DocumentJob
+    kind: str
+    # The patients the line names, in order: a patient's reference, or None where the page
+    # shows only the protection label (a patient the user may not see now, ACCESS-1).
+    patients: list[str | None]
+    downloadable: bool
+    # The line names a protected patient, so the page prints only its notice (PRINT-1).
+    protected: bool
+
+
+def document_rows(jobs: list[DocumentJob]) -> list[DocumentRow]:
+    """What the documents page shows of each job, from the jobs already read (no query).
+
+    ACCESS-1: a patient the user may not see now is named by the protection label only, and
+    their document offers no download (it would refuse anyway), unless it was made without
+    identity. PRINT-1: the line of a paper that moves goods names no patient at all, neither a
+    reference nor the label, and never makes the page one about a protected patient. It names
+    nobody even where the user could see the patient: a line that showed a reference for
+    ordinary patients only would, by its blank, tell which orders concern protected identity,
+    the very link the rule guards.
+    """
+    rows = []
+    for job in jobs:
+        subjects = list(job.subjects.all())
+        # The selector's annotation; absent means not shown (fail closed).
+        visible = [getattr(subject, "patient_visible", False) for subject in subjects]
+        named = not _moves_goods(job.kind)
+        rows.append(
+            DocumentRow(
+                job=job,
+                kind=kind_label(job.kind),
+                patients=[
+                    subject.patient.reference if shown else None
+                    for subject, shown in zip(subjects, visible, strict=True)
+                ]
+                if named
+                else [],
+                downloadable=all(
+                    shown or subject.route == DocumentRoute.IDENTITY_FREE
+                    for subject, shown in zip(subjects, visible, strict=True)
+                ),
+                protected=named and any(subject.patient.is_protected for subject in subjects),
+            )
+        )
+    return rows
+
+
 def document_content_for_user(*, ctx: AccessContext, job_id: int) -> tuple[DocumentJob, bytes]:
     """A ready document of the user's own, through the gate, audited (AUDIT-1). Raises
     DocumentJob.DoesNotExist, the same for missing and forbidden (house rule 5), and

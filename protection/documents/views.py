@@ -1,8 +1,11 @@
 """The document pages: the user's documents and downloads, a patient summary, a letter.
 
 Patients are shown by internal reference (LEAK-1); every read of a patient goes through the
-gate, every document through ``services.document_request``. A refusal is shown as a message the
-user can act on; the services have audited it.
+gate, every document through ``services.document_request``. A patient or document the user may
+not have, and a password to confirm first, take the one refusal path
+(``protection.refusals.refusals_answered``): 404, the same for missing and forbidden (house
+rule 5), or the step-up page coming back to the page (ACCESS-4). A document refused by the
+printing ban is shown as a message the user can act on; the services have audited it.
 """
 
 from __future__ import annotations
@@ -16,14 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from patients.models import Patient
 from protection.documents import letters, selectors, services
 from protection.documents.forms import LetterForm, SummaryRequestForm
 from protection.documents.summary import SUMMARY_KIND
-from protection.gate import AccessContext, Decision, patient_get_for_user
-from protection.models import DocumentJob, DocumentRoute
+from protection.gate import AccessContext
+from protection.models import DocumentJob
 from protection.permissions import role_permission_required
-from protection.refusals import StepUpRequired
+from protection.refusals import not_found, patient_answer, refusals_answered
 
 
 @never_cache
@@ -31,24 +33,7 @@ from protection.refusals import StepUpRequired
 @require_GET
 def document_list_view(request: HttpRequest) -> HttpResponse:
     jobs = selectors.document_jobs_list_for_user(user=request.user)
-    rows = []
-    for job in jobs:
-        subjects = list(job.subjects.all())
-        rows.append(
-            {
-                "job": job,
-                "kind": selectors.kind_label(job.kind),
-                "subjects": subjects,
-                # ACCESS-1: a document about a patient the user may not see now offers nothing
-                # about them, not even its download (which would refuse anyway), unless it was
-                # made without identity (PRINT-1). The annotation of the selector; absent
-                # means not shown (fail closed).
-                "downloadable": all(
-                    getattr(s, "patient_visible", False) or s.route == DocumentRoute.IDENTITY_FREE
-                    for s in subjects
-                ),
-            }
-        )
+    rows = selectors.document_rows(jobs)
     return render(
         request,
         "protection/documents/list.html",
@@ -56,9 +41,7 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "batches": selectors.batch_progress(jobs),
             "waiting": any(job.state in ("queued", "rendering") for job in jobs),
-            "protected": any(
-                subject.patient.is_protected for job in jobs for subject in job.subjects.all()
-            ),
+            "protected": any(row.protected for row in rows),
         },
     )
 
@@ -66,15 +49,14 @@ def document_list_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
+@refusals_answered
 def document_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
     try:
         job, content = selectors.document_content_for_user(
             ctx=AccessContext.from_request(request), job_id=job_id
         )
-    except StepUpRequired:
-        return redirect(f"{reverse('protection:step_up')}?next={request.path}")
-    except DocumentJob.DoesNotExist as exc:
-        raise Http404 from exc
+    except DocumentJob.DoesNotExist:
+        raise not_found() from None
     response = HttpResponse(content, content_type="application/pdf")
     # The file name carries the job number only (LEAK-1).
     response["Content-Disposition"] = f'attachment; filename="document-{job.pk}.pdf"'
@@ -82,23 +64,23 @@ def document_download_view(request: HttpRequest, job_id: int) -> HttpResponse:
     return response
 
 
+def _back_to_patient(request: HttpRequest, reference: str) -> str:
+    """After the step-up, a summary asked for by POST comes back to the patient's page."""
+    return reverse("patients:detail", args=[reference])
+
+
 @never_cache
 @login_required
 @permission_required("patients.view_patient", raise_exception=True)
 @require_POST
+@refusals_answered(next_url=_back_to_patient)
 def summary_request_view(request: HttpRequest, reference: str) -> HttpResponse:
     ctx = AccessContext.from_request(request)
-    try:
-        answer = patient_get_for_user(ctx, reference)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
-    if answer.decision is Decision.MASKED:
-        raise Http404  # the same as a patient that does not exist (house rule 5)
-    if answer.decision is Decision.STEP_UP:
-        patient_page = reverse("patients:detail", args=[reference])
-        return redirect(f"{reverse('protection:step_up')}?next={patient_page}")
+    answer = patient_answer(ctx, reference)
     form = SummaryRequestForm(request.POST)
     if not form.is_valid():
+        # Every field is optional and the page caps their length: only a hand-made request
+        # gets here, and it is not a refusal of the patient to audit.
         raise Http404
     try:
         job = services.document_request(
@@ -117,20 +99,19 @@ def summary_request_view(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("protection:documents")
 
 
+def _back_to_letter(request: HttpRequest, reference: str) -> str:
+    """After the step-up, the letter form, also when the refused request was its POST."""
+    return reverse("protection:letter_compose", args=[reference])
+
+
 @never_cache
 @login_required
 @role_permission_required(letters.LETTER_PERMISSION)
 @require_http_methods(["GET", "POST"])
+@refusals_answered(next_url=_back_to_letter)
 def letter_compose_view(request: HttpRequest, reference: str) -> HttpResponse:
     ctx = AccessContext.from_request(request)
-    try:
-        answer = patient_get_for_user(ctx, reference)
-    except Patient.DoesNotExist as exc:
-        raise Http404 from exc
-    if answer.decision is Decision.STEP_UP:
-        return redirect(f"{reverse('protection:step_up')}?next={request.path}")
-    if answer.decision is not Decision.FULL:
-        raise Http404  # the same as a patient that does not exist (house rule 5)
+    answer = patient_answer(ctx, reference)
     form = LetterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

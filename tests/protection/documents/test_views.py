@@ -1,16 +1,21 @@
-"""The document pages: who may use them, what they show, their queries (LEAK-1, PRINT-1/2)."""
+"""The document pages: who may use them, what they show, their queries (LEAK-1, PRINT-1/2), and
+how they refuse: 404 or the step-up page, on the one refusal path (house rule 5, ACCESS-4)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterator
 
 import pytest
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
-from protection.documents import services
+from protection.documents import kinds, services
 from protection.documents.summary import SUMMARY_KIND
-from protection.models import DocumentJob, Letter
+from protection.models import DocumentJob, DocumentRoute, Letter
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.personas import logged_in
+from tests.personas import give_grant, logged_in
 from tests.protection.documents.conftest import ctx_for, pdf_text, render
+from tests.protection.documents.test_kinds import identity_free_note
 
 pytestmark = pytest.mark.django_db
 
@@ -216,3 +221,186 @@ def test_the_patient_page_offers_documents_and_prints_only_a_notice_when_protect
     assert "Forward to (another principal)" in content
     assert "print-protected.css" in content
     assert 'class="print-notice"' in content
+
+
+# --- the documents page and a paper that moves goods (PRINT-1) ---------------------------------
+
+
+@pytest.fixture
+def logistics(unit):
+    return UserFactory(username="lars", role="logistics", unit=unit)
+
+
+@pytest.fixture
+def delivery_note() -> Iterator[str]:
+    """The identity-free delivery note of test_kinds.py, registered for the test only."""
+    codes: list[str] = []
+    identity_free_note(codes)
+    yield codes[0]
+    for code in codes:
+        kinds.unregister(code)
+
+
+NAMES_PROTECTION = (
+    "Skyddade personuppgifter",
+    "Protected identity",
+    "protected identity",
+    "must not be printed",
+    "print-protected.css",
+    'class="print-notice"',
+)
+
+
+def test_print_1_the_documents_page_names_no_protection_on_an_identity_free_paper(
+    client, logistics, protected, ordinary, delivery_note, django_assert_num_queries
+):
+    """PRINT-1, ACCESS-1: logistics has no grant and asked for the delivery note of a protected
+    patient's order. Its line shows no patient and no protection label, the page is not one
+    about a protected patient, and the download is offered. The note about an ordinary patient
+    names nobody either, so the two lines cannot be told apart."""
+    hidden = services.document_request(
+        ctx=ctx_for(logistics), kind=delivery_note, patients=[protected.patient]
+    )
+    assert hidden.subjects.get().route == DocumentRoute.IDENTITY_FREE
+    assert render(hidden) == "ready"
+    plain = services.document_request(
+        ctx=ctx_for(logistics), kind=delivery_note, patients=[ordinary.patient]
+    )
+    assert plain.subjects.get().route == DocumentRoute.ORDINARY
+    assert render(plain) == "ready"
+    client = logged_in(client, logistics)
+    client.get("/protection/documents/")  # warm the session and permission caches
+    # session, user, permissions for the menu (2), jobs, their patients
+    with django_assert_num_queries(6):
+        content = client.get("/protection/documents/").content.decode()
+    for shown_nowhere in (
+        *NAMES_PROTECTION,
+        protected.patient.reference,
+        ordinary.patient.reference,
+    ):
+        assert shown_nowhere not in content
+    assert not re.search(rf"\b{protected.patient.birth_year}\b", content)
+    cells = re.findall(r"<td>(.*?)</td>", content, flags=re.DOTALL)
+    assert cells.count("") == 2  # the two lines' Patients cells, alike
+    assert f"/protection/documents/{hidden.pk}/pdf/" in content
+    response = client.get(f"/protection/documents/{hidden.pk}/pdf/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+
+
+def test_print_1_an_identity_free_paper_names_nobody_even_to_a_grant_holder(
+    client, logistics, protected, delivery_note
+):
+    """PRINT-1: whether a goods paper's line names a patient does not hang on who looks, so a
+    blank line never tells a user without a grant that its order concerns protected identity."""
+    give_grant(logistics, protected)
+    job = services.document_request(
+        ctx=ctx_for(logistics), kind=delivery_note, patients=[protected.patient]
+    )
+    assert render(job) == "ready"
+    client = logged_in(client, logistics, stepped_up=True)
+    content = client.get("/protection/documents/").content.decode()
+    assert protected.patient.reference not in content
+    for label in NAMES_PROTECTION:
+        assert label not in content
+    assert f"/protection/documents/{job.pk}/pdf/" in content
+
+
+def test_print_1_a_grant_holders_document_keeps_the_page_protected(client, prescriber, granted):
+    """The ordinary case is untouched: the grant holder's forwarded summary (PRINT-2) names the
+    patient by reference and the page prints only its notice (PRINT-1)."""
+    summary_job(
+        prescriber, granted, forward_to="Region Halland", forward_reason="Överköp vid 20 års ålder"
+    )
+    content = logged_in(client, prescriber).get("/protection/documents/").content.decode()
+    assert granted.patient.reference in content
+    assert "print-protected.css" in content
+    assert 'class="print-notice"' in content
+    assert "must not be printed" in content
+
+
+def test_access_1_denied_a_document_not_moving_goods_keeps_the_protection_label(
+    client, prescriber, ordinary
+):
+    """Only papers that move goods go neutral: the summary of a patient protected since it was
+    asked for is still shown by the protection label, and the page by its notice (ACCESS-1)."""
+    summary = summary_job(prescriber, ordinary)
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    content = logged_in(client, prescriber).get("/protection/documents/").content.decode()
+    assert "Protected identity" in content
+    assert 'class="print-notice"' in content
+    assert ordinary.patient.reference not in content
+    assert f"/protection/documents/{summary.pk}/pdf/" not in content
+
+
+# --- the one refusal path (house rule 5, ACCESS-4) ---------------------------------------------
+
+
+@pytest.fixture
+def forwarded(prescriber, granted) -> DocumentJob:
+    """A ready summary of the protected patient, forwarded (PRINT-2) by the grant holder."""
+    return summary_job(
+        prescriber, granted, forward_to="Region Halland", forward_reason="Överköp vid 20 års ålder"
+    )
+
+
+def test_access_4_the_download_sends_to_step_up_and_back_url_encoded(client, prescriber, forwarded):
+    client = logged_in(client, prescriber)  # a grant, but no password confirmed
+    url = f"/protection/documents/{forwarded.pk}/pdf/"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == (
+        f"/protection/step-up/?next=%2Fprotection%2Fdocuments%2F{forwarded.pk}%2Fpdf%2F"
+    )
+    confirmed = client.post(response["Location"], {"password": "pw-for-tests-only"})
+    assert confirmed["Location"] == url
+    assert client.get(url).status_code == 200
+
+
+def test_access_4_the_summary_button_sends_to_step_up_and_back_to_the_patient(
+    client, prescriber, granted
+):
+    reference = granted.patient.reference
+    response = logged_in(client, prescriber).post(f"/protection/patients/{reference}/summary/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/protection/step-up/?next=%2Fpatients%2F{reference}%2F"
+    assert not DocumentJob.objects.exists()
+
+
+def test_access_4_the_letter_form_sends_to_step_up_and_back_to_itself(client, prescriber, granted):
+    reference = granted.patient.reference
+    url = f"/protection/patients/{reference}/letter/"
+    client = logged_in(client, prescriber)
+    expected = f"/protection/step-up/?next=%2Fprotection%2Fpatients%2F{reference}%2Fletter%2F"
+    for response in (
+        client.get(url),
+        client.post(url, {"template": "general", "subject": "Om hjälpmedlet", "body": "Hej!"}),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == expected
+    assert not Letter.objects.exists()
+    confirmed = client.post(expected, {"password": "pw-for-tests-only"})
+    assert confirmed["Location"] == url
+
+
+def test_denied_the_document_pages_answer_404_alike_for_hidden_and_missing(
+    client, prescriber, protected, ordinary
+):
+    """House rule 5: a patient without a grant, one that does not exist and a document not the
+    user's own all get the same 404 page, and the refused reads are audited (AUDIT-1)."""
+    job = summary_job(prescriber, ordinary)
+    other = UserFactory(username="otto", role="prescriber")
+    client = logged_in(client, other, stepped_up=True)
+    responses = [
+        client.get(f"/protection/documents/{job.pk}/pdf/"),
+        client.get(f"/protection/documents/{job.pk + 999}/pdf/"),
+        client.post(f"/protection/patients/{protected.patient.reference}/summary/"),
+        client.post("/protection/patients/P-ZZZZZZZZZZ/summary/"),
+    ]
+    assert [r.status_code for r in responses] == [404] * 4
+    assert {r.templates[0].name for r in responses} == {"404.html"}
+    assert (
+        AccessEntry.objects.filter(patient=protected.patient, outcome=AccessOutcome.DENIED).count()
+        == 1
+    )
