@@ -31,12 +31,12 @@ import random
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
-__all__ = ["MAX_PERSONS", "write_extract"]
+__all__ = ["MAX_PERSONS", "STRIDE", "PersonNumbers", "write_extract"]
 
 _FIRST_DAY = datetime.date(1800, 1, 1)
 _DAYS = (datetime.date(1900, 1, 1) - _FIRST_DAY).days  # 36 524
 MAX_PERSONS = _DAYS * 999  # birth numbers 001-999 (000 is never issued)
-_STRIDE = 1_000_003  # prime, so coprime to MAX_PERSONS = 2^2 * 3^3 * 23 * 37 * 397
+STRIDE = 1_000_003  # prime, so coprime to MAX_PERSONS = 2^2 * 3^3 * 23 * 37 * 397
 
 # The 21 county codes (LanKod) of Sweden, for residents registered outside the region.
 _ALL_COUNTIES = (
@@ -146,7 +146,7 @@ def _luhn_digit(nine: str) -> str:
     return str((10 - total % 10) % 10)
 
 
-class _Numbers:
+class PersonNumbers:
     """Person index -> a valid 12-digit number born in the 1800s (see the module docstring)."""
 
     def __init__(self, seed: int) -> None:
@@ -159,7 +159,7 @@ class _Numbers:
             )
 
     def number(self, index: int, *, coordination: bool = False) -> str:
-        slot = (index * _STRIDE + self._offset) % MAX_PERSONS
+        slot = (index * STRIDE + self._offset) % MAX_PERSONS
         year_month, short_year_month, day = self._dates[slot // 999]
         if coordination:
             day += 60
@@ -167,7 +167,7 @@ class _Numbers:
         return year_month + tail + _luhn_digit(short_year_month + tail)
 
     def birth_date(self, index: int) -> str:
-        slot = (index * _STRIDE + self._offset) % MAX_PERSONS
+        slot = (index * STRIDE + self._offset) % MAX_PERSONS
         year_month, _, day = self._dates[slot // 999]
         return f"{year_month}{day:02d}"
 
@@ -195,7 +195,7 @@ def write_extract(
         raise ValueError("county_codes must be two-digit county codes")
     home_counties = tuple(county_codes)
     other_counties = tuple(c for c in _ALL_COUNTIES if c not in home_counties)
-    numbers = _Numbers(seed)
+    numbers = PersonNumbers(seed)
     rng = random.Random(seed)
     rand = rng.random
     randrange = rng.randrange

@@ -32,8 +32,9 @@ from protection.services.decisions import (
 LOCAL_PROTECTION_MONTHS = 3  # PROT-1
 
 
-def _add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the month's last day when it has no such day."""
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the month's last day when it has no such day. Public so
+    that the tests of PROT-1 compute the last allowed day the same way as the rule does."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
@@ -54,7 +55,7 @@ def _check_local_end(starts_on: date, ends_on: date) -> None:
         raise ProtectionError(
             _("Until: the end date is before %(date)s.") % {"date": starts_on.isoformat()}
         )
-    limit = _add_months(starts_on, LOCAL_PROTECTION_MONTHS)
+    limit = add_months(starts_on, LOCAL_PROTECTION_MONTHS)
     if ends_on > limit:
         raise ProtectionError(
             _(

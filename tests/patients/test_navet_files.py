@@ -217,11 +217,11 @@ def test_generator_is_deterministic_per_seed(tmp_path):
 
 def test_generator_numbers_stay_distinct_over_a_large_range():
     """Two million persons get distinct numbers, all 1800s (checked without writing a file)."""
-    from patients.navet.generator import _STRIDE, MAX_PERSONS, _Numbers
+    from patients.navet.generator import MAX_PERSONS, STRIDE, PersonNumbers
 
-    assert math.gcd(_STRIDE, MAX_PERSONS) == 1  # person -> slot is a bijection
+    assert math.gcd(STRIDE, MAX_PERSONS) == 1  # person -> slot is a bijection
     assert MAX_PERSONS > 2_000_000
-    numbers = _Numbers(seed=1)
+    numbers = PersonNumbers(seed=1)
     seen = {numbers.number(i) for i in range(0, 2_000_000, 7)}
     assert len(seen) == len(range(0, 2_000_000, 7))
     assert all(n.startswith("18") for n in seen)

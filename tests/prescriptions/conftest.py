@@ -8,17 +8,19 @@ from decimal import Decimal
 from typing import Any, cast
 
 import pytest
+from django.test import Client
 
 from patients.models import Patient, PatientIdentity
 from prescriptions.models import Article, ArticleKind, PrescriberProfile
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.personas import ORDINARY_NUMBER, PROTECTED_NUMBER, give_grant
+from tests.personas import ORDINARY_NUMBER, PROTECTED_NUMBER, give_grant, logged_in
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
     PrescriberProfileFactory,
     ProductAreaFactory,
 )
+from tests.prescriptions.leaks import SECRET_ADDRESS, SECRET_NAME
 
 OTHER_NUMBER = "198912232397"
 OTHER_REGION = "01"
@@ -103,3 +105,23 @@ def accessory(main: Article, price: str) -> Article:
 @pytest.fixture
 def customer_service() -> Any:
     return UserFactory(username="kundtjanst", role="customer_service")
+
+
+@pytest.fixture
+def rx_client(client: Client, rx: Any) -> Client:
+    logged_in(client, rx)
+    return client
+
+
+@pytest.fixture
+def hidden(protected_patient: Patient) -> Patient:
+    """The protected patient (``rx`` holds a grant), registered in another region, with a name
+    and an address the leak checks look for."""
+    PatientIdentity.objects.filter(patient=protected_patient).update(
+        given_names=SECRET_NAME[0],
+        surname=SECRET_NAME[1],
+        registered_address={"street2": SECRET_ADDRESS, "postal_code": "21120", "city": "MALMÖ"},
+    )
+    Patient.objects.filter(pk=protected_patient.pk).update(home_region_id=OTHER_REGION)
+    protected_patient.refresh_from_db()
+    return protected_patient

@@ -16,7 +16,7 @@ from protection.gate import STEP_UP_SESSION_KEY
 from tests.factories import PatientIdentityFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
 from tests.prescriptions.conftest import OTHER_REGION, article
-from tests.prescriptions.test_prescription_rules import draft_with
+from tests.prescriptions.drafting import draft_with
 
 pytestmark = pytest.mark.django_db
 

@@ -55,7 +55,7 @@ from protection.rls import patient_guard_ids
 from tests.factories import PatientIdentityFactory, PatientRelationFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
 from tests.prescriptions.conftest import OTHER_NUMBER, accessory, article
-from tests.prescriptions.test_prescription_rules import draft_with, pdf, submit
+from tests.prescriptions.drafting import draft_with, pdf, submit
 
 S = PrescriptionState
 pytestmark = pytest.mark.django_db

@@ -1,33 +1,28 @@
 """The prescriber's pages for REGION-3 (registration with customer service), REGION-5 (residence
-abroad) and LEAK-3 (the special delivery agreement, the one exception to PRESC-2), and REGION-4
-(deactivation after invoicing) in the admin. Each flow, each refusal on the page, a denied test
-for every view, LEAK-1 for users without a grant, pinned query counts. Identity numbers are
-Skatteverket's test numbers (IDENT-4)."""
+abroad) and REGION-4 (deactivation after invoicing) in the admin. Each flow, each refusal on
+the page, a pinned query count. The special delivery agreement's pages are in
+test_special_delivery_pages.py, the denied paths and LEAK-1 in test_region_pages_denied.py.
+Identity numbers are Skatteverket's test numbers (IDENT-4)."""
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from patients.models import AccessAction, AccessEntry, Patient, PatientIdentity
+from patients.models import AccessAction, AccessEntry, Patient
 from prescriptions.models import (
     CareEpisode,
-    DeliveryKind,
     InvoiceMark,
     Payer,
     Prescription,
     PrescriptionState,
     RegistrationState,
     ResidenceAbroad,
-    SpecialDeliveryAgreement,
     SupplyRegistration,
 )
 from prescriptions.services.errors import PrescriptionError
@@ -38,79 +33,14 @@ from prescriptions.services.region import (
 )
 from tests.factories import UserFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, logged_in
-from tests.prescriptions.conftest import OTHER_NUMBER, OTHER_REGION, article
-from tests.prescriptions.factories import PrescriberProfileFactory, PrescribingUnitFactory
-from tests.prescriptions.test_prescription_rules import NOT_WAITING
-from tests.prescriptions.test_views import add, page, start
+from tests.prescriptions.conftest import OTHER_NUMBER, article
+from tests.prescriptions.drafting import NOT_WAITING
+from tests.prescriptions.factories import PrescribingUnitFactory
+from tests.prescriptions.leaks import SECRET_ADDRESS
+from tests.prescriptions.pages import add, awaiting_registration, page, staff, start
 
 pytestmark = pytest.mark.django_db
 S = PrescriptionState
-PASSWORD = "pw-for-tests-only"
-
-# What locates or names the protected patient in these tests; none of it may reach a user
-# without a grant (LEAK-1, LEAK-3).
-SECRET_NAME = ("Hemlig", "Gömdasson")
-SECRET_ADDRESS = "Gömdavägen 7"
-AGREEMENT = {
-    "address": "Hemliga gränd 3, 211 99 Skuggby",
-    "phone": "070-111 22 33",
-    "door_code": "Portkod 9931X",
-    "instructions": "Ring på hos grannen Skuggsson",
-}
-SECRETS = (
-    *SECRET_NAME,
-    SECRET_ADDRESS,
-    PROTECTED_NUMBER,
-    f"{PROTECTED_NUMBER[:8]}-{PROTECTED_NUMBER[8:]}",
-    PROTECTED_NUMBER[2:],
-    "Hemliga gränd",
-    "Skuggby",
-    "111 22 33",
-    "9931X",
-    "Skuggsson",
-)
-
-
-def leaks(text: str) -> list[str]:
-    return [secret for secret in SECRETS if secret in text]
-
-
-def diabetes() -> Any:
-    return article("300", area_code="diabetes", iso9999="")
-
-
-@pytest.fixture
-def rx_client(client: Client, rx: Any) -> Client:
-    logged_in(client, rx)
-    return client
-
-
-@pytest.fixture
-def hidden(protected_patient: Patient) -> Patient:
-    """The protected patient (``rx`` holds a grant), registered in another region, with a name
-    and an address the leak checks look for."""
-    PatientIdentity.objects.filter(patient=protected_patient).update(
-        given_names=SECRET_NAME[0],
-        surname=SECRET_NAME[1],
-        registered_address={"street2": SECRET_ADDRESS, "postal_code": "21120", "city": "MALMÖ"},
-    )
-    Patient.objects.filter(pk=protected_patient.pk).update(home_region_id=OTHER_REGION)
-    protected_patient.refresh_from_db()
-    return protected_patient
-
-
-def awaiting_registration(client: Client, patient: Patient) -> str:
-    number = start(client, patient)
-    assert add(client, number, diabetes().pk).status_code == 302
-    assert client.post(f"/prescriptions/{number}/submit/").status_code == 302
-    assert Prescription.objects.get(reference=number).state == S.AWAITING_REGISTRATION
-    return number
-
-
-def staff(user: Any) -> Any:
-    user.is_staff = True
-    user.save()
-    return user
 
 
 # --- REGION-3 ---------------------------------------------------------------------------------
@@ -333,114 +263,6 @@ def test_region_5_residence_list_query_count_is_pinned(
     assert content.count("<td>US</td>") == 4
 
 
-# --- LEAK-3: the special delivery agreement -----------------------------------------------------
-
-
-def record_agreement(client: Client, patient: Patient) -> Any:
-    return client.post(f"/prescriptions/patients/{patient.reference}/special-delivery/", AGREEMENT)
-
-
-def test_leak_3_grant_holder_records_the_agreement_encrypted_at_rest_every_read_audited(
-    client, rx, hidden
-):
-    logged_in(client, rx, stepped_up=True)
-    url = f"/prescriptions/patients/{hidden.reference}/special-delivery/"
-    devices = client.get(f"/prescriptions/patients/{hidden.reference}/").content.decode()
-    assert f'href="{url}"' in devices
-    assert "No special delivery agreement is recorded." in client.get(url).content.decode()
-    assert record_agreement(client, hidden).status_code == 302
-    agreement = SpecialDeliveryAgreement.objects.get()
-    assert agreement.details == AGREEMENT
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT details::text FROM prescriptions_specialdeliveryagreement WHERE id = %s",
-            [agreement.pk],
-        )
-        stored = cursor.fetchone()[0]
-    assert leaks(stored) == []
-
-    reads = AccessEntry.objects.filter(
-        object_type="special_delivery_agreement", object_id=str(agreement.pk)
-    )
-    assert reads.filter(action=AccessAction.CHANGE).count() == 1
-    before = reads.filter(action=AccessAction.READ).count()
-    content = client.get(url).content.decode()
-    assert "Hemliga gränd 3" in content
-    assert "Portkod 9931X" in content
-    assert reads.filter(action=AccessAction.READ).count() == before + 1
-    assert all(entry.patient_protected for entry in reads)
-
-
-def test_leak_3_a_new_agreement_ends_the_earlier_one(client, rx, hidden):
-    logged_in(client, rx, stepped_up=True)
-    record_agreement(client, hidden)
-    client.post(
-        f"/prescriptions/patients/{hidden.reference}/special-delivery/",
-        {"address": "Annan väg 1"},
-    )
-    assert SpecialDeliveryAgreement.objects.filter(ended_at__isnull=True).count() == 1
-    assert SpecialDeliveryAgreement.objects.count() == 2
-
-
-def test_leak_3_agreement_error_summary_names_the_field(client, rx, hidden):
-    logged_in(client, rx, stepped_up=True)
-    response = client.post(
-        f"/prescriptions/patients/{hidden.reference}/special-delivery/", {"phone": "1"}
-    )
-    assert response.status_code == 400
-    assert re.search(r'<a href="#id_address">Delivery address: ', response.content.decode())
-    assert not SpecialDeliveryAgreement.objects.exists()
-
-
-def test_leak_3_no_agreement_page_for_an_ordinary_patient(rx_client, ordinary):
-    url = f"/prescriptions/patients/{ordinary.reference}/special-delivery/"
-    assert rx_client.get(url).status_code == 404
-    assert rx_client.post(url, AGREEMENT).status_code == 404
-    devices = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    assert "special-delivery" not in devices
-
-
-def test_presc_2_protected_draft_follows_the_agreement_and_the_page_shows_only_that_it_exists(
-    client, rx, hidden
-):
-    """PRESC-2's one exception (LEAK-3): the grant holder chooses the agreement for the draft;
-    the prescription page says the delivery follows an agreement and shows none of it."""
-    logged_in(client, rx, stepped_up=True)
-    number = start(client, hidden)
-    choice = f"/prescriptions/{number}/special-delivery/"
-    assert f'href="{choice}"' in page(client, number)
-    response = client.post(choice, {"kind": "special_agreement"})
-    assert response.status_code == 400
-    assert "no special delivery agreement in force" in response.content.decode()
-
-    record_agreement(client, hidden)
-    assert "Hemliga gränd 3" in client.get(choice).content.decode()
-    assert client.post(choice, {"kind": "special_agreement"}).status_code == 302
-    prescription = Prescription.objects.get(reference=number)
-    agreement = SpecialDeliveryAgreement.objects.get()
-    assert prescription.delivery_kind == DeliveryKind.SPECIAL_AGREEMENT
-    assert prescription.special_agreement_id == agreement.pk
-    content = page(client, number)
-    assert "As in the recorded special delivery agreement" in content
-    for content_of_agreement in ("Hemliga gränd", "Skuggby", "9931X", "Skuggsson", "111 22 33"):
-        assert content_of_agreement not in content
-
-    assert client.post(choice, {"kind": "unit"}).status_code == 302
-    prescription.refresh_from_db()
-    assert prescription.delivery_kind == DeliveryKind.UNIT
-    assert prescription.special_agreement_id is None
-    assert prescription.delivery_unit_id == prescription.unit_id
-
-
-def test_presc_2_no_delivery_choice_page_for_an_ordinary_patient(rx_client, ordinary):
-    number = start(rx_client, ordinary)
-    assert rx_client.get(f"/prescriptions/{number}/special-delivery/").status_code == 404
-    assert (
-        rx_client.post(f"/prescriptions/{number}/special-delivery/", {"kind": "unit"}).status_code
-        == 404
-    )
-
-
 # --- REGION-4 -----------------------------------------------------------------------------------
 
 
@@ -515,170 +337,6 @@ def test_region_4_only_customer_service_and_only_marked_prescriptions(
     billing = logged_in(Client(), staff(UserFactory(role="billing")))
     response = billing.get("/admin/prescriptions/invoicemark/")
     assert "deactivate_selected" not in response.content.decode()
-
-
-# --- denied -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world(rx: Any, hidden: Patient, out_of_region: Patient) -> dict[str, str]:
-    """A protected patient's draft with an agreement and a registration, and an ordinary
-    out-of-region patient's prescription waiting for registration; all by ``rx``."""
-    client = logged_in(Client(), rx, stepped_up=True)
-    protected_number = awaiting_registration(client, hidden)
-    client.post(f"/prescriptions/{protected_number}/registration/", {"name": "Hemlig Gömdasson"})
-    record_agreement(client, hidden)
-    draft = start(client, hidden)
-    client.post(f"/prescriptions/{draft}/special-delivery/", {"kind": "special_agreement"})
-    ordinary_number = awaiting_registration(client, out_of_region)
-    return {"protected": protected_number, "draft": draft, "ordinary": ordinary_number}
-
-
-def every_url(world: dict[str, str], hidden: Patient, ordinary: Patient) -> list[str]:
-    return [
-        f"/prescriptions/{world['protected']}/registration/",
-        f"/prescriptions/{world['ordinary']}/registration/",
-        f"/prescriptions/{world['draft']}/special-delivery/",
-        f"/prescriptions/patients/{hidden.reference}/special-delivery/",
-        f"/prescriptions/patients/{hidden.reference}/abroad/",
-        f"/prescriptions/patients/{ordinary.reference}/abroad/",
-    ]
-
-
-def assert_unchanged() -> None:
-    assert SpecialDeliveryAgreement.objects.count() == 1
-    assert SupplyRegistration.objects.count() == 1
-    assert not ResidenceAbroad.objects.exists()
-
-
-def test_denied_anonymous_is_sent_to_login(client, world, hidden, out_of_region):
-    for url in every_url(world, hidden, out_of_region):
-        for method in ("get", "post"):
-            response = getattr(client, method)(url, {})
-            assert response.status_code == 302, url
-            assert response["Location"].startswith("/accounts/login/?next="), url
-    assert_unchanged()
-
-
-@pytest.mark.parametrize(
-    "role", ["logistics", "technician", "billing", "unit_manager", "customer_service"]
-)
-def test_denied_roles_without_prescribing_get_403(client, world, hidden, out_of_region, role):
-    logged_in(client, UserFactory(role=role), stepped_up=True)
-    for url in every_url(world, hidden, out_of_region):
-        assert client.get(url).status_code == 403, url
-        assert client.post(url, AGREEMENT).status_code == 403, url
-    assert_unchanged()
-
-
-def test_denied_superuser_gets_no_silent_access(client, world, hidden, out_of_region):
-    logged_in(client, UserFactory(is_superuser=True, is_staff=True), stepped_up=True)
-    for url in every_url(world, hidden, out_of_region):
-        assert client.get(url).status_code == 403, url
-        assert client.post(url, AGREEMENT).status_code == 403, url
-    assert_unchanged()
-
-
-def test_denied_prescriber_of_another_unit_gets_404(client, world, hidden, out_of_region):
-    """House style 5: another unit's prescriptions answer as missing ones; the protected
-    patient, without a grant, is not found either."""
-    logged_in(client, PrescriberProfileFactory().user, stepped_up=True)
-    for url in every_url(world, hidden, out_of_region)[:5]:
-        assert client.get(url).status_code == 404, url
-        assert client.post(url, {"name": "X", **AGREEMENT}).status_code == 404, url
-    assert client.get("/prescriptions/F-ZZZZZZZZ/registration/").status_code == 404
-    assert_unchanged()
-
-
-def test_denied_same_unit_colleague_without_grant_gets_404_for_the_protected_patient(
-    client, rx, world, hidden, out_of_region
-):
-    """ACCESS-1/LEAK-3: a colleague at the prescriber's own unit, without a grant, gets the
-    same 404 for every page of the protected patient, and the ordinary patient's page works."""
-    unit = rx.prescriber_profile.units.get()
-    colleague = PrescriberProfileFactory(
-        user=UserFactory(role="prescriber", unit=rx.staff_profile.unit), units=[unit]
-    ).user
-    logged_in(client, colleague, stepped_up=True)
-    urls = every_url(world, hidden, out_of_region)
-    for url in urls[:5]:
-        if url == urls[1]:
-            continue
-        assert client.get(url).status_code == 404, url
-        assert client.post(url, {"name": "X", **AGREEMENT}).status_code == 404, url
-    assert client.get(urls[1]).status_code == 200
-    assert_unchanged()
-
-
-def test_denied_grant_holder_without_step_up_is_sent_to_step_up(client, rx, world, hidden):
-    logged_in(client, rx)
-    urls = every_url(world, hidden, hidden)
-    for url in (urls[0], urls[2], urls[3], urls[4]):
-        for method in ("get", "post"):
-            response = getattr(client, method)(url, AGREEMENT)
-            assert response.status_code == 302, url
-            assert response["Location"] == "/protection/step-up/?" + urlencode({"next": url}), url
-    assert_unchanged()
-
-
-def test_denied_put_is_not_allowed(rx_client, world):
-    response = rx_client.put(f"/prescriptions/{world['ordinary']}/registration/")
-    assert response.status_code == 405
-
-
-# --- LEAK-1 -------------------------------------------------------------------------------------
-
-
-def test_leak_1_no_agreement_or_registration_content_without_a_grant(
-    client, rx, world, hidden, out_of_region, customer_service, caplog
-):
-    """LEAK-1/LEAK-3: customer service, a superuser and a same-unit colleague, none holding a
-    grant, see that the protected patient's delivery follows an agreement and that a
-    registration exists, never what they contain: pages, admin lists, change and history pages
-    and the log lines of all of it."""
-    caplog.set_level(logging.DEBUG)
-    unit = rx.prescriber_profile.units.get()
-    colleague = PrescriberProfileFactory(
-        user=UserFactory(role="prescriber", unit=rx.staff_profile.unit), units=[unit]
-    ).user
-    draft = Prescription.objects.get(reference=world["draft"])
-    registration = SupplyRegistration.objects.get()
-    admin_urls = [
-        "/admin/prescriptions/supplyregistration/",
-        f"/admin/prescriptions/supplyregistration/{registration.pk}/change/",
-        f"/admin/prescriptions/supplyregistration/{registration.pk}/history/",
-        "/admin/prescriptions/prescription/",
-        f"/admin/prescriptions/prescription/{draft.pk}/change/",
-        f"/admin/prescriptions/prescription/?q={world['draft']}",
-        "/admin/prescriptions/invoicemark/",
-        "/admin/prescriptions/specialdeliveryagreement/",
-    ]
-    seen: list[str] = []
-    for user in (staff(customer_service), UserFactory(is_superuser=True, is_staff=True)):
-        logged_in(client, user, stepped_up=True)
-        for url in admin_urls:
-            response = client.get(url)
-            seen += [f"{user} {url}: {s}" for s in leaks(response.content.decode())]
-        content = client.get(f"/admin/prescriptions/prescription/{draft.pk}/change/")
-        assert "special delivery agreement" in content.content.decode()
-        listed = client.get("/admin/prescriptions/supplyregistration/").content.decode()
-        assert f">{registration.pk}<" in listed or "Protected identity" in listed
-    logged_in(client, colleague, stepped_up=True)
-    for url in [*every_url(world, hidden, out_of_region), "/prescriptions/"]:
-        response = client.get(url)
-        seen += [f"colleague {url}: {s}" for s in leaks(response.content.decode())]
-        seen += [f"colleague {url}: {s}" for s in leaks(response.get("Location", ""))]
-    seen += [f"log: {s}" for record in caplog.records for s in leaks(record.getMessage())]
-    assert seen == []
-
-
-def test_leak_1_the_check_is_not_blind(client, rx, world, hidden):
-    """The grant holder, stepped up, does see the agreement and the registration's name."""
-    logged_in(client, rx, stepped_up=True)
-    url = f"/prescriptions/patients/{hidden.reference}/special-delivery/"
-    assert leaks(client.get(url).content.decode())
-    registration = f"/prescriptions/{world['protected']}/registration/"
-    assert "Gömdasson" in client.get(registration).content.decode()
 
 
 # Pinned: session, user, the gate (patient, grants, step-up, access entry), the residences.

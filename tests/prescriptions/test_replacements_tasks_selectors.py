@@ -41,8 +41,8 @@ from protection.registry import open_cases_elsewhere
 from tests.celery_worker import CeleryWorker, celery_worker_process  # noqa: F401
 from tests.personas import ctx_for
 from tests.prescriptions.conftest import article
+from tests.prescriptions.drafting import draft_with, submit
 from tests.prescriptions.factories import PrescriberProfileFactory
-from tests.prescriptions.test_prescription_rules import draft_with, submit
 
 S = PrescriptionState
 

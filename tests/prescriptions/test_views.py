@@ -1,27 +1,22 @@
-"""The prescriber's pages through the test client: each flow, each refusal on the page, a denied
-test for every view and pinned query counts. Identity numbers are Skatteverket's test numbers
-(IDENT-4)."""
+"""The prescriber's pages through the test client: each flow and each refusal on the page, for
+an ordinary, a protected and an out-of-region patient. PRESC-7's activities are in
+test_activity_pages.py, the denied paths in test_views_denied.py, the pinned query counts in
+test_views_query_counts.py. Identity numbers are Skatteverket's test numbers (IDENT-4)."""
 
 from __future__ import annotations
 
 import ast
 import html
 import re
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone, translation
 
-from patients.models import AccessAction, AccessEntry, Patient
 from prescriptions.models import (
-    ActivityState,
-    ConsultationActivity,
     EligibilityRecord,
     HomeRegionAgreement,
     Prescription,
@@ -32,39 +27,13 @@ from prescriptions.models import (
 )
 from prescriptions.services import eligibility
 from prescriptions.views.prescription import CRITERION_LABELS
-from tests.factories import PatientFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, logged_in
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
-from tests.prescriptions.factories import PrescriberProfileFactory
+from tests.prescriptions.pages import add, page, start
 
 pytestmark = pytest.mark.django_db
 S = PrescriptionState
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def start(client: Client, patient: Patient) -> str:
-    """Start a draft through the page; the prescription number from the redirect."""
-    response = client.post(f"/prescriptions/patients/{patient.reference}/new/")
-    assert response.status_code == 302, response.content[:500]
-    match = re.fullmatch(r"/prescriptions/(F-[0-9A-Z]{8})/", response["Location"])
-    assert match, response["Location"]
-    return match.group(1)
-
-
-def add(client: Client, number: str, article_id: int, **extra: Any) -> Any:
-    return client.post(f"/prescriptions/{number}/lines/", {"article": article_id, **extra})
-
-
-def page(client: Client, number: str) -> str:
-    response = client.get(f"/prescriptions/{number}/")
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-@pytest.fixture
-def rx_client(client: Client, rx: Any) -> Client:
-    logged_in(client, rx)
-    return client
 
 
 # --- the ordinary flow --------------------------------------------------------------------------
@@ -393,266 +362,3 @@ def test_presc_6_signing_needs_step_up_then_the_prescription_goes_on(client, rx,
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     assert client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"}).status_code == 302
     assert Prescription.objects.get(reference=number).state == S.APPROVED
-
-
-# --- PRESC-7: consultation activities on the patient's page ------------------------------------
-
-
-def activities_url(patient: Patient, activity: ConsultationActivity | None = None) -> str:
-    base = f"/prescriptions/patients/{patient.reference}/activities/"
-    return f"{base}{activity.pk}/book/" if activity else base
-
-
-def book(client: Client, patient: Patient, activity: ConsultationActivity, when: str) -> Any:
-    return client.post(
-        activities_url(patient, activity), {f"activity-{activity.pk}-booked_for": when}
-    )
-
-
-def in_an_hour() -> str:
-    return timezone.localtime(timezone.now() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-
-
-def test_presc_7_register_an_activity_from_the_patient_page(rx_client, rx, ordinary):
-    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    assert 'id="activities"' in content
-    assert f'action="{activities_url(ordinary)}"' in content
-    response = rx_client.post(activities_url(ordinary))
-    assert response.status_code == 302
-    assert response["Location"] == f"/prescriptions/patients/{ordinary.reference}/#activities"
-    activity = ConsultationActivity.objects.get(patient=ordinary)
-    assert (activity.prescriber, activity.state) == (rx, ActivityState.OPEN)
-    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    # The booking form: a labelled date-time field of its own per activity.
-    assert f'<label for="id_activity-{activity.pk}-booked_for">Booked time</label>' in content
-    assert 'type="datetime-local"' in content
-    assert f'action="{activities_url(ordinary, activity)}"' in content
-
-
-def test_presc_7_book_a_time_for_the_activity(rx_client, ordinary):
-    rx_client.post(activities_url(ordinary))
-    activity = ConsultationActivity.objects.get(patient=ordinary)
-    when = in_an_hour()
-    response = book(rx_client, ordinary, activity, when)
-    assert response.status_code == 302
-    assert response["Location"] == f"/prescriptions/patients/{ordinary.reference}/#activities"
-    activity.refresh_from_db()
-    assert activity.state == ActivityState.BOOKED
-    assert timezone.localtime(activity.booked_for).strftime("%Y-%m-%dT%H:%M") == when
-    content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    assert f"booked for {when.replace('T', ' ')}" in content
-    # Booked: rebooking means a new activity, so no booking form any more.
-    assert f'action="{activities_url(ordinary, activity)}"' not in content
-
-
-def test_presc_7_a_time_past_is_refused_naming_the_field_and_keeping_what_was_typed(
-    rx_client, ordinary
-):
-    rx_client.post(activities_url(ordinary))
-    activity = ConsultationActivity.objects.get(patient=ordinary)
-    response = book(rx_client, ordinary, activity, "2020-01-02T10:30")
-    content = response.content.decode()
-    assert response.status_code == 400
-    assert 'class="error-summary" role="alert"' in content
-    assert (
-        f'<a href="#id_activity-{activity.pk}-booked_for">'
-        "Booked time: choose a time in the future.</a>"
-    ) in content
-    assert 'value="2020-01-02T10:30"' in content
-    activity.refresh_from_db()
-    assert (activity.state, activity.booked_for) == (ActivityState.OPEN, None)
-
-
-def test_presc_7_a_time_that_is_no_time_is_refused_naming_the_field(rx_client, ordinary):
-    rx_client.post(activities_url(ordinary))
-    activity = ConsultationActivity.objects.get(patient=ordinary)
-    response = book(rx_client, ordinary, activity, "next tuesday")
-    content = response.content.decode()
-    assert response.status_code == 400
-    assert re.search(
-        rf'<a href="#id_activity-{activity.pk}-booked_for">Booked time: [^<]+</a>', content
-    ), content
-    assert 'value="next tuesday"' in content
-    assert ConsultationActivity.objects.get(pk=activity.pk).state == ActivityState.OPEN
-
-
-def test_presc_7_denied_another_units_activity_is_not_found(client, rx, ordinary):
-    """House style 5: another unit's activity, and an activity reached under another patient,
-    answer as one that does not exist."""
-    logged_in(client, rx)
-    client.post(activities_url(ordinary))
-    activity = ConsultationActivity.objects.get(patient=ordinary)
-    other = PrescriberProfileFactory().user
-    logged_in(client, other)
-    assert book(client, ordinary, activity, in_an_hour()).status_code == 404
-    content = client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    assert f'id="activity-{activity.pk}"' not in content  # not listed for another unit
-    logged_in(client, rx)
-    someone_else = PatientFactory()
-    assert book(client, someone_else, activity, in_an_hour()).status_code == 404
-    assert book(client, ordinary, activity, "x").status_code == 400  # the right one is found
-    activity.refresh_from_db()
-    assert (activity.state, activity.booked_for) == (ActivityState.OPEN, None)
-
-
-def test_presc_7_denied_a_masked_patient_is_not_found(client, rx, protected_patient):
-    """ACCESS-1: a same-unit colleague without a grant gets 404 for registering and for booking,
-    like for a patient that does not exist; each refusal is logged once (AUDIT-1)."""
-    logged_in(client, rx, stepped_up=True)
-    assert client.post(activities_url(protected_patient)).status_code == 302
-    activity = ConsultationActivity.objects.get(patient=protected_patient)
-    colleague = PrescriberProfileFactory(
-        user=UserFactory(role="prescriber", unit=rx.staff_profile.unit),
-        units=[rx.prescriber_profile.units.get()],
-    ).user
-    logged_in(client, colleague)
-    before = AccessEntry.objects.filter(patient=protected_patient, outcome="denied").count()
-    assert client.post(activities_url(protected_patient)).status_code == 404
-    assert book(client, protected_patient, activity, in_an_hour()).status_code == 404
-    after = AccessEntry.objects.filter(patient=protected_patient, outcome="denied").count()
-    assert after == before + 2
-    assert ConsultationActivity.objects.filter(patient=protected_patient).count() == 1
-    activity.refresh_from_db()
-    assert activity.state == ActivityState.OPEN
-
-
-def test_access_4_presc_7_a_grant_holder_steps_up_first_and_comes_back_to_the_page(
-    client, rx, protected_patient
-):
-    logged_in(client, rx)
-    response = client.post(activities_url(protected_patient))
-    page_path = f"/prescriptions/patients/{protected_patient.reference}/"
-    assert response["Location"] == "/protection/step-up/?" + urlencode({"next": page_path})
-    assert not ConsultationActivity.objects.exists()
-
-
-# --- denied -----------------------------------------------------------------------------------
-
-POST_ACTIONS = ["lines/", "details/", "delivery/", "submit/", "agreement/", "sign/", "fitting/",
-                "cancel/"]  # fmt: skip
-
-
-@pytest.fixture
-def draft(rx: Any, ordinary: Patient) -> Prescription:
-    client = logged_in(Client(), rx)
-    return Prescription.objects.get(reference=start(client, ordinary))
-
-
-def every_url(prescription: Prescription) -> list[tuple[str, str]]:
-    number, reference = prescription.reference, prescription.patient.reference
-    line = prescription.lines.first()
-    line_id = line.pk if line else 1
-    return [
-        ("get", "/prescriptions/"),
-        ("get", f"/prescriptions/patients/{reference}/"),
-        ("post", f"/prescriptions/patients/{reference}/new/"),
-        ("post", f"/prescriptions/patients/{reference}/activities/"),
-        ("post", f"/prescriptions/patients/{reference}/activities/1/book/"),
-        ("get", f"/prescriptions/{number}/"),
-        ("post", f"/prescriptions/{number}/lines/{line_id}/"),
-        ("post", f"/prescriptions/{number}/lines/{line_id}/remove/"),
-        ("post", f"/prescriptions/{number}/replacements/1/"),
-        *[("post", f"/prescriptions/{number}/{action}") for action in POST_ACTIONS],
-    ]
-
-
-def test_denied_anonymous_is_sent_to_login(client, draft):
-    for method, url in every_url(draft):
-        response = getattr(client, method)(url)
-        assert response.status_code == 302, url
-        assert response["Location"].startswith("/accounts/login/?next="), url
-
-
-@pytest.mark.parametrize("role", ["logistics", "technician", "billing", "unit_manager"])
-def test_denied_roles_without_prescribing_get_403(client, draft, role):
-    logged_in(client, UserFactory(role=role))
-    for method, url in every_url(draft):
-        assert getattr(client, method)(url).status_code == 403, url
-
-
-def test_denied_superuser_gets_no_silent_access(client, draft):
-    logged_in(client, UserFactory(is_superuser=True, is_staff=True))
-    for method, url in every_url(draft):
-        assert getattr(client, method)(url).status_code == 403, url
-
-
-def test_denied_prescriber_of_another_unit_gets_404_for_the_prescription(client, draft):
-    """House style 5: another unit's prescription answers as one that does not exist."""
-    other = PrescriberProfileFactory().user
-    logged_in(client, other)
-    number = draft.reference
-    assert client.get(f"/prescriptions/{number}/").status_code == 404
-    assert client.get("/prescriptions/F-ZZZZZZZZ/").status_code == 404
-    for action in POST_ACTIONS:
-        assert client.post(f"/prescriptions/{number}/{action}").status_code == 404, action
-    assert number not in client.get("/prescriptions/").content.decode()
-    assert Prescription.objects.get(pk=draft.pk).state == S.DRAFT
-
-
-def test_denied_get_on_a_post_only_action_changes_nothing(rx_client, draft):
-    for action in POST_ACTIONS:
-        assert rx_client.get(f"/prescriptions/{draft.reference}/{action}").status_code == 405
-    reference = draft.patient.reference
-    for action in ("new/", "activities/", "activities/1/book/"):
-        assert rx_client.get(f"/prescriptions/patients/{reference}/{action}").status_code == 405
-    assert not ConsultationActivity.objects.exists()
-
-
-def test_audit_1_each_read_of_the_prescription_page_is_logged(rx_client, draft):
-    before = AccessEntry.objects.filter(patient=draft.patient, action=AccessAction.READ).count()
-    page(rx_client, draft.reference)
-    after = AccessEntry.objects.filter(patient=draft.patient, action=AccessAction.READ).count()
-    assert after == before + 1
-
-
-# --- query counts -----------------------------------------------------------------------------
-
-
-def test_prescription_page_query_count_does_not_grow_with_lines(
-    rx_client, ordinary, django_assert_num_queries
-):
-    numbers = []
-    for count in (1, 20):
-        number = start(rx_client, ordinary)
-        for _ in range(count):
-            add(rx_client, number, article("900").pk)
-        numbers.append(number)
-    with django_assert_num_queries(PRESCRIPTION_PAGE_QUERIES):
-        page(rx_client, numbers[0])
-    with django_assert_num_queries(PRESCRIPTION_PAGE_QUERIES):
-        content = page(rx_client, numbers[1])
-    assert content.count('<li id="line-') == 20
-
-
-def test_my_prescriptions_query_count_is_pinned(rx_client, ordinary, django_assert_num_queries):
-    for _ in range(3):
-        start(rx_client, ordinary)
-    with django_assert_num_queries(MY_LIST_QUERIES):
-        rx_client.get("/prescriptions/")
-    for _ in range(5):
-        start(rx_client, ordinary)
-    with django_assert_num_queries(MY_LIST_QUERIES):
-        content = rx_client.get("/prescriptions/").content.decode()
-    assert content.count('<th scope="row"><a href="/prescriptions/F-') == 8
-
-
-def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_num_queries):
-    for _ in range(2):
-        number = start(rx_client, ordinary)
-        add(rx_client, number, article("900").pk)
-        rx_client.post(f"/prescriptions/{number}/submit/")
-        rx_client.post(activities_url(ordinary))
-    booked = ConsultationActivity.objects.filter(patient=ordinary).first()
-    assert booked is not None
-    book(rx_client, ordinary, booked, in_an_hour())
-    with django_assert_num_queries(PATIENT_PAGE_QUERIES):
-        content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
-    assert content.count("Approved") == 2
-    assert content.count('class="activity"') == 2  # one open, one booked: one query for both
-
-
-# Pinned: session, user, the gate and its access entry, the prescription, lines, eligibility,
-# replacements, history, agreements, the catalogue form's areas. Not one per line.
-PRESCRIPTION_PAGE_QUERIES = 14
-MY_LIST_QUERIES = 5
-PATIENT_PAGE_QUERIES = 11  # and the activities of the user's units (PRESC-7)

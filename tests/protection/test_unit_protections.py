@@ -104,7 +104,7 @@ def test_prot_1_local_protection_protects_and_the_gate_masks(client, manager, or
 
 def test_prot_1_local_protection_lasts_at_most_three_months(manager, ordinary):
     start = today()
-    limit = local._add_months(start, 3)
+    limit = local.add_months(start, 3)
     with pytest.raises(ProtectionError, match="at most three months") as refused:
         decide_local(manager, ordinary.patient, days=(limit - start).days + 1)
     assert limit.isoformat() in str(refused.value)  # the message names the last allowed day
@@ -114,9 +114,9 @@ def test_prot_1_local_protection_lasts_at_most_three_months(manager, ordinary):
 
 
 def test_prot_1_three_months_from_a_month_end_is_the_last_day_of_the_month():
-    assert local._add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
-    assert local._add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
-    assert local._add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
+    assert local.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert local.add_months(date(2027, 11, 30), 3) == date(2028, 2, 29)
+    assert local.add_months(date(2026, 1, 15), 3) == date(2026, 4, 15)
 
 
 def test_prot_1_local_protection_needs_a_reason_and_a_date_not_in_the_past(manager, ordinary):
@@ -195,7 +195,7 @@ def test_prot_6_renewal_extends_the_end_and_asks_for_a_new_reminder(manager, ord
     renewed = LocalProtection.objects.get(pk=protection.pk)
     assert (renewed.ends_on, renewed.reminded_at) == (new_end, None)
     assert reloaded(ordinary.patient).local_protection_until == new_end
-    too_far = local._add_months(today(), 3) + timedelta(days=1)
+    too_far = local.add_months(today(), 3) + timedelta(days=1)
     with pytest.raises(ProtectionError, match="at most three months"):
         local.local_protection_renew(
             ctx=ctx_for(manager), protection_id=protection.pk, ends_on=too_far

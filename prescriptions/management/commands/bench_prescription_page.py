@@ -199,8 +199,8 @@ def _report(figures: dict[str, dict[str, float]]) -> str:
         "same 20 lines in one query and renders them in a plain table. Set-up and requests run "
         "in one transaction that is rolled back. Command: `make bench-prescription` "
         "(= `python manage.py bench_prescription_page --write docs/performance.md`). The page's "
-        "query count is pinned in tests/prescriptions/test_views.py and does not grow with the "
-        "number of lines.",
+        "query count is pinned in tests/prescriptions/test_views_query_counts.py and does not "
+        "grow with the number of lines.",
         "",
         "| request | queries | p50 | p95 | p50 / bare | p95 / bare |",
         "|---|---:|---:|---:|---:|---:|",
