@@ -50,11 +50,12 @@ def test_top_level_layout_is_as_designed():
 
 
 def oversized_modules(root: Path = ROOT) -> set[str]:
-    """App and settings modules over MAX_MODULE_LINES; migrations are generated and exempt."""
+    """App, settings and test modules over MAX_MODULE_LINES; migrations are generated and
+    exempt."""
     found = set()
-    for top in [*FLOORS, "config"]:
+    for top in [*FLOORS, "config", "tests"]:
         for path in (root / top).rglob("*.py"):
-            if "migrations" in path.parts:
+            if "migrations" in path.parts or "node_modules" in path.parts:
                 continue
             with path.open(encoding="utf-8") as lines:
                 if sum(1 for _ in lines) > MAX_MODULE_LINES:

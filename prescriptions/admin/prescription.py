@@ -109,7 +109,7 @@ class LineInline(_ReadOnly, admin.TabularInline[PrescriptionLine, Prescription])
 
 class TransitionInline(_ReadOnly, admin.TabularInline[PrescriptionTransition, Prescription]):
     model = PrescriptionTransition
-    fields = ("at", "from_state", "to_state", "actor", "note")
+    fields = ("at", "from_state", "to_state", "by", "note")
     readonly_fields = fields
     extra = 0
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.fields import EncryptedJSONField
 from patients.models import Patient, Region, random_reference
+from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import Article, Supply
 from prescriptions.models.people import PrescribingUnit
 
@@ -261,31 +262,20 @@ class PrescriptionLine(models.Model):
         return f"{self.prescription_id}:{self.position}"
 
 
-class PrescriptionTransition(models.Model):
+class PrescriptionTransition(TransitionRecord):
     """One recorded state change: who, when, from, to (house style 4). Written only through
     ``patients.transitions`` with ``prescriptions.services.state.PRESCRIPTION_MACHINE``."""
 
     prescription = models.ForeignKey(
         Prescription, on_delete=models.CASCADE, related_name="transitions"
     )
+    # With the state's choices, so that the page and the admin show each state's name.
     from_state = models.CharField(
         _("from"), max_length=32, choices=PrescriptionState.choices, blank=True
     )
     to_state = models.CharField(_("to"), max_length=32, choices=PrescriptionState.choices)
-    # Null when the product itself made the change (a scheduled task).
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("by"),
-    )
-    at = models.DateTimeField(_("when"), db_default=Now())
-    note = models.CharField(_("note"), max_length=300, blank=True, default="")
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(TransitionRecord.Meta):
         verbose_name = _("prescription transition")
         verbose_name_plural = _("prescription transitions")
 

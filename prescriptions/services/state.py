@@ -65,7 +65,6 @@ PRESCRIPTION_MACHINE: Final = StateMachine(
     },
     history_model=PrescriptionTransition,
     subject_field="prescription",
-    actor_field="actor",
     refuse=_prescription_refused,
 )
 

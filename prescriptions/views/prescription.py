@@ -192,7 +192,7 @@ def _page(
         "waiting_hint": WAITING_HINTS.get(prescription.state, ""),
         "protected": prescription.patient_protected,
         "delivery_to_unit": prescription.delivery_kind == DeliveryKind.UNIT,
-        "transitions": prescription.transitions.select_related("actor").order_by("at", "pk"),
+        "transitions": prescription.transitions.select_related("by").order_by("at", "pk"),
         "agreements": prescription.home_region_agreements.select_related("issuing_region"),
         "episode_out_of_region": episode_out_of_region,
         # REGION-3: the registration page is offered where the region pages accept it.

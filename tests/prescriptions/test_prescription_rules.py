@@ -42,7 +42,7 @@ def test_presc_1_ordinary_patient_draft_submit_approved_with_history_and_why(rx,
     )
     prescription = submit(rx, reference)
     assert prescription.state == S.APPROVED
-    history = list(prescription.transitions.values_list("from_state", "to_state", "actor_id"))
+    history = list(prescription.transitions.values_list("from_state", "to_state", "by_id"))
     assert history == [
         ("", S.DRAFT, rx.pk),
         (S.DRAFT, S.SUBMITTED, rx.pk),

@@ -43,6 +43,15 @@ REFUSED_NAMES_PERSON = gettext_noop(
     "The document would name a patient with protected identity. Papers that move goods name "
     "only the order number, the prescriber's unit and the prescriber."
 )
+# What the requester of a paper that moves goods reads when it is refused or withdrawn: never
+# why, since "a patient with protected identity" beside an order number is the very link such a
+# paper must not make (PRINT-1). Asked for again, it is made in the form the order needs now.
+MAKE_AGAIN = gettext_noop("This paper has to be made again: ask for it anew.")
+
+
+def shown_reason(kind: kinds.DocumentKind, why: str) -> str:
+    """The reason a refused or withdrawn job shows its requester (a msgid)."""
+    return MAKE_AGAIN if kind.identity_free else why
 
 
 class DocumentError(Exception):

@@ -18,6 +18,8 @@ from django.utils.translation import gettext_noop
 from patients.models import Patient, PatientIdentity, PatientRelation
 from patients.services import notification_send
 from patients.tasking import task_send
+from protection.documents import kinds
+from protection.documents.services.ban import shown_reason
 from protection.documents.services.jobs import OPEN_STATES, WITHDRAW_TASK, job_close, job_move
 from protection.gate import guarding_patient_ids, linked_patient_ids
 from protection.models import Document, DocumentJob, DocumentJobPatient, DocumentRoute
@@ -53,17 +55,18 @@ def documents_withdraw_for_patient(*, patient_id: int) -> int:
         jobs = list(_jobs_for(linked_patient_ids(patient_id)).select_for_update().order_by("pk"))
         now = timezone.now()
         for job in jobs:
+            reason = shown_reason(kinds.get(job.kind), WITHDRAWN_PROTECTED)
             if job.state == S.READY:
                 Document.objects.filter(pk=job.pk).update(content=None, withdrawn_at=now)
-                job_move(job, S.WITHDRAWN, note="PRINT-3", state_reason=WITHDRAWN_PROTECTED)
+                job_move(job, S.WITHDRAWN, note="PRINT-3", state_reason=reason)
             else:
-                job_close(job, S.CANCELLED, note="PRINT-3", reason=WITHDRAWN_PROTECTED)
+                job_close(job, S.CANCELLED, note="PRINT-3", reason=reason)
         requesters = get_user_model().objects.in_bulk({job.requested_by_id for job in jobs})
         for job in jobs:
             notification_send(
                 user=requesters.get(job.requested_by_id),
                 subject=_("Document %(id)s withdrawn") % {"id": job.pk},
-                body=_(WITHDRAWN_PROTECTED),
+                body=_(job.state_reason),
             )
     return len(jobs)
 

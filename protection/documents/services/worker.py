@@ -28,6 +28,7 @@ from protection.documents import kinds, rendering
 from protection.documents.services.ban import (
     REFUSED_NAMES_PERSON,
     audit_print,
+    shown_reason,
     snapshot_names_person,
     subject_guards,
     subject_refusal,
@@ -117,7 +118,8 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
 
 
 def _refuse_locked(job: DocumentJob, why: str) -> None:
-    job_close(job, S.REFUSED, note="PRINT-1 at render", reason=why)
+    reason = shown_reason(kinds.get(job.kind), why)
+    job_close(job, S.REFUSED, note="PRINT-1 at render", reason=reason)
     audit_print(
         Actor.system(),
         [subject.patient for subject in job.subjects.select_related("patient")],

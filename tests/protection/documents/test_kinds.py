@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
+from patients.models import (
+    AccessAction,
+    AccessEntry,
+    AccessOutcome,
+    Notification,
+    PatientIdentity,
+)
 from protection.documents import kinds, selectors, services, tasks
 from protection.documents.services import jobs
-from protection.documents.services.ban import REFUSED_NAMES_PERSON
+from protection.documents.services.ban import MAKE_AGAIN
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
 from tests.factories import UserFactory
@@ -331,7 +337,8 @@ def test_print_1_the_worker_refuses_an_identity_free_paper_whose_snapshot_names_
     )
     assert render(job) == "refused"
     job.refresh_from_db()
-    assert job.state_reason == REFUSED_NAMES_PERSON
+    # The requester reads no reason that ties the order to protected identity (PRINT-1).
+    assert job.state_reason == MAKE_AGAIN
     assert not Document.objects.filter(pk=job.pk).exists()
     denied = AccessEntry.objects.filter(action=AccessAction.PRINT, outcome=AccessOutcome.DENIED)
     assert [(e.patient_id, e.object_id) for e in denied] == [(protected.patient_id, str(job.pk))]
@@ -349,6 +356,31 @@ def test_print_1_a_note_asked_for_while_ordinary_is_refused_once_the_patient_is_
     ordinary.patient.save()
     assert render(job) == "refused"
     assert not Document.objects.filter(pk=job.pk).exists()
+    job.refresh_from_db()
+    assert job.state_reason == MAKE_AGAIN
+
+
+def test_print_3_a_goods_paper_withdrawn_says_only_to_ask_again(registered, logistics, ordinary):
+    """PRINT-3 withdraws the ordinary delivery note of a patient who became protected; its
+    requester is told to ask again, never why: asked again, it is made without identity."""
+    identity_free_note(registered)
+    job = services.document_request(
+        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+    )
+    assert render(job) == "ready"
+    ordinary.patient.protected_registration = True
+    ordinary.patient.save()
+    assert services.documents_withdraw_for_patient(patient_id=ordinary.patient_id) == 1
+    job.refresh_from_db()
+    assert (job.state, job.state_reason) == (DocumentState.WITHDRAWN, MAKE_AGAIN)
+    notice = Notification.objects.get(user=logistics)
+    assert notice.body == MAKE_AGAIN
+    assert "protect" not in f"{notice.subject} {notice.body}".lower()
+    ordinary.patient.refresh_from_db()  # as the next request would read it
+    again = services.document_request(
+        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+    )
+    assert again.subjects.get().route == DocumentRoute.IDENTITY_FREE
 
 
 def test_the_services_send_the_tasks_by_their_registered_names():
