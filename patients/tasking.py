@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
-from celery import current_app
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -36,13 +37,20 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 BROKER_ERRORS = _broker_errors()
 
 
+def task_named(name: str) -> Task[Any, Any]:
+    """The registered task ``name``. A worker imports every floor's task module when it starts;
+    a web process has not, so they are imported here first (once; later calls find them)."""
+    current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def task_send(name: str, *ids: int, what: str) -> bool:
     """Send the task ``name`` with ``ids`` now. False (and a log line naming ``what`` and the
     ids only) when the broker cannot be reached: the sweeper sends it later."""
     if current_app.conf.task_always_eager:
         # No broker (the demo without Redis): ``send_task`` would post to nowhere, unlike
         # ``delay``, so the task runs here and now, as ``delay`` would run it.
-        current_app.tasks[name].apply(args=ids)
+        task_named(name).apply(args=ids)
         return True
     try:
         current_app.send_task(name, args=list(ids))

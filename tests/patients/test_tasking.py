@@ -5,6 +5,10 @@ Only the named broker errors are swallowed, with a log line naming the ids and n
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import kombu.exceptions
@@ -12,6 +16,8 @@ import pytest
 from celery import current_app
 
 from patients import tasking
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Sent:
@@ -56,3 +62,32 @@ def test_a_send_on_commit_waits_for_the_commit(monkeypatch, django_capture_on_co
     assert len(callbacks) == 1
     callbacks[0]()
     assert sent.calls == [("floor.tasks.work", [7])]
+
+
+def test_a_web_process_finds_every_task_it_sends_by_name():
+    """The demo without a broker runs a task sent by name in the web process (eagerly). A worker
+    imports every floor's task module when it starts; a web process has only set Django up, so
+    ``task_named`` must find the modules itself. Run in a fresh process: this one has imported
+    them all long ago."""
+    code = "\n".join(
+        [
+            "import django",
+            "django.setup()",
+            "from celery import current_app",
+            "from django.conf import settings",
+            "from patients.tasking import task_named",
+            "from protection.documents.services.jobs import RENDER_TASK, WITHDRAW_TASK",
+            "assert RENDER_TASK not in current_app.tasks, 'the check would prove nothing'",
+            "beat = [entry['task'] for entry in settings.CELERY_BEAT_SCHEDULE.values()]",
+            "for name in [RENDER_TASK, WITHDRAW_TASK, *beat]:",
+            "    print(task_named(name).name)",
+        ]
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = done.stdout.split()
+    assert "protection.documents.tasks.render_document" in found
+    assert "protection.documents.tasks.withdraw_documents" in found
