@@ -10,18 +10,11 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from protection.documents import services
-from protection.gate import AccessContext
 from protection.models import Document, DocumentJob
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
 from tests.personas import ORDINARY_NUMBER, give_grant
-from tests.personas import ctx_for as protection_ctx_for
 
 RESERVE_ONLY_NUMBER = "22950606FH22"  # Inera's national reservnummer format (IDENT-2)
-
-
-def ctx_for(user, *, stepped_up: bool = True) -> AccessContext:
-    """The shared context, stepped up unless asked otherwise: these tests mostly read documents."""
-    return protection_ctx_for(user, stepped_up=stepped_up)
 
 
 def pdf_text(content: bytes) -> str:

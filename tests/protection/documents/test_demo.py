@@ -14,8 +14,8 @@ from protection.models import DocumentJob, GrantRequest, Letter
 from protection.rls import PatientIdForNumber
 from protection.services.grants import grant_request_decide
 from tests.factories import UserFactory
-from tests.personas import logged_in
-from tests.protection.documents.conftest import ctx_for, pdf_pages
+from tests.personas import ctx_for, logged_in
+from tests.protection.documents.conftest import pdf_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_print_1_and_letter_1_the_demo_refuses_eva_holms_summary_and_makes_her_l
     protection_demo_seed(shared_dir=shared_dir, password=PASSWORD)
     admin = UserFactory(username="demo-admin", role="protection_admin")
     request = GrantRequest.objects.get(case_reference="DEMO-ÄR-1")
-    grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=True)
+    grant_request_decide(ctx=ctx_for(admin, stepped_up=True), request_id=request.pk, approve=True)
     client = logged_in(client, request.staff.get(), stepped_up=False)
     client.post("/protection/step-up/", {"password": PASSWORD})
     eva = Patient.objects.get(pk=PatientIdForNumber(EVA_HOLM))

@@ -28,8 +28,8 @@ from protection.documents.services.ban import MAKE_AGAIN
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import Document, DocumentJob, DocumentRoute, DocumentState
 from tests.factories import UserFactory
-from tests.personas import PROTECTED_NUMBER
-from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
+from tests.personas import PROTECTED_NUMBER, ctx_for
+from tests.protection.documents.conftest import pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -114,12 +114,14 @@ def test_a_unit_document_concerns_no_patient_and_is_made_for_the_kinds_permissio
     stock_list, logistics
 ):
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.stock_list", params={"shelf": 12}
+        ctx=ctx_for(logistics, stepped_up=True), kind="tests.stock_list", params={"shelf": 12}
     )
     assert not job.subjects.exists()
     assert render(job) == "ready"
     assert "Lagerlista 12" in pdf_text(stored_pdf(job))
-    found, content = selectors.document_content_for_user(ctx=ctx_for(logistics), job_id=job.pk)
+    found, content = selectors.document_content_for_user(
+        ctx=ctx_for(logistics, stepped_up=True), job_id=job.pk
+    )
     assert found.pk == job.pk
     assert content == stored_pdf(job)
     # No patient: nothing about a patient to audit.
@@ -131,18 +133,18 @@ def test_denied_a_role_without_the_kinds_permission_asks_for_nothing_and_downloa
 ):
     with pytest.raises(services.DocumentError, match="this kind of document"):
         services.document_request(
-            ctx=ctx_for(prescriber), kind="tests.stock_list", params={"shelf": 1}
+            ctx=ctx_for(prescriber, stepped_up=True), kind="tests.stock_list", params={"shelf": 1}
         )
     assert not DocumentJob.objects.exists()
     # A role that loses the permission downloads nothing more: the same answer as missing.
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.stock_list", params={"shelf": 1}
+        ctx=ctx_for(logistics, stepped_up=True), kind="tests.stock_list", params={"shelf": 1}
     )
     render(job)
     logistics.groups.clear()
     logistics = type(logistics).objects.get(pk=logistics.pk)  # no cached permissions
     with pytest.raises(DocumentJob.DoesNotExist):
-        selectors.document_content_for_user(ctx=ctx_for(logistics), job_id=job.pk)
+        selectors.document_content_for_user(ctx=ctx_for(logistics, stepped_up=True), job_id=job.pk)
 
 
 def test_a_kind_about_patients_needs_one_and_a_kind_about_nothing_takes_none(
@@ -156,10 +158,12 @@ def test_a_kind_about_patients_needs_one_and_a_kind_about_nothing_takes_none(
     )
     with pytest.raises(ValueError, match="concerns no patient"):
         services.document_request(
-            ctx=ctx_for(logistics), kind="tests.nothing", patients=[ordinary.patient]
+            ctx=ctx_for(logistics, stepped_up=True),
+            kind="tests.nothing",
+            patients=[ordinary.patient],
         )
     with pytest.raises(services.DocumentError, match="Choose the patient"):
-        services.document_request(ctx=ctx_for(prescriber), kind=SUMMARY_KIND)
+        services.document_request(ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND)
     with pytest.raises(ValueError, match="no protected form"):
         kinds.register(
             kind(
@@ -195,10 +199,12 @@ def test_print_3_leaves_an_immutable_record_alone_and_withdraws_the_rest(
 ):
     register(registered, kind("tests.signed_record", delivery_note, record=True))
     record = services.document_request(
-        ctx=ctx_for(prescriber), kind="tests.signed_record", patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True),
+        kind="tests.signed_record",
+        patients=[ordinary.patient],
     )
     summary = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     assert (render(record), render(summary)) == ("ready", "ready")
     kept = stored_pdf(record)
@@ -214,13 +220,17 @@ def test_print_3_leaves_an_immutable_record_alone_and_withdraws_the_rest(
     assert services.documents_sweep()["withdrawn"] == 0
     # Kept, but the ban still holds at the download: the requester has no grant.
     with pytest.raises(DocumentJob.DoesNotExist):
-        selectors.document_content_for_user(ctx=ctx_for(prescriber), job_id=record.pk)
+        selectors.document_content_for_user(
+            ctx=ctx_for(prescriber, stepped_up=True), job_id=record.pk
+        )
 
 
 def test_print_3_cancels_a_record_kind_not_yet_issued(registered, prescriber, ordinary):
     register(registered, kind("tests.signed_record", delivery_note, record=True))
     queued = services.document_request(
-        ctx=ctx_for(prescriber), kind="tests.signed_record", patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True),
+        kind="tests.signed_record",
+        patients=[ordinary.patient],
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -234,7 +244,7 @@ def test_print_3_cancels_a_record_kind_not_yet_issued(registered, prescriber, or
 
 def test_the_worker_prints_the_snapshot_taken_at_the_request_not_newer_data(prescriber, ordinary):
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     ordinary.surname = "Nyström"
     ordinary.registered_address = {"street2": "Nyvägen 9", "postal_code": "21100", "city": "MALMÖ"}
@@ -249,7 +259,7 @@ def test_the_worker_prints_the_snapshot_taken_at_the_request_not_newer_data(pres
 
 def test_leak_6_the_snapshot_is_encrypted_at_rest(prescriber, ordinary):
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     assert job.snapshot["pages"][0]["card"]["name"] == "Karin Nilsson"
     with connection.cursor() as cursor:
@@ -262,7 +272,7 @@ def test_leak_6_the_snapshot_is_encrypted_at_rest(prescriber, ordinary):
 
 def test_print_1_the_ban_is_checked_again_at_render_whatever_the_snapshot(prescriber, ordinary):
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -293,7 +303,9 @@ def test_print_1_a_protected_patients_delivery_note_is_made_without_identity(
     builder is never given the person, and the PDF names the order, unit and prescriber only."""
     identity_free_note(registered)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[protected.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[protected.patient],
     )
     assert job.subjects.get().route == DocumentRoute.IDENTITY_FREE
     assert render(job) == "ready"
@@ -311,7 +323,9 @@ def test_print_1_a_protected_patients_delivery_note_is_made_without_identity(
     entry = AccessEntry.objects.get(action=AccessAction.PRINT, object_id=str(job.pk))
     assert (entry.patient_id, entry.outcome) == (protected.patient_id, AccessOutcome.ALLOWED)
     # Downloadable by its requester without a grant: there is nobody on it.
-    found, _content = selectors.document_content_for_user(ctx=ctx_for(logistics), job_id=job.pk)
+    found, _content = selectors.document_content_for_user(
+        ctx=ctx_for(logistics, stepped_up=True), job_id=job.pk
+    )
     assert found.pk == job.pk
     # PRINT-3 leaves it: it was made for the protection.
     assert services.documents_withdraw_for_patient(patient_id=protected.patient_id) == 0
@@ -320,7 +334,9 @@ def test_print_1_a_protected_patients_delivery_note_is_made_without_identity(
 def test_print_1_an_ordinary_patients_delivery_note_may_name_them(registered, logistics, ordinary):
     identity_free_note(registered)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[ordinary.patient],
     )
     assert job.subjects.get().route == DocumentRoute.ORDINARY
     render(job)
@@ -333,7 +349,9 @@ def test_print_1_the_worker_refuses_an_identity_free_paper_whose_snapshot_names_
     """The second line: a builder that reads the identity anyway is caught when rendering."""
     identity_free_note(registered, cheating_delivery_note)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[protected.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[protected.patient],
     )
     assert render(job) == "refused"
     job.refresh_from_db()
@@ -350,7 +368,9 @@ def test_print_1_a_note_asked_for_while_ordinary_is_refused_once_the_patient_is_
     """Its snapshot names the person: protected since, it is never printed."""
     identity_free_note(registered)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[ordinary.patient],
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -365,7 +385,9 @@ def test_print_3_a_goods_paper_withdrawn_says_only_to_ask_again(registered, logi
     requester is told to ask again, never why: asked again, it is made without identity."""
     identity_free_note(registered)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[ordinary.patient],
     )
     assert render(job) == "ready"
     ordinary.patient.protected_registration = True
@@ -378,7 +400,9 @@ def test_print_3_a_goods_paper_withdrawn_says_only_to_ask_again(registered, logi
     assert "protect" not in f"{notice.subject} {notice.body}".lower()
     ordinary.patient.refresh_from_db()  # as the next request would read it
     again = services.document_request(
-        ctx=ctx_for(logistics), kind="tests.delivery_note", patients=[ordinary.patient]
+        ctx=ctx_for(logistics, stepped_up=True),
+        kind="tests.delivery_note",
+        patients=[ordinary.patient],
     )
     assert again.subjects.get().route == DocumentRoute.IDENTITY_FREE
 
@@ -435,7 +459,7 @@ def _raw_snapshot(job: DocumentJob) -> Any:
 def test_leak_3_the_snapshot_goes_once_the_document_is_made(prescriber, ordinary):
     """The PDF is what is kept: the identity the snapshot held is not stored beside it."""
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     assert _raw_snapshot(job) is not None
     assert render(job) == "ready"
@@ -445,11 +469,11 @@ def test_leak_3_the_snapshot_goes_once_the_document_is_made(prescriber, ordinary
 
 def test_print_3_a_withdrawn_or_cancelled_job_keeps_no_snapshot(prescriber, ordinary):
     made = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     render(made)
     queued = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -462,7 +486,7 @@ def test_print_3_a_withdrawn_or_cancelled_job_keeps_no_snapshot(prescriber, ordi
 
 def test_print_1_a_job_refused_at_render_keeps_no_snapshot(prescriber, ordinary):
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -476,7 +500,7 @@ def test_a_job_without_a_snapshot_fails_visibly_instead_of_printing_a_blank_page
     """A job asked for before snapshots were kept has nothing to print from: it fails with a
     message to ask again, and no empty document passes for it."""
     job = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     DocumentJob.objects.filter(pk=job.pk).update(snapshot=None)
     assert render(job) == "failed"
@@ -495,7 +519,7 @@ def test_without_a_broker_the_demo_makes_the_document_in_the_web_process(
     monkeypatch.setitem(current_app.conf, "task_always_eager", True)
     with django_capture_on_commit_callbacks(execute=True):
         job = services.document_request(
-            ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+            ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
         )
     job.refresh_from_db()
     assert job.state == DocumentState.READY

@@ -13,8 +13,8 @@ from patients.models import AccessAction, AccessEntry, AccessOutcome
 from protection.documents import letters, services
 from protection.models import DocumentJob, DocumentState, Letter, LetterChannel
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.personas import PROTECTED_NUMBER, give_grant
-from tests.protection.documents.conftest import ctx_for, pdf_pages, pdf_text, render, stored_pdf
+from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
+from tests.protection.documents.conftest import pdf_pages, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def issue(user, *identities, **kwargs) -> DocumentJob:
         **kwargs,
     }
     return letters.letters_issue(
-        ctx=ctx_for(user), patients=[i.patient for i in identities], **values
+        ctx=ctx_for(user, stepped_up=True), patients=[i.patient for i in identities], **values
     )
 
 

@@ -26,15 +26,15 @@ from protection.services.local import local_protection_decide
 from protection.services.register_events import register_events_handle
 from protection.services.reserve_number import reserve_number_protection_decide
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
-from tests.personas import PROTECTED_NUMBER, give_grant
-from tests.protection.documents.conftest import ctx_for, pdf_text, render, stored_pdf
+from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
+from tests.protection.documents.conftest import pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
 
 
 def request_summary(user, *identities, **kwargs) -> DocumentJob:
     return services.document_request(
-        ctx=ctx_for(user),
+        ctx=ctx_for(user, stepped_up=True),
         kind=SUMMARY_KIND,
         patients=[identity.patient for identity in identities],
         **kwargs,
@@ -207,12 +207,14 @@ def test_print_1_every_registered_kind_is_checked(prescriber, granted):
     try:
         with pytest.raises(services.DocumentRefused) as refused:
             services.document_request(
-                ctx=ctx_for(prescriber), kind="tests.work_order", patients=[granted.patient]
+                ctx=ctx_for(prescriber, stepped_up=True),
+                kind="tests.work_order",
+                patients=[granted.patient],
             )
         assert "forwarded" not in str(refused.value)  # this kind allows no exception
         with pytest.raises(services.DocumentError):
             services.document_request(
-                ctx=ctx_for(prescriber),
+                ctx=ctx_for(prescriber, stepped_up=True),
                 kind="tests.work_order",
                 patients=[granted.patient],
                 forward_to="Region Halland",
@@ -284,7 +286,7 @@ def _protect_locally(patient, unit):
     from django.utils import timezone
 
     return local_protection_decide(
-        ctx=ctx_for(manager),
+        ctx=ctx_for(manager, stepped_up=True),
         patient=patient,
         unit_id=unit.pk,
         reason="Hot mot patienten, utreds",
@@ -328,7 +330,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
     manager = UserFactory(username="maja", role="unit_manager", unit=unit)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         reserve_number_protection_decide(
-            ctx=ctx_for(manager),
+            ctx=ctx_for(manager, stepped_up=True),
             patient=identity.patient,
             unit_id=unit.pk,
             reason="Hot inom vården, utreds",
@@ -477,7 +479,9 @@ def test_a_render_error_fails_the_job_visibly_and_logs_no_personal_data(
     )
     try:
         job = services.document_request(
-            ctx=ctx_for(prescriber), kind="tests.broken", patients=[ordinary.patient]
+            ctx=ctx_for(prescriber, stepped_up=True),
+            kind="tests.broken",
+            patients=[ordinary.patient],
         )
         assert render(job) == "failed"
     finally:

@@ -38,8 +38,8 @@ from tests.celery_worker import (
     stop_worker,
 )
 from tests.factories import PatientIdentityFactory
-from tests.personas import logged_in
-from tests.protection.documents.conftest import ctx_for, pdf_text
+from tests.personas import ctx_for, logged_in
+from tests.protection.documents.conftest import pdf_text
 
 pytestmark = [
     pytest.mark.redis,
@@ -73,7 +73,9 @@ def assert_rendered_exactly_once(job_ids: list[int]) -> None:
 
 
 def summary(user, *patients: Patient) -> DocumentJob:
-    return services.document_request(ctx=ctx_for(user), kind=SUMMARY_KIND, patients=patients)
+    return services.document_request(
+        ctx=ctx_for(user, stepped_up=True), kind=SUMMARY_KIND, patients=patients
+    )
 
 
 def test_print_1_a_real_worker_renders_and_refuses_a_patient_protected_before_the_render(

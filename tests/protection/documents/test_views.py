@@ -13,8 +13,8 @@ from protection.documents import kinds, services
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import DocumentJob, DocumentRoute, Letter
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.personas import give_grant, logged_in
-from tests.protection.documents.conftest import ctx_for, pdf_text, render
+from tests.personas import ctx_for, give_grant, logged_in
+from tests.protection.documents.conftest import pdf_text, render
 from tests.protection.documents.test_kinds import identity_free_note
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def summary_job(user, identity, **kwargs) -> DocumentJob:
     job = services.document_request(
-        ctx=ctx_for(user), kind=SUMMARY_KIND, patients=[identity.patient], **kwargs
+        ctx=ctx_for(user, stepped_up=True), kind=SUMMARY_KIND, patients=[identity.patient], **kwargs
     )
     render(job)
     return job
@@ -129,7 +129,7 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
 ):
     summary_job(prescriber, ordinary)
     refused = services.document_request(
-        ctx=ctx_for(prescriber), kind=SUMMARY_KIND, patients=[ordinary.patient]
+        ctx=ctx_for(prescriber, stepped_up=True), kind=SUMMARY_KIND, patients=[ordinary.patient]
     )
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
@@ -137,7 +137,7 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
     for number in ("198912242388", "200307052381", "200307052399"):
         other = PatientIdentityFactory(personal_identity_number=number)
         services.document_request(
-            ctx=ctx_for(prescriber),
+            ctx=ctx_for(prescriber, stepped_up=True),
             kind=SUMMARY_KIND,
             patients=[other.patient],  # type: ignore[list-item]
         )
@@ -178,7 +178,7 @@ def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_r
 def test_a_batch_shows_its_progress(client, prescriber, ordinary):
     other = PatientIdentityFactory(personal_identity_number="198912242388")
     _batch, jobs, refused = services.document_batch_request(
-        ctx=ctx_for(prescriber),
+        ctx=ctx_for(prescriber, stepped_up=True),
         kind=SUMMARY_KIND,
         patients=[identity.patient for identity in (ordinary, other)],
     )
@@ -259,12 +259,12 @@ def test_print_1_the_documents_page_names_no_protection_on_an_identity_free_pape
     about a protected patient, and the download is offered. The note about an ordinary patient
     names nobody either, so the two lines cannot be told apart."""
     hidden = services.document_request(
-        ctx=ctx_for(logistics), kind=delivery_note, patients=[protected.patient]
+        ctx=ctx_for(logistics, stepped_up=True), kind=delivery_note, patients=[protected.patient]
     )
     assert hidden.subjects.get().route == DocumentRoute.IDENTITY_FREE
     assert render(hidden) == "ready"
     plain = services.document_request(
-        ctx=ctx_for(logistics), kind=delivery_note, patients=[ordinary.patient]
+        ctx=ctx_for(logistics, stepped_up=True), kind=delivery_note, patients=[ordinary.patient]
     )
     assert plain.subjects.get().route == DocumentRoute.ORDINARY
     assert render(plain) == "ready"
@@ -295,7 +295,7 @@ def test_print_1_an_identity_free_paper_names_nobody_even_to_a_grant_holder(
     blank line never tells a user without a grant that its order concerns protected identity."""
     give_grant(logistics, protected)
     job = services.document_request(
-        ctx=ctx_for(logistics), kind=delivery_note, patients=[protected.patient]
+        ctx=ctx_for(logistics, stepped_up=True), kind=delivery_note, patients=[protected.patient]
     )
     assert render(job) == "ready"
     client = logged_in(client, logistics, stepped_up=True)
