@@ -59,12 +59,16 @@ class BatchProgress:
     kind: str
     total: int
     done: int  # ready, refused, cancelled, withdrawn or failed: no longer waiting
+    # Of those done, the ones that gave no document (refused, cancelled, withdrawn, failed): a
+    # full bar must not read as "all made" when one was refused.
+    not_made: int = 0
 
 
 def batch_progress(jobs: list[DocumentJob]) -> list[BatchProgress]:
     """Progress of the batches among these jobs, from the jobs already read (no query)."""
     totals: Counter[int] = Counter()
     done: Counter[int] = Counter()
+    not_made: Counter[int] = Counter()
     kind: dict[int, str] = {}
     for job in jobs:
         if job.batch_id is None:
@@ -73,7 +77,12 @@ def batch_progress(jobs: list[DocumentJob]) -> list[BatchProgress]:
         kind[job.batch_id] = job.kind
         if job.state not in (DocumentState.QUEUED, DocumentState.RENDERING):
             done[job.batch_id] += 1
-    return [BatchProgress(b, kind[b], totals[b], done[b]) for b in sorted(totals, reverse=True)]
+            if job.state != DocumentState.READY:
+                not_made[job.batch_id] += 1
+    return [
+        BatchProgress(b, kind[b], totals[b], done[b], not_made[b])
+        for b in sorted(totals, reverse=True)
+    ]
 
 
 def kind_label(code: str) -> str:
