@@ -315,3 +315,12 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     axe_check(page)
     activity.refresh_from_db()
     assert activity.state == ActivityState.BOOKED
+
+    # WCAG 1.4.10 reflow: at 320 CSS pixels the activities section needs no sideways scrolling.
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.reload()
+    section = page.locator("#activities")
+    expect(section).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    box = section.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320
