@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from patients.models import PatientIdentity, StaffProfile
+from patients.models import Patient, PatientIdentity, StaffProfile
 from patients.services import Actor
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
 from protection.models import Grant
@@ -26,6 +26,22 @@ from tests.factories import PatientIdentityFactory
 # The patient with protected identity (Hemlig Gömdasson) and an ordinary one.
 PROTECTED_NUMBER = "198912232389"
 ORDINARY_NUMBER = "198912222398"
+
+
+def ordinary_identity_create() -> PatientIdentity:
+    """An ordinary resident (Karin Nilsson) with no address on file."""
+    return PatientIdentityFactory.create(
+        personal_identity_number=ORDINARY_NUMBER, given_names="Karin", surname="Nilsson"
+    )
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def reloaded(patient: Patient) -> Patient:
+    """The patient as the database has it now (``is_protected`` is computed there)."""
+    return Patient.objects.get(pk=patient.pk)
 
 
 def protected_identity_create() -> PatientIdentity:

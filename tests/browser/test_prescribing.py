@@ -323,4 +323,6 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     expect(section).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     box = section.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 320

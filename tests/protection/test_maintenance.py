@@ -4,20 +4,27 @@ job has run. Identity numbers are Skatteverket test numbers (IDENT-4)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 from guardian.shortcuts import get_perms
 
-from patients.models import AccessEntry, Notification, Patient
+from patients.models import AccessEntry, Notification
 from protection import tasks
 from protection.gate import Decision, decide
 from protection.models import Grant, GrantReminder, GrantRequest, LocalProtection
 from protection.services import local, reminders
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.personas import ORDINARY_NUMBER, ctx_for, give_grant
+from tests.personas import (
+    ORDINARY_NUMBER,
+    ctx_for,
+    give_grant,
+    ordinary_identity_create,
+    reloaded,
+    today,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -61,17 +68,7 @@ def nurse(unit):
 
 @pytest.fixture
 def ordinary():
-    return PatientIdentityFactory(
-        personal_identity_number=ORDINARY_NUMBER, given_names="Karin", surname="Nilsson"
-    )
-
-
-def today() -> date:
-    return timezone.localdate()
-
-
-def reloaded(patient: Patient) -> Patient:
-    return Patient.objects.get(pk=patient.pk)
+    return ordinary_identity_create()
 
 
 def decided(manager, patient, *, ends_in_days: int) -> LocalProtection:

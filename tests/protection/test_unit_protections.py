@@ -10,12 +10,19 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from patients.models import AccessAction, AccessEntry, Patient
+from patients.models import AccessAction, AccessEntry
 from protection.gate import Decision, decide
 from protection.models import LocalProtection, ReserveNumberProtection
 from protection.services import ProtectionError, local, reserve_number
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.personas import ORDINARY_NUMBER, ctx_for, logged_in
+from tests.personas import (
+    ORDINARY_NUMBER,
+    ctx_for,
+    logged_in,
+    ordinary_identity_create,
+    reloaded,
+    today,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -49,17 +56,7 @@ def other_manager():
 
 @pytest.fixture
 def ordinary():
-    return PatientIdentityFactory(
-        personal_identity_number=ORDINARY_NUMBER, given_names="Karin", surname="Nilsson"
-    )
-
-
-def today() -> date:
-    return timezone.localdate()
-
-
-def reloaded(patient: Patient) -> Patient:
-    return Patient.objects.get(pk=patient.pk)
+    return ordinary_identity_create()
 
 
 def decide_local(user, patient, *, days: int = 30, reason: str = "Hot mot patienten i väntrummet"):
