@@ -71,6 +71,7 @@ quality: lint typecheck ## All static gates plus makemigrations --check and chec
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	  SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(64))')" \
 	  FIELD_ENCRYPTION_KEYS="ci:$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+	  IDENTITY_DIGEST_KEY="$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
 	  DATABASE_URL="$${DATABASE_URL:-postgres://unused@127.0.0.1:5432/unused}" \
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
 	  REGION_COUNTY_CODE=12 ALLOWED_HOSTS=hjalpmedel.example.se \

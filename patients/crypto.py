@@ -1,4 +1,4 @@
-"""AES-256-GCM for values that can locate a person (LEAK-3).
+"""AES-256-GCM for values that identify or locate a person (LEAK-3, LEAK-6).
 
 A token is ``<key id>:<base64url(nonce || ciphertext || tag)>``. The key id tells which key of
 ``FIELD_ENCRYPTION_KEYS`` encrypted it, so keys can be rotated without a flag day: the first
@@ -47,13 +47,22 @@ def key_id_of(token: str) -> str:
 
 
 def encrypt_text(plaintext: str, *, context: str) -> str:
+    return encrypt_bytes(plaintext.encode(), context=context)
+
+
+def encrypt_bytes(plaintext: bytes, *, context: str) -> str:
+    """A token for binary content (a rendered PDF): the same form as for text."""
     kid = current_key_id()
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_keys()[kid]).encrypt(nonce, plaintext.encode(), context.encode())
+    sealed = AESGCM(_keys()[kid]).encrypt(nonce, plaintext, context.encode())
     return f"{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def decrypt_text(token: str, *, context: str) -> str:
+    return decrypt_bytes(token, context=context).decode()
+
+
+def decrypt_bytes(token: str, *, context: str) -> bytes:
     kid = key_id_of(token)
     key = _keys().get(kid)
     if key is None:
@@ -70,12 +79,11 @@ def decrypt_text(token: str, *, context: str) -> str:
     if len(blob) < _NONCE_BYTES + 16:
         raise DecryptionError("stored value is too short to be a token")
     try:
-        plain = AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode())
+        return AESGCM(key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], context.encode())
     except InvalidTag as exc:
         raise DecryptionError(
             f"stored value failed authentication (key {kid!r}, context {context!r})"
         ) from exc
-    return plain.decode()
 
 
 def keyed_digest(data: bytes, *, purpose: str) -> str:
@@ -87,6 +95,22 @@ def keyed_digest(data: bytes, *, purpose: str) -> str:
     return hmac.new(
         _derived_key(_keys()[current_key_id()], purpose), data, hashlib.sha256
     ).hexdigest()
+
+
+# Length of an identity digest in hex: the prefix of a sealed identity number.
+IDENTITY_DIGEST_LENGTH = 64
+
+
+def identity_digest(value: str, *, purpose: str) -> str:
+    """HMAC-SHA256 of an identity number under ``IDENTITY_DIGEST_KEY`` (LEAK-6).
+
+    The database finds an encrypted number by this digest, so equal numbers give equal
+    digests (unlike the encryption, which is randomised). The key is the application's and
+    never the database's: a role reading the table cannot confirm a guessed number, as it
+    could with a plain hash of the few million valid personnummer.
+    """
+    key = _derived_key(settings.IDENTITY_DIGEST_KEY, purpose)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 @functools.lru_cache(maxsize=32)

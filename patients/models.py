@@ -3,7 +3,10 @@
 ``Patient`` holds what every staff member may see: an internal reference, birth year,
 protection state, home region and register status. ``PatientIdentity`` holds what identifies
 or locates the person: numbers, name, addresses, phone. Masking (ACCESS-1, LEAK-1) therefore has
-one table to guard; the locating parts are encrypted at rest (LEAK-3).
+one table to guard. Everything in it that identifies or locates the person is encrypted at rest
+by the application (LEAK-3, LEAK-6), and so are the numbers of relations and number changes: the
+database, which never holds the keys, has no name, number or address to give away, whoever
+asks it and whatever they set.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Left, Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from patients.fields import EncryptedJSONField, EncryptedTextField
+from patients.crypto import IDENTITY_DIGEST_LENGTH
+from patients.fields import EncryptedJSONField, EncryptedNumberField, EncryptedTextField
 
 # Crockford-style alphabet without look-alike characters: references are read over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -41,6 +45,10 @@ def random_reference(prefix: str, length: int) -> str:
 def new_patient_reference() -> str:
     """A patient's internal reference: ten characters, 50 random bits."""
     return random_reference("P-", 10)
+
+
+# What a sealed number starts with (patients.fields.EncryptedNumberField).
+_DIGEST_FORM = rf"^[0-9a-f]{{{IDENTITY_DIGEST_LENGTH}}}$"
 
 
 class Region(models.Model):
@@ -190,16 +198,16 @@ class PatientIdentity(models.Model):
     patient = models.OneToOneField(
         Patient, on_delete=models.CASCADE, primary_key=True, related_name="identity"
     )
-    personal_identity_number = models.CharField(
-        _("personnummer or samordningsnummer"), max_length=12, unique=True, null=True, blank=True
+    # LEAK-6: numbers and names are encrypted like the address; numbers are found by a keyed
+    # digest (patients.fields.EncryptedNumberField), which also makes them unique.
+    personal_identity_number = EncryptedNumberField(
+        _("personnummer or samordningsnummer"), canonical=r"[0-9]{12}", null=True, blank=True
     )
-    reserve_number = models.CharField(
-        _("reservnummer"), max_length=20, unique=True, null=True, blank=True
-    )
+    reserve_number = EncryptedNumberField(_("reservnummer"), null=True, blank=True)
     reserve_number_format = models.CharField(max_length=20, blank=True, default="")
-    given_names = models.CharField(_("given names"), max_length=80, blank=True, default="")
-    middle_name = models.CharField(_("middle name"), max_length=40, blank=True, default="")
-    surname = models.CharField(_("surname"), max_length=60, blank=True, default="")
+    given_names = EncryptedTextField(_("given names"), blank=True, default="")
+    middle_name = EncryptedTextField(_("middle name"), blank=True, default="")
+    surname = EncryptedTextField(_("surname"), blank=True, default="")
     # Tilltalsnamnsmarkering: which given name is in use (e.g. 10 = the first, 20 = the second).
     name_in_use_marker = models.PositiveSmallIntegerField(null=True, blank=True)
     # LEAK-3: everything that can locate the person is encrypted at rest.
@@ -227,10 +235,25 @@ class PatientIdentity(models.Model):
                 | Q(reserve_number__isnull=False),
                 name="identity_has_a_number",
             ),
+            # A number is stored sealed or not at all: a plain number written by any other
+            # path than the field is refused.
             models.CheckConstraint(
-                condition=Q(personal_identity_number__regex=r"^[0-9]{12}$")
+                condition=Q(personal_identity_number__digest__regex=_DIGEST_FORM)
                 | Q(personal_identity_number__isnull=True),
-                name="identity_number_canonical",
+                name="identity_number_sealed",
+            ),
+            models.CheckConstraint(
+                condition=Q(reserve_number__digest__regex=_DIGEST_FORM)
+                | Q(reserve_number__isnull=True),
+                name="identity_reserve_number_sealed",
+            ),
+            models.UniqueConstraint(
+                Left("personal_identity_number", IDENTITY_DIGEST_LENGTH),
+                name="identity_number_unique",
+            ),
+            models.UniqueConstraint(
+                Left("reserve_number", IDENTITY_DIGEST_LENGTH),
+                name="identity_reserve_number_unique",
             ),
         ]
 
@@ -261,15 +284,28 @@ class PatientRelation(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="relations")
     kind = models.CharField(max_length=2, choices=RelationKind.choices)
-    related_identity_number = models.CharField(max_length=12)
+    # Sealed with the identity's digests, so PROT-5 joins the two by digest.
+    related_identity_number = EncryptedNumberField()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "kind", "related_identity_number"], name="relation_unique"
+                "patient",
+                "kind",
+                Left("related_identity_number", IDENTITY_DIGEST_LENGTH),
+                name="relation_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(related_identity_number__digest__regex=_DIGEST_FORM),
+                name="relation_number_sealed",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                Left("related_identity_number", IDENTITY_DIGEST_LENGTH),
+                name="relation_number_idx",
             )
         ]
-        indexes = [models.Index(fields=["related_identity_number"], name="relation_number_idx")]
 
     def __str__(self) -> str:
         return f"relation:{self.pk}"
@@ -356,8 +392,8 @@ class NumberChange(models.Model):
     """History of HanvisningsPersonNr: the patient moved from the old number to the new one."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="number_changes")
-    old_number = models.CharField(max_length=12)
-    new_number = models.CharField(max_length=12)
+    old_number = EncryptedNumberField()
+    new_number = EncryptedNumberField()
     register_file = models.ForeignKey(RegisterFile, on_delete=models.PROTECT)
     created_at = models.DateTimeField(db_default=Now())
 

@@ -49,13 +49,14 @@ def masked_card(patient: Patient) -> PatientCard:
 
 def _name_in_use(identity: PatientIdentity) -> str:
     """The register's Tilltalsnamnsmarkering: first digit the name in use, second a second part."""
-    given = identity.given_names.split()
+    names: str = identity.given_names
+    given = names.split()
     marker = identity.name_in_use_marker
     if marker is None or not given:
-        return identity.given_names
+        return names
     first, second = divmod(marker, 10)
     if not 1 <= first <= len(given):
-        return identity.given_names
+        return names
     called = given[first - 1]
     if 1 <= second <= len(given):
         called = f"{called}-{given[second - 1]}"

@@ -118,10 +118,11 @@ def protected_patients_open_to(user: User) -> QuerySet[Patient]:
 def _linked_protected(patient: Patient, identity: PatientIdentity | None) -> QuerySet[Patient]:
     """PROT-5: protected patients the register links to this one, in either direction."""
     number = identity.personal_identity_number if identity else None
+    # Numbers are sealed (LEAK-6): relations and identities are joined by their digests.
     outgoing = PatientIdentity.objects.filter(
-        personal_identity_number__in=PatientRelation.objects.filter(patient_id=patient.pk).values(
-            "related_identity_number"
-        )
+        personal_identity_number__digest__in=PatientRelation.objects.filter(
+            patient_id=patient.pk
+        ).values("related_identity_number__digest")
     ).values("patient_id")
     condition = Q(pk__in=outgoing)
     if number:
@@ -142,15 +143,15 @@ def linked_patient_ids(patient_id: int) -> list[int]:
     relations of a protected patient and the walk would come back short. Internal ids only.
     """
     outgoing = PatientIdentity.objects.filter(
-        personal_identity_number__in=PatientRelation.objects.filter(patient_id=patient_id).values(
-            "related_identity_number"
-        )
+        personal_identity_number__digest__in=PatientRelation.objects.filter(
+            patient_id=patient_id
+        ).values("related_identity_number__digest")
     ).values("patient_id")
     # A patient without a number (reservnummer only) is named by no relation: NULL matches none.
     incoming = PatientRelation.objects.filter(
-        related_identity_number__in=PatientIdentity.objects.filter(patient_id=patient_id).values(
-            "personal_identity_number"
-        )
+        related_identity_number__digest__in=PatientIdentity.objects.filter(
+            patient_id=patient_id
+        ).values("personal_identity_number__digest")
     ).values("patient_id")
     linked = (
         Patient.objects.filter(Q(pk__in=outgoing) | Q(pk__in=incoming))

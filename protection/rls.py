@@ -27,6 +27,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BigIntegerField, Func, Value
 
 from patients.dbcontext import SYSTEM, db_context
+from patients.fields import EncryptedNumberField
+from patients.models import PatientIdentity
 
 
 @contextmanager
@@ -48,13 +50,18 @@ class PatientIdForNumber(Func):
     For the gate's search: a protected patient found by number gets the masked card and a
     denied access entry, not "no match" (ACCESS-1, AUDIT-1). Use it as a filter value,
     ``Patient.objects.filter(pk=PatientIdForNumber(number))``, to keep the search one query.
+    The database is given the number's keyed digest, never the number (LEAK-6).
     """
 
     function = "hjm_patient_id_for_number"
     output_field = BigIntegerField()
 
     def __init__(self, number: str, *, reserve_number: bool = False) -> None:
-        super().__init__(Value(number), Value(reserve_number))
+        field = PatientIdentity._meta.get_field(
+            "reserve_number" if reserve_number else "personal_identity_number"
+        )
+        assert isinstance(field, EncryptedNumberField)
+        super().__init__(Value(field.digest(number)), Value(reserve_number))
 
 
 def relation_kind_counts(patient_id: int) -> list[dict[str, object]]:

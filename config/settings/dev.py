@@ -20,14 +20,18 @@ from config.settings.base import LOCAL_DIR
 
 def _dev_secrets() -> dict[str, str]:
     path = LOCAL_DIR / "dev-secrets.json"
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     generated = {
         "SECRET_KEY": secrets.token_urlsafe(64),
         "FIELD_ENCRYPTION_KEYS": "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "IDENTITY_DIGEST_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     }
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        if generated.keys() <= loaded.keys():
+            return loaded
+        # A file from before a secret was added: keep what it holds, add the new one.
+        generated.update(loaded)
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(generated))
     path.chmod(0o600)
     return generated
@@ -39,6 +43,9 @@ DEBUG = env.flag("DEBUG", default=True)
 SECRET_KEY = env.raw("SECRET_KEY") or _generated["SECRET_KEY"]
 FIELD_ENCRYPTION_KEYS = env.encryption_keys(
     env.raw("FIELD_ENCRYPTION_KEYS") or _generated["FIELD_ENCRYPTION_KEYS"]
+)
+IDENTITY_DIGEST_KEY = env.digest_key(
+    env.raw("IDENTITY_DIGEST_KEY") or _generated["IDENTITY_DIGEST_KEY"]
 )
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 

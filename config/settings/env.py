@@ -184,3 +184,18 @@ def secret_key_weakness(value: str) -> WeakSecret | None:
     if len(set(value)) < 5:
         return WeakSecret("it has fewer than 5 distinct characters")
     return None
+
+
+def digest_key(value: str, *, name: str = "IDENTITY_DIGEST_KEY") -> bytes:
+    """Parse the base64 key of the identity digests (LEAK-6): 32 bytes.
+
+    It keys the digests by which encrypted identity numbers are found, so it never changes
+    once a database holds data: unlike ``FIELD_ENCRYPTION_KEYS`` it has no rotation.
+    """
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(f"{name} is not valid base64") from exc
+    if len(key) != 32:
+        raise ConfigurationError(f"{name} must be 32 bytes, got {len(key)}")
+    return key

@@ -15,6 +15,7 @@ if _weak is not None:
     raise env.ConfigurationError(f"SECRET_KEY is too weak: {_weak.reason}")
 
 FIELD_ENCRYPTION_KEYS = env.encryption_keys(env.required("FIELD_ENCRYPTION_KEYS"))
+IDENTITY_DIGEST_KEY = env.digest_key(env.required("IDENTITY_DIGEST_KEY"))
 REGION_COUNTY_CODE = env.county_code()  # no default in production
 ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", default=[])
 if not ALLOWED_HOSTS:

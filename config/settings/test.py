@@ -15,6 +15,7 @@ FIELD_ENCRYPTION_KEYS = env.encryption_keys(
     "test2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,"
     "test1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
 )
+IDENTITY_DIGEST_KEY = env.digest_key("AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM=")
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 # The application role as "default", the owner of the tables as "owner": tests/conftest.py

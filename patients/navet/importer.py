@@ -23,11 +23,13 @@ from django.utils import timezone
 
 from patients.crypto import keyed_digest
 from patients.dbcontext import SYSTEM, db_context
+from patients.fields import EncryptedNumberField
 from patients.identity import is_coordination_number
 from patients.models import (
     NumberChange,
     Patient,
     PatientIdentity,
+    PatientRelation,
     PatientStatus,
     QuarantinedRecord,
     Region,
@@ -255,6 +257,14 @@ _REGISTERED = _F.get_field("registered_address")
 _SPECIAL = _F.get_field("special_postal_address")
 _FOREIGN = _F.get_field("foreign_address")
 _MUNICIPALITY = _F.get_field("municipality_code")
+# LEAK-6: numbers and names are sealed by their fields, as any other write would seal them.
+_NUMBER = _F.get_field("personal_identity_number")
+_GIVEN = _F.get_field("given_names")
+_MIDDLE = _F.get_field("middle_name")
+_SURNAME = _F.get_field("surname")
+_RELATED = PatientRelation._meta.get_field("related_identity_number")
+assert isinstance(_NUMBER, EncryptedNumberField)
+assert isinstance(_RELATED, EncryptedNumberField)
 
 
 @dataclass(frozen=True)
@@ -292,21 +302,23 @@ def _birth_year(number: str) -> int:
 
 
 def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
+    """The patients already holding these numbers, by number; found by the numbers' digests."""
     if not numbers:
         return {}
+    by_digest = {_NUMBER.digest(number): number for number in numbers}
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT i.personal_identity_number, p.id, i.register_digest,
+            SELECT left(i.personal_identity_number, 64), p.id, i.register_digest,
                    p.confidentiality_marking, p.protected_registration, p.protection_held,
                    p.status, p.home_region_id
               FROM patients_patientidentity i
               JOIN patients_patient p ON p.id = i.patient_id
-             WHERE i.personal_identity_number = ANY(%s)
+             WHERE left(i.personal_identity_number, 64) = ANY(%s)
             """,
-            [list(numbers)],
+            [list(by_digest)],
         )
-        return {row[0]: _Existing(*row[1:]) for row in cursor.fetchall()}
+        return {by_digest[row[0]]: _Existing(*row[1:]) for row in cursor.fetchall()}
 
 
 def _flush(
@@ -349,9 +361,9 @@ def _identity_columns(record: NavetRecord) -> tuple[Any, ...]:
         return None if value is None else f.get_prep_value(value)
 
     return (
-        record.given_names or "",
-        record.middle_name or "",
-        record.surname or "",
+        _GIVEN.get_prep_value(record.given_names or ""),
+        _MIDDLE.get_prep_value(record.middle_name or ""),
+        _SURNAME.get_prep_value(record.surname or ""),
         record.name_in_use_marker,
         enc(_REGISTERED, _as_dict(record.registered_address)),
         enc(_SPECIAL, _as_dict(record.special_postal_address)),
@@ -411,7 +423,14 @@ def _insert(
         ) as copy:
             for pid, (record, digest) in zip(ids, rows, strict=True):
                 copy.write_row(
-                    (pid, record.identity_number, "", *_identity_columns(record), digest, now)
+                    (
+                        pid,
+                        _NUMBER.get_prep_value(record.identity_number),
+                        "",
+                        *_identity_columns(record),
+                        digest,
+                        now,
+                    )
                 )
         cursor.execute("INSERT INTO patients_patientidentity SELECT * FROM navet_identity_batch")
         cursor.execute("TRUNCATE navet_identity_batch")
@@ -514,7 +533,7 @@ def _replace_relations(
         )
     pids: list[int] = []
     kinds: list[str] = []
-    numbers: list[str] = []
+    numbers: list[str | None] = []
     for pid, record in zip(ids, records, strict=True):
         seen: set[tuple[str, str]] = set()
         for relation in record.relations:
@@ -526,7 +545,7 @@ def _replace_relations(
             seen.add(key)
             pids.append(pid)
             kinds.append(relation.kind)
-            numbers.append(relation.identity_number)
+            numbers.append(_RELATED.get_prep_value(relation.identity_number))
     if pids:
         cursor.execute(
             """

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
-from patients.fields import EncryptedJSONField
+from patients.fields import EncryptedBinaryField, EncryptedJSONField, EncryptedTextField
 from patients.models import Patient, Unit
 from patients.transitions import TransitionRecord
 
@@ -170,7 +170,9 @@ class Document(models.Model):
     job = models.OneToOneField(
         DocumentJob, on_delete=models.PROTECT, primary_key=True, related_name="document"
     )
-    content = models.BinaryField(null=True)
+    # LEAK-6: encrypted by the application, so the database holds no readable paper about
+    # anyone, a protected person's least of all, whoever queries it.
+    content = EncryptedBinaryField(null=True)
     content_sha256 = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     pages = models.PositiveIntegerField()
@@ -220,7 +222,8 @@ class Letter(models.Model):
     template = models.CharField(_("template"), max_length=40)
     # LETTER-3, LEAK-2: checked to carry no identity number and no name of the patient.
     subject = models.CharField(_("subject"), max_length=120)
-    body = models.TextField(_("text"))
+    # LEAK-6: a letter's text may name and locate its reader: encrypted at rest.
+    body = EncryptedTextField(_("text"))
     registered = models.BooleanField(_("registered letter"), default=False)
     channel = models.CharField(_("sent by"), max_length=16, choices=LetterChannel.choices)
     issued_at = models.DateTimeField(_("issued"), db_default=Now())

@@ -38,11 +38,9 @@ def reserve_number_protection_decide(
     reason = reason_check(reason)
     locked = patient_lock(patient.pk)
     # Only whether there is one: the number itself is never read here.
-    has_reserve_number = (
-        PatientIdentity.objects.filter(patient_id=locked.pk, reserve_number__isnull=False)
-        .exclude(reserve_number="")
-        .exists()
-    )
+    has_reserve_number = PatientIdentity.objects.filter(
+        patient_id=locked.pk, reserve_number__isnull=False
+    ).exists()
     if not has_reserve_number:
         raise ProtectionError(
             _("Reservnummer: the patient has no reservnummer; register one first.")

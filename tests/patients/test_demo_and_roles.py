@@ -64,6 +64,7 @@ def test_seed_demo_refuses_production_settings_in_a_real_process():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "Zq8" + "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQ",
         "FIELD_ENCRYPTION_KEYS": "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        "IDENTITY_DIGEST_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
         "DATABASE_URL": "postgres://nobody@127.0.0.1:1/none",
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "REGION_COUNTY_CODE": "12",

@@ -29,12 +29,13 @@ from django.utils import timezone
 
 from config.settings import env
 from patients.dbcontext import db_context
-from patients.models import Patient, PatientIdentity
+from patients.models import Patient, PatientIdentity, PatientRelation
 from protection.models import EmergencyAccess, Grant
 from protection.rls import PatientIdForNumber, relation_kind_counts, system_context
 from tests.conftest import SAMPLE_NAVET
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.patients import navet_files as nf
+from tests.sealed import number_digest, opened, sealed
 
 ORDINARY = "198912222398"
 PROTECTED = "198912232389"
@@ -160,9 +161,10 @@ def test_access_1_a_grant_in_force_opens_the_protected_row_and_its_linked_person
     as_user(world["granted"])
     assert visible_patient_ids() == {world["ordinary"], world["protected"], world["spouse"]}
     assert rows("SELECT count(*) FROM patients_patientidentity") == [(3,)]
-    assert rows(
+    ((surname,),) = rows(
         "SELECT surname FROM patients_patientidentity WHERE patient_id = %s", [world["protected"]]
-    ) == [("Gömdasson",)]
+    )
+    assert opened(PatientIdentity, "surname", surname) == "Gömdasson"
 
 
 @pytest.mark.parametrize("user", ["expired", "ended", "later", "nobody"])
@@ -196,16 +198,17 @@ def test_prot_5_a_patient_linked_to_a_protected_one_is_hidden_too(world):
     assert world["spouse"] in visible_patient_ids()
 
 
+def _relation_numbers() -> set[str]:
+    return {
+        opened(PatientRelation, "related_identity_number", number)
+        for (number,) in rows("SELECT related_identity_number FROM patients_patientrelation")
+    }
+
+
 def test_prot_5_relations_of_a_protected_patient_are_hidden(world):
-    numbers = {number for (number,) in rows(
-        "SELECT related_identity_number FROM patients_patientrelation"
-    )}  # fmt: skip
-    assert numbers == {NOT_A_PATIENT}
+    assert _relation_numbers() == {NOT_A_PATIENT}
     as_user(world["granted"])
-    numbers = {number for (number,) in rows(
-        "SELECT related_identity_number FROM patients_patientrelation"
-    )}  # fmt: skip
-    assert numbers == {NOT_A_PATIENT, SPOUSE}
+    assert _relation_numbers() == {NOT_A_PATIENT, SPOUSE}
 
 
 def test_leak_1_changes_to_a_hidden_row_affect_nothing(world):
@@ -222,10 +225,11 @@ def test_leak_1_changes_to_a_hidden_row_affect_nothing(world):
         )
         assert cursor.rowcount == 0
     with system_context():
-        assert rows(
+        ((surname,),) = rows(
             "SELECT surname FROM patients_patientidentity WHERE patient_id = %s",
             [world["protected"]],
-        ) == [("Gömdasson",)]
+        )
+        assert opened(PatientIdentity, "surname", surname) == "Gömdasson"
         assert rows(
             "SELECT count(*) FROM patients_patientrelation WHERE patient_id = %s",
             [world["protected"]],
@@ -237,10 +241,11 @@ def test_leak_1_rows_for_a_protected_patient_cannot_be_planted_without_rights(wo
         "INSERT INTO patients_patientrelation (patient_id, kind, related_identity_number) "
         "VALUES (%s, 'B', %s)"
     )
+    number = sealed(PatientRelation, "related_identity_number", NOT_A_PATIENT)
     with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-        execute(insert, [world["protected"], NOT_A_PATIENT])
+        execute(insert, [world["protected"], number])
     as_user(world["granted"])
-    assert execute(insert, [world["protected"], NOT_A_PATIENT]) == 1
+    assert execute(insert, [world["protected"], number]) == 1
 
 
 # --- the role cannot get around it -------------------------------------------------------------
@@ -298,11 +303,17 @@ def test_leak_1_switching_row_security_off_makes_the_query_fail_not_leak(world):
 
 
 def test_access_1_the_lookup_returns_the_patient_id_and_nothing_else(world):
-    assert rows("SELECT * FROM hjm_patient_id_for_number(%s)", [PROTECTED]) == [
+    # It is given the number's digest (LEAK-6); the number itself finds nothing.
+    assert rows("SELECT * FROM hjm_patient_id_for_number(%s)", [number_digest(PROTECTED)]) == [
         (world["protected"],)
     ]
-    assert rows("SELECT hjm_patient_id_for_number(%s, true)", [RESERVE]) == [(world["protected"],)]
-    assert rows("SELECT hjm_patient_id_for_number(%s, false)", [NOT_A_PATIENT]) == [(None,)]
+    assert rows("SELECT hjm_patient_id_for_number(%s)", [PROTECTED]) == [(None,)]
+    assert rows("SELECT hjm_patient_id_for_number(%s, true)", [number_digest(RESERVE)]) == [
+        (world["protected"],)
+    ]
+    assert rows("SELECT hjm_patient_id_for_number(%s, false)", [number_digest(NOT_A_PATIENT)]) == [
+        (None,)
+    ]
     ((result_type,),) = rows(
         "SELECT pg_get_function_result('hjm_patient_id_for_number(text, boolean)'::regprocedure)"
     )
@@ -425,10 +436,13 @@ def _identity_row(number: str) -> tuple[Any, ...] | None:
         found = rows(
             "SELECT i.surname, p.is_protected FROM patients_patientidentity i "
             "JOIN patients_patient p ON p.id = i.patient_id "
-            "WHERE i.personal_identity_number = %s",
-            [number],
+            "WHERE left(i.personal_identity_number, 64) = %s",
+            [number_digest(number)],
         )
-    return found[0] if found else None
+    if not found:
+        return None
+    surname, protected = found[0]
+    return opened(PatientIdentity, "surname", surname), protected
 
 
 def test_prot_1_the_navet_import_creates_and_updates_protected_patients(enforced, tmp_path: Path):
@@ -451,12 +465,13 @@ def test_prot_1_the_navet_import_creates_and_updates_protected_patients(enforced
     assert '"updated": 1' in out.getvalue()
     assert _identity_row(maria) == ("Ekström", True)
     with system_context():
-        assert rows(
+        ((related,),) = rows(
             "SELECT r.related_identity_number FROM patients_patientrelation r "
             "JOIN patients_patientidentity i ON i.patient_id = r.patient_id "
-            "WHERE i.personal_identity_number = %s",
-            [maria],
-        ) == [(spouse,)]
+            "WHERE left(i.personal_identity_number, 64) = %s",
+            [number_digest(maria)],
+        )
+        assert opened(PatientRelation, "related_identity_number", related) == spouse
 
 
 def test_leak_3_key_rotation_reaches_protected_patients(world):

@@ -36,16 +36,24 @@ from django.db.models.functions import Cast
 from patients.crypto import (
     DecryptionError,
     current_key_id,
-    decrypt_text,
-    encrypt_text,
+    decrypt_bytes,
+    encrypt_bytes,
     key_id_of,
 )
 from patients.dbcontext import SYSTEM, db_context
-from patients.fields import EncryptedJSONField, EncryptedTextField, field_context
+from patients.fields import (
+    EncryptedBinaryField,
+    EncryptedJSONField,
+    EncryptedNumberField,
+    EncryptedTextField,
+    field_context,
+)
 
 ENCRYPTED_FIELD_CLASSES: tuple[type[models.Field[Any, Any]], ...] = (
     EncryptedTextField,
     EncryptedJSONField,
+    EncryptedBinaryField,
+    EncryptedNumberField,
 )
 
 # Prefix of the annotations that carry a column's raw token; chosen so it cannot clash with a
@@ -253,9 +261,11 @@ class Command(BaseCommand):
                             continue
                         new_token = self._reencrypt(model, field, pk, kid, token)
                         # A Value with a plain TextField output is written as is, where the
-                        # field itself would encrypt it a second time.
+                        # field itself would encrypt it a second time. A number keeps its
+                        # digest, which does not depend on this key.
                         changes[field.attname] = models.Value(
-                            new_token, output_field=models.TextField()
+                            field.with_token(token, new_token),  # type: ignore[attr-defined]
+                            output_field=models.TextField(),
                         )
                         batch_counts[field.attname].reencrypted += 1
                     if changes:
@@ -273,7 +283,7 @@ class Command(BaseCommand):
         model: type[models.Model], field: models.Field[Any, Any], pk: Any, token: str
     ) -> str:
         try:
-            return key_id_of(token)
+            return key_id_of(field.token_of(token))  # type: ignore[attr-defined]
         except DecryptionError as exc:
             raise CommandError(
                 f"{_describe(model, field)} pk={pk}: stored value is not an encrypted token; "
@@ -290,11 +300,12 @@ class Command(BaseCommand):
     ) -> str:
         context = field_context(field)
         try:
-            plaintext = decrypt_text(token, context=context)
+            # As bytes: a PDF is not text, and text survives the round trip unchanged.
+            plaintext = decrypt_bytes(field.token_of(token), context=context)  # type: ignore[attr-defined]
         except DecryptionError as exc:
             # DecryptionError messages carry key ids and contexts, never values.
             raise CommandError(
                 f"{_describe(model, field)} pk={pk}: cannot decrypt value under key id {kid!r} "
                 f"({exc}); nothing was changed in this row"
             ) from exc
-        return encrypt_text(plaintext, context=context)
+        return encrypt_bytes(plaintext, context=context)

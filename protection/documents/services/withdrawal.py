@@ -84,17 +84,22 @@ def protected_with_open_documents() -> list[int]:
     (PROT-5). The PRINT-3 run for each withdraws the documents of the patient and of their
     linked persons."""
     with system_context():  # the links are found in rows no user context may see
+        # Numbers are sealed (LEAK-6): compared by their digests.
         protected_numbers = PatientIdentity.objects.filter(
             patient__is_protected=True, personal_identity_number__isnull=False
-        ).values("personal_identity_number")
+        ).values("personal_identity_number__digest")
         numbers_linked_to_protected = PatientRelation.objects.filter(
             patient__is_protected=True
-        ).values("related_identity_number")
+        ).values("related_identity_number__digest")
         subjects = (
             DocumentJobPatient.objects.filter(
                 Q(patient__is_protected=True)
-                | Q(patient__relations__related_identity_number__in=protected_numbers)
-                | Q(patient__identity__personal_identity_number__in=numbers_linked_to_protected),
+                | Q(patient__relations__related_identity_number__digest__in=protected_numbers)
+                | Q(
+                    patient__identity__personal_identity_number__digest__in=(
+                        numbers_linked_to_protected
+                    )
+                ),
                 route=DocumentRoute.ORDINARY,
                 job__in=DocumentJob.objects.filter(_withdrawable()),
             )
