@@ -4,11 +4,14 @@ Entries are inserted unsealed by ``patients.services.access_entry_record`` in th
 the access they record; an insert takes no lock, so any number of requests log at once. A task
 seals them afterwards (``access_entries_seal``): each entry gets the next ``chain_seq``, the hash
 of the entry before it (``prev_hash``) and its own hash, ``sha256(prev_hash || canonical form of
-its immutable columns)``. A database trigger (migration 0004) refuses every change to an entry
-except that one sealing update, and every delete. ``chain_verify`` recomputes the chain; the
-head is exported daily to a file outside the database (``audit_head_export``), so that even a
-role able to disable the trigger and rewrite the chain from some entry onward is caught when
-the chain is checked against those files.
+its immutable columns)``. Only the database's ``audit_access_entries_seal`` (migration 0007) writes
+those columns: it runs as the table's owner and computes the hashes itself, and the application
+role holds no UPDATE or DELETE on the table (LEAK-6). A trigger (migration 0004) refuses every
+change to an entry except that one sealing update, and every delete, whoever asks.
+``chain_verify`` recomputes the chain and reports every break; after each sealing run the task
+appends the head to a file outside the database (``audit_head_export``), so that even a role
+able to disable the trigger (the owner) is caught when the chain is checked against those files,
+whether it rewrote the chain from some entry onward or removed the latest entries.
 
 Invariant: the chain runs in ``chain_seq`` order, which is the order of sealing, not of ids.
 Ids are assigned at insert but transactions commit in another order, so an entry with a lower
@@ -55,9 +58,6 @@ HASHED_FIELDS = (
 )
 _CHAIN_FIELDS = ("chain_seq", "prev_hash", "entry_hash", "sealed_at")
 
-# Key of the transaction-scoped advisory lock that lets one sealer run at a time ("AUDIT-2").
-SEAL_LOCK_KEY = int.from_bytes(b"AUDIT-2", "big")
-
 HEAD_FILE_GLOB = "audit-head-*.jsonl"
 
 
@@ -69,7 +69,9 @@ def entry_canonical(entry: Mapping[str, Any]) -> bytes:
     """The bytes an entry's hash covers: its ``HASHED_FIELDS`` as compact JSON, sorted keys.
 
     ``at`` is written in UTC with microseconds, so the form does not depend on the time zone of
-    the process that seals or verifies. The address is taken as PostgreSQL prints it.
+    the process that seals or verifies. The address is taken as PostgreSQL prints it. The sealer
+    in the database (patients migration 0007) builds the same bytes in SQL: a change here must
+    change it too, and tests/patients/test_audit_chain_sealer.py checks that the two agree.
     """
     at: datetime = entry["at"]
     document = {name: entry[name] for name in HASHED_FIELDS}
@@ -123,54 +125,21 @@ def unsealed_count() -> int:
 def access_entries_seal(*, batch_size: int = 1000) -> int:
     """Seal up to ``batch_size`` unsealed entries, oldest id first, after the chain head.
 
-    Returns how many were sealed. The advisory lock makes sealers take turns: the head is read
-    only once the lock is held, and under READ COMMITTED that read sees what the previous sealer
-    committed. Should two sealers ever read the same head anyway (a stale snapshot under a
-    stricter isolation level), the unique ``chain_seq`` makes the second one fail and roll back
-    rather than fork the chain.
+    Returns how many were sealed. The work is the database's ``audit_access_entries_seal``
+    (migration 0007): it runs as the owner of the table and computes every hash itself, so the
+    application role, which may not update the table, can ask for sealing but chooses no value.
+    Sealers take turns on a transaction-scoped advisory lock and read the head only once they
+    hold it; should two ever read the same head anyway, the unique ``chain_seq`` makes the
+    second one fail and roll back rather than fork the chain.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
-    head = chain_head()
-    entries = list(
-        AccessEntry.objects.filter(chain_seq__isnull=True)
-        .order_by("id")
-        .values(*HASHED_FIELDS)[:batch_size]
-    )
-    if not entries:
-        return 0
-    ids: list[int] = []
-    positions: list[int] = []
-    prev_hashes: list[str] = []
-    entry_hashes: list[str] = []
-    prev_hash, chain_seq = head.entry_hash, head.chain_seq
-    for entry in entries:
-        chain_seq += 1
-        entry_hash = entry_hash_compute(prev_hash=prev_hash, entry=entry)
-        ids.append(entry["id"])
-        positions.append(chain_seq)
-        prev_hashes.append(prev_hash)
-        entry_hashes.append(entry_hash)
-        prev_hash = entry_hash
-    # One set-based statement that writes only the chain columns (the trigger refuses anything
-    # else) of entries still unsealed; the row count confirms every one was claimed here.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE patients_accessentry AS entry SET chain_seq = sealed.chain_seq, "
-            "prev_hash = sealed.prev_hash, entry_hash = sealed.entry_hash, sealed_at = %s "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[]) "
-            "AS sealed(id, chain_seq, prev_hash, entry_hash) "
-            "WHERE entry.id = sealed.id AND entry.chain_seq IS NULL",
-            [timezone.now(), ids, positions, prev_hashes, entry_hashes],
-        )
-        if cursor.rowcount != len(ids):
-            raise AuditChainError(
-                f"Sealing claimed {cursor.rowcount} of {len(ids)} access entries: another sealer "
-                "ran without the advisory lock. Nothing was sealed by this run; run it again."
-            )
-    return len(ids)
+        cursor.execute("SELECT audit_access_entries_seal(%s)", [batch_size])
+        row = cursor.fetchone()
+    assert row is not None
+    sealed: int = row[0]
+    return sealed
 
 
 @dataclass(frozen=True)
@@ -185,31 +154,57 @@ class ExportedHead:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first entry at which the chain does not hold, and why."""
+    """One place where the chain does not hold: the stretch of ``chain_seq`` it covers (and the
+    entries there that still exist), and why."""
 
-    entry_id: int | None
-    chain_seq: int
+    first_seq: int
+    last_seq: int
+    # None where the entries are gone (a gap, a missing end).
+    first_id: int | None
+    last_id: int | None
     problem: str
+
+    def where(self) -> str:
+        seqs = (
+            f"chain_seq {self.first_seq}"
+            if self.first_seq == self.last_seq
+            else f"chain_seq {self.first_seq} to {self.last_seq}"
+        )
+        if self.first_id is None and self.last_id is None:
+            return seqs
+        if self.first_id == self.last_id:
+            return f"{seqs} (access entry id {self.first_id})"
+        return f"{seqs} (access entry ids {self.first_id} to {self.last_id})"
 
 
 @dataclass(frozen=True)
 class ChainReport:
+    """``verified`` entries held; ``breaks`` lists every place that did not, in chain order."""
+
     verified: int
     head: ChainHead
     unsealed: int
-    broken: ChainBreak | None
+    breaks: tuple[ChainBreak, ...]
+
+
+# The kinds of break a run of consecutive entries may share, reported as one stretch.
+_CHANGED_AFTER_SEALING = "hash mismatch: the content was changed after sealing"
 
 
 def chain_verify(
     *, batch_size: int = 2000, exported_heads: Iterable[ExportedHead] = ()
 ) -> ChainReport:
-    """Walk the chain in ``chain_seq`` order and stop at the first entry that does not hold.
+    """Walk the whole chain in ``chain_seq`` order and report every place where it does not hold.
 
     Checks, for each entry: that its ``chain_seq`` follows the one before (a gap means sealed
     entries were removed), that its ``prev_hash`` is the hash of the entry before (a broken link
-    means an entry before it was re-hashed), that its hash matches its content (a mismatch means
-    it was changed after sealing), and that it matches any exported head at its ``chain_seq``
-    (a difference means the chain was rewritten at or before it). One query on a server-side
+    means the entry before was re-hashed), that its hash matches its content and its own
+    ``prev_hash`` (a mismatch means it was changed after sealing; consecutive ones are reported
+    as one stretch), and that it matches any exported head at its ``chain_seq`` (a difference
+    means the chain was rewritten after the last head that still agrees, up to this entry).
+    A chain that ends before the latest exported head lost its sealed entries from there on.
+    Each entry is checked against the stored values of the one before, so the walk goes on
+    after a break and one tampered entry does not hide another. One query on a server-side
     cursor: sealed entries never change and are only appended, so the walk is consistent.
     """
     expected: dict[int, ExportedHead] = {}
@@ -229,61 +224,88 @@ def chain_verify(
         .iterator(chunk_size=batch_size)
     )
     verified = 0
+    breaks: list[ChainBreak] = []
     head = ChainHead(chain_seq=0, entry_id=None, entry_hash=GENESIS_HASH, sealed_at=None)
+    # The first entry after the last exported head that agreed: a rewrite found at a later
+    # exported head lies somewhere from there on.
+    agreed_after: tuple[int, int] | None = None
 
-    def broken(row: Mapping[str, Any], problem: str) -> ChainReport:
-        at = ChainBreak(entry_id=row["id"], chain_seq=row["chain_seq"], problem=problem)
-        return ChainReport(verified=verified, head=head, unsealed=unsealed, broken=at)
+    def found(first: tuple[int, int | None], last: tuple[int, int | None], problem: str) -> None:
+        previous = breaks[-1] if breaks else None
+        if (
+            problem == _CHANGED_AFTER_SEALING
+            and previous is not None
+            and previous.problem == problem
+            and previous.last_seq + 1 == first[0]
+        ):
+            breaks[-1] = ChainBreak(
+                previous.first_seq, last[0], previous.first_id, last[1], problem
+            )
+            return
+        breaks.append(ChainBreak(first[0], last[0], first[1], last[1], problem))
 
     for row in rows:
         chain_seq: int = row["chain_seq"]
+        here = (chain_seq, row["id"])
+        before = (head.chain_seq, head.entry_id)
+        holds = True
+        if agreed_after is None:
+            agreed_after = here
         if chain_seq != head.chain_seq + 1:
-            missing = (
-                f"chain_seq {head.chain_seq + 1}"
-                if chain_seq == head.chain_seq + 2
-                else f"chain_seq {head.chain_seq + 1} to {chain_seq - 1}"
+            holds = False
+            found(
+                (head.chain_seq + 1, None),
+                (chain_seq - 1, None),
+                f"gap: missing between {_entry_name(head.entry_id, head.chain_seq)} and access "
+                f"entry id {row['id']} (chain_seq {chain_seq}): sealed entries were removed",
             )
-            return broken(row, f"gap in the chain: {missing} missing before this entry")
-        if row["prev_hash"] != head.entry_hash:
-            before = f"entry id {head.entry_id}" if head.entry_id is not None else "the genesis"
-            return broken(
-                row,
-                f"broken link: prev_hash is not the hash of {before} (chain_seq "
-                f"{head.chain_seq}); that entry was re-hashed after this one was sealed",
+        elif row["prev_hash"] != head.entry_hash:
+            holds = False
+            found(
+                before if head.entry_id is not None else here,
+                here,
+                f"broken link: prev_hash of access entry id {row['id']} is not the hash of "
+                f"{_entry_name(head.entry_id, head.chain_seq)}; that one was re-hashed after "
+                "this one was sealed",
             )
-        if entry_hash_compute(prev_hash=head.entry_hash, entry=row) != row["entry_hash"]:
-            return broken(row, "hash mismatch: the entry's content was changed after it was sealed")
+        if entry_hash_compute(prev_hash=row["prev_hash"], entry=row) != row["entry_hash"]:
+            holds = False
+            found(here, here, _CHANGED_AFTER_SEALING)
         anchor = expected.pop(chain_seq, None)
-        if anchor is not None and (anchor.entry_id, anchor.entry_hash) != (
-            row["id"],
-            row["entry_hash"],
-        ):
-            return broken(
-                row,
-                f"differs from the chain head exported in {anchor.source}: the chain was "
-                "rewritten at or before this entry",
-            )
-        verified += 1
+        if anchor is not None:
+            if (anchor.entry_id, anchor.entry_hash) != (row["id"], row["entry_hash"]):
+                holds = False
+                found(
+                    agreed_after,
+                    here,
+                    f"differs from the chain head exported in {anchor.source}: the chain was "
+                    "rewritten in this stretch",
+                )
+            agreed_after = None
+        verified += holds
         head = ChainHead(
             chain_seq=chain_seq,
             entry_id=row["id"],
             entry_hash=row["entry_hash"],
             sealed_at=row["sealed_at"],
         )
-    beyond = [seq for seq in expected if seq > 0]
+    beyond = [seq for seq in expected if seq > head.chain_seq]
     if beyond:
         last = expected[max(beyond)]
-        problem = (
-            f"the chain ends here but {last.source} records a head at chain_seq "
-            f"{last.chain_seq}: sealed entries were removed"
+        found(
+            (head.chain_seq + 1, None),
+            (last.chain_seq, None),
+            f"the chain ends at {_entry_name(head.entry_id, head.chain_seq)} but {last.source} "
+            f"records a head at chain_seq {last.chain_seq}: sealed entries were removed from "
+            "the end",
         )
-        return ChainReport(
-            verified=verified,
-            head=head,
-            unsealed=unsealed,
-            broken=ChainBreak(entry_id=head.entry_id, chain_seq=head.chain_seq, problem=problem),
-        )
-    return ChainReport(verified=verified, head=head, unsealed=unsealed, broken=None)
+    return ChainReport(verified=verified, head=head, unsealed=unsealed, breaks=tuple(breaks))
+
+
+def _entry_name(entry_id: int | None, chain_seq: int) -> str:
+    if entry_id is None:
+        return "the genesis"
+    return f"access entry id {entry_id} (chain_seq {chain_seq})"
 
 
 def exported_heads_read(path: Path) -> list[ExportedHead]:

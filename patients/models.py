@@ -451,10 +451,11 @@ class AccessEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("address"), null=True)
     # A digest of the session key: enough to tie entries of one session together.
     session_ref = models.CharField(_("session"), max_length=16, blank=True, default="")
-    # AUDIT-2 hash chain, written once by ``patients.audit.access_entries_seal`` after the entry
-    # has committed, so that inserting an entry takes no lock. All four are NULL until the entry
-    # is sealed and never change afterwards (a database trigger refuses any other update). The
-    # chain runs in ``chain_seq`` order, which is sealing order, not id order.
+    # AUDIT-2 hash chain, written once by the database's sealing function (through
+    # ``patients.audit.access_entries_seal``) after the entry has committed, so that inserting an
+    # entry takes no lock; the application role cannot write these columns itself. All four are
+    # NULL until the entry is sealed and never change afterwards (a database trigger refuses any
+    # other update). The chain runs in ``chain_seq`` order, which is sealing order, not id order.
     chain_seq = models.BigIntegerField(_("position in the chain"), null=True, unique=True)
     # NULL, not "", means "not sealed": the constraint and the trigger below rely on it.
     prev_hash = models.CharField(_("previous hash"), max_length=64, null=True)  # noqa: DJ001

@@ -21,10 +21,15 @@ SEAL_MAX_BATCHES = 50
 
 @shared_task
 def seal_access_entries() -> int:
-    """AUDIT-2: seal the access entries committed since the last run (every minute, by beat).
+    """AUDIT-2: seal the access entries committed since the last run (every minute, by beat),
+    then append the new chain head to the day's file outside the database.
 
-    Safe to run twice or at the same time: sealers take turns on an advisory lock, and each
-    seals only entries that are still unsealed when it holds the lock.
+    Exporting at every seal leaves no sealed entry behind the latest exported head, so the owner
+    cannot remove the newest entries unnoticed (``verify_audit_chain`` compares the chain with
+    the latest export). The head is exported after the batches have committed: a head that was
+    rolled back is never exported. Safe to run twice or at the same time: sealers take turns on
+    an advisory lock, each seals only entries still unsealed when it holds the lock, and an
+    unchanged head is not written again.
     """
     total = 0
     for _ in range(SEAL_MAX_BATCHES):
@@ -33,15 +38,22 @@ def seal_access_entries() -> int:
         if sealed < SEAL_BATCH_SIZE:
             break
     logger.info("sealed %d access entries", total)
+    if total:
+        _head_export()
     return total
 
 
 @shared_task
 def export_audit_head() -> None:
-    """AUDIT-2: append the chain head to the day's file outside the database (daily, by beat).
+    """AUDIT-2: append the chain head to the day's file outside the database (daily, by beat),
+    so that each day's file holds the head even on a day nothing was sealed.
 
     Safe to run twice: an unchanged head is not written again.
     """
+    _head_export()
+
+
+def _head_export() -> None:
     export = audit_head_export(directory=Path(settings.AUDIT_HEAD_EXPORT_DIR))
     logger.info(
         "audit chain head chain_seq %d %s %s",

@@ -107,6 +107,8 @@ def spawn_worker(*, redis_url: str, queue: str, log_path: Path) -> CeleryWorker:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": current_database_url(),
         "REDIS_URL": redis_url,
+        # The sealing task exports the chain head (AUDIT-2): where this test's export goes.
+        "AUDIT_HEAD_EXPORT_DIR": str(settings.AUDIT_HEAD_EXPORT_DIR),
     }
     command = [
         *(sys.executable, "-m", "celery", "-A", "config", "worker"),

@@ -91,6 +91,15 @@ def _access_log_cleared_after_transactional_tests(request: pytest.FixtureRequest
         request.getfixturevalue("access_log_cleared")
 
 
+@pytest.fixture(autouse=True)
+def audit_head_dir(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """AUDIT-2: each test's own export directory for the chain heads, so that a head the sealing
+    task exported in one test is not what another test's verification compares against."""
+    directory = tmp_path_factory.mktemp("audit-heads")
+    settings.AUDIT_HEAD_EXPORT_DIR = directory
+    return directory
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request: pytest.FixtureRequest,

@@ -132,7 +132,8 @@ AUDIT_OFFICE_HOURS = (7, 18)  # AUDIT-3: local [opens, closes); other hours are 
 # IDENT-2: which regional reservnummer formats this installation accepts, most preferred first.
 RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["national"])
 
-# AUDIT-2: where the access log's chain head is appended daily. Outside the database; in
+# AUDIT-2: where the access log's chain head is appended after every sealing run (and daily),
+# and what verify_audit_chain compares with. Outside the database; in
 # production on separate append-only storage (docs/operations.md), and required there.
 AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "audit-heads")
 
@@ -210,7 +211,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "patients.tasks.seal_access_entries",
         "schedule": 60.0,
     },
-    # AUDIT-2: anchor the day's chain head outside the database.
+    # AUDIT-2: anchor the day's chain head outside the database (the sealing task also does,
+    # after every run that sealed): each day's file holds the head.
     "patients-export-audit-head": {
         "task": "patients.tasks.export_audit_head",
         "schedule": crontab(hour=23, minute=55),

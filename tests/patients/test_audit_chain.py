@@ -11,9 +11,11 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -77,7 +79,8 @@ def sealed_chain(cursor: Any = None) -> list[dict[str, Any]]:
 
 
 def refused(sql: str, params: list[Any] | None = None) -> str:
-    """Run ``sql`` in a savepoint and return the trigger's message; fail if it was allowed."""
+    """Run ``sql`` as the application role in a savepoint and return the database's message;
+    fail if it was allowed."""
     with pytest.raises(ProgrammingError) as failure, transaction.atomic(), connection.cursor() as c:
         c.execute(sql, params)
     return str(failure.value)
@@ -171,30 +174,61 @@ def test_audit_2_hash_covers_every_recorded_column():
 
 
 # --- append-only at the database level ------------------------------------------------------
+# The application role may not update or delete an access entry at all (LEAK-6; sealing is the
+# database's function, test_audit_chain_sealer.py). The trigger binds the owner too, which can
+# only get past it by disabling it: these run as the owner, in a transaction rolled back after.
+
+
+@pytest.fixture
+def as_owner(owner_connection: psycopg.Connection[Any]) -> Iterator[psycopg.Cursor[Any]]:
+    with owner_connection.transaction(force_rollback=True), owner_connection.cursor() as cursor:
+        yield cursor
+
+
+def owner_entry(cursor: psycopg.Cursor[Any], *, sealed: bool) -> int:
+    """An entry inserted (and sealed) in the owner's transaction, which the test cannot see."""
+    cursor.execute(
+        "INSERT INTO patients_accessentry (at, action, object_type, object_id, "
+        "patient_protected, outcome, ip_address, session_ref) VALUES (now(), 'read', 'patient', "
+        "'P-1', false, 'denied', '10.1.2.3', '0123456789abcdef') RETURNING id"
+    )
+    row = cursor.fetchone()
+    assert row is not None
+    if sealed:
+        cursor.execute("SELECT audit_access_entries_seal(1000)")
+    entry_id: int = row[0]
+    return entry_id
+
+
+def owner_refused(cursor: psycopg.Cursor[Any], sql: str, params: list[Any]) -> str:
+    """Run ``sql`` as the owner in a savepoint and return the trigger's message."""
+    with pytest.raises(psycopg.errors.RaiseException) as failure, cursor.connection.transaction():
+        cursor.execute(sql, params)
+    return str(failure.value)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("sealed", [False, True], ids=["unsealed", "sealed"])
 @pytest.mark.parametrize("column", sorted(RECORDED_COLUMN_CHANGES))
-def test_audit_2_update_of_a_recorded_column_is_refused_by_the_database(column, sealed):
-    (entry,) = record(1)
-    if sealed:
-        access_entries_seal()
-    message = refused(
+def test_audit_2_update_of_a_recorded_column_is_refused_by_the_database(column, sealed, as_owner):
+    entry_id = owner_entry(as_owner, sealed=sealed)
+    message = owner_refused(
+        as_owner,
         f"UPDATE patients_accessentry SET {RECORDED_COLUMN_CHANGES[column]} WHERE id = %s",  # noqa: S608
-        [entry.pk],
+        [entry_id],
     )
     assert "append-only (AUDIT-2)" in message
-    assert f"access entry {entry.pk} can only be sealed" in message
+    assert f"access entry {entry_id} can only be sealed" in message
 
 
 @pytest.mark.django_db
-def test_audit_2_sealing_cannot_carry_another_change_along():
-    (entry,) = record(1)
-    message = refused(
+def test_audit_2_sealing_cannot_carry_another_change_along(as_owner):
+    entry_id = owner_entry(as_owner, sealed=False)
+    message = owner_refused(
+        as_owner,
         "UPDATE patients_accessentry SET chain_seq = 1, prev_hash = %s, entry_hash = %s, "
         "sealed_at = now(), object_id = 'tampered' WHERE id = %s",
-        [GENESIS_HASH, "a" * 64, entry.pk],
+        [GENESIS_HASH, "a" * 64, entry_id],
     )
     assert "append-only (AUDIT-2)" in message
 
@@ -210,19 +244,33 @@ def test_audit_2_sealing_cannot_carry_another_change_along():
         "chain_seq = NULL, prev_hash = NULL, entry_hash = NULL, sealed_at = NULL",
     ],
 )
-def test_audit_2_a_sealed_entrys_chain_columns_never_change(change):
-    (entry,) = record(1)
-    access_entries_seal()
+def test_audit_2_a_sealed_entrys_chain_columns_never_change(change, as_owner):
+    entry_id = owner_entry(as_owner, sealed=True)
     sql = f"UPDATE patients_accessentry SET {change} WHERE id = %s"  # noqa: S608 (constants)
-    message = refused(sql, [entry.pk])
-    assert "append-only (AUDIT-2)" in message
+    assert "append-only (AUDIT-2)" in owner_refused(as_owner, sql, [entry_id])
 
 
 @pytest.mark.django_db
-def test_audit_2_delete_is_refused_by_the_database():
+def test_audit_2_delete_is_refused_by_the_database(as_owner):
+    entry_id = owner_entry(as_owner, sealed=True)
+    message = owner_refused(as_owner, "DELETE FROM patients_accessentry WHERE id = %s", [entry_id])
+    assert f"access entry {entry_id} cannot be deleted" in message
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sealed", [False, True], ids=["unsealed", "sealed"])
+def test_leak_6_the_application_role_can_neither_change_nor_delete_an_entry(sealed):
     (entry,) = record(1)
-    message = refused("DELETE FROM patients_accessentry WHERE id = %s", [entry.pk])
-    assert f"access entry {entry.pk} cannot be deleted" in message
+    if sealed:
+        access_entries_seal()
+    for column in sorted(RECORDED_COLUMN_CHANGES):
+        assert "permission denied" in refused(
+            f"UPDATE patients_accessentry SET {RECORDED_COLUMN_CHANGES[column]} WHERE id = %s",  # noqa: S608
+            [entry.pk],
+        )
+    assert "permission denied" in refused(
+        "DELETE FROM patients_accessentry WHERE id = %s", [entry.pk]
+    )
     with pytest.raises(ProgrammingError), transaction.atomic():
         AccessEntry.objects.filter(pk=entry.pk).delete()
     assert AccessEntry.objects.filter(pk=entry.pk).exists()
@@ -258,7 +306,7 @@ def test_audit_2_an_entry_cannot_be_inserted_already_sealed():
     assert "must be inserted unsealed" in message
 
 
-# --- verification names the first broken entry ----------------------------------------------
+# --- verification names each broken entry (several breaks: test_audit_chain_sealer.py) ------
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -272,11 +320,11 @@ def test_audit_2_verify_names_exactly_the_entry_changed_after_sealing(owner_conn
         )
 
     message = verify_fails()
-    assert f"access entry id {target.pk} (chain_seq 3)" in message
-    assert "hash mismatch" in message
-    assert "2 entries before it verified" in message
+    assert f"chain_seq 3 (access entry id {target.pk}): hash mismatch" in message
+    assert "Audit chain broken (1 break)" in message
+    assert "4 entries verified" in message
     for other in entries[:2] + entries[3:]:
-        assert f"id {other.pk} " not in message
+        assert f"id {other.pk})" not in message
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -295,8 +343,12 @@ def test_audit_2_verify_names_the_entry_after_a_rehashed_one_as_a_broken_link(ow
         )
 
     message = verify_fails()
-    assert f"access entry id {entries[3].pk} (chain_seq 4)" in message
-    assert f"broken link: prev_hash is not the hash of entry id {entries[2].pk}" in message
+    assert f"chain_seq 3 to 4 (access entry ids {entries[2].pk} to {entries[3].pk})" in message
+    assert (
+        f"broken link: prev_hash of access entry id {entries[3].pk} is not the hash of access "
+        f"entry id {entries[2].pk} (chain_seq 3)"
+    ) in message
+    assert "Audit chain broken (1 break)" in message
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -307,8 +359,11 @@ def test_audit_2_verify_names_the_entry_after_a_removed_one_as_a_gap(owner_conne
         cursor.execute("DELETE FROM patients_accessentry WHERE id = %s", [entries[1].pk])
 
     message = verify_fails()
-    assert f"access entry id {entries[2].pk} (chain_seq 3)" in message
-    assert "gap in the chain: chain_seq 2 missing" in message
+    assert (
+        f"chain_seq 2: gap: missing between access entry id {entries[0].pk} (chain_seq 1) and "
+        f"access entry id {entries[2].pk} (chain_seq 3)"
+    ) in message
+    assert "Audit chain broken (1 break)" in message
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -332,7 +387,8 @@ def test_audit_2_exported_heads_catch_a_chain_rewritten_from_an_entry_onward(
 
     assert "5 entries verified" in verify()  # the limit of a chain on its own
     message = verify_fails("--heads", str(tmp_path))
-    assert f"access entry id {entries[2].pk} (chain_seq 3)" in message
+    # The rewrite lies at or before the exported head it contradicts.
+    assert f"chain_seq 1 to 3 (access entry ids {entries[0].pk} to {entries[2].pk})" in message
     assert re.search(
         r"differs from the chain head exported in audit-head-[\d-]+\.jsonl line 1", message
     )
@@ -352,7 +408,7 @@ def test_audit_2_exported_heads_catch_sealed_entries_removed_from_the_end(
 
     assert "2 entries verified" in verify()
     message = verify_fails("--heads", str(tmp_path))
-    assert f"access entry id {entries[1].pk} (chain_seq 2)" in message
+    assert f"chain_seq 3 to 4: the chain ends at access entry id {entries[1].pk}" in message
     assert "records a head at chain_seq 4: sealed entries were removed" in message
 
 

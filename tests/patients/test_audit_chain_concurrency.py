@@ -148,13 +148,14 @@ def test_audit_2_logging_is_not_blocked_while_a_sealer_holds_its_lock():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.usefixtures("access_log_cleared")
-def test_audit_2_verify_command_exit_status_from_the_shell(owner_connection):
+def test_audit_2_verify_command_exit_status_from_the_shell(owner_connection, audit_head_dir):
     entries = record(3)
     access_entries_seal()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": current_database_url(),
+        "AUDIT_HEAD_EXPORT_DIR": str(audit_head_dir),
     }
     command = [sys.executable, "manage.py", "verify_audit_chain"]
 
@@ -168,11 +169,12 @@ def test_audit_2_verify_command_exit_status_from_the_shell(owner_connection):
         )
     broken = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert broken.returncode == 1
-    assert f"access entry id {entries[1].pk} (chain_seq 2): hash mismatch" in broken.stderr
+    assert f"chain_seq 2 (access entry id {entries[1].pk}): hash mismatch" in broken.stderr
 
 
 def test_audit_2_the_sealing_task_runs_on_a_real_worker(
     celery_worker_process: CeleryWorker,  # noqa: F811 (the imported fixture)
+    audit_head_dir: Path,
 ):
     record(3)
     seal_access_entries.delay()
@@ -181,4 +183,10 @@ def test_audit_2_the_sealing_task_runs_on_a_real_worker(
     while unsealed_count() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert unsealed_count() == 0, celery_worker_process.log()
+    # The worker exported the new head after sealing (the worker's export directory is this
+    # test's, tests/celery_worker.py), and the chain agrees with it.
+    deadline = time.monotonic() + 10
+    while not list(audit_head_dir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "Checked against 1 exported heads" in verify()
     assert "3 entries verified" in verify()

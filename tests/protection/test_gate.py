@@ -206,8 +206,19 @@ def test_access_7_emergency_access_opens_for_a_short_time_and_is_flagged(
         minutes=settings.PROTECTION_EMERGENCY_MINUTES, seconds=5
     )
     assert AccessEntry.objects.filter(action="break_glass", patient=protected.patient).exists()
-    access.ends_at = timezone.now() - timedelta(seconds=1)
-    access.save()
+
+
+def test_access_7_a_lapsed_emergency_access_opens_nothing(client, prescriber, protected):
+    """Created lapsed: the application role cannot shorten one (LEAK-6, protection 0011)."""
+    logged_in(client, prescriber, stepped_up=True)
+    now = timezone.now()
+    EmergencyAccess.objects.create(
+        user=prescriber,
+        patient=protected.patient,
+        reason="Ambulanslarm, akut vård behövs",
+        starts_at=now - timedelta(minutes=61),
+        ends_at=now - timedelta(seconds=1),
+    )
     assert not shows_identity(open_page(client, protected).content.decode())
 
 
