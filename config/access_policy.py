@@ -88,16 +88,20 @@ ROUTES: Final[dict[str, str]] = {
 }
 
 # Every model registered in the admin, and why its admin pages cannot show a protected identity.
+# Those about a patient are patients.admin_masking.MaskedRowsAdmin: a masked row shows, and is
+# found, filtered and ordered by, only the columns its admin declares (ACCESS-1, LEAK-1).
 ADMIN_MODELS: Final[dict[str, str]] = {
     "auth.group": "roles; no patient data",
     "auth.user": "staff accounts; no patient data",
     "patients.region": "reference data; read-only",
     "patients.unit": "units; no patient data",
     "patients.staffprofile": "staff working identity; no patient data",
-    "patients.patient": "non-identifying columns only; region hidden for protected patients",
+    "patients.patient": "non-identifying columns only; protected patients listed, masked "
+    "(reference, birth year), for protection administrators only",
     "patients.registerfile": "file names and counts; no records",
     "patients.quarantinedrecord": "position, PostId and reason; the record is never shown",
-    "patients.accessentry": "internal references only (AUDIT-4)",
+    "patients.accessentry": "internal references only (AUDIT-4); no user or unit for a masked "
+    "patient",
     "prescriptions.article": "catalogue; no patient data",
     "prescriptions.agreement": "catalogue agreements; no patient data",
     "prescriptions.supplier": "catalogue suppliers; no patient data",
@@ -110,6 +114,7 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "read-only except phone orders through the service (PRESC-2)",
     "prescriptions.homeregionagreement": "agreement metadata; the document is never shown",
     "prescriptions.supplyregistration": "REGION-3 details only where the identity is visible",
-    "prescriptions.consultationactivity": "unit, prescriber, state and times; no patient",
+    "prescriptions.consultationactivity": "unit, prescriber, state and times; state and times "
+    "only for a masked patient",
     "prescriptions.invoicemark": "payer, region and amount; no patient",
 }

@@ -2,7 +2,9 @@
 
 No admin page shows a patient's identity: the patient list holds only what every staff member
 may see (reference, birth year, protection, status). Editing identities comes through the
-protection floor's gate, never through a generic ModelAdmin.
+protection floor's gate, never through a generic ModelAdmin. The patient list and the access
+log are ``MaskedRowsAdmin``: a masked row shows only what ACCESS-1 allows, and filters, search
+and ordering on anything else leave it out (patients.admin_masking).
 """
 
 from __future__ import annotations
@@ -11,10 +13,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
+from patients.admin_masking import MaskedRowsAdmin, only_visible
 from patients.models import (
     AccessEntry,
     Patient,
@@ -24,6 +25,7 @@ from patients.models import (
     StaffProfile,
     Unit,
 )
+from patients.roles import LIST_PROTECTED_PERMISSION
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -59,36 +61,38 @@ class StaffProfileAdmin(admin.ModelAdmin[StaffProfile]):
 
 
 @admin.register(Patient)
-class PatientAdmin(ReadOnlyAdmin):
+class PatientAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
     """Only the non-identifying columns, and for a patient whose identity this user may not see
     (protected, or linked to a protected person: PROT-5) not even region or status: the masked
-    row is the birth year alone (ACCESS-1)."""
+    row is the reference and the birth year (ACCESS-1).
 
-    list_display = ("reference", "birth_year", "is_protected", "status_shown", "region_shown")
+    Only a role that holds ``patients.list_protected`` (protection administrators, who decide
+    grants) has masked rows in the list at all; for everybody else, a superuser too, the list
+    and its search hold no protected person. They find a patient through the product's search,
+    which goes through the gate and leaves an access entry (AUDIT-1)."""
+
+    patient_path = "pk"
+    list_display = ("reference", "birth_year", "is_protected", "status", "home_region")
+    masked_row_fields = frozenset({"id", "reference", "birth_year", "is_protected"})
     list_select_related = ("home_region",)
     search_fields = ("reference",)
+    ordering = ("reference",)
     fields = list_display
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        # The database's own answer (row-level security's function), so links count as well;
-        # one call per listed row, inside the list's single query.
         patients: QuerySet[Patient] = super().get_queryset(request)
-        return patients.annotate(
-            identity_visible=RawSQL("hjm_identity_visible(patients_patient.id)", [])
-        )
+        if _lists_protected(request.user):
+            return patients
+        return only_visible(patients)
 
-    @admin.display(description=_("home region"))
-    def region_shown(self, obj: Patient) -> str:
-        if not getattr(obj, "identity_visible", False) or obj.home_region is None:
-            return "-"
-        return obj.home_region.name
 
-    @admin.display(description=_("status"))
-    def status_shown(self, obj: Patient) -> str:
-        if not getattr(obj, "identity_visible", False):
-            return "-"
-        return str(obj.get_status_display())
+def _lists_protected(user: Any) -> bool:
+    """Through the role only: a superuser or a permission given by hand does not count (as
+    protection.permissions.holds_role_permission, a floor above)."""
+    if not (user.is_authenticated and user.is_active) or user.is_superuser:
+        return False
+    return LIST_PROTECTED_PERMISSION in user.get_group_permissions()
 
 
 @admin.register(RegisterFile)
@@ -109,7 +113,15 @@ class QuarantinedRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AccessEntry)
-class AccessEntryAdmin(ReadOnlyAdmin):
+class AccessEntryAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
+    """The access log as rows of internal references (AUDIT-4). An entry about a masked patient
+    shows neither the patient nor who read it from which unit: the log review (AUDIT-3) is where
+    a protection administrator follows a patient's accesses."""
+
+    patient_path = "patient"
+    masked_row_fields = frozenset(
+        {"id", "at", "action", "object_type", "outcome", "patient_protected"}
+    )
     list_display = ("at", "user", "unit", "action", "outcome", "patient", "patient_protected")
     list_select_related = ("user", "unit", "patient")
     list_filter = ("action", "outcome", "patient_protected")

@@ -175,6 +175,8 @@ class Patient(models.Model):
             # Held only as a personal object permission from a grant (ACCESS-1/2); the gate
             # never accepts it as a global or group permission.
             ("view_protected_identity", _("Can see a protected patient's identity")),
+            # A role's: the admin's patient list holds protected patients, masked (ACCESS-1).
+            ("list_protected", _("Can list protected patients, masked, in the admin")),
         ]
 
     def __str__(self) -> str:

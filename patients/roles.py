@@ -16,6 +16,9 @@ UNIT_MANAGER: Final = "unit_manager"
 PROTECTION_ADMIN: Final = "protection_admin"
 BILLING: Final = "billing"
 
+# ACCESS-1: the admin's patient list holds protected patients (masked) for this role only.
+LIST_PROTECTED_PERMISSION: Final = "patients.list_protected"
+
 # app_label.codename. "view_patient" opens patient search and the patient page; access to a
 # protected patient needs a personal grant on top (ACCESS-1), never a role.
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -32,7 +35,12 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # Searches patients to request grants for the unit's staff (ACCESS-3). The access log is read
     # through the log review, scoped to the unit, never through the admin.
     UNIT_MANAGER: ("patients.view_patient", "patients.view_unit"),
-    PROTECTION_ADMIN: ("patients.view_accessentry", "patients.view_patient"),
+    # They decide grants (ACCESS-3), so their admin patient list holds protected patients.
+    PROTECTION_ADMIN: (
+        "patients.view_accessentry",
+        "patients.view_patient",
+        LIST_PROTECTED_PERMISSION,
+    ),
     BILLING: ("patients.view_region", "patients.view_unit"),
 }
 

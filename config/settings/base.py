@@ -18,7 +18,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 LOCAL_DIR = BASE_DIR / ".local"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the product's site: autocomplete for declared fields only (LEAK-1).
+    "config.apps.ProductAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -7,11 +7,12 @@ customer service does, and both go through the services: entering a phone order 
 form offers no address or contact, delivery is computed) and clearing a registration
 (REGION-3).
 
-ACCESS-1, LEAK-1: where the patient's identity is hidden from this user, a row hides where the
-patient is cared for as well: unit, prescriber, region and free text, the eligibility record (it
-names the home region) and the history (actor, notes); the agreement and invoice rows hide their
-region. No list may be filtered by patient (``lookup_allowed``): a filter by patient id would
-tie a masked patient to their orders.
+ACCESS-1, LEAK-1: every admin here is a ``patients.admin_masking.MaskedRowsAdmin``. Where the
+patient's identity is hidden from this user, a row shows only its ``masked_row_fields``: never
+where the patient is cared for (unit, prescriber, region, delivery), who wrote about them, or
+free text; the prescription's change page keeps its lines only (the eligibility record names the
+home region, the history names the prescriber and carries notes). Filters, search and ordering on
+the hidden columns leave masked rows out, and no list is filtered by patient.
 
 LEAK-3: a supply registration's details (personnummer, name, address, phone, door code) are shown
 on its admin page only after the gate's decision for this user, with step-up (ACCESS-4), and
@@ -26,10 +27,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from patients.admin_masking import MaskedRowsAdmin, row_visible
 from patients.presenters import PROTECTED_LABEL
 from prescriptions.models import (
     Article,
@@ -54,30 +55,6 @@ from prescriptions.services.region import (
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
 from protection.refusals import PatientNotFound
-
-NOT_SHOWN = "—"
-
-
-def _visible(obj: Any) -> bool:
-    return bool(getattr(obj, "patient_visible", False))
-
-
-class _NoPatientLookups:
-    """LEAK-1: no list is filtered by a patient (``?patient=``, ``?prescription__patient=``)."""
-
-    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        if any(part == "patient" for part in lookup.split("__")):
-            return False
-        allowed: bool = super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
-        return allowed
-
-
-def _annotate_visible(queryset: QuerySet[Any], patient_id_sql: str) -> QuerySet[Any]:
-    """``patient_visible``: the database's answer for this user (``hjm_identity_visible``)."""
-    # patient_id_sql is one of this module's constant expressions, never user input.
-    sql = f"hjm_identity_visible({patient_id_sql})"
-    annotated: QuerySet[Any] = queryset.annotate(patient_visible=RawSQL(sql, []))  # noqa: S611
-    return annotated
 
 
 class _ReadOnly:
@@ -177,12 +154,13 @@ class PhoneOrderForm(forms.ModelForm[Prescription]):
 
 
 @admin.register(Prescription)
-class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
+class PrescriptionAdmin(MaskedRowsAdmin):
+    patient_path = "patient"
     list_display = (
         "reference",
         "patient_shown",
-        "unit_shown",
-        "prescriber_shown",
+        "unit",
+        "prescriber",
         "state",
         "phone_order",
         "created_at",
@@ -213,30 +191,34 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
         "decided_at",
     )
     readonly_fields = fields
-    # ACCESS-1: what tells where a masked patient is cared for, or what was written about them.
-    MASKED_OUT = frozenset(
-        {"unit", "prescriber", "need", "fitting_note", "delivery_unit", "delivery_contact"}
+    # ACCESS-1: not where a masked patient is cared for, who wrote about them, or what.
+    masked_row_fields = frozenset(
+        {
+            "reference",
+            "patient_shown",
+            "state",
+            "urgency",
+            "delivery_kind",
+            "phone_order",
+            "risk_assessment_signed_at",
+            "fitted_at",
+            "journal_note_confirmed",
+            "liability_form_signed",
+            "created_at",
+            "submitted_at",
+            "decided_at",
+        }
     )
     inlines = (LineInline, TransitionInline, EligibilityInline)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Prescription]:
-        return _annotate_visible(
-            super().get_queryset(request), "prescriptions_prescription.patient_id"
-        )
+    # The eligibility record names the home region; the history names the prescriber and
+    # carries notes. The lines say what, not where.
+    masked_row_inlines = (LineInline,)
 
     @admin.display(description=_("patient"))
     def patient_shown(self, obj: Prescription) -> str:
-        if not _visible(obj):
+        if not row_visible(obj):
             return str(PROTECTED_LABEL)
         return obj.patient.reference
-
-    @admin.display(description=_("unit"))
-    def unit_shown(self, obj: Prescription) -> str:
-        return str(obj.unit) if _visible(obj) else NOT_SHOWN
-
-    @admin.display(description=_("prescriber"))
-    def prescriber_shown(self, obj: Prescription) -> str:
-        return str(obj.prescriber) if _visible(obj) else NOT_SHOWN
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -270,19 +252,13 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
                 "need",
                 "urgency",
             ]
-        if not _visible(obj):
-            return [field for field in self.fields if field not in self.MASKED_OUT]
-        return self.fields
+        return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj) if obj is not None else ()
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
-        if obj is None:
-            return ()
-        # ACCESS-1: the eligibility record names the home region; the history names the prescriber
-        # and carries notes. The lines say what, not where.
-        return self.inlines if _visible(obj) else (LineInline,)
+        return () if obj is None else super().get_inlines(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Prescription, form: Any, change: bool) -> None:
         # The service has written the order in the form's clean(); the admin shows that row.
@@ -295,14 +271,16 @@ class PrescriptionAdmin(_NoPatientLookups, admin.ModelAdmin[Prescription]):
 
 
 @admin.register(HomeRegionAgreement)
-class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[HomeRegionAgreement]):
+class HomeRegionAgreementAdmin(_ReadOnly, MaskedRowsAdmin):
     """REGION-2 agreements; the document's content stays out of the admin (it names the
-    patient). A masked patient's agreement hides the region and the reference (ACCESS-1)."""
+    patient). A masked patient's agreement hides the region, the other region's reference and
+    the file's name, which the other region chose (ACCESS-1)."""
 
+    patient_path = "prescription__patient"
     list_display = (
         "prescription",
-        "region_shown",
-        "reference_shown",
+        "issuing_region",
+        "reference",
         "issued_on",
         "supply",
         "document_name",
@@ -311,8 +289,8 @@ class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Ho
     list_select_related = ("prescription", "issuing_region")
     fields = (
         "prescription",
-        "region_shown",
-        "reference_shown",
+        "issuing_region",
+        "reference",
         "issued_on",
         "supply",
         "document_name",
@@ -321,31 +299,24 @@ class HomeRegionAgreementAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Ho
         "recorded_at",
     )
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HomeRegionAgreement]:
-        return _annotate_visible(
-            super().get_queryset(request),
-            "(SELECT p.patient_id FROM prescriptions_prescription p "
-            "WHERE p.id = prescriptions_homeregionagreement.prescription_id)",
-        )
-
-    @admin.display(description=_("issuing region"))
-    def region_shown(self, obj: HomeRegionAgreement) -> str:
-        return str(obj.issuing_region) if _visible(obj) else NOT_SHOWN
-
-    @admin.display(description=_("reference"))
-    def reference_shown(self, obj: HomeRegionAgreement) -> str:
-        return obj.reference if _visible(obj) else NOT_SHOWN
+    masked_row_fields = frozenset(
+        {"prescription", "issued_on", "supply", "document_size", "recorded_at"}
+    )
 
 
 @admin.register(SupplyRegistration)
-class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[SupplyRegistration]):
+class SupplyRegistrationAdmin(_ReadOnly, MaskedRowsAdmin):
     """REGION-3: registrations for customer service to clear. The person's details are shown
     on the page only when the gate opens the patient to this user, step-up included; each
     opening is logged by the gate (LEAK-3, ACCESS-4, AUDIT-1). The list shows none."""
 
+    patient_path = "episode__patient"
     list_display = ("pk", "episode", "state", "requested_at", "cleared_at")
     list_filter = ("state",)
+    # The episode names the unit; the prescriber and who asked or cleared tell where.
+    masked_row_fields = frozenset(
+        {"pk", "state", "details_masked", "requested_at", "cleared_at", "deactivated_at"}
+    )
     actions = ("clear_selected",)
     fields = (
         "state",
@@ -390,9 +361,12 @@ class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Sup
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        if getattr(request, "registration_details_open", False):
-            return self.fields
-        return tuple("details_masked" if field == "details" else field for field in self.fields)
+        fields: tuple[str, ...] = self.fields
+        if not getattr(request, "registration_details_open", False):
+            fields = tuple("details_masked" if field == "details" else field for field in fields)
+        if obj is not None and not row_visible(obj):
+            return [field for field in fields if field in self.masked_row_fields]
+        return fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.get_fields(request, obj)
@@ -430,26 +404,29 @@ class SupplyRegistrationAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[Sup
 
 
 @admin.register(ConsultationActivity)
-class ConsultationActivityAdmin(
-    _NoPatientLookups, _ReadOnly, admin.ModelAdmin[ConsultationActivity]
-):
+class ConsultationActivityAdmin(_ReadOnly, MaskedRowsAdmin):
+    """PRESC-7 activities; a masked patient's activity shows its state and times only."""
+
+    patient_path = "patient"
     list_display = ("pk", "unit", "prescriber", "state", "created_at", "booked_for", "closed_at")
     list_filter = ("state",)
+    masked_row_fields = frozenset({"pk", "state", "created_at", "booked_for", "closed_at"})
     list_select_related = ("unit__unit", "prescriber")
     fields = ("unit", "prescriber", "state", "created_at", "booked_for", "closed_at")
     readonly_fields = fields
 
 
 @admin.register(InvoiceMark)
-class InvoiceMarkAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[InvoiceMark]):
+class InvoiceMarkAdmin(_ReadOnly, MaskedRowsAdmin):
     """REGION-1/5: what the billing floor will invoice. A masked patient's mark hides the
     region and the paid unit (ACCESS-1)."""
 
+    patient_path = "prescription__patient"
     list_display = (
         "prescription",
         "payer",
-        "region_shown",
-        "payee_unit_shown",
+        "region",
+        "payee_unit",
         "amount_sek",
         "rule",
         "deactivate_after_invoicing",
@@ -460,6 +437,17 @@ class InvoiceMarkAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[InvoiceMar
     list_filter = ("payer", "rule", "deactivate_after_invoicing")
     fields = list_display
     readonly_fields = fields
+    masked_row_fields = frozenset(
+        {
+            "prescription",
+            "payer",
+            "amount_sek",
+            "rule",
+            "deactivate_after_invoicing",
+            "created_at",
+            "invoiced_at",
+        }
+    )
     actions = ("deactivate_selected",)
 
     def has_deactivate_permission(self, request: HttpRequest) -> bool:
@@ -487,18 +475,3 @@ class InvoiceMarkAdmin(_NoPatientLookups, _ReadOnly, admin.ModelAdmin[InvoiceMar
                 % {"count": done},
                 messages.SUCCESS,
             )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[InvoiceMark]:
-        return _annotate_visible(
-            super().get_queryset(request),
-            "(SELECT p.patient_id FROM prescriptions_prescription p "
-            "WHERE p.id = prescriptions_invoicemark.prescription_id)",
-        )
-
-    @admin.display(description=_("region"))
-    def region_shown(self, obj: InvoiceMark) -> str:
-        return str(obj.region) if _visible(obj) and obj.region_id else NOT_SHOWN
-
-    @admin.display(description=_("paid to unit"))
-    def payee_unit_shown(self, obj: InvoiceMark) -> str:
-        return str(obj.payee_unit) if _visible(obj) and obj.payee_unit_id else NOT_SHOWN

@@ -11,6 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_access_1_admin_patient_list_masks_protected_and_linked_patients(client):
+    """The protection administrator's list, the only one that holds protected patients (the
+    other roles' lists: tests/protection/test_admin_masking.py): reference and birth year."""
     protected = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
     protected.patient.protected_registration = True
     protected.patient.status = "deceased"
@@ -18,7 +20,7 @@ def test_access_1_admin_patient_list_masks_protected_and_linked_patients(client)
     relative = PatientIdentityFactory(personal_identity_number="198912232397")
     PatientRelationFactory(patient=protected.patient, related_identity_number="198912232397")
     ordinary = PatientIdentityFactory(personal_identity_number=ORDINARY_NUMBER)
-    user = UserFactory(username="kundtjanst", role="customer_service", is_staff=True)
+    user = UserFactory(username="skyddsadmin", role="protection_admin", is_staff=True)
     logged_in(client, user)
     page = client.get("/admin/patients/patient/").content.decode()
     rows = {
@@ -31,6 +33,7 @@ def test_access_1_admin_patient_list_masks_protected_and_linked_patients(client)
         assert "Region Skåne" not in row
         assert "Deceased" not in row
         assert "Active" not in row
+        assert "1989" in row
 
 
 def test_access_1_admin_patient_list_needs_the_permission(client):
