@@ -5,7 +5,7 @@ let it seal an unsealed entry, once, with any values it chose, which broke the c
 Now sealing is ``audit_access_entries_seal(batch_size)``, a function that runs as the owner
 (SECURITY DEFINER, fixed ``search_path`` ending in ``pg_temp``, EXECUTE for the application role
 only) and computes every hash itself; the application role asks for sealing and chooses
-nothing. Its UPDATE and DELETE on the table are revoked by protection 0011_audit_append_only,
+nothing. Its UPDATE and DELETE on the table are revoked by protection 0013_audit_append_only,
 after protection 0004 granted them (with those of this app's pghistory event tables). The
 trigger of 0004 stays: it binds the owner too, and the function's update is the one change it
 lets through.
@@ -144,7 +144,7 @@ def grant(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("patients", "0006_letter_channels")]
+    dependencies = [("patients", "0007_identity_encrypted")]
 
     operations = [
         migrations.RunSQL(

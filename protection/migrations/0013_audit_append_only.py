@@ -5,7 +5,7 @@ pghistory's append-only triggers (``pgtrigger.Protect``) skip themselves for any
 names them in the ``pgtrigger.ignore`` setting, which every role may set. So the application
 role loses UPDATE and DELETE on the tables it only ever appends to: the pghistory event tables
 and state-transition tables of this app and of patients, and the access log, which only the
-sealer changes (patients 0007_audit_append_only) (``patients.dbroles``).
+sealer changes (patients 0008_audit_append_only) (``patients.dbroles``).
 
 Emergency accesses (ACCESS-7) wait in the review queue until reviewed: the application role
 may not delete one, and may update only the three review columns, which a trigger lets change
@@ -139,8 +139,8 @@ def grant_back(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("protection", "0010_document_job_transition_record"),
-        ("patients", "0007_audit_append_only"),
+        ("protection", "0012_documents_encrypted"),
+        ("patients", "0008_audit_append_only"),
         ("pghistory", "0007_auto_20250421_0444"),
     ]
 
