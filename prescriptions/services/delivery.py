@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from patients.identity import contains_identity_number, identity_words, mentions_any
+from patients.freetext import identity_words, mentions_any
+from patients.identity import contains_identity_number
 from patients.models import Patient, PatientIdentity
 from prescriptions.models import DeliveryKind, Prescription, SpecialDeliveryAgreement
 from prescriptions.services.access import patient_guarded

@@ -31,7 +31,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patients.identity import contains_identity_number, identity_words, mentions_any
+from patients.freetext import identity_words, mentions_any
+from patients.identity import contains_identity_number
 from patients.models import Patient, PatientIdentity, Region
 from patients.presenters import full_card
 from protection.documents import kinds

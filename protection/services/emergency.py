@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient
 from patients.services import access_entry_record, notification_send
+from protection.freetext import free_text_refusal
 from protection.gate import AccessContext
 from protection.models import EmergencyAccess
 from protection.permissions import (
@@ -30,9 +30,10 @@ def emergency_access_open(*, ctx: AccessContext, patient: Patient, reason: str) 
     reason = reason.strip()
     if len(reason) < 10:
         raise ProtectionError(_("State the reason for emergency access in a few words."))
-    if contains_identity_number(reason):
-        # The reason is read on the log review by people without a grant (LEAK-1).
-        raise ProtectionError(_("Do not write the patient's personnummer."))
+    # The reason is read on the log review by people without a grant (LEAK-1).
+    refusal = free_text_refusal(reason, field=_("Reason"), patient_ids=[patient.pk])
+    if refusal is not None:
+        raise ProtectionError(refusal)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     minutes = settings.PROTECTION_EMERGENCY_MINUTES
     access = EmergencyAccess.objects.create(

@@ -25,6 +25,7 @@ from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient
 from patients.services import Actor, access_entry_record, notification_send
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
+from protection.freetext import case_number_canonical, free_text_refusal
 from protection.gate import PROTECTED_PERMISSION, AccessContext
 from protection.models import (
     Grant,
@@ -84,16 +85,22 @@ def grant_request_create(
     """ACCESS-3: a unit manager asks for named staff to get access to a protected patient."""
     if not holds_role_permission(ctx.user, UNIT_MANAGER_PERMISSION):
         raise ProtectionError(_("Only a unit manager can request access for staff."))
-    case_reference = case_reference.strip()
-    # Free text read by people without a grant, and sent in notifications (ACCESS-3, LEAK-2).
-    if contains_identity_number(case_reference):
+    # Free text read by people without a grant, and sent in notifications (ACCESS-3, LEAK-2):
+    # the case number is a case or order number and nothing else, the reason names nobody.
+    case_number = case_number_canonical(case_reference)
+    if case_number is None:
         raise ProtectionError(
-            _("Case or order number: give the case or order number, never a personnummer.")
+            _(
+                "Case or order number: give the case number (such as ÄR-2026-0042) or the "
+                "order number (F- and eight characters), nothing else."
+            )
         )
+    case_reference = case_number
     if not staff:
         raise ProtectionError(_("Staff: choose at least one person."))
-    if contains_identity_number(reason):
-        raise ProtectionError(_("Reason: do not write the patient's personnummer or name."))
+    refusal = free_text_refusal(reason, field=_("Reason"), patient_ids=[patient.pk])
+    if refusal is not None:
+        raise ProtectionError(refusal)
     _check_period(patient, starts_on, ends_on)
     request = GrantRequest.objects.create(
         patient=patient,

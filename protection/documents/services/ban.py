@@ -16,7 +16,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from patients.identity import contains_identity_number, identity_words, mentions_any
+from patients.freetext import identity_words, mentions_any
+from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
 from patients.services import Actor, access_entry_record
 from protection.documents import kinds

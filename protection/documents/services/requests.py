@@ -18,7 +18,6 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from patients.identity import contains_identity_number
 from patients.models import AccessOutcome, Patient, PatientIdentity
 from patients.transitions import transition_created
 from protection.documents import kinds
@@ -33,6 +32,7 @@ from protection.documents.services.ban import (
     subject_guards,
 )
 from protection.documents.services.jobs import DOCUMENT_JOB, job_render_send_on_commit
+from protection.freetext import free_text_refusal
 from protection.gate import AccessContext
 from protection.models import (
     DocumentBatch,
@@ -56,7 +56,9 @@ def _identity_as_user(patient: Patient) -> PatientIdentity | None:
     return PatientIdentity.objects.filter(patient_id=patient.pk).first()
 
 
-def _check_forwarding(kind: kinds.DocumentKind, forward_to: str, forward_reason: str) -> bool:
+def _check_forwarding(
+    kind: kinds.DocumentKind, forward_to: str, forward_reason: str, patient_ids: list[int]
+) -> bool:
     if not (forward_to or forward_reason):
         return False
     if not kind.forwarding_allowed:
@@ -66,8 +68,13 @@ def _check_forwarding(kind: kinds.DocumentKind, forward_to: str, forward_reason:
             _("Forwarding: give the receiving principal and, in a few words, the reason.")
         )
     # Read on the log review by people without a grant (LEAK-1), like every free-text field.
-    if contains_identity_number(forward_to) or contains_identity_number(forward_reason):
-        raise DocumentError(_("Forwarding: do not write the patient's personnummer."))
+    # The receiving principal is often named after the city the person has moved to ("Region
+    # Stockholm"): naming it is what forwarding is, so the city alone does not refuse it.
+    refusal = free_text_refusal(
+        forward_to, field=_("Forward to"), patient_ids=patient_ids, city=False
+    ) or free_text_refusal(forward_reason, field=_("Reason for printing"), patient_ids=patient_ids)
+    if refusal is not None:
+        raise DocumentError(refusal)
     return True
 
 
@@ -122,7 +129,9 @@ def document_request(
     definition = kinds.get(kind)
     _check_permission(ctx, definition)
     forward_to, forward_reason = forward_to.strip(), forward_reason.strip()
-    forwarding = _check_forwarding(definition, forward_to, forward_reason)
+    forwarding = _check_forwarding(
+        definition, forward_to, forward_reason, [patient.pk for patient in patients]
+    )
     unique = sorted({patient.pk: patient for patient in patients}.values(), key=lambda p: p.pk)
     if definition.needs_patients and not unique:
         raise DocumentError(_("Choose the patient the document is about."))
