@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0006_letter_channels'),
+        ('patients', '0008_audit_append_only'),
     ]
 
     operations = [
