@@ -37,6 +37,7 @@ from protection.documents.letters import letters_issue
 from protection.documents.services import document_job_render, document_request
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
+    AccountSuspension,
     DocumentJob,
     EmergencyAccess,
     Grant,
@@ -168,6 +169,8 @@ def world(shared_dir) -> dict[str, list[str]]:
         "request_id": [str(pk) for pk in GrantRequest.objects.values_list("pk", flat=True)],
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
+        # ACCESS-10: the demo's accounts were given their passwords by the seeding.
+        "suspension_id": [str(pk) for pk in AccountSuspension.objects.values_list("pk", flat=True)],
         "protection_id": [str(local.pk), str(reserve.pk)],
         # A main article with accessories, a phased-out one with a replacement, an accessory.
         "article_number": ["40101", "40199", "40190"],

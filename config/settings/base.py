@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Row-level security learns the request's user (after authentication gives it one).
     "protection.middleware.DatabaseUserMiddleware",
+    # ACCESS-10: a change to an account made in a request names the request's user.
+    "protection.account_watch.AccountActorMiddleware",
     # Attaches the user and the page to every history event written by the request.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
