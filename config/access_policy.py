@@ -78,6 +78,9 @@ ROUTES: Final[dict[str, str]] = {
     "protection:emergency_review": "change_emergencyaccess (protection administrators), POST "
     "only; marks one emergency access reviewed; the review shows patients by internal reference "
     "and birth year only",
+    "protection:account_confirm": "change_grantrequest (protection administrators), POST only; "
+    "lifts one account suspension (ACCESS-10) once its user set their own password, never "
+    "one's own; shows usernames only",
     "protection:document_download": "the requester's own ready document only (404 otherwise, "
     "the same for missing and forbidden); every patient it concerns through the gate again and "
     "the printing ban again (PRINT-1); audited as an export (AUDIT-1)",

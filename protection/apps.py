@@ -24,3 +24,8 @@ class ProtectionConfig(AppConfig):
 
         if withdraw_send not in protection_added_handlers:
             protection_added_handlers.append(withdraw_send)
+        # ACCESS-10: every change to an account is recorded, wherever it is made.
+        from protection import account_watch, login_lockout
+
+        account_watch.connect()
+        login_lockout.connect()

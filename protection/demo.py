@@ -13,9 +13,10 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from patients.demo import DEMO_USERS
 from patients.models import Patient, StaffProfile
 from patients.transitions import transition_created
-from protection.models import GrantRequest
+from protection.models import AccountSuspension, GrantRequest
 from protection.rls import PatientIdForNumber
 from protection.services.grants import GRANT_REQUEST
 
@@ -24,6 +25,12 @@ EVA_HOLM = "194202269207"  # skyddad folkbokföring in the sample register file 
 
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     del shared_dir, password  # the patients floor loaded the register and the users
+    # The seeding set the demo users' passwords, which suspends their grants (ACCESS-10). The
+    # demo's passwords are known to all by design and its story starts with accounts in use,
+    # so those suspensions are dropped; the changes stay on the log review.
+    AccountSuspension.objects.filter(
+        user__username__in=[demo.username for demo in DEMO_USERS], lifted_at__isnull=True
+    ).delete()
     users = get_user_model().objects.in_bulk(["unit_manager", "prescriber"], field_name="username")
     # By id: row-level security hides a protected patient's identity from the demo's seeding.
     patient = Patient.objects.filter(pk=PatientIdForNumber(EVA_HOLM)).first()

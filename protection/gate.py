@@ -10,8 +10,9 @@ Rules, in order:
 - a protected patient (PROT-1), or one linked to a protected patient (PROT-5): full card only
   with a personal grant in force for that protected patient (ACCESS-1/2) or an emergency access
   in force (ACCESS-7), and only after the user confirmed their password within the step-up
-  window (ACCESS-4); otherwise masked. Roles, groups, global permissions and superuser status
-  never open a protected patient.
+  window (ACCESS-4), and never while the user's account is suspended because someone else
+  set their password (ACCESS-10); otherwise masked. Roles, groups, global permissions and
+  superuser status never open a protected patient.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from patients.presenters import PatientCard, full_card, masked_card
 from patients.services import Actor, access_entry_record
 from protection.models import EmergencyAccess, Grant
 from protection.rls import PatientIdForNumber
-from protection.selectors import grants_in_force
+from protection.selectors import grants_in_force, not_suspended
 
 PROTECTED_PERMISSION = "patients.view_protected_identity"
 STEP_UP_SESSION_KEY = "protection_step_up_at"
@@ -91,8 +92,13 @@ def _grant_in_force(user_id: int) -> QuerySet[Grant]:
 
 
 def _emergency_in_force(user_id: int) -> QuerySet[EmergencyAccess]:
+    # A suspended user's emergency access opens nothing either (ACCESS-10).
     return EmergencyAccess.objects.filter(
-        user_id=user_id, patient_id=OuterRef("pk"), starts_at__lte=Now(), ends_at__gt=Now()
+        not_suspended(),
+        user_id=user_id,
+        patient_id=OuterRef("pk"),
+        starts_at__lte=Now(),
+        ends_at__gt=Now(),
     )
 
 

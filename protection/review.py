@@ -11,6 +11,10 @@ four highlights, computed in the database so that a page of rows is one query:
   for that user and patient (ACCESS-7);
 - ``out_of_hours``: outside ``AUDIT_OFFICE_HOURS`` local time, or on a Saturday or Sunday.
 
+Changes to accounts (ACCESS-10: new accounts, passwords set by someone else, roles, units,
+permissions, lockouts after failed logins) are listed beside the log, every one highlighted, and
+so are the accounts suspended until a protection administrator confirms them.
+
 Rows show patients by internal reference and birth year only (LEAK-1): nothing here reads
 ``PatientIdentity``.
 """
@@ -38,9 +42,9 @@ from django.db.models import (
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Random
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome, StaffProfile
-from protection.models import EmergencyAccess
+from protection.models import AccountEvent, AccountSuspension, EmergencyAccess
 from protection.permissions import PROTECTION_ADMIN_PERMISSION, holds_role_permission
-from protection.selectors import grants_in_force_at
+from protection.selectors import grants_in_force_at, open_suspensions
 
 ADMIN_PERMISSION = PROTECTION_ADMIN_PERMISSION
 MANAGER_PERMISSION = "protection.view_grant"
@@ -211,3 +215,35 @@ def emergency_accesses_to_review(*, user: Any) -> QuerySet[EmergencyAccess]:
             user_id__in=StaffProfile.objects.filter(unit_id=unit).values("user_id")
         )
     return accesses.select_related("user", "patient").order_by("-starts_at", "-pk")
+
+
+def _unit_staff_ids(user: Any) -> QuerySet[StaffProfile, Any]:
+    """The users who work in this manager's unit now (none for a manager without a unit)."""
+    unit = Subquery(StaffProfile.objects.filter(user_id=user.pk).values("unit_id")[:1])
+    return StaffProfile.objects.filter(unit_id=unit).values("user_id")
+
+
+def account_events_list_for_user(*, user: Any, limit: int = 50) -> QuerySet[AccountEvent]:
+    """ACCESS-10: the newest changes to accounts, every one highlighted on the review. A
+    protection administrator sees all; a unit manager those of the accounts of their unit."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied
+    events = AccountEvent.objects.all()
+    if not holds_role_permission(user, ADMIN_PERMISSION):
+        if not holds_role_permission(user, MANAGER_PERMISSION):
+            raise PermissionDenied
+        events = events.filter(subject_id__in=_unit_staff_ids(user))
+    return events.select_related("actor", "subject").order_by("-at", "-pk")[:limit]
+
+
+def account_suspensions_list_for_user(*, user: Any) -> QuerySet[AccountSuspension]:
+    """ACCESS-10: accounts suspended because someone else set their password, oldest first, in
+    the user's scope (as :func:`account_events_list_for_user`)."""
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied
+    suspensions = open_suspensions()
+    if not holds_role_permission(user, ADMIN_PERMISSION):
+        if not holds_role_permission(user, MANAGER_PERMISSION):
+            raise PermissionDenied
+        suspensions = suspensions.filter(user_id__in=_unit_staff_ids(user))
+    return suspensions.select_related("user", "event__actor").order_by("started_at", "pk")

@@ -10,6 +10,10 @@ The database keeps its own copy of the same condition in SQL, for row-level secu
 function ``hjm_identity_visible`` of migration 0004_row_level_security, see ``protection.rls``):
 it mirrors :func:`grants_in_force` and must change with it. It leaves out the user's activity:
 an inactive user has no session, so no request of theirs names them to the database.
+
+A user whose password someone else set is suspended (ACCESS-10): none of their grants is in
+force, nor any emergency access, until the suspension is lifted (:func:`suspended_user_ids`;
+in SQL since migration 0014_account_changes).
 """
 
 from __future__ import annotations
@@ -17,10 +21,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Now
 
-from protection.models import Grant
+from protection.models import AccountSuspension, Grant
+
+
+def open_suspensions() -> QuerySet[AccountSuspension]:
+    """ACCESS-10: suspensions not yet lifted: their users' grants and emergency accesses open
+    nothing."""
+    return AccountSuspension.objects.filter(lifted_at__isnull=True)
+
+
+def is_suspended(user_id: int) -> bool:
+    return open_suspensions().filter(user_id=user_id).exists()
+
+
+def not_suspended(user_field: str = "user_id") -> Any:
+    """A condition for a queryset whose rows name a user in ``user_field``: that user is not
+    suspended (ACCESS-10)."""
+    return ~Exists(open_suspensions().filter(user_id=OuterRef(user_field)))
 
 
 def grants_open() -> QuerySet[Grant]:
@@ -32,8 +52,9 @@ def grants_open() -> QuerySet[Grant]:
 def grants_in_force() -> QuerySet[Grant]:
     """Grants that open their patient now (ACCESS-2): started, not at their end, not ended,
     their user active. Checked at every access, so an expired grant opens nothing even before
-    the daily clean-up ends it, and a grant dated ahead opens nothing before its start."""
-    return grants_open().filter(starts_at__lte=Now())
+    the daily clean-up ends it, and a grant dated ahead opens nothing before its start. Nor
+    does the grant of a suspended user (ACCESS-10)."""
+    return grants_open().filter(not_suspended(), starts_at__lte=Now())
 
 
 def grants_in_force_at(moment: datetime | Any) -> QuerySet[Grant]:

@@ -30,6 +30,11 @@ protection_patterns = (
             review.emergency_access_review_view,
             name="emergency_review",
         ),
+        path(
+            "review/accounts/<int:suspension_id>/confirm/",
+            review.account_suspension_lift_view,
+            name="account_confirm",
+        ),
         # PROT-1/PROT-6: the kinds of protection health care decides; PROT-3/PROT-4: holds.
         path("unit-protections/", unit_protections.unit_protections_view, name="unit_protections"),
         path(

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 
 from patients.models import Patient, PatientIdentity, PatientRelation, StaffProfile, Unit
 from patients.services import roles_sync
+from protection.models import AccountSuspension
 
 # From ../shared/data/testpersonnummer.txt; the sample register file uses others of the list.
 TEST_NUMBERS = (
@@ -59,6 +60,14 @@ class UserFactory(factory.django.DjangoModelFactory[Any]):
             StaffProfile.objects.update_or_create(
                 user=self, defaults={"unit": extracted or UnitFactory()}
             )
+
+    @factory.post_generation
+    def settled(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """An account in everyday use: its user set their own password long ago and a
+        protection administrator confirmed it, so the suspension its creation with a
+        password opened (ACCESS-10) is gone. The record of the creation stays."""
+        if create:
+            AccountSuspension.objects.filter(user=self).delete()
 
 
 class PatientFactory(factory.django.DjangoModelFactory[Patient]):

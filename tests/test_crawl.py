@@ -37,6 +37,7 @@ from protection.documents.letters import letters_issue
 from protection.documents.services import document_job_render, document_request
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import (
+    AccountSuspension,
     DocumentJob,
     EmergencyAccess,
     Grant,
@@ -168,6 +169,8 @@ def world(shared_dir) -> dict[str, list[str]]:
         "request_id": [str(pk) for pk in GrantRequest.objects.values_list("pk", flat=True)],
         "grant_id": [str(pk) for pk in Grant.objects.values_list("pk", flat=True)],
         "access_id": [str(pk) for pk in EmergencyAccess.objects.values_list("pk", flat=True)],
+        # ACCESS-10: the demo's accounts were given their passwords by the seeding.
+        "suspension_id": [str(pk) for pk in AccountSuspension.objects.values_list("pk", flat=True)],
         "protection_id": [str(local.pk), str(reserve.pk)],
         # A main article with accessories, a phased-out one with a replacement, an accessory.
         "article_number": ["40101", "40199", "40190"],
@@ -260,7 +263,8 @@ def test_leak_1_no_page_shows_a_protected_identity_to_any_demo_role(world, clien
     problems: list[str] = []
     for demo in DEMO_USERS:
         client.logout()
-        client.login(username=demo.username, password=PASSWORD)
+        # Through the login page: django-axes needs the request a real login has.
+        client.post("/accounts/login/", {"username": demo.username, "password": PASSWORD})
         # Step-up done, so that only the missing grant stands between the user and the patient.
         client.post("/protection/step-up/", {"password": PASSWORD})
         problems += [f"{demo.username} {p}" for p in crawl_as(client, urls)]
@@ -272,7 +276,7 @@ def test_leak_1_no_page_shows_a_protected_identity_to_any_demo_role(world, clien
 
 def test_the_crawl_would_see_a_leak(world, client):
     """The crawl is not blind: the grant holder, stepped up, does see the protected patient."""
-    client.login(username="holder", password="pw-for-tests-only")
+    client.post("/accounts/login/", {"username": "holder", "password": "pw-for-tests-only"})
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     maria = Patient.objects.get(identity__personal_identity_number="194201199124")
     assert leaks(client.get(f"/patients/{maria.reference}/").content.decode())

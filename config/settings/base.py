@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.settings import env
@@ -26,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
     "pgtrigger",
     "pghistory",
     # The floors, lowest first: an app imports only from the apps above it in this list.
@@ -47,13 +50,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Row-level security learns the request's user (after authentication gives it one).
     "protection.middleware.DatabaseUserMiddleware",
+    # ACCESS-10: a change to an account made in a request names the request's user.
+    "protection.account_watch.AccountActorMiddleware",
     # Attaches the user and the page to every history event written by the request.
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: refuses a locked-out login (ACCESS-10).
+    "axes.middleware.AxesMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out username is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -107,6 +117,42 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy: every script, style, font and image comes from this site's static
+# files; no inline script, no inline style, no plugins, no framing. The pages and the admin's
+# own templates satisfy it (tests/browser/test_content_security_policy.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Login throttling (django-axes, protection/login_lockout.py): after this many failed logins for
+# one username it is locked out, from any machine, for the cool-off time; a success before that
+# starts the count again. Locking by username rather than by address: many staff share a
+# ward's address, and a guesser may change theirs.
+AXES_FAILURE_LIMIT = env.integer("LOGIN_FAILURE_LIMIT", default=5, minimum=3)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes warns that a lock by username alone lets a guesser rotate addresses; that is the point:
+# the account is what is guessed at, whatever the address (see above).
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "protection.login_lockout.username_digest"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Axes keeps the failures only: the access log (AUDIT-1) and the account events are the record.
+AXES_DISABLE_ACCESS_LOG = True
+# Lockouts are read on the log review, not in axes' admin pages.
+AXES_ENABLE_ADMIN = False
 
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False

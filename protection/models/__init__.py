@@ -21,6 +21,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
 from patients.transitions import TransitionRecord
+from protection.models.accounts import AccountEvent, AccountEventKind, AccountSuspension
 from protection.models.documents import (
     Document,
     DocumentBatch,
@@ -34,6 +35,9 @@ from protection.models.documents import (
 )
 
 __all__ = [
+    "AccountEvent",
+    "AccountEventKind",
+    "AccountSuspension",
     "Document",
     "DocumentBatch",
     "DocumentJob",

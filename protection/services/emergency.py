@@ -19,6 +19,7 @@ from protection.permissions import (
     holds_role_permission,
     users_with_permission,
 )
+from protection.selectors import is_suspended
 from protection.services import ProtectionError
 
 
@@ -27,6 +28,14 @@ def emergency_access_open(*, ctx: AccessContext, patient: Patient, reason: str) 
     """ACCESS-7: break the glass. Logged, flagged and reported to protection administrators."""
     if not holds_role_permission(ctx.user, "protection.add_emergencyaccess"):
         raise ProtectionError(_("Emergency access is for care staff in an acute situation."))
+    if is_suspended(ctx.user.pk):
+        # ACCESS-10: whoever set this user's password could be the one breaking the glass.
+        raise ProtectionError(
+            _(
+                "Your account is suspended because someone else set your password. Change "
+                "your password, then ask a protection administrator to confirm."
+            )
+        )
     reason = reason.strip()
     if len(reason) < 10:
         raise ProtectionError(_("State the reason for emergency access in a few words."))

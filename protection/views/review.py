@@ -26,9 +26,14 @@ from patients.models import PATIENT_REFERENCE
 from protection import review
 from protection.documents.selectors import forwarded_documents_for_review
 from protection.gate import AccessContext
-from protection.models import EmergencyAccess
-from protection.permissions import role_permission_required
+from protection.models import AccountSuspension, EmergencyAccess
+from protection.permissions import (
+    PROTECTION_ADMIN_PERMISSION,
+    holds_role_permission,
+    role_permission_required,
+)
 from protection.services import ProtectionError
+from protection.services.accounts import account_suspension_lift
 from protection.services.review import REVIEW_PERMISSION, emergency_access_review
 
 LIST_LIMIT = 200
@@ -153,6 +158,10 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
                 (access, EmergencyReviewForm(auto_id=f"id_review_{access.pk}_%s"))
                 for access in review.emergency_accesses_to_review(user=request.user)
             ],
+            # ACCESS-10: changes to accounts, shown at once and all highlighted.
+            "account_events": review.account_events_list_for_user(user=request.user),
+            "suspensions": review.account_suspensions_list_for_user(user=request.user),
+            "may_confirm": holds_role_permission(request.user, PROTECTION_ADMIN_PERMISSION),
         },
     )
 
@@ -201,5 +210,29 @@ def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpRe
     else:
         messages.success(
             request, _("Emergency access %(id)s is marked reviewed.") % {"id": access_id}
+        )
+    return redirect("protection:review")
+
+
+@never_cache
+@login_required
+@role_permission_required(PROTECTION_ADMIN_PERMISSION)
+@require_POST
+def account_suspension_lift_view(request: HttpRequest, suspension_id: int) -> HttpResponse:
+    """ACCESS-10: a protection administrator confirms an account whose user has set their own
+    password again."""
+    try:
+        suspension = account_suspension_lift(
+            ctx=AccessContext.from_request(request), suspension_id=suspension_id
+        )
+    except AccountSuspension.DoesNotExist as exc:
+        raise Http404 from exc
+    except ProtectionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("The account %(username)s is confirmed; its grants count again.")
+            % {"username": suspension.user.get_username()},
         )
     return redirect("protection:review")

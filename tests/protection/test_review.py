@@ -565,8 +565,9 @@ def test_audit_3_list_page_query_count_is_pinned(
         )
     assert _list_page_queries(client) == few
     # session, user, the user's permissions (2), emergency accesses, documents printed for
-    # another principal (PRINT-2; their patients are one more query when there are any), rows
-    with django_assert_num_queries(7):
+    # another principal (PRINT-2; their patients are one more query when there are any), rows,
+    # changes to accounts and suspended accounts (ACCESS-10)
+    with django_assert_num_queries(9):
         client.get(REVIEW_URL)
 
 
