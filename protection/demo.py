@@ -42,7 +42,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         return ["protection: the demo unit manager has no unit; nothing added"]
     today = timezone.localdate()
     request, created = GrantRequest.objects.get_or_create(
-        case_reference="DEMO-ÄR-1",
+        case_reference="ÄR-2026-1",
         defaults={
             "patient": patient,
             "unit_id": unit_id,
@@ -56,7 +56,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         transition_created(machine=GRANT_REQUEST, obj=request, by=manager)
         request.staff.add(prescriber)
     return [
-        "protection: grant request DEMO-ÄR-1 "
+        "protection: grant request ÄR-2026-1 "
         + ("created" if created else "already there")
         + " (log in as protection_admin to decide it)"
     ]

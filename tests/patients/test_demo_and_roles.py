@@ -143,4 +143,4 @@ def test_access_3_demo_has_a_pending_grant_request_for_a_protected_patient(share
     assert request.status == "requested"
     assert request.patient.is_protected
     assert [u.username for u in request.staff.all()] == ["prescriber"]
-    assert "DEMO-ÄR-1" in out.getvalue()
+    assert "ÄR-2026-1" in out.getvalue()

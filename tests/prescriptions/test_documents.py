@@ -514,7 +514,7 @@ def test_print_1_demo_eva_holms_order_confirmation_is_refused_karl_lindqvists_is
     prescriber = get_user_model().objects.get(username="prescriber")
     karl = Patient.objects.get(pk=PatientIdForNumber("194201077098"))
     eva = Patient.objects.get(pk=PatientIdForNumber("194202269207"))
-    give_grant(prescriber, eva.identity)  # the protection administrator's decision of DEMO-ÄR-1
+    give_grant(prescriber, eva.identity)  # the protection administrator's decision of ÄR-2026-1
     rollator = Article.objects.get(article_number="44001")
     text = rendered_text(
         order_confirmation_request(

@@ -280,3 +280,16 @@ def test_leak_6_a_subquery_must_compare_digests():
     assert isinstance(field, EncryptedNumberField)
     with pytest.raises(FieldError):
         list(PatientIdentity.objects.filter(**{"personal_identity_number__startswith": "1989"}))
+
+
+def test_leak_6_issued_documents_and_letters_cannot_be_deleted_by_the_application_role(world):
+    """Skipping the keep triggers through ``pgtrigger.ignore`` does not help: the role has no
+    DELETE privilege on documents and letters (house rule 7: issued papers are kept)."""
+    for table in ("protection_document", "protection_letter"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('pgtrigger.ignore', %s, true)",
+                ["{protection_document:pgtrigger_document_kept_2636b}"],
+            )
+            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608

@@ -29,7 +29,7 @@ def test_print_1_and_letter_1_the_demo_refuses_eva_holms_summary_and_makes_her_l
     demo_seed(shared_dir=shared_dir, password=PASSWORD)
     protection_demo_seed(shared_dir=shared_dir, password=PASSWORD)
     admin = UserFactory(username="demo-admin", role="protection_admin")
-    request = GrantRequest.objects.get(case_reference="DEMO-ÄR-1")
+    request = GrantRequest.objects.get(case_reference="ÄR-2026-1")
     grant_request_decide(ctx=ctx_for(admin, stepped_up=True), request_id=request.pk, approve=True)
     client = logged_in(client, request.staff.get(), stepped_up=False)
     client.post("/protection/step-up/", {"password": PASSWORD})
