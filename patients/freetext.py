@@ -108,14 +108,32 @@ def _postal_codes(identity: PatientIdentity) -> list[re.Pattern[str]]:
     ]
 
 
+def _local_part_named(email: str, text: str) -> bool:
+    """The part of an e-mail address before @ as a word of its own (``hg1977``), when it is
+    long enough to be the person's own and not a common word."""
+    local = email.partition("@")[0]
+    if len(local) < 5:
+        return False
+    return re.search(rf"(?<![\w.]){re.escape(local)}(?!\w)", text.lower()) is not None
+
+
 def mentions_patient(text: str, identity: PatientIdentity, *, city: bool = True) -> bool:
     """LEAK-1, LEAK-2: whether ``text`` names the patient of ``identity``: the personnummer or
     reservnummer, a name part, a street or c/o name, the postal code, and with ``city`` the city
     of any address. Whole words only, ignoring case and accents."""
     normal = normalise_text(text)
     compact = re.sub(r"[\W_]", "", normal).upper()
-    numbers = [identity.personal_identity_number, identity.reserve_number]
+    number = identity.personal_identity_number
+    # The number as stored (12 digits), as most people write it (10), and the reservnummer.
+    numbers = [number, number[2:] if number else None, identity.reserve_number]
     if any(number and str(number).upper() in compact for number in numbers):
+        return True
+    # LEAK-3: the phone number and e-mail address locate the person as an address does.
+    phone = re.sub(r"\D", "", identity.phone or "")
+    if len(phone) >= 7 and phone in re.sub(r"\D", "", text):
+        return True
+    email = (identity.email or "").strip().lower()
+    if email and (email in text.lower() or _local_part_named(email, text)):
         return True
     if any(code.search(normal) for code in _postal_codes(identity)):
         return True

@@ -151,6 +151,10 @@ AXES_USERNAME_CALLABLE = "protection.login_lockout.username_digest"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Axes keeps the failures only: the access log (AUDIT-1) and the account events are the record.
 AXES_DISABLE_ACCESS_LOG = True
+# What axes keeps of a failed login's request is masked: the typed name (it may be a
+# personnummer) and the page to return to, whose query string may hold an admin search for a
+# person (LEAK-1, LEAK-6).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next", "q"]
 # Lockouts are read on the log review, not in axes' admin pages.
 AXES_ENABLE_ADMIN = False
 

@@ -17,13 +17,13 @@ from contextlib import contextmanager
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from patients.freetext import identity_words, mentions_any
 from patients.identity import contains_identity_number
-from patients.models import Patient, PatientIdentity
+from patients.models import Patient
 from prescriptions.models import DeliveryKind, Prescription, SpecialDeliveryAgreement
 from prescriptions.services.access import patient_guarded
 from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.state import prescription_draft_for_update
+from protection.freetext import free_text_refusal
 from protection.gate import AccessContext
 from protection.refusals import refusals_kept
 
@@ -111,18 +111,16 @@ def delivery_refresh(*, prescription: Prescription) -> None:
 
 def free_text_check(label: str, value: str, *, patient_id: int | None = None) -> str:
     """LEAK-1: free text is read by logistics and customer service, who hold no grant: no
-    identity number, and not the patient's name or street address."""
+    identity number, and nothing of the patient's name or address. The patient's identity is
+    read for the check whether or not the writer may see it (customer service taking a phone
+    order may not), by the protection floor's one checker."""
     value = value.strip()
     if contains_identity_number(value):
         raise PrescriptionError(_("%(field)s: do not write a personnummer.") % {"field": label})
     if patient_id is not None and value:
-        # The names and street lines as far as this user's database session can read them
-        # (row-level security: a user who cannot open the patient cannot know them either).
-        identity = PatientIdentity.objects.filter(patient_id=patient_id).first()
-        if identity is not None and mentions_any(value, identity_words(identity, addresses=True)):
-            raise PrescriptionError(
-                _("%(field)s: do not write the patient's name or address.") % {"field": label}
-            )
+        refusal = free_text_refusal(value, field=label, patient_ids=[patient_id])
+        if refusal is not None:
+            raise PrescriptionError(refusal)
     return value
 
 

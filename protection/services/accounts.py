@@ -79,11 +79,30 @@ def account_suspension_lift(*, ctx: AccessContext, suspension_id: int) -> Accoun
     """
     if not holds_role_permission(ctx.user, PROTECTION_ADMIN_PERMISSION):
         raise PermissionDenied
-    suspension = AccountSuspension.objects.select_for_update().get(pk=suspension_id)
+    suspension = (
+        # Lock the suspension only: the account log is append-only (no UPDATE privilege).
+        AccountSuspension.objects.select_for_update(of=("self",))
+        .select_related("event")
+        .get(pk=suspension_id)
+    )
     if suspension.lifted_at is not None:
         raise ProtectionError(_("This suspension has already been lifted."))
     if suspension.user_id == ctx.user.pk:
         raise ProtectionError(_("Another protection administrator must confirm your account."))
+    # The second person must be one: not the administrator whose password change caused the
+    # suspension, and not an account that is itself suspended (a fresh account whose password
+    # that administrator set is suspended too, so it cannot stand in as the second person).
+    if suspension.event.actor_id == ctx.user.pk:
+        raise ProtectionError(
+            _("You set this password yourself: another protection administrator must confirm.")
+        )
+    if open_suspensions().filter(user_id=ctx.user.pk).exists():
+        raise ProtectionError(
+            _(
+                "Your own account is suspended until your password is confirmed: you cannot "
+                "confirm another account."
+            )
+        )
     if suspension.own_password_at is None:
         raise ProtectionError(
             _(

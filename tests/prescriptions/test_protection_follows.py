@@ -9,11 +9,18 @@ import sys
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config.logging import RedactIdentityNumbers
-from patients.models import AccessAction, AccessEntry, AccessOutcome, Notification, Patient
+from patients.models import (
+    AccessAction,
+    AccessEntry,
+    AccessOutcome,
+    Notification,
+    Patient,
+    PatientIdentity,
+)
 from prescriptions.models import (
     DeliveryKind,
     Prescription,
@@ -148,6 +155,36 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
     assert AccessEntry.objects.filter(object_type="phone_order").count() == 1
 
 
+def test_leak_1_a_phone_order_cannot_carry_the_protected_patients_name_or_address(
+    rx, customer_service
+):
+    """Customer service holds no grant, so row-level security hides the identity from them;
+    the free-text check still compares with it (read for the check only), and refuses the
+    name, the street and the postal code of a protected patient in the need."""
+    protected, _relative = protected_with_relative()
+    PatientIdentity.objects.filter(pk=protected.pk).update(
+        surname="Gömdasson",
+        registered_address={"street2": "Gömdavägen 7", "postal_code": "21120", "city": "MALMÖ"},
+    )
+    give_grant(rx, protected)
+    for need in ("Hämtas av Gömdasson", "Till Gömdavägen", "postnummer 211 20"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            # As the middleware leaves a request of customer service: no system context.
+            cursor.execute("SELECT set_config('hjm.context', '', true)")
+            cursor.execute("SELECT set_config('hjm.user_id', %s, true)", [str(customer_service.pk)])
+            refused = pytest.raises(PrescriptionError, match=r"namn eller adress|name or address")
+            with refused, transaction.atomic():
+                prescription_phone_order_create(
+                    ctx=ctx_for(customer_service),
+                    patient_reference=protected.patient.reference,
+                    prescriber_id=rx.pk,
+                    unit_id=rx.staff_profile.unit_id,
+                    lines=[PhoneOrderLine(article_id=article().pk)],
+                    need=need,
+                )
+    assert not Prescription.objects.filter(patient=protected.patient).exists()
+
+
 def test_presc_2_prot_5_a_phone_order_for_a_relative_with_a_grant_goes_to_the_unit(
     rx, customer_service
 ):
@@ -274,7 +311,7 @@ def test_presc_4_fitting_after_protection_recomputes_delivery_instead_of_a_500(r
 
 def test_presc_2_a_database_refusal_becomes_a_domain_error_with_the_number_only(rx, ordinary):
     reference = draft_with(rx, ordinary, article())
-    prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Rollator, Provgatan 9")
+    prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Rollator, Lånegatan 9")
     prescription = Prescription.objects.get(reference=reference)
     with (
         pytest.raises(RuleRefused) as refused,
@@ -287,7 +324,7 @@ def test_presc_2_a_database_refusal_becomes_a_domain_error_with_the_number_only(
         )
     assert refused.value.rule == "PRESC-2"
     assert reference in str(refused.value)
-    assert "Provgatan" not in str(refused.value)
+    assert "Lånegatan" not in str(refused.value)
     assert refused.value.__cause__ is None
     assert refused.value.__suppress_context__  # the row's DETAIL is not chained
 
@@ -295,7 +332,7 @@ def test_presc_2_a_database_refusal_becomes_a_domain_error_with_the_number_only(
 def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
     """LEAK-1: psycopg's DETAIL repeats the row, free text included; the log filter drops it."""
     reference = draft_with(rx, ordinary, article())
-    prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Rollator, Provgatan 9")
+    prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Rollator, Lånegatan 9")
     try:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -305,9 +342,9 @@ def test_leak_1_a_failing_rows_detail_never_reaches_a_log(rx, ordinary):
             )
     except IntegrityError:
         record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom", None, sys.exc_info())
-    assert "Provgatan" in logging.Formatter().formatException(record.exc_info)
+    assert "Lånegatan" in logging.Formatter().formatException(record.exc_info)
     RedactIdentityNumbers().filter(record)
-    assert "Provgatan" not in logging.Formatter().format(record)
+    assert "Lånegatan" not in logging.Formatter().format(record)
 
 
 # --- free text, special agreements, adapted devices, region limits --------------------------------

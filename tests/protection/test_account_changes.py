@@ -22,6 +22,7 @@ from patients.services import roles_sync
 from protection.gate import Decision, decide
 from protection.models import AccountEvent, AccountEventKind, AccountSuspension, EmergencyAccess
 from protection.services import ProtectionError
+from protection.services.accounts import account_suspension_lift
 from protection.services.emergency import emergency_access_open
 from tests.factories import UnitFactory, UserFactory
 from tests.personas import (
@@ -295,3 +296,28 @@ def test_access_10_a_unit_manager_sees_the_account_changes_of_their_own_unit_onl
     page = logged_in(Client(), manager).get(REVIEW_URL).content.decode()
     assert "<td>egen</td>" in page
     assert "<td>annan</td>" not in page
+
+
+def test_access_10_the_second_person_is_neither_the_one_who_set_the_password_nor_suspended(
+    superuser, holder_world
+):
+    """The one who set a grant holder's password cannot lift the suspension alone: not by
+    confirming it themselves as a protection administrator, nor through a fresh protection
+    administrator account whose password they set (that account is suspended too)."""
+    holder, identity = holder_world
+    setter = UserFactory(username="byggare", role="protection_admin", is_staff=True)
+    setter.user_permissions.add(Permission.objects.get(codename="change_user"))
+    admin_sets_password(setter, holder)
+    puppet = UserFactory(username="docka", role="protection_admin")
+    admin_sets_password(superuser, puppet)
+    suspension = AccountSuspension.objects.get(user=holder, lifted_at__isnull=True)
+    assert suspension.event.actor_id == setter.pk
+    AccountSuspension.objects.filter(pk=suspension.pk).update(own_password_at=suspension.started_at)
+
+    with pytest.raises(ProtectionError, match="set this password yourself"):
+        account_suspension_lift(ctx=ctx_for(setter), suspension_id=suspension.pk)
+    with pytest.raises(ProtectionError, match="Your own account is suspended"):
+        account_suspension_lift(ctx=ctx_for(puppet), suspension_id=suspension.pk)
+    suspension.refresh_from_db()
+    assert suspension.lifted_at is None
+    assert decide(ctx_for(holder, stepped_up=True), identity.patient, identity) is (Decision.MASKED)

@@ -13,11 +13,15 @@ from __future__ import annotations
 import itertools
 import re
 from datetime import timedelta
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pgtrigger
 import pytest
+from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from patients.fields import EncryptedNumberField
@@ -26,6 +30,7 @@ from protection.documents import letters, services
 from protection.documents.summary import SUMMARY_KIND
 from protection.models import EmergencyAccess
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
+from tests.patients.encrypted_columns import TEST1_FIRST
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
 from tests.protection.documents.conftest import render
 from tests.sealed import number_digest, opened
@@ -282,14 +287,56 @@ def test_leak_6_a_subquery_must_compare_digests():
         list(PatientIdentity.objects.filter(**{"personal_identity_number__startswith": "1989"}))
 
 
-def test_leak_6_issued_documents_and_letters_cannot_be_deleted_by_the_application_role(world):
-    """Skipping the keep triggers through ``pgtrigger.ignore`` does not help: the role has no
-    DELETE privilege on documents and letters (house rule 7: issued papers are kept)."""
-    for table in ("protection_document", "protection_letter"):
+def test_leak_6_issued_documents_and_letters_cannot_be_deleted_or_rewritten(world):
+    """Skipping the pgtrigger keep and immutability triggers (``pgtrigger.ignore``, a setting
+    any session may set) does not help: the application role has no privilege to delete a
+    document or a letter or to rewrite one, and a document's content only ever becomes
+    nothing (house rule 7, PRINT-3)."""
+    skipped = (
+        "protection.Document:document_kept",
+        "protection.Document:document_immutable",
+        "protection.Letter:letter_kept",
+        "protection.Letter:letter_immutable",
+    )
+    attempts = [
+        ('DELETE FROM "protection_document"', "permission denied"),
+        ('DELETE FROM "protection_letter"', "permission denied"),
+        ("UPDATE protection_letter SET subject = 'skrivet om'", "permission denied"),
+        ("UPDATE protection_document SET content_sha256 = repeat('0', 64)", "permission denied"),
+        ("UPDATE protection_document SET content = 'x'", "only withdrawn"),
+        # Another token under the same key: a rewrite, not a key rotation.
+        ("UPDATE protection_document SET content = content || 'x'", "only withdrawn"),
+        ("UPDATE protection_letter SET body = body || 'x'", "letter cannot be changed"),
+        ("UPDATE protection_letter SET body = 'x'", "letter cannot be changed"),
+    ]
+    with pgtrigger.ignore(*skipped):
+        for sql, refusal in attempts:
+            with (
+                pytest.raises(DatabaseError, match=refusal),
+                transaction.atomic(),
+                connection.cursor() as cursor,
+            ):
+                cursor.execute(sql)
+        # What a withdrawal writes is still allowed.
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE protection_document SET content = NULL, withdrawn_at = now()")
+            assert cursor.rowcount == 2
+
+
+def test_leak_6_key_rotation_moves_documents_and_letters_to_the_new_key(world):
+    """The kept papers do not stop key rotation: their text moves to the new key unchanged."""
+    from protection.models import Document, Letter
+
+    letter = Letter.objects.get()
+    before = (letter.body, [bytes(d.content or b"") for d in Document.objects.order_by("pk")])
+    with override_settings(FIELD_ENCRYPTION_KEYS=TEST1_FIRST):
+        call_command("rotate_encryption_key", stdout=StringIO())
+        with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT set_config('pgtrigger.ignore', %s, true)",
-                ["{protection_document:pgtrigger_document_kept_2636b}"],
+                "SELECT body FROM protection_letter UNION ALL "
+                "SELECT content FROM protection_document"
             )
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                cursor.execute(f'DELETE FROM "{table}"')  # noqa: S608
+            assert {token.partition(":")[0] for (token,) in cursor.fetchall()} == {"test1"}
+        letter.refresh_from_db()
+        after = (letter.body, [bytes(d.content or b"") for d in Document.objects.order_by("pk")])
+    assert after == before

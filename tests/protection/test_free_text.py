@@ -158,3 +158,24 @@ def test_leak_1_a_forwarding_receiver_naming_the_patient_is_refused(holder, prot
 def test_leak_1_the_receiving_principal_may_carry_the_city_name(holder, protected):
     """Forwarding names the principal where the person now lives: a city alone is no leak."""
     assert _forward(holder, protected, forward_to="Region Skåne, Malmö")
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Patient 891223-2389 kom in",
+        "Nås på 070 174 06 05",
+        "mejl hemlig.g1989@exempel.se",
+        "hemlig.g1989 svarar",
+    ],
+)
+def test_leak_1_the_ten_digit_number_phone_and_e_mail_of_the_patient_are_refused(protected, reason):
+    """LEAK-1, LEAK-3: the personnummer as most people write it (ten digits), and the phone
+    number and e-mail address, which locate the person as an address does."""
+    protected.phone = "070-1740605"
+    protected.email = "hemlig.g1989@exempel.se"
+    protected.save()
+    nurse = UserFactory(username="akuten", role="prescriber")
+    with pytest.raises(ProtectionError, match=r"^Reason:"):
+        emergency_access_open(ctx=ctx_for(nurse), patient=protected.patient, reason=reason)
+    assert not EmergencyAccess.objects.exists()

@@ -85,12 +85,13 @@ def test_one_document_per_job_is_a_database_rule(prescriber, ordinary):
 
 
 def test_a_stored_document_never_changes_except_by_withdrawal(prescriber, ordinary):
-    """House rule 7: the content is a snapshot; a trigger refuses any other change."""
+    """House rule 7: the content is a snapshot; a trigger refuses any other change, and the
+    application role may not delete it at all (LEAK-6)."""
     job = request_summary(prescriber, ordinary)
     render(job)
     with pytest.raises(Exception, match="document_immutable"), transaction.atomic():
         Document.objects.filter(pk=job.pk).update(content=b"changed")
-    with pytest.raises(Exception, match="document_kept"), transaction.atomic():
+    with pytest.raises(Exception, match="permission denied"), transaction.atomic():
         Document.objects.filter(pk=job.pk).delete()
     Document.objects.filter(pk=job.pk).update(content=None)  # withdrawal is allowed
 
