@@ -587,24 +587,28 @@ def _valid_number(digits: str) -> bool:
 def identity_number_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` (already :func:`normalise_text`-ed) holds an identity number: the shapes
     of :data:`IDENTITY_NUMBER_IN_TEXT`, and, treating every non-digit as a separator, a run of
-    10 or 12 digits or a run of 6 or 8 and one of 4 close after it, glued to letters or split by
-    ``_``, ``/``, ``.`` or anything else. Those wider spellings must be a valid number (date and
-    check digit), so that order numbers, dates and counts that merely have the length pass."""
+    10 or 12 digits, or up to four groups close together that make 10 or 12 digits and end in a
+    group of 4 (``891223-2389``, ``89-12-23-2389``, ``1989 1223 2389``), glued to letters or
+    split by ``_``, ``/``, ``.`` or anything else. Those wider spellings must be a valid number
+    (date and check digit), so that order numbers, dates and counts that merely have the
+    length pass."""
     spans = [m.span() for m in IDENTITY_NUMBER_IN_TEXT.finditer(text)]
     spans += [m.span() for m in _RESERVE_GLUED.finditer(text.upper())]
     runs = [m.span() for m in _DIGIT_RUN.finditer(text)]
     for index, (start, end) in enumerate(runs):
         if end - start in (10, 12) and _valid_number(text[start:end]):
             spans.append((start, end))
-        if end - start in (6, 8) and index + 1 < len(runs):
-            next_start, next_end = runs[index + 1]
-            if (
-                next_end - next_start == 4
-                and next_start - end <= _MAX_SEPARATOR
-                and _valid_number(text[start:end] + text[next_start:next_end])
-            ):
+        # The date written in parts (89-12-23, 1989 1223, 891 223) and the last four digits
+        # after it: up to four groups close together, the last of four digits.
+        digits, last_end = text[start:end], end
+        for next_start, next_end in runs[index + 1 : index + 4]:
+            if next_start - last_end > _MAX_SEPARATOR or len(digits) >= 12:
+                break
+            digits += text[next_start:next_end]
+            last_end = next_end
+            if next_end - next_start == 4 and len(digits) in (10, 12) and _valid_number(digits):
                 spans.append((start, next_end))
-    return sorted(spans)
+    return sorted(set(spans))
 
 
 def contains_identity_number(text: str) -> bool:

@@ -36,6 +36,10 @@ SPELLINGS = {
     "an encoded no-break space before": f"%C2%A0{NUMBER}",
     "full-width digits": "19891222-2398".translate(_FULL_WIDTH),
     "a reservnummer glued to letters": "nr19800101K123",
+    "the date in parts, century first": "1989-12-22-2398",
+    "the date in parts, ten digits": "89-12-22-2398",
+    "groups of four with spaces": "1989 1222 2398",
+    "groups of three with spaces": "891 222 2398",
 }
 
 
@@ -65,6 +69,8 @@ def test_leak_1_the_log_filter_redacts_every_spelling_of_a_number(spelling):
         "order F-7N9357L3 at 2026-11-22T10:15:00",
         "batch 12345678_1234",  # twelve digits, but no date and check digit
         "case ÄR-2026-0042 from 2026-11-22 to 2026-12-22",
+        "delivered 2026-12-06 at 12:30, 1234 kr",
+        "tel 040-123 45 67",
     ],
 )
 def test_leak_1_ids_dates_and_counts_stay_as_they_were(client, text):

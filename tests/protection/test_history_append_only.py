@@ -17,12 +17,13 @@ import pghistory
 import pghistory.models
 import pytest
 from django.apps import apps
+from django.contrib.admin.models import LogEntry
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Model
 
 from patients.models import AccessEntry
 from patients.transitions import TransitionRecord
-from protection.models import EmergencyAccess
+from protection.models import AccountEvent, EmergencyAccess
 from tests.factories import UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,14 @@ def history_models() -> list[type[Model]]:
         and not model._meta.proxy
         and model._meta.managed
     ]
-    return [*found, AccessEntry, EmergencyAccess, pghistory.models.Context]
+    return [
+        *found,
+        AccessEntry,
+        EmergencyAccess,
+        pghistory.models.Context,
+        AccountEvent,
+        LogEntry,  # the admin's own history, account changes made in the admin among them
+    ]
 
 
 def rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -72,6 +80,8 @@ def test_leak_6_every_history_table_is_found():
         "prescriptions_prescriptiontransition",
         "prescriptions_supplyregistrationtransition",
         "pghistory_context",
+        "protection_accountevent",
+        "django_admin_log",
     } <= tables
 
 
