@@ -31,7 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from patients.freetext import identity_words, mentions_any
+from patients.freetext import mentions_patient
 from patients.identity import contains_identity_number
 from patients.models import Patient, PatientIdentity, Region
 from patients.presenters import full_card
@@ -92,14 +92,15 @@ def letter_channel(
 
 
 def subject_check(subject: str, identity: PatientIdentity | None) -> str:
-    """LETTER-3, LEAK-2: a subject carries no personal data: no identity number, no name."""
+    """LETTER-3, LEAK-2: a subject carries no personal data: no identity number, and nothing
+    of the patient's own (name, number, address, phone, e-mail), by the shared checker."""
     subject = subject.strip()
     if not subject:
         raise DocumentError(_("Subject: write a subject."))
     if contains_identity_number(subject):
         raise DocumentError(_("Subject: no personnummer in the subject."))
-    if identity is not None and mentions_any(subject, identity_words(identity)):
-        raise DocumentError(_("Subject: no name of the patient in the subject."))
+    if identity is not None and mentions_patient(subject, identity):
+        raise DocumentError(_("Subject: no name or address of the patient in the subject."))
     return subject
 
 

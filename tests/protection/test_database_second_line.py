@@ -19,6 +19,7 @@ from typing import Any
 
 import pgtrigger
 import pytest
+from django.core.exceptions import FieldError
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
@@ -28,7 +29,7 @@ from patients.fields import EncryptedNumberField
 from patients.models import NumberChange, PatientIdentity, PatientRelation, RegisterFile
 from protection.documents import letters, services
 from protection.documents.summary import SUMMARY_KIND
-from protection.models import EmergencyAccess
+from protection.models import Document, EmergencyAccess, Letter
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.patients.encrypted_columns import TEST1_FIRST
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
@@ -218,13 +219,7 @@ def test_leak_6_with_the_system_context_the_rows_are_there_but_sealed(world):
     assert len(contents) == 2
     for content in contents:
         assert not content.startswith("%PDF")
-        assert opened_pdf(content).startswith(b"%PDF")
-
-
-def opened_pdf(stored: str) -> bytes:
-    from protection.models import Document
-
-    return opened(Document, "content", stored)  # type: ignore[no-any-return]
+        assert opened(Document, "content", content).startswith(b"%PDF")
 
 
 def test_leak_6_a_plain_number_cannot_be_stored_by_raw_sql(world):
@@ -268,8 +263,6 @@ def test_leak_6_numbers_are_found_by_digest_and_unique():
 def test_leak_6_a_subquery_must_compare_digests():
     """``__in`` with a subquery of sealed values could never match: it is refused, and the
     digest transform is the way."""
-    from django.core.exceptions import FieldError
-
     identity = PatientIdentityFactory(personal_identity_number=PROTECTED_NUMBER)
     PatientRelationFactory(patient=identity.patient, related_identity_number=PROTECTED_NUMBER)
     relations = PatientRelation.objects.values("related_identity_number")
@@ -325,8 +318,6 @@ def test_leak_6_issued_documents_and_letters_cannot_be_deleted_or_rewritten(worl
 
 def test_leak_6_key_rotation_moves_documents_and_letters_to_the_new_key(world):
     """The kept papers do not stop key rotation: their text moves to the new key unchanged."""
-    from protection.models import Document, Letter
-
     letter = Letter.objects.get()
     before = (letter.body, [bytes(d.content or b"") for d in Document.objects.order_by("pk")])
     with override_settings(FIELD_ENCRYPTION_KEYS=TEST1_FIRST):
