@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config import views
+from logistics.urls import logistics_patterns
 from prescriptions.urls import catalogue_patterns, prescription_patterns
 from protection.urls import patient_patterns, protection_patterns
 
@@ -27,5 +28,6 @@ urlpatterns = [
     path("protection/", include(protection_patterns)),
     path("catalogue/", include(catalogue_patterns)),
     path("prescriptions/", include(prescription_patterns)),
+    path("logistics/", include(logistics_patterns)),
     path("", include(patient_patterns)),
 ]

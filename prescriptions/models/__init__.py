@@ -15,6 +15,7 @@ from prescriptions.models.catalogue import (
 from prescriptions.models.people import (
     Authorisation,
     CompetenceRegistration,
+    PickupPoint,
     PrescriberProfile,
     PrescribingUnit,
 )
@@ -22,6 +23,7 @@ from prescriptions.models.prescription import (
     CareEpisode,
     DeliveryKind,
     EligibilityRecord,
+    OrderRelease,
     Prescription,
     PrescriptionLine,
     PrescriptionState,
@@ -61,7 +63,9 @@ __all__ = [
     "EligibilityRecord",
     "HomeRegionAgreement",
     "InvoiceMark",
+    "OrderRelease",
     "Payer",
+    "PickupPoint",
     "PrescriberProfile",
     "PrescribingUnit",
     "Prescription",

@@ -147,6 +147,17 @@ class Article(models.Model):
     # Kept up to date by the logistics floor once it exists; the admin until then (PRESC-8).
     out_of_stock = models.BooleanField(_("out of stock"), default=False)
     lifespan_years = models.PositiveSmallIntegerField(_("lifespan (years)"), default=0)
+    # DEVICE-1: each unit is an individual device with a serial number, registered at goods
+    # receipt; GTIN where the supplier marks it (GS1 labels).
+    serial_numbered = models.BooleanField(_("serial-numbered (individual devices)"), default=False)
+    gtin = models.CharField(_("GTIN"), max_length=14, blank=True, default="")
+    warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=0)
+    service_interval_months = models.PositiveSmallIntegerField(
+        _("service interval (months)"), default=0
+    )
+    # LOG-3: normally delivered by the supplier directly; through the region's own store and
+    # staff for a protected patient.
+    supplier_delivers = models.BooleanField(_("delivered directly by the supplier"), default=False)
     supply = models.CharField(_("rent or buy"), max_length=8, choices=Supply.choices)
     replacement_group = models.ForeignKey(
         ReplacementGroup,

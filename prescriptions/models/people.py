@@ -40,6 +40,26 @@ class PrescribingUnit(models.Model):
         return str(self.unit)
 
 
+class PickupPoint(models.Model):
+    """A pickup point (utlämningsställe) where a patient collects a delivery instead of at home
+    (LOG-4); never for a protected patient, whose deliveries go to the unit (PRESC-2)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street address"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=6)
+    town = models.CharField(_("town"), max_length=100)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True, default="")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["town", "name"]
+        verbose_name = _("pickup point")
+        verbose_name_plural = _("pickup points")
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.town}"
+
+
 class Authorisation(models.TextChoices):
     """The ordering right a person applied for and was given (STAFF-1)."""
 

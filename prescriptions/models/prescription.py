@@ -13,7 +13,7 @@ from patients.fields import EncryptedJSONField
 from patients.models import Patient, Region, random_reference
 from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import Article, Supply
-from prescriptions.models.people import PrescribingUnit
+from prescriptions.models.people import PickupPoint, PrescribingUnit
 
 
 def new_prescription_reference() -> str:
@@ -75,6 +75,8 @@ class DeliveryKind(models.TextChoices):
     UNIT = "unit", _("the prescriber's unit")
     PATIENT_ADDRESS = "patient_address", _("the patient's registered address")
     SPECIAL_AGREEMENT = "special_agreement", _("special delivery agreement")
+    # LOG-4: a pickup point instead of an address; never for a protected patient (PRESC-2).
+    PICKUP_POINT = "pickup_point", _("a pickup point")
 
 
 class Prescription(models.Model):
@@ -134,6 +136,14 @@ class Prescription(models.Model):
         null=True,
         blank=True,
         verbose_name=_("special delivery agreement"),
+    )
+    pickup_point = models.ForeignKey(
+        PickupPoint,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("pickup point"),
     )
     # Customer service took the order by phone for the prescriber (PRESC-2 holds all the same).
     entered_by = models.ForeignKey(
@@ -211,6 +221,12 @@ class Prescription(models.Model):
                 condition=~Q(delivery_kind=DeliveryKind.SPECIAL_AGREEMENT)
                 | Q(special_agreement__isnull=False),
                 name="presc2_special_delivery_has_agreement",
+            ),
+            # LOG-4: a pickup point delivery names the point, and only such a delivery does.
+            models.CheckConstraint(
+                condition=Q(delivery_kind=DeliveryKind.PICKUP_POINT, pickup_point__isnull=False)
+                | (~Q(delivery_kind=DeliveryKind.PICKUP_POINT) & Q(pickup_point__isnull=True)),
+                name="log4_pickup_point_named",
             ),
         ]
 
@@ -388,3 +404,30 @@ class ReplacementDecision(models.Model):
 
     def __str__(self) -> str:
         return f"replacement:{self.pk}"
+
+
+class OrderRelease(models.Model):
+    """The event that tells the logistics floor an approved prescription is to be supplied
+    (house style 1: this floor never imports logistics). Written in the approving transaction;
+    the logistics floor claims it (``taken_at``, a conditional UPDATE) and makes the customer
+    order; a release not yet taken is found again by its sweep."""
+
+    prescription = models.OneToOneField(
+        Prescription, on_delete=models.PROTECT, related_name="release"
+    )
+    released_at = models.DateTimeField(_("released"), db_default=Now())
+    taken_at = models.DateTimeField(_("taken by logistics"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order release")
+        verbose_name_plural = _("order releases")
+        indexes = [
+            models.Index(
+                fields=["released_at"],
+                condition=Q(taken_at__isnull=True),
+                name="order_release_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"release:{self.prescription_id}"

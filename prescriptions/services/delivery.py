@@ -34,6 +34,7 @@ DELIVERY_FIELDS: tuple[str, ...] = (
     "delivery_unit",
     "delivery_contact",
     "special_agreement",
+    "pickup_point",
 )
 
 # Which rule a database refusal stands for, by a marker in its constraint or trigger name.
@@ -97,6 +98,8 @@ def delivery_compute(*, prescription: Prescription, patient: Patient) -> None:
         prescription.delivery_contact_id = None
     if prescription.delivery_kind != DeliveryKind.SPECIAL_AGREEMENT:
         prescription.special_agreement = None
+    if prescription.delivery_kind != DeliveryKind.PICKUP_POINT:
+        prescription.pickup_point = None
 
 
 def delivery_refresh(*, prescription: Prescription) -> None:

@@ -23,6 +23,7 @@ from prescriptions.models import (
     ReplacementOutcome,
     Supply,
 )
+from prescriptions.registry import draft_changed
 from prescriptions.selectors.catalogue import article_orderable, replacement_for
 from prescriptions.services.access import patient_guarded, prescriber_profile_for
 from prescriptions.services.eligibility import DIETARY_FOOD_AREA
@@ -140,6 +141,7 @@ def prescription_line_add(
             outcome=ReplacementOutcome.AUTOMATIC if fixed else ReplacementOutcome.PENDING,
             decided_at=timezone.now() if fixed else None,
         )
+    draft_changed(prescription.pk)  # LOG-1: the logistics floor reserves the goods
     return line
 
 
@@ -183,6 +185,7 @@ def prescription_replacement_decide(
     decision.decided_at = timezone.now()
     decision.decided_by = ctx.user
     decision.save(update_fields=["outcome", "decided_at", "decided_by"])
+    draft_changed(decision.line.prescription_id)
     return decision
 
 
@@ -223,6 +226,7 @@ def prescription_line_change(
         if special_adaptation:
             _signature_clear(prescription)
     line.save(update_fields=["quantity", "supply", "special_adaptation"])
+    draft_changed(prescription.pk)
     return line
 
 
@@ -234,3 +238,4 @@ def prescription_line_remove(*, ctx: AccessContext, reference: str, line_id: int
     deleted, _counts = prescription.lines.filter(pk=line_id).delete()
     if not deleted:
         raise PrescriptionError(_("No such line."))
+    draft_changed(prescription.pk)

@@ -17,11 +17,13 @@ from django.utils.translation import gettext as _
 
 from prescriptions.models import (
     InvoiceMark,
+    OrderRelease,
     Payer,
     PrescriberProfile,
     Prescription,
     PrescriptionState,
 )
+from prescriptions.registry import draft_changed, order_released_on_commit
 from prescriptions.services.access import prescription_for_update
 from prescriptions.services.delivery import delivery_refresh, free_text_check, presc2_enforced
 from prescriptions.services.eligibility import (
@@ -63,6 +65,10 @@ def prescription_route(
             )
     if prescription.state == S.APPROVED:
         _invoice_mark(prescription, evaluation)
+        # The event that the logistics floor turns into a customer order (house style 1).
+        OrderRelease.objects.get_or_create(prescription=prescription)
+        order_released_on_commit(prescription.pk)
+    draft_changed(prescription.pk)
     return evaluation
 
 
@@ -125,4 +131,5 @@ def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "")
         prescription_transition_apply(
             prescription=prescription, to_state=S.CANCELLED, actor=ctx.user, note=note
         )
+    draft_changed(prescription.pk)
     return prescription

@@ -1,0 +1,135 @@
+"""The register of individual devices (DEVICE-1): each serial-numbered device the region owns,
+who holds it, where it is, and its history (the device card, *individkort*)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
+
+from logistics.models.stock import StockLocation
+from patients.models import Patient, Region, Unit
+from patients.transitions import TransitionRecord
+from prescriptions.models import Article
+
+
+class DeviceStatus(models.TextChoices):
+    IN_STOCK = "in_stock", _("in stock")
+    ALLOCATED = "allocated", _("picked for an order")
+    IN_TRANSIT = "in_transit", _("out for delivery")
+    AT_UNIT = "at_unit", _("at the unit, to be handed over")
+    ON_LOAN = "on_loan", _("lent to the patient")
+    IN_USE_AT_UNIT = "in_use_at_unit", _("in use at the unit")
+    IN_WORKSHOP = "in_workshop", _("in the workshop")
+    LOST = "lost", _("reported lost")
+    SCRAPPED = "scrapped", _("scrapped")
+
+
+class HolderKind(models.TextChoices):
+    STORE = "store", _("a store")
+    PATIENT = "patient", _("a patient")
+    UNIT = "unit", _("a unit")
+
+
+class Device(models.Model):
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, related_name="+", verbose_name=_("article")
+    )
+    serial_number = models.CharField(_("serial number"), max_length=64)
+    gtin = models.CharField(_("GTIN"), max_length=14, blank=True, default="")
+    owner_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner region")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.IN_STOCK
+    )
+    holder_kind = models.CharField(
+        _("held by"), max_length=8, choices=HolderKind.choices, default=HolderKind.STORE
+    )
+    holder_patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    holder_unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+    # Where it physically is when in a store; empty while out.
+    location = models.ForeignKey(
+        StockLocation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="devices",
+        verbose_name=_("store"),
+    )
+    times_reissued = models.PositiveIntegerField(_("times reissued"), default=0)
+    received_on = models.DateField(_("received"))
+    lifespan_until = models.DateField(_("end of lifespan"), null=True, blank=True)
+    warranty_until = models.DateField(_("warranty ends"), null=True, blank=True)
+    next_service_on = models.DateField(_("next service"), null=True, blank=True)
+    created_at = models.DateTimeField(_("registered"), db_default=Now())
+
+    class Meta:
+        ordering = ["article", "serial_number"]
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "serial_number"], name="device_serial_per_article"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    holder_kind=HolderKind.STORE,
+                    holder_patient__isnull=True,
+                    holder_unit__isnull=True,
+                )
+                | Q(holder_kind=HolderKind.PATIENT, holder_patient__isnull=False)
+                | Q(
+                    holder_kind=HolderKind.UNIT,
+                    holder_patient__isnull=True,
+                    holder_unit__isnull=False,
+                ),
+                name="device_holder_named",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DeviceStatus.IN_STOCK)
+                | Q(holder_kind=HolderKind.STORE, location__isnull=False),
+                name="device_in_stock_in_a_store",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["holder_patient", "status"], name="device_patient_idx"),
+            models.Index(fields=["serial_number"], name="device_serial_idx"),
+            models.Index(fields=["article", "status"], name="device_article_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial_number}"
+
+
+class DeviceEvent(TransitionRecord):
+    """The device card's history: each change of status, and each change of holder or place
+    (from and to the same status, with a note). Notes name order numbers, never a person."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="events")
+    from_state = models.CharField(
+        _("from"), max_length=32, choices=DeviceStatus.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=32, choices=DeviceStatus.choices)
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("device event")
+        verbose_name_plural = _("device events")
+
+    def __str__(self) -> str:
+        return f"{self.device_id}:{self.from_state}->{self.to_state}"

@@ -1,0 +1,24 @@
+"""What the roles need on the logistics floor (gathered by patients.services.role_permissions).
+
+Logistics staff hold no grants: they never see a protected patient, and the papers they print
+for such a patient's order name only the order number, the unit and the prescriber (PRINT-1).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
+    # The store's work: stock, goods receipt, orders, picking, packing, routes, deliveries.
+    "logistics": (
+        "logistics.work_orders",
+        "logistics.view_kpi",
+        "logistics.view_customerorder",
+        "logistics.view_stocklevel",
+        "logistics.view_device",
+    ),
+    # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
+    "prescriber": ("logistics.view_reservation",),
+    "technician": ("logistics.view_device",),
+    "customer_service": ("logistics.view_customerorder", "logistics.view_device"),
+}

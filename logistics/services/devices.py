@@ -1,0 +1,76 @@
+"""Registering an individual device (DEVICE-1) when it is received, with its lifespan,
+warranty and first service date read from the article."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from logistics.models import Device, DeviceStatus, HolderKind, StockLocation
+from logistics.services.errors import LogisticsError
+from logistics.services.state import device_created
+from prescriptions.models import Article
+
+
+def _months_later(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    month = month % 12 + 1
+    # The last day of a shorter month stands in for the 31st.
+    for last in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def device_register(
+    *,
+    article: Article,
+    serial_number: str,
+    location: StockLocation,
+    received_on: datetime.date,
+    by: Any = None,
+    gtin: str = "",
+    note: str = "",
+) -> Device:
+    """A new device in a store, in the caller's transaction. A serial number already
+    registered for the article is refused (the database also refuses it)."""
+    serial = serial_number.strip()
+    if not serial:
+        raise LogisticsError(_("Serial number: scan or type the serial number."))
+    if Device.objects.filter(article=article, serial_number=serial).exists():
+        raise LogisticsError(
+            _("Serial number %(serial)s is already registered for article %(article)s.")
+            % {"serial": serial, "article": article.article_number}
+        )
+    device = Device.objects.create(
+        article=article,
+        serial_number=serial,
+        gtin=gtin or article.gtin,
+        owner_region=location.region,
+        status=DeviceStatus.IN_STOCK,
+        holder_kind=HolderKind.STORE,
+        location=location,
+        received_on=received_on,
+        lifespan_until=(
+            _months_later(received_on, 12 * article.lifespan_years)
+            if article.lifespan_years
+            else None
+        ),
+        warranty_until=(
+            _months_later(received_on, article.warranty_months) if article.warranty_months else None
+        ),
+        next_service_on=(
+            _months_later(received_on, article.service_interval_months)
+            if article.service_interval_months
+            else None
+        ),
+    )
+    device_created(
+        device=device, by=by, note=note or _("Received into %(store)s") % {"store": location.name}
+    )
+    return device

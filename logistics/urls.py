@@ -1,0 +1,8 @@
+"""The logistics floor's pages, under /logistics/ (namespace ``logistics``). Each part of the
+floor keeps its views in its own module under ``logistics/views/``."""
+
+from django.urls import URLPattern, URLResolver
+
+Patterns = tuple[list[URLPattern | URLResolver], str]
+
+logistics_patterns: Patterns = ([], "logistics")

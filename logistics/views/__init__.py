@@ -1,0 +1,1 @@
+"""The logistics floor's pages, one module per part of the work."""

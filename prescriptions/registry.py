@@ -1,0 +1,49 @@
+"""Extension points the logistics floor fills in ``LogisticsConfig.ready``, so that this floor
+never imports it (house style 1).
+
+``draft_changed_handlers``: callables taking a prescription id, called inside the transaction
+that changed a draft's lines or moved it out of draft (submitted, cancelled), so that the goods
+its lines hold reserved (LOG-1) follow in the same transaction.
+
+``order_released_handlers``: callables taking a prescription id, called when the transaction
+that approved it (and wrote its ``OrderRelease``) commits; the handler enqueues a task of its
+own (ids only, LEAK-1). A release whose message is lost is found by the logistics sweep.
+
+``availability_providers``: callables taking article ids and returning, per article, how many
+are available in the region's stores now (PRESC-8 proposes what is ready in stock first). None
+registered: the catalogue's own out-of-stock flag decides, as before the logistics floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from django.db import transaction
+
+draft_changed_handlers: list[Callable[[int], None]] = []
+order_released_handlers: list[Callable[[int], None]] = []
+availability_providers: list[Callable[[Iterable[int]], dict[int, int]]] = []
+
+
+def draft_changed(prescription_id: int) -> None:
+    """Tell the higher floors, in the caller's transaction, that a draft's lines changed."""
+    for handler in draft_changed_handlers:
+        handler(prescription_id)
+
+
+def order_released_on_commit(prescription_id: int) -> None:
+    for handler in order_released_handlers:
+        transaction.on_commit(partial(handler, prescription_id))
+
+
+def availability(article_ids: Iterable[int]) -> dict[int, int] | None:
+    """Available quantity per article, or None when no floor keeps stock (PRESC-8)."""
+    if not availability_providers:
+        return None
+    ids = list(article_ids)
+    found: dict[int, int] = {}
+    for provider in availability_providers:
+        for article_id, quantity in provider(ids).items():
+            found[article_id] = found.get(article_id, 0) + quantity
+    return found
