@@ -18,6 +18,7 @@ from logistics.models.stock import StockLocation
 from patients.models import Patient, random_reference
 from patients.transitions import TransitionRecord
 from prescriptions.models import (
+    AgreementType,
     Article,
     PickupPoint,
     PrescribingUnit,
@@ -143,6 +144,10 @@ class CustomerOrder(models.Model):
         StockLocation, on_delete=models.PROTECT, related_name="+", verbose_name=_("store")
     )
     urgent = models.BooleanField(_("urgent"), default=False)
+    # KPI-1 reports per agreement type: the unit's, when the order was made.
+    agreement_type = models.CharField(
+        _("agreement type"), max_length=16, choices=AgreementType.choices
+    )
     # LOG-3: delivered by the supplier directly; never for a protected patient.
     supplier_direct = models.BooleanField(_("direct delivery by the supplier"), default=False)
     state = models.CharField(

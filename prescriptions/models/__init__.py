@@ -13,6 +13,7 @@ from prescriptions.models.catalogue import (
     Supply,
 )
 from prescriptions.models.people import (
+    AgreementType,
     Authorisation,
     CompetenceRegistration,
     PickupPoint,
@@ -50,6 +51,7 @@ __all__ = [
     "AGREEMENT_DOCUMENT_MAX_BYTES",
     "ActivityState",
     "Agreement",
+    "AgreementType",
     "Article",
     "ArticleKind",
     "Authorisation",

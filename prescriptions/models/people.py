@@ -10,6 +10,14 @@ from patients.models import Unit
 from prescriptions.models.catalogue import CompetenceArea
 
 
+class AgreementType(models.TextChoices):
+    """Under which agreement the unit is served by the region's assistive-device centre; KPI-1
+    reports delivery reliability per type, as the seed's tables do."""
+
+    COOPERATION = "cooperation", _("cooperation agreement (samarbetsavtal)")
+    UNDERSTANDING = "understanding", _("the understanding (överenskommelsen)")
+
+
 class PrescribingUnit(models.Model):
     """A unit that prescribes, with the address its deliveries go to.
 
@@ -31,6 +39,12 @@ class PrescribingUnit(models.Model):
         _("delivery instructions"), max_length=200, blank=True, default=""
     )
     phone = models.CharField(_("unit phone"), max_length=40, blank=True, default="")
+    agreement_type = models.CharField(
+        _("agreement type"),
+        max_length=16,
+        choices=AgreementType.choices,
+        default=AgreementType.COOPERATION,
+    )
 
     class Meta:
         verbose_name = _("prescribing unit")
