@@ -14,5 +14,16 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
         registry.append(handler)
 
 
+def _register_orders() -> None:
+    """Customer orders: an approved prescription's release makes the order; a patient who
+    becomes protected has their open orders re-routed to the unit (PRESC-2)."""
+    from logistics import tasks
+    from prescriptions import registry as prescriptions_registry
+    from protection import registry as protection_registry
+
+    _append_once(prescriptions_registry.order_released_handlers, tasks.order_released)
+    _append_once(protection_registry.protection_added_handlers, tasks.protection_added)
+
+
 def register_all() -> None:
-    pass
+    _register_orders()

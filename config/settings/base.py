@@ -193,6 +193,8 @@ AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "au
 # claim can only run out when its worker is gone, and the sweeper then sends the job again.
 DOCUMENT_RENDER_SOFT_SECONDS = env.integer("DOCUMENT_RENDER_SOFT_SECONDS", default=120, minimum=5)
 DOCUMENT_RENDER_HARD_SECONDS = DOCUMENT_RENDER_SOFT_SECONDS + 30
+# Issue 10: the fee an urgent customer order records for billing (SEK).
+URGENT_FEE_SEK = env.integer("URGENT_FEE_SEK", default=500)
 DOCUMENT_CLAIM_SECONDS = DOCUMENT_RENDER_HARD_SECONDS + 60
 # A job still queued this long after its message was sent is sent again (the message may be lost).
 DOCUMENT_REQUEUE_SECONDS = env.integer("DOCUMENT_REQUEUE_SECONDS", default=300, minimum=30)
@@ -241,6 +243,20 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, in code (each floor adds its entries here; the tasks claim their rows so a
 # run that overlaps another is harmless).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Issue 10: releases no task took (a lost message), allocation of what waits, and the
+    # hourly net under re-routing of a newly protected patient's orders (PRESC-2).
+    "logistics-sweep-order-releases": {
+        "task": "logistics.tasks.sweep_order_releases",
+        "schedule": 120.0,
+    },
+    "logistics-allocate-orders": {
+        "task": "logistics.tasks.allocate_orders",
+        "schedule": 600.0,
+    },
+    "logistics-sweep-order-reroutes": {
+        "task": "logistics.tasks.sweep_order_reroutes",
+        "schedule": crontab(minute=25),
+    },
     # PROT-3/PROT-4: react to what the register changed soon after an import.
     "protection-register-events": {
         "task": "protection.tasks.handle_register_events",

@@ -1,0 +1,92 @@
+"""Many order lines moved at once (allocation of thousands of lines), on the same tables of
+moves as :mod:`logistics.services.state`: each move is checked against ``LINE_MACHINE``, the
+lines are moved with one conditional UPDATE per (from, to) pair (row count checked), their
+history written in one INSERT, and the orders brought up to the state their lines give, with
+their own history, in a few statements whatever the number of lines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from logistics.models import (
+    CustomerOrder,
+    CustomerOrderLine,
+    CustomerOrderTransition,
+    OrderLineTransition,
+)
+from logistics.services.state import LINE_MACHINE, ORDER_MACHINE, order_state_derived
+from patients.transitions import NOTE_LENGTH, StaleState
+
+
+def _actor(by: Any) -> Any:
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+def lines_move_many(
+    *, moves: list[tuple[int, int, str, str]], by: Any = None, note: str = ""
+) -> None:
+    """``moves``: (line id, order id, from state, to state) of lines the caller has locked. In
+    the caller's transaction."""
+    if not moves:
+        return
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for line_id, _order_id, from_state, to_state in moves:
+        if from_state == to_state:
+            continue
+        if not LINE_MACHINE.allowed(from_state, to_state):
+            raise StaleState(f"order line {line_id}: {from_state!r} -> {to_state!r}")
+        groups[(from_state, to_state)].append(line_id)
+    history = []
+    for (from_state, to_state), ids in groups.items():
+        moved = CustomerOrderLine.objects.filter(pk__in=ids, state=from_state).update(
+            state=to_state
+        )
+        if moved != len(ids):
+            raise StaleState(f"order lines: {len(ids) - moved} no longer {from_state!r}")
+        history += [
+            OrderLineTransition(
+                line_id=line_id,
+                from_state=from_state,
+                to_state=to_state,
+                by=_actor(by),
+                note=note[:NOTE_LENGTH],
+            )
+            for line_id in ids
+        ]
+    OrderLineTransition.objects.bulk_create(history, batch_size=2000)
+    orders_state_sync_many(order_ids={order_id for _l, order_id, _f, _t in moves}, by=by)
+
+
+def orders_state_sync_many(*, order_ids: set[int], by: Any = None) -> None:
+    """Lock the orders (in id order) and move each to the state its lines give."""
+    if not order_ids:
+        return
+    current = dict(
+        CustomerOrder.objects.select_for_update()
+        .filter(pk__in=order_ids)
+        .order_by("pk")
+        .values_list("pk", "state")
+    )
+    states: dict[int, list[str]] = defaultdict(list)
+    for order_id, state in CustomerOrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "state"
+    ):
+        states[order_id].append(state)
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for order_id, state in current.items():
+        target = order_state_derived(states[order_id])
+        if target != state:
+            if not ORDER_MACHINE.allowed(state, target):
+                raise StaleState(f"customer order {order_id}: {state!r} -> {target!r}")
+            groups[(state, target)].append(order_id)
+    history = []
+    for (from_state, to_state), ids in groups.items():
+        CustomerOrder.objects.filter(pk__in=ids, state=from_state).update(state=to_state)
+        history += [
+            CustomerOrderTransition(
+                order_id=order_id, from_state=from_state, to_state=to_state, by=_actor(by)
+            )
+            for order_id in ids
+        ]
+    CustomerOrderTransition.objects.bulk_create(history, batch_size=2000)
