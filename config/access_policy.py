@@ -27,6 +27,12 @@ ROUTES: Final[dict[str, str]] = {
     "unit (404 otherwise)",
     "protection:hold_release": "add_protectionreview (protection administrators); POST only; by "
     "internal reference; shows no identity (PROT-3/4)",
+    # Issue 10, customer orders: by order number (the prescription's), never a patient id.
+    "logistics:order": "view_prescription (own unit's orders only) or logistics.work_orders "
+    "(any order, patient by internal reference only, nothing for a guarded patient); 404 "
+    "otherwise; identity only where hjm_identity_visible and no guard",
+    "logistics:order_cancel": "POST only; as logistics:order (404 otherwise); reason checked "
+    "for identity (LEAK-1)",
     "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
     # The prescriber's pages: reached by internal patient reference or prescription number

@@ -58,7 +58,8 @@ def test_presc_2_log_3_open_orders_move_to_the_unit_when_the_patient_is_protecte
     note = CustomerOrderTransition.objects.filter(order=order).last()
     assert note is not None
     assert (note.from_state, note.to_state) == (order.state, order.state)
-    assert note.note.startswith("PRESC-2") and order.number in note.note
+    assert note.note.startswith("PRESC-2")
+    assert order.number in note.note
     told = Notification.objects.get(user=rx)
     assert order.number in told.subject
     # Safe twice: nothing moves again, nobody is told again.

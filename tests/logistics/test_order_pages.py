@@ -1,0 +1,111 @@
+"""The customer order pages: the prescriber's open orders and one order's page, denied with the
+same 404 for another unit, another role or a missing number; query counts pinned; a protected
+patient's name never shown on the list, and to logistics staff only the order, unit and
+prescriber."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from logistics.models import CustomerOrder, OrderState
+from logistics.services.orders import order_create_from_release
+from patients.models import AccessEntry, Patient
+from tests.factories import UserFactory
+from tests.logistics.conftest import approved
+from tests.personas import logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+def make(rx: Any, patient: Patient, *articles: Any, stepped_up: bool = False) -> CustomerOrder:
+    order = order_create_from_release(
+        prescription_id=approved(rx, patient, *articles, stepped_up=stepped_up).pk
+    )
+    assert order is not None
+    return order
+
+
+def test_the_prescriber_sees_their_open_orders_with_promise_and_name(
+    rx_client: Client, rx, ordinary, central, pads, django_assert_max_num_queries
+):
+    orders = [make(rx, ordinary, pads) for _ in range(3)]
+    with django_assert_max_num_queries(14):
+        response = rx_client.get(reverse("logistics:orders_mine"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    for order in orders:
+        assert order.number in text
+    assert "Nilsson" in text or ordinary.identity.surname in text
+    assert AccessEntry.objects.filter(object_type="customer order").count() >= 3
+
+
+def test_the_list_never_names_a_protected_patient(rx_client: Client, rx, hidden, central, pads):
+    order = make(rx, hidden, pads, stepped_up=True)
+    text = rx_client.get(reverse("logistics:orders_mine")).content.decode()
+    assert order.number in text
+    assert hidden.identity.surname not in text
+    assert "protection-label" in text
+
+
+def test_the_order_page_shows_lines_history_and_cancels_after_confirmation(
+    rx_client: Client, rx, ordinary, central, pads
+):
+    order = make(rx, ordinary, pads)
+    url = reverse("logistics:order", args=[order.number])
+    page = rx_client.get(url)
+    assert page.status_code == 200
+    assert order.number in page.content.decode()
+    cancel = reverse("logistics:order_cancel", args=[order.number])
+    unconfirmed = rx_client.post(cancel, {"reason": "Fel storlek"})
+    assert unconfirmed.status_code == 400
+    done = rx_client.post(cancel, {"reason": "Fel storlek", "confirm": "on"})
+    assert done.status_code == 302
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
+
+
+def test_denied_another_unit_another_role_and_a_missing_number_get_the_same_404(
+    client: Client, rx, ordinary, central, pads
+):
+    order = make(rx, ordinary, pads)
+    stranger = UserFactory(username="annan", role="technician")
+    logged_in(client, stranger)
+    url = reverse("logistics:order", args=[order.number])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("logistics:order", args=["F-NOTHERE"])).status_code == 404
+    assert (
+        client.post(
+            reverse("logistics:order_cancel", args=[order.number]),
+            {"reason": "x", "confirm": "on"},
+        ).status_code
+        == 404
+    )
+    other_prescriber = UserFactory(username="annan2", role="prescriber")
+    logged_in(client, other_prescriber)
+    assert client.get(url).status_code == 404
+
+
+def test_logistics_staff_see_a_protected_patients_order_by_number_unit_and_prescriber_only(
+    client: Client, rx, hidden, central, pads, store_worker
+):
+    order = make(rx, hidden, pads, stepped_up=True)
+    logged_in(client, store_worker)
+    text = client.get(reverse("logistics:order", args=[order.number])).content.decode()
+    assert order.number in text
+    for secret in (hidden.identity.surname, hidden.reference, str(hidden.birth_year)):
+        assert secret not in text
+    assert "protection-label" not in text
+
+
+def test_logistics_staff_see_an_ordinary_patient_by_internal_reference(
+    client: Client, rx, ordinary, central, pads, store_worker
+):
+    order = make(rx, ordinary, pads)
+    logged_in(client, store_worker)
+    text = client.get(reverse("logistics:order", args=[order.number])).content.decode()
+    assert ordinary.reference in text
+    assert ordinary.identity.surname not in text
