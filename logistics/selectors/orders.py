@@ -114,8 +114,8 @@ def orders_mine_for_user(*, ctx: AccessContext) -> list[OrderRow]:
         identity = _identity(order)
         open_identity = (
             identity is not None
-            and order.patient_visible  # type: ignore[attr-defined]
-            and not order.patient_guarded  # type: ignore[attr-defined]
+            and order.patient_visible
+            and not order.patient_guarded
             and not order.patient_protected
         )
         card = (
@@ -132,8 +132,8 @@ def orders_mine_for_user(*, ctx: AccessContext) -> list[OrderRow]:
                 identity_number=card.identity_number if card else "",
                 birth_year=order.patient.birth_year if order.patient else None,
                 masked=card is None,
-                delivered_lines=order.delivered_lines,  # type: ignore[attr-defined]
-                line_count=order.line_count,  # type: ignore[attr-defined]
+                delivered_lines=order.delivered_lines,
+                line_count=order.line_count,
             )
         )
     if shown:
@@ -179,14 +179,14 @@ def order_get_for_user(*, ctx: AccessContext, number: str) -> OrderDetail:
         raise Http404
     lines = list(order.lines.select_related("article").order_by("position"))
     history = order.transitions.select_related("by").order_by("at", "pk")
-    guarded = order.patient_guarded or order.patient_protected  # type: ignore[attr-defined]
+    guarded = order.patient_guarded or order.patient_protected
     name = number_shown = reference = ""
     masked = True
     if logistics and not prescriber:
         reference = "" if guarded or order.patient is None else order.patient.reference
     else:
         identity = _identity(order)
-        if identity is not None and order.patient_visible and not guarded:  # type: ignore[attr-defined]
+        if identity is not None and order.patient_visible and not guarded:
             assert order.patient is not None
             card = full_card(order.patient, identity, own_county_code="")
             name, number_shown, masked = card.name, card.identity_number, False

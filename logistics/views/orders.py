@@ -46,7 +46,9 @@ class CancelOrderForm(forms.Form):
 
 def _cancel_form(detail: OrderDetail, data: Any = None) -> CancelOrderForm:
     form = CancelOrderForm(data)
-    form.fields["lines"].choices = [
+    lines_field = form.fields["lines"]
+    assert isinstance(lines_field, forms.MultipleChoiceField)
+    lines_field.choices = [
         (str(line.pk), f"{line.position}: {line.article.name}")
         for line in detail.lines
         if line.state in ("received", "backordered", "allocated", "picking", "picked", "packed")

@@ -89,7 +89,7 @@ def orders_allocate(
     reserved_delta = dict.fromkeys(levels, 0)
     backordered_delta = dict.fromkeys(levels, 0)
     reservations = []
-    moves = []
+    moves: list[tuple[int, int, str, str]] = []
     allocated = waiting = 0
     for row in sorted(rows, key=lambda r: (not r[6], r[7], r[1], r[0])):
         line_id, order_id, article_id, quantity, state, loc = row[:6]
