@@ -15,6 +15,7 @@ from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
     Certificate,
     CountryGroup,
+    PickupPoint,
     PrescriptionState,
     Supply,
     Urgency,
@@ -72,9 +73,22 @@ class DeliveryForm(forms.Form):
         choices=[
             ("patient_address", _("The patient's registered address")),
             ("unit", _("Your unit")),
+            ("pickup_point", _("A pickup point")),
         ],
         widget=forms.RadioSelect,
     )
+    # LOG-4: the active pickup points; chosen with "A pickup point".
+    pickup_point = forms.ModelChoiceField(
+        label=_("Pickup point"),
+        queryset=PickupPoint.objects.filter(active=True).order_by("town", "name"),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == "pickup_point" and not data.get("pickup_point"):
+            self.add_error("pickup_point", _("Choose the pickup point."))
+        return data
 
 
 class RegionChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]

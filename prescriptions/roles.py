@@ -25,6 +25,8 @@ CATALOGUE_ADMIN: Final = tuple(
         "prescribingunit",
         "prescriberprofile",
         "competenceregistration",
+        # LOG-4: customer service keeps the pickup points.
+        "pickuppoint",
     )
     for action in ("view", "add", "change")
 )

@@ -21,6 +21,7 @@ from prescriptions.models import (
     Article,
     CompetenceArea,
     CompetenceRegistration,
+    PickupPoint,
     PrescriberProfile,
     PrescribingUnit,
     ProductArea,
@@ -162,6 +163,15 @@ class ProductAreaAdmin(admin.ModelAdmin[ProductArea]):
     list_select_related = ("competence_area",)
     list_filter = ("competence_area", "medicine_related")
     search_fields = ("code", "name")
+
+
+@admin.register(PickupPoint)
+class PickupPointAdmin(admin.ModelAdmin[PickupPoint]):
+    """LOG-4: where an ordinary patient may collect a delivery; inactive ones are not offered."""
+
+    list_display = ("name", "street", "postal_code", "town", "active")
+    list_filter = ("active", "town")
+    search_fields = ("name", "town", "postal_code")
 
 
 @admin.register(PrescribingUnit)

@@ -19,7 +19,12 @@ from django.utils.translation import gettext as _
 
 from patients.identity import contains_identity_number
 from patients.models import Patient
-from prescriptions.models import DeliveryKind, Prescription, SpecialDeliveryAgreement
+from prescriptions.models import (
+    DeliveryKind,
+    PickupPoint,
+    Prescription,
+    SpecialDeliveryAgreement,
+)
 from prescriptions.services.access import patient_guarded
 from prescriptions.services.errors import PrescriptionError, RuleRefused
 from prescriptions.services.state import prescription_draft_for_update
@@ -135,14 +140,18 @@ def prescription_delivery_set(
     reference: str,
     kind: str,
     special_agreement_id: int | None = None,
+    pickup_point_id: int | None = None,
 ) -> Prescription:
-    """Choose where an ordinary patient's delivery goes. For a protected patient only the unit
-    or a recorded special agreement (LEAK-3) is possible (PRESC-2)."""
+    """Choose where an ordinary patient's delivery goes: the address, the unit, an active
+    pickup point (LOG-4) or a special agreement. For a protected patient only the unit or a
+    recorded special agreement (LEAK-3) is possible (PRESC-2)."""
     prescription = prescription_draft_for_update(ctx=ctx, reference=reference)
     patient = Patient.objects.select_for_update().get(pk=prescription.patient_id)
     if kind not in DeliveryKind.values:
         raise PrescriptionError(_("Delivery: choose where it goes."))
-    if kind == DeliveryKind.PATIENT_ADDRESS and patient_guarded(patient.pk):
+    if kind in (DeliveryKind.PATIENT_ADDRESS, DeliveryKind.PICKUP_POINT) and patient_guarded(
+        patient.pk
+    ):
         raise RuleRefused(
             _("For a patient with protected identity, delivery goes to your unit."),
             rule="PRESC-2",
@@ -159,6 +168,16 @@ def prescription_delivery_set(
         if agreement is None:
             raise RuleRefused(_("There is no special delivery agreement in force."), rule="PRESC-2")
         prescription.special_agreement = agreement
+    prescription.pickup_point = None
+    if kind == DeliveryKind.PICKUP_POINT:
+        point = (
+            PickupPoint.objects.filter(pk=pickup_point_id, active=True).first()
+            if pickup_point_id is not None
+            else None
+        )
+        if point is None:
+            raise PrescriptionError(_("Choose the pickup point."))
+        prescription.pickup_point = point
     prescription.delivery_kind = kind
     delivery_compute(prescription=prescription, patient=patient)
     with presc2_enforced(prescription):

@@ -225,7 +225,10 @@ def _page(
         )
         if not prescription.patient_protected:
             context["delivery_form"] = bound.get("delivery") or DeliveryForm(
-                initial={"kind": prescription.delivery_kind}
+                initial={
+                    "kind": prescription.delivery_kind,
+                    "pickup_point": prescription.pickup_point_id,
+                }
             )
         search = CatalogueSearchForm(request.GET or None)
         context["search_form"] = search
@@ -448,7 +451,13 @@ def details_view(request: HttpRequest, number: str) -> HttpResponse:
 @answered_on_detail
 def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
-        prescription_delivery_set(ctx=ctx, reference=number, kind=data["kind"])
+        point = data.get("pickup_point")
+        prescription_delivery_set(
+            ctx=ctx,
+            reference=number,
+            kind=data["kind"],
+            pickup_point_id=point.pk if point is not None else None,
+        )
         return _("The delivery is saved.")
 
     form = DeliveryForm(request.POST)

@@ -18,9 +18,13 @@ from logistics.services.orders.create import promise_for
 from logistics.tasks import order_released, protection_added
 from prescriptions.models import DeliveryKind, OrderRelease, PickupPoint, Prescription
 from prescriptions.registry import order_released_handlers
+from prescriptions.services.delivery import prescription_delivery_set
+from prescriptions.services.errors import PrescriptionError, RuleRefused
 from protection.registry import protection_added_handlers
 from tests.logistics.conftest import approved
+from tests.personas import ctx_for
 from tests.prescriptions.conftest import article
+from tests.prescriptions.drafting import draft_with
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +166,40 @@ def test_an_ordinary_order_has_no_fee_and_waits_for_stock(rx, ordinary, central,
     order = take(approved(rx, ordinary, pads))
     assert not UrgentFee.objects.filter(order=order).exists()
     assert order.lines.get().state == LineState.BACKORDERED
+
+
+# --- LOG-4 / PRESC-2 on the prescriptions floor: choosing a pickup point ------------------------
+
+
+def test_log_4_the_prescriber_chooses_an_active_pickup_point(rx, ordinary):
+    point = PickupPoint.objects.create(
+        name="Ica Kvantum", street="Torget 2", postal_code="22100", town="Lund"
+    )
+    closed = PickupPoint.objects.create(
+        name="Stängt", street="Gränden 1", postal_code="22100", town="Lund", active=False
+    )
+    reference = draft_with(rx, ordinary)
+    with pytest.raises(PrescriptionError):
+        prescription_delivery_set(
+            ctx=ctx_for(rx), reference=reference, kind="pickup_point", pickup_point_id=closed.pk
+        )
+    chosen = prescription_delivery_set(
+        ctx=ctx_for(rx), reference=reference, kind="pickup_point", pickup_point_id=point.pk
+    )
+    assert (chosen.delivery_kind, chosen.pickup_point_id) == (DeliveryKind.PICKUP_POINT, point.pk)
+    again = prescription_delivery_set(ctx=ctx_for(rx), reference=reference, kind="unit")
+    assert again.pickup_point_id is None
+
+
+def test_presc_2_log_4_a_guarded_patient_gets_no_pickup_point(rx, protected_patient):
+    point = PickupPoint.objects.create(
+        name="Ica Kvantum", street="Torget 2", postal_code="22100", town="Lund"
+    )
+    reference = draft_with(rx, protected_patient, stepped_up=True)
+    with pytest.raises(RuleRefused):
+        prescription_delivery_set(
+            ctx=ctx_for(rx, stepped_up=True),
+            reference=reference,
+            kind="pickup_point",
+            pickup_point_id=point.pk,
+        )
