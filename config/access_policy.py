@@ -123,6 +123,8 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "read-only except phone orders through the service (PRESC-2)",
     "prescriptions.homeregionagreement": "agreement metadata; the document is never shown",
     "prescriptions.supplyregistration": "REGION-3 details only where the identity is visible",
+    "prescriptions.pickuppoint": "LOG-4 pickup points: places, no patient data (customer "
+    "service keeps them)",
     "prescriptions.consultationactivity": "unit, prescriber, state and times; state and times "
     "only for a masked patient",
     "prescriptions.invoicemark": "payer, region and amount; no patient",

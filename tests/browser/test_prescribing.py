@@ -166,7 +166,7 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     with page.expect_navigation():
         page.locator("#details button[type=submit]").click()
     # The ordinary patient's delivery: chosen, never typed.
-    expect(page.locator("#delivery input[name=kind]")).to_have_count(2)
+    expect(page.locator("#delivery input[name=kind]")).to_have_count(3)
     axe_check(page)
 
     submit(page)

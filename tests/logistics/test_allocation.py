@@ -23,6 +23,7 @@ from logistics.services.state import line_move
 from logistics.services.stock import reservation_make
 from tests.logistics.conftest import approved
 from tests.logistics.factories import StockLevelFactory
+from tests.personas import ORDINARY_NUMBER
 
 pytestmark = pytest.mark.django_db
 
@@ -146,7 +147,7 @@ def test_cancelling_needs_a_reason_without_identity(rx, ordinary, central, pads)
     with pytest.raises(LogisticsError):
         order_cancel(by=rx, number=order.number, reason=" ")
     with pytest.raises(LogisticsError):
-        order_cancel(by=rx, number=order.number, reason="fel 19121212-1212")
+        order_cancel(by=rx, number=order.number, reason=f"fel {ORDINARY_NUMBER}")
 
 
 def test_cancelling_releases_reservations_and_backorders(rx, ordinary, central, pads, rollator):

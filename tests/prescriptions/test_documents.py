@@ -294,7 +294,7 @@ def test_print_3_order_confirmations_are_cancelled_and_withdrawn_when_the_patien
             ends_on=timezone.localdate() + timedelta(days=30),
         )
     # The PRINT-3 task and the prescriptions floor's re-routing (PRESC-2, protection_added).
-    assert len(callbacks) == 2
+    assert len(callbacks) == 3  # PRINT-3, prescriptions and logistics re-routing
     assert documents_withdraw_for_patient(patient_id=ordinary.pk) == 2
     stored.refresh_from_db()
     queued.refresh_from_db()
