@@ -14,5 +14,15 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
         registry.append(handler)
 
 
+def _register_reservations() -> None:
+    """LOG-1: a draft's lines hold goods in the central store; PRESC-8 reads availability."""
+    from logistics.services.reservations import reservations_sync_for_draft
+    from logistics.selectors.availability import central_availability
+    from prescriptions import registry
+
+    _append_once(registry.draft_changed_handlers, reservations_sync_for_draft)
+    _append_once(registry.availability_providers, central_availability)
+
+
 def register_all() -> None:
-    pass
+    _register_reservations()
