@@ -16,8 +16,8 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
 
 def _register_reservations() -> None:
     """LOG-1: a draft's lines hold goods in the central store; PRESC-8 reads availability."""
-    from logistics.services.reservations import reservations_sync_for_draft
     from logistics.selectors.availability import central_availability
+    from logistics.services.reservations import reservations_sync_for_draft
     from prescriptions import registry
 
     _append_once(registry.draft_changed_handlers, reservations_sync_for_draft)

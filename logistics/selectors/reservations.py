@@ -19,8 +19,9 @@ def reservations_for_prescriber(*, user: Any) -> tuple[list[Reservation], list[R
         "article", "prescription_line__prescription"
     )
     active = list(
-        base.filter(state=ReservationState.ACTIVE, prescription_line__prescription__state="draft")
-        .order_by("lapses_at", "pk")
+        base.filter(
+            state=ReservationState.ACTIVE, prescription_line__prescription__state="draft"
+        ).order_by("lapses_at", "pk")
     )
     lapsed = list(
         base.filter(

@@ -215,9 +215,7 @@ def _lapse_notice(prescription: Prescription, now: datetime.datetime) -> int:
         lapse_notified_at__isnull=True,
         prescription_line__prescription_id=prescription.pk,
     )
-    rows = list(
-        unnoticed.select_related("article").order_by("article__article_number", "pk")
-    )
+    rows = list(unnoticed.select_related("article").order_by("article__article_number", "pk"))
     claimed = unnoticed.filter(pk__in=[r.pk for r in rows]).update(lapse_notified_at=now)
     if not claimed:
         return 0

@@ -23,9 +23,7 @@ VIEW_RESERVATION = "logistics.view_reservation"
 @require_GET
 def reservations_view(request: HttpRequest) -> HttpResponse:
     active, lapsed = reservations_for_prescriber(user=request.user)
-    return render(
-        request, "logistics/reservations/list.html", {"active": active, "lapsed": lapsed}
-    )
+    return render(request, "logistics/reservations/list.html", {"active": active, "lapsed": lapsed})
 
 
 @never_cache

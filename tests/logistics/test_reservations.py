@@ -118,7 +118,8 @@ def test_log_1_lapse_tells_the_prescriber_once_even_when_run_twice(
     notice = Notification.objects.get(user=rx)
     assert reference in notice.subject
     assert ordinary.reference not in notice.subject + notice.body
-    assert rollator.article_number in notice.body and pads.article_number in notice.body
+    assert rollator.article_number in notice.body
+    assert pads.article_number in notice.body
 
 
 def test_log_1_lapse_setting_is_read(settings, rx, ordinary, central, rollator):
@@ -147,3 +148,68 @@ def test_log_1_the_prescriber_releases_their_own_only(rx, ordinary, central, rol
     assert reservations_release_all(user=rx) == 1
     assert not Reservation.objects.filter(state=A).exists()
     assert Reservation.objects.get(pk=second.pk).ended_by == rx
+
+
+# --- the prescriber's page ----------------------------------------------------------------------
+
+
+def test_log_1_the_page_lists_by_prescription_number_and_releases(
+    rx_client, rx, hidden, central, rollator
+):
+    """A protected patient's draft is named by its number only; release per line and all."""
+    StockLevelFactory(article=rollator, location=central, physical=3)
+    reference = draft_with(rx, hidden, rollator, stepped_up=True)
+    content = rx_client.get("/logistics/reservations/").content.decode()
+    assert reference in content
+    assert rollator.article_number in content
+    assert hidden.reference not in content
+    reservation = Reservation.objects.get(state=A)
+    response = rx_client.post(f"/logistics/reservations/{reservation.pk}/release/")
+    assert response.status_code == 302
+    assert not Reservation.objects.filter(state=A).exists()
+    assert rx_client.post("/logistics/reservations/release-all/").status_code == 302
+
+
+def test_log_1_denied_another_prescribers_reservation_and_other_roles(
+    client, rx, ordinary, central, rollator, store_worker
+):
+    from tests.personas import logged_in
+
+    StockLevelFactory(article=rollator, location=central, physical=3)
+    draft_with(rx, ordinary, rollator)
+    reservation = Reservation.objects.get(state=A)
+    other = UserFactory(username="annan", role="prescriber")
+    logged_in(client, other)
+    assert client.post(f"/logistics/reservations/{reservation.pk}/release/").status_code == 404
+    assert client.post("/logistics/reservations/99999/release/").status_code == 404
+    client.post("/logistics/reservations/release-all/")
+    assert Reservation.objects.get(pk=reservation.pk).state == A
+    assert reservation.prescription_line is not None
+    page = client.get("/logistics/reservations/").content.decode()
+    assert reservation.prescription_line.prescription.reference not in page
+    logged_in(client, store_worker)
+    assert client.get("/logistics/reservations/").status_code in (403, 404)
+    assert client.post(f"/logistics/reservations/{reservation.pk}/release/").status_code in (
+        403,
+        404,
+    )
+    assert Reservation.objects.get(pk=reservation.pk).state == A
+
+
+def test_log_1_the_page_query_count_is_pinned(
+    rx_client, rx, ordinary, central, rollator, pads, django_assert_max_num_queries
+):
+    StockLevelFactory(article=rollator, location=central, physical=9)
+    StockLevelFactory(article=pads, location=central, physical=9)
+    for _ in range(3):
+        draft_with(rx, ordinary, rollator, pads)
+    reservations_lapse(now=timezone.now() + datetime.timedelta(days=4))
+    draft_with(rx, ordinary, rollator, pads)
+    rx_client.get("/logistics/reservations/")
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        content = rx_client.get("/logistics/reservations/").content.decode()
+    assert content.count('<th scope="row">') == 8
+
+
+# Session, user, role permissions, the two lists, the menu's permissions (and slack of 2).
+PAGE_QUERIES = 8
