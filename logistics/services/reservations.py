@@ -107,7 +107,9 @@ def reservations_sync_for_draft(prescription_id: int) -> None:
         ]
         if len(kept) == 1 and len(current) == 1:
             have = kept[0].quantity
-            if have == line["quantity"] or (have < line["quantity"] and not line["available"]):
+            if have == line["quantity"] or (
+                have < line["quantity"] and (line["available"] or 0) <= 0
+            ):
                 continue  # as it should be, or nothing more to take
         elif not current and not (line["available"] or 0) > 0:
             continue  # nothing held and nothing to hold
