@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import Final
 
 ROUTES: Final[dict[str, str]] = {
+    "logistics:reservation_release": "logistics.view_reservation (prescribers); POST only; "
+    "only the user's own draft reservations (404 otherwise); names the prescription by number "
+    "only, never the patient (LOG-1)",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "

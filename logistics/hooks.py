@@ -27,3 +27,15 @@ def _register_orders() -> None:
 
 def register_all() -> None:
     _register_orders()
+def _register_reservations() -> None:
+    """LOG-1: a draft's lines hold goods in the central store; PRESC-8 reads availability."""
+    from logistics.selectors.availability import central_availability
+    from logistics.services.reservations import reservations_sync_for_draft
+    from prescriptions import registry
+
+    _append_once(registry.draft_changed_handlers, reservations_sync_for_draft)
+    _append_once(registry.availability_providers, central_availability)
+
+
+def register_all() -> None:
+    _register_reservations()

@@ -1,6 +1,9 @@
 """Background work of the logistics floor (Celery). Tasks take internal ids only (LEAK-1),
 re-read the rows and call a service; each is safe to run twice (the services claim with
 conditional UPDATEs or leave alone what is done)."""
+"""Background work of the logistics floor, run by Celery beat (config/settings/base.py). Tasks
+take ids or nothing (LEAK-1) and are safe to run twice: the services claim their rows with
+conditional UPDATEs."""
 
 from __future__ import annotations
 
@@ -53,3 +56,10 @@ def order_released(prescription_id: int) -> None:
 def protection_added(patient_id: int) -> None:
     """``protection.registry.protection_added_handlers`` (called after the commit)."""
     task_send(REROUTE, patient_id, what="order re-routing for patient")
+from logistics.services.reservations import reservations_lapse
+
+
+@shared_task
+def lapse_draft_reservations() -> int:
+    """LOG-1: end the lapsed reservations of drafts never submitted; tell their prescribers."""
+    return reservations_lapse()

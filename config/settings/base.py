@@ -200,6 +200,8 @@ DOCUMENT_CLAIM_SECONDS = DOCUMENT_RENDER_HARD_SECONDS + 60
 DOCUMENT_REQUEUE_SECONDS = env.integer("DOCUMENT_REQUEUE_SECONDS", default=300, minimum=30)
 # After this many claims a job is failed, visibly, instead of being tried for ever.
 DOCUMENT_MAX_ATTEMPTS = env.integer("DOCUMENT_MAX_ATTEMPTS", default=5, minimum=1)
+# LOG-1: a draft's reservations lapse this many hours after they were made (never submitted).
+RESERVATION_LAPSE_HOURS = env.integer("RESERVATION_LAPSE_HOURS", default=72, minimum=1)
 
 # Celery: a task is acknowledged only when it has finished, and given back when its worker is
 # lost, so no work is lost with a worker; every task is idempotent (it claims its rows), so work
@@ -256,6 +258,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "logistics-sweep-order-reroutes": {
         "task": "logistics.tasks.sweep_order_reroutes",
         "schedule": crontab(minute=25),
+    # LOG-1: end the reservations of drafts never submitted and tell their prescribers.
+    "logistics-reservations-lapse": {
+        "task": "logistics.tasks.lapse_draft_reservations",
+        "schedule": 900.0,
     },
     # PROT-3/PROT-4: react to what the register changed soon after an import.
     "protection-register-events": {

@@ -9,8 +9,11 @@ phasing out it makes the catalogue propose a replacement (PRESC-8).
 
 The replacement proposal (PRESC-8, ``replacement_for``): for an article that is phased out, out
 of stock or whose agreement is not in force, another article of its replacement group that can
-be ordered that day; one in stock before one out of stock, then the cheapest, then the shortest
-delivery promise, then the lowest article number (so the choice is stable). An out-of-stock
+be ordered that day; one in stock before one out of stock, then older assortment (its agreement's
+valid-from date, oldest first: the region uses what it already owns), then the cheapest, then the
+shortest delivery promise, then the lowest article number (so the choice is stable). In stock
+means available in the region's stores when the logistics floor reports a figure for the article
+(``prescriptions.registry.availability``), else the catalogue's out-of-stock flag. An out-of-stock
 article is never proposed for an article that is only out of stock itself: that gains nothing.
 The group's kind (fixed: substitute; optional: ask) is for the prescription to act on.
 """
@@ -40,6 +43,7 @@ from django.db.models import (
 )
 from django.utils.translation import gettext as _
 
+from prescriptions import registry
 from prescriptions.models import Article, ArticleKind
 
 SEARCH_LIMIT = 50
@@ -72,6 +76,8 @@ class CatalogueEntry:
     orderability: Orderability
     stock_state: StockState
     replacement: Article | None = None
+    # PRESC-8: the quantity available in the region's stores, None when no floor keeps it.
+    available: int | None = None
     accessories: list[CatalogueEntry] = field(default_factory=list)
 
     @property
@@ -80,7 +86,7 @@ class CatalogueEntry:
 
     @property
     def needs_replacement(self) -> bool:
-        return _needs_replacement(self.article, self.orderability)
+        return not self.orderability.ok or self.stock_state == StockState.OUT_OF_STOCK
 
 
 class _WordSimilar(Func):
@@ -123,46 +129,78 @@ def article_orderable(article: Article, day: datetime.date) -> Orderability:
     return Orderability(True, "")
 
 
-def article_stock_state(article: Article) -> StockState:
+def article_stock_state(article: Article, out: bool | None = None) -> StockState:
     if not article.in_assortment:
         return StockState.PHASED_OUT
-    if article.out_of_stock:
+    if article.out_of_stock if out is None else out:
         return StockState.OUT_OF_STOCK
     return StockState.IN_STOCK
 
 
-def _needs_replacement(article: Article, orderability: Orderability) -> bool:
-    return not orderability.ok or article.out_of_stock
+def stock_available(article_ids: Iterable[int]) -> dict[int, int] | None:
+    """PRESC-8: the quantity available now per article from the floor that keeps stock
+    (``prescriptions.registry``), or None when none does. An article it leaves out is judged by
+    its own out-of-stock flag. One query per provider."""
+    return registry.availability(article_ids)
+
+
+def _out(article: Article, available: dict[int, int] | None) -> bool:
+    """Out of stock: nothing available in the region's stores, or (no figure) the flag."""
+    if available is not None and article.pk in available:
+        return available[article.pk] <= 0
+    return article.out_of_stock
+
+
+def _needs_replacement(article: Article, orderability: Orderability, out: bool) -> bool:
+    return not orderability.ok or out
 
 
 def replacement_for(article: Article, *, day: datetime.date) -> Article | None:
     """PRESC-8: the article the catalogue proposes instead of ``article`` on ``day``, or None.
 
     None when the article needs no replacement, has no replacement group, or the group has no
-    suitable article. See the module docstring for the order of preference. One query.
+    suitable article. See the module docstring for the order of preference. Three queries at
+    most (the availability of the article, the group, the availability of the group).
     """
-    return _replacements([article], day).get(article.pk)
+    return _replacements([article], day, stock_available([article.pk]))[0].get(article.pk)
 
 
-def _replacements(articles: Iterable[Article], day: datetime.date) -> dict[int, Article | None]:
-    """The replacement of each article that needs one, from one query over their groups."""
+def _replacements(
+    articles: Iterable[Article], day: datetime.date, available: dict[int, int] | None
+) -> tuple[dict[int, Article | None], dict[int, int] | None]:
+    """The replacement of each article that needs one, from one query over their groups (and
+    one for the availability of candidates not yet known); and the availability known."""
     needing = [
         a
         for a in articles
-        if a.replacement_group_id is not None and _needs_replacement(a, article_orderable(a, day))
+        if a.replacement_group_id is not None
+        and _needs_replacement(a, article_orderable(a, day), _out(a, available))
     ]
     if not needing:
-        return {}
+        return {}, available
     groups = {a.replacement_group_id for a in needing}
-    candidates: dict[int, list[Article]] = {}
     query = (
         Article.objects.filter(replacement_group_id__in=groups, in_assortment=True)
         .filter(Q(agreement__valid_from__isnull=True) | Q(agreement__valid_from__lte=day))
         .filter(Q(agreement__valid_until__isnull=True) | Q(agreement__valid_until__gte=day))
         .select_related("agreement", "replacement_group", "product_area")
-        .order_by("out_of_stock", "price_sek", "assortment_days", "article_number")
+        # Older assortment first (what the region already owns), then the cheapest, the
+        # shortest promise, the lowest number; in stock before out of stock is sorted below.
+        .order_by(
+            F("agreement__valid_from").asc(nulls_first=True),
+            "price_sek",
+            "assortment_days",
+            "article_number",
+        )
     )
-    for candidate in query:
+    found_candidates = list(query)
+    if available is not None:
+        unknown = [c.pk for c in found_candidates if c.pk not in available]
+        if unknown:
+            more = stock_available(unknown) or {}
+            available = {**available, **more}
+    candidates: dict[int, list[Article]] = {}
+    for candidate in sorted(found_candidates, key=lambda c: _out(c, available)):
         assert candidate.replacement_group_id is not None  # filtered on it above
         candidates.setdefault(candidate.replacement_group_id, []).append(candidate)
     found: dict[int, Article | None] = {}
@@ -174,11 +212,11 @@ def _replacements(articles: Iterable[Article], day: datetime.date) -> dict[int, 
                 for c in candidates.get(article.replacement_group_id, [])
                 if c.pk != article.pk
                 # In stock, or the original cannot be ordered at all (then waiting is better).
-                and (not c.out_of_stock or not article_orderable(article, day).ok)
+                and (not _out(c, available) or not article_orderable(article, day).ok)
             ),
             None,
         )
-    return found
+    return found, available
 
 
 def _accessories() -> QuerySet[Article]:
@@ -188,26 +226,34 @@ def _accessories() -> QuerySet[Article]:
 
 
 def _entries(articles: list[Article], day: datetime.date) -> list[CatalogueEntry]:
-    replacements = _replacements(articles, day)
+    ids = [a.pk for a in articles]
+    ids += [x.pk for a in articles if a.kind == ArticleKind.MAIN for x in a.accessories.all()]
+    replacements, available = _replacements(articles, day, stock_available(ids))
     entries = []
     for article in articles:
-        entry = _entry(article, day, replacements.get(article.pk))
+        entry = _entry(article, day, replacements.get(article.pk), available)
         if article.kind == ArticleKind.MAIN:
             # Accessories are listed under their main article; their own replacement is looked
             # up on their own page, not here, to keep the list at a fixed number of queries.
             entry.accessories = [
-                _entry(accessory, day, None) for accessory in article.accessories.all()
+                _entry(accessory, day, None, available) for accessory in article.accessories.all()
             ]
         entries.append(entry)
     return entries
 
 
-def _entry(article: Article, day: datetime.date, replacement: Article | None) -> CatalogueEntry:
+def _entry(
+    article: Article,
+    day: datetime.date,
+    replacement: Article | None,
+    available: dict[int, int] | None,
+) -> CatalogueEntry:
     return CatalogueEntry(
         article=article,
         orderability=article_orderable(article, day),
-        stock_state=article_stock_state(article),
+        stock_state=article_stock_state(article, _out(article, available)),
         replacement=replacement,
+        available=None if available is None else available.get(article.pk),
     )
 
 

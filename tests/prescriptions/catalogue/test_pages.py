@@ -76,13 +76,14 @@ def test_the_search_page_costs_a_fixed_number_of_queries(
     sample_catalogue, django_assert_num_queries
 ):
     """Pinned: session, user, role permissions, product areas for the form, the search's four
-    (threshold, articles, accessories, replacements), the menu's user permissions."""
+    (threshold, articles, accessories, replacements), the availability of the page's articles and
+    of the replacement candidates (PRESC-8, the logistics floor), the menu's user permissions."""
     client = client_for("prescriber")
     Article.objects.filter(article_number="44002").update(out_of_stock=True)
     client.get(SEARCH, {"q": "rollator"})  # warm the session
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         client.get(SEARCH, {"q": "säng"})
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         client.get(SEARCH, {"q": "rollator"})
 
 
