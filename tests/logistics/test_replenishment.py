@@ -1,0 +1,85 @@
+"""LOG-2: a unit orders replenishment of its buffer store; delivered lines go into it once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from logistics.models import (
+    CustomerOrderLine,
+    CustomerOrderTransition,
+    LineState,
+    LocationKind,
+    OrderKind,
+    StockLevel,
+    StockLocation,
+)
+from logistics.services.errors import LogisticsError
+from logistics.services.replenishment import (
+    buffer_store_for_user,
+    replenishment_order,
+    replenishment_received,
+)
+from prescriptions.models import Article
+from tests.factories import UnitFactory, UserFactory
+from tests.logistics.factories import StockLocationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def buffer(rx: Any, central: StockLocation) -> StockLocation:
+    unit = rx.staff_profile.unit
+    return StockLocationFactory(code="buffer-a", name="Förrådet", kind=LocationKind.BUFFER, unit=unit)
+
+
+def test_log_2_a_unit_member_orders_replenishment_of_its_buffer_store(
+    rx: Any, buffer: StockLocation, central: StockLocation, rollator: Article, pads: Article
+) -> None:
+    order = replenishment_order(
+        user=rx, location_code=buffer.code, lines=[(rollator.article_number, 2), (pads.article_number, 5)]
+    )
+    assert order.kind == OrderKind.REPLENISHMENT
+    assert order.number.startswith("L-")
+    assert (order.to_location, order.from_location) == (buffer, central)
+    assert order.delivery_unit_id == buffer.unit_id and order.delivery_contact == rx
+    assert order.patient_id is None
+    lines = list(order.lines.order_by("position"))
+    # A serial-numbered article is one line per device.
+    assert [(line.article_id, line.quantity) for line in lines] == [
+        (rollator.pk, 1),
+        (rollator.pk, 1),
+        (pads.pk, 5),
+    ]
+    assert all(line.state == LineState.RECEIVED for line in lines)
+    assert order.promised_on == max(line.promised_on for line in lines)
+    assert CustomerOrderTransition.objects.filter(order=order).count() == 1
+
+
+def test_log_2_another_units_buffer_store_and_other_roles_are_refused(
+    rx: Any, buffer: StockLocation, pads: Article, store_worker: Any
+) -> None:
+    other = StockLocationFactory(
+        code="buffer-b", name="Annat", kind=LocationKind.BUFFER, unit=UnitFactory()
+    )
+    assert buffer_store_for_user(rx, other.code) is None
+    assert buffer_store_for_user(store_worker, buffer.code) is None
+    assert buffer_store_for_user(rx, "missing") is None
+    with pytest.raises(LogisticsError):
+        replenishment_order(user=rx, location_code=other.code, lines=[(pads.article_number, 1)])
+    manager = UserFactory(username="chef", role="unit_manager")
+    assert buffer_store_for_user(manager, buffer.code) is None  # not a member of the unit
+
+
+def test_log_2_delivered_lines_go_into_the_buffer_store_once(
+    rx: Any, buffer: StockLocation, pads: Article
+) -> None:
+    order = replenishment_order(user=rx, location_code=buffer.code, lines=[(pads.article_number, 4)])
+    assert replenishment_received(order_id=order.pk, by=None) == 0
+    CustomerOrderLine.objects.filter(order=order).update(
+        state=LineState.DELIVERED, delivered_on=order.promised_on
+    )
+    assert replenishment_received(order_id=order.pk, by=None) == 4
+    assert replenishment_received(order_id=order.pk, by=None) == 0
+    assert StockLevel.objects.get(article=pads, location=buffer).physical == 4
