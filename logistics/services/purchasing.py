@@ -66,14 +66,14 @@ def proposal_quantity(level: StockLevel) -> int:
     have = level.available + level.on_order
     if have >= level.reorder_point:
         return 0
-    return max(level.reorder_quantity, level.reorder_point - have)
+    return int(max(level.reorder_quantity, level.reorder_point - have))
 
 
 @transaction.atomic
 def stock_reorder_set(
     *, article_id: int, location_id: int, reorder_point: int | None, reorder_quantity: int
 ) -> StockLevel:
-    if reorder_point is not None and reorder_point < 0 or reorder_quantity < 0:
+    if (reorder_point is not None and reorder_point < 0) or reorder_quantity < 0:
         raise LogisticsError(_("Reorder point and quantity cannot be negative."))
     level = level_locked(article_id=article_id, location_id=location_id)
     StockLevel.objects.filter(pk=level.pk).update(
@@ -259,7 +259,7 @@ def goods_receipt_record(
         level = level_locked(article_id=article.pk, location_id=location_id)
         on_order = -min(line.quantity, level.on_order) if order else 0
         level_change(level=level, physical=line.quantity, on_order=on_order)
-        if order is not None:
+        if order is not None and line.purchase_order_line_id is not None:
             PurchaseOrderLine.objects.filter(pk=line.purchase_order_line_id).update(
                 received=F("received") + line.quantity
             )
@@ -275,8 +275,7 @@ def goods_receipt_record(
             )
     if order is not None:
         left = sum(
-            line.quantity - line.received
-            for line in PurchaseOrderLine.objects.filter(order=order)
+            line.quantity - line.received for line in PurchaseOrderLine.objects.filter(order=order)
         )
         target = P.RECEIVED if left == 0 else P.PARTLY_RECEIVED
         if target != order.state:

@@ -43,8 +43,7 @@ def user_unit_ids(user: Any) -> set[int]:
     ids |= set(
         PrescriberProfile.objects.filter(user_id=user.pk).values_list("units__unit_id", flat=True)
     )
-    ids.discard(None)  # type: ignore[arg-type]
-    return ids
+    return {unit_id for unit_id in ids if unit_id is not None}
 
 
 def buffer_store_for_user(user: Any, code: str) -> StockLocation | None:
@@ -63,7 +62,11 @@ def buffer_store_for_user(user: Any, code: str) -> StockLocation | None:
 
 @transaction.atomic
 def replenishment_order(
-    *, user: Any, location_code: str, lines: list[tuple[str, int]], today: datetime.date | None = None
+    *,
+    user: Any,
+    location_code: str,
+    lines: list[tuple[str, int]],
+    today: datetime.date | None = None,
 ) -> CustomerOrder:
     """A replenishment order (LOG-2) for the buffer store: lines of (article number, quantity);
     a serial-numbered article gets one line per device."""
@@ -89,9 +92,7 @@ def replenishment_order(
                 _("Article %(article)s is not in the assortment.") % {"article": number}
             )
         if quantity < 1:
-            raise LogisticsError(
-                _("Article %(article)s: order at least 1.") % {"article": number}
-            )
+            raise LogisticsError(_("Article %(article)s: order at least 1.") % {"article": number})
         promise = working_days_after(day, article.assortment_days)
         if article.serial_numbered:
             planned.extend((article, 1, promise) for _ in range(quantity))

@@ -36,11 +36,14 @@ def test_gtin_check_digit_and_gs1_scans_are_split() -> None:
     assert gtin_valid("7340000000017")
     assert not gtin_valid("07340000000018")
     printed = scan_parse("(01)07340000000017(21)SN-1")
-    assert printed is not None and (printed.gtin, printed.serial) == ("07340000000017", "SN-1")
+    assert printed is not None
+    assert (printed.gtin, printed.serial) == ("07340000000017", "SN-1")
     raw = scan_parse(f"]d20107340000000017{GS}21SN-2{GS}17261231")
-    assert raw is not None and (raw.gtin, raw.serial) == ("07340000000017", "SN-2")
+    assert raw is not None
+    assert (raw.gtin, raw.serial) == ("07340000000017", "SN-2")
     bare = scan_parse("010734000000001721SN-3")
-    assert bare is not None and bare.serial == "SN-3"
+    assert bare is not None
+    assert bare.serial == "SN-3"
     assert scan_parse("SN-4") is None
     assert scan_parse("0123") is None
 
@@ -90,7 +93,8 @@ def test_reorder_point_proposal_purchase_order_and_receipt(
     assert device.next_service_on == datetime.date(2027, 12, 1)
     assert device.lifespan_until == datetime.date(2034, 12, 1)
     first = DeviceEvent.objects.get(device=device)
-    assert first.from_state == "" and receipt.number in first.note
+    assert first.from_state == ""
+    assert receipt.number in first.note
     # A second receipt in a row: the figures add up under the level lock.
     goods_receipt_record(
         location_id=central.pk,

@@ -31,19 +31,24 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def buffer(rx: Any, central: StockLocation) -> StockLocation:
     unit = rx.staff_profile.unit
-    return StockLocationFactory(code="buffer-a", name="Förrådet", kind=LocationKind.BUFFER, unit=unit)
+    return StockLocationFactory(
+        code="buffer-a", name="Förrådet", kind=LocationKind.BUFFER, unit=unit
+    )
 
 
 def test_log_2_a_unit_member_orders_replenishment_of_its_buffer_store(
     rx: Any, buffer: StockLocation, central: StockLocation, rollator: Article, pads: Article
 ) -> None:
     order = replenishment_order(
-        user=rx, location_code=buffer.code, lines=[(rollator.article_number, 2), (pads.article_number, 5)]
+        user=rx,
+        location_code=buffer.code,
+        lines=[(rollator.article_number, 2), (pads.article_number, 5)],
     )
     assert order.kind == OrderKind.REPLENISHMENT
     assert order.number.startswith("L-")
     assert (order.to_location, order.from_location) == (buffer, central)
-    assert order.delivery_unit_id == buffer.unit_id and order.delivery_contact == rx
+    assert order.delivery_unit_id == buffer.unit_id
+    assert order.delivery_contact == rx
     assert order.patient_id is None
     lines = list(order.lines.order_by("position"))
     # A serial-numbered article is one line per device.
@@ -75,7 +80,9 @@ def test_log_2_another_units_buffer_store_and_other_roles_are_refused(
 def test_log_2_delivered_lines_go_into_the_buffer_store_once(
     rx: Any, buffer: StockLocation, pads: Article
 ) -> None:
-    order = replenishment_order(user=rx, location_code=buffer.code, lines=[(pads.article_number, 4)])
+    order = replenishment_order(
+        user=rx, location_code=buffer.code, lines=[(pads.article_number, 4)]
+    )
     assert replenishment_received(order_id=order.pk, by=None) == 0
     CustomerOrderLine.objects.filter(order=order).update(
         state=LineState.DELIVERED, delivered_on=order.promised_on
