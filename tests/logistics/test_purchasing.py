@@ -154,3 +154,17 @@ def test_an_already_registered_serial_is_refused(
     with pytest.raises(ReceiptRefused, match="already registered"):
         goods_receipt_record(location_id=central.pk, by=store_worker, lines=[first])
     assert StockLevel.objects.get(article=rollator).physical == 1
+
+
+def test_the_proposal_list_groups_by_supplier_in_one_query(
+    central: StockLocation, rollator: Article, pads: Article, django_assert_num_queries: Any
+) -> None:
+    from logistics.selectors.stock import purchase_proposals
+
+    for article in (rollator, pads):
+        stock_reorder_set(
+            article_id=article.pk, location_id=central.pk, reorder_point=5, reorder_quantity=10
+        )
+    with django_assert_num_queries(1):
+        groups = purchase_proposals(location_id=central.pk)
+    assert sorted(p.quantity for g in groups for p in g.proposals) == [10, 10]

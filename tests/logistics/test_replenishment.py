@@ -90,3 +90,51 @@ def test_log_2_delivered_lines_go_into_the_buffer_store_once(
     assert replenishment_received(order_id=order.pk, by=None) == 4
     assert replenishment_received(order_id=order.pk, by=None) == 0
     assert StockLevel.objects.get(article=pads, location=buffer).physical == 4
+
+
+def test_log_2_open_replenishments_are_listed_apart_from_customer_orders(
+    rx: Any, buffer: StockLocation, pads: Article, django_assert_num_queries: Any
+) -> None:
+    from logistics.selectors.stock import open_replenishments_for_units
+    from logistics.services.replenishment import user_unit_ids
+
+    for _ in range(3):
+        replenishment_order(user=rx, location_code=buffer.code, lines=[(pads.article_number, 1)])
+    units = user_unit_ids(rx)
+    with django_assert_num_queries(3):
+        orders = list(open_replenishments_for_units(unit_ids=units))
+        assert [len(order.lines.all()) for order in orders] == [1, 1, 1]
+    assert all(order.kind == OrderKind.REPLENISHMENT for order in orders)
+
+
+def test_log_2_the_units_page_lists_open_replenishments_and_orders_one(
+    client: Any, rx: Any, buffer: StockLocation, pads: Article, django_assert_max_num_queries: Any
+) -> None:
+    from tests.personas import logged_in
+
+    logged_in(client, rx)
+    for _ in range(3):
+        replenishment_order(user=rx, location_code=buffer.code, lines=[(pads.article_number, 1)])
+    with django_assert_max_num_queries(14):
+        page = client.get("/logistics/replenishments/")
+    assert page.status_code == 200
+    assert page.content.decode().count("L-") >= 3
+    # A wrong article keeps what was typed.
+    typed = {"store": buffer.code, "article_1": "NOPE-1", "quantity_1": "2"}
+    refused = client.post("/logistics/replenishments/", typed)
+    assert refused.status_code == 200
+    assert 'value="NOPE-1"' in refused.content.decode()
+    done = client.post(
+        "/logistics/replenishments/",
+        {"store": buffer.code, "article_1": pads.article_number, "quantity_1": "2"},
+    )
+    assert done.status_code == 302
+
+
+def test_log_2_the_replenishment_page_is_denied_to_other_roles(
+    client: Any, store_worker: Any
+) -> None:
+    from tests.personas import logged_in
+
+    logged_in(client, store_worker)
+    assert client.get("/logistics/replenishments/").status_code == 403
