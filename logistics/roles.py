@@ -18,7 +18,9 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_device",
     ),
     # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
-    "prescriber": ("logistics.view_reservation",),
+    # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
+    "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
+    "unit_manager": ("logistics.order_replenishment",),
     "technician": ("logistics.view_device",),
     "customer_service": ("logistics.view_customerorder", "logistics.view_device"),
 }

@@ -24,6 +24,13 @@ logistics_patterns: Patterns = (
             reservations.reservation_release_view,
             name="reservation_release",
         ),
+from logistics.views import stock
+
+Patterns = tuple[list[URLPattern | URLResolver], str]
+
+logistics_patterns: Patterns = (
+    [
+        path("replenishments/", stock.replenishments_view, name="replenishments"),
     ],
     "logistics",
 )
