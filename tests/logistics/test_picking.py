@@ -83,7 +83,9 @@ def test_device_1_the_scanned_serial_is_tied_to_the_line(setup, central, store_w
     wave = waves_create(
         store_id=central.pk, delivery_on=MONDAY, by=store_worker, today=MONDAY
     ).waves[0]
-    items = list(PickItem.objects.filter(wave=wave).select_related("line").order_by("line__position"))
+    items = list(
+        PickItem.objects.filter(wave=wave).select_related("line").order_by("line__position")
+    )
     with pytest.raises(LogisticsError, match="Serial number"):
         item_pick(wave_id=wave.pk, item_id=items[0].pk, by=store_worker, serial="NOPE-1")
     assert PickItem.objects.get(pk=items[0].pk).state == PickItemState.TO_PICK
