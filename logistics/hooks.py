@@ -14,5 +14,15 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
         registry.append(handler)
 
 
+def _register_documents() -> None:
+    """Picking and delivery: the pick list, the package label and the delivery note, all
+    identity-free for a protected patient (PRINT-1)."""
+    from logistics.documents import DELIVERY_NOTE, PACKAGE_LABEL, PICK_LIST
+    from protection.documents import kinds
+
+    for kind in (PICK_LIST, PACKAGE_LABEL, DELIVERY_NOTE):
+        kinds.register(kind)
+
+
 def register_all() -> None:
-    pass
+    _register_documents()
