@@ -61,7 +61,12 @@ def label_codes(order_number: str, devices: list[tuple[str, str]]) -> list[dict[
         if gtin and serial and serial.isascii():
             path, side = svg_path(symbol(GS1Message(gs1_element_string(gtin, serial))).matrix)
             codes.append(
-                {"kind": "gs1", "text": f"(01){gtin.zfill(14)}(21){serial}", "path": path, "side": side}
+                {
+                    "kind": "gs1",
+                    "text": f"(01){gtin.zfill(14)}(21){serial}",
+                    "path": path,
+                    "side": side,
+                }
             )
     if not codes:
         path, side = svg_path(symbol(order_number).matrix)
