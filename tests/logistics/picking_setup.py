@@ -21,8 +21,7 @@ from logistics.models import (
 )
 from logistics.services.state import line_created, line_move, order_created, order_state_sync
 from logistics.services.stock import level_change, level_locked, reservation_make
-from prescriptions.models import Article, PickupPoint, PrescribingUnit, Prescription
-from prescriptions.models import AgreementType
+from prescriptions.models import AgreementType, Article, PickupPoint, PrescribingUnit, Prescription
 
 PROMISE = datetime.date(2026, 12, 18)
 
