@@ -57,7 +57,8 @@ def picked(order, store, by):
 
 def delivered_device(order):
     line = CustomerOrderLine.objects.select_related("device").get(order=order)
-    assert line.state == LineState.DELIVERED and line.delivered_on == MONDAY
+    assert line.state == LineState.DELIVERED
+    assert line.delivered_on == MONDAY
     return line.device
 
 
@@ -73,7 +74,8 @@ def _through(order, central, by, received="Anna på mottagningen"):
     assert package.delivery_on == MONDAY
     assert route_dispatch(area_id=package.area_id, day=MONDAY, by=by) == [package]
     line = CustomerOrderLine.objects.select_related("device").get(order=order)
-    assert line.state == LineState.DISPATCHED and line.device.status == DeviceStatus.IN_TRANSIT
+    assert line.state == LineState.DISPATCHED
+    assert line.device.status == DeviceStatus.IN_TRANSIT
     package_deliver(package_id=package.pk, received_by=received, by=by, today=MONDAY)
     order.refresh_from_db()
     assert order.state == OrderState.DELIVERED
@@ -111,7 +113,8 @@ def test_device_1_a_replenishment_arrives_in_stock_in_the_buffer_store(
     _through(order, central, store_worker)
     device = delivered_device(order)
     assert device.status == DeviceStatus.IN_STOCK
-    assert device.location_id == order.to_location_id and device.holder_kind == HolderKind.STORE
+    assert device.location_id == order.to_location_id
+    assert device.holder_kind == HolderKind.STORE
 
 
 def test_the_receiver_may_not_be_the_patients_name_or_number(
@@ -145,7 +148,8 @@ def test_a_failed_delivery_gets_a_new_attempt_on_the_next_route_day(
         today=MONDAY,
     )
     package.refresh_from_db()
-    assert package.state == PackageState.FAILED and package.delivery_on == TUESDAY
+    assert package.state == PackageState.FAILED
+    assert package.delivery_on == TUESDAY
     # On Tuesday's route again; the lines stay out for delivery.
     assert route_dispatch(area_id=package.area_id, day=TUESDAY, by=store_worker) == [package]
     package_deliver(package_id=package.pk, received_by="Grannen", by=store_worker, today=TUESDAY)

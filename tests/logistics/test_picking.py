@@ -49,9 +49,11 @@ def setup(rx, ordinary, central, rollator, pads):
 def test_waves_group_allocated_lines_by_day_and_route(setup, central, store_worker):
     order, _device = setup
     plan = waves_create(store_id=central.pk, delivery_on=MONDAY, by=store_worker, today=MONDAY)
-    assert len(plan.waves) == 1 and plan.unrouted == []
+    assert len(plan.waves) == 1
+    assert plan.unrouted == []
     wave = plan.waves[0]
-    assert wave.delivery_on == MONDAY and wave.area.name == "Malmö"
+    assert wave.delivery_on == MONDAY
+    assert wave.area.name == "Malmö"
     assert set(CustomerOrderLine.objects.filter(order=order).values_list("state", flat=True)) == {
         LineState.PICKING
     }
@@ -92,7 +94,8 @@ def test_device_1_the_scanned_serial_is_tied_to_the_line(setup, central, store_w
     item_pick(wave_id=wave.pk, item_id=items[0].pk, by=store_worker, serial=device.serial_number)
     line = CustomerOrderLine.objects.get(pk=items[0].line_id)
     device.refresh_from_db()
-    assert line.state == LineState.PICKED and line.device_id == device.pk
+    assert line.state == LineState.PICKED
+    assert line.device_id == device.pk
     assert device.status == DeviceStatus.ALLOCATED
     assert Reservation.objects.get(order_line=line).state == ReservationState.CONSUMED
     level = StockLevel.objects.get(article=rollator, location=central)
