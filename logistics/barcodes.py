@@ -20,7 +20,7 @@ class GS1Message(str):
     """A GS1 element string: ppf-datamatrix has no GS1 mode, so the ASCII encoding is led by
     the FNC1 codeword that marks the symbol as GS1."""
 
-    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:  # type: ignore[override]
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
         if encoding != "datamatrix.ascii":
             raise ValueError("GS1 data is encoded in ASCII mode only")
         return bytes([FNC1]) + _ascii_codewords(str(self))

@@ -50,7 +50,7 @@ def picked(order, store, by):
     for item in PickItem.objects.filter(wave=wave, line__order=order).select_related("line"):
         serial = ""
         if item.line.article.serial_numbered:
-            serial = DeviceFactory(article=item.line.article, location=store).serial_number
+            serial = str(DeviceFactory(article=item.line.article, location=store).serial_number)
         item_pick(wave_id=wave.pk, item_id=item.pk, by=by, serial=serial)
     return order
 
@@ -75,6 +75,7 @@ def _through(order, central, by, received="Anna på mottagningen"):
     assert route_dispatch(area_id=package.area_id, day=MONDAY, by=by) == [package]
     line = CustomerOrderLine.objects.select_related("device").get(order=order)
     assert line.state == LineState.DISPATCHED
+    assert line.device is not None
     assert line.device.status == DeviceStatus.IN_TRANSIT
     package_deliver(package_id=package.pk, received_by=received, by=by, today=MONDAY)
     order.refresh_from_db()
@@ -162,6 +163,7 @@ def test_scanning_a_labels_order_number_finds_the_order(
     order = allocated_order(approved(rx, ordinary, rollator), central, rollator)
     picked(order, central, store_worker)
     device = CustomerOrderLine.objects.get(order=order).device
+    assert device is not None
     assert order_by_scan(f" {order.number.lower()} ") == order
     assert order_by_scan(f"01{device.gtin}21{device.serial_number}") == order
     assert order_by_scan("nothing") is None

@@ -113,7 +113,7 @@ def test_a_device_in_another_state_is_refused(setup, central, store_worker):
     wave = waves_create(
         store_id=central.pk, delivery_on=MONDAY, by=store_worker, today=MONDAY
     ).waves[0]
-    item = PickItem.objects.filter(wave=wave).order_by("line__position").first()
+    item = PickItem.objects.filter(wave=wave).order_by("line__position")[0]
     with pytest.raises(LogisticsError, match="not a device of article"):
         item_pick(wave_id=wave.pk, item_id=item.pk, by=store_worker, serial=device.serial_number)
 
