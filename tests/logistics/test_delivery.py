@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import translation
 
 from logistics.models import (
     CustomerOrderLine,
@@ -40,6 +41,13 @@ from tests.logistics.picking_setup import (
 from tests.personas import PROTECTED_NUMBER
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
 
 MONDAY = datetime.date(2026, 12, 7)
 TUESDAY = datetime.date(2026, 12, 8)

@@ -10,6 +10,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from logistics.models import (
     CustomerOrderLine,
@@ -32,6 +33,13 @@ from tests.logistics.factories import DeviceFactory
 from tests.logistics.picking_setup import allocated_order, area_all_week, stocked
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
 
 MONDAY = datetime.date(2026, 12, 7)
 
