@@ -12,11 +12,11 @@ from django.db import migrations, models
 
 from patients.dbroles import append_only_for_application, writable_for_application
 
-# History and delivery attempts: the application role adds rows, never changes one.
+# History: the application role adds rows, never changes one. (Delivery attempts hold an
+# encrypted field that key rotation must be able to rewrite.)
 HISTORY_TABLES = (
     "logistics_pickwavetransition",
     "logistics_packagetransition",
-    "logistics_deliveryattempt",
 )
 
 

@@ -244,8 +244,8 @@ class FailureReason(models.TextChoices):
 
 
 class DeliveryAttempt(models.Model):
-    """One attempt to deliver a package (append-only): delivered, with who received it, or
-    failed, with a reason and the day of the next attempt."""
+    """One attempt to deliver a package (never changed by the services): delivered, with who
+    received it, or failed, with a reason and the day of the next attempt."""
 
     package = models.ForeignKey(
         Package, on_delete=models.PROTECT, related_name="attempts", verbose_name=_("package")
