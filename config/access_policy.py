@@ -13,6 +13,19 @@ ROUTES: Final[dict[str, str]] = {
     "logistics:reservation_release": "logistics.view_reservation (prescribers); POST only; "
     "only the user's own draft reservations (404 otherwise); names the prescription by number "
     "only, never the patient (LOG-1)",
+    # Picking and delivery (logistics.work_orders): waves, packages and items by internal id;
+    # pages show order numbers, units and prescribers; a protected patient's order only as the
+    # prescriber's unit and the prescriber (PRINT-1, PRESC-2). 404 for a missing id.
+    "logistics:wave": "logistics.work_orders (role); the wave by id (404 otherwise); order "
+    "numbers, articles and serials only, no patient",
+    "logistics:pick": "logistics.work_orders (role); POST only; an item of this wave (refused "
+    "otherwise), 404 for a missing wave",
+    "logistics:pick_list": "logistics.work_orders (role); POST only; document_request "
+    "(identity-free for a protected patient, PRINT-1)",
+    "logistics:package_paper": "logistics.work_orders (role); POST only; label or delivery note "
+    "through document_request (identity-free for a protected patient, PRINT-1); 404 otherwise",
+    "logistics:deliver": "logistics.work_orders (role); POST only; a package out for delivery "
+    "(404 for a missing one); the receiver's text checked for the patient's identity",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "

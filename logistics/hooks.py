@@ -39,3 +39,15 @@ def _register_reservations() -> None:
 
 def register_all() -> None:
     _register_reservations()
+def _register_documents() -> None:
+    """Picking and delivery: the pick list, the package label and the delivery note, all
+    identity-free for a protected patient (PRINT-1)."""
+    from logistics.documents import DELIVERY_NOTE, PACKAGE_LABEL, PICK_LIST
+    from protection.documents import kinds
+
+    for kind in (PICK_LIST, PACKAGE_LABEL, DELIVERY_NOTE):
+        kinds.register(kind)
+
+
+def register_all() -> None:
+    _register_documents()

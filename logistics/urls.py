@@ -31,6 +31,25 @@ Patterns = tuple[list[URLPattern | URLResolver], str]
 logistics_patterns: Patterns = (
     [
         path("replenishments/", stock.replenishments_view, name="replenishments"),
+from logistics.views import picking
+
+Patterns = tuple[list[URLPattern | URLResolver], str]
+
+logistics_patterns: Patterns = (
+    [
+        path("waves/", picking.waves, name="waves"),
+        path("waves/create/", picking.wave_create, name="wave_create"),
+        path("waves/<int:wave_id>/", picking.wave, name="wave"),
+        path("waves/<int:wave_id>/items/<int:item_id>/pick/", picking.pick, name="pick"),
+        path("waves/<int:wave_id>/pick-list/", picking.pick_list, name="pick_list"),
+        path("pack/", picking.to_pack, name="to_pack"),
+        path("pack/scan/", picking.pack, name="pack"),
+        path("packages/<int:package_id>/<str:paper>/", picking.package_paper, name="package_paper"),
+        path("routes/", picking.routes, name="routes"),
+        path("routes/dispatch/", picking.dispatch, name="dispatch"),
+        path("deliveries/", picking.deliveries, name="deliveries"),
+        path("deliveries/<int:package_id>/", picking.deliver, name="deliver"),
+        path("deliveries/failed/", picking.failed, name="failed"),
     ],
     "logistics",
 )

@@ -1,6 +1,21 @@
 """The logistics floor: stores and stock, customer orders, picking and delivery, and the register
 of individual devices. Reads the prescriptions floor below it; nothing below imports it."""
 
+from logistics.models.delivery import (
+    DeliveryArea,
+    DeliveryAttempt,
+    FailureReason,
+    Package,
+    PackageLine,
+    PackageState,
+    PackageTransition,
+    PickItem,
+    PickItemState,
+    PickWave,
+    PickWaveTransition,
+    WaveState,
+    Weekday,
+)
 from logistics.models.devices import Device, DeviceEvent, DeviceStatus, HolderKind
 from logistics.models.orders import (
     CustomerOrder,
@@ -34,12 +49,15 @@ __all__ = [
     "CustomerOrder",
     "CustomerOrderLine",
     "CustomerOrderTransition",
+    "DeliveryArea",
+    "DeliveryAttempt",
     "DestinationKind",
     "Device",
     "DeviceEvent",
     "DeviceStatus",
     "GoodsReceipt",
     "GoodsReceiptLine",
+    "FailureReason",
     "HolderKind",
     "LineState",
     "LocationKind",
@@ -51,9 +69,19 @@ __all__ = [
     "PurchaseOrderState",
     "PurchaseOrderTransition",
     "ReplenishmentStocked",
+    "Package",
+    "PackageLine",
+    "PackageState",
+    "PackageTransition",
+    "PickItem",
+    "PickItemState",
+    "PickWave",
+    "PickWaveTransition",
     "Reservation",
     "ReservationState",
     "StockLevel",
     "StockLocation",
     "UrgentFee",
+    "WaveState",
+    "Weekday",
 ]
