@@ -14,5 +14,13 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
         registry.append(handler)
 
 
+def _register_devices() -> None:
+    """DEVICE-1: the patient page's section of the devices the patient holds (full card only)."""
+    from logistics.views.devices import patient_devices_section
+    from protection.registry import patient_page_sections
+
+    _append_once(patient_page_sections, patient_devices_section)
+
+
 def register_all() -> None:
-    pass
+    _register_devices()

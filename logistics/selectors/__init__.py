@@ -1,0 +1,1 @@
+"""Reads of the logistics floor, one module per part of the work."""
