@@ -146,6 +146,7 @@ DEVICE_MACHINE: Final = StateMachine(
     },
     history_model=DeviceEvent,
     subject_field="device",
+    state_field="status",
     refuse=_device_refused,
 )
 
