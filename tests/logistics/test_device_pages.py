@@ -12,8 +12,9 @@ from patients.models import AccessEntry, AccessOutcome
 from tests.factories import UserFactory
 from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
-from tests.personas import ORDINARY_NUMBER, logged_in
-from tests.prescriptions.leaks import leaks
+from patients.models import PatientIdentity
+from tests.personas import ORDINARY_NUMBER, give_grant, logged_in
+from tests.prescriptions.leaks import SECRET_NAME, leaks
 
 pytestmark = pytest.mark.django_db
 
@@ -91,9 +92,19 @@ def test_device_1_the_grant_holder_sees_the_protected_holder_after_step_up(
     client: Client, rx, hidden, rollator, central
 ) -> None:
     device = lent(rx, hidden, rollator, central)
-    technician = UserFactory(username="tekniker", role="technician")
-    logged_in(client, technician)
-    assert client.get(f"/logistics/devices/{device.pk}/").status_code == 200
+    service = UserFactory(username="kundtjanst3", role="customer_service")
+    give_grant(service, PatientIdentity.objects.get(patient=hidden))
+    logged_in(client, service)
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    assert "Confirm your password to see who" in html
+    assert leaks(html) == []
+    logged_in(client, service, stepped_up=True)
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    assert SECRET_NAME[1] in html
+    assert f"/patients/{hidden.reference}/" in html
+    assert AccessEntry.objects.filter(
+        patient=hidden, user_id=service.pk, outcome=AccessOutcome.ALLOWED
+    ).exists()
     # The prescriber holds a grant but not logistics.view_device: the card is not theirs.
     logged_in(client, rx, stepped_up=True)
     assert client.get(f"/logistics/devices/{device.pk}/").status_code == 403
