@@ -121,13 +121,14 @@ class ReservationAdmin(_ReadOnly, MaskedRowsAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         # The patient of the draft (LOG-1) or of the order: the database's answer for either.
         rows: QuerySet[Any] = admin.ModelAdmin.get_queryset(self, request)
-        return rows.annotate(
+        annotated: QuerySet[Any] = rows.annotate(
             patient_visible=IdentityVisible(
                 Coalesce(
                     F("order_line__order__patient"), F("prescription_line__prescription__patient")
                 )
             )
         )
+        return annotated
 
 
 class OrderLineInline(_ReadOnly, admin.TabularInline[CustomerOrderLine, CustomerOrder]):
@@ -137,9 +138,7 @@ class OrderLineInline(_ReadOnly, admin.TabularInline[CustomerOrderLine, Customer
     extra = 0
 
 
-class OrderTransitionInline(
-    _ReadOnly, admin.TabularInline[CustomerOrderTransition, CustomerOrder]
-):
+class OrderTransitionInline(_ReadOnly, admin.TabularInline[CustomerOrderTransition, CustomerOrder]):
     model = CustomerOrderTransition
     fields = ("at", "from_state", "to_state", "by", "note")
     readonly_fields = fields
@@ -196,10 +195,10 @@ class CustomerOrderAdmin(_ReadOnly, MaskedRowsAdmin):
     @admin.display(description=_("patient"))
     def patient_shown(self, obj: CustomerOrder) -> str:
         if obj.patient_id is None:
-            return "–"
+            return "-"
         if not row_visible(obj):
             return str(PROTECTED_LABEL)
-        return obj.patient.reference if obj.patient is not None else "–"
+        return obj.patient.reference if obj.patient is not None else "-"
 
 
 @admin.register(UrgentFee)
@@ -282,7 +281,7 @@ class DeviceAdmin(_ReadOnly, MaskedRowsAdmin):
         if obj.holder_patient_id is not None:
             if not row_visible(obj):
                 return str(_("a patient"))
-            return obj.holder_patient.reference if obj.holder_patient is not None else "–"
+            return obj.holder_patient.reference if obj.holder_patient is not None else "-"
         if obj.holder_unit is not None:
             return obj.holder_unit.name
-        return obj.location.name if obj.location is not None else "–"
+        return obj.location.name if obj.location is not None else "-"

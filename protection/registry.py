@@ -25,7 +25,6 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
-
 from django.utils.functional import Promise
 
 from patients.models import Patient

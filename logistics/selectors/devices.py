@@ -62,11 +62,11 @@ def device_search(*, serial: str = "", article_number: str = "", page: int = 1) 
         return DevicePage(rows=[], page=1, has_next=False)
     rows = Device.objects.select_related("article", "location", "holder_unit")
     if serial:
-        rows = rows.annotate(serial_c=_serial_c()).filter(serial_c__startswith=serial)
+        rows = rows.alias(serial_c=_serial_c()).filter(**{"serial_c__startswith": serial})
     if article_number:
         rows = rows.filter(article__article_number=article_number)
     if serial:
-        rows = rows.order_by("serial_c", "article_id")
+        rows = rows.order_by(_serial_c().asc(), "article_id")
     else:
         rows = rows.order_by("article_id", "serial_number")
     start = (page - 1) * PAGE_SIZE
@@ -122,22 +122,31 @@ def _holder(ctx: AccessContext, device: Device, lines: list[CustomerOrderLine]) 
     latest = next(
         (line for line in lines if line.order.patient_id == device.holder_patient_id), None
     )
-    contact = {
-        "contact_unit": latest.order.unit.unit.name if latest else "",
-        "contact_prescriber": _person(latest.order.orderer) if latest else "",
-    }
+    unit = latest.order.unit.unit.name if latest else ""
+    prescriber = _person(latest.order.orderer) if latest else ""
     # The database's answer decides whether the gate is asked at all: a patient it hides is
     # not read, so nothing of them reaches this page (and there is nothing to log).
     if not getattr(device, "patient_visible", False):
-        return DeviceHolder(shown=HolderShown.PATIENT_CONTACT, **contact)
+        return DeviceHolder(
+            shown=HolderShown.PATIENT_CONTACT, contact_unit=unit, contact_prescriber=prescriber
+        )
     assert device.holder_patient is not None
     # Logs the read (AUDIT-1).
     answer = patient_get_for_user(ctx, device.holder_patient.reference)
     if answer.decision is Decision.FULL:
-        return DeviceHolder(shown=HolderShown.PATIENT, card=answer.card, **contact)
+        return DeviceHolder(
+            shown=HolderShown.PATIENT,
+            card=answer.card,
+            contact_unit=unit,
+            contact_prescriber=prescriber,
+        )
     if answer.decision is Decision.STEP_UP:
-        return DeviceHolder(shown=HolderShown.PATIENT_STEP_UP, **contact)
-    return DeviceHolder(shown=HolderShown.PATIENT_CONTACT, **contact)
+        return DeviceHolder(
+            shown=HolderShown.PATIENT_STEP_UP, contact_unit=unit, contact_prescriber=prescriber
+        )
+    return DeviceHolder(
+        shown=HolderShown.PATIENT_CONTACT, contact_unit=unit, contact_prescriber=prescriber
+    )
 
 
 def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
@@ -161,9 +170,7 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
     events = list(
         DeviceEvent.objects.filter(device_id=device.pk).select_related("by").order_by("at", "pk")
     )
-    return DeviceCard(
-        device=device, holder=_holder(ctx, device, lines), events=events, lines=lines
-    )
+    return DeviceCard(device=device, holder=_holder(ctx, device, lines), events=events, lines=lines)
 
 
 @dataclass(frozen=True)
@@ -176,8 +183,6 @@ class HeldDevice:
     # When the patient got it: the latest move to "lent to the patient" in the history.
     since: datetime.datetime | None
     next_service_on: datetime.date | None
-
-
 
 
 def _delivered_at() -> Subquery:

@@ -41,9 +41,7 @@ class DeviceSearchForm(forms.Form):
         max_length=64,
         required=False,
     )
-    article = forms.CharField(
-        label=gettext_lazy("Article number"), max_length=32, required=False
-    )
+    article = forms.CharField(label=gettext_lazy("Article number"), max_length=32, required=False)
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
 

@@ -43,8 +43,8 @@ from protection.permissions import (
     holds_role_permission,
     role_permission_required,
 )
-from protection.registry import patient_page_sections_for
 from protection.refusals import StepUpRequired, not_found, refusals_answered
+from protection.registry import patient_page_sections_for
 from protection.services import ProtectionError
 from protection.services.emergency import emergency_access_open
 from protection.services.step_up import StepUp, step_up_confirm
@@ -123,7 +123,9 @@ def _sections(request: HttpRequest, answer: GateAnswer) -> list[_RenderedSection
             title=section.title,
             html=render_to_string(section.template_name, dict(section.context), request=request),
         )
-        for section in patient_page_sections_for(AccessContext.from_request(request), answer.patient)
+        for section in patient_page_sections_for(
+            AccessContext.from_request(request), answer.patient
+        )
     ]
 
 

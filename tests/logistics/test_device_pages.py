@@ -8,11 +8,10 @@ import pytest
 from django.test import Client
 
 from logistics.models import DeviceStatus
-from patients.models import AccessEntry, AccessOutcome
+from patients.models import AccessEntry, AccessOutcome, PatientIdentity
 from tests.factories import UserFactory
 from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
-from patients.models import PatientIdentity
 from tests.personas import ORDINARY_NUMBER, give_grant, logged_in
 from tests.prescriptions.leaks import SECRET_NAME, leaks
 
@@ -147,7 +146,13 @@ def test_device_1_search_by_serial_prefix_exact_and_article_paginated(
 
 
 def test_device_1_the_card_takes_a_handful_of_queries(
-    client: Client, store_worker, rx, hidden, ordinary, rollator, central,
+    client: Client,
+    store_worker,
+    rx,
+    hidden,
+    ordinary,
+    rollator,
+    central,
     django_assert_max_num_queries,
 ) -> None:
     masked = lent(rx, hidden, rollator, central)

@@ -32,7 +32,8 @@ def test_device_1_leak_5_holder_rule_for_ordinary_and_protected_patients(
     masked = lent(rx, hidden, rollator, central)
     open_card = device_card_for_user(ctx=ctx_for(store_worker), device_id=shown.pk)
     assert open_card.holder.shown is HolderShown.PATIENT
-    assert open_card.holder.card is not None and not open_card.holder.card.masked
+    assert open_card.holder.card is not None
+    assert not open_card.holder.card.masked
     closed = device_card_for_user(ctx=ctx_for(store_worker), device_id=masked.pk)
     assert closed.holder.shown is HolderShown.PATIENT_CONTACT
     assert closed.holder.card is None

@@ -62,9 +62,10 @@ def test_device_1_leak_5_admin_pages_of_a_protected_patients_device_show_no_iden
     assert hidden.reference not in text
     assert leaks(text) == []
     # The visible patient's device page shows the history.
-    assert "Received into" in cs_client.get(
-        f"/admin/logistics/device/{visible.pk}/change/"
-    ).content.decode()
+    assert (
+        "Received into"
+        in cs_client.get(f"/admin/logistics/device/{visible.pk}/change/").content.decode()
+    )
 
 
 def test_leak_1_no_logistics_admin_list_is_filtered_by_patient(
@@ -83,9 +84,7 @@ def test_leak_1_no_logistics_admin_list_is_filtered_by_patient(
         assert cs_client.get(url, {lookup: hidden.pk}).status_code == 400, (url, lookup)
 
 
-def test_device_1_stores_are_edited_and_the_rest_is_read_only(
-    cs_client: Client, central
-) -> None:
+def test_device_1_stores_are_edited_and_the_rest_is_read_only(cs_client: Client, central) -> None:
     for name in ("stocklevel", "reservation", "customerorder", "device", "urgentfee"):
         assert cs_client.get(f"/admin/logistics/{name}/").status_code == 200, name
         assert cs_client.get(f"/admin/logistics/{name}/add/").status_code == 403, name

@@ -2,6 +2,8 @@
 on the full card only, never on the masked card, without a query storm (DEVICE-1: the devices
 the patient holds, registered by the logistics floor)."""
 
+# ruff: noqa: F811 - the fixtures of the floors above, imported for these tests
+
 from __future__ import annotations
 
 import pytest
