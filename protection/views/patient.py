@@ -85,8 +85,9 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient page: the full card, or the masked one (it is the page's answer for a
     patient the user may not see, not a refusal); an unknown reference and a missing step-up
     take the floor's one refusal path."""
+    ctx = AccessContext.from_request(request)
     try:
-        answer = patient_get_for_user(AccessContext.from_request(request), reference)
+        answer = patient_get_for_user(ctx, reference)
     except Patient.DoesNotExist:
         raise not_found() from None
     if answer.decision is Decision.STEP_UP:
@@ -97,7 +98,7 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
         "protection/detail.html",
         {
             **_card_context(request, answer),
-            "sections": _sections(request, answer),
+            "sections": _sections(request, ctx, answer),
             "summary_form": SummaryRequestForm(),
             "can_write_letter": holds_role_permission(request.user, LETTER_PERMISSION),
         },
@@ -111,7 +112,9 @@ class _RenderedSection:
     html: SafeString
 
 
-def _sections(request: HttpRequest, answer: GateAnswer) -> list[_RenderedSection]:
+def _sections(
+    request: HttpRequest, ctx: AccessContext, answer: GateAnswer
+) -> list[_RenderedSection]:
     """The higher floors' sections (``protection.registry.patient_page_sections``), on the full
     card only: a masked card asks no provider, so nothing of the patient's devices or orders
     reaches it."""
@@ -123,9 +126,7 @@ def _sections(request: HttpRequest, answer: GateAnswer) -> list[_RenderedSection
             title=section.title,
             html=render_to_string(section.template_name, dict(section.context), request=request),
         )
-        for section in patient_page_sections_for(
-            AccessContext.from_request(request), answer.patient
-        )
+        for section in patient_page_sections_for(ctx, answer.patient)
     ]
 
 
