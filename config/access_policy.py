@@ -108,6 +108,11 @@ ROUTES: Final[dict[str, str]] = {
     "the printing ban again (PRINT-1); audited as an export (AUDIT-1)",
     "protection:summary_request": "POST only; view_patient; protection.documents.services."
     "document_request decides through the gate and the printing ban (PRINT-1/2), audited",
+    # The device register (DEVICE-1).
+    "logistics:device": "logistics.view_device (role: logistics, technicians, customer service); "
+    "a missing id is a 404; a patient holder is named only where hjm_identity_visible shows "
+    "the identity, then through protection.gate (logged); anyone else reads the prescriber's "
+    "unit and prescriber from the order line, never the patient or the reference (LEAK-5)",
     "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "
     "masked); letters through document_request (LETTER-1..3)",
 }
@@ -144,4 +149,13 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "prescriptions.consultationactivity": "unit, prescriber, state and times; state and times "
     "only for a masked patient",
     "prescriptions.invoicemark": "payer, region and amount; no patient",
+    "logistics.stocklocation": "stores; no patient data; edited by customer service",
+    "logistics.stocklevel": "stock per article and store; no patient data; read-only",
+    "logistics.reservation": "MaskedRowsAdmin through the draft's or the order's patient: a "
+    "masked row shows article, quantity, state and times only; read-only",
+    "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "
+    "number, state and promise only (no unit, prescriber, destination); read-only",
+    "logistics.urgentfee": "MaskedRowsAdmin: order number and amount; read-only",
+    "logistics.device": "MaskedRowsAdmin: a device a masked patient holds shows what it is and "
+    "its dates, no region, store, unit or history; read-only",
 }

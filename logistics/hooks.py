@@ -51,3 +51,13 @@ def _register_documents() -> None:
 
 def register_all() -> None:
     _register_documents()
+def _register_devices() -> None:
+    """DEVICE-1: the patient page's section of the devices the patient holds (full card only)."""
+    from logistics.views.devices import patient_devices_section
+    from protection.registry import patient_page_sections
+
+    _append_once(patient_page_sections, patient_devices_section)
+
+
+def register_all() -> None:
+    _register_devices()

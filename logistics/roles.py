@@ -8,6 +8,19 @@ from __future__ import annotations
 
 from typing import Final
 
+# Customer service's admin (logistics/admin.py): stores edited, the rest read.
+LOGISTICS_ADMIN: Final = (
+    "logistics.view_stocklocation",
+    "logistics.add_stocklocation",
+    "logistics.change_stocklocation",
+    "logistics.view_stocklevel",
+    "logistics.view_reservation",
+    "logistics.view_customerorderline",
+    "logistics.view_customerordertransition",
+    "logistics.view_deviceevent",
+    "logistics.view_urgentfee",
+)
+
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # The store's work: stock, goods receipt, orders, picking, packing, routes, deliveries.
     "logistics": (
@@ -22,5 +35,9 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
     "unit_manager": ("logistics.order_replenishment",),
     "technician": ("logistics.view_device",),
-    "customer_service": ("logistics.view_customerorder", "logistics.view_device"),
+    "customer_service": (
+        "logistics.view_customerorder",
+        "logistics.view_device",
+        *LOGISTICS_ADMIN,
+    ),
 }

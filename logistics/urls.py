@@ -50,6 +50,15 @@ logistics_patterns: Patterns = (
         path("deliveries/", picking.deliveries, name="deliveries"),
         path("deliveries/<int:package_id>/", picking.deliver, name="deliver"),
         path("deliveries/failed/", picking.failed, name="failed"),
+from logistics.views import devices
+
+Patterns = tuple[list[URLPattern | URLResolver], str]
+
+logistics_patterns: Patterns = (
+    [
+        # The device register (DEVICE-1).
+        path("devices/", devices.device_search_view, name="device_search"),
+        path("devices/<int:device_id>/", devices.device_detail_view, name="device"),
     ],
     "logistics",
 )

@@ -8,17 +8,29 @@ decided (ACCESS-3). Higher floors append to it in their ``AppConfig.ready``.
 put the patient under protection commits (PROT-1, PROT-3; the register or a decision here).
 Higher floors hand the work to a task of their own (ids only, LEAK-1); PRESC-2 moves open
 orders to the prescriber's unit that way.
+
+``patient_page_sections``: callables ``(ctx, patient) -> PatientPageSection | None`` that add a
+section to the patient page (the logistics floor lists the devices the patient holds). The page
+asks them only when the gate shows the full card, never on the masked card, and after the gate
+logged the read (AUDIT-1); each answers with a title, its own template and that template's
+context, or None to show nothing to this user. A provider reads what it needs in one or two
+queries: it runs on every full patient page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.utils.functional import Promise
 
 from patients.models import Patient
+
+if TYPE_CHECKING:
+    from protection.gate import AccessContext
 
 
 @dataclass(frozen=True)
@@ -44,3 +56,26 @@ def protection_added_on_commit(patient_id: int) -> None:
     """Tell the higher floors, once the transaction commits, that the patient is protected."""
     for handler in protection_added_handlers:
         transaction.on_commit(partial(handler, patient_id))
+
+
+@dataclass(frozen=True)
+class PatientPageSection:
+    """One section of the full patient page, drawn by the page under an ``<h2>`` of ``title``
+    (so headings stay in order): the body is ``template_name`` rendered with ``context``."""
+
+    # Unique on the page: the section's heading id is made from it.
+    key: str
+    title: str | Promise
+    template_name: str
+    context: Mapping[str, object] = field(default_factory=dict)
+
+
+PatientPageSectionProvider = Callable[["AccessContext", Patient], PatientPageSection | None]
+patient_page_sections: list[PatientPageSectionProvider] = []
+
+
+def patient_page_sections_for(ctx: AccessContext, patient: Patient) -> list[PatientPageSection]:
+    """The sections of the full card for this user, in the order they were registered. Call it
+    only for a patient the gate showed this user in full."""
+    found = (provider(ctx, patient) for provider in patient_page_sections)
+    return [section for section in found if section is not None]

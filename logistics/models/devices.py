@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Now
+from django.db.models.functions import Collate, Now
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models.stock import StockLocation
@@ -110,6 +110,9 @@ class Device(models.Model):
         indexes = [
             models.Index(fields=["holder_patient", "status"], name="device_patient_idx"),
             models.Index(fields=["serial_number"], name="device_serial_idx"),
+            # The register's search by serial number, exact or by its beginning, in byte order
+            # whatever the database's collation (logistics.selectors.devices).
+            models.Index(Collate("serial_number", "C"), name="device_serial_c_idx"),
             models.Index(fields=["article", "status"], name="device_article_status_idx"),
         ]
 

@@ -6,13 +6,18 @@ patient goes through ``protection.gate``; none reads identifying fields itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -39,6 +44,7 @@ from protection.permissions import (
     role_permission_required,
 )
 from protection.refusals import StepUpRequired, not_found, refusals_answered
+from protection.registry import patient_page_sections_for
 from protection.services import ProtectionError
 from protection.services.emergency import emergency_access_open
 from protection.services.step_up import StepUp, step_up_confirm
@@ -79,8 +85,9 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
     """The patient page: the full card, or the masked one (it is the page's answer for a
     patient the user may not see, not a refusal); an unknown reference and a missing step-up
     take the floor's one refusal path."""
+    ctx = AccessContext.from_request(request)
     try:
-        answer = patient_get_for_user(AccessContext.from_request(request), reference)
+        answer = patient_get_for_user(ctx, reference)
     except Patient.DoesNotExist:
         raise not_found() from None
     if answer.decision is Decision.STEP_UP:
@@ -91,10 +98,36 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
         "protection/detail.html",
         {
             **_card_context(request, answer),
+            "sections": _sections(request, ctx, answer),
             "summary_form": SummaryRequestForm(),
             "can_write_letter": holds_role_permission(request.user, LETTER_PERMISSION),
         },
     )
+
+
+@dataclass(frozen=True)
+class _RenderedSection:
+    key: str
+    title: str | Promise
+    html: SafeString
+
+
+def _sections(
+    request: HttpRequest, ctx: AccessContext, answer: GateAnswer
+) -> list[_RenderedSection]:
+    """The higher floors' sections (``protection.registry.patient_page_sections``), on the full
+    card only: a masked card asks no provider, so nothing of the patient's devices or orders
+    reaches it."""
+    if answer.decision is not Decision.FULL or answer.card.masked:
+        return []
+    return [
+        _RenderedSection(
+            key=section.key,
+            title=section.title,
+            html=render_to_string(section.template_name, dict(section.context), request=request),
+        )
+        for section in patient_page_sections_for(ctx, answer.patient)
+    ]
 
 
 def _card_context(request: HttpRequest, answer: GateAnswer | None) -> dict[str, object]:

@@ -1,0 +1,218 @@
+"""Reads of the device register (DEVICE-1): the search, the device card (*individkort*) and the
+devices a patient holds (the patient page's section).
+
+LEAK-5, ACCESS-1: a device held by a patient names that patient only to a user the database
+shows the identity to (``hjm_identity_visible``, as ``prescription_list_for_user``), and then
+through the gate, which logs the read (AUDIT-1). Anyone else (logistics staff and technicians
+hold no grants) reads "a patient, contact through the prescriber's unit", with the unit and the
+prescriber of the order the device went out on, and not even the internal reference.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass
+from typing import Final
+
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Collate
+
+from logistics.models import (
+    CustomerOrderLine,
+    Device,
+    DeviceEvent,
+    DeviceStatus,
+    HolderKind,
+)
+from patients.presenters import PatientCard
+from protection.gate import AccessContext, Decision, patient_get_for_user
+
+PAGE_SIZE: Final = 25
+# Byte order: the one the serial index keeps (``device_serial_c_idx``), whatever the
+# database's own collation, so that a prefix search reads the index in order and stops.
+SERIAL_ORDER: Final = "C"
+
+
+def _serial_c() -> Collate:
+    return Collate("serial_number", SERIAL_ORDER)
+
+
+@dataclass(frozen=True)
+class DevicePage:
+    rows: list[Device]
+    page: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+
+def device_search(*, serial: str = "", article_number: str = "", page: int = 1) -> DevicePage:
+    """Devices by serial number (the exact number or its beginning; the exact one first, as
+    the byte order puts it first) and/or article number, a page at a time. One query: one row
+    more than a page tells whether there is a next page, without counting 600 000 rows. No
+    holder is named here: the list says "a patient", a unit's name or a store's."""
+    serial = serial.strip()
+    article_number = article_number.strip()
+    page = max(page, 1)
+    if not serial and not article_number:
+        return DevicePage(rows=[], page=1, has_next=False)
+    rows = Device.objects.select_related("article", "location", "holder_unit")
+    if serial:
+        rows = rows.alias(serial_c=_serial_c()).filter(**{"serial_c__startswith": serial})
+    if article_number:
+        rows = rows.filter(article__article_number=article_number)
+    if serial:
+        rows = rows.order_by(_serial_c().asc(), "article_id")
+    else:
+        rows = rows.order_by("article_id", "serial_number")
+    start = (page - 1) * PAGE_SIZE
+    found = list(rows[start : start + PAGE_SIZE + 1])
+    return DevicePage(rows=found[:PAGE_SIZE], page=page, has_next=len(found) > PAGE_SIZE)
+
+
+class HolderShown(enum.Enum):
+    STORE = "store"
+    UNIT = "unit"
+    # The gate's full card: name and identity number.
+    PATIENT = "patient"
+    # A grant holder who has not confirmed the password (ACCESS-4): the contact, and the way
+    # to confirm it.
+    PATIENT_STEP_UP = "patient_step_up"
+    # Anyone else: the contact through the prescriber's unit only (LEAK-5).
+    PATIENT_CONTACT = "patient_contact"
+
+
+@dataclass(frozen=True)
+class DeviceHolder:
+    shown: HolderShown
+    # The store's or the unit's name.
+    place: str = ""
+    card: PatientCard | None = None
+    # Whom to contact about a patient's device: the order's unit and prescriber.
+    contact_unit: str = ""
+    contact_prescriber: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceCard:
+    device: Device
+    holder: DeviceHolder
+    events: list[DeviceEvent]
+    # The order lines the device went out on, the latest first.
+    lines: list[CustomerOrderLine]
+
+
+def _person(user: object) -> str:
+    if user is None:
+        return ""
+    full_name = getattr(user, "get_full_name", lambda: "")()
+    return str(full_name or getattr(user, "get_username", lambda: "")())
+
+
+def _holder(ctx: AccessContext, device: Device, lines: list[CustomerOrderLine]) -> DeviceHolder:
+    if device.holder_kind == HolderKind.UNIT and device.holder_unit is not None:
+        return DeviceHolder(shown=HolderShown.UNIT, place=device.holder_unit.name)
+    if device.holder_kind != HolderKind.PATIENT or device.holder_patient_id is None:
+        place = device.location.name if device.location is not None else ""
+        return DeviceHolder(shown=HolderShown.STORE, place=place)
+    latest = next(
+        (line for line in lines if line.order.patient_id == device.holder_patient_id), None
+    )
+    unit = latest.order.unit.unit.name if latest else ""
+    prescriber = _person(latest.order.orderer) if latest else ""
+    # The database's answer decides whether the gate is asked at all: a patient it hides is
+    # not read, so nothing of them reaches this page (and there is nothing to log).
+    if not getattr(device, "patient_visible", False):
+        return DeviceHolder(
+            shown=HolderShown.PATIENT_CONTACT, contact_unit=unit, contact_prescriber=prescriber
+        )
+    assert device.holder_patient is not None
+    # Logs the read (AUDIT-1).
+    answer = patient_get_for_user(ctx, device.holder_patient.reference)
+    if answer.decision is Decision.FULL:
+        return DeviceHolder(
+            shown=HolderShown.PATIENT,
+            card=answer.card,
+            contact_unit=unit,
+            contact_prescriber=prescriber,
+        )
+    if answer.decision is Decision.STEP_UP:
+        return DeviceHolder(
+            shown=HolderShown.PATIENT_STEP_UP, contact_unit=unit, contact_prescriber=prescriber
+        )
+    return DeviceHolder(
+        shown=HolderShown.PATIENT_CONTACT, contact_unit=unit, contact_prescriber=prescriber
+    )
+
+
+def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
+    """The device card: the device with its article, region and places in one query, its order
+    lines (order, unit, prescriber) in one, its history (who by name) in one, and the holder
+    (the gate's reads, only for a patient shown). Raises ``Device.DoesNotExist``."""
+    device = (
+        Device.objects.select_related(
+            "article", "owner_region", "location", "holder_unit", "holder_patient"
+        )
+        .annotate(
+            patient_visible=RawSQL("hjm_identity_visible(logistics_device.holder_patient_id)", [])
+        )
+        .get(pk=device_id)
+    )
+    lines = list(
+        CustomerOrderLine.objects.filter(device_id=device.pk)
+        .select_related("order__unit__unit", "order__orderer")
+        .order_by("-pk")
+    )
+    events = list(
+        DeviceEvent.objects.filter(device_id=device.pk).select_related("by").order_by("at", "pk")
+    )
+    return DeviceCard(device=device, holder=_holder(ctx, device, lines), events=events, lines=lines)
+
+
+@dataclass(frozen=True)
+class HeldDevice:
+    device_id: int
+    serial_number: str
+    article_number: str
+    article_name: str
+    status_label: str
+    # When the patient got it: the latest move to "lent to the patient" in the history.
+    since: datetime.datetime | None
+    next_service_on: datetime.date | None
+
+
+def _delivered_at() -> Subquery:
+    return Subquery(
+        DeviceEvent.objects.filter(device_id=OuterRef("pk"), to_state=DeviceStatus.ON_LOAN)
+        .exclude(from_state=F("to_state"))
+        .order_by("-at", "-pk")
+        .values("at")[:1]
+    )
+
+
+def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
+    """The devices a patient holds, for the patient page (shown only on the full card). One
+    query (the patient's index, the history's date as a subquery per device)."""
+    rows: QuerySet[Device] = (
+        Device.objects.filter(holder_kind=HolderKind.PATIENT, holder_patient_id=patient_id)
+        .exclude(status=DeviceStatus.SCRAPPED)
+        .select_related("article")
+        .annotate(since=_delivered_at())
+        .order_by("article__article_number", "serial_number")
+    )
+    return [
+        HeldDevice(
+            device_id=device.pk,
+            serial_number=device.serial_number,
+            article_number=device.article.article_number,
+            article_name=device.article.name,
+            status_label=str(DeviceStatus(device.status).label),
+            since=getattr(device, "since", None),
+            next_service_on=device.next_service_on,
+        )
+        for device in rows
+    ]

@@ -1,0 +1,167 @@
+"""DEVICE-1: the device card (individkort) and the register's search, with the LEAK-5 holder
+rule: logistics staff read a protected patient's device as "a patient, contact through the
+prescriber's unit", never the name, number, birth year, address or the reference."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from logistics.models import DeviceStatus
+from patients.models import AccessEntry, AccessOutcome, PatientIdentity
+from tests.factories import UserFactory
+from tests.logistics.devices_helpers import lent
+from tests.logistics.factories import DeviceFactory
+from tests.personas import ORDINARY_NUMBER, give_grant, logged_in
+from tests.prescriptions.leaks import SECRET_NAME, leaks
+
+pytestmark = pytest.mark.django_db
+
+
+def _birth_year_shown(html: str, patient) -> bool:
+    return patient.birth_year is not None and str(patient.birth_year) in html
+
+
+def test_device_1_the_card_shows_every_field_and_the_history(
+    client: Client, store_worker, rx, ordinary, rollator, central
+) -> None:
+    device = lent(rx, ordinary, rollator, central)
+    logged_in(client, store_worker)
+    response = client.get(f"/logistics/devices/{device.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for shown in (
+        device.serial_number,
+        rollator.article_number,
+        rollator.name,
+        rollator.gtin,
+        "Skåne",
+        "Lent to the patient",
+        "Times reissued",
+        "2026-01-15",  # received
+    ):
+        assert shown in html, shown
+    if device.warranty_until:
+        assert device.warranty_until.isoformat() in html
+    if device.next_service_on:
+        assert device.next_service_on.isoformat() in html
+    # The history, oldest first, with its notes; and the order it went out on.
+    events = response.context["card"].events
+    assert [e.to_state for e in events] == [
+        DeviceStatus.IN_STOCK,
+        DeviceStatus.ALLOCATED,
+        DeviceStatus.IN_TRANSIT,
+        DeviceStatus.ON_LOAN,
+    ]
+    assert "Received into" in html
+    order_number = response.context["card"].lines[0].order.number
+    assert order_number in html
+    # An ordinary patient: name and number through the gate, which logged the read (AUDIT-1).
+    assert f"{ORDINARY_NUMBER[:8]}-{ORDINARY_NUMBER[8:]}" in html
+    entry = AccessEntry.objects.filter(patient=ordinary).latest("pk")
+    assert entry.outcome == AccessOutcome.ALLOWED
+    assert entry.user_id == store_worker.pk
+
+
+def test_device_1_leak_5_logistics_staff_see_a_protected_holder_only_as_contact_through_the_unit(
+    client: Client, store_worker, rx, hidden, rollator, central
+) -> None:
+    device = lent(rx, hidden, rollator, central)
+    logged_in(client, store_worker)
+    before = AccessEntry.objects.count()
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    unit_name = rx.staff_profile.unit.name
+    assert "contact through the prescriber's unit" in html
+    assert unit_name in html
+    assert leaks(html) == []
+    assert hidden.reference not in html
+    assert not _birth_year_shown(html, hidden)
+    assert "Protected identity" not in html
+    # Nothing of the patient read, nothing to log.
+    assert AccessEntry.objects.count() == before
+    listing = client.get("/logistics/devices/", {"serial": device.serial_number[:4]})
+    text = listing.content.decode()
+    assert device.serial_number in text
+    assert leaks(text) == []
+    assert hidden.reference not in text
+    assert not _birth_year_shown(text, hidden)
+
+
+def test_device_1_the_grant_holder_sees_the_protected_holder_after_step_up(
+    client: Client, rx, hidden, rollator, central
+) -> None:
+    device = lent(rx, hidden, rollator, central)
+    service = UserFactory(username="kundtjanst3", role="customer_service")
+    give_grant(service, PatientIdentity.objects.get(patient=hidden))
+    logged_in(client, service)
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    assert "Confirm your password to see who" in html
+    assert leaks(html) == []
+    logged_in(client, service, stepped_up=True)
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    assert SECRET_NAME[1] in html
+    assert f"/patients/{hidden.reference}/" in html
+    assert AccessEntry.objects.filter(
+        patient=hidden, user_id=service.pk, outcome=AccessOutcome.ALLOWED
+    ).exists()
+    # The prescriber holds a grant but not logistics.view_device: the card is not theirs.
+    logged_in(client, rx, stepped_up=True)
+    assert client.get(f"/logistics/devices/{device.pk}/").status_code == 403
+
+
+def test_device_1_denied_without_the_permission_and_missing_id(
+    client: Client, rx, store_worker, rollator, central
+) -> None:
+    device = DeviceFactory(article=rollator, location=central)
+    logged_in(client, rx)
+    assert client.get(f"/logistics/devices/{device.pk}/").status_code == 403
+    assert client.get("/logistics/devices/").status_code == 403
+    logged_in(client, store_worker)
+    assert client.get(f"/logistics/devices/{device.pk + 1000}/").status_code == 404
+    client.logout()
+    assert client.get(f"/logistics/devices/{device.pk}/").status_code == 302
+
+
+def test_device_1_search_by_serial_prefix_exact_and_article_paginated(
+    client: Client, store_worker, rollator, pads, central, django_assert_max_num_queries
+) -> None:
+    for _ in range(30):
+        DeviceFactory(article=rollator, location=central)
+    other = DeviceFactory(article=pads, location=central, serial_number="XY-1")
+    logged_in(client, store_worker)
+    with django_assert_max_num_queries(6):
+        first = client.get("/logistics/devices/", {"serial": "SN"})
+    assert first.status_code == 200
+    assert len(first.context["result"].rows) == 25
+    assert first.context["result"].has_next
+    second = client.get("/logistics/devices/", {"serial": "SN", "page": 2})
+    assert len(second.context["result"].rows) == 5
+    assert not second.context["result"].has_next
+    # A scanned serial number opens the card.
+    scanned = client.get("/logistics/devices/", {"serial": "XY-1"})
+    assert scanned.status_code == 302
+    assert scanned["Location"] == f"/logistics/devices/{other.pk}/"
+    by_article = client.get("/logistics/devices/", {"article": pads.article_number})
+    assert [d.pk for d in by_article.context["result"].rows] == [other.pk]
+
+
+def test_device_1_the_card_takes_a_handful_of_queries(
+    client: Client,
+    store_worker,
+    rx,
+    hidden,
+    ordinary,
+    rollator,
+    central,
+    django_assert_max_num_queries,
+) -> None:
+    masked = lent(rx, hidden, rollator, central)
+    shown = lent(rx, ordinary, rollator, central)
+    logged_in(client, store_worker)
+    client.get(f"/logistics/devices/{masked.pk}/")
+    # Session, user, role permissions, device, lines, history.
+    with django_assert_max_num_queries(8):
+        assert client.get(f"/logistics/devices/{masked.pk}/").status_code == 200
+    # The gate's reads and the access entry on top.
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/logistics/devices/{shown.pk}/").status_code == 200
