@@ -135,7 +135,7 @@ MISSED: Final = Q(delivered_on__isnull=True) | Q(delivered_on__gt=F("promised_on
 
 
 def kpi1_table(*, months: list[datetime.date], today: datetime.date) -> list[Row]:
-    """Every agreement type × kind row with a cell per month, from one grouped query."""
+    """Every agreement type by kind row with a cell per month, from one grouped query."""
     found: dict[tuple[str, str, datetime.date], tuple[int, int]] = {}
     if months:
         grouped = (

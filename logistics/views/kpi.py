@@ -31,8 +31,8 @@ from logistics.selectors.kpi import (
     months_back,
 )
 from logistics.views.kpi_chart import chart_for
-from protection.permissions import role_permission_required
 from prescriptions.models import AgreementType
+from protection.permissions import role_permission_required
 
 VIEW_KPI = "logistics.view_kpi"
 PAGE_SIZE = 50
@@ -65,7 +65,7 @@ class MonthForm(forms.Form):
 
 
 def row_heading(agreement: AgreementType, kind: str) -> str:
-    return _("%(agreement)s – delivery reliability, %(kind)s") % {
+    return _("%(agreement)s - delivery reliability, %(kind)s") % {
         "agreement": agreement.label,
         "kind": KIND_LABELS[kind],
     }
