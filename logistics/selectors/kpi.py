@@ -173,9 +173,9 @@ def kpi1_missed_lines(
     return (
         counted_lines(today=today)
         .filter(
+            Q(kpi_kind=kind),
             promised_on__gte=month_start(month),
             promised_on__lte=month_end(month),
-            kpi_kind=kind,
             order__agreement_type=agreement,
         )
         .filter(MISSED)
