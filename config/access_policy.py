@@ -51,6 +51,8 @@ ROUTES: Final[dict[str, str]] = {
     "for identity (LEAK-1)",
     "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
+    "logistics:queue": "logistics.work_orders (role); a queue by its fixed slug (404 for any "
+    "other); order numbers, articles and units only, never a patient",
     # The prescriber's pages: reached by internal patient reference or prescription number
     # (F-XXXXXXXX), never an identity number; patients only through protection.gate.
     "prescriptions:patient": "view_prescription (role); prescriptions.selectors."

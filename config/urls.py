@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config import views
+from config import landing, views
 from logistics.urls import logistics_patterns
 from prescriptions.urls import catalogue_patterns, prescription_patterns
 from protection.urls import patient_patterns, protection_patterns
@@ -10,6 +10,7 @@ from protection.urls import patient_patterns, protection_patterns
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("start/", landing.landing_view, name="landing"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
