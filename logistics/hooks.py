@@ -25,8 +25,6 @@ def _register_orders() -> None:
     _append_once(protection_registry.protection_added_handlers, tasks.protection_added)
 
 
-def register_all() -> None:
-    _register_orders()
 def _register_reservations() -> None:
     """LOG-1: a draft's lines hold goods in the central store; PRESC-8 reads availability."""
     from logistics.selectors.availability import central_availability
@@ -37,8 +35,6 @@ def _register_reservations() -> None:
     _append_once(registry.availability_providers, central_availability)
 
 
-def register_all() -> None:
-    _register_reservations()
 def _register_documents() -> None:
     """Picking and delivery: the pick list, the package label and the delivery note, all
     identity-free for a protected patient (PRINT-1)."""
@@ -49,8 +45,6 @@ def _register_documents() -> None:
         kinds.register(kind)
 
 
-def register_all() -> None:
-    _register_documents()
 def _register_devices() -> None:
     """DEVICE-1: the patient page's section of the devices the patient holds (full card only)."""
     from logistics.views.devices import patient_devices_section
@@ -60,4 +54,7 @@ def _register_devices() -> None:
 
 
 def register_all() -> None:
+    _register_orders()
+    _register_reservations()
+    _register_documents()
     _register_devices()

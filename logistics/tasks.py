@@ -1,6 +1,3 @@
-"""Background work of the logistics floor (Celery). Tasks take internal ids only (LEAK-1),
-re-read the rows and call a service; each is safe to run twice (the services claim with
-conditional UPDATEs or leave alone what is done)."""
 """Background work of the logistics floor, run by Celery beat (config/settings/base.py). Tasks
 take ids or nothing (LEAK-1) and are safe to run twice: the services claim their rows with
 conditional UPDATEs."""
@@ -10,6 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from logistics.services import orders
+from logistics.services.reservations import reservations_lapse
 from patients.tasking import task_send, task_send_on_commit
 
 TAKE_RELEASE = "logistics.tasks.take_order_release"
@@ -56,7 +54,6 @@ def order_released(prescription_id: int) -> None:
 def protection_added(patient_id: int) -> None:
     """``protection.registry.protection_added_handlers`` (called after the commit)."""
     task_send(REROUTE, patient_id, what="order re-routing for patient")
-from logistics.services.reservations import reservations_lapse
 
 
 @shared_task

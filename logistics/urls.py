@@ -3,15 +3,21 @@ floor keeps its views in its own module under ``logistics/views/``."""
 
 from django.urls import URLPattern, URLResolver, path
 
-from logistics.views import reservations
-
 from logistics.urls_orders import urlpatterns as order_patterns
+from logistics.views import devices, kpi, picking, queues, reservations, stock
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
-logistics_patterns: Patterns = ([*order_patterns], "logistics")
 logistics_patterns: Patterns = (
     [
+        # The start page with the store's queues, and a queue's list of order lines.
+        path("", queues.queues_view, name="queues"),
+        path("queue/<slug:slug>/", queues.queue_list_view, name="queue"),
+        # KPI-1: delivery reliability, and a cell's missed lines.
+        path("kpi/", kpi.kpi_view, name="kpi"),
+        path("kpi/missed/", kpi.kpi_missed_view, name="kpi_missed"),
+        # Customer orders: the prescriber's open orders, an order, allocation, cancelling.
+        *order_patterns,
         # LOG-1: the prescriber's reserved articles.
         path("reservations/", reservations.reservations_view, name="reservations"),
         path(
@@ -24,19 +30,9 @@ logistics_patterns: Patterns = (
             reservations.reservation_release_view,
             name="reservation_release",
         ),
-from logistics.views import stock
-
-Patterns = tuple[list[URLPattern | URLResolver], str]
-
-logistics_patterns: Patterns = (
-    [
+        # LOG-2: a unit's buffer store replenishments.
         path("replenishments/", stock.replenishments_view, name="replenishments"),
-from logistics.views import picking
-
-Patterns = tuple[list[URLPattern | URLResolver], str]
-
-logistics_patterns: Patterns = (
-    [
+        # Picking, packing, routes and deliveries.
         path("waves/", picking.waves, name="waves"),
         path("waves/create/", picking.wave_create, name="wave_create"),
         path("waves/<int:wave_id>/", picking.wave, name="wave"),
@@ -50,27 +46,9 @@ logistics_patterns: Patterns = (
         path("deliveries/", picking.deliveries, name="deliveries"),
         path("deliveries/<int:package_id>/", picking.deliver, name="deliver"),
         path("deliveries/failed/", picking.failed, name="failed"),
-from logistics.views import devices
-
-Patterns = tuple[list[URLPattern | URLResolver], str]
-
-logistics_patterns: Patterns = (
-    [
         # The device register (DEVICE-1).
         path("devices/", devices.device_search_view, name="device_search"),
         path("devices/<int:device_id>/", devices.device_detail_view, name="device"),
-from logistics.views import kpi, queues
-
-Patterns = tuple[list[URLPattern | URLResolver], str]
-
-logistics_patterns: Patterns = (
-    [
-        # The start page with the store's queues, and a queue's list of order lines.
-        path("", queues.queues_view, name="queues"),
-        path("queue/<slug:slug>/", queues.queue_list_view, name="queue"),
-        # KPI-1: delivery reliability, and a cell's missed lines.
-        path("kpi/", kpi.kpi_view, name="kpi"),
-        path("kpi/missed/", kpi.kpi_missed_view, name="kpi_missed"),
     ],
     "logistics",
 )

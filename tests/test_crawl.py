@@ -184,6 +184,27 @@ def world(shared_dir) -> dict[str, list[str]]:
         ],
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
         "activity_id": [str(activity.pk)],
+        **_logistics_values(),
+    }
+
+
+def _logistics_values() -> dict[str, list[str]]:
+    """The logistics floor's pages: every wave, pick item, package, reservation, device and
+    queue the data holds (the demo's orders for the protected patients among them)."""
+    from logistics.models import Device, Package, PickItem, PickWave, Reservation
+    from logistics.selectors.queues import QUEUES
+
+    def ids(model: Any) -> list[str]:
+        return [str(pk) for pk in model.objects.values_list("pk", flat=True)[:20]] or ["1"]
+
+    return {
+        "wave_id": ids(PickWave),
+        "item_id": ids(PickItem),
+        "package_id": ids(Package),
+        "paper": ["label", "note"],
+        "pk": ids(Reservation),
+        "device_id": ids(Device),
+        "slug": [queue.slug for queue in QUEUES],
     }
 
 

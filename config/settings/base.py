@@ -259,6 +259,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "logistics-sweep-order-reroutes": {
         "task": "logistics.tasks.sweep_order_reroutes",
         "schedule": crontab(minute=25),
+    },
     # LOG-1: end the reservations of drafts never submitted and tell their prescribers.
     "logistics-reservations-lapse": {
         "task": "logistics.tasks.lapse_draft_reservations",

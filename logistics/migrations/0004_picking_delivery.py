@@ -31,7 +31,7 @@ def grant_back(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0002_protected_orders_and_history'),
+        ('logistics', '0003_purchasing'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

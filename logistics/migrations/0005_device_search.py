@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0002_protected_orders_and_history'),
+        ('logistics', '0004_picking_delivery'),
         ('patients', '0009_admin_masking'),
         ('prescriptions', '0013_supply_side'),
     ]
