@@ -1,0 +1,266 @@
+"""Demo data of the logistics floor: the central store and a unit's buffer store with stock,
+serial-numbered rollators, delivery areas, and customer orders in every state, made through the
+product's own services: Karl Lindqvist's rollator allocated and waiting to be picked (the
+README's walkthrough picks, packs and delivers it), earlier orders of his picked, packed, out
+for delivery and delivered, and orders for Eva Holm and Maria Ek (protected identity), which go
+to the prescriber's unit with papers that do not name them.
+
+The protected patients' orders are prescribed by ``prescriber2`` (Hugo Audionom), who holds
+grants for both (decided as case ÄR-2026-2); ``prescriber`` still has to ask for Eva Holm in the
+README's protection story. Nothing here creates a patient.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import connection, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from logistics.calendar import next_working_day
+from logistics.models import (
+    CustomerOrder,
+    DeliveryArea,
+    Device,
+    DeviceStatus,
+    LocationKind,
+    Package,
+    PickItem,
+    StockLocation,
+)
+from logistics.services.delivery import package_deliver, package_dispatch, package_pack
+from logistics.services.devices import device_register
+from logistics.services.orders import order_create_from_release, orders_allocate
+from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.stock import level_change, level_locked
+from patients.models import Patient, StaffProfile, Unit
+from patients.services import Actor
+from prescriptions.models import (
+    Article,
+    CompetenceArea,
+    CompetenceRegistration,
+    PrescriberProfile,
+    Prescription,
+)
+from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
+from prescriptions.services.lines import prescription_line_add
+from prescriptions.services.routing import prescription_submit
+from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY, AccessContext
+from protection.models import Grant
+from protection.rls import system_context
+
+CENTRAL = "central"
+BUFFER = "buffer-rehab-malmo"
+ROLLATOR = "44001"
+# Stock in the central store: article number -> (physical, reorder point, reorder quantity).
+STOCK = {
+    "44001": (0, 4, 10),  # the rollators arrive as devices below
+    "44002": (6, 3, 6),
+    "44010": (20, 10, 20),
+    "62155": (8, 5, 10),
+    "40190": (2, 6, 12),  # below its reorder point: a purchase proposal
+    "43001": (3, None, 0),
+}
+ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
+KARL = "194201077098"
+EVA = "194202269207"
+MARIA = "194201199124"
+
+
+def _ctx(user: Any) -> AccessContext:
+    session = SessionBase()
+    session[STEP_UP_SESSION_KEY] = time.time()
+    unit_id = StaffProfile.objects.filter(user_id=user.pk).values_list("unit_id", flat=True).first()
+    return AccessContext(
+        user=user,
+        actor=Actor(user_id=user.pk, unit_id=unit_id, ip_address=None, session_ref="demo"),
+        session=session,
+    )
+
+
+def _as_user(user: Any) -> None:
+    # Row-level security reads the acting user from this setting, as a request's middleware sets.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('hjm.user_id', %s, false)", [str(user.pk)])
+
+
+def _patient(number: str) -> Patient:
+    # Finding the demo's patients by their test numbers is the seed's job, not a user's read.
+    with system_context():
+        return Patient.objects.get(identity__personal_identity_number=number)
+
+
+def _approved(user: Any, number: str, *articles: str, urgent: bool = False) -> Prescription:
+    """A prescription drafted, submitted and approved through the prescriptions floor."""
+    ctx = _ctx(user)
+    _as_user(user)
+    draft = prescription_draft_start(ctx=ctx, patient_reference=_patient(number).reference)
+    for article_number in articles:
+        article = Article.objects.get(article_number=article_number)
+        prescription_line_add(ctx=ctx, reference=draft.reference, article_id=article.pk)
+    prescription_details_set(
+        ctx=ctx,
+        reference=draft.reference,
+        need="Behöver stöd vid gång inomhus och utomhus.",
+        urgency="urgent" if urgent else "normal",
+        fitting_note="",
+    )
+    return prescription_submit(ctx=ctx, reference=draft.reference)
+
+
+def _order(prescription: Prescription) -> CustomerOrder:
+    made = order_create_from_release(prescription_id=prescription.pk)
+    return made or CustomerOrder.objects.get(number=prescription.reference)
+
+
+def _stores() -> StockLocation:
+    central, _ = StockLocation.objects.get_or_create(
+        code=CENTRAL,
+        defaults={
+            "name": "Hjälpmedelscentralen Skåne",
+            "kind": LocationKind.CENTRAL,
+            "region_id": "12",
+        },
+    )
+    StockLocation.objects.get_or_create(
+        code=BUFFER,
+        defaults={
+            "name": "Buffertförråd Rehabenheten Malmö",
+            "kind": LocationKind.BUFFER,
+            "region_id": "12",
+            "unit": Unit.objects.get(hsa_id="SE2321000255-DEMO01"),
+        },
+    )
+    for name, low, high in (
+        ("Malmö med omnejd", "10000", "23999"),
+        ("Norra Skåne", "24000", "99999"),
+    ):
+        DeliveryArea.objects.get_or_create(
+            name=name, defaults={"postal_from": low, "postal_to": high, "weekdays": [0, 1, 2, 3, 4]}
+        )
+    return central
+
+
+def _stock(central: StockLocation) -> None:
+    today = timezone.localdate()
+    rollator = Article.objects.get(article_number=ROLLATOR)
+    Article.objects.filter(pk=rollator.pk).update(
+        serial_numbered=True, gtin="07350001234562", warranty_months=24, service_interval_months=12
+    )
+    rollator.refresh_from_db()
+    for article_number, (physical, point, quantity) in STOCK.items():
+        article = Article.objects.get(article_number=article_number)
+        level = level_locked(article_id=article.pk, location_id=central.pk)
+        level.reorder_point = point
+        level.reorder_quantity = quantity
+        level.save(update_fields=["reorder_point", "reorder_quantity"])
+        level_change(level=level, physical=physical)
+    for serial in ROLLATOR_SERIALS:
+        device_register(
+            article=rollator,
+            serial_number=serial,
+            location=central,
+            received_on=today - timedelta(days=30),
+            note="Mottagen från Gångbolaget AB (demo)",
+        )
+    level_change(
+        level=level_locked(article_id=rollator.pk, location_id=central.pk),
+        physical=len(ROLLATOR_SERIALS),
+    )
+
+
+def _grants(hugo: Any) -> None:
+    """Hugo Audionom may prescribe mobility aids and holds grants for the protected patients."""
+    profile = PrescriberProfile.objects.get(user=hugo)
+    CompetenceRegistration.objects.get_or_create(
+        prescriber=profile,
+        competence_area=CompetenceArea.objects.get(code="movement_communication_pressure"),
+        defaults={"trained_on": datetime.date(2025, 3, 1)},
+    )
+    now = timezone.now()
+    for number in (EVA, MARIA):
+        patient = _patient(number)
+        Grant.objects.get_or_create(
+            user=hugo,
+            patient=patient,
+            defaults={"starts_at": now - timedelta(days=1), "ends_at": now + timedelta(days=60)},
+        )
+        assign_perm(PROTECTED_PERMISSION, hugo, patient)
+
+
+def _move_on(order: CustomerOrder, central: StockLocation, logistics: Any, *, to: str) -> None:
+    """Take an allocated order through the store as far as ``to`` (picked, packed,
+    dispatched or delivered), through the services the pages call."""
+    routed, _unrouted = orders_routed([order], next_working_day(timezone.localdate()))
+    _area, day = routed[order.pk]
+    waves_create(store_id=central.pk, delivery_on=day, by=logistics)
+    for item in PickItem.objects.filter(line__order=order).select_related("line__article"):
+        serial = ""
+        if item.line.article.serial_numbered:
+            serial = (
+                Device.objects.filter(
+                    article=item.line.article, status=DeviceStatus.IN_STOCK, location=central
+                )
+                .order_by("-serial_number")
+                .values_list("serial_number", flat=True)
+                .first()
+                or ""
+            )
+        item_pick(wave_id=item.wave_id, item_id=item.pk, by=logistics, serial=serial)
+    if to == "picked":
+        return
+    package = package_pack(order_id=order.pk, by=logistics)
+    if to == "packed":
+        return
+    package_dispatch(package_id=package.pk, by=logistics)
+    if to == "dispatched":
+        return
+    package_deliver(package_id=package.pk, received_by="Mottagen vid dörren", by=logistics)
+
+
+def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
+    """Idempotent: once the central store exists, nothing more is made."""
+    del shared_dir, password
+    users = get_user_model().objects.in_bulk(
+        ["prescriber", "prescriber2", "logistics"], field_name="username"
+    )
+    if len(users) < 3 or not Article.objects.filter(article_number=ROLLATOR).exists():
+        return ["logistics: the demo users or the catalogue are missing"]
+    if StockLocation.objects.filter(code=CENTRAL).exists():
+        return ["logistics: stores, stock and orders already in place"]
+    petra, hugo, leo = users["prescriber"], users["prescriber2"], users["logistics"]
+    try:
+        with transaction.atomic():
+            central = _stores()
+            _stock(central)
+            _grants(hugo)
+            # Karl Lindqvist: one delivered earlier, one out for delivery, one packed, one
+            # picked, and the README's rollator allocated, waiting to be picked.
+            stages = ("delivered", "dispatched", "packed", "picked")
+            earlier = [_order(_approved(petra, KARL, "62155")) for _stage in stages]
+            walk = _order(_approved(petra, KARL, ROLLATOR))
+            # Protected identity: Eva Holm's rollator (urgent) and Maria Ek's crutches.
+            eva = _order(_approved(hugo, EVA, ROLLATOR, urgent=True))
+            maria = _order(_approved(hugo, MARIA, "62155"))
+            # Waiting for stock: more ramps than the store holds.
+            _order(_approved(petra, KARL, "43001", "43001", "43001", "43001"))
+            orders_allocate(by=leo)
+            for order, stage in zip(earlier, stages, strict=True):
+                _move_on(order, central, leo, to=stage)
+            _move_on(maria, central, leo, to="packed")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('hjm.user_id', '', false)")
+    return [
+        "logistics: central store and Rehabenheten Malmö's buffer store with stock, 8 rollators "
+        f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
+        f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
+        f"every state; {Package.objects.count()} packages"
+    ]
