@@ -7,7 +7,6 @@ a reason and a new attempt on the area's next route day."""
 from __future__ import annotations
 
 import datetime
-import importlib
 from typing import Any, Final
 
 from django.db import transaction
@@ -31,6 +30,7 @@ from logistics.models import (
 from logistics.selectors.destinations import DESTINATION_RELATED, area_day_after
 from logistics.services.errors import LogisticsError
 from logistics.services.picking import orders_routed
+from logistics.services.replenishment import replenishment_received
 from logistics.services.state import device_move, line_move
 from patients.identity import contains_identity_number
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
@@ -161,18 +161,11 @@ def _checked(label: str, value: str, order: CustomerOrder) -> str:
 
 # The other part of the floor that keeps the buffer store's figures (LOG-2). CALL POINT: when
 # ``logistics.services.replenishment.replenishment_received`` exists it is called here.
-REPLENISHMENT_MODULE = "logistics.services.replenishment"
 
 
-def replenishment_arrived(*, order_id: int, by: Any) -> bool:
-    """Tell the replenishment part that a replenishment reached its buffer store (its stock
-    figures). False when that part is not installed on this branch."""
-    try:
-        module = importlib.import_module(REPLENISHMENT_MODULE)
-    except ModuleNotFoundError:
-        return False
-    module.replenishment_received(order_id=order_id, by=by)
-    return True
+def replenishment_arrived(*, order_id: int, by: Any) -> None:
+    """A replenishment reached its buffer store: its stock figures rise there (LOG-2)."""
+    replenishment_received(order_id=order_id, by=by)
 
 
 def _hand_over(line: CustomerOrderLine, order: CustomerOrder, by: Any) -> None:
