@@ -235,6 +235,12 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         return ["logistics: the demo users or the catalogue are missing"]
     if StockLocation.objects.filter(code=CENTRAL).exists():
         return ["logistics: stores, stock and orders already in place"]
+    with system_context():
+        found = Patient.objects.filter(
+            identity__personal_identity_number__in=[KARL, EVA, MARIA]
+        ).count()
+    if found < 3:
+        return ["logistics: the demo register's patients are missing"]
     petra, hugo, leo = users["prescriber"], users["prescriber2"], users["logistics"]
     try:
         with transaction.atomic():

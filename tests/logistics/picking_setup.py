@@ -17,10 +17,17 @@ from logistics.models import (
     LineState,
     LocationKind,
     OrderKind,
+    Reservation,
+    ReservationState,
     StockLocation,
 )
 from logistics.services.state import line_created, line_move, order_created, order_state_sync
-from logistics.services.stock import level_change, level_locked, reservation_make
+from logistics.services.stock import (
+    level_change,
+    level_locked,
+    reservation_end,
+    reservation_make,
+)
 from prescriptions.models import AgreementType, Article, PickupPoint, PrescribingUnit, Prescription
 
 PROMISE = datetime.date(2026, 12, 18)
@@ -81,6 +88,11 @@ def allocated_order(
         }
     else:
         destination = {"destination_kind": DestinationKind.PATIENT_ADDRESS}
+    # As the order's creation does: the draft's reservations (LOG-1) move to the order.
+    for held in Reservation.objects.filter(
+        prescription_line__prescription=prescription, state=ReservationState.ACTIVE
+    ):
+        reservation_end(reservation=held, state=ReservationState.CONVERTED)
     order = CustomerOrder.objects.create(
         number=prescription.reference,
         kind=OrderKind.CUSTOMER,

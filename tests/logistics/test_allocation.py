@@ -20,7 +20,6 @@ from logistics.models import (
 from logistics.services.errors import LogisticsError
 from logistics.services.orders import order_cancel, order_create_from_release, orders_allocate
 from logistics.services.state import line_move
-from logistics.services.stock import reservation_make
 from tests.logistics.conftest import approved
 from tests.logistics.factories import StockLevelFactory
 from tests.personas import ORDINARY_NUMBER
@@ -103,13 +102,9 @@ def test_the_right_store_is_the_units_customer_store_when_it_holds_the_goods(
 def test_the_drafts_reservations_move_to_the_order(rx, ordinary, central, pads):
     StockLevelFactory(article=pads, location=central, physical=1)
     prescription = approved(rx, ordinary, pads)
-    draft = reservation_make(
-        article_id=pads.pk,
-        location_id=central.pk,
-        quantity=1,
-        prescription_line_id=prescription.lines.get().pk,
-    )
-    assert draft is not None
+    # LOG-1: the draft's line reserved the one on the shelf while it was drafted.
+    draft = Reservation.objects.get(prescription_line=prescription.lines.get())
+    assert draft.state == ReservationState.ACTIVE
     order = order_create_from_release(prescription_id=prescription.pk)
     assert order is not None
     draft.refresh_from_db()

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
         ("logistics", "/logistics/"),
         ("prescriber", "/"),
         ("customer_service", "/"),
-        ("technician", "/catalogue/"),
+        ("technician", "/logistics/devices/"),
         ("billing", "/messages/"),
     ],
 )
