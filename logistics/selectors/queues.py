@@ -26,7 +26,16 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from logistics.models import CustomerOrder, CustomerOrderLine, LineState, OrderKind
+from logistics.models import (
+    CustomerOrder,
+    CustomerOrderLine,
+    LineState,
+    OrderKind,
+    Package,
+    PackageState,
+    PickWave,
+    WaveState,
+)
 from logistics.services.state import OPEN_ORDER_STATES
 
 L = LineState
@@ -95,8 +104,31 @@ QUEUES: Final[list[Queue]] = [
     line_queue("late", _("Late (promise passed)"), lambda day: Q(promised_on__lt=day)),
     order_queue("urgent", _("Urgent orders open"), urgent=True),
     order_queue("replenishments", _("Open replenishments"), kind=OrderKind.REPLENISHMENT),
-    # Added by the other parts of the floor: pick waves, today's routes, failed deliveries,
-    # purchase proposals.
+    # Picking and delivery: counted as waves and packages, each linking to its own page.
+    Queue(
+        slug="waves",
+        label=_("Pick waves to pick"),
+        rows=lambda day: PickWave.objects.filter(state=WaveState.OPEN),
+        url_name="logistics:waves",
+    ),
+    Queue(
+        slug="to-dispatch",
+        label=_("Packages to dispatch"),
+        rows=lambda day: Package.objects.filter(state=PackageState.PACKED),
+        url_name="logistics:routes",
+    ),
+    Queue(
+        slug="to-confirm",
+        label=_("Deliveries to confirm"),
+        rows=lambda day: Package.objects.filter(state=PackageState.DISPATCHED),
+        url_name="logistics:deliveries",
+    ),
+    Queue(
+        slug="failed",
+        label=_("Failed deliveries"),
+        rows=lambda day: Package.objects.filter(state=PackageState.FAILED),
+        url_name="logistics:failed",
+    ),
 ]
 
 
