@@ -35,6 +35,14 @@ def _register_reservations() -> None:
     _append_once(registry.availability_providers, central_availability)
 
 
+def _register_order_summary() -> None:
+    """The prescription page shows the order it became, with its state and delivery promise."""
+    from logistics.selectors.orders import order_summary_for_prescription
+    from prescriptions import registry
+
+    _append_once(registry.order_summary_providers, order_summary_for_prescription)
+
+
 def _register_documents() -> None:
     """Picking and delivery: the pick list, the package label and the delivery note, all
     identity-free for a protected patient (PRINT-1)."""
@@ -58,3 +66,4 @@ def register_all() -> None:
     _register_reservations()
     _register_documents()
     _register_devices()
+    _register_order_summary()

@@ -12,11 +12,17 @@ own (ids only, LEAK-1). A release whose message is lost is found by the logistic
 ``availability_providers``: callables taking article ids and returning, per article, how many
 are available in the region's stores now (PRESC-8 proposes what is ready in stock first). None
 registered: the catalogue's own out-of-stock flag decides, as before the logistics floor.
+
+``order_summary_providers``: callables taking a prescription id and returning the
+:class:`OrderSummary` of the customer order it became, or None; the prescription page shows the
+first one found, so that a prescriber follows the order and its delivery promise from there.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 
 from django.db import transaction
@@ -24,6 +30,20 @@ from django.db import transaction
 draft_changed_handlers: list[Callable[[int], None]] = []
 order_released_handlers: list[Callable[[int], None]] = []
 availability_providers: list[Callable[[Iterable[int]], dict[int, int]]] = []
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """What the prescription page says of its order: nothing about the patient, only the
+    order's number, its state in words, its delivery promise and where the order page is."""
+
+    number: str
+    state: str
+    promised_on: datetime.date | None
+    url: str
+
+
+order_summary_providers: list[Callable[[int], OrderSummary | None]] = []
 
 
 def draft_changed(prescription_id: int) -> None:
@@ -47,3 +67,12 @@ def availability(article_ids: Iterable[int]) -> dict[int, int] | None:
         for article_id, quantity in provider(ids).items():
             found[article_id] = found.get(article_id, 0) + quantity
     return found
+
+
+def order_summary(prescription_id: int) -> OrderSummary | None:
+    """The order an approved prescription became, or None (not yet made, or no logistics)."""
+    for provider in order_summary_providers:
+        found = provider(prescription_id)
+        if found is not None:
+            return found
+    return None

@@ -18,11 +18,13 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
+from django.urls import reverse
 
 from logistics.models import CustomerOrder, CustomerOrderLine, LineState, OrderKind, OrderState
 from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
 from patients.presenters import full_card
 from prescriptions.models import PrescriberProfile
+from prescriptions.registry import OrderSummary
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 
@@ -211,10 +213,19 @@ def order_get_for_user(*, ctx: AccessContext, number: str) -> OrderDetail:
     )
 
 
-def order_number_for_prescription(prescription_id: int) -> str | None:
-    """The order an approved prescription became (one query), for a link from its page."""
-    return (
+def order_summary_for_prescription(prescription_id: int) -> OrderSummary | None:
+    """The order an approved prescription became (one query), for its page: the number, the
+    state in words and the delivery promise (the prescriptions floor's registry asks)."""
+    order = (
         CustomerOrder.objects.filter(prescription_id=prescription_id)
-        .values_list("number", flat=True)
+        .only("number", "state", "promised_on")
         .first()
+    )
+    if order is None:
+        return None
+    return OrderSummary(
+        number=order.number,
+        state=str(order.get_state_display()),
+        promised_on=order.promised_on,
+        url=reverse("logistics:order", args=[order.number]),
     )

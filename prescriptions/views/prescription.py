@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from prescriptions import registry
 from prescriptions.forms import (
     CancelForm,
     DeliveryForm,
@@ -251,6 +252,8 @@ def _page(
         and prescription.state in (S.DRAFT, S.AWAITING_SIGNATURE)
     ):
         context["sign_form"] = bound.get("sign") or RiskAssessmentSignForm()
+    if prescription.state == S.APPROVED:
+        context["order"] = registry.order_summary(prescription.pk)
     if prescription.state == S.APPROVED and prescription.fitted_at is None:
         context["fitting_form"] = bound.get("fitting") or FittingForm(
             protected=prescription.patient_protected

@@ -109,3 +109,22 @@ def test_logistics_staff_see_an_ordinary_patient_by_internal_reference(
     text = client.get(reverse("logistics:order", args=[order.number])).content.decode()
     assert ordinary.reference in text
     assert ordinary.identity.surname not in text
+
+
+def test_the_prescription_page_links_to_its_order_with_state_and_promise(
+    rx_client: Client, rx, ordinary, central, pads
+):
+    """A prescriber follows the order from the prescription it came from (the logistics floor
+    answers through the prescriptions registry; the prescriptions floor imports nothing of it)."""
+    prescription = approved(rx, ordinary, pads)
+    url = reverse("prescriptions:detail", args=[prescription.reference])
+    before = rx_client.get(url).content.decode()
+    assert reverse("logistics:order", args=[prescription.reference]) not in before
+    order = order_create_from_release(prescription_id=prescription.pk)
+    assert order is not None
+    order.refresh_from_db()
+    text = rx_client.get(url).content.decode()
+    assert f'href="{reverse("logistics:order", args=[order.number])}"' in text
+    assert order.promised_on is not None
+    assert order.promised_on.isoformat() in text
+    assert str(order.get_state_display()).capitalize() in text
