@@ -26,6 +26,12 @@ ROUTES: Final[dict[str, str]] = {
     "through document_request (identity-free for a protected patient, PRINT-1); 404 otherwise",
     "logistics:deliver": "logistics.work_orders (role); POST only; a package out for delivery "
     "(404 for a missing one); the receiver's text checked for the patient's identity",
+    # Direct deliveries by suppliers (LOG-3, LEAK-4), by internal id.
+    "logistics:direct_delivery": "logistics.work_orders (role); the delivery by id (404 "
+    "otherwise); an ordinary patient's delivery address, logged as a read; never exists for a "
+    "protected patient (the database refuses it)",
+    "logistics:direct_withdrawal_confirm": "logistics.work_orders (role); POST only; a "
+    "withdrawn delivery not yet confirmed (refused otherwise); order number and supplier only",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "

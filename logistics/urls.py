@@ -4,7 +4,7 @@ floor keeps its views in its own module under ``logistics/views/``."""
 from django.urls import URLPattern, URLResolver, path
 
 from logistics.urls_orders import urlpatterns as order_patterns
-from logistics.views import devices, kpi, picking, queues, reservations, stock
+from logistics.views import devices, direct, kpi, picking, queues, reservations, stock
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -46,6 +46,14 @@ logistics_patterns: Patterns = (
         path("deliveries/", picking.deliveries, name="deliveries"),
         path("deliveries/<int:package_id>/", picking.deliver, name="deliver"),
         path("deliveries/failed/", picking.failed, name="failed"),
+        # Direct deliveries by suppliers (LOG-3) and their withdrawal (LEAK-4).
+        path("direct/", direct.direct_deliveries_view, name="direct_deliveries"),
+        path("direct/<int:delivery_id>/", direct.direct_delivery_view, name="direct_delivery"),
+        path(
+            "direct/<int:delivery_id>/withdrawn/",
+            direct.direct_withdrawal_confirm_view,
+            name="direct_withdrawal_confirm",
+        ),
         # The device register (DEVICE-1).
         path("devices/", devices.device_search_view, name="device_search"),
         path("devices/<int:device_id>/", devices.device_detail_view, name="device"),

@@ -191,7 +191,7 @@ def world(shared_dir) -> dict[str, list[str]]:
 def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
     queue the data holds (the demo's orders for the protected patients among them)."""
-    from logistics.models import Device, Package, PickItem, PickWave, Reservation
+    from logistics.models import Device, DirectDelivery, Package, PickItem, PickWave, Reservation
     from logistics.selectors.queues import QUEUES
 
     def ids(model: Any) -> list[str]:
@@ -204,6 +204,7 @@ def _logistics_values() -> dict[str, list[str]]:
         "paper": ["label", "note"],
         "pk": ids(Reservation),
         "device_id": ids(Device),
+        "delivery_id": ids(DirectDelivery),
         "slug": [queue.slug for queue in QUEUES],
     }
 

@@ -17,6 +17,7 @@ from logistics.models.delivery import (
     Weekday,
 )
 from logistics.models.devices import Device, DeviceEvent, DeviceStatus, HolderKind
+from logistics.models.direct import DirectDelivery, DirectDeliveryState, DirectDeliveryTransition
 from logistics.models.orders import (
     CustomerOrder,
     CustomerOrderLine,
@@ -55,6 +56,9 @@ __all__ = [
     "Device",
     "DeviceEvent",
     "DeviceStatus",
+    "DirectDelivery",
+    "DirectDeliveryState",
+    "DirectDeliveryTransition",
     "FailureReason",
     "GoodsReceipt",
     "GoodsReceiptLine",

@@ -29,6 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from logistics.models import (
     CustomerOrder,
     CustomerOrderLine,
+    DirectDelivery,
+    DirectDeliveryState,
     LineState,
     OrderKind,
     Package,
@@ -94,7 +96,8 @@ QUEUES: Final[list[Queue]] = [
     line_queue(
         "to-allocate",
         _("Order lines to allocate"),
-        lambda day: Q(state__in=[L.RECEIVED, L.BACKORDERED]),
+        # A supplier's direct delivery is not allocated from the region's stores (LOG-3).
+        lambda day: Q(state__in=[L.RECEIVED, L.BACKORDERED], order__supplier_direct=False),
     ),
     line_queue("waiting", _("Waiting for stock"), lambda day: Q(state=L.BACKORDERED)),
     line_queue("to-pick", _("To pick"), lambda day: Q(state=L.ALLOCATED)),
@@ -128,6 +131,21 @@ QUEUES: Final[list[Queue]] = [
         label=_("Failed deliveries"),
         rows=lambda day: Package.objects.filter(state=PackageState.FAILED),
         url_name="logistics:failed",
+    ),
+    # Direct deliveries by suppliers (LOG-3), and those to withdraw from them (LEAK-4).
+    Queue(
+        slug="direct",
+        label=_("With suppliers for direct delivery"),
+        rows=lambda day: DirectDelivery.objects.filter(state=DirectDeliveryState.ORDERED),
+        url_name="logistics:direct_deliveries",
+    ),
+    Queue(
+        slug="withdraw",
+        label=_("Direct deliveries to withdraw"),
+        rows=lambda day: DirectDelivery.objects.filter(
+            state=DirectDeliveryState.WITHDRAWN, withdrawal_confirmed_at__isnull=True
+        ),
+        url_name="logistics:direct_deliveries",
     ),
 ]
 

@@ -148,7 +148,7 @@ def route_dispatch(*, area_id: int, day: datetime.date, by: Any) -> list[Package
     return [package_dispatch(package_id=pk, by=by) for pk in ids]
 
 
-def _checked(label: str, value: str, order: CustomerOrder) -> str:
+def free_text_checked(label: str, value: str, order: CustomerOrder) -> str:
     value = value.strip()
     if contains_identity_number(value):
         raise LogisticsError(_("%(field)s: do not write a personnummer.") % {"field": label})
@@ -212,7 +212,7 @@ def package_deliver(
     """Delivered, with who received it (free text read by staff without a grant: no identity
     number, nothing of the patient's name or address)."""
     package = _package_locked(package_id)
-    received = _checked(_("Received by"), received_by, package.order)
+    received = free_text_checked(_("Received by"), received_by, package.order)
     if not received:
         raise LogisticsError(_("Received by: write who received the delivery."))
     if package.state != P.DISPATCHED:
@@ -244,7 +244,7 @@ def package_fail(
     package = _package_locked(package_id)
     if reason not in FailureReason.values:
         raise LogisticsError(_("Reason: choose why the delivery failed."))
-    text = _checked(_("Note"), note, package.order)
+    text = free_text_checked(_("Note"), note, package.order)
     if reason == FailureReason.OTHER and not text:
         raise LogisticsError(_("Note: describe the reason."))
     if package.state != P.DISPATCHED:

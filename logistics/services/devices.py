@@ -39,6 +39,52 @@ def device_register(
 ) -> Device:
     """A new device in a store, in the caller's transaction. A serial number already
     registered for the article is refused (the database also refuses it)."""
+    device = Device.objects.create(
+        article=article,
+        serial_number=_serial_free(article, serial_number),
+        gtin=gtin or article.gtin,
+        owner_region=location.region,
+        status=DeviceStatus.IN_STOCK,
+        holder_kind=HolderKind.STORE,
+        location=location,
+        **_dates(article, received_on),
+    )
+    device_created(
+        device=device, by=by, note=note or _("Received into %(store)s") % {"store": location.name}
+    )
+    return device
+
+
+def device_register_delivered(
+    *,
+    article: Article,
+    serial_number: str,
+    owner_region_id: str,
+    patient_id: int | None,
+    received_on: datetime.date,
+    by: Any = None,
+    note: str = "",
+) -> Device:
+    """A device the supplier delivered straight to an ordinary patient (LOG-3): registered on
+    loan with the patient as holder, in the caller's transaction."""
+    device = Device.objects.create(
+        article=article,
+        serial_number=_serial_free(article, serial_number),
+        gtin=article.gtin,
+        owner_region_id=owner_region_id,
+        status=DeviceStatus.ON_LOAN,
+        holder_kind=HolderKind.PATIENT,
+        holder_patient_id=patient_id,
+        location=None,
+        **_dates(article, received_on),
+    )
+    device_created(device=device, by=by, note=note)
+    return device
+
+
+def _serial_free(article: Article, serial_number: str) -> str:
+    """The serial number, trimmed; refused when empty or already registered for the article
+    (the database also refuses a duplicate)."""
     serial = serial_number.strip()
     if not serial:
         raise LogisticsError(_("Serial number: scan or type the serial number."))
@@ -47,14 +93,12 @@ def device_register(
             _("Serial number %(serial)s is already registered for article %(article)s.")
             % {"serial": serial, "article": article.article_number}
         )
-    device = Device.objects.create(
-        article=article,
-        serial_number=serial,
-        gtin=gtin or article.gtin,
-        owner_region=location.region,
-        status=DeviceStatus.IN_STOCK,
-        holder_kind=HolderKind.STORE,
-        location=location,
+    return serial
+
+
+def _dates(article: Article, received_on: datetime.date) -> dict[str, Any]:
+    """Received, end of lifespan and warranty, and first service, read from the article."""
+    return dict(
         received_on=received_on,
         lifespan_until=(
             _months_later(received_on, 12 * article.lifespan_years)
@@ -70,7 +114,3 @@ def device_register(
             else None
         ),
     )
-    device_created(
-        device=device, by=by, note=note or _("Received into %(store)s") % {"store": location.name}
-    )
-    return device

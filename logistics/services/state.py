@@ -132,7 +132,9 @@ ORDER_MACHINE: Final = StateMachine(
 DEVICE_MACHINE: Final = StateMachine(
     name="device",
     moves={
-        CREATED: frozenset({D.IN_STOCK}),
+        # A device the supplier delivers straight to the patient (LOG-3) is first registered
+        # on loan; every other device starts in a store.
+        CREATED: frozenset({D.IN_STOCK, D.ON_LOAN}),
         D.IN_STOCK: frozenset({D.ALLOCATED, D.IN_USE_AT_UNIT, D.IN_WORKSHOP, D.LOST, D.SCRAPPED}),
         D.ALLOCATED: frozenset({D.IN_STOCK, D.IN_TRANSIT}),
         D.IN_TRANSIT: frozenset({D.ON_LOAN, D.AT_UNIT, D.IN_USE_AT_UNIT, D.IN_STOCK, D.LOST}),

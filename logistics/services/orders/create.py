@@ -40,6 +40,7 @@ from logistics.models import (
     StockLocation,
     UrgentFee,
 )
+from logistics.services.direct import direct_deliveries_order
 from logistics.services.errors import LogisticsError
 from logistics.services.state import line_created, order_created
 from logistics.services.stock import reservation_end
@@ -218,6 +219,8 @@ def order_create(*, prescription: Prescription) -> CustomerOrder:
     ).order_by("location_id", "article_id", "pk")
     for reservation in drafts:
         reservation_end(reservation=reservation, state=ReservationState.CONVERTED)
+    # LOG-3: what its supplier delivers directly goes to the supplier; the rest is allocated.
+    direct_deliveries_order(order=order)
     orders_allocate(order_ids=[order.pk])
     return order
 

@@ -21,6 +21,7 @@ from logistics.models import (
     OrderKind,
     OrderState,
 )
+from logistics.services.direct import direct_deliveries_withdraw
 from logistics.services.orders.create import presc2_enforced
 from logistics.services.state import ORDER_MACHINE
 from patients.services import notification_send
@@ -64,6 +65,8 @@ def _reroute_patient(patient_id: int) -> int:
                 pickup_point=None,
                 supplier_direct=False,
             )
+        # LEAK-4: what was with the supplier is withdrawn and listed until the supplier is told.
+        direct_deliveries_withdraw(order_id=order.pk)
         moved += 1
         history_record(
             machine=ORDER_MACHINE,
