@@ -69,6 +69,9 @@ STOCK = {
     "43001": (3, None, 0),
 }
 ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
+# Delivered and fitted at home by its supplier (LOG-3): Karl Lindqvist's ramp goes to the
+# supplier instead of the store's shelves.
+DIRECT_RAMP = "43002"
 KARL = "194201077098"
 EVA = "194202269207"
 MARIA = "194201199124"
@@ -255,6 +258,9 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             # Protected identity: Eva Holm's rollator (urgent) and Maria Ek's crutches.
             eva = _order(_approved(hugo, EVA, ROLLATOR, urgent=True))
             maria = _order(_approved(hugo, MARIA, "62155"))
+            # Direct delivery by the supplier (LOG-3): Karl Lindqvist's folding ramp.
+            Article.objects.filter(article_number=DIRECT_RAMP).update(supplier_delivers=True)
+            ramp = _order(_approved(petra, KARL, DIRECT_RAMP))
             # Waiting for stock: more ramps than the store holds.
             _order(_approved(petra, KARL, "43001", "43001", "43001", "43001"))
             orders_allocate(by=leo)
@@ -268,5 +274,6 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         "logistics: central store and Rehabenheten Malmö's buffer store with stock, 8 rollators "
         f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
         f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
-        f"every state; {Package.objects.count()} packages"
+        f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
+        f"delivery; {Package.objects.count()} packages"
     ]
