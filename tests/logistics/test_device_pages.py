@@ -54,7 +54,8 @@ def test_device_1_the_card_shows_every_field_and_the_history(
         DeviceStatus.ON_LOAN,
     ]
     # The receipt's note, in the language it was written in (history rows are stored text).
-    assert events[0].note and events[0].note in html
+    assert events[0].note
+    assert events[0].note in html
     order_number = response.context["card"].lines[0].order.number
     assert order_number in html
     # An ordinary patient: name and number through the gate, which logged the read (AUDIT-1).
