@@ -88,9 +88,9 @@ def work(rx, ordinary, protected_patient, central, store_worker):
     replenishment = allocated_replenishment(everyday.unit, rx, central, refill)
     _states(replenishment, L.ALLOCATED)
     area = area_all_week()
-    for state in (WaveState.OPEN, WaveState.OPEN, WaveState.PICKED):
+    for wave_state in (WaveState.OPEN, WaveState.OPEN, WaveState.PICKED):
         PickWave.objects.create(
-            store=central, delivery_on=TODAY, area=area, state=state, created_by=store_worker
+            store=central, delivery_on=TODAY, area=area, state=wave_state, created_by=store_worker
         )
     for state in (
         PackageState.PACKED,
