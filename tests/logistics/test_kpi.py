@@ -211,3 +211,20 @@ def test_kpi_1_anonymous_is_sent_to_log_in(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert "login" in response["Location"]
+
+
+# Session, user and role checks, the paginator's count and the page of lines.
+MISSED_QUERIES = 6
+
+
+def test_kpi_1_the_missed_lines_page_pins_its_query_count(
+    client, lines, rx, ordinary, central, django_assert_num_queries
+):
+    _staff(client)
+    more = _order(rx, ordinary, central, [article("100"), article("100")])
+    for line in more:
+        _set(line, M.replace(day=20), None)
+    url = f"/logistics/kpi/missed/?month={M.year:04d}-{M.month:02d}&kind=7&agreement=cooperation"
+    with django_assert_num_queries(MISSED_QUERIES):
+        page = client.get(url).content.decode()
+    assert page.count('<th scope="row">') == 5
