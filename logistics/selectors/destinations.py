@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 
 from logistics.calendar import is_working_day
 from logistics.models import CustomerOrder, DeliveryArea, DestinationKind, OrderKind
-from patients.models import PatientIdentity
+from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
 from protection.documents.letters import address_lines
+from protection.gate import AccessContext
 
 # At most this many days ahead is searched for an area's next day (holidays included).
 _HORIZON_DAYS = 60
@@ -75,6 +76,34 @@ def destinations_for(orders: Sequence[CustomerOrder]) -> dict[int, Destination]:
     for order in orders:
         result[order.pk] = _destination(order, addresses)
     return result
+
+
+def destinations_read(
+    *, ctx: AccessContext, orders: Sequence[CustomerOrder]
+) -> dict[int, Destination]:
+    """:func:`destinations_for` for a page: each patient's address shown is a read of patient
+    data and goes to the access log, one entry per order, as the order pages log theirs. A
+    unit or pickup point (every protected patient's order) reads no patient: nothing logged."""
+    destinations = destinations_for(orders)
+    AccessEntry.objects.bulk_create(
+        [
+            AccessEntry(
+                user_id=ctx.actor.user_id,
+                unit_id=ctx.actor.unit_id,
+                action=AccessAction.READ,
+                outcome=AccessOutcome.ALLOWED,
+                patient_id=destination.patient_id,
+                patient_protected=False,
+                object_type="delivery address",
+                object_id=order.number,
+                ip_address=ctx.actor.ip_address,
+                session_ref=ctx.actor.session_ref,
+            )
+            for order in orders
+            if (destination := destinations[order.pk]).patient_id is not None
+        ]
+    )
+    return destinations
 
 
 DESTINATION_RELATED = ("delivery_unit__unit", "delivery_contact", "pickup_point", "unit__unit")

@@ -37,7 +37,8 @@ from protection.permissions import role_permission_required
 VIEW_KPI = "logistics.view_kpi"
 PAGE_SIZE = 50
 MONTHS_TO_CHOOSE = 36
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# \Z, not $: "2026-01\n" is no month. Year 0000 passes the pattern but is no date.
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
 
 
 def month_key(month: datetime.date) -> str:
@@ -48,7 +49,10 @@ def month_parse(text: str) -> datetime.date | None:
     match = MONTH_RE.match(text or "")
     if match is None:
         return None
-    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    try:
+        return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        return None
 
 
 class MonthForm(forms.Form):

@@ -31,7 +31,7 @@ from logistics.models import (
     StockLocation,
     WaveState,
 )
-from logistics.selectors.destinations import DESTINATION_RELATED, destinations_for, order_by_scan
+from logistics.selectors.destinations import DESTINATION_RELATED, destinations_read, order_by_scan
 from logistics.services.delivery import (
     package_deliver,
     package_dispatch,
@@ -220,11 +220,11 @@ def package_paper(request: HttpRequest, package_id: int, paper: str) -> HttpResp
     return redirect(request.POST.get("back") or reverse("logistics:to_pack"))
 
 
-def _stops(packages: list[Package]) -> list[dict[str, Any]]:
+def _stops(request: HttpRequest, packages: list[Package]) -> list[dict[str, Any]]:
     """Each package with its destination as logistics may see it (a protected patient's order:
-    the prescriber's unit and the prescriber only)."""
+    the prescriber's unit and the prescriber only); each patient address shown is logged."""
     orders = [package.order for package in packages]
-    destinations = destinations_for(orders)
+    destinations = destinations_read(ctx=AccessContext.from_request(request), orders=orders)
     return [
         {"package": package, "destination": destinations[package.order_id]} for package in packages
     ]
@@ -244,7 +244,7 @@ def routes(request: HttpRequest) -> HttpResponse:
         .order_by("area__name", "order__number")
     )
     by_area: dict[int, dict[str, Any]] = {}
-    for stop in _stops(packages):
+    for stop in _stops(request, packages):
         area = stop["package"].area
         by_area.setdefault(area.pk, {"area": area, "stops": []})["stops"].append(stop)
     return render(
@@ -295,7 +295,7 @@ def deliveries(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "logistics/picking/deliveries.html",
-        {"stops": _stops(packages), "reasons": FailureReason.choices},
+        {"stops": _stops(request, packages), "reasons": FailureReason.choices},
     )
 
 
