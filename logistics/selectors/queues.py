@@ -36,6 +36,7 @@ from logistics.models import (
     PickWave,
     WaveState,
 )
+from logistics.selectors.stock import proposal_levels
 from logistics.services.state import OPEN_ORDER_STATES
 
 L = LineState
@@ -128,6 +129,12 @@ QUEUES: Final[list[Queue]] = [
         label=_("Failed deliveries"),
         rows=lambda day: Package.objects.filter(state=PackageState.FAILED),
         url_name="logistics:failed",
+    ),
+    Queue(
+        slug="proposals",
+        label=_("Purchase proposals"),
+        rows=lambda day: proposal_levels(),
+        url_name="logistics:proposals",
     ),
 ]
 

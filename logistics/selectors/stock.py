@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
 
-from logistics.models import CustomerOrder, OrderKind, StockLevel
+from logistics.models import CustomerOrder, LocationKind, OrderKind, StockLevel
 from logistics.services.purchasing import proposal_quantity
 from logistics.services.state import OPEN_ORDER_STATES
 
@@ -21,6 +21,13 @@ def stock_levels_for_store(*, location_id: int, query: str = "") -> QuerySet[Sto
             Q(article__article_number__istartswith=query) | Q(article__name__icontains=query)
         )
     return levels.order_by("article__article_number")
+
+
+def proposal_levels() -> QuerySet[StockLevel]:
+    """The central store's levels below their reorder point (available plus on order)."""
+    return StockLevel.objects.filter(
+        location__kind=LocationKind.CENTRAL, reorder_point__isnull=False
+    ).filter(reorder_point__gt=F("available") + F("on_order"))
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,8 @@ def purchase_proposals(*, location_id: int) -> list[SupplierProposals]:
     """Every article of the store whose available plus on order is below its reorder point,
     with the quantity proposed, grouped by the supplier of the article's agreement. One query."""
     levels = (
-        StockLevel.objects.filter(location_id=location_id, reorder_point__isnull=False)
-        .filter(reorder_point__gt=F("available") + F("on_order"))
+        proposal_levels()
+        .filter(location_id=location_id)
         .select_related("article__agreement__supplier")
         .order_by("article__agreement__supplier__name", "article__article_number")
     )
