@@ -35,7 +35,18 @@ logistics_patterns: Patterns = (
         # The staff's stock pages: stores, a store's levels, the purchase proposal list.
         path("stock/", stock_pages.stores_view, name="stores"),
         path("stock/proposals/", stock_pages.proposals_view, name="proposals"),
+        path("stock/purchase-orders/", stock_pages.purchase_orders_view, name="purchase_orders"),
+        path(
+            "stock/purchase-orders/<str:number>/receive/",
+            stock_pages.goods_receipt_view,
+            name="goods_receipt",
+        ),
         path("stock/<slug:code>/", stock_pages.store_view, name="store"),
+        path(
+            "stock/<slug:code>/<str:article_number>/",
+            stock_pages.article_stock_view,
+            name="article_stock",
+        ),
         # Picking, packing, routes and deliveries.
         path("waves/", picking.waves, name="waves"),
         path("waves/create/", picking.wave_create, name="wave_create"),

@@ -8,10 +8,17 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from logistics.models import PurchaseOrder, StockLevel, StockLocation
+from logistics.models import (
+    Device,
+    PurchaseOrder,
+    PurchaseOrderState,
+    StockLevel,
+    StockLocation,
+)
+from logistics.services.purchasing import purchase_orders_create, stock_reorder_set
 from prescriptions.models import Article
 from tests.factories import UserFactory
-from tests.logistics.factories import StockLevelFactory
+from tests.logistics.factories import DeviceFactory, StockLevelFactory
 from tests.personas import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +95,92 @@ def test_denied_a_prescriber_and_an_anonymous_user_are_refused(
     assert client.get(url).status_code == 403
     # A missing store looks the same as an existing one to someone without the permission.
     assert client.get("/logistics/stock/nowhere/").status_code == 403
+
+
+def test_the_article_stock_page_shows_the_level_orders_and_devices_and_sets_the_reorder_point(
+    client: Client, central: StockLocation, rollator: Article, store_worker: Any
+) -> None:
+    """DEVICE-1: the store's individual devices of the article are listed by serial."""
+    StockLevelFactory(location=central, article=rollator, physical=2)
+    DeviceFactory(article=rollator, location=central, serial_number="RX-77")
+    logged_in(client, store_worker)
+    url = f"/logistics/stock/central/{rollator.article_number}/"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "RX-77" in page.content.decode()
+    response = client.post(url, {"reorder_point": "4", "reorder_quantity": "6"})
+    assert response.status_code == 302
+    level = StockLevel.objects.get(location=central, article=rollator)
+    assert (level.reorder_point, level.reorder_quantity) == (4, 6)
+    refused = client.post(url, {"reorder_point": "-1", "reorder_quantity": "6"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["reorder_point"]
+    assert client.get("/logistics/stock/central/NOPE/").status_code == 404
+
+
+def _ordered(central: StockLocation, rollator: Article, worker: Any, quantity: int) -> Any:
+    level = stock_reorder_set(
+        article_id=rollator.pk, location_id=central.pk, reorder_point=quantity, reorder_quantity=0
+    )
+    [order] = purchase_orders_create(
+        quantities={level.pk: quantity}, by=worker, location_id=central.pk
+    )
+    return order
+
+
+def test_device_1_goods_receipt_form_makes_devices_and_leaves_the_rest_open(
+    client: Client, central: StockLocation, rollator: Article, store_worker: Any
+) -> None:
+    order = _ordered(central, rollator, store_worker, 3)
+    line = order.lines.get()
+    logged_in(client, store_worker)
+    assert order.number in client.get("/logistics/stock/purchase-orders/").content.decode()
+    url = f"/logistics/stock/purchase-orders/{order.number}/receive/"
+    assert client.get(url).status_code == 200
+    too_many = client.post(url, {f"quantity_{line.pk}": "5", f"serials_{line.pk}": "A\nB\nC\nD\nE"})
+    assert too_many.status_code == 200
+    form = too_many.context["form"]
+    assert "3" in form.errors[f"quantity_{line.pk}"][0]
+    # What the user typed stays in the form.
+    assert form[f"serials_{line.pk}"].value() == "A\nB\nC\nD\nE"
+    bad_gtin = client.post(
+        url,
+        {
+            f"quantity_{line.pk}": "1",
+            f"serials_{line.pk}": "A",
+            f"gtin_{line.pk}": "07340000000018",
+        },
+    )
+    assert bad_gtin.context["form"].errors[f"gtin_{line.pk}"]
+    done = client.post(
+        url,
+        {
+            f"quantity_{line.pk}": "2",
+            f"serials_{line.pk}": "SN-A\n\nSN-B\n",
+            f"gtin_{line.pk}": rollator.gtin,
+        },
+    )
+    assert done.status_code == 302
+    assert set(Device.objects.values_list("serial_number", flat=True)) == {"SN-A", "SN-B"}
+    line.refresh_from_db()
+    assert (line.received, line.outstanding) == (2, 1)
+    order.refresh_from_db()
+    assert order.state == PurchaseOrderState.PARTLY_RECEIVED
+    # The rest stays open on the form.
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/logistics/stock/central/2900/",
+        "/logistics/stock/purchase-orders/",
+        "/logistics/stock/purchase-orders/P-1/receive/",
+    ],
+)
+def test_denied_the_article_and_purchase_pages_for_a_prescriber_and_anonymous(
+    client: Client, central: StockLocation, url: str
+) -> None:
+    assert client.get(url).status_code == 302
+    logged_in(client, UserFactory(username="anna", role="prescriber"))
+    assert client.get(url).status_code == 403
