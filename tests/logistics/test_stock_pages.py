@@ -15,7 +15,13 @@ from logistics.models import (
     StockLevel,
     StockLocation,
 )
-from logistics.services.purchasing import purchase_orders_create, stock_reorder_set
+from logistics.services.purchasing import (
+    ReceiptLineInput,
+    ReceiptRefused,
+    goods_receipt_record,
+    purchase_orders_create,
+    stock_reorder_set,
+)
 from prescriptions.models import Article
 from tests.factories import UserFactory
 from tests.logistics.factories import DeviceFactory, StockLevelFactory
@@ -184,3 +190,30 @@ def test_denied_the_article_and_purchase_pages_for_a_prescriber_and_anonymous(
     assert client.get(url).status_code == 302
     logged_in(client, UserFactory(username="anna", role="prescriber"))
     assert client.get(url).status_code == 403
+
+
+def test_device_1_the_same_line_on_two_rows_of_one_receipt_cannot_exceed_the_order(
+    central: StockLocation, rollator: Article, store_worker: Any
+) -> None:
+    order = _ordered(central, rollator, store_worker, 3)
+    line = order.lines.get()
+
+    def row(key: str, serials: tuple[str, ...]) -> ReceiptLineInput:
+        return ReceiptLineInput(
+            key=key,
+            article_id=rollator.pk,
+            quantity=len(serials),
+            serial_numbers=serials,
+            purchase_order_line_id=line.pk,
+        )
+
+    with pytest.raises(ReceiptRefused) as refused:
+        goods_receipt_record(
+            location_id=central.pk,
+            purchase_order_id=order.pk,
+            by=store_worker,
+            lines=[row("a", ("S-1", "S-2")), row("b", ("S-3", "S-4"))],
+        )
+    assert (refused.value.key, refused.value.field) == ("b", "quantity")
+    assert "1 left" in str(refused.value) or "1 kvar" in str(refused.value)
+    assert not Device.objects.exists()
