@@ -75,7 +75,8 @@ def test_proposals_become_purchase_orders_from_the_list(
     )
     logged_in(client, store_worker)
     start = client.get("/logistics/")
-    assert "/logistics/stock/proposals/" in start.content.decode()
+    [entry] = [e for e in start.context["entries"] if e["url"] == "/logistics/stock/proposals/"]
+    assert entry["count"] == 1
     page = client.get("/logistics/stock/proposals/")
     [group] = page.context["groups"]
     assert [p.level.pk for p in group.proposals] == [level.pk]
@@ -86,6 +87,12 @@ def test_proposals_become_purchase_orders_from_the_list(
     level.refresh_from_db()
     assert level.on_order == 3
     assert client.get("/logistics/stock/proposals/").context["groups"] == []
+    [entry] = [
+        e
+        for e in client.get("/logistics/").context["entries"]
+        if e["url"] == "/logistics/stock/proposals/"
+    ]
+    assert entry["count"] == 0
     assert StockLevel.objects.get(pk=level.pk).on_order == 3
 
 
