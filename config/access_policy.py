@@ -57,6 +57,13 @@ ROUTES: Final[dict[str, str]] = {
     "for identity (LEAK-1)",
     "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
+    "logistics:store": "logistics.work_orders (role); a store by its code (404 for a missing or "
+    "inactive one); articles and quantities only, no patient",
+    "logistics:article_stock": "logistics.work_orders (role); a store by code and an article by "
+    "number (404 otherwise); reservations and order lines by order number and unit only, never "
+    "a patient; devices by serial and status",
+    "logistics:goods_receipt": "logistics.work_orders (role); an open purchase order by number "
+    "(404 otherwise); articles, quantities and serials only (LEAK-5)",
     "logistics:queue": "logistics.work_orders (role); a queue by its fixed slug (404 for any "
     "other); order numbers, articles and units only, never a patient",
     # The prescriber's pages: reached by internal patient reference or prescription number

@@ -4,7 +4,16 @@ floor keeps its views in its own module under ``logistics/views/``."""
 from django.urls import URLPattern, URLResolver, path
 
 from logistics.urls_orders import urlpatterns as order_patterns
-from logistics.views import devices, direct, kpi, picking, queues, reservations, stock
+from logistics.views import (
+    devices,
+    direct,
+    kpi,
+    picking,
+    queues,
+    reservations,
+    stock,
+    stock_pages,
+)
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -32,6 +41,21 @@ logistics_patterns: Patterns = (
         ),
         # LOG-2: a unit's buffer store replenishments.
         path("replenishments/", stock.replenishments_view, name="replenishments"),
+        # The staff's stock pages: stores, a store's levels, the purchase proposal list.
+        path("stock/", stock_pages.stores_view, name="stores"),
+        path("stock/proposals/", stock_pages.proposals_view, name="proposals"),
+        path("stock/purchase-orders/", stock_pages.purchase_orders_view, name="purchase_orders"),
+        path(
+            "stock/purchase-orders/<str:number>/receive/",
+            stock_pages.goods_receipt_view,
+            name="goods_receipt",
+        ),
+        path("stock/<slug:code>/", stock_pages.store_view, name="store"),
+        path(
+            "stock/<slug:code>/<str:article_number>/",
+            stock_pages.article_stock_view,
+            name="article_stock",
+        ),
         # Picking, packing, routes and deliveries.
         path("waves/", picking.waves, name="waves"),
         path("waves/create/", picking.wave_create, name="wave_create"),

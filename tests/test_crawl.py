@@ -191,7 +191,15 @@ def world(shared_dir) -> dict[str, list[str]]:
 def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
     queue the data holds (the demo's orders for the protected patients among them)."""
-    from logistics.models import Device, DirectDelivery, Package, PickItem, PickWave, Reservation
+    from logistics.models import (
+        Device,
+        DirectDelivery,
+        Package,
+        PickItem,
+        PickWave,
+        Reservation,
+        StockLocation,
+    )
     from logistics.selectors.queues import QUEUES
 
     def ids(model: Any) -> list[str]:
@@ -206,6 +214,9 @@ def _logistics_values() -> dict[str, list[str]]:
         "device_id": ids(Device),
         "delivery_id": ids(DirectDelivery),
         "slug": [queue.slug for queue in QUEUES],
+        # The stock pages' stores; their article_number and purchase order number take the
+        # catalogue's and the prescription's sample values above (404 where they do not fit).
+        "code": list(StockLocation.objects.values_list("code", flat=True)[:5]) or ["central"],
     }
 
 

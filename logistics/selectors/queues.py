@@ -38,6 +38,7 @@ from logistics.models import (
     PickWave,
     WaveState,
 )
+from logistics.selectors.stock import proposal_levels
 from logistics.services.state import OPEN_ORDER_STATES
 
 L = LineState
@@ -146,6 +147,12 @@ QUEUES: Final[list[Queue]] = [
             state=DirectDeliveryState.WITHDRAWN, withdrawal_confirmed_at__isnull=True
         ),
         url_name="logistics:direct_deliveries",
+    ),
+    Queue(
+        slug="proposals",
+        label=_("Purchase proposals"),
+        rows=lambda day: proposal_levels(),
+        url_name="logistics:proposals",
     ),
 ]
 

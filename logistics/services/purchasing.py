@@ -213,6 +213,9 @@ def goods_receipt_record(
         }
     articles = Article.objects.in_bulk([line.article_id for line in lines])
     seen: set[tuple[int, str]] = set()
+    # The same purchase order line on several rows of one receipt counts once against what is
+    # outstanding: each row alone may fit while their sum does not.
+    taken: dict[int, int] = {}
     if not lines:
         raise LogisticsError(_("Nothing to receive: give a quantity on at least one line."))
     for line in lines:
@@ -223,16 +226,18 @@ def goods_receipt_record(
                 raise ReceiptRefused(
                     _("The line is not on the purchase order."), key=line.key, field="quantity"
                 )
-            if line.quantity > po_line.outstanding:
+            left = po_line.outstanding - taken.get(po_line.pk, 0)
+            if line.quantity > left:
                 raise ReceiptRefused(
                     _("Article %(article)s: %(outstanding)s left to receive on the order.")
                     % {
                         "article": articles[line.article_id].article_number,
-                        "outstanding": po_line.outstanding,
+                        "outstanding": left,
                     },
                     key=line.key,
                     field="quantity",
                 )
+            taken[po_line.pk] = taken.get(po_line.pk, 0) + line.quantity
     receipt = GoodsReceipt.objects.create(
         number=new_goods_receipt_number(),
         location=location,
