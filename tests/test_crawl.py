@@ -316,7 +316,6 @@ def crawl_as(client: Client, urls: list[str]) -> list[str]:
     for url in urls:
         response = client.get(url)
         where = f"{url} [{response.status_code}]"
-        problems += [f"{where}: {s}" for s in leaks(url)]
         problems += [f"{where}: {s}" for s in leaks(response.get("Location", ""))]
         problems += [f"{where}: {s}" for s in leaks(response_text(response))]
     for number in (*PROTECTED_NUMBERS, RELATIVE_NUMBER):
@@ -328,9 +327,12 @@ def crawl_as(client: Client, urls: list[str]) -> list[str]:
 
 def test_leak_1_no_page_shows_a_protected_identity_to_any_demo_role(world, client, caplog):
     caplog.set_level(logging.DEBUG)
-    urls = site_urls(world) + world["extra_urls"] + admin_urls()
+    pages = site_urls(world) + world["extra_urls"]
+    # The site's own URLs carry ids and numbers, never the person (the admin's search probes
+    # below type her number on purpose).
+    problems: list[str] = [f"url {url}: {s}" for url in pages for s in leaks(url)]
+    urls = pages + admin_urls()
     assert len(urls) > 50
-    problems: list[str] = []
     for demo in DEMO_USERS:
         client.logout()
         # Through the login page: django-axes needs the request a real login has.
