@@ -179,8 +179,9 @@ def world(shared_dir) -> dict[str, list[str]]:
         "protection_id": [str(local.pk), str(reserve.pk)],
         # A main article with accessories, a phased-out one with a replacement, an accessory.
         "article_number": ["40101", "40199", "40190"],
-        # The draft (no order: a 404 on the order pages) and every customer order's number.
-        "number": [prescription.reference, *(o.number for o in goods.all_orders())],
+        # The draft (no order: a 404 on the order pages) and a few customer orders' numbers
+        # (each number is also every prescription page's: all twelve would double the crawl).
+        "number": [prescription.reference, *goods.crawled_numbers()],
         "line_id": [str(pk) for pk in prescription.lines.values_list("pk", flat=True)],
         "decision_id": [
             str(pk)

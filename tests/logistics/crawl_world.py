@@ -77,6 +77,13 @@ class LogisticsWorld:
     def all_orders(self) -> list[CustomerOrder]:
         return [*self.protected_orders.values(), *self.orders.values()]
 
+    def crawled_numbers(self) -> list[str]:
+        """The orders whose pages the crawl opens: the protected patient's delivered, failed
+        and still picked (its promise missed), the ordinary patient's delivered and failed."""
+        protected = [self.protected_orders[s] for s in ("delivered", "failed", "picking")]
+        ordinary = [self.orders[s] for s in ("delivered", "failed")]
+        return [order.number for order in (*protected, *ordinary)]
+
 
 def _patient(number: str) -> Patient:
     return Patient.objects.get(identity__personal_identity_number=number)
