@@ -405,3 +405,27 @@ def test_print_1_the_logistics_role_gets_the_protected_patients_goods_papers_wit
         assert birth_year not in re.sub(r"20\d\d-\d\d-\d\d", "", text), job.kind
         problems += [f"{job.kind}: {m}" for m in PROTECTION_MARKERS if m in text.lower()]
     assert problems == []
+
+
+def test_the_crawl_opens_the_protected_patients_goods_as_logistics(world, client):
+    """The crawl is not blind on the logistics floor: the demo logistics user is shown the
+    protected patient's order, wave, device card, failed delivery and route with real objects
+    (LEAK-5: by the order number), so the crawl reads real pages there, not refusals."""
+    from logistics.models import CustomerOrder, Device, Package, PackageState, PickWave
+
+    maria = Patient.objects.get(identity__personal_identity_number=PROTECTED_NUMBERS[0])
+    orders = CustomerOrder.objects.filter(patient=maria)
+    failed = Package.objects.get(order__in=orders, state=PackageState.FAILED)
+    device = Device.objects.get(order_lines__order__in=orders, order_lines__state="delivered")
+    client.post("/accounts/login/", {"username": "logistics", "password": PASSWORD})
+    for url in (
+        f"/logistics/orders/{failed.order.number}/",
+        f"/logistics/waves/{PickWave.objects.get().pk}/",
+        f"/logistics/devices/{device.pk}/",
+        "/logistics/deliveries/failed/",
+        f"/logistics/routes/?day={failed.delivery_on.isoformat()}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert leaks(response.content.decode()) == [], url
+    assert failed.order.number in client.get("/logistics/deliveries/failed/").content.decode()
