@@ -9,6 +9,7 @@ request, a grant and an emergency access, all held by a user who is not crawled.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import timedelta
@@ -19,6 +20,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from pypdf import PdfReader
 
 from patients.demo import DEMO_USERS, demo_seed
 from patients.models import Patient, PatientIdentity, PatientRelation
@@ -46,6 +48,7 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
+from tests.logistics.crawl_world import LogisticsWorld, logistics_world
 from tests.personas import ctx_for, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
@@ -163,6 +166,8 @@ def world(shared_dir) -> dict[str, list[str]]:
     )
     for job in (letter_job, summary_job):
         assert document_job_render(job_id=job.pk) == "ready"
+    # The logistics floor's goods for her and for an ordinary patient, in every state.
+    goods = logistics_world(holder=holder, protected_number="194201199124")
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -174,7 +179,9 @@ def world(shared_dir) -> dict[str, list[str]]:
         "protection_id": [str(local.pk), str(reserve.pk)],
         # A main article with accessories, a phased-out one with a replacement, an accessory.
         "article_number": ["40101", "40199", "40190"],
-        "number": [prescription.reference],
+        # The draft (no order: a 404 on the order pages) and a few customer orders' numbers
+        # (each number is also every prescription page's: all twelve would double the crawl).
+        "number": [prescription.reference, *goods.crawled_numbers()],
         "line_id": [str(pk) for pk in prescription.lines.values_list("pk", flat=True)],
         "decision_id": [
             str(pk)
@@ -185,12 +192,16 @@ def world(shared_dir) -> dict[str, list[str]]:
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
         "activity_id": [str(activity.pk)],
         **_logistics_values(),
+        "extra_urls": _logistics_query_urls(goods),
     }
+
+
+MISSING_ID = "999999"  # a 404 probe next to the real objects of each logistics route
 
 
 def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
-    queue the data holds (the demo's orders for the protected patients among them)."""
+    queue of the logistics world, and a missing one of each (a 404 probe)."""
     from logistics.models import (
         Device,
         DirectDelivery,
@@ -203,7 +214,9 @@ def _logistics_values() -> dict[str, list[str]]:
     from logistics.selectors.queues import QUEUES
 
     def ids(model: Any) -> list[str]:
-        return [str(pk) for pk in model.objects.values_list("pk", flat=True)[:20]] or ["1"]
+        found = [str(pk) for pk in model.objects.order_by("pk").values_list("pk", flat=True)[:20]]
+        assert found, f"the crawl's world has no {model.__name__}"
+        return [*found, MISSING_ID]
 
     return {
         "wave_id": ids(PickWave),
@@ -212,12 +225,39 @@ def _logistics_values() -> dict[str, list[str]]:
         "paper": ["label", "note"],
         "pk": ids(Reservation),
         "device_id": ids(Device),
-        "delivery_id": ids(DirectDelivery),
-        "slug": [queue.slug for queue in QUEUES],
+        # The demo's direct delivery (Karl Lindqvist's ramp), where the world has it.
+        "delivery_id": [
+            *(str(pk) for pk in DirectDelivery.objects.values_list("pk", flat=True)[:5]),
+            MISSING_ID,
+        ],
+        "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).
         "code": list(StockLocation.objects.values_list("code", flat=True)[:5]) or ["central"],
     }
+
+
+def _logistics_query_urls(goods: LogisticsWorld) -> list[str]:
+    """The logistics pages that take their object from the query string: the routes of each
+    day the packages go out, the device search (a serial opens the card by a redirect), and
+    KPI-1's missed lines of the month the protected patient's order missed its promise."""
+    from logistics.models import Device
+    from logistics.selectors.kpi import AGREEMENTS, KINDS
+
+    urls = [f"/logistics/routes/?day={day.isoformat()}" for day in sorted(goods.route_days)]
+    for serial, article_number in Device.objects.filter(
+        order_lines__order__in=goods.all_orders()
+    ).values_list("serial_number", "article__article_number")[:4]:
+        urls += [
+            f"/logistics/devices/?serial={serial}",
+            f"/logistics/devices/?article={article_number}",
+        ]
+    urls += [
+        f"/logistics/kpi/missed/?month={goods.missed_month}&kind={kind}&agreement={agreement.value}"
+        for kind in KINDS
+        for agreement in AGREEMENTS
+    ]
+    return urls
 
 
 def _protected_prescription(holder: Any) -> Prescription:
@@ -274,14 +314,27 @@ def admin_urls() -> list[str]:
     return urls
 
 
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def response_text(response: Any) -> str:
+    """What a user reads in a response: the page, or a PDF's text (the goods papers)."""
+    content_type = response.get("Content-Type", "")
+    if content_type.startswith("text/"):
+        return str(response.content.decode())
+    if content_type.startswith("application/pdf"):
+        return pdf_text(response.content)
+    return ""
+
+
 def crawl_as(client: Client, urls: list[str]) -> list[str]:
     problems: list[str] = []
     for url in urls:
         response = client.get(url)
         where = f"{url} [{response.status_code}]"
         problems += [f"{where}: {s}" for s in leaks(response.get("Location", ""))]
-        if response.get("Content-Type", "").startswith("text/"):
-            problems += [f"{where}: {s}" for s in leaks(response.content.decode())]
+        problems += [f"{where}: {s}" for s in leaks(response_text(response))]
     for number in (*PROTECTED_NUMBERS, RELATIVE_NUMBER):
         for typed in number_forms(number):
             response = client.post("/", {"number": typed})
@@ -291,9 +344,12 @@ def crawl_as(client: Client, urls: list[str]) -> list[str]:
 
 def test_leak_1_no_page_shows_a_protected_identity_to_any_demo_role(world, client, caplog):
     caplog.set_level(logging.DEBUG)
-    urls = site_urls(world) + admin_urls()
+    pages = site_urls(world) + world["extra_urls"]
+    # The site's own URLs carry ids and numbers, never the person (the admin's search probes
+    # below type her number on purpose).
+    problems: list[str] = [f"url {url}: {s}" for url in pages for s in leaks(url)]
+    urls = pages + admin_urls()
     assert len(urls) > 50
-    problems: list[str] = []
     for demo in DEMO_USERS:
         client.logout()
         # Through the login page: django-axes needs the request a real login has.
@@ -313,3 +369,79 @@ def test_the_crawl_would_see_a_leak(world, client):
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     maria = Patient.objects.get(identity__personal_identity_number="194201199124")
     assert leaks(client.get(f"/patients/{maria.reference}/").content.decode())
+
+
+PROTECTION_MARKERS = ("skydd", "sekretess", "protected")
+
+
+def test_print_1_the_logistics_role_gets_the_protected_patients_goods_papers_without_her(
+    world, client
+):
+    """PRINT-1, LEAK-5, LEAK-1: the demo logistics user asks for the wave's pick list and the
+    protected patient's package label and delivery note (the pages' buttons, their redirects)
+    and downloads the PDFs the worker renders: the order number is on them; her name, number,
+    address, birth year and that the order concerns protected identity are not."""
+    from logistics.models import Package, PackageState, PickWave
+    from protection.models import DocumentRoute
+
+    maria = Patient.objects.get(identity__personal_identity_number=PROTECTED_NUMBERS[0])
+    package = Package.objects.select_related("order").get(
+        order__patient=maria, state=PackageState.PACKED
+    )
+    wave = PickWave.objects.get()
+    client.post("/accounts/login/", {"username": "logistics", "password": PASSWORD})
+    before = set(DocumentJob.objects.values_list("pk", flat=True))
+    problems: list[str] = []
+    for url, data in (
+        (f"/logistics/waves/{wave.pk}/pick-list/", {}),
+        (f"/logistics/packages/{package.pk}/label/", {"back": "/logistics/pack/"}),
+        (f"/logistics/packages/{package.pk}/note/", {"back": "/logistics/pack/"}),
+    ):
+        response = client.post(url, data, follow=True)
+        assert response.redirect_chain, url
+        for location, _status in response.redirect_chain:
+            problems += [f"{url} -> {location}: {s}" for s in leaks(location)]
+        problems += [f"{url}: {s}" for s in leaks(response.content.decode())]
+    jobs = list(
+        DocumentJob.objects.exclude(pk__in=before).filter(
+            subjects__patient=maria, subjects__route=DocumentRoute.IDENTITY_FREE
+        )
+    )
+    assert len(jobs) == 3, [job.kind for job in jobs]
+    birth_year = str(maria.birth_year)
+    for job in jobs:
+        assert document_job_render(job_id=job.pk) == "ready"
+        response = client.get(f"/protection/documents/{job.pk}/pdf/")
+        assert response["Content-Type"] == "application/pdf", (job.kind, response.status_code)
+        assert f"document-{job.pk}.pdf" in response["Content-Disposition"]
+        text = pdf_text(response.content)
+        assert package.order.number in "".join(text.split()), job.kind
+        problems += [f"{job.kind}: {s}" for s in leaks(text)]
+        # The papers' own dates are this century; the birth year is not on them.
+        assert birth_year not in re.sub(r"20\d\d-\d\d-\d\d", "", text), job.kind
+        problems += [f"{job.kind}: {m}" for m in PROTECTION_MARKERS if m in text.lower()]
+    assert problems == []
+
+
+def test_the_crawl_opens_the_protected_patients_goods_as_logistics(world, client):
+    """The crawl is not blind on the logistics floor: the demo logistics user is shown the
+    protected patient's order, wave, device card, failed delivery and route with real objects
+    (LEAK-5: by the order number), so the crawl reads real pages there, not refusals."""
+    from logistics.models import CustomerOrder, Device, Package, PackageState, PickWave
+
+    maria = Patient.objects.get(identity__personal_identity_number=PROTECTED_NUMBERS[0])
+    orders = CustomerOrder.objects.filter(patient=maria)
+    failed = Package.objects.get(order__in=orders, state=PackageState.FAILED)
+    device = Device.objects.get(order_lines__order__in=orders, order_lines__state="delivered")
+    client.post("/accounts/login/", {"username": "logistics", "password": PASSWORD})
+    for url in (
+        f"/logistics/orders/{failed.order.number}/",
+        f"/logistics/waves/{PickWave.objects.get().pk}/",
+        f"/logistics/devices/{device.pk}/",
+        "/logistics/deliveries/failed/",
+        f"/logistics/routes/?day={failed.delivery_on.isoformat()}",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert leaks(response.content.decode()) == [], url
+    assert failed.order.number in client.get("/logistics/deliveries/failed/").content.decode()

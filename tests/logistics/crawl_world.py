@@ -1,0 +1,227 @@
+"""The leak crawl's logistics world (tests/test_crawl.py): the goods of a protected patient and
+of an ordinary one in every state the store's pages list, made through the floor's own services
+as the store would: an approved prescription becomes a customer order, allocated, on a pick
+wave (its pick list asked for), picked with a serial-numbered rollator tied to each line,
+packed (label and delivery note rendered by the document pipeline), dispatched on the route,
+delivered or failed; a reservation of a draft and a replenishment of a unit's buffer store.
+
+The protected patient's orders are prescribed by the crawl's grant holder, who is never
+crawled; the ordinary patient's by the demo ``prescriber``, who prescribes for him in the demo
+too. The papers are asked for by the demo ``logistics`` user, so that the crawl, logged in as
+that user, downloads them. No crawled role gets a grant here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from logistics.calendar import next_working_day
+from logistics.documents import DELIVERY_NOTE_KIND, PACKAGE_LABEL_KIND
+from logistics.models import (
+    CustomerOrder,
+    CustomerOrderLine,
+    DeliveryArea,
+    FailureReason,
+    LocationKind,
+    Package,
+    PickItem,
+    PickItemState,
+    PickWave,
+    Reservation,
+    ReservationState,
+    StockLocation,
+)
+from logistics.services.delivery import (
+    package_deliver,
+    package_dispatch,
+    package_fail,
+    package_pack,
+)
+from logistics.services.orders import order_create_from_release, orders_allocate
+from logistics.services.papers import package_paper_request, pick_list_request
+from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.replenishment import replenishment_order
+from patients.models import Patient, StaffProfile
+from prescriptions.models import Article, PrescriberProfile
+from protection.documents.services import document_job_render
+from protection.models import DocumentJob
+from tests.logistics.factories import DeviceFactory, StockLocationFactory
+from tests.logistics.picking_setup import stocked
+from tests.personas import ctx_for
+from tests.prescriptions.conftest import article
+from tests.prescriptions.drafting import draft_with, submit
+from tests.prescriptions.factories import CompetenceAreaFactory, PrescriberProfileFactory
+
+# How far each order of a patient goes: one order per stage, so that every list page of the
+# store (waves, to pack, routes, deliveries, failed) holds both patients' goods.
+STAGES = ("delivered", "failed", "dispatched", "packed", "picked", "picking")
+ORDINARY_NUMBER = "194201077098"  # Karl Gustav Lindqvist in the sample register file
+
+
+@dataclass
+class LogisticsWorld:
+    orders: dict[str, CustomerOrder] = field(default_factory=dict)
+    protected_orders: dict[str, CustomerOrder] = field(default_factory=dict)
+    wave: PickWave | None = None
+    # The protected patient's goods papers and the wave's pick list, rendered, as the logistics
+    # user asked for them: kind -> job.
+    protected_papers: dict[str, DocumentJob] = field(default_factory=dict)
+    route_days: set[datetime.date] = field(default_factory=set)
+    missed_month: str = ""
+
+    def all_orders(self) -> list[CustomerOrder]:
+        return [*self.protected_orders.values(), *self.orders.values()]
+
+    def crawled_numbers(self) -> list[str]:
+        """The orders whose pages the crawl opens: the protected patient's delivered, failed
+        and still picked (its promise missed), the ordinary patient's delivered and failed."""
+        protected = [self.protected_orders[s] for s in ("delivered", "failed", "picking")]
+        ordinary = [self.orders[s] for s in ("delivered", "failed")]
+        return [order.number for order in (*protected, *ordinary)]
+
+
+def _patient(number: str) -> Patient:
+    return Patient.objects.get(identity__personal_identity_number=number)
+
+
+def _prescriber(user: Any) -> None:
+    """A prescriber of mobility aids, as the prescriptions floor's demo makes the demo
+    prescribers (an ordering right and training; no grant)."""
+    if not PrescriberProfile.objects.filter(user=user).exists():
+        PrescriberProfileFactory(user=user, competences=[CompetenceAreaFactory()])
+
+
+def _order(user: Any, patient: Patient, *articles: Article, stepped_up: bool) -> CustomerOrder:
+    prescription = submit(
+        user, draft_with(user, patient, *articles, stepped_up=stepped_up), stepped_up=stepped_up
+    )
+    order = order_create_from_release(prescription_id=prescription.pk)
+    assert order is not None, prescription.state
+    return order
+
+
+def _serial_for(line: CustomerOrderLine, store: StockLocation) -> str:
+    """A device of the line's article received into the store now, its serial scanned."""
+    return str(DeviceFactory(article=line.article, location=store).serial_number)
+
+
+def logistics_world(*, holder: Any, protected_number: str) -> LogisticsWorld:
+    """Build the world (see the module docstring); ``holder`` holds the grant for the protected
+    patient and is stepped up when prescribing for her."""
+    users = get_user_model().objects.in_bulk(["prescriber", "logistics"], field_name="username")
+    petra, leo = users["prescriber"], users["logistics"]
+    world = LogisticsWorld()
+    today = timezone.localdate()
+    central = StockLocationFactory(code="central", region_id="12")
+    # One route serving every postal code every day, so that all the goods share one wave.
+    DeliveryArea.objects.create(
+        name="Hela Skåne", postal_from="00000", postal_to="99999", weekdays=list(range(7))
+    )
+    rollator = article(serial_numbered=True, gtin="07340000000017")
+    pads = article("120")
+    stocked(rollator, central, 2 * len(STAGES))
+    stocked(pads, central, 20)
+    _prescriber(holder)
+    _prescriber(petra)
+    protected, ordinary = _patient(protected_number), _patient(ORDINARY_NUMBER)
+    for stage in STAGES:
+        world.protected_orders[stage] = _order(holder, protected, rollator, stepped_up=True)
+        world.orders[stage] = _order(petra, ordinary, rollator, stepped_up=False)
+    # LOG-1: drafts never submitted hold reservations in the central store.
+    draft_with(holder, protected, pads, stepped_up=True)
+    draft_with(petra, ordinary, pads)
+    assert (
+        Reservation.objects.filter(
+            state=ReservationState.ACTIVE, prescription_line__isnull=False
+        ).count()
+        == 2
+    ), list(Reservation.objects.values("state", "prescription_line", "order_line"))
+    # LOG-2: the demo prescriber's unit orders replenishment of its buffer store.
+    unit = StaffProfile.objects.get(user=petra).unit
+    StockLocationFactory(
+        code="buffer-crawl",
+        name="Buffertförråd",
+        kind=LocationKind.BUFFER,
+        region_id="12",
+        unit=unit,
+    )
+    replenishment = replenishment_order(
+        user=petra, location_code="buffer-crawl", lines=[(pads.article_number, 2)]
+    )
+    orders_allocate(order_ids=[replenishment.pk])
+    everything = [*world.protected_orders.values(), *world.orders.values(), replenishment]
+    ready_on = next_working_day(today)
+    routed, unrouted = orders_routed(everything, ready_on)
+    assert not unrouted, unrouted
+    day = routed[everything[0].pk][1]
+    plan = waves_create(store_id=central.pk, delivery_on=day, by=leo)
+    assert len(plan.waves) == 1, plan
+    world.wave = plan.waves[0]
+    world.route_days.add(day)
+    for orders in (world.protected_orders, world.orders):
+        for stage, order in orders.items():
+            _move_on(world, order, stage, central, leo, day)
+    # KPI-1: the protected patient's order still on the wave has missed its promise, so the
+    # report's list of missed lines holds it (the promise moved back, as time would have).
+    missed_on = max(today.replace(day=1), today - datetime.timedelta(days=1))
+    CustomerOrderLine.objects.filter(order=world.protected_orders["picking"]).update(
+        promised_on=missed_on
+    )
+    world.missed_month = f"{missed_on.year:04d}-{missed_on.month:02d}"
+    _papers(world, leo)
+    return world
+
+
+def _move_on(
+    world: LogisticsWorld,
+    order: CustomerOrder,
+    stage: str,
+    store: StockLocation,
+    by: Any,
+    day: datetime.date,
+) -> None:
+    if stage == "picking":
+        return
+    wave = world.wave
+    assert wave is not None
+    for item in PickItem.objects.filter(
+        wave=wave, line__order=order, state=PickItemState.TO_PICK
+    ).select_related("line__article"):
+        item_pick(wave_id=wave.pk, item_id=item.pk, by=by, serial=_serial_for(item.line, store))
+    if stage == "picked":
+        return
+    package = package_pack(order_id=order.pk, by=by, today=day)
+    world.route_days.add(package.delivery_on)
+    if stage == "packed":
+        return
+    package_dispatch(package_id=package.pk, by=by)
+    if stage == "delivered":
+        package_deliver(package_id=package.pk, received_by="Mottagen i receptionen", by=by)
+    elif stage == "failed":
+        failed = package_fail(
+            package_id=package.pk, reason=FailureReason.OTHER, note="Stängt vid leverans", by=by
+        )
+        world.route_days.add(failed.delivery_on)
+
+
+def _papers(world: LogisticsWorld, leo: Any) -> None:
+    """The logistics user asks for the wave's pick list and the packed packages' labels and
+    delivery notes; the worker renders them (PRINT-1: the protected patient's identity-free)."""
+    assert world.wave is not None
+    ctx = ctx_for(leo)
+    jobs = {"pick_list": pick_list_request(ctx=ctx, wave=world.wave)}
+    for owner, order in (
+        ("", world.protected_orders["packed"]),
+        ("ordinary-", world.orders["packed"]),
+    ):
+        package = Package.objects.get(order=order)
+        for name, kind in (("label", PACKAGE_LABEL_KIND), ("note", DELIVERY_NOTE_KIND)):
+            jobs[owner + name] = package_paper_request(ctx=ctx, package=package, kind=kind)
+    for job in jobs.values():
+        assert document_job_render(job_id=job.pk) == "ready", job.pk
+    world.protected_papers = {k: v for k, v in jobs.items() if not k.startswith("ordinary")}
