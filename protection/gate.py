@@ -191,9 +191,33 @@ def decide_for_guards(ctx: AccessContext, guarding: list[int]) -> Decision:
     open_to_user = set(
         protected_patients_open_to(ctx.user).filter(pk__in=guarding).values_list("pk", flat=True)
     )
-    if open_to_user != set(guarding):
+    return _decision(ctx, guarding, open_to_user)
+
+
+def _decision(ctx: AccessContext, guarding: list[int], open_to_user: set[int]) -> Decision:
+    if not guarding:
+        return Decision.FULL
+    if not set(guarding) <= open_to_user:
         return Decision.MASKED
     return Decision.FULL if ctx.stepped_up else Decision.STEP_UP
+
+
+def decide_for_guards_many(
+    ctx: AccessContext, guarding: dict[int, list[int]]
+) -> dict[int, Decision]:
+    """:func:`decide_for_guards` for many patients (their guards by patient id), with one read
+    of the user's grants for all their guards, none when no patient is guarded."""
+    every_guard = {guard for guards in guarding.values() for guard in guards}
+    open_to_user = (
+        set(
+            protected_patients_open_to(ctx.user)
+            .filter(pk__in=every_guard)
+            .values_list("pk", flat=True)
+        )
+        if every_guard
+        else set()
+    )
+    return {pk: _decision(ctx, guards, open_to_user) for pk, guards in guarding.items()}
 
 
 def _answer(
@@ -247,6 +271,14 @@ def patient_search_for_user(ctx: AccessContext, number: IdentityNumber) -> GateA
 def patient_get_for_user(ctx: AccessContext, reference: str) -> GateAnswer:
     """The patient page's read; raises Patient.DoesNotExist for an unknown reference."""
     patient = Patient.objects.select_related("home_region", "identity").get(reference=reference)
+    return patient_read_for_user(ctx, patient)
+
+
+def patient_read_for_user(ctx: AccessContext, patient: Patient) -> GateAnswer:
+    """The same read of a patient the caller already loaded as the user, with
+    ``select_related("home_region", "identity")`` (row-level security applies to that join as
+    to the gate's own), so a page that reaches the patient through another row (the device
+    card through its holder) asks the gate without reading the patient again."""
     try:
         identity: PatientIdentity | None = patient.identity
     except PatientIdentity.DoesNotExist:

@@ -20,7 +20,7 @@ return no identifying data (they run as the tables' owner): :class:`PatientIdFor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -88,3 +88,21 @@ def patient_guard_ids(patient_id: int) -> list[int]:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT hjm_patient_guards(%s) ORDER BY 1", [patient_id])
         return [guard for (guard,) in cursor.fetchall()]
+
+
+def patient_guard_ids_many(patient_ids: Iterable[int]) -> dict[int, list[int]]:
+    """:func:`patient_guard_ids` of many patients in one statement (a wave's pick list concerns
+    hundreds): each patient's guards by id, empty for an ordinary patient."""
+    ids = sorted(set(patient_ids))
+    guards: dict[int, list[int]] = {pk: [] for pk in ids}
+    if not ids:
+        return guards
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            "SELECT p, g FROM unnest(%s::bigint[]) AS p, LATERAL hjm_patient_guards(p) AS g "
+            "ORDER BY 1, 2",
+            [ids],
+        )
+        for patient_id, guard in cursor.fetchall():
+            guards[patient_id].append(guard)
+    return guards

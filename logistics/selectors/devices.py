@@ -27,7 +27,7 @@ from logistics.models import (
     HolderKind,
 )
 from patients.presenters import PatientCard
-from protection.gate import AccessContext, Decision, patient_get_for_user
+from protection.gate import AccessContext, Decision, patient_read_for_user
 
 PAGE_SIZE: Final = 25
 # Byte order: the one the serial index keeps (``device_serial_c_idx``), whatever the
@@ -131,8 +131,8 @@ def _holder(ctx: AccessContext, device: Device, lines: list[CustomerOrderLine]) 
             shown=HolderShown.PATIENT_CONTACT, contact_unit=unit, contact_prescriber=prescriber
         )
     assert device.holder_patient is not None
-    # Logs the read (AUDIT-1).
-    answer = patient_get_for_user(ctx, device.holder_patient.reference)
+    # Logs the read (AUDIT-1). The holder came with the device, read as the user.
+    answer = patient_read_for_user(ctx, device.holder_patient)
     if answer.decision is Decision.FULL:
         return DeviceHolder(
             shown=HolderShown.PATIENT,
@@ -155,7 +155,12 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
     (the gate's reads, only for a patient shown). Raises ``Device.DoesNotExist``."""
     device = (
         Device.objects.select_related(
-            "article", "owner_region", "location", "holder_unit", "holder_patient"
+            "article",
+            "owner_region",
+            "location",
+            "holder_unit",
+            "holder_patient__home_region",
+            "holder_patient__identity",
         )
         .annotate(
             patient_visible=RawSQL("hjm_identity_visible(logistics_device.holder_patient_id)", [])

@@ -19,11 +19,18 @@ from django.utils.translation import gettext_noop
 from patients.freetext import identity_words, mentions_any
 from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity
-from patients.services import Actor, access_entry_record
+from patients.services import Actor, access_entries_record
 from protection.documents import kinds
-from protection.gate import AccessContext, Decision, decide_for_guards, guarding_patient_ids
+from protection.gate import (
+    AccessContext,
+    Decision,
+    decide_for_guards,
+    decide_for_guards_many,
+    guarding_patient_ids,
+)
 from protection.models import DocumentJob, DocumentJobPatient, DocumentRoute
 from protection.refusals import Denial, Refusal
+from protection.rls import patient_guard_ids_many
 
 REFUSED_PROTECTED = gettext_noop(
     "The document concerns a patient with protected identity. Such documents are never "
@@ -69,6 +76,31 @@ def subject_guards(patient: Patient, identity: PatientIdentity | None) -> list[i
     """The protected patients guarding this one (``guarding_patient_ids``); none to count
     when row-level security hid the identity, which the route decides on its own."""
     return guarding_patient_ids(patient, identity) if identity is not None else []
+
+
+def subjects_guards(
+    subjects: Sequence[tuple[Patient, PatientIdentity | None]],
+) -> dict[int, list[int]]:
+    """:func:`subject_guards` of many patients (with their identities as read) in one
+    statement: ``hjm_patient_guards`` counts the same guards as the gate, whoever asks, so a
+    relation row-level security hides from the requester still guards (never fewer)."""
+    guards = patient_guard_ids_many(
+        patient.pk for patient, identity in subjects if identity is not None
+    )
+    return {
+        patient.pk: guards.get(patient.pk, []) if identity is not None else []
+        for patient, identity in subjects
+    }
+
+
+def subjects_decisions(
+    ctx: AccessContext,
+    identities: dict[int, PatientIdentity | None],
+    guards: dict[int, list[int]],
+) -> dict[int, Decision]:
+    """:func:`subject_decision` of many patients, with one read of the requester's grants."""
+    decided = decide_for_guards_many(ctx, guards)
+    return {pk: Decision.MASKED if identities.get(pk) is None else decided[pk] for pk in guards}
 
 
 def subject_decision(
@@ -154,11 +186,14 @@ def subject_refusal(
     return ""
 
 
-def snapshot_names_person(snapshot: Any, identity: PatientIdentity | None) -> bool:
+def snapshot_names_person(
+    snapshot: Any, identity: PatientIdentity | None, *, text: str | None = None
+) -> bool:
     """PRINT-1 in the worker, for a patient on the identity-free route: whether the stored
     snapshot carries an identity number, the patient's name or street address. The builder was
     not given the identity; this is the second line, should it have read it anyway."""
-    text = json.dumps(snapshot, ensure_ascii=False)
+    # ``text``: the snapshot already serialised, when asked for each of many patients.
+    text = json.dumps(snapshot, ensure_ascii=False) if text is None else text
     if contains_identity_number(text):
         return True
     if identity is None:
@@ -189,6 +224,13 @@ def print_denials(
 def audit_print(
     actor: Actor, patients: Sequence[Patient], outcome: AccessOutcome, *, object_type: str, id_: str
 ) -> None:
-    """AUDIT-1: one *print* entry per patient the document concerns, written now."""
-    for entry in print_denials(actor, patients, object_type=object_type, id_=id_):
-        access_entry_record(outcome=outcome, **vars(entry))
+    """AUDIT-1: one *print* entry per patient the document concerns, written now (in one
+    INSERT)."""
+    access_entries_record(
+        actor=actor,
+        action=AccessAction.PRINT,
+        outcome=outcome,
+        patients=patients,
+        object_type=object_type,
+        object_id=id_,
+    )

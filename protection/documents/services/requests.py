@@ -28,8 +28,8 @@ from protection.documents.services.ban import (
     print_denials,
     refusal_text,
     route_for,
-    subject_decision,
-    subject_guards,
+    subjects_decisions,
+    subjects_guards,
 )
 from protection.documents.services.jobs import DOCUMENT_JOB, job_render_send_on_commit
 from protection.freetext import free_text_refusal
@@ -51,9 +51,14 @@ class _Subject:
     route: str
 
 
-def _identity_as_user(patient: Patient) -> PatientIdentity | None:
-    # Read as the requester: row-level security hides what they may not see.
-    return PatientIdentity.objects.filter(patient_id=patient.pk).first()
+def _identities_as_user(patients: list[Patient]) -> dict[int, PatientIdentity | None]:
+    # Read as the requester: row-level security hides what they may not see. One query for
+    # all of them (a wave's pick list concerns hundreds of patients).
+    found = {
+        identity.patient_id: identity
+        for identity in PatientIdentity.objects.filter(patient_id__in=[p.pk for p in patients])
+    }
+    return {patient.pk: found.get(patient.pk) for patient in patients}
 
 
 def _check_forwarding(
@@ -139,14 +144,15 @@ def document_request(
         raise ValueError(f"document kind {definition.code!r} concerns no patient")
     subjects: list[_Subject] = []
     refused: list[tuple[Patient, str]] = []
+    identities = _identities_as_user(unique)
+    guards = subjects_guards([(patient, identities[patient.pk]) for patient in unique])
+    decisions = subjects_decisions(ctx, identities, guards)
     for patient in unique:
-        identity = _identity_as_user(patient)
-        guards = subject_guards(patient, identity)
         route, why = route_for(
             kind=definition,
-            identity=identity,
-            guards=guards,
-            decision=subject_decision(ctx, identity, guards),
+            identity=identities[patient.pk],
+            guards=guards[patient.pk],
+            decision=decisions[patient.pk],
             forwarding=forwarding,
         )
         if route is None:

@@ -11,6 +11,7 @@ still holds the claim.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import uuid
 from datetime import timedelta
@@ -30,8 +31,8 @@ from protection.documents.services.ban import (
     audit_print,
     shown_reason,
     snapshot_names_person,
-    subject_guards,
     subject_refusal,
+    subjects_guards,
 )
 from protection.documents.services.jobs import (
     DOCUMENT_JOB,
@@ -95,23 +96,29 @@ def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
 def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
     """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
     definition = kinds.get(job.kind)
+    identities: dict[int, PatientIdentity | None] = {}
     for subject in subjects:
         try:
-            identity: PatientIdentity | None = subject.patient.identity
+            identities[subject.patient_id] = subject.patient.identity
         except PatientIdentity.DoesNotExist:
-            identity = None
+            identities[subject.patient_id] = None
+    # All subjects' guards in one statement, the snapshot serialised once.
+    guards = subjects_guards([(s.patient, identities[s.patient_id]) for s in subjects])
+    text = json.dumps(job.snapshot, ensure_ascii=False)
+    for subject in subjects:
+        identity = identities[subject.patient_id]
         why = subject_refusal(
             job=job,
             kind=definition,
             subject=subject,
             identity=identity,
-            guards=subject_guards(subject.patient, identity),
+            guards=guards[subject.patient_id],
             decision=None,
         )
         if why:
             return why
         if subject.route == DocumentRoute.IDENTITY_FREE and snapshot_names_person(
-            job.snapshot, identity
+            job.snapshot, identity, text=text
         ):
             return REFUSED_NAMES_PERSON
     return ""
