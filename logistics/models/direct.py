@@ -6,7 +6,7 @@ of such articles is handed to the supplier instead of being picked in the region
 articles and where they go, and the store records the supplier's confirmation of delivery.
 
 Never for a protected patient: such an order is the region's own (the order's
-``supplier_direct`` is false, by the CHECK and trigger of migration 0002), and migration 0006
+``supplier_direct`` is false, by the CHECK and trigger of migration 0002), and migration 0007
 refuses a direct delivery of an order whose patient the gate guards. When an ordinary patient
 becomes protected, a direct delivery still with the supplier is withdrawn: the goods go through
 the region's store to the unit instead, and the withdrawal stays on the store's list until

@@ -68,7 +68,7 @@ def direct_delivery_lines(delivery: DirectDelivery) -> QuerySet[CustomerOrderLin
 def direct_deliveries_order(*, order: CustomerOrder, by: Any = None) -> list[DirectDelivery]:
     """Hand a supplier-delivered order to its suppliers, in the caller's transaction (the
     order's creation). Nothing for any other order; the database refuses one for a patient the
-    gate guards (migration 0006)."""
+    gate guards (migration 0007)."""
     if not order.supplier_direct or order.patient_protected:
         return []
     supplier_ids = sorted(

@@ -66,7 +66,7 @@ def grant_back(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0005_device_search'),
+        ('logistics', '0006_delivery_attempts_append_only'),
         ('prescriptions', '0013_supply_side'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
