@@ -31,6 +31,7 @@ from logistics.models import (
     DeliveryAttempt,
     Device,
     DeviceStatus,
+    DirectDelivery,
     FailureReason,
     LineState,
     LocationKind,
@@ -46,6 +47,7 @@ from logistics.services.delivery import (
     package_fail,
     package_pack,
 )
+from logistics.services.orders import order_create_from_release
 from logistics.services.picking import item_pick, orders_routed, waves_create
 from logistics.services.replenishment import replenishment_order
 from patients.models import Patient
@@ -474,7 +476,16 @@ def store_in_every_state() -> dict[str, str]:
     replenishment_order(
         user=store.prescriber, location_code=buffer.code, lines=[(store.pads.article_number, 4)]
     )
+    # LOG-3: an ordinary patient's order of an article its supplier delivers directly.
+    direct_order = order_create_from_release(
+        prescription_id=approved(
+            store.prescriber, store.ordinary, article("900", supplier_delivers=True)
+        ).pk
+    )
+    assert direct_order is not None
+    direct = DirectDelivery.objects.get(order=direct_order)
     day = packages["ordinary"].delivery_on.isoformat()
+    code = store.central.code
     worker_pages = {
         "start": "/logistics/",
         "queue": "/logistics/queue/picking/",
@@ -488,6 +499,13 @@ def store_in_every_state() -> dict[str, str]:
         "device search": f"/logistics/devices/?serial={device.serial_number[:4]}",
         "device card": f"/logistics/devices/{device.pk}/",
         "kpi": "/logistics/kpi/",
+        "stores": "/logistics/stock/",
+        "store": f"/logistics/stock/{code}/",
+        "article stock": f"/logistics/stock/{code}/{store.rollator.article_number}/",
+        "proposals": "/logistics/stock/proposals/",
+        "purchase orders": "/logistics/stock/purchase-orders/",
+        "direct deliveries": "/logistics/direct/",
+        "direct delivery": f"/logistics/direct/{direct.pk}/",
     }
     prescriber_pages = {
         "orders mine": "/logistics/orders/mine/",
