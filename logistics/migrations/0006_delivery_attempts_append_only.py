@@ -1,23 +1,12 @@
-"""A package's delivery attempts are history: the application role may add one, never change
-or remove one (as 0002 does for the order and device histories)."""
+"""A package's delivery attempts are history: once recorded, an attempt is neither changed nor
+removed (a pgtrigger ``Protect`` trigger, as the account history has). Not by revoked privileges
+as 0002 does for tables without encrypted columns: "received by" is encrypted, and the key
+rotation (LEAK-3) must re-encrypt it; it lets the model's own triggers through for that UPDATE
+only."""
 
-from __future__ import annotations
-
-from typing import Any
-
+import pgtrigger.compiler
+import pgtrigger.migrations
 from django.db import migrations
-
-from patients.dbroles import append_only_for_application, writable_for_application
-
-HISTORY_TABLES = ("logistics_deliveryattempt",)
-
-
-def revoke(apps: Any, schema_editor: Any) -> None:
-    append_only_for_application(schema_editor, HISTORY_TABLES)
-
-
-def grant_back(apps: Any, schema_editor: Any) -> None:
-    writable_for_application(schema_editor, HISTORY_TABLES)
 
 
 class Migration(migrations.Migration):
@@ -26,5 +15,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(revoke, grant_back),
+        pgtrigger.migrations.AddTrigger(
+            model_name='deliveryattempt',
+            trigger=pgtrigger.compiler.Trigger(name='delivery_attempt_append_only', sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'pgtrigger: Cannot update or delete rows from % table', TG_TABLE_NAME;", hash='930005683d66e8ca68b16b045e7eeac843229c7f', operation='UPDATE OR DELETE', pgid='pgtrigger_delivery_attempt_append_only_ccb50', table='logistics_deliveryattempt', when='BEFORE')),
+        ),
     ]

@@ -9,6 +9,7 @@ is a name typed by the driver: encrypted at rest (patients.fields)."""
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -273,6 +274,15 @@ class DeliveryAttempt(models.Model):
         ordering = ["at", "pk"]
         verbose_name = _("delivery attempt")
         verbose_name_plural = _("delivery attempts")
+        # History: an attempt, once recorded, stays as it was. A trigger rather than revoked
+        # privileges, so that the key rotation (LEAK-3) can still re-encrypt "received by"
+        # under the new key (it lets the model's own triggers through for that UPDATE only).
+        triggers = [
+            pgtrigger.Protect(
+                name="delivery_attempt_append_only",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(delivered=True, reason="")

@@ -119,6 +119,10 @@ EXPECTED = {
     "to-dispatch": 1,
     "to-confirm": 2,
     "failed": 1,
+    # Counted with their own data in test_direct.py and test_stock_pages.py.
+    "direct": 0,
+    "withdraw": 0,
+    "proposals": 0,
 }
 
 
