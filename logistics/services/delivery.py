@@ -51,7 +51,8 @@ PACKAGE_MACHINE: Final = StateMachine(
 )
 
 
-def _user(by: Any) -> Any:
+def acting_user(by: Any) -> Any:
+    """The user to record as having acted, or None when the product itself acted (a task)."""
     return by if getattr(by, "is_authenticated", False) else None
 
 
@@ -79,7 +80,9 @@ def package_pack(*, order_id: int, by: Any, today: datetime.date | None = None) 
             % {"number": order.number, "reason": unrouted[0].reason}
         )
     area, day = routed[order.pk]
-    package = Package.objects.create(order=order, area=area, delivery_on=day, packed_by=_user(by))
+    package = Package.objects.create(
+        order=order, area=area, delivery_on=day, packed_by=acting_user(by)
+    )
     transition_created(machine=PACKAGE_MACHINE, obj=package, by=by)
     PackageLine.objects.bulk_create(PackageLine(package=package, line=line) for line in lines)
     for line in lines:
@@ -222,7 +225,11 @@ def package_deliver(
     day = today or timezone.localdate()
     transition_apply(machine=PACKAGE_MACHINE, obj=package, to_state=P.DELIVERED, by=by)
     DeliveryAttempt.objects.create(
-        package=package, route_day=day, delivered=True, received_by=received[:200], by=_user(by)
+        package=package,
+        route_day=day,
+        delivered=True,
+        received_by=received[:200],
+        by=acting_user(by),
     )
     order = package.order
     for line in _package_lines(package):
@@ -270,6 +277,6 @@ def package_fail(
         reason=reason,
         note=text[:300],
         next_attempt_on=next_day,
-        by=_user(by),
+        by=acting_user(by),
     )
     return package

@@ -29,7 +29,7 @@ from logistics.models import (
     DirectDeliveryTransition,
     LineState,
 )
-from logistics.services.delivery import free_text_checked
+from logistics.services.delivery import acting_user, free_text_checked
 from logistics.services.devices import device_register_delivered
 from logistics.services.errors import LogisticsError
 from logistics.services.state import line_move
@@ -48,10 +48,6 @@ DIRECT_MACHINE: Final = StateMachine(
     history_model=DirectDeliveryTransition,
     subject_field="delivery",
 )
-
-
-def _user(by: Any) -> Any:
-    return by if getattr(by, "is_authenticated", False) else None
 
 
 def direct_delivery_lines(delivery: DirectDelivery) -> QuerySet[CustomerOrderLine]:
@@ -191,7 +187,7 @@ def direct_delivery_withdrawal_confirm(*, delivery_id: int, by: Any) -> DirectDe
     """Someone told the supplier to stop (claimed once: a second confirmation is refused)."""
     claimed = DirectDelivery.objects.filter(
         pk=delivery_id, state=S.WITHDRAWN, withdrawal_confirmed_at__isnull=True
-    ).update(withdrawal_confirmed_at=timezone.now(), withdrawal_confirmed_by=_user(by))
+    ).update(withdrawal_confirmed_at=timezone.now(), withdrawal_confirmed_by=acting_user(by))
     if claimed != 1:
         raise LogisticsError(_("This withdrawal is already confirmed, or there is none."))
     return DirectDelivery.objects.select_related("order", "supplier").get(pk=delivery_id)
