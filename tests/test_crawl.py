@@ -225,11 +225,7 @@ def _logistics_values() -> dict[str, list[str]]:
         "paper": ["label", "note"],
         "pk": ids(Reservation),
         "device_id": ids(Device),
-        # The demo's direct delivery (Karl Lindqvist's ramp), where the world has it.
-        "delivery_id": [
-            *(str(pk) for pk in DirectDelivery.objects.values_list("pk", flat=True)[:5]),
-            MISSING_ID,
-        ],
+        "delivery_id": ids(DirectDelivery),
         "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).

@@ -174,6 +174,9 @@ def logistics_world(*, holder: Any, protected_number: str) -> LogisticsWorld:
     )
     world.missed_month = f"{missed_on.year:04d}-{missed_on.month:02d}"
     _papers(world, leo)
+    # LOG-3: the ordinary patient's order of an article its supplier delivers, so that the
+    # direct delivery's pages are crawled with a real one (a protected patient's never exists).
+    _order(petra, ordinary, article("950", supplier_delivers=True), stepped_up=False)
     return world
 
 
