@@ -42,7 +42,7 @@ from patients.models import (
 from patients.presenters import PatientCard, full_card, masked_card
 from patients.services import Actor, access_entry_record
 from protection.models import EmergencyAccess, Grant
-from protection.rls import PatientIdForNumber
+from protection.rls import PatientIdForNumber, patient_guard_ids
 from protection.selectors import grants_in_force, not_suspended
 
 PROTECTED_PERMISSION = "patients.view_protected_identity"
@@ -180,12 +180,17 @@ def guarding_patient_ids(patient: Patient, identity: PatientIdentity) -> list[in
 def decide(ctx: AccessContext, patient: Patient, identity: PatientIdentity | None) -> Decision:
     if identity is None:
         return Decision.MASKED
-    return decide_for_guards(ctx, guarding_patient_ids(patient, identity))
+    # The guards as the database counts them whoever asks (PROT-5), not as the user reads the
+    # relations: row-level security hides the link from a guardian to a protected child who is
+    # also linked to a protected person the user cannot open, while the guardian's own identity
+    # stays readable to a grant holder for the child. Counted from what the user reads, the
+    # guardian had no guard and opened without step-up (ACCESS-4).
+    return decide_for_guards(ctx, patient_guard_ids(patient.pk))
 
 
 def decide_for_guards(ctx: AccessContext, guarding: list[int]) -> Decision:
-    """The decision for a patient with these guards (``guarding_patient_ids``, or
-    ``protection.rls.patient_guard_ids`` where the asking user may not read the relations)."""
+    """The decision for a patient with these guards (``protection.rls.patient_guard_ids``,
+    counted whoever asks, or ``guarding_patient_ids`` in the system context)."""
     if not guarding:
         return Decision.FULL
     open_to_user = set(

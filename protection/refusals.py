@@ -38,7 +38,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from patients.models import AccessAction, AccessOutcome, Patient
-from patients.services import Actor, access_entry_record
+from patients.services import Actor, access_entries_record
 from protection.gate import AccessContext, Decision, GateAnswer, patient_get_for_user
 
 P = ParamSpec("P")
@@ -105,14 +105,20 @@ def refusal_audit_keep(refusal: Refusal) -> None:
         return
     if transaction.get_connection().needs_rollback:
         return
+    # The denials of one object (a refused document names every patient it concerns) in one
+    # INSERT: all of them are written, or none.
+    patients: dict[tuple[Actor, AccessAction, str, str], list[Patient]] = {}
     for denial in refusal.denials:
-        access_entry_record(
-            actor=denial.actor,
-            action=denial.action,
+        key = (denial.actor, denial.action, denial.object_type, denial.object_id)
+        patients.setdefault(key, []).append(denial.patient)
+    for (actor, action, object_type, object_id), denied in patients.items():
+        access_entries_record(
+            actor=actor,
+            action=action,
             outcome=AccessOutcome.DENIED,
-            patient=denial.patient,
-            object_type=denial.object_type,
-            object_id=denial.object_id,
+            patients=denied,
+            object_type=object_type,
+            object_id=object_id,
         )
     refusal.recorded_at_depth = depth
 

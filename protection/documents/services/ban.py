@@ -26,11 +26,10 @@ from protection.gate import (
     Decision,
     decide_for_guards,
     decide_for_guards_many,
-    guarding_patient_ids,
 )
 from protection.models import DocumentJob, DocumentJobPatient, DocumentRoute
 from protection.refusals import Denial, Refusal
-from protection.rls import patient_guard_ids_many
+from protection.rls import patient_guard_ids, patient_guard_ids_many
 
 REFUSED_PROTECTED = gettext_noop(
     "The document concerns a patient with protected identity. Such documents are never "
@@ -73,9 +72,11 @@ class DocumentRefused(DocumentError, Refusal):
 
 
 def subject_guards(patient: Patient, identity: PatientIdentity | None) -> list[int]:
-    """The protected patients guarding this one (``guarding_patient_ids``); none to count
-    when row-level security hid the identity, which the route decides on its own."""
-    return guarding_patient_ids(patient, identity) if identity is not None else []
+    """The protected patients guarding this one, counted by ``hjm_patient_guards`` whoever
+    asks, as the gate counts them (a relation row-level security hides from the asking user
+    still guards); none to count when row-level security hid the identity, which the route
+    decides on its own."""
+    return patient_guard_ids(patient.pk) if identity is not None else []
 
 
 def subjects_guards(

@@ -160,18 +160,27 @@ def document_request(
         else:
             subjects.append(_Subject(patient, route))
     if refused:
-        if batch is not None:
-            with transaction.atomic():
-                _record_refused(ctx, definition, batch, params or {}, refused[0][1])
-        raise DocumentRefused(
+        # AUDIT-1: the request read every patient it names, so each gets a denied entry, once,
+        # also those the ban alone would have let through: the document is refused as a whole.
+        refusal = DocumentRefused(
             refusal_text(refused[0][1], definition),
             denials=print_denials(
-                ctx.actor,
-                [patient for patient, _why in refused],
-                object_type="document_request",
-                id_=definition.code[:40],
+                ctx.actor, unique, object_type="document_request", id_=definition.code[:40]
             ),
         )
+        if batch is None:
+            raise refusal
+        # A batch member: the refused job and its denied entries commit together.
+        with transaction.atomic():
+            _record_refused(ctx, definition, batch, params or {}, refused[0][1])
+            audit_print(
+                ctx.actor,
+                unique,
+                AccessOutcome.DENIED,
+                object_type="document_request",
+                id_=definition.code[:40],
+            )
+        raise refusal.recorded_here()
     with transaction.atomic():
         job = DocumentJob.objects.create(
             kind=definition.code,
