@@ -123,8 +123,9 @@ def route_for(
     """PRINT-1/2, LETTER-1 for one patient: (route, "") or (None, the refusal's msgid).
 
     ``guards`` are the patient's (:func:`subject_guards`). ``decision`` is the gate's answer
-    for the requester, or None in the worker, where the requester's grant was checked at the
-    request and what counts is the protection now.
+    for the requester, or None in the worker, where what counts is the protection now (the
+    worker asks on its own whether the requester's grant is still in force, since it has no
+    session to step up).
     """
     if kind.identity_free:
         # PRINT-1: a paper that moves goods is made for anyone allowed the kind, but about a

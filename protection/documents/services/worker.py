@@ -2,10 +2,11 @@
 broker, the record of work.
 
 ``document_job_render`` claims the job with a conditional UPDATE, checks the ban again against
-the patients' protection *now* (a patient protected since the request is refused; on the
-identity-free route, a snapshot that names the person is refused), renders the template with
-the snapshot stored at the request, outside any transaction, and stores the PDF only while it
-still holds the claim.
+the patients' protection *now* (a patient protected since the request is refused; a document
+that names a protected person, forwarded or a letter, is refused once the requester's grant has
+ended; on the identity-free route, a snapshot that names the person is refused), renders the
+template with the snapshot stored at the request, outside any transaction, and stores the PDF
+only while it still holds the claim.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from patients.transitions import history_record
 from protection.documents import kinds, rendering
 from protection.documents.services.ban import (
     REFUSED_NAMES_PERSON,
+    REFUSED_NOT_VISIBLE,
     audit_print,
     shown_reason,
     snapshot_names_person,
@@ -45,6 +47,7 @@ from protection.documents.services.withdrawal import (
     documents_withdraw_for_patient,
     protected_with_open_documents,
 )
+from protection.gate import protected_patients_open_to
 from protection.models import Document, DocumentJob, DocumentJobPatient, DocumentRoute
 from protection.models import DocumentState as S
 from protection.rls import system_context
@@ -93,6 +96,28 @@ def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
     return list(job.subjects.select_related("patient", "patient__identity").order_by("pk"))
 
 
+# The routes on which a document names a patient the printing ban guards (PRINT-2, LETTER-1):
+# only for a requester who may still open them.
+SHOWS_GUARDED = (DocumentRoute.FORWARDED, DocumentRoute.FORWARDING_LETTER)
+
+
+def _open_to_requester(
+    job: DocumentJob, subjects: list[DocumentJobPatient], guards: dict[int, list[int]]
+) -> set[int]:
+    """The guards of the job's subjects on a ``SHOWS_GUARDED`` route that are open to the
+    requester now; no query for a job with none."""
+    asked = {
+        guard
+        for subject in subjects
+        if subject.route in SHOWS_GUARDED
+        for guard in guards[subject.patient_id]
+    }
+    if not asked:
+        return set()
+    open_now = protected_patients_open_to(job.requested_by).filter(pk__in=asked)
+    return set(open_now.values_list("pk", flat=True))
+
+
 def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
     """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
     definition = kinds.get(job.kind)
@@ -105,8 +130,13 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
     # All subjects' guards in one statement, the snapshot serialised once.
     guards = subjects_guards([(s.patient, identities[s.patient_id]) for s in subjects])
     text = json.dumps(job.snapshot, ensure_ascii=False)
+    still_open = _open_to_requester(job, subjects, guards)
     for subject in subjects:
         identity = identities[subject.patient_id]
+        if subject.route in SHOWS_GUARDED and not set(guards[subject.patient_id]) <= still_open:
+            # The grant (or emergency access) that let the requester ask for a document that
+            # names a protected person ended before it was made (ACCESS-2, ACCESS-7).
+            return REFUSED_NOT_VISIBLE
         why = subject_refusal(
             job=job,
             kind=definition,
