@@ -107,6 +107,33 @@ def access_entries_record(
     )
 
 
+def access_entries_record_each(
+    *,
+    actor: Actor,
+    action: AccessAction,
+    outcome: AccessOutcome,
+    object_type: str,
+    entries: Sequence[tuple[Patient, str]],
+) -> None:
+    """One access entry for each (patient, object id) of ``entries``, in one INSERT: a list
+    that shows patients row by row logs each row's object (the prescription, the order)."""
+    AccessEntry.objects.bulk_create(
+        AccessEntry(
+            user_id=actor.user_id,
+            unit_id=actor.unit_id,
+            action=action,
+            outcome=outcome,
+            patient=patient,
+            patient_protected=patient.is_protected,
+            object_type=object_type,
+            object_id=object_id,
+            ip_address=actor.ip_address,
+            session_ref=actor.session_ref,
+        )
+        for patient, object_id in entries
+    )
+
+
 def role_permissions() -> dict[str, tuple[str, ...]]:
     """Each floor lists what its roles need in ``<app>/roles.py``; gathered like admin modules,
     so this floor never imports a higher one."""

@@ -1,16 +1,17 @@
 """Reads of customer orders for the pages: the prescriber's open orders (their unit's) and one
 order with its lines and history.
 
-Who sees what of the patient: a prescriber sees name and personnummer only where the database
-shows them the identity (``hjm_identity_visible``) and nothing guards the patient (a protected
-patient's name needs the gate's step-up, which a list does not take), else "Protected identity"
-and the birth year; each identity shown is logged (AUDIT-1). Logistics staff (``work_orders``)
-see any order but the patient only as the internal reference, and for a guarded patient not
-even that: the order number, unit and prescriber.
+Who sees what of the patient: a prescriber sees the patient as the gate shows them
+(``protection.labels.patient_labels_for_user``): name and personnummer first, or "Skyddade
+personuppgifter" and the birth year for a patient the gate masks (a protected patient without
+a grant and a confirmed password); each name shown is logged (AUDIT-1). Logistics staff
+(``work_orders``) see any order but the patient only as the internal reference, and for a
+guarded patient not even that: the order number, unit and prescriber.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,24 +22,16 @@ from django.http import Http404
 from django.urls import reverse
 
 from logistics.models import CustomerOrder, CustomerOrderLine, LineState, OrderKind, OrderState
-from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
-from patients.presenters import full_card
+from patients.presenters import PatientCard
 from prescriptions.models import PrescriberProfile
 from prescriptions.registry import OrderSummary
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.permissions import holds_role_permission
 
 VIEW_PRESCRIPTION = "prescriptions.view_prescription"
 WORK_ORDERS = "logistics.work_orders"
 LIST_LIMIT = 200
-
-
-def _visible() -> RawSQL:
-    return RawSQL(
-        "hjm_identity_visible(logistics_customerorder.patient_id)",
-        [],
-        output_field=models.BooleanField(),
-    )
 
 
 def _guarded() -> RawSQL:
@@ -57,90 +50,47 @@ def _prescriber_scope(user: Any) -> Q:
 @dataclass(frozen=True)
 class OrderRow:
     order: CustomerOrder
-    name: str
-    identity_number: str
-    birth_year: int | None
-    masked: bool
+    # The patient as the gate shows them to this user (``patient_labels_for_user``); None for
+    # an order without a patient.
+    card: PatientCard | None
     delivered_lines: int
     line_count: int
 
 
-def _log_reads(ctx: AccessContext, orders: list[CustomerOrder]) -> None:
-    AccessEntry.objects.bulk_create(
-        [
-            AccessEntry(
-                user_id=ctx.actor.user_id,
-                unit_id=ctx.actor.unit_id,
-                action=AccessAction.READ,
-                outcome=AccessOutcome.ALLOWED,
-                patient_id=order.patient_id,
-                patient_protected=False,
-                object_type="customer order",
-                object_id=order.number,
-                ip_address=ctx.actor.ip_address,
-                session_ref=ctx.actor.session_ref,
-            )
-            for order in orders
-        ]
+def _cards(ctx: AccessContext, orders: Sequence[CustomerOrder]) -> dict[int, PatientCard]:
+    return patient_labels_for_user(
+        ctx=ctx,
+        rows=[(order.patient_id, order.number) for order in orders if order.patient_id],
+        object_type="customer order",
     )
 
 
-def _identity(order: CustomerOrder) -> PatientIdentity | None:
-    try:
-        return order.patient.identity if order.patient is not None else None
-    except PatientIdentity.DoesNotExist:
-        return None
-
-
 def orders_mine_for_user(*, ctx: AccessContext) -> list[OrderRow]:
-    """My unit's open customer orders ("Öppna kundorder"), soonest promise first: two queries
-    and one for the access log."""
+    """My unit's open customer orders ("Öppna kundorder"), soonest promise first: two queries,
+    and the patients as labels in a fixed few more (each name shown logged, AUDIT-1)."""
     user = ctx.user
     if not holds_role_permission(user, VIEW_PRESCRIPTION):
         return []
     orders = list(
         CustomerOrder.objects.filter(_prescriber_scope(user), kind=OrderKind.CUSTOMER)
         .exclude(state__in=[OrderState.DELIVERED, OrderState.CANCELLED])
-        .select_related("patient", "patient__identity", "unit__unit", "orderer")
+        .select_related("unit__unit", "orderer")
         .annotate(
-            patient_visible=_visible(),
-            patient_guarded=_guarded(),
             line_count=Count("lines", filter=~Q(lines__state=LineState.CANCELLED)),
             delivered_lines=Count("lines", filter=Q(lines__state=LineState.DELIVERED)),
         )
         .order_by("promised_on", "pk")[:LIST_LIMIT]
     )
-    rows: list[OrderRow] = []
-    shown: list[CustomerOrder] = []
-    for order in orders:
-        identity = _identity(order)
-        open_identity = (
-            identity is not None
-            and order.patient_visible
-            and not order.patient_guarded
-            and not order.patient_protected
+    cards = _cards(ctx, orders)
+    return [
+        OrderRow(
+            order=order,
+            card=cards.get(order.patient_id) if order.patient_id else None,
+            delivered_lines=order.delivered_lines,
+            line_count=order.line_count,
         )
-        card = (
-            full_card(order.patient, identity, own_county_code="")
-            if open_identity and identity is not None and order.patient is not None
-            else None
-        )
-        if card is not None:
-            shown.append(order)
-        rows.append(
-            OrderRow(
-                order=order,
-                name=card.name if card else "",
-                identity_number=card.identity_number if card else "",
-                birth_year=order.patient.birth_year if order.patient else None,
-                masked=card is None,
-                delivered_lines=order.delivered_lines,
-                line_count=order.line_count,
-            )
-        )
-    if shown:
-        _log_reads(ctx, shown)
-    return rows
+        for order in orders
+    ]
 
 
 @dataclass(frozen=True)
@@ -148,13 +98,10 @@ class OrderDetail:
     order: CustomerOrder
     lines: list[CustomerOrderLine]
     history: QuerySet[Any]
-    # What the page may say of the patient: a name (prescriber, open identity), the internal
+    # What the page may say of the patient: the gate's card (a prescriber), the internal
     # reference (logistics, ordinary patient), or nothing.
-    patient_name: str
-    patient_number: str
+    card: PatientCard | None
     patient_reference: str
-    birth_year: int | None
-    masked: bool
     as_logistics: bool
     may_cancel: bool
 
@@ -171,28 +118,24 @@ def order_get_for_user(*, ctx: AccessContext, number: str) -> OrderDetail:
             raise Http404
         orders = orders.filter(_prescriber_scope(user))
     order = (
-        orders.select_related(
-            "patient", "patient__identity", "unit__unit", "orderer", "pickup_point"
-        )
-        .annotate(patient_visible=_visible(), patient_guarded=_guarded())
+        orders.select_related("patient", "unit__unit", "orderer", "pickup_point")
+        .annotate(patient_guarded=_guarded())
         .first()
     )
     if order is None:
         raise Http404
     lines = list(order.lines.select_related("article").order_by("position"))
     history = order.transitions.select_related("by").order_by("at", "pk")
-    guarded = order.patient_guarded or order.patient_protected
-    name = number_shown = reference = ""
-    masked = True
-    if logistics and not prescriber:
+    as_logistics = logistics and not prescriber
+    card: PatientCard | None = None
+    reference = ""
+    if as_logistics:
+        # Logistics staff: the internal reference of an ordinary patient, nothing of a guarded
+        # one (the order number, unit and prescriber are enough to work the order).
+        guarded = order.patient_guarded or order.patient_protected
         reference = "" if guarded or order.patient is None else order.patient.reference
-    else:
-        identity = _identity(order)
-        if identity is not None and order.patient_visible and not guarded:
-            assert order.patient is not None
-            card = full_card(order.patient, identity, own_county_code="")
-            name, number_shown, masked = card.name, card.identity_number, False
-            _log_reads(ctx, [order])
+    elif order.patient_id:
+        card = _cards(ctx, [order]).get(order.patient_id)
     may_cancel = any(
         line.state in ("received", "backordered", "allocated", "picking", "picked", "packed")
         for line in lines
@@ -201,14 +144,9 @@ def order_get_for_user(*, ctx: AccessContext, number: str) -> OrderDetail:
         order=order,
         lines=lines,
         history=history,
-        patient_name=name,
-        patient_number=number_shown,
+        card=card,
         patient_reference=reference,
-        birth_year=None
-        if (logistics and not prescriber) or order.patient is None
-        else order.patient.birth_year,
-        masked=masked,
-        as_logistics=logistics and not prescriber,
+        as_logistics=as_logistics,
         may_cancel=may_cancel,
     )
 

@@ -10,8 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from logistics.models import Reservation
 from logistics.selectors.reservations import reservations_for_prescriber
 from logistics.services.reservations import reservation_release, reservations_release_all
+from patients.presenters import PatientCard
+from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.permissions import role_permission_required
 
 VIEW_RESERVATION = "logistics.view_reservation"
@@ -23,7 +27,37 @@ VIEW_RESERVATION = "logistics.view_reservation"
 @require_GET
 def reservations_view(request: HttpRequest) -> HttpResponse:
     active, lapsed = reservations_for_prescriber(user=request.user)
-    return render(request, "logistics/reservations/list.html", {"active": active, "lapsed": lapsed})
+    # The patient of each draft, name first (or masked, as the gate says); names shown are
+    # logged as reads of the prescription (AUDIT-1).
+    cards = patient_labels_for_user(
+        ctx=AccessContext.from_request(request),
+        rows=[
+            (
+                r.prescription_line.prescription.patient_id,
+                r.prescription_line.prescription.reference,
+            )
+            for r in (*active, *lapsed)
+            if r.prescription_line is not None
+        ],
+        object_type="prescription",
+    )
+
+    def with_cards(reservations: list[Reservation]) -> list[tuple[Reservation, PatientCard | None]]:
+        return [
+            (
+                r,
+                cards.get(r.prescription_line.prescription.patient_id)
+                if r.prescription_line
+                else None,
+            )
+            for r in reservations
+        ]
+
+    return render(
+        request,
+        "logistics/reservations/list.html",
+        {"active": with_cards(active), "lapsed": with_cards(lapsed)},
+    )
 
 
 @never_cache

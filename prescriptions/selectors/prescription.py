@@ -89,12 +89,6 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     )
 
 
-def patient_shown_to(ctx: AccessContext, patient_reference: str) -> Patient:
-    """The patient, when the gate shows them to this user (otherwise ``patient_answer``'s
-    refusal)."""
-    return patient_answer(ctx, patient_reference).patient
-
-
 @dataclass(frozen=True)
 class PatientPrescriptions:
     card: PatientCard  # the gate's card: pages about a protected patient print only a notice

@@ -24,14 +24,10 @@ from prescriptions.models import (
     SpecialDeliveryAgreement,
     SupplyRegistration,
 )
-from prescriptions.selectors.prescription import (
-    PrescriptionDetail,
-    patient_shown_to,
-    prescription_get_for_user,
-)
+from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
 from prescriptions.services.access import patient_guarded
 from protection.gate import AccessContext
-from protection.refusals import not_found
+from protection.refusals import not_found, patient_answer
 
 
 def _read_logged(ctx: AccessContext, patient: Patient, object_type: str, object_id: int) -> None:
@@ -98,26 +94,42 @@ def supply_registration_get_for_user(*, ctx: AccessContext, reference: str) -> R
     )
 
 
+@dataclass(frozen=True)
+class PatientResidences:
+    card: PatientCard  # the gate's card: the page is headed by the patient, name first
+    residences: list[ResidenceAbroad]
+
+
 def residences_abroad_for_patient(
     *, ctx: AccessContext, patient_reference: str
-) -> list[ResidenceAbroad]:
+) -> PatientResidences:
     """REGION-5: the patient's recorded residences abroad, one per open care episode, through
     the gate. One query after the gate's."""
-    patient = patient_shown_to(ctx, patient_reference)
-    return list(
-        ResidenceAbroad.objects.filter(
-            episode__patient=patient, episode__closed_at__isnull=True
-        ).select_related("episode__unit__unit", "last_registered_region")
+    answer = patient_answer(ctx, patient_reference)
+    return PatientResidences(
+        card=answer.card,
+        residences=list(
+            ResidenceAbroad.objects.filter(
+                episode__patient=answer.patient, episode__closed_at__isnull=True
+            ).select_related("episode__unit__unit", "last_registered_region")
+        ),
     )
+
+
+@dataclass(frozen=True)
+class PatientAgreement:
+    card: PatientCard  # the gate's card: the page is headed by the patient, name first
+    agreement: SpecialDeliveryAgreement | None
 
 
 def special_delivery_agreement_get_for_user(
     *, ctx: AccessContext, patient_reference: str
-) -> SpecialDeliveryAgreement | None:
+) -> PatientAgreement:
     """LEAK-3: the agreement in force with its content, for a grant holder who has confirmed
     the password; each read that returns it is an access entry. Not found / step-up as the
     patient's pages."""
-    patient = patient_shown_to(ctx, patient_reference)
+    answer = patient_answer(ctx, patient_reference)
+    patient = answer.patient
     if not patient_guarded(patient.pk):
         # An agreement exists only for a guarded patient (protected, or linked to a protected
         # person, PROT-5; the same test as when it is recorded): no page for anyone else.
@@ -127,7 +139,7 @@ def special_delivery_agreement_get_for_user(
     ).first()
     if agreement is not None:
         _read_logged(ctx, patient, "special_delivery_agreement", agreement.pk)
-    return agreement
+    return PatientAgreement(card=answer.card, agreement=agreement)
 
 
 def region_is_another(region_id: str | None) -> bool:

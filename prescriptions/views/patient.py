@@ -29,6 +29,7 @@ from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.drafts import prescription_draft_start
 from prescriptions.services.errors import RuleRefused
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.permissions import role_permission_required
 from protection.refusals import refusals_answered
 
@@ -83,6 +84,7 @@ def patient_page(
         "prescriptions/patient.html",
         {
             "reference": reference,
+            "card": found.card,
             "prescriptions": prescriptions,
             "devices": devices,
             "activities": activities,
@@ -125,8 +127,8 @@ def prescription_start_view(request: HttpRequest, reference: str) -> HttpRespons
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
 def my_prescriptions_view(request: HttpRequest) -> HttpResponse:
-    """My prescriptions with their states, newest first; one query for the list (the selector
-    answers whether each patient may be shown, ACCESS-1)."""
+    """My prescriptions with their states, newest first; one query for the list, and the
+    patients as labels in a fixed few more (``patient_labels_for_user``, ACCESS-1, AUDIT-1)."""
     form = StateFilterForm(request.GET or None)
     states = None
     if form.is_bound and form.is_valid() and form.cleaned_data["state"]:
@@ -134,18 +136,22 @@ def my_prescriptions_view(request: HttpRequest) -> HttpResponse:
     prescriptions = list(
         prescription_list_for_user(user=request.user, states=states)[:MY_LIST_LIMIT]
     )
+    # Name first, reference second, masked where the gate says so; each name shown is logged.
+    cards = patient_labels_for_user(
+        ctx=AccessContext.from_request(request),
+        rows=[(p.patient_id, p.reference) for p in prescriptions],
+        object_type="prescription",
+    )
     return render(
         request,
         "prescriptions/mine.html",
         {
             "form": form,
+            "rows": [(p, cards[p.patient_id]) for p in prescriptions],
             "prescriptions": prescriptions,
             "limit": MY_LIST_LIMIT,
             "not_confirmable": NOT_CONFIRMABLE,
             # PRINT-1: a list naming a protected (or hidden) patient prints only a notice.
-            "protected": any(
-                p.patient.is_protected or not getattr(p, "patient_visible", False)
-                for p in prescriptions
-            ),
+            "protected": any(card.protected or card.masked for card in cards.values()),
         },
     )

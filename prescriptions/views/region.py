@@ -159,7 +159,7 @@ def residence_view(request: HttpRequest, reference: str) -> HttpResponse:
     """REGION-5: record that the patient lives abroad (country group, certificate and its
     validity), on the patient's care episode at the prescriber's unit."""
     ctx = AccessContext.from_request(request)
-    residences = residences_abroad_for_patient(ctx=ctx, patient_reference=reference)
+    found = residences_abroad_for_patient(ctx=ctx, patient_reference=reference)
     errors: ErrorList = []
     form = ResidenceAbroadForm()
     status = 200
@@ -195,7 +195,13 @@ def residence_view(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "prescriptions/region/residence.html",
-        {"reference": reference, "residences": residences, "form": form, "errors": errors},
+        {
+            "reference": reference,
+            "card": found.card,
+            "residences": found.residences,
+            "form": form,
+            "errors": errors,
+        },
         status=status,
     )
 
@@ -210,7 +216,7 @@ def special_delivery_view(request: HttpRequest, reference: str) -> HttpResponse:
     with a protected patient. Anyone else gets the same 404 as for a patient that does not
     exist; the content is never on any other page."""
     ctx = AccessContext.from_request(request)
-    agreement = special_delivery_agreement_get_for_user(ctx=ctx, patient_reference=reference)
+    found = special_delivery_agreement_get_for_user(ctx=ctx, patient_reference=reference)
     errors: ErrorList = []
     form = SpecialDeliveryAgreementForm()
     status = 200
@@ -232,7 +238,13 @@ def special_delivery_view(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "prescriptions/region/special_delivery.html",
-        {"reference": reference, "agreement": agreement, "form": form, "errors": errors},
+        {
+            "reference": reference,
+            "card": found.card,
+            "agreement": found.agreement,
+            "form": form,
+            "errors": errors,
+        },
         status=status,
     )
 
@@ -246,7 +258,7 @@ def special_delivery_choose_view(request: HttpRequest, number: str) -> HttpRespo
     # Not found for an unguarded patient: the agreement's read answers that (LEAK-3).
     agreement = special_delivery_agreement_get_for_user(
         ctx=ctx, patient_reference=prescription.patient.reference
-    )
+    ).agreement
     errors: ErrorList = []
     form = SpecialDeliveryChoiceForm(initial={"kind": prescription.delivery_kind})
     status = 200

@@ -1,4 +1,5 @@
-"""Reads of the document pipeline for a user. Patients by internal reference only (LEAK-1)."""
+"""Reads of the document pipeline for a user. Patients as the gate shows them (ACCESS-1), never
+in a URL (LEAK-1)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from django.db.models import Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 
 from patients.models import AccessAction, AccessOutcome, PatientIdentity, StaffProfile
+from patients.presenters import PatientCard
 from patients.services import access_entry_record
 from protection.documents import kinds
 from protection.documents.services import subject_decision, subject_guards, subject_refusal
 from protection.gate import AccessContext, Decision
+from protection.labels import patient_labels_for_user
 from protection.models import (
     DocumentJob,
     DocumentJobPatient,
@@ -29,7 +32,7 @@ LIST_LIMIT = 100
 
 
 def document_jobs_list_for_user(*, user: Any, limit: int = LIST_LIMIT) -> list[DocumentJob]:
-    """The user's own documents, newest first, with the patients' references (two queries).
+    """The user's own documents, newest first, with their patients (two queries).
 
     Each subject carries ``patient_visible``: the database's own answer (``hjm_identity_visible``
     for the user the request runs as) whether the patient may be shown *now*. A patient
@@ -107,46 +110,56 @@ class DocumentRow:
 
     job: DocumentJob
     kind: str
-    # The patients the line names, in order: a patient's reference, or None where the page
-    # shows only the protection label (a patient the user may not see now, ACCESS-1).
-    patients: list[str | None]
+    # The patients the line names, in order, as the gate shows them to the user now: name and
+    # personnummer first, or the protection label and birth year (ACCESS-1).
+    patients: list[PatientCard]
     downloadable: bool
     # The line names a protected patient, so the page prints only its notice (PRINT-1).
     protected: bool
 
 
-def document_rows(jobs: list[DocumentJob]) -> list[DocumentRow]:
-    """What the documents page shows of each job, from the jobs already read (no query).
+def document_rows(*, ctx: AccessContext, jobs: list[DocumentJob]) -> list[DocumentRow]:
+    """What the documents page shows of each job, from the jobs already read, the patients as
+    labels (``patient_labels_for_user``: a fixed few queries, each name shown logged, AUDIT-1).
 
-    ACCESS-1: a patient the user may not see now is named by the protection label only, and
+    ACCESS-1: a patient the user may not see now is the protection label and birth year, and
     their document offers no download (it would refuse anyway), unless it was made without
     identity. PRINT-1: the line of a paper that moves goods names no patient at all, neither a
-    reference nor the label, and never makes the page one about a protected patient. It names
-    nobody even where the user could see the patient: a line that showed a reference for
-    ordinary patients only would, by its blank, tell which orders concern protected identity,
-    the very link the rule guards.
+    name nor the label, and never makes the page one about a protected patient. It names
+    nobody even where the user could see the patient: a line that showed a name for ordinary
+    patients only would, by its blank, tell which orders concern protected identity, the very
+    link the rule guards.
     """
+    subjects_of = {job.pk: list(job.subjects.all()) for job in jobs}
+    named = {job.pk: not _moves_goods(job.kind) for job in jobs}
+    cards = patient_labels_for_user(
+        ctx=ctx,
+        rows=[
+            (subject.patient_id, str(job.pk))
+            for job in jobs
+            if named[job.pk]
+            for subject in subjects_of[job.pk]
+        ],
+        object_type="document_job",
+    )
     rows = []
     for job in jobs:
-        subjects = list(job.subjects.all())
+        subjects = subjects_of[job.pk]
         # The selector's annotation; absent means not shown (fail closed).
         visible = [getattr(subject, "patient_visible", False) for subject in subjects]
-        named = not _moves_goods(job.kind)
         rows.append(
             DocumentRow(
                 job=job,
                 kind=kind_label(job.kind),
-                patients=[
-                    subject.patient.reference if shown else None
-                    for subject, shown in zip(subjects, visible, strict=True)
-                ]
-                if named
+                patients=[cards[subject.patient_id] for subject in subjects]
+                if named[job.pk]
                 else [],
                 downloadable=all(
                     shown or subject.route == DocumentRoute.IDENTITY_FREE
                     for subject, shown in zip(subjects, visible, strict=True)
                 ),
-                protected=named and any(subject.patient.is_protected for subject in subjects),
+                protected=named[job.pk]
+                and any(subject.patient.is_protected for subject in subjects),
             )
         )
     return rows

@@ -1,8 +1,9 @@
 """The document pages: the user's documents and downloads, a patient summary, a letter.
 
-Patients are shown by internal reference (LEAK-1); every read of a patient goes through the
-gate, every document through ``services.document_request``. A patient or document the user may
-not have, and a password to confirm first, take the one refusal path
+Patients are shown as the gate lets the user see them, name first (ACCESS-1), never in a URL
+(LEAK-1); every read of a patient goes through the gate, every document through
+``services.document_request``. A patient or document the user may not have, and a password to
+confirm first, take the one refusal path
 (``protection.refusals.refusals_answered``): 404, the same for missing and forbidden (house
 rule 5), or the step-up page coming back to the page (ACCESS-4). A document refused by the
 printing ban is shown as a message the user can act on; the services have audited it.
@@ -33,7 +34,7 @@ from protection.refusals import not_found, patient_answer, refusals_answered
 @require_GET
 def document_list_view(request: HttpRequest) -> HttpResponse:
     jobs = selectors.document_jobs_list_for_user(user=request.user)
-    rows = selectors.document_rows(jobs)
+    rows = selectors.document_rows(ctx=AccessContext.from_request(request), jobs=jobs)
     return render(
         request,
         "protection/documents/list.html",

@@ -209,7 +209,10 @@ def test_log_1_the_page_query_count_is_pinned(
     with django_assert_max_num_queries(PAGE_QUERIES):
         content = rx_client.get("/logistics/reservations/").content.decode()
     assert content.count('<th scope="row">') == 8
+    # People, not references: each row names the draft's patient, name first (ACCESS-1).
+    assert content.count('<span class="patient-label__name">Testa Testsson</span>') == 8
 
 
-# Session, user, role permissions, the two lists, the menu's permissions (and slack of 2).
-PAGE_QUERIES = 8
+# Session, user, role permissions, the two lists, the menu's permissions (and slack of 2); the
+# patients as labels: the actor's unit, the guards, the patients, the access log (AUDIT-1).
+PAGE_QUERIES = 12

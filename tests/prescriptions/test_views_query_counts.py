@@ -61,5 +61,5 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
 # Pinned: session, user, the gate and its access entry, the prescription, lines, eligibility,
 # replacements, history, agreements, the catalogue form's areas. Not one per line.
 PRESCRIPTION_PAGE_QUERIES = 15  # + the active pickup points of the delivery choice (LOG-4)
-MY_LIST_QUERIES = 5
+MY_LIST_QUERIES = 9  # + the patients as labels: guards, patients, the access log, the actor
 PATIENT_PAGE_QUERIES = 11  # and the activities of the user's units (PRESC-7)

@@ -143,8 +143,9 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
         )
     client = logged_in(client, prescriber)
     client.get("/protection/documents/")  # warm the session and permission caches
-    # session, user, permissions for the menu (2), jobs, their patients
-    with django_assert_num_queries(6):
+    # session, user, permissions for the menu (2), jobs, their patients; the patients as
+    # labels: the actor's unit, the guards, the grants, the patients, the access log (AUDIT-1)
+    with django_assert_num_queries(11):
         response = client.get("/protection/documents/")
     content = response.content.decode()
     assert "Queued" in content
@@ -165,8 +166,9 @@ def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_r
     ordinary.patient.save()  # before PRINT-3 has run: the document is still stored
     client = logged_in(client, prescriber)
     client.get("/protection/documents/")  # warm the session and permission caches
-    # session, user, permissions for the menu (2), jobs, their patients
-    with django_assert_num_queries(6):
+    # session, user, permissions for the menu (2), jobs, their patients; the patients as
+    # labels: the actor's unit, the guards, the grants, the patients, the access log (AUDIT-1)
+    with django_assert_num_queries(11):
         content = client.get("/protection/documents/").content.decode()
     assert ordinary.patient.reference not in content
     assert f"/protection/documents/{hidden_job.pk}/pdf/" not in content
@@ -270,9 +272,12 @@ def test_print_1_the_documents_page_names_no_protection_on_an_identity_free_pape
     assert render(plain) == "ready"
     client = logged_in(client, logistics)
     client.get("/protection/documents/")  # warm the session and permission caches
-    # session, user, permissions for the menu (2), jobs, their patients
-    with django_assert_num_queries(6):
+    logged = AccessEntry.objects.count()
+    # session, user, permissions for the menu (2), jobs, their patients, the actor's unit (no
+    # patient is labelled: nothing is read of them)
+    with django_assert_num_queries(7):
         content = client.get("/protection/documents/").content.decode()
+    assert AccessEntry.objects.count() == logged
     for shown_nowhere in (
         *NAMES_PROTECTION,
         protected.patient.reference,
@@ -307,13 +312,24 @@ def test_print_1_an_identity_free_paper_names_nobody_even_to_a_grant_holder(
 
 
 def test_print_1_a_grant_holders_document_keeps_the_page_protected(client, prescriber, granted):
-    """The ordinary case is untouched: the grant holder's forwarded summary (PRINT-2) names the
-    patient by reference and the page prints only its notice (PRINT-1)."""
+    """The grant holder's forwarded summary (PRINT-2) names the patient, name first, once the
+    password is confirmed (ACCESS-4), masked before; the page prints only its notice (PRINT-1)."""
     summary_job(
         prescriber, granted, forward_to="Region Halland", forward_reason="Överköp vid 20 års ålder"
     )
-    content = logged_in(client, prescriber).get("/protection/documents/").content.decode()
-    assert granted.patient.reference in content
+    masked = logged_in(client, prescriber).get("/protection/documents/").content.decode()
+    assert granted.patient.reference not in masked
+    assert granted.surname not in masked
+    assert f"Protected identity</strong>, born {granted.patient.birth_year}" in masked
+    content = (
+        logged_in(client, prescriber, stepped_up=True)
+        .get("/protection/documents/")
+        .content.decode()
+    )
+    shown = re.search(r'<span class="patient-label__name">([^<]*)</span>', content)
+    assert shown is not None
+    assert granted.surname in shown.group(1)
+    assert content.index(granted.surname) < content.index(granted.patient.reference)
     assert "print-protected.css" in content
     assert 'class="print-notice"' in content
     assert "must not be printed" in content
