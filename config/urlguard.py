@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from patients.identity import contains_identity_number
 
@@ -32,5 +34,11 @@ class RefuseIdentityNumbersInUrls:
         address = request.path + "?" + query.decode("utf-8", "replace").replace("+", " ")
         if contains_identity_number(address):
             logger.warning("refused a request with an identity number in its address")
-            return HttpResponseBadRequest(render_to_string("400_identity_in_url.html"))
+            # This runs before the language middleware: the same choice, read here (the cookie
+            # set by the language switch, else Swedish).
+            chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+            language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+            with translation.override(language):
+                page = render_to_string("400_identity_in_url.html")
+            return HttpResponseBadRequest(page)
         return self.get_response(request)

@@ -32,3 +32,9 @@ urlpatterns = [
     path("logistics/", include(logistics_patterns)),
     path("", include(patient_patterns)),
 ]
+
+# The product's own error pages, never Django's (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -89,7 +89,7 @@ class ReservationAdmin(_ReadOnly, MaskedRowsAdmin):
 
     patient_path = "order_line__order__patient"
     list_display = (
-        "pk",
+        "id",
         "article",
         "location",
         "quantity",
@@ -115,7 +115,7 @@ class ReservationAdmin(_ReadOnly, MaskedRowsAdmin):
     )
     readonly_fields = fields
     masked_row_fields = frozenset(
-        {"pk", "article", "quantity", "state", "created_at", "lapses_at", "ended_at"}
+        {"id", "article", "quantity", "state", "created_at", "lapses_at", "ended_at"}
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

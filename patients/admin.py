@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from patients.admin_masking import MaskedRowsAdmin, only_visible
 from patients.models import (
@@ -26,6 +27,20 @@ from patients.models import (
     Unit,
 )
 from patients.roles import LIST_PROTECTED_PERMISSION
+
+# What an access entry was about, by the key its floor writes (AUDIT-4).
+OBJECT_TYPE_LABELS = {
+    "patient": _("Patient"),
+    "grant": _("Grant of access"),
+    "grant_request": _("Access request"),
+    "emergency_access": _("Emergency access"),
+    "document_job": _("Document"),
+    "document_request": _("Document order"),
+    "phone_order": _("Phone order"),
+    "special_delivery_agreement": _("Special delivery agreement"),
+    "prescription": _("Prescription"),
+    "supply_registration": _("Registration with customer service"),
+}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -72,13 +87,22 @@ class PatientAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
     which goes through the gate and leaves an access entry (AUDIT-1)."""
 
     patient_path = "pk"
-    list_display = ("reference", "birth_year", "is_protected", "status", "home_region")
-    masked_row_fields = frozenset({"id", "reference", "birth_year", "is_protected"})
+    list_display = ("reference", "birth_year", "protected", "status", "home_region")
+    masked_row_fields = frozenset({"id", "reference", "birth_year", "protected"})
     list_select_related = ("home_region",)
     search_fields = ("reference",)
     ordering = ("reference",)
     fields = list_display
     readonly_fields = fields
+
+    # A generated column is not a BooleanField to Django's admin, which would print "False".
+    @admin.display(
+        boolean=True,
+        description=Patient._meta.get_field("is_protected").verbose_name,
+        ordering="is_protected",
+    )
+    def protected(self, obj: Patient) -> bool:
+        return bool(obj.is_protected)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
         patients: QuerySet[Patient] = super().get_queryset(request)
@@ -120,7 +144,7 @@ class AccessEntryAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
 
     patient_path = "patient"
     masked_row_fields = frozenset(
-        {"id", "at", "action", "object_type", "outcome", "patient_protected"}
+        {"id", "at", "action", "object_kind", "outcome", "patient_protected"}
     )
     list_display = ("at", "user", "unit", "action", "outcome", "patient", "patient_protected")
     list_select_related = ("user", "unit", "patient")
@@ -131,7 +155,7 @@ class AccessEntryAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
         "user",
         "unit",
         "action",
-        "object_type",
+        "object_kind",
         "object_id",
         "patient",
         "patient_protected",
@@ -140,3 +164,8 @@ class AccessEntryAdmin(MaskedRowsAdmin, ReadOnlyAdmin):
         "session_ref",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_kind(self, obj: AccessEntry) -> str:
+        # The floors write their own keys; the known ones are named, another shows as written.
+        return str(OBJECT_TYPE_LABELS.get(obj.object_type, obj.object_type) or "-")

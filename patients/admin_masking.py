@@ -38,6 +38,7 @@ from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import BooleanField, F, Func, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 NOT_SHOWN = "—"
 # A lookup may follow a shown relation to its own key, never further (``prescription__unit``
@@ -226,6 +227,11 @@ def _declares_autocomplete(site: admin.AdminSite, request: HttpRequest, source: 
 
 class ProductAdminSite(admin.AdminSite):
     """The product's admin site: Django's, with the autocomplete held to declared fields."""
+
+    # The product's name, not "Django administration".
+    site_header = gettext_lazy("Assistive devices: administration")
+    site_title = gettext_lazy("Assistive devices: administration")
+    index_title = gettext_lazy("Registers and settings")
 
     def autocomplete_view(self, request: HttpRequest) -> Any:
         return DeclaredAutocompleteView.as_view(admin_site=self)(request)

@@ -177,3 +177,16 @@ class TransitionRecord(models.Model):
     class Meta:
         abstract = True
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        # People read this as a history row's title in the admin: the states' names, never the
+        # keys or the subject's id ("7:->draft").
+        to_label = self._state_label("to_state")
+        if not self.from_state:
+            return to_label
+        return f"{self._state_label('from_state')} → {to_label}"
+
+    def _state_label(self, name: str) -> str:
+        value = getattr(self, name)
+        labels = dict(self._meta.get_field(name).flatchoices)  # type: ignore[union-attr]
+        return str(labels.get(value, value))

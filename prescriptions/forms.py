@@ -20,6 +20,7 @@ from prescriptions.models import (
     Supply,
     Urgency,
 )
+from prescriptions.services.region import DOCUMENT_UNREADABLE, document_type_read
 
 PRESCRIPTION_NUMBER = re.compile(r"F-[0-9A-Z]{8}")
 
@@ -124,6 +125,16 @@ class HomeRegionAgreementForm(forms.Form):
         % {"mb": AGREEMENT_DOCUMENT_MAX_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
     )
+
+    def clean_document(self) -> Any:
+        # By its content, not its name: the service refuses the same, here it is said at the field.
+        document = self.cleaned_data["document"]
+        position = document.tell()
+        content_type = document_type_read(document.read())
+        document.seek(position)
+        if content_type is None:
+            raise forms.ValidationError(_(DOCUMENT_UNREADABLE), code="unreadable")
+        return document
 
 
 class RiskAssessmentSignForm(forms.Form):

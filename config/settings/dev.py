@@ -39,7 +39,10 @@ def _dev_secrets() -> dict[str, str]:
 
 _generated = _dev_secrets()
 
-DEBUG = env.flag("DEBUG", default=True)
+# Off for the demo: Django's technical error pages repeat the address, the settings and the
+# request (an address may hold a personnummer), and they hide the product's own error pages.
+# DEBUG=true turns them on for a developer's own machine.
+DEBUG = env.flag("DEBUG", default=False)
 SECRET_KEY = env.raw("SECRET_KEY") or _generated["SECRET_KEY"]
 FIELD_ENCRYPTION_KEYS = env.encryption_keys(
     env.raw("FIELD_ENCRYPTION_KEYS") or _generated["FIELD_ENCRYPTION_KEYS"]

@@ -115,9 +115,6 @@ class PickWaveTransition(TransitionRecord):
         verbose_name = _("pick wave transition")
         verbose_name_plural = _("pick wave transitions")
 
-    def __str__(self) -> str:
-        return f"{self.wave_id}:{self.from_state}->{self.to_state}"
-
 
 class PickItemState(models.TextChoices):
     TO_PICK = "to_pick", _("to pick")
@@ -231,9 +228,6 @@ class PackageTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("package transition")
         verbose_name_plural = _("package transitions")
-
-    def __str__(self) -> str:
-        return f"{self.package_id}:{self.from_state}->{self.to_state}"
 
 
 class FailureReason(models.TextChoices):

@@ -133,6 +133,3 @@ class DeviceEvent(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("device event")
         verbose_name_plural = _("device events")
-
-    def __str__(self) -> str:
-        return f"{self.device_id}:{self.from_state}->{self.to_state}"

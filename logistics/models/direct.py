@@ -94,6 +94,3 @@ class DirectDeliveryTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("direct delivery transition")
         verbose_name_plural = _("direct delivery transitions")
-
-    def __str__(self) -> str:
-        return f"{self.delivery_id}:{self.from_state}->{self.to_state}"

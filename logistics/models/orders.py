@@ -290,9 +290,6 @@ class CustomerOrderTransition(TransitionRecord):
         verbose_name = _("order transition")
         verbose_name_plural = _("order transitions")
 
-    def __str__(self) -> str:
-        return f"{self.order_id}:{self.from_state}->{self.to_state}"
-
 
 class OrderLineTransition(TransitionRecord):
     line = models.ForeignKey(
@@ -304,9 +301,6 @@ class OrderLineTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("order line transition")
         verbose_name_plural = _("order line transitions")
-
-    def __str__(self) -> str:
-        return f"{self.line_id}:{self.from_state}->{self.to_state}"
 
 
 class UrgentFee(models.Model):

@@ -118,9 +118,6 @@ class PurchaseOrderTransition(TransitionRecord):
         verbose_name = _("purchase order transition")
         verbose_name_plural = _("purchase order transitions")
 
-    def __str__(self) -> str:
-        return f"{self.order_id}:{self.from_state}->{self.to_state}"
-
 
 class GoodsReceipt(models.Model):
     """Goods taken into a store, against a purchase order or without one. Append-only: a

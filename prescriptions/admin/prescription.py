@@ -28,6 +28,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from patients.admin_masking import MaskedRowsAdmin, row_visible
@@ -52,6 +54,7 @@ from prescriptions.services.region import (
     out_of_region_deactivate,
     supply_registration_clear,
 )
+from prescriptions.views.prescription import CRITERION_LABELS, EFFECT_LABELS
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
 from protection.refusals import PatientNotFound
@@ -100,11 +103,18 @@ class EligibilityInline(_ReadOnly, admin.StackedInline[EligibilityRecord, Prescr
     extra = 0
 
     @admin.display(description=_("criteria"))
-    def why(self, obj: EligibilityRecord) -> str:
-        return "\n".join(
-            f"{c['rule']}: {c['criterion']} = {c['value']} ({c['effect']}) {c.get('message', '')}"
-            for c in obj.criteria
-        )
+    def why(self, obj: EligibilityRecord) -> SafeString:
+        # As the prescription page says it: each criterion's name, its value in words and what
+        # it did; the rule's id last, for the auditor who looks it up.
+        lines = []
+        for c in obj.criteria:
+            value = c.get("value")
+            shown = (_("Yes") if value else _("No")) if isinstance(value, bool) else value
+            label = CRITERION_LABELS.get(c.get("criterion", ""), c.get("criterion", ""))
+            effect = EFFECT_LABELS.get(c.get("effect", ""), c.get("effect", ""))
+            message = f": {c['message']}" if c.get("message") else ""
+            lines.append((f"{label}: {shown}. {effect}{message} ({c.get('rule', '')})",))
+        return format_html_join(mark_safe("<br>"), "{}", lines)
 
 
 class PhoneOrderForm(forms.ModelForm[Prescription]):

@@ -295,9 +295,6 @@ class PrescriptionTransition(TransitionRecord):
         verbose_name = _("prescription transition")
         verbose_name_plural = _("prescription transitions")
 
-    def __str__(self) -> str:
-        return f"{self.prescription_id}:{self.from_state}->{self.to_state}"
-
 
 class EligibilityRecord(models.Model):
     """Why a prescription went the way it did: each criterion, its value and the rule behind it.

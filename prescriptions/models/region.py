@@ -143,9 +143,6 @@ class SupplyRegistrationTransition(TransitionRecord):
         verbose_name = _("supply registration transition")
         verbose_name_plural = _("supply registration transitions")
 
-    def __str__(self) -> str:
-        return f"{self.registration_id}:{self.from_state}->{self.to_state}"
-
 
 class CountryGroup(models.TextChoices):
     EU_EEA_CH = "eu_eea_ch", _("EU/EEA or Switzerland")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 from typing import Any
 
+import pypdf
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from PIL import Image
 
 from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient, PatientIdentity, Region
@@ -59,12 +63,45 @@ DOCUMENT_NAMES = {
     "image/jpeg": "betalningsforbindelse.jpg",
     "image/png": "betalningsforbindelse.png",
 }
-DOCUMENT_TYPES = frozenset(DOCUMENT_NAMES)
+DOCUMENT_UNREADABLE = gettext_noop(
+    "The file is not a PDF, JPEG or PNG document that can be opened. Scan or save the agreement "
+    "as a PDF and upload it again."
+)
+# What a document's first bytes say it is; the browser's content type and the file's name are
+# the sender's word only (a text file named .pdf said "application/pdf").
+DOCUMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
 CLEAR_PERMISSION = "prescriptions.change_supplyregistration"
 # LEAK-3: what a special delivery agreement holds; all of it locates the person.
 SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
 # REGION-3: a registration may be sent while the prescription is built or waits for it.
 REGISTRATION_STATES = frozenset({S.DRAFT, S.AWAITING_REGISTRATION})
+
+
+def document_type_read(content: bytes) -> str | None:
+    """The content type of an agreement document, read from its content, or None when it is not
+    a PDF, PNG or JPEG that opens: its first bytes say which kind it is, and the document must
+    then parse as that kind (a PDF with at least one page, an image whose data is whole)."""
+    content_type = next(
+        (kind for magic, kind in DOCUMENT_SIGNATURES if content.startswith(magic)), None
+    )
+    if content_type is None:
+        return None
+    try:
+        if content_type == "application/pdf":
+            if len(pypdf.PdfReader(io.BytesIO(content), strict=True).pages) < 1:
+                return None
+        else:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+    # A damaged or hand-made file may fail anywhere inside the parser; any failure means "does
+    # not open", which is the answer asked for.
+    except Exception:
+        return None
+    return content_type
 
 
 @refusals_kept
@@ -121,17 +158,18 @@ def home_region_agreement_record(
         )
     if document.size is None or document.size > AGREEMENT_DOCUMENT_MAX_BYTES:
         raise PrescriptionError(_("Document: at most 5 MB."))
-    if document.content_type not in DOCUMENT_TYPES:
-        raise PrescriptionError(_("Document: a PDF, JPEG or PNG file."))
     content = document.read()
+    content_type = document_type_read(content)
+    if content_type is None:
+        raise PrescriptionError(f"{_('The agreement document')}: {_(DOCUMENT_UNREADABLE)}")
     agreement = HomeRegionAgreement.objects.create(
         prescription=prescription,
         issuing_region_id=issuing_region_code,
         reference=agreement_reference,
         issued_on=issued_on,
         supply=supply,
-        document_name=DOCUMENT_NAMES[document.content_type],
-        document_content_type=document.content_type,
+        document_name=DOCUMENT_NAMES[content_type],
+        document_content_type=content_type,
         document_size=len(content),
         document=base64.b64encode(content).decode("ascii"),
         recorded_by=ctx.user,

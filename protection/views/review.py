@@ -130,8 +130,20 @@ class EmergencyReviewForm(forms.Form):
 @role_permission_required(review.MANAGER_PERMISSION)
 @require_GET
 def access_review_view(request: HttpRequest) -> HttpResponse:
+    return _review_page(request, AccessReviewFilterForm(request.GET or None))
+
+
+def _review_page(
+    request: HttpRequest,
+    form: AccessReviewFilterForm,
+    *,
+    refused: EmergencyReviewForm | None = None,
+    refused_id: int | None = None,
+) -> HttpResponse:
+    """The log review page; ``refused`` is an emergency review the product did not accept, shown
+    bound in its own row (what was typed stays) and summarised at the top, with status 400."""
+
     # Reading the log is not an access to patient data: no access entry is written here.
-    form = AccessReviewFilterForm(request.GET or None)
     entries = None
     if not form.is_bound or form.is_valid():
         filters = form.cleaned_data if form.is_bound else {}
@@ -144,18 +156,25 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
             only_flagged=bool(filters.get("only_flagged")),
             limit=LIST_LIMIT,
         )
+
+    def review_form(access_id: int) -> EmergencyReviewForm:
+        if refused is not None and access_id == refused_id:
+            return refused
+        return EmergencyReviewForm(auto_id=f"id_review_{access_id}_%s")
+
     return render(
         request,
         "protection/review/list.html",
         {
             "form": form,
+            "review_refused": refused,
             "entries": entries,
             "limit": LIST_LIMIT,
             # One form per row, with ids of its own so each label points at its own field.
             # PRINT-2: documents printed for forwarding to another principal, with the reason.
             "forwarded": forwarded_documents_for_review(user=request.user),
             "emergencies": [
-                (access, EmergencyReviewForm(auto_id=f"id_review_{access.pk}_%s"))
+                (access, review_form(access.pk))
                 for access in review.emergency_accesses_to_review(user=request.user)
             ],
             # ACCESS-10: changes to accounts, shown at once and all highlighted.
@@ -163,6 +182,7 @@ def access_review_view(request: HttpRequest) -> HttpResponse:
             "suspensions": review.account_suspensions_list_for_user(user=request.user),
             "may_confirm": holds_role_permission(request.user, PROTECTION_ADMIN_PERMISSION),
         },
+        status=400 if refused is not None else 200,
     )
 
 
@@ -190,27 +210,24 @@ def access_sample_view(request: HttpRequest) -> HttpResponse:
 @role_permission_required(REVIEW_PERMISSION)
 @require_POST
 def emergency_access_review_view(request: HttpRequest, access_id: int) -> HttpResponse:
-    form = EmergencyReviewForm(request.POST)
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}")
-        return redirect("protection:review")
-    try:
-        emergency_access_review(
-            ctx=AccessContext.from_request(request),
-            access_id=access_id,
-            note=form.cleaned_data["note"],
+    form = EmergencyReviewForm(request.POST, auto_id=f"id_review_{access_id}_%s")
+    if form.is_valid():
+        try:
+            emergency_access_review(
+                ctx=AccessContext.from_request(request),
+                access_id=access_id,
+                note=form.cleaned_data["note"],
+            )
+        except EmergencyAccess.DoesNotExist as exc:
+            raise Http404 from exc
+        except ProtectionError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        # The page again, with the note as typed beside its error (not a message that loses it).
+        return _review_page(
+            request, AccessReviewFilterForm(None), refused=form, refused_id=access_id
         )
-    except EmergencyAccess.DoesNotExist as exc:
-        raise Http404 from exc
-    except ProtectionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, _("Emergency access %(id)s is marked reviewed.") % {"id": access_id}
-        )
+    messages.success(request, _("Emergency access %(id)s is marked reviewed.") % {"id": access_id})
     return redirect("protection:review")
 
 

@@ -35,6 +35,7 @@ from tests.factories import PatientIdentityFactory
 from tests.personas import ORDINARY_NUMBER as ORDINARY
 from tests.personas import PROTECTED_NUMBER as PROTECTED
 from tests.personas import give_grant
+from tests.prescriptions.drafting import pdf_bytes
 from tests.prescriptions.factories import (
     ArticleFactory,
     CompetenceAreaFactory,
@@ -269,7 +270,7 @@ def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_re
     axe_check(page)
 
     document = tmp_path / "betalningsforbindelse.pdf"
-    document.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    document.write_bytes(pdf_bytes())
     page.locator("#id_agreement_reference").fill("BF-2026-0117")
     page.locator("input[name=supply][value=rent]").check()
     page.locator("#id_document").set_input_files(str(document))

@@ -121,7 +121,8 @@ def test_dev_settings_run_with_nothing_set(tmp_path):
             sys.executable,
             "-c",
             "import django; django.setup(); from django.conf import settings; "
-            "print(settings.CELERY_TASK_ALWAYS_EAGER, len(settings.FIELD_ENCRYPTION_KEYS))",
+            "print(settings.CELERY_TASK_ALWAYS_EAGER, len(settings.FIELD_ENCRYPTION_KEYS), "
+            "settings.DEBUG)",
         ],
         cwd=ROOT,
         env={
@@ -135,4 +136,5 @@ def test_dev_settings_run_with_nothing_set(tmp_path):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "1"]
+    # DEBUG is off: the demo shows the product's own error pages, not Django's (LEAK-1).
+    assert result.stdout.split() == ["True", "1", "False"]

@@ -3,8 +3,10 @@ prescriptions floor."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import pypdf
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patients.models import Patient
@@ -30,10 +32,17 @@ def submit(user: Any, reference: str, *, stepped_up: bool = False) -> Prescripti
     return prescription_submit(ctx=ctx_for(user, stepped_up=stepped_up), reference=reference)
 
 
+def pdf_bytes() -> bytes:
+    """A real one-page PDF: the agreement document must open as one (REGION-2)."""
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def pdf(name: str = "bf.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(
-        name, b"%PDF-1.4 betalningsforbindelse", content_type="application/pdf"
-    )
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
 
 
 def criteria(prescription: Prescription) -> dict[str, Any]:

@@ -29,11 +29,12 @@ from prescriptions.services import eligibility
 from prescriptions.views.prescription import CRITERION_LABELS
 from tests.personas import PROTECTED_NUMBER, logged_in
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
+from tests.prescriptions.drafting import pdf_bytes
 from tests.prescriptions.pages import add, page, start
 
 pytestmark = pytest.mark.django_db
 S = PrescriptionState
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 # --- the ordinary flow --------------------------------------------------------------------------
