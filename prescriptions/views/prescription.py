@@ -189,7 +189,7 @@ def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
         elif key == "country_group" and value in CountryGroup.values:
             shown = CountryGroup(value).label
         else:
-            shown = value if value not in (None, "") else "–"
+            shown = value if value not in (None, "") else "-"
         rows.append(
             {
                 "label": CRITERION_LABELS.get(key, key),
@@ -630,9 +630,7 @@ def details_view(request: HttpRequest, number: str) -> HttpResponse:
         return _("The draft is saved.")
 
     searching = bool(request.POST.get("q") or request.POST.get("area"))
-    return _action(
-        request, number, act=act, anchor="#catalogue" if searching else "#details"
-    )
+    return _action(request, number, act=act, anchor="#catalogue" if searching else "#details")
 
 
 @_draft_action
@@ -687,9 +685,7 @@ def replacement_decide_view(request: HttpRequest, number: str, decision_id: int)
             raise Http404
         accept = data["decision"] == "accept"
         prescription_replacement_decide(ctx=ctx, decision_id=decision_id, accept=accept)
-        return (
-            _("The replacement is accepted.") if accept else _("The requested article is kept.")
-        )
+        return _("The replacement is accepted.") if accept else _("The requested article is kept.")
 
     return _action(
         request, number, act=act, anchor="#lines", action=ActionForm("replacement", "lines", form)

@@ -30,7 +30,7 @@ def add(client: Client, number: str, article_id: int, **extra: Any) -> Any:
 
 
 def submit(client: Client, number: str, need: str = "Går osäkert inomhus") -> Any:
-    """"Submit the prescription" as the page sends it: the need with it (it is required)."""
+    """ "Submit the prescription" as the page sends it: the need with it (it is required)."""
     return client.post(f"/prescriptions/{number}/submit/", {"need": need, "urgency": "normal"})
 
 

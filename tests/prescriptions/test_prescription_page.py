@@ -296,9 +296,9 @@ def test_cancel_records_the_reason_and_the_outcome_says_it(rx_client, ordinary):
     prescription = Prescription.objects.get(reference=number)
     assert prescription.state == S.CANCELLED
     assert prescription.transitions.get(to_state=S.CANCELLED).note == "Fel patient vald"
-    sentence = re.search(r'<p class="aksel-body-long" id="outcome-sentence">(.*?)</p>', page(
-        rx_client, number
-    ), re.S)
+    sentence = re.search(
+        r'<p class="aksel-body-long" id="outcome-sentence">(.*?)</p>', page(rx_client, number), re.S
+    )
     assert sentence
     assert "The prescription is cancelled. Reason: Fel patient vald" in visible_text(sentence[1])
 
@@ -341,11 +341,13 @@ def test_the_outcome_opens_with_a_sentence_and_keeps_rule_ids_in_the_rules_detai
     text = visible_text(outcome.replace(rules[0], ""))
     assert not RULE_ID.search(text), RULE_ID.search(text)
     assert not re.search(r"\b(True|False|None)\b", text)
-    assert "largest_device_cost_sek" not in text and "protected_patient" not in text
+    assert "largest_device_cost_sek" not in text
+    assert "protected_patient" not in text
     with translation.override("sv"):
         sentence = translation.gettext("The prescription is approved: every condition is met.")
     first = re.search(r'id="outcome-sentence"><strong>(.*?)</strong>', outcome)
-    assert first and html.unescape(first[1]) == sentence
+    assert first
+    assert html.unescape(first[1]) == sentence
     # The criteria are folded below the sentence.
     assert outcome.index("outcome-sentence") < outcome.index('<details class="eligibility-why">')
     # Nowhere else on the page a rule id either (comments never reach it).
@@ -367,9 +369,8 @@ def test_the_outcome_of_a_prescription_waiting_for_the_agreement_says_so(rx_clie
             "record it below."
         )
     assert sentence in html.unescape(outcome)
-    assert not RULE_ID.search(
-        visible_text(re.sub(r'<details class="eligibility-rules">.*?</details>', "", outcome, flags=re.S))
-    )
+    rules = re.compile(r'<details class="eligibility-rules">.*?</details>', re.S)
+    assert not RULE_ID.search(visible_text(rules.sub("", outcome)))
 
 
 def test_the_draft_page_text_has_no_rule_id(rx_client, protected_patient, client, rx):
