@@ -410,3 +410,23 @@ def test_presc_2_the_delivery_of_a_protected_patient_shows_the_unit_never_the_ad
     address = identity.registered_address or {}
     assert address.get("street2")
     assert address["street2"] not in content
+
+
+def test_the_patients_prescriptions_page_and_my_prescriptions_have_no_rule_id(
+    client: Client, rx: Any, protected_patient
+):
+    """The protected patient's devices page (with its links to residence abroad and the
+    special delivery agreement) and my prescriptions: no rule id, no True/False."""
+    logged_in(client, rx, stepped_up=True)
+    number = start(client, protected_patient)
+    add(client, number, article("900").pk)
+    submit(client, number)
+    for url in (f"/prescriptions/patients/{protected_patient.reference}/", "/prescriptions/"):
+        response = client.get(url)
+        assert response.status_code == 200
+        main = re.search(r"<main.*?</main>", response.content.decode(), re.S)
+        assert main
+        text = visible_text(main[0])
+        assert not RULE_ID.search(text), (url, RULE_ID.search(text))
+        assert not re.search(r"\b(True|False)\b", text), url
+    assert 'href="/prescriptions/patients/' in page(client, number)
