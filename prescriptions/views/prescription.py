@@ -153,7 +153,7 @@ KEPT_FIELDS = frozenset(
         *DELIVERY_FIELDS,
         "q",
         "area",
-        "reason",
+        "cancel-reason",
         "issuing_region",
         "agreement_reference",
         "issued_on",
@@ -474,7 +474,7 @@ def _page(
         context["print_form"] = SummaryRequestForm()  # PRINT-2's fields, for a protected patient
     if context["can_cancel"]:
         context["cancel_form"] = bound.get("cancel") or CancelForm(
-            initial={"reason": typed.get("reason", "")}
+            prefix="cancel", initial={"reason": typed.get("cancel-reason", "")}
         )
     return render(request, "prescriptions/detail.html", context, status=status)
 
@@ -791,7 +791,8 @@ def cancel_view(request: HttpRequest, number: str) -> HttpResponse:
         prescription_cancel(ctx=ctx, reference=number, reason=data["reason"])
         return _("Prescription %(number)s is cancelled.") % {"number": number}
 
-    form = CancelForm(request.POST)
+    # Prefixed: the risk assessment's and the fitting's boxes are also "confirm".
+    form = CancelForm(request.POST, prefix="cancel")
     return _action(
         request,
         number,

@@ -421,12 +421,12 @@ def test_access_4_step_up_interrupting_the_draft_gives_back_what_was_typed_then_
     # Cancelling without a reason: refused next to the field; then with reason and the box.
     with page.expect_navigation():
         page.locator("#cancel button[type=submit]").click()
-    expect(page.locator(".error-summary a[href='#id_reason']")).to_be_visible()
-    expect(page.locator(".error-summary a[href='#id_confirm']")).to_be_visible()
+    expect(page.locator(".error-summary a[href='#id_cancel-reason']")).to_be_visible()
+    expect(page.locator(".error-summary a[href='#id_cancel-confirm']")).to_be_visible()
     axe_check(page)
     assert Prescription.objects.get(reference=number).state == S.DRAFT
-    page.locator("#id_reason").fill("Dubblett av en annan förskrivning")
-    page.locator("#id_confirm").check()
+    page.locator("#id_cancel-reason").fill("Dubblett av en annan förskrivning")
+    page.locator("#id_cancel-confirm").check()
     with page.expect_navigation():
         page.locator("#cancel button[type=submit]").click()
     expect(page.locator("#outcome-sentence")).to_contain_text("Dubblett av en annan förskrivning")

@@ -255,12 +255,12 @@ def test_access_4_a_cancel_interrupted_by_step_up_keeps_its_reason(client, rx, p
     number = start(client, protected_patient)
     _window_ran_out(client)
     response = client.post(
-        f"/prescriptions/{number}/cancel/", {"reason": "Dubblett", "confirm": "on"}
+        f"/prescriptions/{number}/cancel/", {"cancel-reason": "Dubblett", "cancel-confirm": "on"}
     )
     assert unquote(response["Location"]).startswith("/protection/step-up/")
     client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
     content = page(client, number)
-    assert re.search(r'name="reason" value="Dubblett"', content)
+    assert re.search(r'name="cancel-reason" value="Dubblett"', content)
     assert Prescription.objects.get(reference=number).state == S.DRAFT
 
 
@@ -270,9 +270,17 @@ def test_access_4_a_cancel_interrupted_by_step_up_keeps_its_reason(client, rx, p
 @pytest.mark.parametrize(
     ("sent", "field", "message"),
     [
-        ({"confirm": "on"}, "reason", "Write why the prescription is cancelled."),
-        ({"reason": "   ", "confirm": "on"}, "reason", "Write why the prescription is cancelled."),
-        ({"reason": "Fel patient"}, "confirm", "Tick the box to confirm that you want to cancel."),
+        ({"cancel-confirm": "on"}, "reason", "Write why the prescription is cancelled."),
+        (
+            {"cancel-reason": "   ", "cancel-confirm": "on"},
+            "reason",
+            "Write why the prescription is cancelled.",
+        ),
+        (
+            {"cancel-reason": "Fel patient"},
+            "confirm",
+            "Tick the box to confirm that you want to cancel.",
+        ),
     ],
 )
 def test_cancel_without_a_reason_or_confirmation_is_refused(
@@ -282,7 +290,7 @@ def test_cancel_without_a_reason_or_confirmation_is_refused(
     response = rx_client.post(f"/prescriptions/{number}/cancel/", sent)
     assert response.status_code == 400
     content = html.unescape(response.content.decode())
-    assert f'href="#id_{field}"' in content
+    assert f'href="#id_cancel-{field}"' in content
     assert message in content
     assert Prescription.objects.get(reference=number).state == S.DRAFT
 
@@ -290,7 +298,8 @@ def test_cancel_without_a_reason_or_confirmation_is_refused(
 def test_cancel_records_the_reason_and_the_outcome_says_it(rx_client, ordinary):
     number = start(rx_client, ordinary)
     response = rx_client.post(
-        f"/prescriptions/{number}/cancel/", {"reason": "Fel patient vald", "confirm": "on"}
+        f"/prescriptions/{number}/cancel/",
+        {"cancel-reason": "Fel patient vald", "cancel-confirm": "on"},
     )
     assert response.status_code == 302
     prescription = Prescription.objects.get(reference=number)
@@ -430,3 +439,22 @@ def test_the_patients_prescriptions_page_and_my_prescriptions_have_no_rule_id(
         assert not RULE_ID.search(text), (url, RULE_ID.search(text))
         assert not re.search(r"\b(True|False)\b", text), url
     assert 'href="/prescriptions/patients/' in page(client, number)
+
+
+def test_the_draft_page_with_every_section_has_unique_ids(rx_client, ordinary):
+    """The risk assessment's box and the cancel box are both "confirm": each has its own id,
+    so that every label and every summary link leads to its own field."""
+    number = start(rx_client, ordinary)
+    add(rx_client, number, article("900").pk)
+    line = PrescriptionLine.objects.get(prescription__reference=number)
+    fields = {f"line-{line.pk}-quantity": "1", f"line-{line.pk}-supply": line.supply}
+    response = rx_client.post(
+        f"/prescriptions/{number}/details/",
+        {**draft(), **fields, f"line-{line.pk}-special_adaptation": "on"},
+    )
+    assert response.status_code == 302
+    content = page(rx_client, number)
+    assert 'id="sign"' in content
+    assert 'id="cancel"' in content
+    ids = re.findall(r'\sid="([^"]+)"', content)
+    assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

@@ -122,7 +122,8 @@ def test_cancel_from_the_page(rx_client, ordinary):
     number = start(rx_client, ordinary)
     assert (
         rx_client.post(
-            f"/prescriptions/{number}/cancel/", {"reason": "Fel patient", "confirm": "on"}
+            f"/prescriptions/{number}/cancel/",
+            {"cancel-reason": "Fel patient", "cancel-confirm": "on"},
         ).status_code
         == 302
     )
