@@ -160,11 +160,18 @@ class FittingForm(forms.Form):
 
 
 class CancelForm(forms.Form):
+    """Cancelling cannot be undone: the prescriber ticks that they mean it and writes why (the
+    history keeps the reason)."""
+
     reason = forms.CharField(
         label=_("Reason for cancelling"),
         help_text=_("Never a personnummer."),
         max_length=300,
-        required=False,
+        error_messages={"required": _("Write why the prescription is cancelled.")},
+    )
+    confirm = forms.BooleanField(
+        label=_("Yes, cancel the prescription. This cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm that you want to cancel.")},
     )
 
 

@@ -10,9 +10,10 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from patients.models import Patient
+from patients.models import Patient, PatientIdentity
 from patients.presenters import PatientCard
 from prescriptions.models import (
+    DeliveryKind,
     EligibilityRecord,
     Prescription,
     PrescriptionLine,
@@ -21,6 +22,7 @@ from prescriptions.models import (
 )
 from prescriptions.services.access import may_act_on
 from prescriptions.services.state import OPEN_STATES
+from protection.documents.letters import address_lines
 from protection.gate import AccessContext
 from protection.refusals import not_found, patient_answer
 from protection.registry import OpenCase
@@ -57,6 +59,28 @@ class PrescriptionDetail:
     lines: list[PrescriptionLine]
     eligibility: EligibilityRecord | None
     pending_replacements: list[ReplacementDecision]
+    # Where an ordinary patient's goods go when they go to the registered address: its lines,
+    # for a user the gate shows the patient to. Empty for a protected patient (PRESC-2): their
+    # goods go to the unit, and their address is never read here.
+    delivery_address: tuple[str, ...] = ()
+
+
+def _registered_address(prescription: Prescription, card: PatientCard) -> tuple[str, ...]:
+    if (
+        prescription.delivery_kind != DeliveryKind.PATIENT_ADDRESS
+        or prescription.patient_protected
+        or card.protected
+        or card.masked
+    ):
+        return ()
+    identity = (
+        PatientIdentity.objects.filter(patient_id=prescription.patient_id)
+        .only("registered_address")
+        .first()
+    )
+    if identity is None or not isinstance(identity.registered_address, dict):
+        return ()
+    return tuple(address_lines(identity.registered_address))
 
 
 def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> PrescriptionDetail:
@@ -64,7 +88,9 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
     proposals. PatientNotFound (``protection.refusals``) for missing, another unit's, or a masked
     patient's; StepUpRequired for a grant holder who has not confirmed the password."""
     prescription = (
-        Prescription.objects.select_related("patient", "unit__unit", "prescriber", "episode")
+        Prescription.objects.select_related(
+            "patient", "unit__unit", "prescriber", "episode__home_region", "pickup_point"
+        )
         .filter(reference=reference)
         .first()
     )
@@ -86,6 +112,7 @@ def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> Prescrip
                 line__prescription=prescription, outcome=ReplacementOutcome.PENDING
             ).select_related("requested_article", "proposed_article", "line")
         ),
+        delivery_address=_registered_address(prescription, answer.card),
     )
 
 

@@ -31,7 +31,7 @@ from prescriptions.services.eligibility import (
     eligibility_evaluate,
     eligibility_record_write,
 )
-from prescriptions.services.errors import StateNotAllowed, SubmitRefused
+from prescriptions.services.errors import PrescriptionError, StateNotAllowed, SubmitRefused
 from prescriptions.services.state import (
     OPEN_STATES,
     prescription_draft_for_update,
@@ -115,14 +115,17 @@ def prescription_submit_locked(*, prescription: Prescription, actor: Any) -> Pre
 
 @refusals_kept
 @transaction.atomic
-def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str = "") -> Prescription:
-    """Cancel a prescription that is not yet approved."""
+def prescription_cancel(*, ctx: AccessContext, reference: str, reason: str) -> Prescription:
+    """Cancel a prescription that is not yet approved, with the reason, which its history
+    keeps."""
     prescription = prescription_for_update(ctx, reference)
     if prescription.state not in OPEN_STATES:
         raise StateNotAllowed(
             _("Prescription %(number)s can no longer be cancelled.")
             % {"number": prescription.reference}
         )
+    if not reason.strip():
+        raise PrescriptionError(_("Write why the prescription is cancelled."))
     note = free_text_check(_("Reason"), reason, patient_id=prescription.patient_id)
     # The trigger checks delivery on every change of state: bring it up to date first (the
     # patient may have become protected, or the special agreement ended, since it was set).

@@ -4,15 +4,25 @@ risk assessment (PRESC-6), the fitting (PRESC-4) and cancelling.
 
 The page is read through ``prescription_get_for_user`` (through the gate: 404 for a masked
 patient or another unit's prescription, step-up for a grant holder; AUDIT-1 logs each read).
-Every change is a POST to a service; a refusal is shown on the page in an error summary that
-names the field, and a success redirects back to the page (post/redirect/get). The views hold
-no rule: the delivery destination, the outcome and the "why" are the services' answers.
+
+A draft is one form with several buttons, each posting to the view of its action. Every action
+first saves what the form carries (need, urgency, fitting note, delivery, the lines' quantities),
+each part through its service, and only then does what its button says: nothing typed is lost
+to another button. A refusal is shown next to its field and in the error summary, with the page
+as the user sent it; a success redirects back to the page (post/redirect/get). When step-up
+interrupts an action, what was typed waits in the session (database-backed, never a URL or a log)
+and is put back on the page once the password is confirmed, to be sent again. The views hold no
+rule: the delivery destination, the outcome and the "why" are the services' answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -28,6 +38,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from patients.models import Region
 from prescriptions import registry
 from prescriptions.forms import (
     CancelForm,
@@ -40,7 +51,7 @@ from prescriptions.forms import (
     ReplacementForm,
     RiskAssessmentSignForm,
 )
-from prescriptions.models import DeliveryKind, PrescriptionState
+from prescriptions.models import CountryGroup, DeliveryKind, PrescriptionState
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
 from prescriptions.selectors.region import out_of_region
@@ -66,7 +77,7 @@ from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
-from protection.refusals import refusals_answered
+from protection.refusals import StepUpRequired, refusals_answered
 
 S = PrescriptionState
 
@@ -111,20 +122,51 @@ EFFECT_LABELS: dict[str, Any] = {
     "wait": gettext_lazy("Waiting for it"),
     "route": gettext_lazy("Decides delivery or payer"),
 }
-# The state the prescription waits in, and what the prescriber can do about it.
-WAITING_HINTS: dict[str, Any] = {
+# The outcome's first sentence, by the state the prescription is in: what happened, and what
+# the prescriber can do about it. Rule ids stay in the "rules" detail, out of the text.
+OUTCOME_SENTENCES: dict[str, Any] = {
+    S.SUBMITTED: gettext_lazy("The prescription is submitted and is being checked."),
     S.AWAITING_AGREEMENT: gettext_lazy(
-        "Blocked until the home region's agreement is recorded (REGION-2): record it below."
+        "The prescription waits for the home region's agreement (betalningsförbindelse): "
+        "record it below."
     ),
     S.AWAITING_REGISTRATION: gettext_lazy(
-        "Waiting for customer service to clear the patient's registration (REGION-3)."
+        "The prescription waits for customer service to register the patient with the supply "
+        "organisation."
     ),
     S.AWAITING_SIGNATURE: gettext_lazy(
-        "Waiting for your signature on the risk assessment (PRESC-6): sign it below."
+        "The prescription waits for your signature on the risk assessment: sign it below."
     ),
+    S.APPROVED: gettext_lazy("The prescription is approved: every condition is met."),
+    S.CANCELLED: gettext_lazy("The prescription is cancelled."),
 }
 
 ErrorList = list[tuple[str, str]]
+
+# The draft form's fields that every action saves first, and that wait in the session when
+# step-up interrupts an action (with the search and the text fields of the other forms).
+DETAILS_FIELDS = ("need", "urgency", "fitting_note")
+DELIVERY_FIELDS = ("kind", "pickup_point")
+KEPT_FIELDS = frozenset(
+    {
+        *DETAILS_FIELDS,
+        *DELIVERY_FIELDS,
+        "q",
+        "area",
+        "cancel-reason",
+        "issuing_region",
+        "agreement_reference",
+        "issued_on",
+        "supply",
+    }
+)
+LINE_FIELD = re.compile(r"line-(\d+)-(quantity|supply|special_adaptation)")
+
+
+def typed_session_key(number: str) -> str:
+    """Where what was typed on a prescription's page waits while the user confirms the
+    password (the prescription number only: no patient in the key)."""
+    return f"prescription_typed:{number}"
 
 
 def _detail(request: HttpRequest, number: str) -> PrescriptionDetail:
@@ -134,16 +176,23 @@ def _detail(request: HttpRequest, number: str) -> PrescriptionDetail:
 def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
     if detail.eligibility is None:
         return []
+    region_names = _region_names(detail)
     rows = []
     for item in detail.eligibility.criteria:
+        key = item.get("criterion", "")
         value = item.get("value")
+        shown: Any
         if isinstance(value, bool):
-            shown: Any = _("Yes") if value else _("No")
+            shown = _("Yes") if value else _("No")
+        elif key in ("home_region", "last_registered_region") and value:
+            shown = region_names.get(str(value), value)
+        elif key == "country_group" and value in CountryGroup.values:
+            shown = CountryGroup(value).label
         else:
             shown = value if value not in (None, "") else "-"
         rows.append(
             {
-                "label": CRITERION_LABELS.get(item.get("criterion", ""), item.get("criterion")),
+                "label": CRITERION_LABELS.get(key, key),
                 "value": shown,
                 "rule": item.get("rule", ""),
                 "effect": item.get("effect", ""),
@@ -154,6 +203,34 @@ def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
     return rows
 
 
+def _region_names(detail: PrescriptionDetail) -> dict[str, str]:
+    """The regions the record names by county code, by name: the episode's home region is
+    already loaded; a region a Swede abroad was last registered in is read (rare)."""
+    home = detail.prescription.episode.home_region
+    names = {home.county_code: str(home.name)} if home is not None else {}
+    assert detail.eligibility is not None
+    others = {
+        str(item.get("value"))
+        for item in detail.eligibility.criteria
+        if item.get("criterion") == "last_registered_region" and item.get("value")
+    } - set(names)
+    if others:
+        names.update(
+            Region.objects.filter(county_code__in=others).values_list("county_code", "name")
+        )
+    return names
+
+
+def _outcome_sentence(detail: PrescriptionDetail, cancel_reason: str) -> str:
+    state = detail.prescription.state
+    sentence = str(OUTCOME_SENTENCES.get(state, ""))
+    if state == S.CANCELLED and cancel_reason:
+        sentence = _("The prescription is cancelled. Reason: %(reason)s") % {
+            "reason": cancel_reason
+        }
+    return sentence
+
+
 def form_errors(form: forms.Form, section: str) -> ErrorList:
     """Each error with the field it belongs to, for the error summary (WCAG 3.3.1)."""
     found: ErrorList = []
@@ -161,27 +238,179 @@ def form_errors(form: forms.Form, section: str) -> ErrorList:
         if name == NON_FIELD_ERRORS:
             found += [(section, str(error)) for error in errors]
             continue
-        field = form[name]
-        anchor = field.id_for_label or field.auto_id or section
-        found += [(anchor, f"{field.label}: {error}") for error in errors]
+        field_ = form[name]
+        anchor = field_.id_for_label or field_.auto_id or section
+        found += [(anchor, f"{field_.label}: {error}") for error in errors]
     return found
+
+
+@dataclass
+class DraftForms:
+    """The draft form's parts: each bound to what the POST carries of it, else showing what is
+    saved (or, after step-up, what was typed)."""
+
+    details: DetailsForm
+    delivery: DeliveryForm | None
+    lines: dict[int, LineChangeForm] = field(default_factory=dict)
+
+    def all(self) -> list[tuple[str, str, forms.Form]]:
+        """(key in the page's ``bound``, section of the error summary, form)."""
+        parts: list[tuple[str, str, forms.Form]] = [
+            (f"line-{pk}", "lines", form) for pk, form in self.lines.items()
+        ]
+        parts.append(("details", "details", self.details))
+        if self.delivery is not None:
+            parts.append(("delivery", "delivery", self.delivery))
+        return parts
+
+    def bound(self) -> dict[str, forms.Form]:
+        return {key: form for key, _section, form in self.all()}
+
+    def errors(self) -> ErrorList:
+        found: ErrorList = []
+        for _key, section, form in self.all():
+            if form.is_bound and not form.is_valid():
+                found += form_errors(form, section)
+        return found
+
+
+def _draft_forms(
+    detail: PrescriptionDetail,
+    data: Mapping[str, Any] | None = None,
+    typed: Mapping[str, Any] | None = None,
+) -> DraftForms:
+    """The draft's forms, bound to ``data`` where it carries them. ``typed`` (what was typed
+    before a step-up) shows as the forms' values without being checked yet."""
+    prescription = detail.prescription
+
+    def sent(*names: str) -> bool:
+        return data is not None and any(name in data for name in names)
+
+    def shown(defaults: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+        if not typed:
+            return defaults
+        values = dict(defaults)
+        for name in defaults:
+            key = f"{prefix}{name}"
+            if key in typed:
+                values[name] = typed[key]
+        return values
+
+    details = DetailsForm(
+        data if sent(*DETAILS_FIELDS) else None,
+        initial=shown(
+            {
+                "need": prescription.need,
+                "urgency": prescription.urgency,
+                "fitting_note": prescription.fitting_note,
+            }
+        ),
+    )
+    delivery = None
+    # A protected patient's page offers no choice (PRESC-2); one sent all the same is bound, so
+    # that the service refuses it on the page.
+    if not prescription.patient_protected or sent("kind"):
+        delivery = DeliveryForm(
+            data if sent("kind") else None,
+            initial=shown(
+                {"kind": prescription.delivery_kind, "pickup_point": prescription.pickup_point_id}
+            ),
+        )
+    lines: dict[int, LineChangeForm] = {}
+    for line in detail.lines:
+        prefix = f"line-{line.pk}"
+        initial = shown(
+            {
+                "quantity": line.quantity,
+                "supply": line.supply,
+                "special_adaptation": line.special_adaptation,
+            },
+            f"{prefix}-",
+        )
+        if typed and f"{prefix}-quantity" in typed:
+            # An unticked box is not sent: absent means not ticked.
+            initial["special_adaptation"] = f"{prefix}-special_adaptation" in typed
+        lines[line.pk] = LineChangeForm(
+            data if sent(f"{prefix}-quantity") else None, prefix=prefix, initial=initial
+        )
+    return DraftForms(details=details, delivery=delivery, lines=lines)
+
+
+def _draft_save(ctx: AccessContext, detail: PrescriptionDetail, drafts: DraftForms) -> ErrorList:
+    """Save what the draft form carries and the user changed, each part through its service.
+    A refusal goes on the form it belongs to; the other parts are saved all the same."""
+    prescription = detail.prescription
+    reference = prescription.reference
+    errors: ErrorList = []
+    by_pk = {line.pk: line for line in detail.lines}
+    for pk, form in drafts.lines.items():
+        if not form.is_bound:
+            continue
+        line = by_pk[pk]
+        data = form.cleaned_data
+        if (data["quantity"], data["supply"], data["special_adaptation"]) == (
+            line.quantity,
+            line.supply,
+            line.special_adaptation,
+        ):
+            continue
+        try:
+            prescription_line_change(ctx=ctx, reference=reference, line_id=pk, **data)
+        except PrescriptionError as exc:
+            form.add_error(None, str(exc))
+            errors += form_errors(form, "lines")
+    details = drafts.details
+    if details.is_bound:
+        data = details.cleaned_data
+        if (data["need"], data["urgency"], data["fitting_note"]) != (
+            prescription.need,
+            prescription.urgency,
+            prescription.fitting_note,
+        ):
+            try:
+                prescription_details_set(ctx=ctx, reference=reference, **data)
+            except PrescriptionError as exc:
+                details.add_error(None, str(exc))
+                errors += form_errors(details, "details")
+    delivery = drafts.delivery
+    if delivery is not None and delivery.is_bound:
+        data = delivery.cleaned_data
+        point = data.get("pickup_point")
+        point_id = point.pk if point is not None else None
+        if (data["kind"], point_id) != (prescription.delivery_kind, prescription.pickup_point_id):
+            try:
+                prescription_delivery_set(
+                    ctx=ctx, reference=reference, kind=data["kind"], pickup_point_id=point_id
+                )
+            except PrescriptionError as exc:
+                delivery.add_error(None, str(exc))
+                errors += form_errors(delivery, "delivery")
+    return errors
 
 
 def _page(
     request: HttpRequest,
     detail: PrescriptionDetail,
     *,
-    bound: dict[str, Any] | None = None,
+    bound: Mapping[str, forms.Form] | None = None,
     errors: ErrorList | None = None,
+    typed: Mapping[str, Any] | None = None,
+    submit_refused: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """Render the prescription page; ``bound`` replaces forms by the ones the user sent."""
+    """Render the prescription page; ``bound`` replaces forms by the ones the user sent,
+    ``typed`` fills them with what was typed before a step-up."""
     bound = bound or {}
+    typed = typed or {}
     prescription = detail.prescription
     draft = prescription.state == S.DRAFT
     episode = prescription.episode
     episode_out_of_region = out_of_region(episode)
     adapted = any(line.special_adaptation for line in detail.lines)
+    transitions = list(prescription.transitions.select_related("by").order_by("at", "pk"))
+    cancel_reason = next(
+        (t.note for t in reversed(transitions) if t.to_state == S.CANCELLED and t.note), ""
+    )
     context: dict[str, Any] = {
         "detail": detail,
         "prescription": prescription,
@@ -190,10 +419,12 @@ def _page(
         "draft": draft,
         "errors": errors or [],
         "criteria": _criteria(detail),
-        "waiting_hint": WAITING_HINTS.get(prescription.state, ""),
+        "outcome_sentence": _outcome_sentence(detail, cancel_reason),
+        "submit_refused": submit_refused or [],
+        "typed_restored": bool(typed),
         "protected": prescription.patient_protected,
         "delivery_to_unit": prescription.delivery_kind == DeliveryKind.UNIT,
-        "transitions": prescription.transitions.select_related("by").order_by("at", "pk"),
+        "transitions": transitions,
         "agreements": prescription.home_region_agreements.select_related("issuing_region"),
         "episode_out_of_region": episode_out_of_region,
         # REGION-3: the registration page is offered where the region pages accept it.
@@ -202,36 +433,16 @@ def _page(
         "can_cancel": prescription.state in OPEN_STATES,
     }
     if draft:
-        context["line_forms"] = [
-            (
-                line,
-                bound.get(f"line-{line.pk}")
-                or LineChangeForm(
-                    prefix=f"line-{line.pk}",
-                    initial={
-                        "quantity": line.quantity,
-                        "supply": line.supply,
-                        "special_adaptation": line.special_adaptation,
-                    },
-                ),
-            )
-            for line in detail.lines
-        ]
-        context["details_form"] = bound.get("details") or DetailsForm(
-            initial={
-                "need": prescription.need,
-                "urgency": prescription.urgency,
-                "fitting_note": prescription.fitting_note,
-            }
+        drafts = _draft_forms(detail, typed=typed)
+        forms_ = {**drafts.bound(), **bound}
+        context["line_forms"] = [(line, forms_[f"line-{line.pk}"]) for line in detail.lines]
+        context["details_form"] = forms_["details"]
+        context["delivery_form"] = forms_.get("delivery")
+        source = request.POST if request.method == "POST" else request.GET
+        search = CatalogueSearchForm(
+            (source if source.get("q") or source.get("area") else None)
+            or ({key: typed[key] for key in ("q", "area") if key in typed} or None)
         )
-        if not prescription.patient_protected:
-            context["delivery_form"] = bound.get("delivery") or DeliveryForm(
-                initial={
-                    "kind": prescription.delivery_kind,
-                    "pickup_point": prescription.pickup_point_id,
-                }
-            )
-        search = CatalogueSearchForm(request.GET or None)
         context["search_form"] = search
         if search.is_bound and search.is_valid():
             context["entries"] = article_search(
@@ -245,6 +456,7 @@ def _page(
     if episode_out_of_region and prescription.state in (S.DRAFT, S.AWAITING_AGREEMENT):
         context["agreement_form"] = bound.get("agreement") or HomeRegionAgreementForm(
             initial={"issuing_region": episode.home_region_id}
+            | {key: typed[key] for key in HomeRegionAgreementForm.base_fields if key in typed}
         )
     if (
         adapted
@@ -261,13 +473,15 @@ def _page(
     if prescription.state not in NOT_CONFIRMABLE:
         context["print_form"] = SummaryRequestForm()  # PRINT-2's fields, for a protected patient
     if context["can_cancel"]:
-        context["cancel_form"] = bound.get("cancel") or CancelForm()
+        context["cancel_form"] = bound.get("cancel") or CancelForm(
+            prefix="cancel", initial={"reason": typed.get("cancel-reason", "")}
+        )
     return render(request, "prescriptions/detail.html", context, status=status)
 
 
 def back_to_detail(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> str:
     """Where step-up sends the user back to: the prescription's page (a POST is never
-    replayed)."""
+    replayed; what was typed waits in the session, see ``typed_kept``)."""
     return reverse("prescriptions:detail", args=[number])
 
 
@@ -276,56 +490,118 @@ def back_to_detail(request: HttpRequest, number: str, *args: Any, **kwargs: Any)
 answered_on_detail = refusals_answered(next_url=back_to_detail)
 
 
+def typed_kept(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """When step-up interrupts an action, keep what the form carried in the session, so that
+    the page shows it again once the password is confirmed. The session is the database's
+    (patient data never goes into the step-up URL). Put it inside ``answered_on_detail``."""
+
+    @functools.wraps(view)
+    def kept(request: HttpRequest, number: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, number, *args, **kwargs)
+        except StepUpRequired:
+            typed = {
+                name: value
+                for name, value in request.POST.items()
+                if name in KEPT_FIELDS or LINE_FIELD.fullmatch(name)
+            }
+            if typed:
+                request.session[typed_session_key(number)] = typed
+            raise
+
+    return kept
+
+
+def _search_query(request: HttpRequest) -> str:
+    """The catalogue search the page showed, kept across an action (catalogue words only)."""
+    search = {key: request.POST.get(key, "") for key in ("q", "area") if request.POST.get(key)}
+    return f"?{urlencode(search)}" if search.get("q") or search.get("area") else ""
+
+
 def _done(request: HttpRequest, number: str, message: str, anchor: str = "") -> HttpResponse:
     messages.success(request, message)
     return redirect(reverse("prescriptions:detail", args=[number]) + anchor)
 
 
-def _refused(
-    request: HttpRequest, number: str, form: forms.Form, key: str, section: str, exc: Exception
-) -> HttpResponse:
-    """Show the service's refusal on the form it came from, with the page around it."""
-    form.add_error(None, str(exc))
-    return _page(
-        request,
-        _detail(request, number),
-        bound={key: form},
-        errors=form_errors(form, section),
-        status=400,
-    )
+Act = Callable[[AccessContext, dict[str, Any]], str]
 
 
-def _invalid(
-    request: HttpRequest, number: str, form: forms.Form, key: str, section: str
-) -> HttpResponse:
-    return _page(
-        request,
-        _detail(request, number),
-        bound={key: form},
-        errors=form_errors(form, section),
-        status=400,
-    )
+@dataclass
+class ActionForm:
+    """The form of the button's own action, beside the draft's parts."""
+
+    key: str
+    section: str
+    form: forms.Form
 
 
-def _form_post(
+def _action(
     request: HttpRequest,
     number: str,
-    form: forms.Form,
     *,
-    key: str,
-    section: str,
-    act: Callable[[AccessContext, dict[str, Any]], str],
+    act: Act,
     anchor: str,
+    action: ActionForm | None = None,
+    need_required: bool = False,
+    keep_search: bool = True,
 ) -> HttpResponse:
-    """One form of the prescription page: validate it, let ``act`` call the service (it returns
-    the message of success), and show a refusal on the form it came from."""
-    if not form.is_valid():
-        return _invalid(request, number, form, key, section)
+    """One button of the prescription page: save what the draft form carries, then check the
+    button's own form and let ``act`` call the service (it returns the message of success). A
+    refusal is shown on the field or form it belongs to, with everything as the user sent it."""
+    ctx = AccessContext.from_request(request)
+    detail = _detail(request, number)
+    drafts = _draft_forms(detail, request.POST) if detail.prescription.state == S.DRAFT else None
+    bound: dict[str, forms.Form] = drafts.bound() if drafts is not None else {}
+    errors: ErrorList = drafts.errors() if drafts is not None else []
+    if drafts is not None and not errors:
+        errors += _draft_save(ctx, detail, drafts)
+    if action is not None:
+        bound[action.key] = action.form
+        if not action.form.is_valid():
+            errors += form_errors(action.form, action.section)
+    if drafts is not None and need_required and not errors:
+        details = drafts.details
+        need = details.cleaned_data["need"] if details.is_bound else detail.prescription.need
+        if not need.strip():
+            if not details.is_bound:
+                details = DetailsForm(dict(details.initial))
+                details.is_valid()
+                bound["details"] = details
+            details.add_error("need", _("Describe the need the prescription meets."))
+            errors += form_errors(details, "details")
+    if errors:
+        return _page(request, _detail(request, number), bound=bound, errors=errors, status=400)
     try:
-        message = act(AccessContext.from_request(request), form.cleaned_data)
+        message = act(ctx, action.form.cleaned_data if action is not None else {})
+    except SubmitRefused as exc:
+        return _page(
+            request,
+            _detail(request, number),
+            bound=bound,
+            errors=[("submit", reason) for reason in exc.reasons],
+            submit_refused=exc.reasons,
+            status=400,
+        )
     except PrescriptionError as exc:
-        return _refused(request, number, form, key, section, exc)
-    return _done(request, number, message, anchor)
+        if action is not None:
+            action.form.add_error(None, str(exc))
+            errors = form_errors(action.form, action.section)
+        else:
+            errors = [(anchor.lstrip("#") or "lines", str(exc))]
+        return _page(request, _detail(request, number), bound=bound, errors=errors, status=400)
+    query = _search_query(request) if keep_search else ""
+    return _done(request, number, message, query + anchor)
+
+
+def _draft_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The decorators every button of the draft form shares: the prescriber's permission, a
+    POST, what was typed kept over a step-up (never logged: ``sensitive_post_parameters``)."""
+    decorated = answered_on_detail(typed_kept(view))
+    decorated = require_POST(decorated)
+    decorated = role_permission_required(ADD_PRESCRIPTION)(decorated)
+    decorated = login_required(decorated)
+    decorated = sensitive_post_parameters()(decorated)
+    return never_cache(decorated)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -337,18 +613,34 @@ def _form_post(
 @require_GET
 @answered_on_detail
 def prescription_detail_view(request: HttpRequest, number: str) -> HttpResponse:
-    return _page(request, _detail(request, number))
+    detail = _detail(request, number)
+    # Back from step-up: what was typed before it, shown again, to be sent again.
+    typed = request.session.pop(typed_session_key(number), None)
+    return _page(request, detail, typed=typed if isinstance(typed, dict) else None)
 
 
-# --- lines ------------------------------------------------------------------------------------
+# --- the draft: save, search, lines ------------------------------------------------------------
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
+def details_view(request: HttpRequest, number: str) -> HttpResponse:
+    """Save the draft (the page's default button); with a search typed, show its results."""
+
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        return _("The draft is saved.")
+
+    searching = bool(request.POST.get("q") or request.POST.get("area"))
+    return _action(request, number, act=act, anchor="#catalogue" if searching else "#details")
+
+
+@_draft_action
 def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
+    """A catalogue row's "Add": the button's value names the row (``<article>`` or
+    ``<main article>-<accessory>``); an accessory's main line is chosen in that row."""
+    row = request.POST.get("article", "")
+    main_line = request.POST.get("main_line") or request.POST.get(f"main_line-{row}")
+    form = LineAddForm({"article": row.rsplit("-", 1)[-1], "main_line": main_line})
+
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         line = prescription_line_add(
             ctx=ctx, reference=number, article_id=data["article"], main_line_id=data["main_line"]
@@ -358,153 +650,78 @@ def line_add_view(request: HttpRequest, number: str) -> HttpResponse:
             "article": line.article.name,
         }
 
-    form = LineAddForm(request.POST)
-    return _form_post(request, number, form, key="add", section="lines", act=act, anchor="#lines")
+    return _action(
+        request, number, act=act, anchor="#lines", action=ActionForm("add", "lines", form)
+    )
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def line_change_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+    """A line's "Save": the draft, this line with it, is saved."""
+
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
-        prescription_line_change(
-            ctx=ctx,
-            reference=number,
-            line_id=line_id,
-            quantity=data["quantity"],
-            supply=data["supply"],
-            special_adaptation=data["special_adaptation"],
-        )
         return _("The line is saved.")
 
-    key = f"line-{line_id}"
-    form = LineChangeForm(request.POST, prefix=key)
-    return _form_post(request, number, form, key=key, section="lines", act=act, anchor="#lines")
+    return _action(request, number, act=act, anchor="#lines")
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def line_remove_view(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
-    try:
-        prescription_line_remove(
-            ctx=AccessContext.from_request(request), reference=number, line_id=line_id
-        )
-    except PrescriptionError as exc:
-        return _page(request, _detail(request, number), errors=[("lines", str(exc))], status=400)
-    return _done(request, number, _("The line is removed."), "#lines")
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription_line_remove(ctx=ctx, reference=number, line_id=line_id)
+        return _("The line is removed.")
+
+    return _action(request, number, act=act, anchor="#lines")
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def replacement_decide_view(request: HttpRequest, number: str, decision_id: int) -> HttpResponse:
     """PRESC-8: accept or decline the proposed replacement of an optional group."""
     form = ReplacementForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, number, form, "replacement", "lines")
-    # The decision must belong to this prescription: the page is reached by its number.
-    detail = _detail(request, number)
-    if decision_id not in {decision.pk for decision in detail.pending_replacements}:
-        raise Http404
-    accept = form.cleaned_data["decision"] == "accept"
-    try:
-        prescription_replacement_decide(
-            ctx=AccessContext.from_request(request), decision_id=decision_id, accept=accept
-        )
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "replacement", "lines", exc)
-    return _done(
-        request,
-        number,
-        _("The replacement is accepted.") if accept else _("The requested article is kept."),
-        "#lines",
-    )
 
-
-# --- need, delivery, submit ------------------------------------------------------------------
-
-
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
-def details_view(request: HttpRequest, number: str) -> HttpResponse:
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
-        prescription_details_set(ctx=ctx, reference=number, **data)
-        return _("Need, urgency and fitting note are saved.")
+        # The decision must belong to this prescription: the page is reached by its number.
+        if decision_id not in {d.pk for d in _detail(request, number).pending_replacements}:
+            raise Http404
+        accept = data["decision"] == "accept"
+        prescription_replacement_decide(ctx=ctx, decision_id=decision_id, accept=accept)
+        return _("The replacement is accepted.") if accept else _("The requested article is kept.")
 
-    form = DetailsForm(request.POST)
-    return _form_post(
-        request, number, form, key="details", section="details", act=act, anchor="#details"
+    return _action(
+        request, number, act=act, anchor="#lines", action=ActionForm("replacement", "lines", form)
     )
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
+    """The delivery's "Save": the draft, the delivery with it, is saved."""
+
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
-        point = data.get("pickup_point")
-        prescription_delivery_set(
-            ctx=ctx,
-            reference=number,
-            kind=data["kind"],
-            pickup_point_id=point.pk if point is not None else None,
-        )
         return _("The delivery is saved.")
 
-    form = DeliveryForm(request.POST)
-    return _form_post(
-        request, number, form, key="delivery", section="delivery", act=act, anchor="#delivery"
-    )
+    return _action(request, number, act=act, anchor="#delivery")
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def submit_view(request: HttpRequest, number: str) -> HttpResponse:
-    try:
-        prescription = prescription_submit(
-            ctx=AccessContext.from_request(request), reference=number
-        )
-    except SubmitRefused as exc:
-        return _page(
-            request,
-            _detail(request, number),
-            errors=[("submit", reason) for reason in exc.reasons],
-            status=400,
-        )
-    except PrescriptionError as exc:
-        return _page(request, _detail(request, number), errors=[("submit", str(exc))], status=400)
-    return _done(
-        request,
-        number,
-        _("Prescription %(number)s is submitted: %(state)s.")
-        % {"number": number, "state": PrescriptionState(prescription.state).label},
-        "#outcome",
+    """Submit: the draft is saved, the need must be described, then every rule is checked."""
+
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
+        prescription = prescription_submit(ctx=ctx, reference=number)
+        return _("Prescription %(number)s is submitted: %(state)s.") % {
+            "number": number,
+            "state": PrescriptionState(prescription.state).label,
+        }
+
+    return _action(
+        request, number, act=act, anchor="#outcome", need_required=True, keep_search=False
     )
 
 
 # --- REGION-2, PRESC-6, PRESC-4, cancel ------------------------------------------------------
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
     """REGION-2: record the home region's agreement with its document; a blocked prescription
     goes on."""
@@ -522,17 +739,16 @@ def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
         return _("The home-region agreement is recorded.")
 
     form = HomeRegionAgreementForm(request.POST, request.FILES)
-    return _form_post(
-        request, number, form, key="agreement", section="agreement", act=act, anchor="#outcome"
+    return _action(
+        request,
+        number,
+        act=act,
+        anchor="#outcome",
+        action=ActionForm("agreement", "agreement", form),
     )
 
 
-@never_cache
-@sensitive_post_parameters()
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def sign_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-6: sign the risk assessment; the service asks for a fresh password confirmation."""
 
@@ -541,49 +757,47 @@ def sign_view(request: HttpRequest, number: str) -> HttpResponse:
         return _("The risk assessment is signed.")
 
     form = RiskAssessmentSignForm(request.POST)
-    return _form_post(request, number, form, key="sign", section="sign", act=act, anchor="#outcome")
+    return _action(
+        request, number, act=act, anchor="#outcome", action=ActionForm("sign", "sign", form)
+    )
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def fitting_view(request: HttpRequest, number: str) -> HttpResponse:
     """PRESC-4: the fitting, with the journal note for a protected patient instead of the
     liability form."""
-    detail = _detail(request, number)
-    protected = detail.prescription.patient_protected
+    protected = _detail(request, number).prescription.patient_protected
     form = FittingForm(request.POST, protected=protected)
-    if not form.is_valid():
-        return _page(
-            request,
-            detail,
-            bound={"fitting": form},
-            errors=form_errors(form, "fitting"),
-            status=400,
-        )
-    try:
+
+    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_fitting_record(
-            ctx=AccessContext.from_request(request),
+            ctx=ctx,
             reference=number,
             journal_note_confirmed=protected,
             liability_form_signed=not protected,
         )
-    except PrescriptionError as exc:
-        return _refused(request, number, form, "fitting", "fitting", exc)
-    return _done(request, number, _("The fitting is recorded."), "#fitting")
+        return _("The fitting is recorded.")
+
+    return _action(
+        request, number, act=act, anchor="#fitting", action=ActionForm("fitting", "fitting", form)
+    )
 
 
-@never_cache
-@login_required
-@role_permission_required(ADD_PRESCRIPTION)
-@require_POST
-@answered_on_detail
+@_draft_action
 def cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    """Cancel, confirmed with a ticked box and a reason, which the history keeps."""
+
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription_cancel(ctx=ctx, reference=number, reason=data["reason"])
         return _("Prescription %(number)s is cancelled.") % {"number": number}
 
-    form = CancelForm(request.POST)
-    return _form_post(request, number, form, key="cancel", section="cancel", act=act, anchor="")
+    # Prefixed: the risk assessment's and the fitting's boxes are also "confirm".
+    form = CancelForm(request.POST, prefix="cancel")
+    return _action(
+        request,
+        number,
+        act=act,
+        anchor="#outcome",
+        action=ActionForm("cancel", "cancel", form),
+        keep_search=False,
+    )

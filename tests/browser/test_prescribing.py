@@ -17,6 +17,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import pytest
 from django.utils import timezone, translation
@@ -125,18 +126,31 @@ def open_new_prescription(page: Page, reference: str) -> str:
 def search_catalogue(page: Page, text: str) -> None:
     page.locator("#id_q").fill(text)
     with page.expect_navigation():
-        page.locator("#catalogue form[role=search] button[type=submit]").click()
+        page.locator("#catalogue [role=search] button[type=submit]").click()
 
 
 def add_article(page: Page, article: Any) -> None:
-    form = page.locator(f"#catalogue form:has(input[name=article][value='{article.pk}'])").first
+    """The row's "Add" button (its value names the row; an accessory's ends in its own id)."""
+    button = page.locator(
+        f"#catalogue button[name=article][value='{article.pk}'], "
+        f"#catalogue button[name=article][value$='-{article.pk}']"
+    ).first
     with page.expect_navigation():
-        form.locator("button[type=submit]").click()
+        button.click()
+
+
+def fill_need(page: Page, need: str = "Går osäkert inomhus") -> None:
+    page.locator("#id_need").fill(need)
 
 
 def submit(page: Page) -> None:
     with page.expect_navigation():
         page.locator("#submit button[type=submit]").click()
+
+
+def open_the_why(page: Page) -> None:
+    """The criteria sit folded below the outcome's sentence."""
+    page.locator("#outcome details.eligibility-why summary").click()
 
 
 def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
@@ -151,8 +165,23 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     expect(page.locator("h1")).to_contain_text(number)
     axe_check(page)
 
+    # "Skicka in" with nothing typed: refused, the need named next to its field and in the
+    # summary; nothing is approved.
+    submit(page)
+    with translation.override("sv"):
+        need_message = translation.gettext("Describe the need the prescription meets.")
+    expect(page.locator("#id_need_error")).to_contain_text(need_message)
+    expect(page.locator(".error-summary a[href='#id_need']")).to_be_visible()
+    axe_check(page)
+    assert Prescription.objects.get(reference=number).state == S.DRAFT
+
+    # What is typed survives the search and the additions (one form: every button saves it).
+    page.locator("#id_need").fill("Går osäkert utomhus")
+    page.locator("input[name=urgency][value=urgent]").check()
+    page.locator("#id_fitting_note").fill("Handtagshöjd 85 cm")
     search_catalogue(page, "Rollator Gloss")
     expect(page.locator("#catalogue table.catalogue-results")).to_be_visible()
+    expect(page.locator("#id_need")).to_have_value("Går osäkert utomhus")
     axe_check(page)
     add_article(page, catalogue["rollator"])
     expect(page.locator("#lines li[id^=line-]")).to_have_count(1)
@@ -160,22 +189,32 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     search_catalogue(page, "Rollatorkorg")
     add_article(page, catalogue["basket"])
     expect(page.locator("#lines li[id^=line-]")).to_have_count(2)
-
-    page.locator("#id_need").fill("Går osäkert utomhus")
-    page.locator("input[name=urgency][value=urgent]").check()
-    page.locator("#id_fitting_note").fill("Handtagshöjd 85 cm")
-    with page.expect_navigation():
-        page.locator("#details button[type=submit]").click()
-    # The ordinary patient's delivery: chosen, never typed.
+    expect(page.locator("#id_need")).to_have_value("Går osäkert utomhus")
+    expect(page.locator("input[name=urgency][value=urgent]")).to_be_checked()
+    expect(page.locator("#id_fitting_note")).to_have_value("Handtagshöjd 85 cm")
+    # The ordinary patient's delivery: chosen, never typed; the address itself is shown.
     expect(page.locator("#delivery input[name=kind]")).to_have_count(3)
+    expect(page.locator("#delivery-destination")).to_contain_text("Provgatan 1")
     axe_check(page)
 
     submit(page)
     expect(page.locator("#state")).to_have_text(swedish(S.APPROVED.label))
+    with translation.override("sv"):
+        approved = translation.gettext("The prescription is approved: every condition is met.")
+    expect(page.locator("#outcome-sentence")).to_have_text(approved)
+    # The criteria are folded below the sentence; the rule ids only in the auditors' detail.
+    expect(page.locator("#outcome table.eligibility")).not_to_be_visible()
+    open_the_why(page)
     expect(page.locator("#outcome table.eligibility")).to_be_visible()
-    expect(page.locator("#outcome table.eligibility")).to_contain_text("REGION-1")
+    expect(page.locator("#outcome table.eligibility")).not_to_contain_text("REGION-1")
+    expect(page.locator("#outcome details.eligibility-rules")).to_contain_text("REGION-1")
     axe_check(page)
-    assert Prescription.objects.get(reference=number).state == S.APPROVED
+    prescription = Prescription.objects.get(reference=number)
+    assert (prescription.state, prescription.need, prescription.urgency) == (
+        S.APPROVED,
+        "Går osäkert utomhus",
+        "urgent",
+    )
 
     page.goto("/prescriptions/")
     expect(page.locator(f"a[href='/prescriptions/{number}/']")).to_be_visible()
@@ -230,6 +269,7 @@ def test_presc_2_presc_3_protected_patient_delivery_to_unit_and_no_dietary_food(
     # An ordinary device goes through; the order names the unit only.
     search_catalogue(page, "Rollator Gloss")
     add_article(page, catalogue["rollator"])
+    fill_need(page)
     submit(page)
     expect(page.locator("#state")).to_have_text(swedish(S.APPROVED.label))
     # PRESC-4: the fitting asks for the journal note, never the liability form.
@@ -252,10 +292,17 @@ def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_re
     number = open_new_prescription(page, identity.patient.reference)
     search_catalogue(page, "Manuell rullstol")
     add_article(page, catalogue["wheelchair"])
+    fill_need(page, "Kan inte gå längre sträckor")
     submit(page)
 
     # 12 500 SEK for a patient of Region Stockholm: blocked, waiting for the agreement.
     expect(page.locator("#state")).to_have_text(swedish(S.AWAITING_AGREEMENT.label))
+    with translation.override("sv"):
+        waiting = translation.gettext(
+            "The prescription waits for the home region's agreement (betalningsförbindelse): "
+            "record it below."
+        )
+    expect(page.locator("#outcome-sentence")).to_have_text(waiting)
     assert Prescription.objects.get(reference=number).state == S.AWAITING_AGREEMENT
     form = page.locator("#agreement form")
     expect(form).to_be_visible()
@@ -327,3 +374,64 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     assert box is not None
     assert box["x"] >= 0
     assert box["x"] + box["width"] <= 320
+
+
+def test_access_4_step_up_interrupting_the_draft_gives_back_what_was_typed_then_cancel(
+    page, axe_check, visited_urls, prescriber, catalogue, protected
+):
+    """ACCESS-4: the password window runs out while the need is typed; "Spara utkastet" leads to
+    step-up and back to the page with the need still in its field (never in a URL). Then
+    cancelling asks for a reason and a confirmation, and the outcome says why."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from protection.gate import STEP_UP_SESSION_KEY
+
+    identity = protected
+    give_grant(prescriber, identity)
+    reference = identity.patient.reference
+    log_in(page, "anna")
+    page.goto(f"/prescriptions/patients/{reference}/")
+    page.locator("#id_password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    with page.expect_navigation():
+        page.locator(f"form[action='/prescriptions/patients/{reference}/new/'] button").click()
+    number = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    need = "Behöver gåstöd i trapphuset"
+    fill_need(page, need)
+    cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    session = SessionStore(session_key=cookie["value"])
+    session[STEP_UP_SESSION_KEY] = 0  # the window ran out long ago
+    session.save()
+    with page.expect_navigation():
+        page.locator("#details button[type=submit]").click()
+    assert "/protection/step-up/" in page.url
+    page.locator("#id_password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("main button[type=submit]").click()
+    assert page.url.endswith(f"/prescriptions/{number}/"), page.url
+    expect(page.locator("#id_need")).to_have_value(need)
+    expect(page.locator("#typed-restored")).to_be_visible()
+    axe_check(page)
+    with page.expect_navigation():
+        page.locator("#details button[type=submit]").click()
+    assert Prescription.objects.get(reference=number).need == need
+
+    # Cancelling without a reason: refused next to the field; then with reason and the box.
+    with page.expect_navigation():
+        page.locator("#cancel button[type=submit]").click()
+    expect(page.locator(".error-summary a[href='#id_cancel-reason']")).to_be_visible()
+    expect(page.locator(".error-summary a[href='#id_cancel-confirm']")).to_be_visible()
+    axe_check(page)
+    assert Prescription.objects.get(reference=number).state == S.DRAFT
+    page.locator("#id_cancel-reason").fill("Dubblett av en annan förskrivning")
+    page.locator("#id_cancel-confirm").check()
+    with page.expect_navigation():
+        page.locator("#cancel button[type=submit]").click()
+    expect(page.locator("#outcome-sentence")).to_contain_text("Dubblett av en annan förskrivning")
+    axe_check(page)
+    assert Prescription.objects.get(reference=number).state == S.CANCELLED
+    typed = (need, quote(need), quote_plus(need))
+    assert not leaks(" ".join(visited_urls), *typed, *number_forms(PROTECTED)), visited_urls

@@ -77,7 +77,7 @@ def test_log_1_cancel_releases_and_submit_keeps_without_lapse(
     StockLevelFactory(article=rollator, location=central, physical=3)
     StockLevelFactory(article=pads, location=central, physical=3)
     cancelled = draft_with(rx, ordinary, rollator)
-    prescription_cancel(ctx=ctx_for(rx), reference=cancelled)
+    prescription_cancel(ctx=ctx_for(rx), reference=cancelled, reason="Fel artikel")
     assert Reservation.objects.get().state == ReservationState.RELEASED
     assert _level(rollator, central).available == 3
     sent = draft_with(rx, ordinary, pads)

@@ -29,6 +29,11 @@ def add(client: Client, number: str, article_id: int, **extra: Any) -> Any:
     return client.post(f"/prescriptions/{number}/lines/", {"article": article_id, **extra})
 
 
+def submit(client: Client, number: str, need: str = "Går osäkert inomhus") -> Any:
+    """ "Submit the prescription" as the page sends it: the need with it (it is required)."""
+    return client.post(f"/prescriptions/{number}/submit/", {"need": need, "urgency": "normal"})
+
+
 def page(client: Client, number: str) -> str:
     response = client.get(f"/prescriptions/{number}/")
     assert response.status_code == 200
@@ -57,7 +62,7 @@ def diabetes() -> Any:
 def awaiting_registration(client: Client, patient: Patient) -> str:
     number = start(client, patient)
     assert add(client, number, diabetes().pk).status_code == 302
-    assert client.post(f"/prescriptions/{number}/submit/").status_code == 302
+    assert submit(client, number).status_code == 302
     assert (
         Prescription.objects.get(reference=number).state == PrescriptionState.AWAITING_REGISTRATION
     )

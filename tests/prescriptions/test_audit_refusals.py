@@ -94,6 +94,6 @@ def test_audit_1_a_service_called_without_a_page_keeps_its_step_up_refusal(
         ctx=ctx_for(rx, stepped_up=True), patient_reference=protected_patient.reference
     )
     with pytest.raises(StepUpRequired):
-        prescription_cancel(ctx=ctx_for(rx), reference=prescription.reference)
+        prescription_cancel(ctx=ctx_for(rx), reference=prescription.reference, reason="Fel artikel")
     assert _denied_reads(protected_patient) == 1
     assert Prescription.objects.get(pk=prescription.pk).state == PrescriptionState.DRAFT

@@ -61,7 +61,7 @@ def test_presc_1_state_machine_refuses_a_move_not_in_the_table(rx, ordinary):
     with pytest.raises(StateNotAllowed):
         prescription_transition_apply(prescription=prescription, to_state=S.DRAFT, actor=rx)
     with pytest.raises(StateNotAllowed):
-        prescription_cancel(ctx=ctx_for(rx), reference=prescription.reference)
+        prescription_cancel(ctx=ctx_for(rx), reference=prescription.reference, reason="Fel artikel")
 
 
 def test_presc_1_lines_change_only_in_draft(rx, ordinary):

@@ -7,7 +7,7 @@ import pytest
 
 from prescriptions.models import ConsultationActivity
 from tests.prescriptions.conftest import article
-from tests.prescriptions.pages import activities_url, add, book, in_an_hour, page, start
+from tests.prescriptions.pages import activities_url, add, book, in_an_hour, page, start, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
     for _ in range(2):
         number = start(rx_client, ordinary)
         add(rx_client, number, article("900").pk)
-        rx_client.post(f"/prescriptions/{number}/submit/")
+        submit(rx_client, number)
         rx_client.post(activities_url(ordinary))
     booked = ConsultationActivity.objects.filter(patient=ordinary).first()
     assert booked is not None
@@ -60,6 +60,8 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
 
 # Pinned: session, user, the gate and its access entry, the prescription, lines, eligibility,
 # replacements, history, agreements, the catalogue form's areas. Not one per line.
-PRESCRIPTION_PAGE_QUERIES = 15  # + the active pickup points of the delivery choice (LOG-4)
+# + the active pickup points of the delivery choice (LOG-4), + the ordinary patient's registered
+# address, which the delivery section shows when the goods go there.
+PRESCRIPTION_PAGE_QUERIES = 16
 MY_LIST_QUERIES = 9  # + the patients as labels: guards, patients, the access log, the actor
 PATIENT_PAGE_QUERIES = 11  # and the activities of the user's units (PRESC-7)
