@@ -108,6 +108,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 AKSEL_CSS_DIR = BASE_DIR / "frontend" / "node_modules" / "@navikt" / "ds-css" / "dist"
 STATICFILES_DIRS = [BASE_DIR / "static", ("aksel", AKSEL_CSS_DIR)]
 
+# Aksel's classes on every form field's input (config/forms.py, docs/design-system.md).
+FORM_RENDERER = "config.forms.AkselFormRenderer"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGIN_URL = "login"
