@@ -215,7 +215,7 @@ def test_presc_2_presc_3_protected_patient_delivery_to_unit_and_no_dietary_food(
     # PRESC-3: special dietary food is refused with the pharmacy message, in the summary.
     search_catalogue(page, "Sondnäring")
     add_article(page, catalogue["food"])
-    summary = page.locator(".error-summary[role=alert]")
+    summary = page.locator(".aksel-error-summary[role=alert]")
     expect(summary).to_be_visible()
     with translation.override("sv"):
         message = translation.gettext(
@@ -265,7 +265,7 @@ def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_re
     page.locator("input[name=supply][value=rent]").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    expect(page.locator(".error-summary a[href='#id_document']")).to_be_visible()
+    expect(page.locator(".aksel-error-summary a[href='#id_document']")).to_be_visible()
     axe_check(page)
 
     document = tmp_path / "betalningsforbindelse.pdf"
@@ -299,7 +299,7 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     field.fill("2020-01-02T10:30")
     with page.expect_navigation():
         page.locator(f"#activity-{activity.pk} button[type=submit]").click()
-    summary = page.locator(".error-summary")
+    summary = page.locator(".aksel-error-summary")
     expect(summary).to_be_visible()
     expect(summary.locator(f"a[href='#id_activity-{activity.pk}-booked_for']")).to_contain_text(
         "Bokad tid"

@@ -62,7 +62,7 @@ def test_presc_7_a_time_past_is_refused_naming_the_field_and_keeping_what_was_ty
     response = book(rx_client, ordinary, activity, "2020-01-02T10:30")
     content = response.content.decode()
     assert response.status_code == 400
-    assert 'class="error-summary" role="alert"' in content
+    assert 'class="aksel-error-summary" role="alert"' in content
     assert (
         f'<a href="#id_activity-{activity.pk}-booked_for">'
         "Booked time: choose a time in the future.</a>"

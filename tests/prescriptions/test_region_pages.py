@@ -105,7 +105,7 @@ def test_region_3_error_summary_names_the_field(rx_client, out_of_region):
     )
     content = response.content.decode()
     assert response.status_code == 400
-    assert 'class="error-summary" role="alert"' in content
+    assert 'class="aksel-error-summary" role="alert"' in content
     assert re.search(r'<a href="#id_street">Street address: ', content)
     assert re.search(r'<a href="#id_postal_code">Postal code: ', content)
     assert not SupplyRegistration.objects.exists()

@@ -151,7 +151,7 @@ def test_access_10_an_account_an_administrator_creates_with_a_password_is_suspen
 
     page = logged_in(Client(), protection_admin).get(REVIEW_URL).content.decode()
     assert "nykomling" in page
-    assert 'class="badge account-change"' in page
+    assert 'class="aksel-table__data-cell account-change"' in page
 
 
 def test_access_10_own_password_then_a_protection_administrators_confirmation_lift_it(
