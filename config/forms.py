@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
+from django.forms.widgets import Input
 
 # Checkboxes keep the browser's own box: Aksel draws its tick with an icon element that its React
 # component adds next to the input, which a Django widget does not render.
@@ -23,7 +24,7 @@ _CLASS_BY_WIDGET: tuple[tuple[type[forms.Widget], str], ...] = (
     (forms.Select, "aksel-select__input aksel-body-short"),
     (forms.Textarea, "aksel-textarea__input aksel-body-long"),
     (forms.FileInput, ""),
-    (forms.Input, "aksel-text-field__input aksel-body-short"),
+    (Input, "aksel-text-field__input aksel-body-short"),
 )
 
 
@@ -44,7 +45,7 @@ class AkselBoundField(BoundField):
         css_class = aksel_input_class(widget)
         if css_class and not widget.is_hidden:
             # A class given by the form's widget or the caller is kept after Aksel's.
-            own = " ".join(c for c in (attrs.get("class"), widget.attrs.get("class")) if c)
+            own = " ".join(str(c) for c in (attrs.get("class"), widget.attrs.get("class")) if c)
             attrs["class"] = f"{css_class} {own}".strip()
         return attrs
 

@@ -103,8 +103,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-# NAV's Aksel CSS from the npm lock (frontend/package-lock.json, `make install`), served from our own
-# host under static/aksel/ (docs/design-system.md).
+# NAV's Aksel CSS from the npm lock (frontend/package-lock.json, `make install`), served from
+# our own host under static/aksel/ (docs/design-system.md).
 AKSEL_CSS_DIR = BASE_DIR / "frontend" / "node_modules" / "@navikt" / "ds-css" / "dist"
 STATICFILES_DIRS = [BASE_DIR / "static", ("aksel", AKSEL_CSS_DIR)]
 

@@ -92,7 +92,7 @@ def test_error_summary_names_the_field(rx_client, ordinary):
     content = response.content.decode()
     assert response.status_code == 400
     assert 'class="aksel-error-summary" role="alert"' in content
-    assert re.search(r'<a href="#id_urgency[^"]*">Urgency: ', content), content
+    assert re.search(r'<a class="aksel-link" href="#id_urgency[^"]*">Urgency: ', content), content
 
 
 def test_presc_1_submit_without_lines_shows_every_reason(rx_client, ordinary):
