@@ -15,12 +15,13 @@ from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.forms.widgets import Input
 
-# Checkboxes keep the browser's own box: Aksel draws its tick with an icon element that its React
-# component adds next to the input, which a Django widget does not render.
+# Checkboxes and radio buttons keep the browser's own: Aksel's need the markup of its React
+# components around the input (an icon element for the tick, a grid for input and label), which
+# Django's widgets (the input inside its label) do not render.
 _CLASS_BY_WIDGET: tuple[tuple[type[forms.Widget], str], ...] = (
     (forms.CheckboxInput, ""),
     (forms.CheckboxSelectMultiple, ""),
-    (forms.RadioSelect, "aksel-radio__input"),
+    (forms.RadioSelect, ""),
     (forms.Select, "aksel-select__input aksel-body-short"),
     (forms.Textarea, "aksel-textarea__input aksel-body-long"),
     (forms.FileInput, ""),
