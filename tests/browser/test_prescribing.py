@@ -180,7 +180,9 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     expect(page.locator(f"a[href='/prescriptions/{number}/']")).to_be_visible()
     axe_check(page)
     page.goto(f"/prescriptions/patients/{patient.reference}/")
-    expect(page.locator("h2#devices-heading + table")).to_contain_text("Rollator Gloss")
+    expect(page.locator("h2#devices-heading + .table-scroll table")).to_contain_text(
+        "Rollator Gloss"
+    )
     axe_check(page)
     assert not leaks(" ".join(visited_urls), *number_forms(ORDINARY)), visited_urls
 
