@@ -7,6 +7,7 @@ UV := $(VENV)/bin/uv
 PORT ?= 8000
 UV_VERSION := 0.13.9
 BROWSER_NPM := tests/browser/node_modules
+FRONTEND_NPM := frontend/node_modules
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents bench-logistics clean-local
@@ -14,11 +15,12 @@ BROWSER_NPM := tests/browser/node_modules
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-system-deps: ## Install the Debian packages the product needs, where missing (needs root): gettext, Pango for WeasyPrint, HarfBuzz's subsetter (fonts subset about ten times faster)
+system-deps: ## Install the Debian packages the product needs, where missing (needs root): gettext, npm (the design system's CSS), Pango for WeasyPrint, HarfBuzz's subsetter (fonts subset about ten times faster)
 	@missing=""; \
 	command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	dpkg -s libpango-1.0-0 >/dev/null 2>&1 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || missing="$$missing libharfbuzz-subset0"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; apt-get update -qq && apt-get install -y -qq $$missing; \
 	fi
@@ -37,13 +39,18 @@ $(BROWSER_NPM)/.installed: tests/browser/package.json tests/browser/package-lock
 	npm ci --prefix tests/browser --no-audit --no-fund
 	touch $@
 
+# NAV's Aksel CSS for the pages, from the committed lock (frontend/node_modules is ignored).
+$(FRONTEND_NPM)/.installed: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --ignore-scripts
+	touch $@
+
 $(VENV)/.installed: requirements/dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) pip sync --quiet --python $(PY) requirements/dev.lock
 	touch $@
 
-install: system-deps $(VENV)/.installed ## Create .venv with the pinned dependencies and compile translations
+install: system-deps $(VENV)/.installed $(FRONTEND_NPM)/.installed ## Create .venv with the pinned dependencies, install the design system's CSS (npm ci) and compile translations
 	$(MAKE) --no-print-directory messages
 
 messages: ## Compile the translation catalogues (.po -> .mo)

@@ -103,7 +103,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# NAV's Aksel CSS from the npm lock (frontend/package-lock.json, `make install`), served from
+# our own host under static/aksel/ (docs/design-system.md).
+AKSEL_CSS_DIR = BASE_DIR / "frontend" / "node_modules" / "@navikt" / "ds-css" / "dist"
+STATICFILES_DIRS = [BASE_DIR / "static", ("aksel", AKSEL_CSS_DIR)]
+
+# Aksel's classes on every form field's input (config/forms.py, docs/design-system.md).
+FORM_RENDERER = "config.forms.AkselFormRenderer"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

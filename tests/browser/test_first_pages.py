@@ -183,7 +183,7 @@ def test_print_1_browser_print_of_protected_patient_page_shows_only_the_notice(
 
     page.emulate_media(media="print")
     expect(page.locator(".print-notice")).to_be_visible()
-    for selector in ("h1", ".patient-card", ".site-header", "nav", ".skip-link"):
+    for selector in ("h1", ".patient-card", ".page-header", "nav", "a[href='#main']"):
         assert not page.locator(selector).first.is_visible(), f"{selector} is visible in print"
     assert page.evaluate(VISIBLE_OUTSIDE_PRINT_NOTICE) == []
 

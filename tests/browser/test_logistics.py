@@ -346,7 +346,8 @@ def test_log_pick_pack_dispatch_confirm_and_fail_in_the_browser(page, visited_ur
     page.locator(f"#reason-{failed_package.pk}").select_option(FailureReason.NOBODY_HOME)
     page.locator(f"#note-{failed_package.pk}").fill("Ingen öppnade, lapp i dörren")
     with page.expect_navigation():
-        page.locator(f"section:has(#stop-{failed_package.pk}) button.secondary").click()
+        stop = page.locator(f"section:has(#stop-{failed_package.pk})")
+        stop.locator("button[data-variant=secondary]").click()
     expect(page.locator(".messages")).to_contain_text(
         sv("Recorded as failed; a new attempt is planned.")
     )

@@ -220,7 +220,9 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     expect(page.locator(f"a[href='/prescriptions/{number}/']")).to_be_visible()
     axe_check(page)
     page.goto(f"/prescriptions/patients/{patient.reference}/")
-    expect(page.locator("h2#devices-heading + table")).to_contain_text("Rollator Gloss")
+    expect(page.locator("h2#devices-heading + .table-scroll table")).to_contain_text(
+        "Rollator Gloss"
+    )
     axe_check(page)
     assert not leaks(" ".join(visited_urls), *number_forms(ORDINARY)), visited_urls
 
@@ -255,7 +257,7 @@ def test_presc_2_presc_3_protected_patient_delivery_to_unit_and_no_dietary_food(
     # PRESC-3: special dietary food is refused with the pharmacy message, in the summary.
     search_catalogue(page, "Sondnäring")
     add_article(page, catalogue["food"])
-    summary = page.locator(".error-summary[role=alert]")
+    summary = page.locator(".aksel-error-summary[role=alert]")
     expect(summary).to_be_visible()
     with translation.override("sv"):
         message = translation.gettext(
@@ -313,7 +315,7 @@ def test_region_2_out_of_region_over_the_limit_blocked_until_the_agreement_is_re
     page.locator("input[name=supply][value=rent]").check()
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
-    expect(page.locator(".error-summary a[href='#id_document']")).to_be_visible()
+    expect(page.locator(".aksel-error-summary a[href='#id_document']")).to_be_visible()
     axe_check(page)
 
     document = tmp_path / "betalningsforbindelse.pdf"
@@ -347,7 +349,7 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     field.fill("2020-01-02T10:30")
     with page.expect_navigation():
         page.locator(f"#activity-{activity.pk} button[type=submit]").click()
-    summary = page.locator(".error-summary")
+    summary = page.locator(".aksel-error-summary")
     expect(summary).to_be_visible()
     expect(summary.locator(f"a[href='#id_activity-{activity.pk}-booked_for']")).to_contain_text(
         "Bokad tid"

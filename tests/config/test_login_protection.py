@@ -44,7 +44,7 @@ def test_access_10_audit_3_a_lockout_shows_on_the_log_review():
     assert event.subject_id == victim.pk
     page = logged_in(Client(), admin).get("/protection/review/").content.decode()
     assert "Locked out after failed logins" in page
-    assert "<td>gissad</td>" in page
+    assert '<td class="aksel-table__data-cell">gissad</td>' in page
 
 
 def test_access_10_a_lockout_of_a_name_that_is_no_account_keeps_nothing_typed():

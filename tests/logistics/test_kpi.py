@@ -185,7 +185,7 @@ def test_kpi_1_the_page_is_a_table_with_a_chart_and_links_to_the_missed_lines(
     page = client.get(missed_url.replace("&amp;", "&")).content.decode()
     for line in CustomerOrderLine.objects.filter(pk__in=lines["missed"]).select_related("order"):
         assert line.order.number in page
-    assert page.count('<th scope="row">') == 3
+    assert page.count('<th class="aksel-table__header-cell" scope="row">') == 3
     assert "Not delivered" in page
 
 
@@ -227,4 +227,4 @@ def test_kpi_1_the_missed_lines_page_pins_its_query_count(
     url = f"/logistics/kpi/missed/?month={M.year:04d}-{M.month:02d}&kind=7&agreement=cooperation"
     with django_assert_num_queries(MISSED_QUERIES):
         page = client.get(url).content.decode()
-    assert page.count('<th scope="row">') == 5
+    assert page.count('<th class="aksel-table__header-cell" scope="row">') == 5

@@ -208,7 +208,7 @@ def test_log_1_the_page_query_count_is_pinned(
     rx_client.get("/logistics/reservations/")
     with django_assert_max_num_queries(PAGE_QUERIES):
         content = rx_client.get("/logistics/reservations/").content.decode()
-    assert content.count('<th scope="row">') == 8
+    assert content.count('<th class="aksel-table__header-cell" scope="row">') == 8
     # People, not references: each row names the draft's patient, name first (ACCESS-1).
     assert content.count('<span class="patient-label__name">Testa Testsson</span>') == 8
 

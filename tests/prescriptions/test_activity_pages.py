@@ -33,7 +33,10 @@ def test_presc_7_register_an_activity_from_the_patient_page(rx_client, rx, ordin
     assert (activity.prescriber, activity.state) == (rx, ActivityState.OPEN)
     content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
     # The booking form: a labelled date-time field of its own per activity.
-    assert f'<label for="id_activity-{activity.pk}-booked_for">Booked time</label>' in content
+    assert (
+        '<label class="aksel-form-field__label aksel-label" '
+        f'for="id_activity-{activity.pk}-booked_for">Booked time</label>'
+    ) in content
     assert 'type="datetime-local"' in content
     assert f'action="{activities_url(ordinary, activity)}"' in content
 
@@ -62,9 +65,9 @@ def test_presc_7_a_time_past_is_refused_naming_the_field_and_keeping_what_was_ty
     response = book(rx_client, ordinary, activity, "2020-01-02T10:30")
     content = response.content.decode()
     assert response.status_code == 400
-    assert 'class="error-summary" role="alert"' in content
+    assert 'class="aksel-error-summary" role="alert"' in content
     assert (
-        f'<a href="#id_activity-{activity.pk}-booked_for">'
+        f'<a class="aksel-link" href="#id_activity-{activity.pk}-booked_for">'
         "Booked time: choose a time in the future.</a>"
     ) in content
     assert 'value="2020-01-02T10:30"' in content
@@ -79,7 +82,8 @@ def test_presc_7_a_time_that_is_no_time_is_refused_naming_the_field(rx_client, o
     content = response.content.decode()
     assert response.status_code == 400
     assert re.search(
-        rf'<a href="#id_activity-{activity.pk}-booked_for">Booked time: [^<]+</a>', content
+        rf'<a [^>]*href="#id_activity-{activity.pk}-booked_for">Booked time: [^<]+</a>',
+        content,
     ), content
     assert 'value="next tuesday"' in content
     assert ConsultationActivity.objects.get(pk=activity.pk).state == ActivityState.OPEN

@@ -105,9 +105,9 @@ def test_region_3_error_summary_names_the_field(rx_client, out_of_region):
     )
     content = response.content.decode()
     assert response.status_code == 400
-    assert 'class="error-summary" role="alert"' in content
-    assert re.search(r'<a href="#id_street">Street address: ', content)
-    assert re.search(r'<a href="#id_postal_code">Postal code: ', content)
+    assert 'class="aksel-error-summary" role="alert"' in content
+    assert re.search(r'<a class="aksel-link" href="#id_street">Street address: ', content)
+    assert re.search(r'<a class="aksel-link" href="#id_postal_code">Postal code: ', content)
     assert not SupplyRegistration.objects.exists()
 
 
@@ -207,10 +207,10 @@ def test_region_5_residence_recorded_from_the_devices_page_and_shown_in_the_outc
     add(rx_client, number, article("1200").pk)
     submit(rx_client, number)
     content = page(rx_client, number)
-    assert re.search(r"Resident abroad</th><td>Yes</td>", content)
-    assert re.search(r"Valid certificate</th><td>Yes</td>", content)
+    assert re.search(r"Resident abroad</th><td[^>]*>Yes</td>", content)
+    assert re.search(r"Valid certificate</th><td[^>]*>Yes</td>", content)
     # The rule behind each, in the auditors' detail.
-    assert re.search(r"Resident abroad</th><td>REGION-5</td>", content)
+    assert re.search(r"Resident abroad</th><td[^>]*>REGION-5</td>", content)
     assert not InvoiceMark.objects.filter(prescription__reference=number).exists()
 
 
@@ -229,16 +229,16 @@ def test_region_5_expired_certificate_the_patient_pays_the_prescribing_unit(
     mark = InvoiceMark.objects.get(prescription__reference=number)
     assert (mark.payer, mark.payee_unit_id) == (Payer.PATIENT_AT_UNIT, mark.prescription.unit_id)
     content = page(rx_client, number)
-    assert re.search(r"Valid certificate</th><td>No</td>", content)
-    assert re.search(r"The patient pays the prescribing unit</th><td>Yes</td>", content)
+    assert re.search(r"Valid certificate</th><td[^>]*>No</td>", content)
+    assert re.search(r"The patient pays the prescribing unit</th><td[^>]*>Yes</td>", content)
 
 
 def test_region_5_errors_name_the_field(rx_client, ordinary):
     response = residence(rx_client, ordinary, country="Germany", certificate="ehic")
     content = response.content.decode()
     assert response.status_code == 400
-    assert re.search(r'<a href="#id_country">Country: ', content)
-    assert re.search(r'<a href="#id_country_group[_0]*">Country group: ', content)
+    assert re.search(r'<a class="aksel-link" href="#id_country">Country: ', content)
+    assert re.search(r'<a [^>]*href="#id_country_group[_0]*">Country group: ', content)
     # A certificate without its validity is refused by the service, shown on the form.
     response = residence(rx_client, ordinary, country="DE", country_group="eu_eea_ch",
                          certificate="s1")  # fmt: skip
@@ -262,7 +262,7 @@ def test_region_5_residence_list_query_count_is_pinned(
         )  # fmt: skip
     with django_assert_num_queries(RESIDENCE_PAGE_QUERIES):
         content = rx_client.get(url).content.decode()
-    assert content.count("<td>US</td>") == 4
+    assert content.count('<td class="aksel-table__data-cell">US</td>') == 4
 
 
 # --- REGION-4 -----------------------------------------------------------------------------------

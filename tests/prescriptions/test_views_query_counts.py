@@ -40,7 +40,11 @@ def test_my_prescriptions_query_count_is_pinned(rx_client, ordinary, django_asse
         start(rx_client, ordinary)
     with django_assert_num_queries(MY_LIST_QUERIES):
         content = rx_client.get("/prescriptions/").content.decode()
-    assert content.count('<th scope="row"><a href="/prescriptions/F-') == 8
+    row_link = (
+        '<th class="aksel-table__header-cell" scope="row">'
+        '<a class="aksel-link" href="/prescriptions/F-'
+    )
+    assert content.count(row_link) == 8
 
 
 def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_num_queries):

@@ -151,7 +151,7 @@ def test_access_10_an_account_an_administrator_creates_with_a_password_is_suspen
 
     page = logged_in(Client(), protection_admin).get(REVIEW_URL).content.decode()
     assert "nykomling" in page
-    assert 'class="badge account-change"' in page
+    assert 'class="aksel-table__data-cell account-change"' in page
 
 
 def test_access_10_own_password_then_a_protection_administrators_confirmation_lift_it(
@@ -294,8 +294,8 @@ def test_access_10_a_unit_manager_sees_the_account_changes_of_their_own_unit_onl
     UserFactory(username="egen", role="prescriber", unit=unit)
     UserFactory(username="annan", role="prescriber", unit=other)
     page = logged_in(Client(), manager).get(REVIEW_URL).content.decode()
-    assert "<td>egen</td>" in page
-    assert "<td>annan</td>" not in page
+    assert '<td class="aksel-table__data-cell">egen</td>' in page
+    assert '<td class="aksel-table__data-cell">annan</td>' not in page
 
 
 def test_access_10_the_second_person_is_neither_the_one_who_set_the_password_nor_suspended(

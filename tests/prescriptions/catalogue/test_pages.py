@@ -51,9 +51,9 @@ def test_anonymous_users_are_sent_to_log_in(sample_catalogue, client):
 
 def test_the_search_page_in_swedish_with_labels_and_table_headers(sample_catalogue):
     page = client_for("prescriber").get(SEARCH, {"q": "säng 90"}).content.decode()
-    assert '<label for="id_q">' in page
-    assert '<label for="id_area">' in page
-    assert '<th scope="col">Artikelnummer</th>' in page
+    assert '<label class="aksel-form-field__label aksel-label" for="id_q">' in page
+    assert '<label class="aksel-form-field__label aksel-label" for="id_area">' in page
+    assert '<th class="aksel-table__header-cell" scope="col">Artikelnummer</th>' in page
     assert "Leverans" in page
     assert "7 dagar" in page
     assert "Tillbehör:" in page  # the bed rail under its bed
