@@ -23,6 +23,7 @@ from tests.personas import ctx_for
 from tests.prescriptions.conftest import OTHER_REGION, article
 from tests.prescriptions.drafting import draft_with, pdf_bytes, submit
 from tests.prescriptions.pages import add, start
+from tests.prescriptions.pages import submit as submit_page
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def test_region_2_page_names_the_field_and_keeps_what_was_typed(rx_client, out_o
     rx_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
     number = start(rx_client, out_of_region)
     add(rx_client, number, article("12500").pk)
-    rx_client.post(f"/prescriptions/{number}/submit/")
+    submit_page(rx_client, number)
     response = rx_client.post(
         f"/prescriptions/{number}/agreement/",
         {

@@ -58,9 +58,13 @@ def test_presc_1_submit_without_the_need_is_refused_next_to_the_field(rx_client,
     content = response.content.decode()
     message = "Describe the need the prescription meets."
     assert re.search(
-        rf'<p class="error" id="id_need_error"><span>The need it meets: {message}', content
+        rf'<div class="aksel-form-field__error" id="id_need_error"><p class="aksel-error-message'
+        rf' aksel-label">The need it meets: {message}',
+        content,
     ), content
-    assert re.search(rf'<a href="#id_need">The need it meets: {message}</a>', content)
+    assert re.search(
+        rf'<a class="aksel-link" href="#id_need">The need it meets: {message}</a>', content
+    )
     prescription = Prescription.objects.get(reference=number)
     assert prescription.state == S.DRAFT
     assert not prescription.eligibility_records.exists()
