@@ -14,7 +14,7 @@ query count per role. Items carry counts and links only, never a patient (ACCESS
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.functional import Promise
@@ -31,12 +31,16 @@ class StartItem:
 
 @dataclass(frozen=True)
 class StartSection:
-    """A floor's part of the start page. ``order`` places it: lower first."""
+    """A floor's part of the start page. ``order`` places it: lower first. ``template_name``,
+    when given, is included above the items with ``panel`` (what ``panel(user)`` answers) in
+    its context: a form where the work starts, such as the patient search."""
 
     key: str
     title: str | Promise
     order: int
     items: Callable[[Any], Sequence[StartItem] | None]
+    template_name: str = ""
+    panel: Callable[[Any], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class ShownSection:
     key: str
     title: str | Promise
     items: Sequence[StartItem]
+    template_name: str = ""
+    panel: dict[str, Any] = field(default_factory=dict)
 
 
 start_sections: list[StartSection] = []
@@ -63,5 +69,13 @@ def start_sections_for(user: Any) -> list[ShownSection]:
     for section in start_sections:
         items = section.items(user)
         if items:
-            shown.append(ShownSection(key=section.key, title=section.title, items=items))
+            shown.append(
+                ShownSection(
+                    key=section.key,
+                    title=section.title,
+                    items=items,
+                    template_name=section.template_name,
+                    panel=section.panel(user) if section.panel is not None else {},
+                )
+            )
     return shown

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from patients.forms import PatientSearchForm
 from patients.models import StaffProfile
 from patients.startpage import StartItem, StartSection, start_section_register
 from protection import review
@@ -117,7 +118,17 @@ def _documents(user: Any) -> Sequence[StartItem] | None:
 
 
 def register() -> None:
-    start_section_register(StartSection("patients", _("Patients"), 10, _find_patient))
+    start_section_register(
+        StartSection(
+            "patients",
+            _("Patients"),
+            10,
+            _find_patient,
+            # The prescriber's day starts with a patient: the search form is on the start page.
+            template_name="protection/_start_search.html",
+            panel=lambda user: {"form": PatientSearchForm()},
+        )
+    )
     start_section_register(
         StartSection("protection_admin", _("Protected identity"), 20, _protection_admin)
     )

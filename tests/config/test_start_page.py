@@ -107,8 +107,9 @@ def test_the_start_page_s_queries_are_pinned_per_role(
 
 
 def test_the_counts_are_exact_and_name_no_protected_patient(client: Client, protected: Any):
-    """ACCESS-1: the protection administrator's counts of a protected patient's request and
-    emergency access; the page shows counts and links only, no name, number or reference."""
+    """ACCESS-1, ACCESS-3, ACCESS-7: the protection administrator's and the unit manager's
+    counts of a protected patient's request and emergency access; the start page shows counts
+    and links only, no name, number or reference."""
     admin = demo_user("protection_admin")
     manager = demo_user("unit_manager")
     holder = UserFactory(username="holder", role="prescriber", unit=manager.staff_profile.unit)
@@ -137,9 +138,14 @@ def test_the_counts_are_exact_and_name_no_protected_patient(client: Client, prot
     for secret in ("Hemlig", "Gömdasson", PROTECTED_NUMBER, protected.patient.reference):
         assert secret not in html
 
-    html = logged_in(Client(), manager).get("/start/").content.decode()
+    manager_client = logged_in(Client(), manager)
+    html = manager_client.get("/start/").content.decode()
     items = items_on(html)
     assert items["The unit's access requests waiting for a decision"] == "1"
+    # The link leads to the unit's grants, where the waiting request is listed.
+    grants = manager_client.get("/protection/grants/").content.decode()
+    assert "ÄR-1" in grants
+    assert "Hemlig" not in grants
     assert items["Emergency accesses to review"] == "1"
     # The grant ends in 30 days: not within the 14-day horizon.
     assert items["Grants ending within 14 days"] == "0"
