@@ -1,55 +1,27 @@
-"""Where a user lands after logging in (``LOGIN_REDIRECT_URL``): on their work, by what their
-role may do, instead of everyone on the patient search (which answers "No access" to the roles
-that may not search patients).
+"""Where a user lands after logging in (``LOGIN_REDIRECT_URL``): the start page with their work.
 
-- logistics staff (``logistics.work_orders``): the logistics start page with its queues;
-- whoever may search patients (prescribers, customer service, unit managers, protection
-  administrators): the patient search, as before;
-- technicians: the device search where that page exists, else the catalogue;
-- anyone else (billing, who has no page of its own yet): their messages, a page every
-  logged-in user may see.
+Each floor registers its sections in ``patients.startpage`` (its ``AppConfig.ready``): the
+prescriber's open prescriptions, orders and documents, the unit manager's requests and grants
+ending soon, the protection administrator's requests and emergency accesses, customer service's
+quarantined records, the store's queues, and for every role its messages. So every role lands
+on a page of its own, never on "No access", and this page imports no floor's views.
 
-A safe ``next`` (same host, see ``url_has_allowed_host_and_scheme``) wins over all of these.
+A safe ``next`` (same host, see ``url_has_allowed_host_and_scheme``) is honoured first.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import NoReverseMatch, reverse
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from protection.permissions import holds_role_permission
+from patients.startpage import start_sections_for
 
 
-def _first_route(*names: str) -> str | None:
-    for name in names:
-        try:
-            return reverse(name)
-        except NoReverseMatch:
-            continue
-    return None
-
-
-def landing_url(user: Any) -> str:
-    """The page this user's work starts on (the rules of the module's docstring, in order)."""
-    if holds_role_permission(user, "logistics.work_orders"):
-        return reverse("logistics:queues")
-    if user.has_perm("patients.view_patient"):
-        return reverse("patients:search")
-    if holds_role_permission(user, "logistics.view_device"):
-        found = _first_route("logistics:device_search")
-        if found is not None:
-            return found
-    if holds_role_permission(user, "prescriptions.search_catalogue"):
-        return reverse("catalogue:search")
-    return reverse("messages:list")
-
-
+@never_cache
 @login_required
 @require_GET
 def landing_view(request: HttpRequest) -> HttpResponse:
@@ -58,4 +30,4 @@ def landing_view(request: HttpRequest) -> HttpResponse:
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(wanted)
-    return redirect(landing_url(request.user))
+    return render(request, "start.html", {"sections": start_sections_for(request.user)})

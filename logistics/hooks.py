@@ -61,9 +61,17 @@ def _register_devices() -> None:
     _append_once(patient_page_sections, patient_devices_section)
 
 
+def _register_start_page() -> None:
+    """The start page's logistics sections: the store's queues, the unit's orders, devices."""
+    from logistics import start_sections
+
+    start_sections.register()
+
+
 def register_all() -> None:
     _register_orders()
     _register_reservations()
     _register_documents()
     _register_devices()
     _register_order_summary()
+    _register_start_page()

@@ -7,3 +7,9 @@ class PatientsConfig(AppConfig):
 
     name = "patients"
     verbose_name = _("Patients")
+
+    def ready(self) -> None:
+        # The start page's sections of this floor: messages, the register's quarantine, admin.
+        from patients import start_sections
+
+        start_sections.register()

@@ -25,3 +25,7 @@ class PrescriptionsConfig(AppConfig):
 
         if protection_added not in protection_added_handlers:
             protection_added_handlers.append(protection_added)
+        # The start page's sections: the prescriber's open prescriptions, the catalogue.
+        from prescriptions import start_sections
+
+        start_sections.register()

@@ -29,3 +29,7 @@ class ProtectionConfig(AppConfig):
 
         account_watch.connect()
         login_lockout.connect()
+        # The start page's sections: patients, requests, grants, protections, documents.
+        from protection import start_sections
+
+        start_sections.register()

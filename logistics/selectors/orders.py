@@ -65,6 +65,21 @@ def _cards(ctx: AccessContext, orders: Sequence[CustomerOrder]) -> dict[int, Pat
     )
 
 
+def _open_customer_orders(user: Any) -> QuerySet[CustomerOrder]:
+    """My unit's open customer orders: what "Öppna kundorder" lists and the start page counts."""
+    return CustomerOrder.objects.filter(_prescriber_scope(user), kind=OrderKind.CUSTOMER).exclude(
+        state__in=[OrderState.DELIVERED, OrderState.CANCELLED]
+    )
+
+
+def orders_open_count_for_user(*, user: Any) -> int:
+    """How many open orders "Öppna kundorder" lists for this user (the start page's count, one
+    query, no patient)."""
+    if not holds_role_permission(user, VIEW_PRESCRIPTION):
+        return 0
+    return _open_customer_orders(user).count()
+
+
 def orders_mine_for_user(*, ctx: AccessContext) -> list[OrderRow]:
     """My unit's open customer orders ("Öppna kundorder"), soonest promise first: two queries,
     and the patients as labels in a fixed few more (each name shown logged, AUDIT-1)."""
@@ -72,8 +87,7 @@ def orders_mine_for_user(*, ctx: AccessContext) -> list[OrderRow]:
     if not holds_role_permission(user, VIEW_PRESCRIPTION):
         return []
     orders = list(
-        CustomerOrder.objects.filter(_prescriber_scope(user), kind=OrderKind.CUSTOMER)
-        .exclude(state__in=[OrderState.DELIVERED, OrderState.CANCELLED])
+        _open_customer_orders(user)
         .select_related("unit__unit", "orderer")
         .annotate(
             line_count=Count("lines", filter=~Q(lines__state=LineState.CANCELLED)),

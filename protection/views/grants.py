@@ -163,13 +163,25 @@ def grant_review_view(request: HttpRequest) -> HttpResponse:
         .select_related("user", "patient")
         .order_by("patient__reference", "ends_at")
     )
+    # The unit's requests still waiting for the protection administrators (ACCESS-3).
+    waiting = (
+        GrantRequest.objects.filter(unit_id=unit_id, status=GrantRequestStatus.REQUESTED)
+        .select_related("patient")
+        .annotate(staff_count=Count("staff"))
+        .order_by("created_at", "pk")
+    )
     by_user: dict[str, list[Grant]] = {}
     for grant in grants:
         by_user.setdefault(grant.user.get_username(), []).append(grant)
     return render(
         request,
         "protection/grants.html",
-        {"grants": grants, "by_user": sorted(by_user.items()), "end_form": GrantEndForm()},
+        {
+            "grants": grants,
+            "by_user": sorted(by_user.items()),
+            "end_form": GrantEndForm(),
+            "waiting": waiting,
+        },
     )
 
 

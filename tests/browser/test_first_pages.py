@@ -97,7 +97,8 @@ def test_audit_1_leak_1_keyboard_only_login_search_and_open_patient(
     page.keyboard.type(PASSWORD)
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert re.fullmatch(r"http://[^/]+/", page.url), page.url
+    # The prescriber lands on the start page, whose patient search is where the day starts.
+    assert re.fullmatch(r"http://[^/]+/start/", page.url), page.url
 
     tab_to(page, "#id_number")
     page.keyboard.type(f"{ORDINARY[2:8]}-{ORDINARY[8:]}")

@@ -1,0 +1,63 @@
+"""What the logistics floor puts on the start page (``patients.startpage``): the store's
+queues for its staff (the same counts as the logistics start page, in one query), the unit's
+open orders for prescribers, and the device register for those who search it (DEVICE-1).
+
+Counts and links only: no patient is named (ACCESS-1, PRINT-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from logistics.selectors.orders import orders_open_count_for_user
+from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
+from patients.startpage import StartItem, StartSection, start_section_register
+from protection.permissions import holds_role_permission
+
+WORK_ORDERS = "logistics.work_orders"
+
+
+def _queues(user: Any) -> Sequence[StartItem] | None:
+    if not holds_role_permission(user, WORK_ORDERS):
+        return None
+    items = [StartItem(_("The store's queues"), reverse("logistics:queues"))]
+    for entry in queue_counts(day=timezone.localdate()):
+        queue = entry.queue
+        url = (
+            reverse(QUEUE_LIST_ROUTE, args=[queue.slug])
+            if queue.url_name == QUEUE_LIST_ROUTE
+            else reverse(queue.url_name)
+        )
+        items.append(StartItem(queue.label, url, entry.count))
+    return items
+
+
+def _orders(user: Any) -> Sequence[StartItem] | None:
+    # The store's staff follow orders through their queues, not the unit's list.
+    if holds_role_permission(user, WORK_ORDERS) or not holds_role_permission(
+        user, "prescriptions.view_prescription"
+    ):
+        return None
+    return [
+        StartItem(
+            _("The unit's open orders"),
+            reverse("logistics:orders_mine"),
+            orders_open_count_for_user(user=user),
+        )
+    ]
+
+
+def _devices(user: Any) -> Sequence[StartItem] | None:
+    if not holds_role_permission(user, "logistics.view_device"):
+        return None
+    return [StartItem(_("Search the device register"), reverse("logistics:device_search"))]
+
+
+def register() -> None:
+    start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
+    start_section_register(StartSection("orders", _("Orders"), 35, _orders))
+    start_section_register(StartSection("devices", _("Devices"), 50, _devices))
