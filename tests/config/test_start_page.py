@@ -41,7 +41,10 @@ def demo_user(username: str) -> Any:
 def items_on(html: str) -> dict[str, str]:
     """The start page's items: label -> count ("" for a link without a count)."""
     main = html[html.index('<main id="main"') :]
-    item = r'<li><a class="aksel-link" href="[^"]*">([^<:]+)(?::\s*<strong>(\d+)</strong>)?</a></li>'
+    item = (
+        r'<li><a class="aksel-link" href="[^"]*">'
+        r"([^<:]+)(?::\s*<strong>(\d+)</strong>)?</a></li>"
+    )
     found = re.findall(item, main)
     return {unescape(label).strip(): count for label, count in found}
 
