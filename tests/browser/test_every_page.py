@@ -31,7 +31,7 @@ from django.contrib.auth import get_user_model
 from django.urls import Resolver404, resolve
 from playwright.sync_api import Page
 
-from patients.demo import DEMO_USERS
+from patients.demo import DEMO_USERS, DemoUser
 from tests.browser.conftest import axe_violations
 from tests.crawl_pages import PASSWORD, crawl_world, site_urls
 
@@ -102,6 +102,8 @@ class Walk:
     role: str
     usernames: frozenset[str]
     english: list[tuple[str, re.Pattern[str]]]
+    # The forms sent empty so far, by any role: a form's errors read the same for every role.
+    forms_sent: set[str]
     problems: list[str] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     pages: int = 0
@@ -156,10 +158,10 @@ class Walk:
         forms: list[dict[str, Any]] = self.page.evaluate(FORMS_JS)
         away = False
         for form in forms:
-            key = f"form {route_of(form['action'])}"
-            if key in self.seen or re.search(r"/(logout|i18n)/", form["action"]):
+            key = route_of(form["action"])
+            if key in self.forms_sent or re.search(r"/(logout|i18n)/", form["action"]):
                 continue
-            self.seen.add(key)
+            self.forms_sent.add(key)
             if away:
                 self.page.goto(url)
             with self.page.expect_navigation() as navigation:
@@ -331,11 +333,16 @@ def test_every_crawled_page_passes_axe_reflow_and_reads_as_plain_swedish(
     usernames = frozenset(get_user_model().objects.values_list("username", flat=True))
     problems: list[str] = []
     pages = 0
+    forms_sent: set[str] = set()
+    # One user per role (the second prescriber has the first one's pages).
+    one_per_role: dict[str | None, DemoUser] = {}
     for demo in DEMO_USERS:
+        one_per_role.setdefault(demo.role, demo)
+    for demo in one_per_role.values():
         print(f"-- {demo.username}", flush=True)
         page = new_page(viewport=DESKTOP)
         log_in(page, demo.username)
-        walk = Walk(page, axe_script, demo.username, usernames, english)
+        walk = Walk(page, axe_script, demo.username, usernames, english, forms_sent)
         for shape, candidates in site.items():
             walk.visit(shape, candidates)
         # A role without the admin is sent to the admin's login page, looked at once. Staff
