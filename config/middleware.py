@@ -4,6 +4,9 @@ Django's LocaleMiddleware follows the browser's Accept-Language, so a region's P
 English Windows would get an English UI. The product speaks Swedish by default; the language
 switch in the header (Django's set_language view) stores the user's explicit choice in the
 language cookie, which is the only thing that changes it.
+
+The language is active for the request only: the thread gets back the language it had before,
+so that whatever runs next in it (the next request, a test, a task) does not inherit it.
 """
 
 from __future__ import annotations
@@ -23,8 +26,8 @@ class ChosenLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen in self.available else settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        with translation.override(language):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

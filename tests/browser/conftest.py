@@ -136,24 +136,30 @@ def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
 
 
+def axe_violations(page: Page, axe_script: Path) -> list[str]:
+    """Run axe-core on the page as it is now; one line per serious or critical violation."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated through the browser's debugging protocol, which the page's
+        # Content-Security-Policy does not bind: a <script> tag would be an inline script.
+        page.evaluate(axe_script.read_text(encoding="utf-8"))
+    results: dict[str, Any] = page.evaluate("axe.run()")
+    assert results["passes"], f"axe-core checked nothing on {page.url}"
+    return [
+        f"- {v['id']} ({v['impact']}): {v['help']} [{v['helpUrl'].split('?')[0]}]\n"
+        + "\n".join(f"    target {node['target']}: {node['html'][:200]}" for node in v["nodes"])
+        for v in results["violations"]
+        if v.get("impact") in AXE_FAILING_IMPACTS
+    ]
+
+
 @pytest.fixture
 def axe_check(axe_script: Path) -> Callable[[Page], None]:
     """Run axe-core on the page as it is now; fail on any serious or critical violation."""
 
     def check(page: Page) -> None:
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            # Evaluated through the browser's debugging protocol, which the page's
-            # Content-Security-Policy does not bind: a <script> tag would be an inline script.
-            page.evaluate(axe_script.read_text(encoding="utf-8"))
-        results: dict[str, Any] = page.evaluate("axe.run()")
-        failing = [v for v in results["violations"] if v.get("impact") in AXE_FAILING_IMPACTS]
-        report = "\n".join(
-            f"- {v['id']} ({v['impact']}): {v['help']} [{v['helpUrl'].split('?')[0]}]\n"
-            + "\n".join(f"    target {node['target']}: {node['html'][:200]}" for node in v["nodes"])
-            for v in failing
-        )
-        assert results["passes"], f"axe-core checked nothing on {page.url}"
+        failing = axe_violations(page, axe_script)
         if failing:
+            report = "\n".join(failing)
             pytest.fail(f"axe-core: serious/critical violations on {page.url}:\n{report}")
 
     return check

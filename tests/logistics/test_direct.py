@@ -57,8 +57,8 @@ def counts() -> dict[str, int]:
 
 @pytest.fixture(autouse=True)
 def english() -> Any:
-    """The services' messages are matched in English, whatever language an earlier test left
-    active (the pages answer in the language the request asks for)."""
+    """The services' messages are matched in English; without this they come out in the
+    project's Swedish (the pages answer in the language the request asks for)."""
     with translation.override("en"):
         yield
 

@@ -7,12 +7,13 @@ Identity numbers are Skatteverket's test numbers (IDENT-4)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, Patient
 from prescriptions.models import (
@@ -40,6 +41,16 @@ from tests.prescriptions.leaks import SECRET_ADDRESS
 from tests.prescriptions.pages import add, awaiting_registration, page, staff, start, submit
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The services' messages are matched in English; a request's language ends with the
+    request (config/middleware.py), so without this they come out in the project's Swedish."""
+    with translation.override("en"):
+        yield
+
+
 S = PrescriptionState
 
 

@@ -6,6 +6,7 @@ has set their own password and a protection administrator has confirmed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 from unittest import mock
@@ -16,6 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, override_settings
+from django.utils import translation
 
 from patients.models import StaffProfile
 from patients.services import roles_sync
@@ -33,6 +35,15 @@ from tests.personas import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The services' messages are matched in English; a request's language ends with the
+    request (config/middleware.py), so without this they come out in the project's Swedish."""
+    with translation.override("en"):
+        yield
+
 
 PASSWORD = "pw-for-tests-only"
 NEW_PASSWORD = "Ny-lösen-7391-kaffe"

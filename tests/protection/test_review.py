@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from patients.models import AccessAction, AccessEntry, AccessOutcome
 from protection import review
@@ -23,6 +24,15 @@ from tests.factories import PatientFactory, UnitFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, protected_identity_create
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The services' messages are matched in English; a request's language ends with the
+    request (config/middleware.py), so without this they come out in the project's Swedish."""
+    with translation.override("en"):
+        yield
+
 
 PROTECTED = PROTECTED_NUMBER
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
