@@ -26,6 +26,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html_join
@@ -47,7 +48,7 @@ from prescriptions.models import (
     SupplyRegistration,
     Urgency,
 )
-from prescriptions.services.errors import PrescriptionError
+from prescriptions.services.errors import FieldRefused, PrescriptionError
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     CLEAR_PERMISSION,
@@ -158,6 +159,10 @@ class PhoneOrderForm(forms.ModelForm[Prescription]):
                 need=data.get("need", ""),
                 urgency=data["urgency"],
             )
+        except FieldRefused as error:
+            # The service names the field it refuses (an empty need): the message goes next to it.
+            field = error.field if error.field in self.fields else None
+            raise forms.ValidationError({field or NON_FIELD_ERRORS: str(error)}) from error
         except (PrescriptionError, PatientNotFound) as error:
             raise forms.ValidationError(str(error)) from error
         return data

@@ -26,6 +26,15 @@ class RuleRefused(PrescriptionError):
         self.rule = rule
 
 
+class FieldRefused(PrescriptionError):
+    """A value the request needs is missing or wrong; ``field`` names it (the model's field name),
+    so a form can show the message next to that field."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class SubmitRefused(PrescriptionError):
     """Submit refused; ``reasons`` lists every blocking criterion's message (one per line in the
     user's language), so the prescriber can fix them all at once."""

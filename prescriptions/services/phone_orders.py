@@ -43,11 +43,12 @@ def prescription_phone_order_create(
     prescriber_id: int,
     unit_id: int,
     lines: list[PhoneOrderLine],
-    need: str = "",
+    need: str,
     urgency: str = Urgency.NORMAL,
 ) -> Prescription:
     """Customer service enters an order a prescriber phones in, and submits it. The same rules
-    hold as in the prescriber's pages: delivery is computed (PRESC-2), never typed, and a
+    hold as in the prescriber's pages: the prescriber states the need on the phone (submit
+    refuses an empty one), delivery is computed (PRESC-2), never typed, and a
     guarded patient's order (protected, or linked to a protected person, PROT-5) is possible
     only for a prescriber the gate would open the patient to.
 

@@ -31,7 +31,12 @@ from prescriptions.services.eligibility import (
     eligibility_evaluate,
     eligibility_record_write,
 )
-from prescriptions.services.errors import PrescriptionError, StateNotAllowed, SubmitRefused
+from prescriptions.services.errors import (
+    FieldRefused,
+    PrescriptionError,
+    StateNotAllowed,
+    SubmitRefused,
+)
 from prescriptions.services.state import (
     OPEN_STATES,
     prescription_draft_for_update,
@@ -96,15 +101,20 @@ def _invoice_mark(prescription: Prescription, evaluation: Evaluation) -> None:
 @refusals_kept
 @transaction.atomic
 def prescription_submit(*, ctx: AccessContext, reference: str) -> Prescription:
-    """Submit a draft: re-read the patient's protection (delivery recomputed, PRESC-2), evaluate
-    every rule, store the eligibility record and route it. SubmitRefused lists what to fix."""
+    """Submit a draft: the need must be described (``FieldRefused`` on ``need``), then re-read
+    the patient's protection (delivery recomputed, PRESC-2), evaluate every rule, store the
+    eligibility record and route it. SubmitRefused lists what to fix."""
     prescription = prescription_draft_for_update(ctx=ctx, reference=reference)
     return prescription_submit_locked(prescription=prescription, actor=ctx.user)
 
 
 def prescription_submit_locked(*, prescription: Prescription, actor: Any) -> Prescription:
     """Submit a draft the caller has locked and checked (the prescriber's page, a phone order),
-    in the caller's transaction."""
+    in the caller's transaction. Every channel states the need the prescription meets: the
+    prescriber has assessed it, and on a phone order says it to customer service."""
+    if not prescription.need.strip():
+        # Before anything moves: the draft stays a draft, with nothing evaluated or recorded.
+        raise FieldRefused(_("Describe the need the prescription meets."), field="need")
     delivery_refresh(prescription=prescription)
     with presc2_enforced(prescription):
         # A refusal in prescription_route rolls the submitted transition back with the rest.

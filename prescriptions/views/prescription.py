@@ -58,7 +58,7 @@ from prescriptions.selectors.region import out_of_region
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.drafts import prescription_details_set
-from prescriptions.services.errors import PrescriptionError, SubmitRefused
+from prescriptions.services.errors import FieldRefused, PrescriptionError, SubmitRefused
 from prescriptions.services.lines import (
     prescription_line_add,
     prescription_line_change,
@@ -542,7 +542,6 @@ def _action(
     act: Act,
     anchor: str,
     action: ActionForm | None = None,
-    need_required: bool = False,
     keep_search: bool = True,
 ) -> HttpResponse:
     """One button of the prescription page: save what the draft form carries, then check the
@@ -559,16 +558,6 @@ def _action(
         bound[action.key] = action.form
         if not action.form.is_valid():
             errors += form_errors(action.form, action.section)
-    if drafts is not None and need_required and not errors:
-        details = drafts.details
-        need = details.cleaned_data["need"] if details.is_bound else detail.prescription.need
-        if not need.strip():
-            if not details.is_bound:
-                details = DetailsForm(dict(details.initial))
-                details.is_valid()
-                bound["details"] = details
-            details.add_error("need", _("Describe the need the prescription meets."))
-            errors += form_errors(details, "details")
     if errors:
         return _page(request, _detail(request, number), bound=bound, errors=errors, status=400)
     try:
@@ -582,6 +571,20 @@ def _action(
             submit_refused=exc.reasons,
             status=400,
         )
+    except FieldRefused as exc:
+        # The service names the field it refuses (the need, on submit): the message goes next
+        # to that field of the draft form, and in the summary.
+        details = drafts.details if drafts is not None else None
+        if details is None or exc.field not in details.fields:
+            errors = [(anchor.lstrip("#") or "lines", str(exc))]
+        else:
+            if not details.is_bound:
+                details = DetailsForm(dict(details.initial))
+                details.is_valid()
+                bound["details"] = details
+            details.add_error(exc.field, str(exc))
+            errors = form_errors(details, "details")
+        return _page(request, _detail(request, number), bound=bound, errors=errors, status=400)
     except PrescriptionError as exc:
         if action is not None:
             action.form.add_error(None, str(exc))
@@ -704,7 +707,8 @@ def delivery_view(request: HttpRequest, number: str) -> HttpResponse:
 
 @_draft_action
 def submit_view(request: HttpRequest, number: str) -> HttpResponse:
-    """Submit: the draft is saved, the need must be described, then every rule is checked."""
+    """Submit: the draft is saved, then the service checks that the need is described and every
+    rule."""
 
     def act(ctx: AccessContext, data: dict[str, Any]) -> str:
         prescription = prescription_submit(ctx=ctx, reference=number)
@@ -713,9 +717,7 @@ def submit_view(request: HttpRequest, number: str) -> HttpResponse:
             "state": PrescriptionState(prescription.state).label,
         }
 
-    return _action(
-        request, number, act=act, anchor="#outcome", need_required=True, keep_search=False
-    )
+    return _action(request, number, act=act, anchor="#outcome", keep_search=False)
 
 
 # --- REGION-2, PRESC-6, PRESC-4, cancel ------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from patients.models import Patient
 from prescriptions.models import EligibilityRecord, Prescription
-from prescriptions.services.drafts import prescription_draft_start
+from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.lines import prescription_line_add
 from prescriptions.services.routing import prescription_submit
 from tests.personas import ctx_for
@@ -20,11 +20,21 @@ from tests.personas import ctx_for
 NOT_WAITING = r"not waiting to be cleared|väntar inte på klartecken"
 
 
-def draft_with(user: Any, patient: Patient, *articles: Any, stepped_up: bool = False) -> str:
+# The need a prescriber describes before submitting (submit refuses a draft without one).
+NEED = "Går osäkert inomhus"
+
+
+def draft_with(
+    user: Any, patient: Patient, *articles: Any, stepped_up: bool = False, need: str = NEED
+) -> str:
+    """A draft with these articles and the need described, as a prescriber leaves it ready to
+    submit; ``need=""`` leaves the need out."""
     ctx = ctx_for(user, stepped_up=stepped_up)
     prescription = prescription_draft_start(ctx=ctx, patient_reference=patient.reference)
     for item in articles:
         prescription_line_add(ctx=ctx, reference=prescription.reference, article_id=item.pk)
+    if need:
+        prescription_details_set(ctx=ctx, reference=prescription.reference, need=need)
     return prescription.reference
 
 

@@ -24,7 +24,7 @@ from prescriptions.services.documents import (
     order_confirmation_request,
     order_confirmations_batch_request,
 )
-from prescriptions.services.drafts import prescription_draft_start
+from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.errors import StateNotAllowed
 from prescriptions.services.lines import prescription_line_add, prescription_line_change
 from prescriptions.services.routing import prescription_submit
@@ -43,6 +43,7 @@ from protection.services.local import local_protection_decide
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.personas import ctx_for, give_grant, logged_in
 from tests.prescriptions.conftest import article
+from tests.prescriptions.drafting import NEED
 from tests.prescriptions.factories import CompetenceAreaFactory, PrescriberProfileFactory
 from tests.protection.documents.conftest import pdf_text
 
@@ -53,7 +54,8 @@ PROTECTED_ADDRESS = {"street2": "Gömdavägen 7", "postal_code": "21120", "city"
 def approved(
     user: Any, patient: Patient, *articles: Any, quantity: int = 1, delivery: str = ""
 ) -> Prescription:
-    """Draft, lines (and delivery) and submit through the services, as the prescriber."""
+    """Draft, lines (and delivery), the need, and submit through the services, as the
+    prescriber."""
     ctx = ctx_for(user, stepped_up=True)
     prescription = prescription_draft_start(ctx=ctx, patient_reference=patient.reference)
     if delivery:
@@ -69,6 +71,7 @@ def approved(
                 supply=line.supply,
                 special_adaptation=False,
             )
+    prescription_details_set(ctx=ctx, reference=prescription.reference, need=NEED)
     return prescription_submit(ctx=ctx, reference=prescription.reference)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -47,7 +48,7 @@ def test_presc_2_admin_phone_order_form_offers_no_address_and_computes_delivery(
             "ordering_unit": rx.staff_profile.unit_id,
             "article_number": item.article_number,
             "quantity": 1,
-            "need": "",
+            "need": "Behöver rollator inomhus",
             "urgency": "normal",
         },
     )
@@ -59,6 +60,36 @@ def test_presc_2_admin_phone_order_form_offers_no_address_and_computes_delivery(
     assert prescription.state == PrescriptionState.APPROVED
     assert prescription.delivery_kind == DeliveryKind.UNIT
     assert prescription.delivery_contact_id == rx.pk
+
+
+def test_presc_1_admin_phone_order_without_the_need_shows_it_next_to_the_field(
+    cs_client, rx, ordinary
+):
+    """The submit service refuses an empty need; the phone-order form shows it on the need
+    field, keeps what was typed and creates nothing."""
+    item = article()
+    cs_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    response = cs_client.post(
+        "/admin/prescriptions/prescription/add/",
+        {
+            "patient_reference": ordinary.reference,
+            "ordering_prescriber": rx.pk,
+            "ordering_unit": rx.staff_profile.unit_id,
+            "article_number": item.article_number,
+            "quantity": 3,
+            "need": "",
+            "urgency": "urgent",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.search(
+        r'<ul class="errorlist" id="id_need_error"><li>'
+        r"Beskriv behovet som förskrivningen ska tillgodose\.</li></ul>",
+        html,
+    ), [line for line in html.splitlines() if "errorlist" in line]
+    assert f'value="{item.article_number}"' in html
+    assert not Prescription.objects.exists()
 
 
 def test_presc_2_admin_list_masks_protected_patient(cs_client, rx, protected_patient, ordinary):

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from patients.models import AccessEntry, Patient
-from prescriptions.models import DeliveryKind, InvoiceMark, Prescription, PrescriptionState
+from prescriptions.models import (
+    DeliveryKind,
+    EligibilityRecord,
+    InvoiceMark,
+    OrderRelease,
+    Prescription,
+    PrescriptionState,
+)
 from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
-from prescriptions.services.errors import RuleRefused, StateNotAllowed, SubmitRefused
+from prescriptions.services.errors import (
+    FieldRefused,
+    RuleRefused,
+    StateNotAllowed,
+    SubmitRefused,
+)
 from prescriptions.services.lines import prescription_line_add, prescription_line_change
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import special_delivery_agreement_record
@@ -54,6 +67,56 @@ def test_presc_1_ordinary_patient_draft_submit_approved_with_history_and_why(rx,
     assert why["out_of_region"]["value"] is False
     assert why["total_cost_sek"]["value"] == "2900.00"
     assert not InvoiceMark.objects.filter(prescription=prescription).exists()
+
+
+# The refusal as the prescriber reads it, next to the need field: it names the need.
+NEED_MISSING_SV = "Beskriv behovet som förskrivningen ska tillgodose."
+
+
+@pytest.mark.parametrize("need", ["", "  \n  "])
+def test_presc_1_submit_without_the_need_is_refused_by_the_service_and_stays_a_draft(
+    rx, ordinary, need
+):
+    """The service itself refuses (not only the page): no need described, nothing moves. The
+    refusal names the field, so every caller can show it next to the need."""
+    reference = draft_with(rx, ordinary, article(), need="")
+    prescription_details_set(ctx=ctx_for(rx), reference=reference, need=need)
+    with translation.override("sv"), pytest.raises(FieldRefused) as refused:
+        submit(rx, reference)
+    assert (refused.value.field, str(refused.value)) == ("need", NEED_MISSING_SV)
+    prescription = Prescription.objects.get(reference=reference)
+    assert prescription.state == S.DRAFT
+    assert list(prescription.transitions.values_list("to_state", flat=True)) == [S.DRAFT]
+    assert not EligibilityRecord.objects.filter(prescription=prescription).exists()
+    assert not OrderRelease.objects.filter(prescription=prescription).exists()
+
+
+def test_presc_1_submit_goes_on_once_the_need_is_described(rx, ordinary):
+    reference = draft_with(rx, ordinary, article(), need="")
+    with pytest.raises(FieldRefused):
+        submit(rx, reference)
+    prescription_details_set(ctx=ctx_for(rx), reference=reference, need="Går osäkert inomhus")
+    prescription = submit(rx, reference)
+    assert (prescription.state, prescription.need) == (S.APPROVED, "Går osäkert inomhus")
+    assert OrderRelease.objects.filter(prescription=prescription).exists()
+
+
+def test_presc_1_presc_2_phone_order_without_the_need_is_refused_and_leaves_nothing(
+    rx, ordinary, customer_service
+):
+    """Customer service takes the need from the prescriber on the phone: the phone order is
+    held to the same submit, and an empty need leaves no prescription behind."""
+    with translation.override("sv"), pytest.raises(FieldRefused) as refused:
+        prescription_phone_order_create(
+            ctx=ctx_for(customer_service),
+            patient_reference=ordinary.reference,
+            prescriber_id=rx.pk,
+            unit_id=rx.staff_profile.unit_id,
+            lines=[PhoneOrderLine(article_id=article().pk)],
+            need=" ",
+        )
+    assert (refused.value.field, str(refused.value)) == ("need", NEED_MISSING_SV)
+    assert not Prescription.objects.filter(patient=ordinary).exists()
 
 
 def test_presc_1_state_machine_refuses_a_move_not_in_the_table(rx, ordinary):
@@ -217,6 +280,7 @@ def test_presc_2_phone_order_for_protected_patient_goes_to_unit(
         prescriber_id=rx.pk,
         unit_id=rx.staff_profile.unit_id,
         lines=[PhoneOrderLine(article_id=item.pk)],
+        need="Behöver rollator inomhus",
     )
     assert prescription.state == S.APPROVED
     assert prescription.phone_order
@@ -239,6 +303,7 @@ def test_presc_2_denied_phone_order_for_prescriber_without_grant(
             prescriber_id=other.pk,
             unit_id=other.staff_profile.unit_id,
             lines=[PhoneOrderLine(article_id=article().pk)],
+            need="Behöver rollator inomhus",
         )
 
 
@@ -252,6 +317,7 @@ def test_presc_2_denied_phone_order_by_a_prescriber(rx, ordinary):
             prescriber_id=rx.pk,
             unit_id=rx.staff_profile.unit_id,
             lines=[PhoneOrderLine(article_id=article().pk)],
+            need="Behöver rollator inomhus",
         )
 
 

@@ -138,6 +138,7 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
             prescriber_id=rx.pk,
             unit_id=rx.staff_profile.unit_id,
             lines=[PhoneOrderLine(article_id=article().pk)],
+            need="Behöver rollator inomhus",
         )
     assert not Prescription.objects.filter(patient=relative.patient).exists()
     entry = AccessEntry.objects.get(patient_id=relative.patient_id, object_type="phone_order")
@@ -150,6 +151,7 @@ def test_presc_2_prot_5_no_phone_order_for_a_relative_by_a_prescriber_without_gr
             prescriber_id=rx.pk,
             unit_id=rx.staff_profile.unit_id,
             lines=[PhoneOrderLine(article_id=article().pk)],
+            need="Behöver rollator inomhus",
         )
     assert str(missing.value) == str(refused.value)
     assert AccessEntry.objects.filter(object_type="phone_order").count() == 1
@@ -196,6 +198,7 @@ def test_presc_2_prot_5_a_phone_order_for_a_relative_with_a_grant_goes_to_the_un
         prescriber_id=rx.pk,
         unit_id=rx.staff_profile.unit_id,
         lines=[PhoneOrderLine(article_id=article().pk)],
+        need="Behöver rollator inomhus",
     )
     assert (prescription.state, prescription.delivery_kind) == (S.APPROVED, DeliveryKind.UNIT)
 
