@@ -92,7 +92,10 @@ def test_prescriber_finds_karl_lindqvist_and_opens_his_prescriptions(
     checked(page, axe_check)
     card = page.locator(".search-result .patient-card")
     expect(card).to_contain_text("Karl Lindqvist")
-    go(page, page.locator(".search-result").get_by_role("link", name=re.compile("^Öppna")), axe_check)
+    open_patient = page.locator(".search-result").get_by_role(
+        "link", name=re.compile("^Öppna patient")
+    )
+    go(page, open_patient, axe_check)
     expect(page.locator("h1")).to_contain_text(f"Karl Lindqvist, {KARL}")
     go(page, page.get_by_role("link", name="Hjälpmedel och förskrivningar"), axe_check)
     expect(page.locator("h1")).to_contain_text(f"Karl Lindqvist, {KARL}")
@@ -111,7 +114,8 @@ def test_prescriber2_confirms_the_password_and_opens_eva_holm(
     card = page.locator(".search-result")
     expect(card).to_contain_text("Skyddade personuppgifter")
     expect(card).not_to_contain_text("Eva Holm")
-    go(page, card.get_by_role("link", name="Bekräfta ditt lösenord för att öppna patienten"), axe_check)
+    step_up = card.get_by_role("link", name="Bekräfta ditt lösenord för att öppna patienten")
+    go(page, step_up, axe_check)
     expect(page.locator("h1")).to_have_text("Bekräfta ditt lösenord")
     page.locator("#id_password").fill(PASSWORD)
     go(page, page.locator("main").get_by_role("button", name="Bekräfta", exact=True), axe_check)
@@ -223,3 +227,52 @@ def test_admin_opens_the_swedish_administration_and_finds_a_patient(
     search(page, KARL)
     checked(page, axe_check)
     expect(page.locator(".search-result .patient-card")).to_contain_text("Karl Lindqvist")
+
+
+def test_readme_try_the_demo_steps_1_to_5(
+    new_page: Callable[..., Page], axe_check: AxeCheck, demo: None
+) -> None:
+    """README "Try the demo" 1 to 5 as written (ACCESS-1, ACCESS-3, ACCESS-4, ACCESS-7): the
+    prescriber sees Eva Holm masked; the protection administrator grants ÄR-2026-1; the
+    prescriber confirms the password and sees her; Maria Ek opens only by breaking the glass;
+    the log review shows that emergency access first."""
+    prescriber = new_page()
+    start(prescriber, "prescriber", axe_check)
+    search(prescriber, EVA)
+    checked(prescriber, axe_check, masked_card=True)
+    expect(prescriber.locator(".search-result")).to_contain_text("Skyddade personuppgifter")
+    expect(prescriber.locator(".search-result")).not_to_contain_text("Eva Holm")
+
+    admin = new_page()
+    start(admin, "protection_admin", axe_check)
+    go(admin, menu(admin, "Behörighetsansökningar"), axe_check)
+    go(admin, admin.get_by_role("link", name="ÄR-2026-1"), axe_check)
+    admin.get_by_label("Bevilja").check()
+    go(admin, admin.get_by_role("button", name="Registrera beslut"), axe_check)
+
+    search(prescriber, EVA)
+    checked(prescriber, axe_check)
+    step_up = prescriber.locator(".search-result").get_by_role(
+        "link", name="Bekräfta ditt lösenord för att öppna patienten"
+    )
+    go(prescriber, step_up, axe_check)
+    prescriber.locator("#id_password").fill(PASSWORD)
+    go(
+        prescriber,
+        prescriber.locator("main").get_by_role("button", name="Bekräfta", exact=True),
+        axe_check,
+    )
+    expect(prescriber.locator("h1")).to_contain_text(f"Eva Holm, {EVA}")
+
+    go(prescriber, menu(prescriber, "Sök patient"), axe_check)
+    search(prescriber, MARIA)
+    checked(prescriber, axe_check, masked_card=True)
+    go(prescriber, prescriber.get_by_role("button", name="Nödåtkomst (bryt glaset)"), axe_check)
+    prescriber.locator("#id_reason").fill("Akut utprovning, patienten kan inte vänta.")
+    go(prescriber, prescriber.get_by_role("button", name="Öppna med nödåtkomst"), axe_check)
+    expect(prescriber.locator("h1")).to_contain_text(f"Maria Ek, {MARIA}")
+
+    go(admin, menu(admin, "Loggkontroll"), axe_check)
+    emergencies = admin.locator("section[aria-labelledby=emergencies-heading]")
+    expect(emergencies.locator("tbody tr")).to_have_count(1)
+    expect(emergencies).to_contain_text("prescriber")
