@@ -20,6 +20,7 @@ denials nobody asked for; opening the patient is the gate's read, logged either 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.conf import settings
 
@@ -47,8 +48,9 @@ def patient_labels_for_user(
     for patient in patients:
         identity = _identity(patient)
         if decisions[patient.pk] is Decision.FULL and identity is not None:
-            cards[patient.pk] = full_card(
-                patient, identity, own_county_code=settings.REGION_COUNTY_CODE
+            cards[patient.pk] = replace(
+                full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE),
+                guarded=bool(guards[patient.pk]),
             )
             shown[patient.pk] = patient
         else:
