@@ -41,7 +41,7 @@ def guardian(hidden: Patient) -> Patient:
 def _page(client: Client, rx: Any, url: str) -> str:
     response = logged_in(client, rx, stepped_up=True).get(url)
     assert response.status_code == 200
-    return cast(str, response.content.decode())
+    return response.content.decode()
 
 
 def _prints_only_notice(text: str) -> bool:

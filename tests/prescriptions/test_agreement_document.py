@@ -129,7 +129,7 @@ class _Oversized(SimpleUploadedFile):
     bytes_read = 0
 
     def read(self, *args: Any, **kwargs: Any) -> bytes:
-        data = super().read(*args, **kwargs)
+        data: bytes = super().read(*args, **kwargs)
         self.bytes_read += len(data)
         return data
 

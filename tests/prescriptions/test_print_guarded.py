@@ -58,7 +58,7 @@ def guardian(hidden: Patient) -> Patient:
 def _get(client: Client, rx: Any, url: str) -> str:
     response = logged_in(client, rx, stepped_up=True).get(url)
     assert response.status_code == 200
-    return cast(str, response.content.decode())
+    return response.content.decode()
 
 
 def test_print_1_prot_5_guardians_patient_page_prints_only_a_notice(client: Client, rx, guardian):
