@@ -6,6 +6,7 @@ nothing else: no name, no number, no region, no address (ACCESS-1, PROT-2, LEAK-
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,11 @@ class PatientCard:
     out_of_region: bool = False
     status: str = ""
     status_label: str | Promise = ""
+    # The patient is protected or linked by the register to a protected patient (PROT-5), as
+    # the gate counted the guards: a guardian shown in full after step-up is not protected
+    # but the page still names someone close to a protected child, so it prints only a notice
+    # (PRINT-1) and never shows the guardian's registered address.
+    guarded: bool = False
 
     @property
     def protection_label(self) -> str | Promise:
@@ -44,6 +50,7 @@ def masked_card(patient: Patient) -> PatientCard:
         birth_year=patient.birth_year,
         masked=True,
         protected=patient.is_protected,
+        guarded=True,
     )
 
 
@@ -104,4 +111,12 @@ def full_card(patient: Patient, identity: PatientIdentity, *, own_county_code: s
         out_of_region=region is not None and region.county_code != own_county_code,
         status=patient.status,
         status_label=PatientStatus(patient.status).label,
+    )
+
+
+def prints_only_notice(cards: Iterable[PatientCard | None]) -> bool:
+    """PRINT-1: a page showing any of these cards is about a protected patient (or one linked to
+    one, PROT-5, or one hidden from the user) and prints only a notice."""
+    return any(
+        card is not None and (card.protected or card.masked or card.guarded) for card in cards
     )

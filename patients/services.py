@@ -111,12 +111,11 @@ def access_entries_record_each(
     *,
     actor: Actor,
     action: AccessAction,
-    outcome: AccessOutcome,
     object_type: str,
-    entries: Sequence[tuple[Patient, str]],
+    entries: Sequence[tuple[Patient, str, AccessOutcome]],
 ) -> None:
-    """One access entry for each (patient, object id) of ``entries``, in one INSERT: a list
-    that shows patients row by row logs each row's object (the prescription, the order)."""
+    """One access entry for each (patient, object id, outcome) of ``entries``, in one INSERT: a
+    list that shows patients row by row logs each row's object (the prescription, the order)."""
     AccessEntry.objects.bulk_create(
         AccessEntry(
             user_id=actor.user_id,
@@ -130,7 +129,7 @@ def access_entries_record_each(
             ip_address=actor.ip_address,
             session_ref=actor.session_ref,
         )
-        for patient, object_id in entries
+        for patient, object_id, outcome in entries
     )
 
 

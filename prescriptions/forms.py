@@ -129,8 +129,18 @@ class HomeRegionAgreementForm(forms.Form):
     def clean_document(self) -> Any:
         # By its content, not its name: the service refuses the same, here it is said at the field.
         document = self.cleaned_data["document"]
+        # The size first: a large upload is refused before a byte of it is read or parsed.
+        if document.size is None or document.size > AGREEMENT_DOCUMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _(
+                    "The file is larger than %(mb)s MB. Scan the agreement at a lower resolution "
+                    "or save it as a PDF and upload it again."
+                ),
+                code="too_large",
+                params={"mb": AGREEMENT_DOCUMENT_MAX_BYTES // (1024 * 1024)},
+            )
         position = document.tell()
-        content_type = document_type_read(document.read())
+        content_type = document_type_read(document.read(AGREEMENT_DOCUMENT_MAX_BYTES + 1))
         document.seek(position)
         if content_type is None:
             raise forms.ValidationError(_(DOCUMENT_UNREADABLE), code="unreadable")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -228,10 +228,15 @@ def decide_for_guards_many(
 def _answer(
     ctx: AccessContext, patient: Patient, identity: PatientIdentity | None, action: AccessAction
 ) -> GateAnswer:
-    decision = decide(ctx, patient, identity)
+    # The guards are read once, for the decision and for the card's print flag (PRINT-1).
+    guards = patient_guard_ids(patient.pk) if identity is not None else []
+    decision = decide_for_guards(ctx, guards) if identity is not None else Decision.MASKED
     if decision is Decision.FULL:
         assert identity is not None
-        card = full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE)
+        card = replace(
+            full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE),
+            guarded=bool(guards),
+        )
     else:
         card = masked_card(patient)
     access_entry_record(

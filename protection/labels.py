@@ -10,16 +10,16 @@ is absent, and the label is masked.
 
 Batch-friendly: a page of any length costs the same queries (the guards in one statement, the
 user's grants in one when anyone is guarded, the patients with their identities in one, and one
-INSERT into the access log). Every name shown is a read and is logged (AUDIT-1): one entry per
-row that shows it, naming the row's object (the prescription, the order, the document). A masked
-label shows only what the masked card shows and is not logged as a read, as the prescriber's
-order list did before it, so that a list of one's own work does not fill the review with
-denials nobody asked for; opening the patient is the gate's read, logged either way.
+INSERT into the access log). Every row is an access to patient data and is logged (AUDIT-1):
+one entry per row, naming the row's object (the prescription, the order, the document). A name
+shown is an allowed read; a masked label is logged as the gate logs a masked read, denied
+(there is no outcome of its own for "listed, masked"), so the review shows it as the gate's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.conf import settings
 
@@ -44,25 +44,32 @@ def patient_labels_for_user(
     patients = Patient.objects.select_related("home_region", "identity").filter(pk__in=guards)
     cards: dict[int, PatientCard] = {}
     shown: dict[int, Patient] = {}
+    patients_by_id: dict[int, Patient] = {}
     for patient in patients:
+        patients_by_id[patient.pk] = patient
         identity = _identity(patient)
         if decisions[patient.pk] is Decision.FULL and identity is not None:
-            cards[patient.pk] = full_card(
-                patient, identity, own_county_code=settings.REGION_COUNTY_CODE
+            cards[patient.pk] = replace(
+                full_card(patient, identity, own_county_code=settings.REGION_COUNTY_CODE),
+                guarded=bool(guards[patient.pk]),
             )
             shown[patient.pk] = patient
         else:
             cards[patient.pk] = masked_card(patient)
+    # AUDIT-1: every row logged, in one INSERT; a masked row as the gate logs a masked read.
     entries = [
-        (shown[patient_id], object_id)
+        (
+            patients_by_id[patient_id],
+            object_id,
+            AccessOutcome.ALLOWED if patient_id in shown else AccessOutcome.DENIED,
+        )
         for patient_id, object_id in dict.fromkeys(rows)
-        if patient_id in shown
+        if patient_id in patients_by_id
     ]
     if entries:
         access_entries_record_each(
             actor=ctx.actor,
             action=AccessAction.READ,
-            outcome=AccessOutcome.ALLOWED,
             object_type=object_type,
             entries=entries,
         )

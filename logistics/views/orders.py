@@ -26,6 +26,7 @@ from logistics.selectors.orders import (
 )
 from logistics.services.errors import LogisticsError
 from logistics.services.orders import order_cancel, orders_allocate
+from patients.presenters import prints_only_notice
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission, role_permission_required
 
@@ -62,7 +63,12 @@ def _cancel_form(detail: OrderDetail, data: Any = None) -> CancelOrderForm:
 @require_GET
 def orders_mine_view(request: HttpRequest) -> HttpResponse:
     rows = orders_mine_for_user(ctx=AccessContext.from_request(request))
-    return render(request, "logistics/orders/mine.html", {"rows": rows})
+    return render(
+        request,
+        "logistics/orders/mine.html",
+        # PRINT-1: a list naming a protected (or linked, or hidden) patient prints only a notice.
+        {"rows": rows, "protected": prints_only_notice(row.card for row in rows)},
+    )
 
 
 def _page(
@@ -77,6 +83,7 @@ def _page(
         {
             "detail": detail,
             "order": detail.order,
+            "protected": prints_only_notice([detail.card]),
             "cancel_form": form or (_cancel_form(detail) if detail.may_cancel else None),
         },
         status=status,

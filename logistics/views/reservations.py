@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from logistics.models import Reservation
 from logistics.selectors.reservations import reservations_for_prescriber
 from logistics.services.reservations import reservation_release, reservations_release_all
-from patients.presenters import PatientCard
+from patients.presenters import PatientCard, prints_only_notice
 from protection.gate import AccessContext
 from protection.labels import patient_labels_for_user
 from protection.permissions import role_permission_required
@@ -56,7 +56,12 @@ def reservations_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "logistics/reservations/list.html",
-        {"active": with_cards(active), "lapsed": with_cards(lapsed)},
+        {
+            "active": with_cards(active),
+            "lapsed": with_cards(lapsed),
+            # PRINT-1: a list naming a protected (or linked, or hidden) patient prints a notice.
+            "protected": prints_only_notice(cards.values()),
+        },
     )
 
 

@@ -71,6 +71,9 @@ def _registered_address(prescription: Prescription, card: PatientCard) -> tuple[
         or prescription.patient_protected
         or card.protected
         or card.masked
+        # A guardian or relative of a protected patient (PROT-5) likely lives where the
+        # protected patient does: their registered address is never shown, the unit's is.
+        or card.guarded
     ):
         return ()
     identity = (

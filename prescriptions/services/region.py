@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime
 import io
+import warnings
 from typing import Any
 
 import pypdf
@@ -74,6 +75,10 @@ DOCUMENT_SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
 )
+# The Pillow format each image kind is opened as, and no other.
+IMAGE_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+# An A4 page scanned at 600 dpi is about 35 million pixels; more is no scanned agreement.
+DOCUMENT_MAX_PIXELS = 40_000_000
 CLEAR_PERMISSION = "prescriptions.change_supplyregistration"
 # LEAK-3: what a special delivery agreement holds; all of it locates the person.
 SPECIAL_DELIVERY_KEYS = ("address", "phone", "door_code", "instructions")
@@ -95,8 +100,17 @@ def document_type_read(content: bytes) -> str | None:
             if len(pypdf.PdfReader(io.BytesIO(content), strict=True).pages) < 1:
                 return None
         else:
-            with Image.open(io.BytesIO(content)) as image:
-                image.verify()
+            # Only the format the first bytes claim is tried, and the pixels are decoded
+            # (``verify`` checks nothing of a JPEG): a cut-off image fails here. A decompression
+            # bomb's warning is an error, so a small file cannot make a huge image in memory.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(
+                    io.BytesIO(content), formats=[IMAGE_FORMATS[content_type]]
+                ) as image:
+                    if image.width * image.height > DOCUMENT_MAX_PIXELS:
+                        return None
+                    image.load()
     # A damaged or hand-made file may fail anywhere inside the parser; any failure means "does
     # not open", which is the answer asked for.
     except Exception:
@@ -158,7 +172,10 @@ def home_region_agreement_record(
         )
     if document.size is None or document.size > AGREEMENT_DOCUMENT_MAX_BYTES:
         raise PrescriptionError(_("Document: at most 5 MB."))
-    content = document.read()
+    # At most one byte more than allowed is read, whatever the upload said its size was.
+    content = document.read(AGREEMENT_DOCUMENT_MAX_BYTES + 1)
+    if len(content) > AGREEMENT_DOCUMENT_MAX_BYTES:
+        raise PrescriptionError(_("Document: at most 5 MB."))
     content_type = document_type_read(content)
     if content_type is None:
         raise PrescriptionError(f"{_('The agreement document')}: {_(DOCUMENT_UNREADABLE)}")

@@ -89,7 +89,8 @@ def patient_page(
             "devices": devices,
             "activities": activities,
             "errors": errors or [],
-            "protected": found.card.protected,
+            # PRINT-1 also for a patient linked to a protected one (PROT-5).
+            "protected": found.card.protected or found.card.guarded,
         },
         status=status,
     )
@@ -152,6 +153,8 @@ def my_prescriptions_view(request: HttpRequest) -> HttpResponse:
             "limit": MY_LIST_LIMIT,
             "not_confirmable": NOT_CONFIRMABLE,
             # PRINT-1: a list naming a protected (or hidden) patient prints only a notice.
-            "protected": any(card.protected or card.masked for card in cards.values()),
+            "protected": any(
+                card.protected or card.masked or card.guarded for card in cards.values()
+            ),
         },
     )

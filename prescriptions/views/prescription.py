@@ -422,7 +422,8 @@ def _page(
         "outcome_sentence": _outcome_sentence(detail, cancel_reason),
         "submit_refused": submit_refused or [],
         "typed_restored": bool(typed),
-        "protected": prescription.patient_protected,
+        # PRINT-1 also for a patient linked to a protected one (PROT-5).
+        "protected": prescription.patient_protected or detail.card.guarded,
         "delivery_to_unit": prescription.delivery_kind == DeliveryKind.UNIT,
         "transitions": transitions,
         "agreements": prescription.home_region_agreements.select_related("issuing_region"),

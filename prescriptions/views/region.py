@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from patients.presenters import prints_only_notice
 from prescriptions.forms import (
     ResidenceAbroadForm,
     SpecialDeliveryAgreementForm,
@@ -198,6 +199,7 @@ def residence_view(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "reference": reference,
             "card": found.card,
+            "protected": prints_only_notice([found.card]),
             "residences": found.residences,
             "form": form,
             "errors": errors,

@@ -158,8 +158,13 @@ def document_rows(*, ctx: AccessContext, jobs: list[DocumentJob]) -> list[Docume
                     shown or subject.route == DocumentRoute.IDENTITY_FREE
                     for subject, shown in zip(subjects, visible, strict=True)
                 ),
+                # A guardian of a protected child is named in full after step-up but is not
+                # protected: the page prints only a notice for them too (PRINT-1, PROT-5).
                 protected=named[job.pk]
-                and any(subject.patient.is_protected for subject in subjects),
+                and any(
+                    subject.patient.is_protected or cards[subject.patient_id].guarded
+                    for subject in subjects
+                ),
             )
         )
     return rows

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -142,6 +142,10 @@ def _review_page(
 ) -> HttpResponse:
     """The log review page; ``refused`` is an emergency review the product did not accept, shown
     bound in its own row (what was typed stays) and summarised at the top, with status 400."""
+    # The log is the managers' and administrators' whichever view shows it: the emergency
+    # review's own permission does not open the log (AUDIT-3).
+    if not holds_role_permission(request.user, review.MANAGER_PERMISSION):
+        raise PermissionDenied
 
     # Reading the log is not an access to patient data: no access entry is written here.
     entries = None

@@ -57,7 +57,9 @@ def test_access_4_the_list_names_a_protected_patient_only_after_step_up(
     assert surname not in text
     assert hidden.reference not in text
     assert f"Protected identity</strong>, born {hidden.birth_year}" in text
-    assert not AccessEntry.objects.filter(object_type="customer order", patient=hidden).exists()
+    # AUDIT-1: the masked row is logged too, as the gate logs a masked read.
+    masked_entry = AccessEntry.objects.get(object_type="customer order", patient=hidden)
+    assert masked_entry.outcome == "denied"
     client.logout()
     text = (
         logged_in(client, rx, stepped_up=True)
@@ -67,7 +69,7 @@ def test_access_4_the_list_names_a_protected_patient_only_after_step_up(
     assert surname in text
     assert text.index(surname) < text.index(hidden.reference)
     assert AccessEntry.objects.filter(
-        object_type="customer order", object_id=order.number, patient=hidden
+        object_type="customer order", object_id=order.number, patient=hidden, outcome="allowed"
     ).exists()
 
 

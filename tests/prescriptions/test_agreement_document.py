@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import io
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -16,7 +17,13 @@ from django.utils import timezone, translation
 from lxml import html
 from PIL import Image
 
-from prescriptions.models import HomeRegionAgreement, Prescription, PrescriptionState
+from prescriptions.forms import HomeRegionAgreementForm
+from prescriptions.models import (
+    AGREEMENT_DOCUMENT_MAX_BYTES,
+    HomeRegionAgreement,
+    Prescription,
+    PrescriptionState,
+)
 from prescriptions.services.errors import PrescriptionError
 from prescriptions.services.region import document_type_read, home_region_agreement_record
 from tests.personas import ctx_for
@@ -114,3 +121,66 @@ def test_region_2_page_names_the_field_and_keeps_what_was_typed(rx_client, out_o
     assert reference_input.get("value") == "BF-2026-17"
     assert not HomeRegionAgreement.objects.exists()
     assert Prescription.objects.get(reference=number).state == PrescriptionState.AWAITING_AGREEMENT
+
+
+class _Oversized(SimpleUploadedFile):
+    """An upload that counts the bytes read from it: the size check must come first."""
+
+    bytes_read = 0
+
+    def read(self, *args: Any, **kwargs: Any) -> bytes:
+        data: bytes = super().read(*args, **kwargs)
+        self.bytes_read += len(data)
+        return data
+
+
+def test_region_2_an_oversized_document_is_refused_at_the_field_without_being_read():
+    """DoS: a file over the limit is refused by its size, in Swedish at the field, before any
+    of it is read or parsed."""
+    big = _Oversized(
+        "bf.pdf",
+        pdf_bytes() + b"\x00" * AGREEMENT_DOCUMENT_MAX_BYTES,
+        content_type="application/pdf",
+    )
+    with translation.override("sv"):
+        form = HomeRegionAgreementForm(
+            data={"issuing_region": OTHER_REGION, "reference": "BF-1", "supply": "rent"},
+            files={"document": big},
+        )
+        form.is_valid()
+        assert form.errors["document"] == [
+            "Filen är större än 5 MB. Skanna avtalet med lägre upplösning eller spara det som "
+            "PDF och ladda upp det igen."
+        ]
+    assert big.bytes_read == 0
+
+
+def test_region_2_service_reads_no_more_than_the_limit(rx, out_of_region):
+    """A caller that skips the form (or an upload whose size lies) is refused after reading at
+    most one byte more than the limit."""
+    reference = draft_with(rx, out_of_region, article("12500"))
+    submit(rx, reference)
+    big = _Oversized(
+        "bf.pdf", pdf_bytes() + b"\x00" * (2 * AGREEMENT_DOCUMENT_MAX_BYTES), "application/pdf"
+    )
+    big.size = 10  # the upload's word for its size is not trusted
+    with translation.override("sv"), pytest.raises(PrescriptionError, match="högst 5 MB"):
+        home_region_agreement_record(
+            ctx=ctx_for(rx),
+            reference=reference,
+            issuing_region_code=OTHER_REGION,
+            agreement_reference="BF-11",
+            issued_on=datetime.date(2026, 1, 2),
+            supply="rent",
+            document=big,
+        )
+    assert big.bytes_read == AGREEMENT_DOCUMENT_MAX_BYTES + 1
+    assert not HomeRegionAgreement.objects.exists()
+
+
+def test_region_2_a_truncated_jpeg_is_refused():
+    """A JPEG's first 200 bytes and zeros: the header says JPEG, the image does not decode."""
+    truncated = image_bytes("JPEG")[:200] + b"\x00" * 4000
+    assert document_type_read(truncated) is None
+    # Nor a PNG header in front of JPEG data: the parser tries only the kind the bytes claim.
+    assert document_type_read(b"\x89PNG\r\n\x1a\n" + image_bytes("JPEG")) is None

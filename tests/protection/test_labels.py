@@ -103,9 +103,9 @@ def test_access_1_a_patient_whose_identity_row_level_security_hides_is_masked(
     assert card.name == ""
 
 
-def test_audit_1_each_row_that_names_a_patient_is_logged_and_a_masked_one_is_not(
-    prescriber, protected
-):
+def test_audit_1_every_row_is_logged_a_named_one_allowed_a_masked_one_denied(prescriber, protected):
+    """AUDIT-1: a masked label is an access to patient data too; it is logged as the gate logs
+    a masked read (denied), in the same single INSERT as the names shown."""
     karin = ordinary_identity_create()
     as_request_user(prescriber)
     last = AccessEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
@@ -122,10 +122,15 @@ def test_audit_1_each_row_that_names_a_patient_is_logged_and_a_masked_one_is_not
     assert [(e.patient_id, e.object_type, e.object_id) for e in entries] == [
         (karin.patient_id, "prescription", "F-1"),
         (karin.patient_id, "prescription", "F-2"),
+        (protected.patient_id, "prescription", "F-3"),
     ]
-    assert {(e.action, e.outcome, e.user_id) for e in entries} == {
-        (AccessAction.READ, AccessOutcome.ALLOWED, prescriber.pk)
-    }
+    assert [(e.action, e.outcome, e.user_id) for e in entries] == [
+        (AccessAction.READ, AccessOutcome.ALLOWED, prescriber.pk),
+        (AccessAction.READ, AccessOutcome.ALLOWED, prescriber.pk),
+        (AccessAction.READ, AccessOutcome.DENIED, prescriber.pk),
+    ]
+    # LEAK-1: the masked row's entry carries the internal patient only, flagged protected.
+    assert entries[2].patient_protected
 
 
 def test_a_list_of_labels_costs_the_same_queries_for_one_patient_and_for_five(

@@ -589,3 +589,25 @@ def test_leak_1_an_emergency_review_note_carries_no_personnummer(admin, bert, pr
         )
     access.refresh_from_db()
     assert access.reviewed_at is None
+
+
+def test_audit_3_emergency_review_permission_alone_does_not_open_the_log(anna, protected, client):
+    """Denied path: a refused emergency review shows the log review page again; a user holding
+    only the review permission (not the log's) gets 403 there, not the log."""
+    from django.contrib.auth.models import Group, Permission
+
+    access = emergency_access_open(ctx=ctx_for(anna), patient=protected, reason="Police request")
+    only_review = Group.objects.create(name="only emergency review")
+    only_review.permissions.add(
+        Permission.objects.get(
+            content_type__app_label="protection", codename="change_emergencyaccess"
+        )
+    )
+    reviewer = UserFactory(username="granskare")
+    reviewer.groups.add(only_review)
+    login(client, reviewer)
+    response = client.post(f"/protection/review/emergency/{access.pk}/", {"note": ""})
+    assert response.status_code == 403
+    assert "Police request" not in response.content.decode()
+    access.refresh_from_db()
+    assert access.reviewed_at is None
