@@ -171,7 +171,7 @@ def test_presc_1_ordinary_patient_prescribed_to_approved_in_the_browser(
     with translation.override("sv"):
         need_message = translation.gettext("Describe the need the prescription meets.")
     expect(page.locator("#id_need_error")).to_contain_text(need_message)
-    expect(page.locator(".error-summary a[href='#id_need']")).to_be_visible()
+    expect(page.locator(".aksel-error-summary a[href='#id_need']")).to_be_visible()
     axe_check(page)
     assert Prescription.objects.get(reference=number).state == S.DRAFT
 
@@ -424,8 +424,8 @@ def test_access_4_step_up_interrupting_the_draft_gives_back_what_was_typed_then_
     # Cancelling without a reason: refused next to the field; then with reason and the box.
     with page.expect_navigation():
         page.locator("#cancel button[type=submit]").click()
-    expect(page.locator(".error-summary a[href='#id_cancel-reason']")).to_be_visible()
-    expect(page.locator(".error-summary a[href='#id_cancel-confirm']")).to_be_visible()
+    expect(page.locator(".aksel-error-summary a[href='#id_cancel-reason']")).to_be_visible()
+    expect(page.locator(".aksel-error-summary a[href='#id_cancel-confirm']")).to_be_visible()
     axe_check(page)
     assert Prescription.objects.get(reference=number).state == S.DRAFT
     page.locator("#id_cancel-reason").fill("Dubblett av en annan förskrivning")
