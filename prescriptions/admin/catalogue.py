@@ -153,7 +153,9 @@ class ReplacementGroupAdmin(admin.ModelAdmin[ReplacementGroup]):
 
 @admin.register(CompetenceArea)
 class CompetenceAreaAdmin(admin.ModelAdmin[CompetenceArea]):
-    list_display = ("code", "name")
+    # The code is the key the product uses (``movement_communication_pressure``); the reader
+    # knows an area by its name.
+    list_display = ("name",)
     search_fields = ("code", "name")
 
 
