@@ -315,7 +315,7 @@ OPEN_FINDINGS = (
     "issue 15, not yet seen passing: the superuser's admin add/change pages (axe "
     "aria-prohibited-attr on the two-list permission picker of group/user add/change, fixed by "
     "static/js/admin-a11y.js; aria-input-field-name on the autocomplete boxes of article and "
-    "agreement add/change, fixed by a placeholder; labels on user and prescriberprofile change; "
+    "agreement add/change, fixed by a placeholder; labels on prescriberprofile change; "
     "raw keys or English values on device, prescription and staffprofile change pages); the "
     "group's delete page lists Django's own m2m relations in English ('User-group relationship'))"
 )
