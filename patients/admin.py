@@ -14,6 +14,8 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from patients.admin_masking import MaskedRowsAdmin, only_visible
@@ -119,11 +121,48 @@ def _lists_protected(user: Any) -> bool:
     return LIST_PROTECTED_PERMISSION in user.get_group_permissions()
 
 
+# The import's counts (patients.navet.importer.ImportSummary), named for the reader.
+SUMMARY_LABELS = {
+    "files": _("files"),
+    "records": _("records read"),
+    "created": _("patients added"),
+    "updated": _("patients updated"),
+    "unchanged": _("unchanged"),
+    "rejected": _("rejected"),
+    "protection_added": _("protection added"),
+    "protection_removed": _("protection removed"),
+    "deceased": _("deceased"),
+    "already_imported": _("already imported"),
+    "errors": _("errors"),
+    "dry_run": _("trial run, nothing written"),
+}
+
+
 @admin.register(RegisterFile)
 class RegisterFileAdmin(ReadOnlyAdmin):
     list_display = ("file_name", "order_id", "file_number", "imported_at")
-    fields = ("file_name", "order_id", "file_number", "content_sha256", "imported_at", "summary")
+    fields = (
+        "file_name",
+        "order_id",
+        "file_number",
+        "content_sha256",
+        "imported_at",
+        "summary_shown",
+    )
     readonly_fields = fields
+
+    @admin.display(description=RegisterFile._meta.get_field("summary").verbose_name)
+    def summary_shown(self, obj: RegisterFile) -> SafeString:
+        lines = []
+        for key, value in obj.summary.items():
+            if isinstance(value, bool):
+                shown: Any = _("Yes") if value else _("No")
+            elif isinstance(value, list):
+                shown = len(value)
+            else:
+                shown = value
+            lines.append((SUMMARY_LABELS.get(key, key), shown))
+        return format_html_join(mark_safe("<br>"), "{}: {}", lines)
 
 
 @admin.register(QuarantinedRecord)

@@ -229,8 +229,8 @@ class ProductAdminSite(admin.AdminSite):
     """The product's admin site: Django's, with the autocomplete held to declared fields."""
 
     # The product's name, not "Django administration".
-    site_header = gettext_lazy("Assistive devices: administration")
-    site_title = gettext_lazy("Assistive devices: administration")
+    site_header = gettext_lazy("Assistive device administration")
+    site_title = gettext_lazy("Assistive device administration")
     index_title = gettext_lazy("Registers and settings")
 
     def autocomplete_view(self, request: HttpRequest) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -56,8 +57,31 @@ class AgreementInForceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class NamedAutocompleteSelect(AutocompleteSelect):
+    """Django's search-as-you-type choice, whose box is named by its text: with nothing chosen
+    it is empty and a screen reader hears an unnamed combo box (axe aria-input-field-name).
+    A placeholder that says what to choose names it."""
+
+    def build_attrs(self, base_attrs: Any, extra_attrs: Any = None) -> Any:
+        attrs = super().build_attrs(base_attrs, extra_attrs=extra_attrs)
+        attrs["data-placeholder"] = str(_("Search and choose"))
+        return attrs
+
+
+class _NamedAutocomplete:
+    """An admin whose ``autocomplete_fields`` use ``NamedAutocompleteSelect``."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        model_admin: Any = self
+        if db_field.name in model_admin.get_autocomplete_fields(request):
+            kwargs["widget"] = NamedAutocompleteSelect(
+                db_field, model_admin.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin[Article]):
+class ArticleAdmin(_NamedAutocomplete, admin.ModelAdmin[Article]):
     list_display = (
         "article_number",
         "name",
@@ -91,7 +115,7 @@ class ArticleAdmin(admin.ModelAdmin[Article]):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin[Agreement]):
+class AgreementAdmin(_NamedAutocomplete, admin.ModelAdmin[Agreement]):
     """CAT-1: the validity period is set here; the catalogue import never changes it."""
 
     list_display = ("code", "supplier", "valid_from", "valid_until", "in_force", "articles")
@@ -153,7 +177,9 @@ class ReplacementGroupAdmin(admin.ModelAdmin[ReplacementGroup]):
 
 @admin.register(CompetenceArea)
 class CompetenceAreaAdmin(admin.ModelAdmin[CompetenceArea]):
-    list_display = ("code", "name")
+    # The code is the key the product uses (``movement_communication_pressure``); the reader
+    # knows an area by its name.
+    list_display = ("name",)
     search_fields = ("code", "name")
 
 

@@ -29,7 +29,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -106,16 +106,24 @@ class EligibilityInline(_ReadOnly, admin.StackedInline[EligibilityRecord, Prescr
     @admin.display(description=_("criteria"))
     def why(self, obj: EligibilityRecord) -> SafeString:
         # As the prescription page says it: each criterion's name, its value in words and what
-        # it did; the rule's id last, for the auditor who looks it up.
+        # it did; the rules' ids in a folded detail of their own, for the auditor who looks
+        # them up (a reader of the page is not shown rule ids).
         lines = []
+        rules = []
         for c in obj.criteria:
             value = c.get("value")
             shown = (_("Yes") if value else _("No")) if isinstance(value, bool) else value
             label = CRITERION_LABELS.get(c.get("criterion", ""), c.get("criterion", ""))
             effect = EFFECT_LABELS.get(c.get("effect", ""), c.get("effect", ""))
             message = f": {c['message']}" if c.get("message") else ""
-            lines.append((f"{label}: {shown}. {effect}{message} ({c.get('rule', '')})",))
-        return format_html_join(mark_safe("<br>"), "{}", lines)
+            lines.append((f"{label}: {shown}. {effect}{message}",))
+            rules.append((f"{label}: {c.get('rule', '')}",))
+        return format_html(
+            "{}<details><summary>{}</summary>{}</details>",
+            format_html_join(mark_safe("<br>"), "{}", lines),
+            _("Rules (for auditors)"),
+            format_html_join(mark_safe("<br>"), "{}", rules),
+        )
 
 
 class PhoneOrderForm(forms.ModelForm[Prescription]):
