@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.contrib import admin
 from django.test import Client
+from django.utils import translation
 
 from logistics.models import CustomerOrder, Device, Reservation, StockLevel, UrgentFee
 from patients.admin_masking import MaskedRowsAdmin
@@ -35,8 +36,11 @@ def test_leak_1_every_logistics_admin_about_a_patient_masks_its_rows() -> None:
 def test_device_1_leak_5_admin_pages_of_a_protected_patients_device_show_no_identity(
     cs_client: Client, rx, hidden, ordinary, rollator, central
 ) -> None:
-    device = lent(rx, hidden, rollator, central)
-    visible = lent(rx, ordinary, rollator, central)
+    # The history notes are written in the language active when the device moves; the pages
+    # below are read in English.
+    with translation.override("en"):
+        device = lent(rx, hidden, rollator, central)
+        visible = lent(rx, ordinary, rollator, central)
     unit_name = rx.staff_profile.unit.name
     listing = cs_client.get("/admin/logistics/device/")
     assert listing.status_code == 200
