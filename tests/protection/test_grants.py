@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from guardian.shortcuts import get_perms
 
 from patients.models import AccessEntry, Notification
@@ -194,7 +194,10 @@ def test_access_3_a_refusal_is_recorded_and_a_second_decision_is_refused(
         reason="Förskrivning av rullstol",
     )
     grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=False, note="Nej")
-    with pytest.raises(ProtectionError, match=r"already been decided \(Refused\).*new request"):
+    with (
+        translation.override("en"),
+        pytest.raises(ProtectionError, match=r"already been decided \(Refused\).*new request"),
+    ):
         grant_request_decide(ctx=ctx_for(admin), request_id=request.pk, approve=True)
     request.refresh_from_db()
     assert request.status == "refused"
