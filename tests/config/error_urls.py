@@ -8,7 +8,7 @@ from django.urls import path
 from config.urls import handler400, handler403, handler404, handler500, urlpatterns
 
 # The message names what a request carried, as a real failure's message might.
-FAILURE_TEXT = "failed while reading 19121212-1212 zqxj-secret"
+FAILURE_TEXT = "failed while reading 18900101-9802 zqxj-secret"
 
 
 def failing_view(request: HttpRequest) -> HttpResponse:
