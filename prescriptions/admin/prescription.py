@@ -48,6 +48,7 @@ from prescriptions.models import (
     SupplyRegistration,
     Urgency,
 )
+from prescriptions.presenters import CRITERION_LABELS, EFFECT_LABELS
 from prescriptions.services.errors import FieldRefused, PrescriptionError
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
@@ -55,7 +56,6 @@ from prescriptions.services.region import (
     out_of_region_deactivate,
     supply_registration_clear,
 )
-from prescriptions.views.prescription import CRITERION_LABELS, EFFECT_LABELS
 from protection.gate import AccessContext, Decision, patient_get_for_user
 from protection.permissions import holds_role_permission
 from protection.refusals import PatientNotFound

@@ -25,13 +25,13 @@ from prescriptions.services.activity import (
     consultation_activity_create,
 )
 from prescriptions.services.errors import PrescriptionError, StateNotAllowed
+from prescriptions.views.draft_form import form_errors
 from prescriptions.views.patient import (
     ADD_PRESCRIPTION,
     back_to_patient,
     booking_form_prefix,
     patient_page,
 )
-from prescriptions.views.prescription import form_errors
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
 from protection.refusals import refusals_answered

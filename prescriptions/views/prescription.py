@@ -18,50 +18,42 @@ rule: the delivery destination, the outcome and the "why" are the services' answ
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from patients.models import Region
 from prescriptions import registry
 from prescriptions.forms import (
     CancelForm,
-    DeliveryForm,
     DetailsForm,
     FittingForm,
     HomeRegionAgreementForm,
     LineAddForm,
-    LineChangeForm,
     ReplacementForm,
     RiskAssessmentSignForm,
 )
-from prescriptions.models import CountryGroup, DeliveryKind, PrescriptionState
+from prescriptions.models import DeliveryKind, PrescriptionState
+from prescriptions.presenters import criteria_rows, outcome_sentence
 from prescriptions.selectors.catalogue import article_search
 from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
 from prescriptions.selectors.region import out_of_region
-from prescriptions.services.delivery import prescription_delivery_set
 from prescriptions.services.documents import NOT_CONFIRMABLE
-from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.errors import FieldRefused, PrescriptionError, SubmitRefused
 from prescriptions.services.lines import (
     prescription_line_add,
-    prescription_line_change,
     prescription_line_remove,
     prescription_replacement_decide,
 )
@@ -73,6 +65,15 @@ from prescriptions.services.signing import (
 )
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
+from prescriptions.views.draft_form import (
+    KEPT_FIELDS,
+    LINE_FIELD,
+    ErrorList,
+    draft_forms,
+    draft_save,
+    form_errors,
+    typed_session_key,
+)
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
@@ -81,311 +82,9 @@ from protection.refusals import StepUpRequired, refusals_answered
 
 S = PrescriptionState
 
-# How the page names each criterion of the eligibility record (the "why"); the record itself
-# keeps the services' stable keys. Every key the eligibility service writes has its label here
-# (tests/prescriptions/test_views.py walks them): the page never shows a raw key.
-CRITERION_LABELS: dict[str, Any] = {
-    "lines": gettext_lazy("Articles on the prescription"),
-    "protected_patient": gettext_lazy("Protected identity"),
-    "parcel_through_forwarding": gettext_lazy(
-        "Parcel within the limits of Skatteverket's forwarding service"
-    ),
-    "special_dietary_food_for_protected": gettext_lazy(
-        "Special dietary food for a protected patient"
-    ),
-    "authorised_for_personal_devices": gettext_lazy("Ordering right for personal devices"),
-    "competence": gettext_lazy("Registered training in the product areas"),
-    "agreement_in_force": gettext_lazy("Agreement in force, article in the assortment"),
-    "replacement_applied": gettext_lazy("Replacements decided"),
-    "resident_abroad": gettext_lazy("Resident abroad"),
-    "country_group": gettext_lazy("Country group"),
-    "certificate_valid": gettext_lazy("Valid certificate"),
-    "last_registered_region": gettext_lazy("Last registered in region"),
-    "patient_pays_prescribing_unit": gettext_lazy("The patient pays the prescribing unit"),
-    "home_region": gettext_lazy("Home region (county code) when the care episode started"),
-    "out_of_region": gettext_lazy("Out-of-region patient"),
-    "total_cost_sek": gettext_lazy("Total cost with accessories (SEK)"),
-    "largest_device_cost_sek": gettext_lazy("Most expensive device with accessories (SEK)"),
-    "over_limit": gettext_lazy("10 000 SEK or more"),
-    "advanced_service": gettext_lazy("Advanced adaptation or service"),
-    "hearing": gettext_lazy("Hearing device"),
-    "home_region_agreement_needed": gettext_lazy("Home-region agreement needed"),
-    "home_region_agreement_present": gettext_lazy("Home-region agreement recorded"),
-    "registration_needed": gettext_lazy("Registration with the supply organisation needed"),
-    "registration_cleared": gettext_lazy("Registration cleared by customer service"),
-    "special_adaptation": gettext_lazy("Specially adapted device"),
-    "special_adaptation_signed": gettext_lazy("Risk assessment signed"),
-}
-EFFECT_LABELS: dict[str, Any] = {
-    "ok": gettext_lazy("Fulfilled"),
-    "block": gettext_lazy("Stops the submit"),
-    "wait": gettext_lazy("Waiting for it"),
-    "route": gettext_lazy("Decides delivery or payer"),
-}
-# The outcome's first sentence, by the state the prescription is in: what happened, and what
-# the prescriber can do about it. Rule ids stay in the "rules" detail, out of the text.
-OUTCOME_SENTENCES: dict[str, Any] = {
-    S.SUBMITTED: gettext_lazy("The prescription is submitted and is being checked."),
-    S.AWAITING_AGREEMENT: gettext_lazy(
-        "The prescription waits for the home region's agreement (betalningsförbindelse): "
-        "record it below."
-    ),
-    S.AWAITING_REGISTRATION: gettext_lazy(
-        "The prescription waits for customer service to register the patient with the supply "
-        "organisation."
-    ),
-    S.AWAITING_SIGNATURE: gettext_lazy(
-        "The prescription waits for your signature on the risk assessment: sign it below."
-    ),
-    S.APPROVED: gettext_lazy("The prescription is approved: every condition is met."),
-    S.CANCELLED: gettext_lazy("The prescription is cancelled."),
-}
-
-ErrorList = list[tuple[str, str]]
-
-# The draft form's fields that every action saves first, and that wait in the session when
-# step-up interrupts an action (with the search and the text fields of the other forms).
-DETAILS_FIELDS = ("need", "urgency", "fitting_note")
-DELIVERY_FIELDS = ("kind", "pickup_point")
-KEPT_FIELDS = frozenset(
-    {
-        *DETAILS_FIELDS,
-        *DELIVERY_FIELDS,
-        "q",
-        "area",
-        "cancel-reason",
-        "issuing_region",
-        "agreement_reference",
-        "issued_on",
-        "supply",
-    }
-)
-LINE_FIELD = re.compile(r"line-(\d+)-(quantity|supply|special_adaptation)")
-
-
-def typed_session_key(number: str) -> str:
-    """Where what was typed on a prescription's page waits while the user confirms the
-    password (the prescription number only: no patient in the key)."""
-    return f"prescription_typed:{number}"
-
 
 def _detail(request: HttpRequest, number: str) -> PrescriptionDetail:
     return prescription_get_for_user(ctx=AccessContext.from_request(request), reference=number)
-
-
-def _criteria(detail: PrescriptionDetail) -> list[dict[str, Any]]:
-    if detail.eligibility is None:
-        return []
-    region_names = _region_names(detail)
-    rows = []
-    for item in detail.eligibility.criteria:
-        key = item.get("criterion", "")
-        value = item.get("value")
-        shown: Any
-        if isinstance(value, bool):
-            shown = _("Yes") if value else _("No")
-        elif key in ("home_region", "last_registered_region") and value:
-            shown = region_names.get(str(value), value)
-        elif key == "country_group" and value in CountryGroup.values:
-            shown = CountryGroup(value).label
-        else:
-            shown = value if value not in (None, "") else "-"
-        rows.append(
-            {
-                "label": CRITERION_LABELS.get(key, key),
-                "value": shown,
-                "rule": item.get("rule", ""),
-                "effect": item.get("effect", ""),
-                "effect_label": EFFECT_LABELS.get(item.get("effect", ""), item.get("effect")),
-                "message": item.get("message", ""),
-            }
-        )
-    return rows
-
-
-def _region_names(detail: PrescriptionDetail) -> dict[str, str]:
-    """The regions the record names by county code, by name: the episode's home region is
-    already loaded; a region a Swede abroad was last registered in is read (rare)."""
-    home = detail.prescription.episode.home_region
-    names = {home.county_code: str(home.name)} if home is not None else {}
-    assert detail.eligibility is not None
-    others = {
-        str(item.get("value"))
-        for item in detail.eligibility.criteria
-        if item.get("criterion") == "last_registered_region" and item.get("value")
-    } - set(names)
-    if others:
-        names.update(
-            Region.objects.filter(county_code__in=others).values_list("county_code", "name")
-        )
-    return names
-
-
-def _outcome_sentence(detail: PrescriptionDetail, cancel_reason: str) -> str:
-    state = detail.prescription.state
-    sentence = str(OUTCOME_SENTENCES.get(state, ""))
-    if state == S.CANCELLED and cancel_reason:
-        sentence = _("The prescription is cancelled. Reason: %(reason)s") % {
-            "reason": cancel_reason
-        }
-    return sentence
-
-
-def form_errors(form: forms.Form, section: str) -> ErrorList:
-    """Each error with the field it belongs to, for the error summary (WCAG 3.3.1)."""
-    found: ErrorList = []
-    for name, errors in form.errors.items():
-        if name == NON_FIELD_ERRORS:
-            found += [(section, str(error)) for error in errors]
-            continue
-        field_ = form[name]
-        anchor = field_.id_for_label or field_.auto_id or section
-        found += [(anchor, f"{field_.label}: {error}") for error in errors]
-    return found
-
-
-@dataclass
-class DraftForms:
-    """The draft form's parts: each bound to what the POST carries of it, else showing what is
-    saved (or, after step-up, what was typed)."""
-
-    details: DetailsForm
-    delivery: DeliveryForm | None
-    lines: dict[int, LineChangeForm] = field(default_factory=dict)
-
-    def all(self) -> list[tuple[str, str, forms.Form]]:
-        """(key in the page's ``bound``, section of the error summary, form)."""
-        parts: list[tuple[str, str, forms.Form]] = [
-            (f"line-{pk}", "lines", form) for pk, form in self.lines.items()
-        ]
-        parts.append(("details", "details", self.details))
-        if self.delivery is not None:
-            parts.append(("delivery", "delivery", self.delivery))
-        return parts
-
-    def bound(self) -> dict[str, forms.Form]:
-        return {key: form for key, _section, form in self.all()}
-
-    def errors(self) -> ErrorList:
-        found: ErrorList = []
-        for _key, section, form in self.all():
-            if form.is_bound and not form.is_valid():
-                found += form_errors(form, section)
-        return found
-
-
-def _draft_forms(
-    detail: PrescriptionDetail,
-    data: Mapping[str, Any] | None = None,
-    typed: Mapping[str, Any] | None = None,
-) -> DraftForms:
-    """The draft's forms, bound to ``data`` where it carries them. ``typed`` (what was typed
-    before a step-up) shows as the forms' values without being checked yet."""
-    prescription = detail.prescription
-
-    def sent(*names: str) -> bool:
-        return data is not None and any(name in data for name in names)
-
-    def shown(defaults: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-        if not typed:
-            return defaults
-        values = dict(defaults)
-        for name in defaults:
-            key = f"{prefix}{name}"
-            if key in typed:
-                values[name] = typed[key]
-        return values
-
-    details = DetailsForm(
-        data if sent(*DETAILS_FIELDS) else None,
-        initial=shown(
-            {
-                "need": prescription.need,
-                "urgency": prescription.urgency,
-                "fitting_note": prescription.fitting_note,
-            }
-        ),
-    )
-    delivery = None
-    # A protected patient's page offers no choice (PRESC-2); one sent all the same is bound, so
-    # that the service refuses it on the page.
-    if not prescription.patient_protected or sent("kind"):
-        delivery = DeliveryForm(
-            data if sent("kind") else None,
-            initial=shown(
-                {"kind": prescription.delivery_kind, "pickup_point": prescription.pickup_point_id}
-            ),
-        )
-    lines: dict[int, LineChangeForm] = {}
-    for line in detail.lines:
-        prefix = f"line-{line.pk}"
-        initial = shown(
-            {
-                "quantity": line.quantity,
-                "supply": line.supply,
-                "special_adaptation": line.special_adaptation,
-            },
-            f"{prefix}-",
-        )
-        if typed and f"{prefix}-quantity" in typed:
-            # An unticked box is not sent: absent means not ticked.
-            initial["special_adaptation"] = f"{prefix}-special_adaptation" in typed
-        lines[line.pk] = LineChangeForm(
-            data if sent(f"{prefix}-quantity") else None, prefix=prefix, initial=initial
-        )
-    return DraftForms(details=details, delivery=delivery, lines=lines)
-
-
-def _draft_save(ctx: AccessContext, detail: PrescriptionDetail, drafts: DraftForms) -> ErrorList:
-    """Save what the draft form carries and the user changed, each part through its service.
-    A refusal goes on the form it belongs to; the other parts are saved all the same."""
-    prescription = detail.prescription
-    reference = prescription.reference
-    errors: ErrorList = []
-    by_pk = {line.pk: line for line in detail.lines}
-    for pk, form in drafts.lines.items():
-        if not form.is_bound:
-            continue
-        line = by_pk[pk]
-        data = form.cleaned_data
-        if (data["quantity"], data["supply"], data["special_adaptation"]) == (
-            line.quantity,
-            line.supply,
-            line.special_adaptation,
-        ):
-            continue
-        try:
-            prescription_line_change(ctx=ctx, reference=reference, line_id=pk, **data)
-        except PrescriptionError as exc:
-            form.add_error(None, str(exc))
-            errors += form_errors(form, "lines")
-    details = drafts.details
-    if details.is_bound:
-        data = details.cleaned_data
-        if (data["need"], data["urgency"], data["fitting_note"]) != (
-            prescription.need,
-            prescription.urgency,
-            prescription.fitting_note,
-        ):
-            try:
-                prescription_details_set(ctx=ctx, reference=reference, **data)
-            except PrescriptionError as exc:
-                details.add_error(None, str(exc))
-                errors += form_errors(details, "details")
-    delivery = drafts.delivery
-    if delivery is not None and delivery.is_bound:
-        data = delivery.cleaned_data
-        point = data.get("pickup_point")
-        point_id = point.pk if point is not None else None
-        if (data["kind"], point_id) != (prescription.delivery_kind, prescription.pickup_point_id):
-            try:
-                prescription_delivery_set(
-                    ctx=ctx, reference=reference, kind=data["kind"], pickup_point_id=point_id
-                )
-            except PrescriptionError as exc:
-                delivery.add_error(None, str(exc))
-                errors += form_errors(delivery, "delivery")
-    return errors
 
 
 def _page(
@@ -418,8 +117,8 @@ def _page(
         "lines": detail.lines,
         "draft": draft,
         "errors": errors or [],
-        "criteria": _criteria(detail),
-        "outcome_sentence": _outcome_sentence(detail, cancel_reason),
+        "criteria": criteria_rows(detail),
+        "outcome_sentence": outcome_sentence(detail, cancel_reason),
         "submit_refused": submit_refused or [],
         "typed_restored": bool(typed),
         # PRINT-1 also for a patient linked to a protected one (PROT-5).
@@ -434,7 +133,7 @@ def _page(
         "can_cancel": prescription.state in OPEN_STATES,
     }
     if draft:
-        drafts = _draft_forms(detail, typed=typed)
+        drafts = draft_forms(detail, typed=typed)
         forms_ = {**drafts.bound(), **bound}
         context["line_forms"] = [(line, forms_[f"line-{line.pk}"]) for line in detail.lines]
         context["details_form"] = forms_["details"]
@@ -550,11 +249,11 @@ def _action(
     refusal is shown on the field or form it belongs to, with everything as the user sent it."""
     ctx = AccessContext.from_request(request)
     detail = _detail(request, number)
-    drafts = _draft_forms(detail, request.POST) if detail.prescription.state == S.DRAFT else None
+    drafts = draft_forms(detail, request.POST) if detail.prescription.state == S.DRAFT else None
     bound: dict[str, forms.Form] = drafts.bound() if drafts is not None else {}
     errors: ErrorList = drafts.errors() if drafts is not None else []
     if drafts is not None and not errors:
-        errors += _draft_save(ctx, detail, drafts)
+        errors += draft_save(ctx, detail, drafts)
     if action is not None:
         bound[action.key] = action.form
         if not action.form.is_valid():

@@ -48,8 +48,8 @@ from prescriptions.services.region import (
     special_delivery_agreement_record,
     supply_registration_request,
 )
+from prescriptions.views.draft_form import ErrorList, form_errors
 from prescriptions.views.patient import ADD_PRESCRIPTION
-from prescriptions.views.prescription import ErrorList, form_errors
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
 from protection.refusals import refusals_answered

@@ -18,7 +18,7 @@ from django.test import Client
 from django.utils import translation
 
 from prescriptions.models import Prescription, PrescriptionLine, PrescriptionState
-from prescriptions.views.prescription import typed_session_key
+from prescriptions.views.draft_form import typed_session_key
 from protection.gate import STEP_UP_SESSION_KEY
 from tests.personas import logged_in
 from tests.prescriptions.conftest import article

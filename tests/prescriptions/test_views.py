@@ -25,8 +25,8 @@ from prescriptions.models import (
     ReplacementGroup,
     ReplacementKind,
 )
+from prescriptions.presenters import CRITERION_LABELS
 from prescriptions.services import eligibility
-from prescriptions.views.prescription import CRITERION_LABELS
 from tests.personas import PROTECTED_NUMBER, logged_in
 from tests.prescriptions.conftest import OTHER_REGION, accessory, article
 from tests.prescriptions.drafting import pdf_bytes
