@@ -45,6 +45,14 @@ from logistics.models.stock import (
     StockLevel,
     StockLocation,
 )
+from logistics.models.workorders import (
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderPart,
+    WorkOrderSource,
+    WorkOrderState,
+    WorkOrderTransition,
+)
 
 __all__ = [
     "CustomerOrder",
@@ -88,4 +96,10 @@ __all__ = [
     "UrgentFee",
     "WaveState",
     "Weekday",
+    "WorkOrder",
+    "WorkOrderKind",
+    "WorkOrderPart",
+    "WorkOrderSource",
+    "WorkOrderState",
+    "WorkOrderTransition",
 ]
