@@ -37,6 +37,9 @@ ROUTES: Final[dict[str, str]] = {
     "the order's author or prescriber (404 otherwise, as for a missing id); the patient only as "
     "the gate shows them; for a guarded patient the prescriber as contact and the caller's "
     "phone to grant holders only (PRESC-10, LEAK-5); POST actions by role or authorship",
+    "protection:contact_agreement": "LEAK-5: the gate's full answer only (grant and step-up); "
+    "404 for a masked, missing or unguarded patient, the step-up page for a grant holder who "
+    "has not confirmed the password; every read and write logged",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "

@@ -36,7 +36,9 @@ from patients.models import StaffProfile
 from patients.presenters import PatientCard
 from prescriptions.models import PrescribingUnit
 from protection.gate import AccessContext, Decision, patient_read_for_user
+from protection.models import ContactAgreement
 from protection.permissions import holds_role_permission
+from protection.services.contact import contact_agreement_for_card
 
 S = WorkOrderState
 K = WorkOrderKind
@@ -237,6 +239,8 @@ class WorkOrderPage:
     contact_unit_phone: str
     # The phone number the caller left; empty when the user may not see it.
     caller_phone: str
+    # LEAK-5: how the protected person wants to be contacted, for a grant holder only.
+    contact_agreement: ContactAgreement | None
     parts: list[WorkOrderPart]
     history: list[WorkOrderTransition]
     may_work: bool
@@ -276,7 +280,7 @@ def work_order_get_for_user(*, ctx: AccessContext, work_order_id: int) -> WorkOr
     if not may_see_work_order(ctx.user, work_order):
         raise WorkOrder.DoesNotExist
     guarded = bool(getattr(work_order, "guarded", False))
-    shown, card = PatientShown.NONE, None
+    shown, card, agreement = PatientShown.NONE, None, None
     if work_order.patient_id is not None:
         shown = PatientShown.CONTACT
         # The database decides whether the gate is asked at all: a patient it hides is not
@@ -286,6 +290,10 @@ def work_order_get_for_user(*, ctx: AccessContext, work_order_id: int) -> WorkOr
             answer = patient_read_for_user(ctx, work_order.patient)
             if answer.decision is Decision.FULL:
                 shown, card = PatientShown.PATIENT, answer.card
+                if guarded:
+                    agreement = contact_agreement_for_card(
+                        ctx=ctx, patient=work_order.patient, decision=answer.decision
+                    )
             elif answer.decision is Decision.STEP_UP:
                 shown = PatientShown.STEP_UP
     phone = ""
@@ -300,6 +308,7 @@ def work_order_get_for_user(*, ctx: AccessContext, work_order_id: int) -> WorkOr
         card=card,
         contact_unit_phone=phone,
         caller_phone=caller_phone,
+        contact_agreement=agreement,
         parts=list(work_order.parts.select_related("article").order_by("at", "pk")),
         history=list(work_order.transitions.select_related("by").order_by("at", "pk")),
         may_work=holds_role_permission(ctx.user, WORK),
