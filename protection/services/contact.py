@@ -33,7 +33,7 @@ class ContactPage:
     agreement: ContactAgreement | None
 
 
-def _logged(ctx: AccessContext, patient: Patient, action: str, agreement_id: int) -> None:
+def _logged(ctx: AccessContext, patient: Patient, action: AccessAction, agreement_id: int) -> None:
     access_entry_record(
         actor=ctx.actor,
         action=action,
