@@ -48,6 +48,7 @@ from patients.transitions import (
     transition_created,
 )
 from protection.freetext import free_text_refusal
+from protection.permissions import holds_role_permission
 from protection.rls import patient_guard_ids
 
 S = WorkOrderState
@@ -192,6 +193,9 @@ def work_order_create(
             patient_id = device.holder_patient_id
         if prescriber is None:
             prescriber = device_prescriber(device)
+    # A prescriber registering work for their own patient is the contact.
+    if prescriber is None and holds_role_permission(by, "prescriptions.add_prescription"):
+        prescriber = by
     if kind not in K.values:
         raise LogisticsError(_("Choose what kind of work order it is."))
     if kind in {K.REPAIR, K.SERVICE, K.RECONDITIONING} and device is None:

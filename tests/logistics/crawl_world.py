@@ -203,9 +203,12 @@ def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
     ordinary_device = CustomerOrderLine.objects.get(order=world.orders["delivered"]).device
     assert device is not None
     assert ordinary_device is not None
+    # Her goods went to the prescriber's unit (PRESC-2); the work order names her all the same.
+    protected = world.protected_orders["delivered"].patient
+    assert protected is not None
     contact_agreement_record(
         ctx=ctx_for(holder, stepped_up=True),
-        patient_reference=device.holder_patient.reference if device.holder_patient else "",
+        patient_reference=protected.reference,
         via_prescriber=False,
         phone="0701234567",
         times=AGREED_TIMES,
@@ -214,6 +217,7 @@ def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
         kind="repair",
         by=kim,
         device_id=device.pk,
+        patient_id=protected.pk,
         description="Bromsen tar inte",
         caller_phone="0701234567",
         source="fault_report",
@@ -221,7 +225,7 @@ def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
     started = work_order_create(kind="repair", by=petra, device_id=ordinary_device.pk)
     work_order_start(work_order_id=started.pk, by=tea)
     returned = work_order_create(
-        kind="installation", by=petra, patient_id=ordinary_device.holder_patient_id
+        kind="installation", by=petra, patient_id=world.orders["delivered"].patient_id
     )
     work_order_reject(work_order_id=returned.pk, reason="Vilken adress?", by=tea)
 
