@@ -284,7 +284,13 @@ def fault_report_view(request: HttpRequest) -> HttpResponse:
     the fault and the number the caller left. It becomes a repair work order in the queue of
     the workshop of the device's region, due within two working days."""
     if request.method == "GET":
-        form = FaultReportForm(initial={"serial": request.GET.get("serial", "")[:64]})
+        # Prefilled from the device card or the patient's devices (found through the gate).
+        form = FaultReportForm(
+            initial={
+                "serial": request.GET.get("serial", "")[:64],
+                "article_number": request.GET.get("article", "")[:32],
+            }
+        )
         return render(request, "logistics/workorders/fault_report.html", {"form": form})
     form = FaultReportForm(request.POST)
     if form.is_valid():

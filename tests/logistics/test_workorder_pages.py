@@ -371,3 +371,21 @@ def test_the_returned_list_needs_a_login(client: Client) -> None:
     response = client.get(reverse("logistics:work_orders_returned"))
     assert response.status_code == 302
     assert "/login" in response["Location"]
+
+
+def test_presc_10_customer_service_reports_a_fault_from_the_patients_devices(
+    client: Client,
+    rx: Any,
+    ordinary: Patient,
+    rollator: Article,
+    central: StockLocation,
+    customer_service: Any,
+) -> None:
+    device = lent(rx, ordinary, rollator, central)
+    logged_in(client, customer_service)
+    # The patient is found through the gate; the devices section links the fault report.
+    text = client.get(reverse("patients:detail", args=[ordinary.reference])).content.decode()
+    link = f"{reverse('logistics:fault_report')}?serial={device.serial_number}"
+    assert link in text
+    form = client.get(link).content.decode()
+    assert f'value="{device.serial_number}"' in form

@@ -46,7 +46,7 @@ def test_presc_10_the_demo_has_work_orders_of_every_kind_and_eva_holms_fault_rep
     assert "Kontakt via förskrivaren" in text
     assert repair.number in text
     detail = page.content.decode()
-    assert "En patient – kontakt via förskrivaren" in detail
+    assert "En patient \u2013 kontakt via förskrivaren" in detail
     assert "Hugo Audionom" in detail
     assert "070-123 45 67" not in detail
     assert "Påbörja arbetet" in detail
