@@ -48,8 +48,9 @@ from patients.transitions import (
     transition_created,
 )
 from protection.freetext import free_text_refusal
+from protection.gate import linked_patient_ids
 from protection.permissions import holds_role_permission
-from protection.rls import patient_guard_ids
+from protection.rls import patient_guard_ids, system_context
 
 S = WorkOrderState
 K = WorkOrderKind
@@ -459,3 +460,24 @@ def work_order_supplier_set(*, work_order_id: int, supplier_id: int | None, by: 
         note=_("Given to a supplier.") if supplier_id else _("Taken back from the supplier."),
     )
     return work_order
+
+
+def work_orders_taken_from_suppliers(*, patient_id: int) -> int:
+    """LOG-3 when a patient becomes protected (``protection_added``, after the commit): the
+    open work orders a supplier was doing for them, and for those the register links to them,
+    are taken back for the region's own technicians. How many were taken back."""
+    with transaction.atomic(), system_context():
+        concerned = sorted(linked_patient_ids(patient_id))
+    taken = 0
+    for pid in concerned:
+        if not patient_guard_ids(pid):
+            continue
+        open_with_supplier = (
+            WorkOrder.objects.filter(patient_id=pid, supplier__isnull=False)
+            .exclude(state__in=FINISHED_STATES)
+            .values_list("pk", flat=True)
+        )
+        for work_order_id in list(open_with_supplier):
+            work_order_supplier_set(work_order_id=work_order_id, supplier_id=None, by=None)
+            taken += 1
+    return taken
