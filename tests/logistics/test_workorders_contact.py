@@ -127,3 +127,51 @@ def test_presc_10_a_work_order_shows_the_agreement_to_the_grant_holder_never_the
     assert AGREED_PHONE not in text
     assert AGREED_TIMES not in text
     assert "Contact through the prescriber" in text
+
+
+def test_leak_5_the_work_order_admin_masks_a_protected_patients_work_order(
+    client: Client,
+    rx: Any,
+    hidden: Patient,
+    ordinary: Patient,
+    central: StockLocation,
+    customer_service: Any,
+) -> None:
+    from django.conf import settings
+
+    from tests.prescriptions.leaks import leaks
+
+    rollator: Article = article("2900", serial_numbered=True)
+    hidden_device = lent(rx, hidden, rollator, central)
+    masked = work_order_create(
+        kind=WorkOrderKind.REPAIR,
+        by=rx,
+        device_id=hidden_device.pk,
+        description="Skyddad broms",
+        caller_phone=AGREED_PHONE,
+    )
+    shown = work_order_create(
+        kind=WorkOrderKind.REPAIR,
+        by=rx,
+        device_id=lent(rx, ordinary, rollator, central).pk,
+        description="Vanlig broms",
+    )
+    customer_service.is_staff = True
+    customer_service.save()
+    client.force_login(customer_service)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    listing = client.get("/admin/logistics/workorder/").content.decode()
+    assert masked.number in listing
+    assert shown.number in listing
+    assert leaks(listing) == []
+    page = client.get(f"/admin/logistics/workorder/{masked.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert masked.number in text
+    for secret in ("Skyddad broms", AGREED_PHONE, hidden_device.serial_number):
+        assert secret not in text
+    assert leaks(text) == []
+    assert (
+        "Vanlig broms"
+        in client.get(f"/admin/logistics/workorder/{shown.pk}/change/").content.decode()
+    )
