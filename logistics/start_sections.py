@@ -79,6 +79,8 @@ def _workshop(user: Any) -> Sequence[StartItem] | None:
         ]
     if holds_role_permission(user, REPORT_FAULTS):
         items.append(StartItem(_("Fault report"), reverse("logistics:fault_report")))
+    if holds_role_permission(user, "prescriptions.add_prescription"):
+        items.append(StartItem(_("Register a work order"), reverse("logistics:work_order_new")))
     # The authors of work orders are prescribers and customer service: their returned ones.
     if not holds_role_permission(user, "prescriptions.view_prescription"):
         return items or None

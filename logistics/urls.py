@@ -96,6 +96,7 @@ logistics_patterns: Patterns = (
             name="work_order_service_create",
         ),
         path("work-orders/fault-report/", workorders.fault_report_view, name="fault_report"),
+        path("work-orders/new/", workorders.work_order_new_view, name="work_order_new"),
         path(
             "work-orders/<int:work_order_id>/",
             workorders.work_order_detail_view,

@@ -126,5 +126,6 @@ def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPage
             # PRESC-10: customer service takes a fault report on a device from here, having
             # found the patient through the gate.
             "links_fault_report": holds_role_permission(ctx.user, REPORT_FAULTS),
+            "links_work_order": holds_role_permission(ctx.user, "prescriptions.add_prescription"),
         },
     )

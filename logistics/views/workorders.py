@@ -47,7 +47,9 @@ from logistics.services.workorders import (
 from prescriptions.models import Article
 from protection.gate import AccessContext
 from protection.permissions import role_permission_required
-from protection.refusals import step_up_url
+from protection.refusals import patient_answer, refusals_answered, step_up_url
+
+PRESCRIBE = "prescriptions.add_prescription"
 
 
 class TimeForm(forms.Form):
@@ -112,6 +114,37 @@ class FaultReportForm(forms.Form):
         ),
         max_length=40,
         required=False,
+    )
+
+
+class WorkOrderNewForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=WorkOrderKind.choices)
+    serial = forms.CharField(
+        label=gettext_lazy("Serial number"),
+        help_text=gettext_lazy("The device's, for a repair, service or reconditioning."),
+        max_length=64,
+        required=False,
+    )
+    article_number = forms.CharField(
+        label=gettext_lazy("Article number"),
+        help_text=gettext_lazy("Only needed when two articles share the serial number."),
+        max_length=32,
+        required=False,
+    )
+    patient_reference = forms.CharField(
+        label=gettext_lazy("Patient reference"),
+        help_text=gettext_lazy(
+            "For an installation or fitting support without a device: the patient's internal "
+            "reference, for example P-2345ABCDEF."
+        ),
+        max_length=12,
+        required=False,
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Fault or task"),
+        help_text=gettext_lazy("Write no name, personnummer or address."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
     )
 
 
@@ -295,25 +328,13 @@ def fault_report_view(request: HttpRequest) -> HttpResponse:
     form = FaultReportForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        devices = Device.objects.filter(serial_number=data["serial"].strip()).exclude(
-            status__in=[DeviceStatus.SCRAPPED]
-        )
-        if data["article_number"]:
-            devices = devices.filter(article__article_number=data["article_number"].strip())
-        found = list(devices[:2])
-        if not found:
-            form.add_error("serial", _("No device in the register has that serial number."))
-        elif len(found) > 1:
-            form.add_error(
-                "article_number",
-                _("Two articles have that serial number: write the article number too."),
-            )
-        else:
+        device = _one_device(form, data["serial"], data["article_number"])
+        if device is not None:
             try:
                 order = work_order_create(
                     kind=WorkOrderKind.REPAIR,
                     by=request.user,
-                    device_id=found[0].pk,
+                    device_id=device.pk,
                     description=data["fault"],
                     caller_phone=data["caller_phone"],
                     source=WorkOrderSource.FAULT_REPORT,
@@ -331,3 +352,77 @@ def fault_report_view(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("logistics:work_order", work_order_id=order.pk)
     return render(request, "logistics/workorders/fault_report.html", {"form": form}, status=400)
+
+
+def _one_device(form: forms.Form, serial: str, article_number: str) -> Device | None:
+    """The one device with the serial number (and article number), or an error on the form."""
+    devices = Device.objects.filter(serial_number=serial.strip()).exclude(
+        status__in=[DeviceStatus.SCRAPPED]
+    )
+    if article_number:
+        devices = devices.filter(article__article_number=article_number.strip())
+    found = list(devices[:2])
+    if not found:
+        form.add_error("serial", _("No device in the register has that serial number."))
+        return None
+    if len(found) > 1:
+        form.add_error(
+            "article_number",
+            _("Two articles have that serial number: write the article number too."),
+        )
+        return None
+    return found[0]
+
+
+@never_cache
+@login_required
+@role_permission_required(PRESCRIBE)
+@require_http_methods(["GET", "POST"])
+@refusals_answered(next_url=lambda request: request.path)
+def work_order_new_view(request: HttpRequest) -> HttpResponse:
+    """A prescriber registers a work order: for a device by its serial number, or for a patient
+    (an installation, fitting support) by reference, through the gate. The prescriber is the
+    technician's contact (PRESC-10)."""
+    if request.method == "GET":
+        form = WorkOrderNewForm(
+            initial={
+                "kind": request.GET.get("kind", WorkOrderKind.REPAIR)[:24],
+                "serial": request.GET.get("serial", "")[:64],
+                "article_number": request.GET.get("article", "")[:32],
+            }
+        )
+        return render(request, "logistics/workorders/new.html", {"form": form})
+    form = WorkOrderNewForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        device = None
+        patient_id = None
+        if data["serial"]:
+            device = _one_device(form, data["serial"], data["article_number"])
+        elif data["patient_reference"]:
+            # Raises the one refusal: not found (masked or missing) or confirm the password.
+            answer = patient_answer(
+                AccessContext.from_request(request), data["patient_reference"].strip().upper()
+            )
+            patient_id = answer.patient.pk
+        else:
+            form.add_error("serial", _("Give the device's serial number or the patient."))
+        if not form.errors:
+            try:
+                order = work_order_create(
+                    kind=data["kind"],
+                    by=request.user,
+                    device_id=device.pk if device is not None else None,
+                    patient_id=patient_id,
+                    description=data["description"],
+                )
+            except LogisticsError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("Work order %(number)s is registered in the queue of %(workshop)s.")
+                    % {"number": order.number, "workshop": order.workshop.name},
+                )
+                return redirect("logistics:work_order", work_order_id=order.pk)
+    return render(request, "logistics/workorders/new.html", {"form": form}, status=400)

@@ -389,3 +389,75 @@ def test_presc_10_customer_service_reports_a_fault_from_the_patients_devices(
     assert link in text
     form = client.get(link).content.decode()
     assert f'value="{device.serial_number}"' in form
+
+
+def test_presc_10_a_prescriber_registers_a_repair_from_the_patients_devices_and_is_the_contact(
+    client: Client,
+    rx: Any,
+    hidden: Patient,
+    rollator: Article,
+    central: StockLocation,
+    technician: Any,
+) -> None:
+    device = lent(rx, hidden, rollator, central)
+    logged_in(client, rx, stepped_up=True)
+    text = client.get(reverse("patients:detail", args=[hidden.reference])).content.decode()
+    link = f"{reverse('logistics:work_order_new')}?serial={device.serial_number}"
+    assert link in text
+    response = client.post(
+        reverse("logistics:work_order_new"),
+        {"kind": "repair", "serial": device.serial_number, "description": "Hjulet glappar"},
+    )
+    order = WorkOrder.objects.get(device=device)
+    assert response["Location"] == url(order)
+    assert order.prescriber == rx
+    assert order.patient_id == hidden.pk
+    client.logout()
+    text = logged_in(client, technician).get(url(order)).content.decode()
+    assert "Contact through the prescriber" in text
+    assert SECRET_NAME[1] not in text
+
+
+def test_a_work_order_for_a_patient_goes_through_the_gate(
+    client: Client, rx: Any, ordinary: Patient, central: StockLocation
+) -> None:
+    other = UserFactory(username="annan", role="prescriber")
+    logged_in(client, rx)
+    response = client.post(
+        reverse("logistics:work_order_new"),
+        {"kind": "installation", "patient_reference": ordinary.reference, "description": "Ramp"},
+    )
+    order = WorkOrder.objects.get(patient=ordinary)
+    assert response["Location"] == url(order)
+    assert order.kind == K.INSTALLATION
+    client.logout()
+    # Neither device nor patient: an error next to the field, the typed text kept.
+    logged_in(client, other)
+    response = client.post(
+        reverse("logistics:work_order_new"), {"kind": "installation", "description": "Ramp 2"}
+    )
+    assert response.status_code == 400
+    assert "Ramp 2" in response.content.decode()
+
+
+def test_a_prescribers_work_order_for_a_protected_patient_without_grant_is_not_found(
+    client: Client, rx: Any, hidden: Patient, central: StockLocation
+) -> None:
+    other = UserFactory(username="annan", role="prescriber")
+    logged_in(client, other)
+    response = client.post(
+        reverse("logistics:work_order_new"),
+        {"kind": "installation", "patient_reference": hidden.reference, "description": "Ramp"},
+    )
+    assert response.status_code == 404
+    assert not WorkOrder.objects.exists()
+
+
+def test_registering_a_work_order_is_for_prescribers(
+    client: Client, technician: Any, store_worker: Any, customer_service: Any
+) -> None:
+    for user in (technician, store_worker, customer_service):
+        client.logout()
+        logged_in(client, user)
+        assert client.get(reverse("logistics:work_order_new")).status_code == 403
+        assert client.post(reverse("logistics:work_order_new"), {}).status_code == 403
