@@ -29,15 +29,26 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_customerorder",
         "logistics.view_stocklevel",
         "logistics.view_device",
+        "logistics.view_losscase",
+        "logistics.change_losscase",
     ),
     # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
-    "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
+    # PRESC-9: a prescriber orders the pickup of a patient's devices.
+    "prescriber": (
+        "logistics.view_reservation",
+        "logistics.order_replenishment",
+        "logistics.order_pickup",
+    ),
     "unit_manager": ("logistics.order_replenishment",),
     "technician": ("logistics.view_device",),
     "customer_service": (
         "logistics.view_customerorder",
         "logistics.view_device",
+        # PRESC-9 for a call; DEVICE-4: the loss process.
+        "logistics.order_pickup",
+        "logistics.view_losscase",
+        "logistics.change_losscase",
         *LOGISTICS_ADMIN,
     ),
 }
