@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0007_direct_delivery'),
+        ('logistics', '0008_work_orders'),
         ('patients', '0009_admin_masking'),
         ('prescriptions', '0013_supply_side'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

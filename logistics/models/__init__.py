@@ -60,6 +60,14 @@ from logistics.models.stock import (
     StockLevel,
     StockLocation,
 )
+from logistics.models.workorders import (
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderPart,
+    WorkOrderSource,
+    WorkOrderState,
+    WorkOrderTransition,
+)
 
 __all__ = [
     "CustomerOrder",
@@ -116,4 +124,10 @@ __all__ = [
     "UrgentFee",
     "WaveState",
     "Weekday",
+    "WorkOrder",
+    "WorkOrderKind",
+    "WorkOrderPart",
+    "WorkOrderSource",
+    "WorkOrderState",
+    "WorkOrderTransition",
 ]

@@ -31,11 +31,14 @@ from logistics.models import (
     PickupOrder,
     PickupOrderTransition,
     PickupState,
+    WorkOrderKind,
+    WorkOrderSource,
 )
 from logistics.selectors.destinations import area_for_postal_code, area_next_day, areas_all
 from logistics.services.errors import LogisticsError, StateNotAllowed
 from logistics.services.losses import loss_report
 from logistics.services.state import device_move
+from logistics.services.workorders import work_order_create
 from patients.models import PatientIdentity
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from prescriptions.models import PrescribingUnit
@@ -242,7 +245,7 @@ def _line_locked(line_id: int) -> PickupLine:
     try:
         return (
             PickupLine.objects.select_for_update(of=("self",))
-            .select_related("order", "device")
+            .select_related("order__contact", "device")
             .get(pk=line_id)
         )
     except PickupLine.DoesNotExist:
@@ -259,8 +262,9 @@ def _order_settle(order: PickupOrder, by: Any) -> None:
 
 @transaction.atomic
 def pickup_line_collect(*, line_id: int, by: Any) -> PickupLine:
-    """The driver collected the device: it leaves the patient for the workshop, where it is
-    cleaned, inspected and reconditioned or scrapped (DEVICE-3)."""
+    """The driver collected the device: it leaves the patient for the workshop, where a
+    reconditioning work order has it cleaned, inspected and reconditioned or scrapped
+    (DEVICE-3)."""
     line = _line_locked(line_id)
     device = Device.objects.select_for_update().get(pk=line.device_id)
     transition_apply(
@@ -280,6 +284,16 @@ def pickup_line_collect(*, line_id: int, by: Any) -> PickupLine:
         holder_patient=None,
         holder_unit=None,
         location=None,
+    )
+    # DEVICE-3: the workshop's queue gets the cleaning and inspection as a work order.
+    work_order_create(
+        kind=WorkOrderKind.RECONDITIONING,
+        by=by,
+        device_id=device.pk,
+        prescriber=line.order.contact,
+        source=WorkOrderSource.STAFF,
+        description=_("Returned on pickup order %(number)s: clean, inspect, recondition or scrap.")
+        % {"number": line.order.number},
     )
     _order_settle(line.order, by)
     return line

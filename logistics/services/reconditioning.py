@@ -4,9 +4,9 @@ of lifespan) decides whether it is reconditioned and returned to stock, or scrap
 hand-over of a reconditioned device counts as a reissue (``Device.times_reissued``).
 
 Every move goes through the device state machine (``logistics.services.state.device_move``), so
-that a device held as evidence by an open incident (QUAL-2) is refused there.
-Hook for work orders: when the workshop's reconditioning work order exists, its completion calls
-:func:`reconditioning_decide` with the inspection's result.
+that a device held as evidence by an open incident (QUAL-2) is refused there. The collection
+made a reconditioning work order in the workshop's queue; the decision finishes it with the
+decision as its result.
 """
 
 from __future__ import annotations
@@ -27,9 +27,13 @@ from logistics.models import (
     ReconditioningDecision,
     ReconditioningOutcome,
     StockLocation,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderState,
 )
 from logistics.services.errors import LogisticsError
 from logistics.services.state import device_move
+from logistics.services.workorders import work_order_transition
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,26 @@ def reconditioning_verdict(
     return Verdict(ReconditioningOutcome.REISSUE, _("No policy limit reached."), age)
 
 
+def _work_orders_finish(device: Device, result: str, by: Any) -> None:
+    """The device's open reconditioning work orders are done, with the decision as result."""
+    for work_order in WorkOrder.objects.filter(
+        device_id=device.pk,
+        kind=WorkOrderKind.RECONDITIONING,
+        state__in=[WorkOrderState.REGISTERED, WorkOrderState.ASSIGNED, WorkOrderState.IN_PROGRESS],
+    ).order_by("pk"):
+        if work_order.state != WorkOrderState.IN_PROGRESS:
+            work_order_transition(
+                work_order_id=work_order.pk, to_state=WorkOrderState.IN_PROGRESS, by=by
+            )
+        work_order_transition(
+            work_order_id=work_order.pk,
+            to_state=WorkOrderState.DONE,
+            by=by,
+            result=result[:300],
+            finished_at=timezone.now(),
+        )
+
+
 @transaction.atomic
 def reconditioning_decide(
     *,
@@ -138,6 +162,7 @@ def reconditioning_decide(
             note=_("Scrapped: %(reason)s") % {"reason": verdict.reason},
             location=None,
         )
+    _work_orders_finish(device, verdict.reason, by)
     return ReconditioningDecision.objects.create(
         device=device,
         outcome=verdict.outcome,

@@ -431,3 +431,22 @@ def test_device_3_the_policy_caps_times_reissued_and_a_reissue_is_counted_when_l
     )
     assert decision.outcome == ReconditioningOutcome.SCRAP
     assert "1" in decision.reason
+
+
+def test_device_3_collection_puts_a_reconditioning_work_order_in_the_workshop_queue(
+    rx, store_worker, ordinary, rollator, central
+) -> None:
+    from logistics.models import WorkOrder, WorkOrderKind, WorkOrderState
+
+    device = _in_workshop(rx, ordinary, rollator, central)
+    work_order = WorkOrder.objects.get(device=device)
+    assert work_order.kind == WorkOrderKind.RECONDITIONING
+    assert work_order.state == WorkOrderState.REGISTERED
+    assert work_order.workshop_id == central.pk
+    assert work_order.patient_id is None
+    reconditioning_decide(
+        device_id=device.pk, inspection_passed=True, store_id=central.pk, by=store_worker
+    )
+    work_order.refresh_from_db()
+    assert work_order.state == WorkOrderState.DONE
+    assert work_order.result
