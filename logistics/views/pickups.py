@@ -81,7 +81,7 @@ def pickup_new_view(request: HttpRequest, reference: str) -> HttpResponse:
         for device in devices_held_by_patient(patient.pk)
         if device.on_loan and device.device_id not in waiting
     ]
-    form = PickupForm(request.POST or None)
+    form = PickupForm(request.POST if request.method == "POST" else None)
     form.fields["devices"].choices = [
         (device.device_id, f"{device.article_number} {device.article_name}, {device.serial_number}")
         for device in held
