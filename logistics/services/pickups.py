@@ -137,9 +137,9 @@ def _contact(devices: Sequence[Device], patient_id: int, by: Any) -> tuple[int, 
 def _postal_code(*, patient_id: int, protected: bool, unit_id: int) -> str:
     """The postal code that decides the route: the unit's for a protected patient (the pickup
     is made there), else the patient's registered address."""
+    code: object
     if protected:
-        unit = PrescribingUnit.objects.get(pk=unit_id)
-        code = unit.delivery_postal_code
+        code = PrescribingUnit.objects.get(pk=unit_id).delivery_postal_code
     else:
         identity = PatientIdentity.objects.filter(patient_id=patient_id).only("registered_address")
         address = identity[0].registered_address if identity else None

@@ -82,7 +82,7 @@ def pickup_new_view(request: HttpRequest, reference: str) -> HttpResponse:
         if device.on_loan and device.device_id not in waiting
     ]
     form = PickupForm(request.POST if request.method == "POST" else None)
-    form.fields["devices"].choices = [
+    form.fields["devices"].choices = [  # type: ignore[attr-defined]
         (device.device_id, f"{device.article_number} {device.article_name}, {device.serial_number}")
         for device in held
     ]
