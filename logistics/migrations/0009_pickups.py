@@ -7,6 +7,35 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# DEVICE-4, the database's second line: a device reported lost is never put on a pickup order
+# (the service refuses it first, with a message; this catches any other path).
+LOST_GUARD_SQL = """
+CREATE FUNCTION pickup_line_device_not_lost() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF (SELECT status FROM public.logistics_device WHERE id = NEW.device_id) = 'lost' THEN
+        RAISE EXCEPTION 'DEVICE-4: device % is reported lost and cannot be picked up',
+            NEW.device_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION pickup_line_device_not_lost() FROM PUBLIC;
+
+CREATE TRIGGER pickup_line_device_not_lost
+BEFORE INSERT OR UPDATE OF device_id ON logistics_pickupline
+FOR EACH ROW EXECUTE FUNCTION pickup_line_device_not_lost();
+"""
+
+LOST_GUARD_DROP_SQL = """
+DROP TRIGGER IF EXISTS pickup_line_device_not_lost ON logistics_pickupline;
+DROP FUNCTION IF EXISTS pickup_line_device_not_lost();
+"""
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -217,4 +246,5 @@ class Migration(migrations.Migration):
             model_name='recirculationpolicy',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('article__isnull', False), ('product_area__isnull', True)), models.Q(('article__isnull', True), ('product_area__isnull', False)), _connector='OR'), name='recirculation_policy_one_subject'),
         ),
+        migrations.RunSQL(LOST_GUARD_SQL, LOST_GUARD_DROP_SQL),
     ]

@@ -450,3 +450,15 @@ def test_device_3_collection_puts_a_reconditioning_work_order_in_the_workshop_qu
     work_order.refresh_from_db()
     assert work_order.state == WorkOrderState.DONE
     assert work_order.result
+
+
+def test_device_4_the_database_refuses_a_lost_device_on_a_pickup_line(
+    rx, ordinary, hidden, rollator, central
+) -> None:
+    held = lent(rx, ordinary, rollator, central)
+    order = pickup_order_create(
+        patient_id=ordinary.pk, device_ids=[held.pk], channel="prescriber", by=rx
+    )
+    case = _lost(rx, hidden, rollator, central, serial_number="LOST-DB")
+    with pytest.raises(IntegrityError, match="DEVICE-4"), transaction.atomic():
+        PickupLine.objects.create(order=order, device=case.device, rent_stops_on=D(2027, 1, 1))
