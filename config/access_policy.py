@@ -183,6 +183,8 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "prescriptions.invoicemark": "payer, region and amount; no patient",
     "logistics.stocklocation": "stores; no patient data; edited by customer service",
     "logistics.stocklevel": "stock per article and store; no patient data; read-only",
+    "logistics.recirculationpolicy": "DEVICE-3 policies per article or product area; no "
+    "patient data; edited by customer service",
     "logistics.reservation": "MaskedRowsAdmin through the draft's or the order's patient: a "
     "masked row shows article, quantity, state and times only; read-only",
     "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "

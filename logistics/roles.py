@@ -13,6 +13,10 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_stocklocation",
     "logistics.add_stocklocation",
     "logistics.change_stocklocation",
+    # DEVICE-3: the articles' recirculation policies.
+    "logistics.view_recirculationpolicy",
+    "logistics.add_recirculationpolicy",
+    "logistics.change_recirculationpolicy",
     "logistics.view_stocklevel",
     "logistics.view_reservation",
     "logistics.view_customerorderline",
