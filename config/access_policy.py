@@ -143,6 +143,8 @@ ROUTES: Final[dict[str, str]] = {
     "otherwise); device, article and care unit only, no patient",
     "logistics:loss_decide": "logistics.change_losscase; POST only; by id (404 otherwise)",
     "logistics:loss_found": "logistics.change_losscase; POST only; by id (404 otherwise)",
+    "logistics:device_report_lost": "logistics.change_losscase (customer service, logistics); "
+    "POST only; a device that is out (404 otherwise); the loss case names the care unit only",
     "logistics:device_reconditioning": "logistics.work_orders (role); POST only; a device in "
     "the workshop (404 otherwise); no patient",
     "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "

@@ -89,6 +89,12 @@ logistics_patterns: Patterns = (
             losses.device_reconditioning_view,
             name="device_reconditioning",
         ),
+        # DEVICE-4: the holder has lost it (a call to customer service).
+        path(
+            "devices/<int:device_id>/lost/",
+            losses.device_report_lost_view,
+            name="device_report_lost",
+        ),
         # PRESC-9: pickup orders, ordered from the patient page; the staff's queue and actions.
         path("pickups/", pickups.pickups_view, name="pickups"),
         path("pickups/new/<str:reference>/", pickups.pickup_new_view, name="pickup_new"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.models import (
+    CustomerOrderLine,
     Device,
     DeviceStatus,
     HolderKind,
@@ -120,10 +121,40 @@ def loss_report(
     return case
 
 
+# Where a device may be when its holder reports it lost (DEVICE-4).
+REPORTABLE: Final = frozenset(
+    {DeviceStatus.ON_LOAN, DeviceStatus.AT_UNIT, DeviceStatus.IN_USE_AT_UNIT}
+)
+
+
 @transaction.atomic
 def loss_device_report(*, device_id: int, unit_id: int, by: Any) -> LossCase:
     """A device reported lost outside a pickup (a call, the device card)."""
     return loss_report(device_id=device_id, unit_id=unit_id, by=by)
+
+
+@transaction.atomic
+def loss_device_report_by_call(*, device_id: int, by: Any) -> LossCase:
+    """Customer service records a call: the holder has lost the device. The care unit is the
+    one whose order lent it out (the prescriber's); a device in a store is not reported here."""
+    device = Device.objects.select_for_update().get(pk=device_id)
+    if device.status not in REPORTABLE:
+        raise LogisticsError(
+            _("Device %(serial)s is %(status)s: only a device that is out can be reported lost.")
+            % {"serial": device.serial_number, "status": DeviceStatus(device.status).label}
+        )
+    line = (
+        CustomerOrderLine.objects.filter(device_id=device.pk)
+        .select_related("order")
+        .order_by("-pk")
+        .first()
+    )
+    if line is None:
+        raise LogisticsError(
+            _("Device %(serial)s went out on no order: no care unit is known to debit.")
+            % {"serial": device.serial_number}
+        )
+    return loss_report(device_id=device.pk, unit_id=line.order.unit_id, by=by)
 
 
 def _case_locked(case_id: int) -> LossCase:

@@ -25,6 +25,7 @@ from logistics.selectors.devices import (
     devices_held_by_patient,
 )
 from logistics.selectors.pickups import device_returns, pickup_lines_open_for_patient
+from logistics.services.losses import REPORTABLE
 from logistics.views.losses import ReconditioningForm
 from patients.models import Patient
 from protection.gate import AccessContext
@@ -36,6 +37,7 @@ VIEW_DEVICE = "logistics.view_device"
 SEARCH_CATALOGUE = "prescriptions.search_catalogue"
 ORDER_PICKUP = "logistics.order_pickup"
 WORK_ORDERS = "logistics.work_orders"
+CHANGE_LOSSCASE = "logistics.change_losscase"
 
 
 class DeviceSearchForm(forms.Form):
@@ -116,6 +118,8 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             if card.device.status == DeviceStatus.IN_WORKSHOP
             and holds_role_permission(request.user, WORK_ORDERS)
             else None,
+            "may_report_lost": card.device.status in REPORTABLE
+            and holds_role_permission(request.user, CHANGE_LOSSCASE),
         },
     )
 

@@ -20,7 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 from logistics.models import Device, DeviceStatus, LocationKind, LossCase, LossState, StockLocation
 from logistics.selectors.pickups import loss_case_get, loss_cases_list, losses_per_unit
 from logistics.services.errors import LogisticsError
-from logistics.services.losses import found_by, loss_case_decide, loss_case_found
+from logistics.services.losses import (
+    REPORTABLE,
+    found_by,
+    loss_case_decide,
+    loss_case_found,
+    loss_device_report_by_call,
+)
 from logistics.services.reconditioning import reconditioning_decide
 from protection.permissions import role_permission_required
 
@@ -195,3 +201,22 @@ def device_reconditioning_view(request: HttpRequest, device_id: int) -> HttpResp
             % {"outcome": decision.get_outcome_display().capitalize(), "reason": decision.reason},
         )
     return redirect("logistics:device", device_id=device_id)
+
+
+@login_required
+@role_permission_required(DECIDE_LOSSES)
+@require_POST
+def device_report_lost_view(request: HttpRequest, device_id: int) -> HttpResponse:
+    """DEVICE-4: customer service records that the holder has lost the device."""
+    if not Device.objects.filter(pk=device_id, status__in=REPORTABLE).exists():
+        raise Http404
+    try:
+        case = loss_device_report_by_call(device_id=device_id, by=request.user)
+    except LogisticsError as error:
+        messages.error(request, str(error))
+        return redirect("logistics:device", device_id=device_id)
+    messages.success(
+        request,
+        _("Reported lost: loss case %(number)s is opened.") % {"number": case.number},
+    )
+    return redirect("logistics:loss_case", case_id=case.pk)

@@ -254,3 +254,32 @@ def test_presc_9_collecting_twice_is_refused_with_a_message(
 # Session, user, permissions and the page's own reads (counts, list).
 QUEUE_QUERIES = 6
 LOSSES_QUERIES = 5
+
+
+def test_device_4_customer_service_reports_a_device_lost_from_the_card(
+    client: Client, customer_service, rx, ordinary, rollator, central
+) -> None:
+    device = lent(rx, ordinary, rollator, central)
+    logged_in(client, customer_service)
+    card = client.get(reverse("logistics:device", args=[device.pk])).content.decode()
+    assert "Report the device lost" in card
+    response = client.post(reverse("logistics:device_report_lost", args=[device.pk]))
+    case = LossCase.objects.get(device=device)
+    assert response.status_code == 302
+    assert case.unit_id == rx.staff_profile.unit_id
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.LOST
+    # Lost: not again, and a 404 for a device in a store or a missing one.
+    assert client.post(reverse("logistics:device_report_lost", args=[device.pk])).status_code == 404
+    assert client.post(reverse("logistics:device_report_lost", args=[999999])).status_code == 404
+
+
+def test_device_4_reporting_lost_denied_to_technicians_and_prescribers(
+    client: Client, rx, ordinary, rollator, central
+) -> None:
+    device = lent(rx, ordinary, rollator, central)
+    for user in (rx, UserFactory(username="tekniker", role="technician")):
+        logged_in(client, user)
+        url = reverse("logistics:device_report_lost", args=[device.pk])
+        assert client.post(url).status_code == 403
+    assert not LossCase.objects.exists()
