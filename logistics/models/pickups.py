@@ -121,6 +121,8 @@ class PickupOrder(models.Model):
 
 class PickupOrderTransition(TransitionRecord):
     order = models.ForeignKey(PickupOrder, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=32, choices=PickupState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=32, choices=PickupState.choices)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = _("pickup order transition")
@@ -169,6 +171,10 @@ class PickupLine(models.Model):
 
 class PickupLineTransition(TransitionRecord):
     line = models.ForeignKey(PickupLine, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(
+        _("from"), max_length=32, choices=PickupLineState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=32, choices=PickupLineState.choices)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = _("pickup line transition")
@@ -245,6 +251,8 @@ class LossCase(models.Model):
 
 class LossCaseTransition(TransitionRecord):
     case = models.ForeignKey(LossCase, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(_("from"), max_length=32, choices=LossState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=32, choices=LossState.choices)
 
     class Meta(TransitionRecord.Meta):
         verbose_name = _("loss case transition")

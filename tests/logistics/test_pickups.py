@@ -5,10 +5,12 @@ Christmas."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from logistics.calendar import is_working_day
 from logistics.models import (
@@ -51,6 +53,13 @@ from tests.prescriptions.conftest import accessory
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """The refusals are matched in English, the language these tests read."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
