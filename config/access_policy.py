@@ -136,6 +136,25 @@ ROUTES: Final[dict[str, str]] = {
     "a missing id is a 404; a patient holder is named only where hjm_identity_visible shows "
     "the identity, then through protection.gate (logged); anyone else reads the prescriber's "
     "unit and prescriber from the order line, never the patient or the reference (LEAK-5)",
+    # Pickups (PRESC-9), the loss process (DEVICE-4) and reconditioning (DEVICE-3).
+    "logistics:pickup_new": "logistics.order_pickup (prescribers, customer service); the "
+    "patient by internal reference through protection.gate.patient_get_for_user: full card "
+    "only (404 when masked or missing, step-up when due); only devices the patient holds",
+    "logistics:pickup": "logistics.work_orders (role); the pickup order by id (404 otherwise); "
+    "no patient named; a protected patient's pickup shows the unit and the prescriber only, an "
+    "ordinary patient's address is logged as a read (LEAK-5, AUDIT-1)",
+    "logistics:pickup_collect": "logistics.work_orders (role); POST only; a line of this "
+    "pickup order (404 otherwise); serial numbers only",
+    "logistics:pickup_missing": "logistics.work_orders (role); POST only; a line of this "
+    "pickup order (404 otherwise); serial numbers only",
+    "logistics:loss_case": "logistics.view_losscase (logistics, customer service); by id (404 "
+    "otherwise); device, article and care unit only, no patient",
+    "logistics:loss_decide": "logistics.change_losscase; POST only; by id (404 otherwise)",
+    "logistics:loss_found": "logistics.change_losscase; POST only; by id (404 otherwise)",
+    "logistics:device_report_lost": "logistics.change_losscase (customer service, logistics); "
+    "POST only; a device that is out (404 otherwise); the loss case names the care unit only",
+    "logistics:device_reconditioning": "logistics.work_orders (role); POST only; a device in "
+    "the workshop (404 otherwise); no patient",
     "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "
     "masked); letters through document_request (LETTER-1..3)",
 }
@@ -174,6 +193,8 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "prescriptions.invoicemark": "payer, region and amount; no patient",
     "logistics.stocklocation": "stores; no patient data; edited by customer service",
     "logistics.stocklevel": "stock per article and store; no patient data; read-only",
+    "logistics.recirculationpolicy": "DEVICE-3 policies per article or product area; no "
+    "patient data; edited by customer service",
     "logistics.reservation": "MaskedRowsAdmin through the draft's or the order's patient: a "
     "masked row shows article, quantity, state and times only; read-only",
     "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "

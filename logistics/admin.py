@@ -27,6 +27,7 @@ from logistics.models import (
     CustomerOrderTransition,
     Device,
     DeviceEvent,
+    RecirculationPolicy,
     Reservation,
     StockLevel,
     StockLocation,
@@ -63,6 +64,19 @@ class StockLocationAdmin(admin.ModelAdmin[StockLocation]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Stock, devices and orders refer to a store; it is made inactive instead.
         return False
+
+
+@admin.register(RecirculationPolicy)
+class RecirculationPolicyAdmin(admin.ModelAdmin[RecirculationPolicy]):
+    """DEVICE-3: customer service sets how old (and how often reissued) a returned device of an
+    article or product area may be to be reconditioned (no patient data)."""
+
+    list_display = ("article", "product_area", "max_age_months", "max_times_reissued")
+    list_select_related = ("article", "product_area")
+    # The catalogue holds thousands of articles: chosen by id, not from a list.
+    raw_id_fields = ("article",)
+    search_fields = ("article__article_number", "article__name", "product_area__name")
+    fields = ("article", "product_area", "max_age_months", "max_times_reissued")
 
 
 @admin.register(StockLevel)

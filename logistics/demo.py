@@ -34,12 +34,15 @@ from logistics.models import (
     LocationKind,
     Package,
     PickItem,
+    RecirculationPolicy,
     StockLocation,
 )
 from logistics.services.delivery import package_deliver, package_dispatch, package_pack
 from logistics.services.devices import device_register
+from logistics.services.losses import loss_device_report
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.pickups import pickup_order_create
 from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
 from logistics.services.workorders import work_order_create, work_order_start
@@ -75,6 +78,9 @@ ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
 # Delivered and fitted at home by its supplier (LOG-3): Karl Lindqvist's ramp goes to the
 # supplier instead of the store's shelves.
 DIRECT_RAMP = "43002"
+# Rollators lent before: Karl Lindqvist's (picked up), Eva Holm's (picked up at the unit), and
+# one of Karl Lindqvist's reported lost (DEVICE-4).
+HELD_SERIALS = ["GL-2024-0101", "GL-2024-0102", "GL-2024-0103"]
 KARL = "194201077098"
 EVA = "194202269207"
 MARIA = "194201199124"
@@ -337,6 +343,50 @@ def _work_orders(central: StockLocation, petra: Any, hugo: Any) -> list[str]:
     return [eva_repair.number, karl_repair.number]
 
 
+def _lent(central: StockLocation, serial: str, number: str) -> Device:
+    """A rollator lent out earlier (received, picked, out and handed over), as the register
+    holds it after a delivery."""
+    device = device_register(
+        article=Article.objects.get(article_number=ROLLATOR),
+        serial_number=serial,
+        location=central,
+        received_on=timezone.localdate() - timedelta(days=400),
+    )
+    device_move(device=device, to_state=DeviceStatus.ALLOCATED)
+    device_move(device=device, to_state=DeviceStatus.IN_TRANSIT, location=None)
+    device_move(
+        device=device,
+        to_state=DeviceStatus.ON_LOAN,
+        holder_kind=HolderKind.PATIENT,
+        holder_patient=_patient(number),
+        note="Lent before the product (demo)",
+    )
+    return device
+
+
+def _pickups(central: StockLocation, petra: Any, hugo: Any) -> tuple[str, str, str]:
+    """PRESC-9, DEVICE-4, DEVICE-3: devices held by Karl Lindqvist and Eva Holm; a pickup
+    order for each (hers at the prescriber's unit), one of his reported lost; the crutches'
+    recirculation policy (at most 30 months old)."""
+    karl, karl_lost = _lent(central, HELD_SERIALS[0], KARL), _lent(central, HELD_SERIALS[2], KARL)
+    eva = _lent(central, HELD_SERIALS[1], EVA)
+    _as_user(petra)
+    karls = pickup_order_create(
+        patient_id=karl.holder_patient_id or 0, device_ids=[karl.pk], channel="prescriber", by=petra
+    )
+    _as_user(hugo)
+    evas = pickup_order_create(
+        patient_id=eva.holder_patient_id or 0, device_ids=[eva.pk], channel="prescriber", by=hugo
+    )
+    case = loss_device_report(device_id=karl_lost.pk, unit_id=karls.unit_id, by=petra)
+    crutches = Article.objects.filter(article_number="62155").first()
+    if crutches is not None:
+        RecirculationPolicy.objects.get_or_create(
+            product_area=crutches.product_area, defaults={"max_age_months": 30}
+        )
+    return karls.number, evas.number, case.number
+
+
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     """Idempotent: once the central store exists, nothing more is made."""
     del shared_dir, password
@@ -378,6 +428,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
             work_numbers = _work_orders(central, petra, hugo)
+            pickups = _pickups(central, petra, hugo)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -388,5 +439,8 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
         f"delivery; {Package.objects.count()} packages; work orders of every kind, among them "
         f"{work_numbers[0]} (a fault report on Eva Holm's rollator {EVA_ROLLATOR}, contact "
-        f"through the prescriber) and {work_numbers[1]} (Karl Lindqvist's repair, started)"
+        f"through the prescriber) and {work_numbers[1]} (Karl Lindqvist's repair, started)",
+        f"logistics: pickup orders {pickups[0]} (Karl Lindqvist's rollator {HELD_SERIALS[0]}) and "
+        f"{pickups[1]} (Eva Holm, at the unit); {HELD_SERIALS[2]} reported lost, loss case "
+        f"{pickups[2]}",
     ]

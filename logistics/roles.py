@@ -13,6 +13,10 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_stocklocation",
     "logistics.add_stocklocation",
     "logistics.change_stocklocation",
+    # DEVICE-3: the articles' recirculation policies.
+    "logistics.view_recirculationpolicy",
+    "logistics.add_recirculationpolicy",
+    "logistics.change_recirculationpolicy",
     "logistics.view_stocklevel",
     "logistics.view_reservation",
     "logistics.view_customerorderline",
@@ -32,16 +36,27 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_customerorder",
         "logistics.view_stocklevel",
         "logistics.view_device",
+        "logistics.view_losscase",
+        "logistics.change_losscase",
     ),
     # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
-    "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
+    # PRESC-9: a prescriber orders the pickup of a patient's devices.
+    "prescriber": (
+        "logistics.view_reservation",
+        "logistics.order_replenishment",
+        "logistics.order_pickup",
+    ),
     "unit_manager": ("logistics.order_replenishment",),
     # The workshop's queue and work orders (issue 11).
     "technician": ("logistics.view_device", "logistics.work_workorders"),
     "customer_service": (
         "logistics.view_customerorder",
         "logistics.view_device",
+        # PRESC-9 for a call; DEVICE-4: the loss process.
+        "logistics.order_pickup",
+        "logistics.view_losscase",
+        "logistics.change_losscase",
         # PRESC-10: customer service takes fault reports by phone.
         "logistics.report_faults",
         *LOGISTICS_ADMIN,

@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from logistics.models import LossState
 from logistics.selectors.orders import orders_open_count_for_user
+from logistics.selectors.pickups import PickupQueue, loss_cases_list, pickup_queue_counts
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
 from logistics.selectors.workorders import (
     REPORT_FAULTS,
@@ -55,6 +57,29 @@ def _orders(user: Any) -> Sequence[StartItem] | None:
             orders_open_count_for_user(user=user),
         )
     ]
+
+
+def _pickups(user: Any) -> Sequence[StartItem] | None:
+    """PRESC-9, DEVICE-4: the pickup queues and the open loss cases (counts: two queries)."""
+    items: list[StartItem] = []
+    if holds_role_permission(user, WORK_ORDERS):
+        counts = pickup_queue_counts(day=timezone.localdate())
+        for queue, label in (
+            (PickupQueue.ON_ROUTE, _("Pickups on a route")),
+            (PickupQueue.TO_PLAN, _("Pickups with no route yet")),
+            (PickupQueue.OVERDUE, _("Pickups overdue")),
+        ):
+            url = f"{reverse('logistics:pickups')}?queue={queue.value}"
+            items.append(StartItem(label, url, counts[queue]))
+    if holds_role_permission(user, "logistics.view_losscase"):
+        items.append(
+            StartItem(
+                _("Loss cases to decide"),
+                f"{reverse('logistics:losses')}?state={LossState.REPORTED}",
+                loss_cases_list(state=LossState.REPORTED).count(),
+            )
+        )
+    return items or None
 
 
 def _devices(user: Any) -> Sequence[StartItem] | None:
@@ -101,3 +126,4 @@ def register() -> None:
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
     start_section_register(StartSection("workshop", _("Workshop"), 12, _workshop))
+    start_section_register(StartSection("pickups", _("Pickups and losses"), 52, _pickups))

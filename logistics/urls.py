@@ -8,7 +8,9 @@ from logistics.views import (
     devices,
     direct,
     kpi,
+    losses,
     picking,
+    pickups,
     queues,
     reservations,
     stock,
@@ -102,6 +104,38 @@ logistics_patterns: Patterns = (
             workorders.work_order_detail_view,
             name="work_order",
         ),
+        # DEVICE-3: the workshop's reconditioning of a returned device.
+        path(
+            "devices/<int:device_id>/reconditioning/",
+            losses.device_reconditioning_view,
+            name="device_reconditioning",
+        ),
+        # DEVICE-4: the holder has lost it (a call to customer service).
+        path(
+            "devices/<int:device_id>/lost/",
+            losses.device_report_lost_view,
+            name="device_report_lost",
+        ),
+        # PRESC-9: pickup orders, ordered from the patient page; the staff's queue and actions.
+        path("pickups/", pickups.pickups_view, name="pickups"),
+        path("pickups/new/<str:reference>/", pickups.pickup_new_view, name="pickup_new"),
+        path("pickups/<int:pickup_id>/", pickups.pickup_view, name="pickup"),
+        path(
+            "pickups/<int:pickup_id>/lines/<int:line_id>/collect/",
+            pickups.pickup_collect_view,
+            name="pickup_collect",
+        ),
+        path(
+            "pickups/<int:pickup_id>/lines/<int:line_id>/missing/",
+            pickups.pickup_missing_view,
+            name="pickup_missing",
+        ),
+        # DEVICE-4: the loss process; KPI-3: losses per care unit.
+        path("losses/", losses.losses_view, name="losses"),
+        path("losses/kpi/", losses.loss_kpi_view, name="loss_kpi"),
+        path("losses/<int:case_id>/", losses.loss_case_view, name="loss_case"),
+        path("losses/<int:case_id>/decide/", losses.loss_case_decide_view, name="loss_decide"),
+        path("losses/<int:case_id>/found/", losses.loss_case_found_view, name="loss_found"),
     ],
     "logistics",
 )

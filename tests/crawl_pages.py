@@ -179,8 +179,10 @@ def _logistics_values() -> dict[str, list[str]]:
     from logistics.models import (
         Device,
         DirectDelivery,
+        LossCase,
         Package,
         PickItem,
+        PickupOrder,
         PickWave,
         Reservation,
         StockLocation,
@@ -202,6 +204,9 @@ def _logistics_values() -> dict[str, list[str]]:
         "device_id": ids(Device),
         "delivery_id": ids(DirectDelivery),
         "work_order_id": ids(WorkOrder),
+        # PRESC-9, DEVICE-4: pickup orders (a protected patient's at the unit), loss cases.
+        "pickup_id": ids(PickupOrder),
+        "case_id": ids(LossCase),
         "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).
@@ -224,6 +229,8 @@ def _logistics_query_urls(goods: LogisticsWorld) -> list[str]:
             f"/logistics/devices/?serial={serial}",
             f"/logistics/devices/?article={article_number}",
         ]
+    urls += [f"/logistics/pickups/?queue={queue}" for queue in ("to-plan", "on-route", "overdue")]
+    urls += ["/logistics/losses/?state=reported", "/logistics/losses/?state=debited"]
     urls += [
         f"/logistics/kpi/missed/?month={goods.missed_month}&kind={kind}&agreement={agreement.value}"
         for kind in KINDS

@@ -73,6 +73,9 @@ class Device(models.Model):
         verbose_name=_("store"),
     )
     times_reissued = models.PositiveIntegerField(_("times reissued"), default=0)
+    # DEVICE-3: reconditioned after a return; the next hand-over to a patient or unit counts
+    # as a reissue (``times_reissued``) and clears it.
+    awaiting_reissue = models.BooleanField(_("reconditioned, awaiting reissue"), default=False)
     received_on = models.DateField(_("received"))
     lifespan_until = models.DateField(_("end of lifespan"), null=True, blank=True)
     warranty_until = models.DateField(_("warranty ends"), null=True, blank=True)

@@ -188,6 +188,8 @@ class HeldDevice:
     # When the patient got it: the latest move to "lent to the patient" in the history.
     since: datetime.datetime | None
     next_service_on: datetime.date | None
+    # Lent to the patient now: what a pickup order may name (PRESC-9; not a lost one, DEVICE-4).
+    on_loan: bool = False
 
 
 def _delivered_at() -> Subquery:
@@ -218,6 +220,7 @@ def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
             status_label=str(DeviceStatus(device.status).label),
             since=getattr(device, "since", None),
             next_service_on=device.next_service_on,
+            on_loan=device.status == DeviceStatus.ON_LOAN,
         )
         for device in rows
     ]

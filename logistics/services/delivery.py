@@ -17,6 +17,7 @@ from logistics.models import (
     CustomerOrder,
     CustomerOrderLine,
     DeliveryAttempt,
+    Device,
     DeviceStatus,
     FailureReason,
     HolderKind,
@@ -195,6 +196,7 @@ def _hand_over(line: CustomerOrderLine, order: CustomerOrder, by: Any) -> None:
             holder_kind=HolderKind.UNIT,
             holder_unit_id=order.unit_id,
             location=None,
+            **_reissue(device),
         )
     else:
         device_move(
@@ -205,7 +207,15 @@ def _hand_over(line: CustomerOrderLine, order: CustomerOrder, by: Any) -> None:
             holder_kind=HolderKind.PATIENT,
             holder_patient_id=order.patient_id,
             location=None,
+            **_reissue(device),
         )
+
+
+def _reissue(device: Device) -> dict[str, Any]:
+    """DEVICE-3: a reconditioned device lent out again counts one more reissue."""
+    if not device.awaiting_reissue:
+        return {}
+    return {"awaiting_reissue": False, "times_reissued": device.times_reissued + 1}
 
 
 @transaction.atomic

@@ -14,7 +14,7 @@ from logistics.services.state import device_created
 from prescriptions.models import Article
 
 
-def _months_later(day: datetime.date, months: int) -> datetime.date:
+def months_later(day: datetime.date, months: int) -> datetime.date:
     month = day.month - 1 + months
     year = day.year + month // 12
     month = month % 12 + 1
@@ -101,15 +101,15 @@ def _dates(article: Article, received_on: datetime.date) -> dict[str, Any]:
     return dict(
         received_on=received_on,
         lifespan_until=(
-            _months_later(received_on, 12 * article.lifespan_years)
+            months_later(received_on, 12 * article.lifespan_years)
             if article.lifespan_years
             else None
         ),
         warranty_until=(
-            _months_later(received_on, article.warranty_months) if article.warranty_months else None
+            months_later(received_on, article.warranty_months) if article.warranty_months else None
         ),
         next_service_on=(
-            _months_later(received_on, article.service_interval_months)
+            months_later(received_on, article.service_interval_months)
             if article.service_interval_months
             else None
         ),

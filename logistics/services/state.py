@@ -142,8 +142,8 @@ DEVICE_MACHINE: Final = StateMachine(
         D.ON_LOAN: frozenset({D.IN_STOCK, D.IN_WORKSHOP, D.LOST}),
         D.IN_USE_AT_UNIT: frozenset({D.IN_STOCK, D.IN_WORKSHOP, D.LOST}),
         D.IN_WORKSHOP: frozenset({D.IN_STOCK, D.ON_LOAN, D.IN_USE_AT_UNIT, D.SCRAPPED}),
-        # Found again within three months (issue 11's loss process decides).
-        D.LOST: frozenset({D.IN_STOCK, D.SCRAPPED}),
+        # Found again within three months (the loss process, DEVICE-4): inspected first.
+        D.LOST: frozenset({D.IN_STOCK, D.IN_WORKSHOP, D.SCRAPPED}),
         D.SCRAPPED: frozenset(),
     },
     history_model=DeviceEvent,

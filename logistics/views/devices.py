@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from logistics.models import Device
+from logistics.models import Device, DeviceStatus
 from logistics.selectors.devices import (
     DeviceCard,
     HolderShown,
@@ -24,6 +24,9 @@ from logistics.selectors.devices import (
     device_search,
     devices_held_by_patient,
 )
+from logistics.selectors.pickups import device_returns, pickup_lines_open_for_patient
+from logistics.services.losses import REPORTABLE
+from logistics.views.losses import ReconditioningForm
 from patients.models import Patient
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission, role_permission_required
@@ -33,6 +36,9 @@ from protection.registry import PatientPageSection
 VIEW_DEVICE = "logistics.view_device"
 REPORT_FAULTS = "logistics.report_faults"
 SEARCH_CATALOGUE = "prescriptions.search_catalogue"
+ORDER_PICKUP = "logistics.order_pickup"
+WORK_ORDERS = "logistics.work_orders"
+CHANGE_LOSSCASE = "logistics.change_losscase"
 
 
 class DeviceSearchForm(forms.Form):
@@ -108,24 +114,39 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             "links_article": holds_role_permission(request.user, SEARCH_CATALOGUE),
             "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
+            # Issue 11: its pickups, loss cases and reconditioning decisions (DEVICE-3, -4).
+            "returns": device_returns(card.device.pk),
+            "reconditioning_form": ReconditioningForm()
+            if card.device.status == DeviceStatus.IN_WORKSHOP
+            and holds_role_permission(request.user, WORK_ORDERS)
+            else None,
+            "may_report_lost": card.device.status in REPORTABLE
+            and holds_role_permission(request.user, CHANGE_LOSSCASE),
         },
     )
 
 
 def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPageSection:
     """The patient page's "Devices held by the patient" (registered in ``logistics.hooks``; the
-    patient page shows it only on the full card). One query, and one for the user's
-    permissions when not already read."""
+    patient page shows it only on the full card), with the devices on a pickup order and the
+    way to order one (PRESC-9). Two queries, and one for the user's permissions when not
+    already read."""
+    held = devices_held_by_patient(patient.pk)
+    waiting = pickup_lines_open_for_patient(patient.pk)
     return PatientPageSection(
         key="logistics-devices",
         title=gettext_lazy("Devices held by the patient"),
         template_name="logistics/devices/_patient_section.html",
         context={
-            "held": devices_held_by_patient(patient.pk),
+            "held": held,
             "links_device": holds_role_permission(ctx.user, VIEW_DEVICE),
             # PRESC-10: customer service takes a fault report on a device from here, having
             # found the patient through the gate.
             "links_fault_report": holds_role_permission(ctx.user, REPORT_FAULTS),
             "links_work_order": holds_role_permission(ctx.user, "prescriptions.add_prescription"),
+            # PRESC-9: each device with its pickup order waiting, and the way to order one.
+            "rows": [(device, waiting.get(device.device_id)) for device in held],
+            "may_order_pickup": holds_role_permission(ctx.user, ORDER_PICKUP),
+            "reference": patient.reference,
         },
     )

@@ -26,8 +26,12 @@ from logistics.models import (
     CustomerOrder,
     CustomerOrderLine,
     DeliveryArea,
+    Device,
+    DeviceStatus,
     FailureReason,
+    HolderKind,
     LocationKind,
+    LossCase,
     Package,
     PickItem,
     PickItemState,
@@ -42,10 +46,13 @@ from logistics.services.delivery import (
     package_fail,
     package_pack,
 )
+from logistics.services.losses import loss_case_decide
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.papers import package_paper_request, pick_list_request
 from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.pickups import pickup_line_collect, pickup_line_missing, pickup_order_create
 from logistics.services.replenishment import replenishment_order
+from logistics.services.state import device_move
 from logistics.services.workorders import (
     work_order_create,
     work_order_reject,
@@ -184,6 +191,7 @@ def logistics_world(*, holder: Any, protected_number: str) -> LogisticsWorld:
     # direct delivery's pages are crawled with a real one (a protected patient's never exists).
     _order(petra, ordinary, article("950", supplier_delivers=True), stepped_up=False)
     _work_orders(world, holder, petra)
+    _pickups(holder=holder, petra=petra, leo=leo, patients=(protected, ordinary), store=central)
     return world
 
 
@@ -228,6 +236,59 @@ def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
         kind="installation", by=petra, patient_id=world.orders["delivered"].patient_id
     )
     work_order_reject(work_order_id=returned.pk, reason="Vilken adress?", by=tea)
+
+
+def _on_loan(device: Device, patient: Patient) -> None:
+    """The device handed over to the patient (a protected patient's waits at the unit until the
+    prescriber hands it over; the crawl does it as the prescriber would)."""
+    if device.status == DeviceStatus.IN_STOCK:
+        device_move(device=device, to_state=DeviceStatus.ALLOCATED)
+        device_move(device=device, to_state=DeviceStatus.IN_TRANSIT, location=None)
+    device_move(
+        device=device,
+        to_state=DeviceStatus.ON_LOAN,
+        holder_kind=HolderKind.PATIENT,
+        holder_patient=patient,
+        holder_unit=None,
+        location=None,
+    )
+
+
+def _pickups(
+    *, holder: Any, petra: Any, leo: Any, patients: tuple[Patient, Patient], store: StockLocation
+) -> None:
+    """PRESC-9, DEVICE-3, DEVICE-4: a pickup order waiting for each patient (the protected
+    one's at the unit), a device collected into the workshop, and one missing at pickup whose
+    loss case is decided."""
+    protected, ordinary = patients
+    for patient, prescriber in ((protected, holder), (ordinary, petra)):
+        held = Device.objects.filter(
+            order_lines__order__patient=patient,
+            status__in=[DeviceStatus.AT_UNIT, DeviceStatus.ON_LOAN],
+        ).first()
+        assert held is not None, patient.pk
+        if held.status == DeviceStatus.AT_UNIT:
+            _on_loan(held, patient)
+        pickup_order_create(
+            patient_id=patient.pk, device_ids=[held.pk], channel="prescriber", by=prescriber
+        )
+    rollator = Device.objects.filter(order_lines__order__patient=ordinary).first()
+    assert rollator is not None
+    collected, missing = (DeviceFactory(article=rollator.article, location=store) for _ in range(2))
+    for device in (collected, missing):
+        _on_loan(device, ordinary)
+    # No order lent these: customer service names the prescriber's unit; the demo prescriber.
+    order = pickup_order_create(
+        patient_id=ordinary.pk,
+        device_ids=[collected.pk, missing.pk],
+        channel="prescriber",
+        by=petra,
+    )
+    first, second = order.lines.order_by("pk")
+    pickup_line_collect(line_id=first.pk, by=leo)
+    pickup_line_missing(line_id=second.pk, by=leo)
+    case = LossCase.objects.get(pickup_line=second)
+    loss_case_decide(case_id=case.pk, by=leo)
 
 
 def _move_on(
