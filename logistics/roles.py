@@ -19,6 +19,8 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_customerordertransition",
     "logistics.view_deviceevent",
     "logistics.view_urgentfee",
+    "logistics.view_deviation",
+    "logistics.view_incident",
 )
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -34,10 +36,15 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
     "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
     "unit_manager": ("logistics.order_replenishment",),
-    "technician": ("logistics.view_device",),
+    # QUAL-2: technicians raise an incident from a device's card and read it.
+    "technician": ("logistics.view_device", "logistics.add_incident", "logistics.view_incident"),
+    # QUAL-1, QUAL-2: customer service handles deviations and incidents (the quality work).
     "customer_service": (
         "logistics.view_customerorder",
         "logistics.view_device",
+        "logistics.handle_deviation",
+        "logistics.add_incident",
+        "logistics.change_incident",
         *LOGISTICS_ADMIN,
     ),
 }

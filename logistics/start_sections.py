@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from logistics.selectors.orders import orders_open_count_for_user
+from logistics.selectors.quality import deviations_to_handle_count
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
 from patients.startpage import StartItem, StartSection, start_section_register
 from protection.permissions import holds_role_permission
@@ -57,7 +58,24 @@ def _devices(user: Any) -> Sequence[StartItem] | None:
     return [StartItem(_("Search the device register"), reverse("logistics:device_search"))]
 
 
+def _quality(user: Any) -> Sequence[StartItem] | None:
+    """QUAL-1, QUAL-2: everyone may report a deviation; quality staff see how many wait."""
+    items = [StartItem(_("Report a deviation"), reverse("logistics:deviation_report"))]
+    if holds_role_permission(user, "logistics.handle_deviation"):
+        items.append(
+            StartItem(
+                _("Deviations to handle"),
+                reverse("logistics:deviations"),
+                deviations_to_handle_count(),
+            )
+        )
+    if holds_role_permission(user, "logistics.view_incident"):
+        items.append(StartItem(_("Open incidents"), reverse("logistics:incidents")))
+    return items
+
+
 def register() -> None:
     start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
+    start_section_register(StartSection("quality", _("Deviations"), 55, _quality))

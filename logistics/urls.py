@@ -5,8 +5,10 @@ from django.urls import URLPattern, URLResolver, path
 
 from logistics.urls_orders import urlpatterns as order_patterns
 from logistics.views import (
+    deviations,
     devices,
     direct,
+    incidents,
     kpi,
     picking,
     queues,
@@ -81,6 +83,29 @@ logistics_patterns: Patterns = (
         # The device register (DEVICE-1).
         path("devices/", devices.device_search_view, name="device_search"),
         path("devices/<int:device_id>/", devices.device_detail_view, name="device"),
+        # QUAL-1: deviations reported by anyone, handled by quality staff, attached to a
+        # patient by a user the gate shows the patient to.
+        path("deviations/report/", deviations.deviation_report_view, name="deviation_report"),
+        path("deviations/", deviations.deviations_view, name="deviations"),
+        path("deviations/<int:deviation_id>/", deviations.deviation_view, name="deviation"),
+        path(
+            "patients/<str:reference>/deviations/attach/",
+            deviations.deviation_attach_view,
+            name="deviation_attach",
+        ),
+        # QUAL-2: medical-device incidents, raised from a device's card.
+        path(
+            "devices/<int:device_id>/incident/",
+            incidents.incident_raise_view,
+            name="incident_raise",
+        ),
+        path("incidents/", incidents.incidents_view, name="incidents"),
+        path("incidents/<int:incident_id>/", incidents.incident_view, name="incident"),
+        path(
+            "incidents/<int:incident_id>/report/",
+            incidents.incident_report_view,
+            name="incident_report",
+        ),
     ],
     "logistics",
 )

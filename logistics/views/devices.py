@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from logistics.models import Device
+from logistics.models import Device, Incident
 from logistics.selectors.devices import (
     DeviceCard,
     HolderShown,
@@ -106,6 +106,14 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             and holds_role_permission(request.user, "patients.view_patient"),
             "links_article": holds_role_permission(request.user, SEARCH_CATALOGUE),
             "step_up_url": step_up_url(request.get_full_path()),
+            # QUAL-2: the open incident holding the device, or the way to raise one.
+            "open_incident": (
+                Incident(pk=card.device.open_incident_id)  # type: ignore[attr-defined]
+                if card.device.open_incident_id  # type: ignore[attr-defined]
+                else None
+            ),
+            "may_raise_incident": holds_role_permission(request.user, "logistics.add_incident"),
+            "links_incident": holds_role_permission(request.user, "logistics.view_incident"),
         },
     )
 
