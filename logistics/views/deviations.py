@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -58,7 +59,10 @@ def field_error(form: forms.Form, error: QualityFieldError) -> None:
 class DeviationForm(forms.Form):
     category = forms.ChoiceField(
         label=gettext_lazy("Category"),
-        choices=[("", gettext_lazy("Choose a category")), *DeviationCategory.choices],
+        choices=[
+            ("", gettext_lazy("Choose a category")),
+            *((value, capfirst(label)) for value, label in DeviationCategory.choices),
+        ],
     )
     description = forms.CharField(
         label=gettext_lazy("What happened"),
