@@ -99,7 +99,7 @@ def test_qual_1_a_grant_holder_reports_on_the_person(client: Client, rx, hidden)
 
 def test_qual_1_an_unknown_number_is_refused_keeping_what_was_typed(client: Client, store_worker):
     logged_in(client, store_worker)
-    response = _report(client, patient_number="19121212-1212", order_number="F-KEEPME00")
+    response = _report(client, patient_number="19500118-2061", order_number="F-KEEPME00")
     content = response.content.decode()
     assert response.status_code == 400
     assert 'href="#id_patient_number">The patient&#x27;s personnummer: ' in content
