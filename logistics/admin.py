@@ -320,7 +320,7 @@ class DeviationAdmin(_ReadOnly, MaskedRowsAdmin):
         if obj.patient_id is None:
             return str(_("Without the person (ej person)")) if obj.without_person else "-"
         if not row_visible(obj):
-            return PROTECTED_LABEL
+            return str(PROTECTED_LABEL)
         return obj.patient.reference if obj.patient is not None else "-"
 
 

@@ -28,6 +28,7 @@ from logistics.calendar import next_working_day
 from logistics.models import (
     CustomerOrder,
     DeliveryArea,
+    DeviationCategory,
     Device,
     DeviceStatus,
     LocationKind,
@@ -39,6 +40,8 @@ from logistics.services.delivery import package_deliver, package_dispatch, packa
 from logistics.services.devices import device_register
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.quality import deviation_report, incident_raise
+from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
 from patients.models import Patient, StaffProfile, Unit
 from patients.services import Actor
@@ -48,6 +51,11 @@ from prescriptions.models import (
     CompetenceRegistration,
     PrescriberProfile,
     Prescription,
+)
+from prescriptions.services.activity import (
+    BookingDetails,
+    consultation_activity_book,
+    consultation_activity_create,
 )
 from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.lines import prescription_line_add
@@ -72,6 +80,10 @@ ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
 # Delivered and fitted at home by its supplier (LOG-3): Karl Lindqvist's ramp goes to the
 # supplier instead of the store's shelves.
 DIRECT_RAMP = "43002"
+# QUAL-2: a returned rollator of another model, in the workshop as an incident's evidence (not
+# one of the eight the README picks from).
+EVIDENCE_ARTICLE = "44002"
+EVIDENCE_SERIAL = "VS-2025-0417"
 KARL = "194201077098"
 EVA = "194202269207"
 MARIA = "194201199124"
@@ -228,13 +240,65 @@ def _move_on(order: CustomerOrder, central: StockLocation, logistics: Any, *, to
     package_deliver(package_id=package.pk, received_by="Mottagen vid dörren", by=logistics)
 
 
+def _quality(central: StockLocation, maria: CustomerOrder, users: dict[str, Any]) -> str:
+    """QUAL-1, QUAL-2 and PRESC-7 in the demo: Leo Logistik (no grant) reports Maria Ek's late
+    delivery, naming her: it is saved without the person ("ej person") for Hugo Audionom to
+    attach; a returned rollator is in the workshop, kept as evidence of an open incident raised
+    by Tea Tekniker; Petra Arbetsterapeut has booked a consultation for Karl Lindqvist."""
+    leo, tea, petra = users["logistics"], users["technician"], users["prescriber"]
+    deviation = deviation_report(
+        ctx=_ctx(leo),
+        category=DeviationCategory.LATE_DELIVERY,
+        description="Leveransen till enheten kom två dagar efter utlovad dag.",
+        order_number=maria.number,
+        patient_number=MARIA,
+    ).deviation
+    _as_user(leo)
+    device = device_register(
+        article=Article.objects.get(article_number=EVIDENCE_ARTICLE),
+        serial_number=EVIDENCE_SERIAL,
+        location=central,
+        received_on=timezone.localdate() - timedelta(days=400),
+        by=leo,
+    )
+    device_move(
+        device=device, to_state=DeviceStatus.IN_WORKSHOP, by=tea, note="Inlämnad efter fall"
+    )
+    incident = incident_raise(
+        by=tea,
+        device_id=device.pk,
+        occurred_on=timezone.localdate() - timedelta(days=2),
+        description="Vänster broms släppte när rollatorn belastades i en nedförsbacke.",
+    )
+    _as_user(petra)
+    karl = _patient(KARL).reference
+    activity = consultation_activity_create(ctx=_ctx(petra), patient_reference=karl)
+    consultation_activity_book(
+        ctx=_ctx(petra),
+        activity_id=activity.pk,
+        details=BookingDetails(
+            booked_for=timezone.now() + timedelta(days=3),
+            place="Hjälpmedelscentralen Skåne, utprovningsrum 2",
+            service="Utprovning av rollator",
+            work_order_number="AO-2026-0001",
+            phone="040-33 10 01",
+            consultant="Konsulent Berg",
+        ),
+    )
+    return (
+        f"deviation {deviation.number} without the person (Maria Ek's order {maria.number}), "
+        f"incident {incident.number} holding rollator {EVIDENCE_SERIAL} as evidence, "
+        "a consultation booked for Karl Lindqvist"
+    )
+
+
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     """Idempotent: once the central store exists, nothing more is made."""
     del shared_dir, password
     users = get_user_model().objects.in_bulk(
-        ["prescriber", "prescriber2", "logistics"], field_name="username"
+        ["prescriber", "prescriber2", "logistics", "technician"], field_name="username"
     )
-    if len(users) < 3 or not Article.objects.filter(article_number=ROLLATOR).exists():
+    if len(users) < 4 or not Article.objects.filter(article_number=ROLLATOR).exists():
         return ["logistics: the demo users or the catalogue are missing"]
     if StockLocation.objects.filter(code=CENTRAL).exists():
         return ["logistics: stores, stock and orders already in place"]
@@ -267,6 +331,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             for order, stage in zip(earlier, stages, strict=True):
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
+            quality = _quality(central, maria, users)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -275,5 +340,6 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
         f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
-        f"delivery; {Package.objects.count()} packages"
+        f"delivery; {Package.objects.count()} packages",
+        f"logistics: {quality}",
     ]

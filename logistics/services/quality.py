@@ -121,7 +121,7 @@ def deviation_report(
                 patient_number, reserve_formats=settings.RESERVE_NUMBER_FORMATS
             )
         except IdentityNumberError as exc:
-            raise QualityFieldError("patient_number", exc.message) from None
+            raise QualityFieldError("patient_number", str(exc.message)) from None
         answer = patient_search_for_user(ctx, number)
         if answer is None:
             raise QualityFieldError(

@@ -228,3 +228,27 @@ def _papers(world: LogisticsWorld, leo: Any) -> None:
     for job in jobs.values():
         assert document_job_render(job_id=job.pk) == "ready", job.pk
     world.protected_papers = {k: v for k, v in jobs.items() if not k.startswith("ordinary")}
+
+
+def quality_world(*, holder: Any, protected_number: str) -> None:
+    """QUAL-1, QUAL-2 for the crawl: a deviation the grant holder reported on the protected
+    patient (attached to her: the handlers' list masks her), beside the demo's one without the
+    person; an open incident on a device she holds (its page and report name no patient)."""
+    from logistics.models import Device
+    from logistics.services.quality import deviation_report, incident_raise
+
+    deviation_report(
+        ctx=ctx_for(holder, stepped_up=True),
+        category="damaged_delivery",
+        description="Kryckan kom med ett skadat handtag.",
+        order_number="",
+        patient_number=protected_number,
+    )
+    device = Device.objects.filter(holder_patient=_patient(protected_number)).first()
+    assert device is not None, "the crawl's protected patient holds no device"
+    incident_raise(
+        by=holder,
+        device_id=device.pk,
+        occurred_on=timezone.localdate(),
+        description="Handtaget lossnade vid användning.",
+    )

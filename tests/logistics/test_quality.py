@@ -58,10 +58,10 @@ def test_qual_1_anyone_logged_in_reports_a_deviation(client: Client, store_worke
     response = _report(client, serial_number=device.serial_number)
     assert response.status_code == 302
     deviation = Deviation.objects.get()
-    assert (deviation.category, deviation.order_number, deviation.device) == (
+    assert (deviation.category, deviation.order_number, deviation.device_id) == (
         "damaged_delivery",
         "F-AB12CD34",
-        device,
+        device.pk,
     )
     assert (deviation.patient, deviation.without_person) == (None, False)
     assert list(deviation.transitions.values_list("from_state", "to_state")) == [
@@ -139,7 +139,8 @@ def test_qual_1_a_grant_holder_attaches_the_deviation_from_the_patients_page(
         object_id=str(deviation.pk),
     ).exists()
     note = DeviationTransition.objects.filter(deviation=deviation).last()
-    assert note is not None and note.note == "Attached to the patient by a user with access"
+    assert note is not None
+    assert note.note == "Attached to the patient by a user with access"
     assert leaks(note.note) == []
     page = client.get(f"/patients/{hidden.reference}/").content.decode()
     assert deviation.number in page

@@ -99,9 +99,11 @@ def test_qual_2_the_evidence_is_not_reissued_reconditioned_or_scrapped(technicia
     _raise(device, technician)
     for to_state in (DeviceStatus.ALLOCATED, DeviceStatus.SCRAPPED, DeviceStatus.IN_USE_AT_UNIT):
         device.refresh_from_db()
-        with pytest.raises(StateNotAllowed, match="kept as evidence of an open incident"):
-            with transaction.atomic():
-                device_move(device=device, to_state=to_state, by=technician)
+        with (
+            pytest.raises(StateNotAllowed, match="kept as evidence of an open incident"),
+            transaction.atomic(),
+        ):
+            device_move(device=device, to_state=to_state, by=technician)
     device.refresh_from_db()
     assert device.status == DeviceStatus.IN_STOCK
     # Brought into the workshop for the investigation: allowed; back to stock (reconditioned)
@@ -110,22 +112,19 @@ def test_qual_2_the_evidence_is_not_reissued_reconditioned_or_scrapped(technicia
         device_move(device=device, to_state=DeviceStatus.IN_WORKSHOP, by=technician)
     for to_state in (DeviceStatus.IN_STOCK, DeviceStatus.SCRAPPED, DeviceStatus.ON_LOAN):
         device.refresh_from_db()
-        with pytest.raises(StateNotAllowed):
-            with transaction.atomic():
-                device_move(device=device, to_state=to_state, by=technician)
+        with pytest.raises(StateNotAllowed), transaction.atomic():
+            device_move(device=device, to_state=to_state, by=technician)
 
 
 def test_qual_2_the_database_refuses_the_move_too(technician, rollator):
     device = DeviceFactory(article=rollator)
     _raise(device, technician)
-    with pytest.raises(IntegrityError, match="QUAL-2"):
-        with transaction.atomic():
-            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.SCRAPPED)
+    with pytest.raises(IntegrityError, match="QUAL-2"), transaction.atomic():
+        Device.objects.filter(pk=device.pk).update(status=DeviceStatus.SCRAPPED)
     with transaction.atomic():
         Device.objects.filter(pk=device.pk).update(status=DeviceStatus.IN_WORKSHOP)
-    with pytest.raises(IntegrityError, match="QUAL-2"):
-        with transaction.atomic():
-            Device.objects.filter(pk=device.pk).update(status=DeviceStatus.IN_STOCK)
+    with pytest.raises(IntegrityError, match="QUAL-2"), transaction.atomic():
+        Device.objects.filter(pk=device.pk).update(status=DeviceStatus.IN_STOCK)
 
 
 def test_qual_2_closing_releases_the_device(technician, customer_service, rollator):
@@ -165,7 +164,8 @@ def test_qual_2_the_report_names_the_device_never_the_patient_and_the_sending_is
     assert str(hidden.birth_year) not in content
     url = f"/logistics/incidents/{incident.pk}/"
     page = client.get(url).content.decode()
-    assert leaks(page) == [] and hidden.reference not in page
+    assert leaks(page) == []
+    assert hidden.reference not in page
     assert client.post(url, {"action": "manufacturer"}).status_code == 302
     assert client.post(url, {"action": "agency"}).status_code == 302
     incident.refresh_from_db()
