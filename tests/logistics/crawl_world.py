@@ -244,8 +244,12 @@ def quality_world(*, holder: Any, protected_number: str) -> None:
         order_number="",
         patient_number=protected_number,
     )
-    device = Device.objects.filter(holder_patient=_patient(protected_number)).first()
-    assert device is not None, "the crawl's protected patient holds no device"
+    device = (
+        Device.objects.filter(order_lines__order__patient=_patient(protected_number))
+        .order_by("pk")
+        .first()
+    )
+    assert device is not None, "no device went out on the crawl's protected patient's orders"
     incident_raise(
         by=holder,
         device_id=device.pk,
