@@ -21,6 +21,9 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_urgentfee",
     "logistics.view_deviation",
     "logistics.view_incident",
+    "logistics.view_workorder",
+    "logistics.view_workorderpart",
+    "logistics.view_workordertransition",
 )
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -36,8 +39,14 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
     "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
     "unit_manager": ("logistics.order_replenishment",),
-    # QUAL-2: technicians raise an incident from a device's card and read it.
-    "technician": ("logistics.view_device", "logistics.add_incident", "logistics.view_incident"),
+    # The workshop's queue and work orders (issue 11); QUAL-2: technicians raise an incident
+    # from a device's card or a work order, and read it.
+    "technician": (
+        "logistics.view_device",
+        "logistics.work_workorders",
+        "logistics.add_incident",
+        "logistics.view_incident",
+    ),
     # QUAL-1, QUAL-2: customer service handles deviations and incidents (the quality work).
     "customer_service": (
         "logistics.view_customerorder",
@@ -45,6 +54,8 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.handle_deviation",
         "logistics.add_incident",
         "logistics.change_incident",
+        # PRESC-10: customer service takes fault reports by phone.
+        "logistics.report_faults",
         *LOGISTICS_ADMIN,
     ),
 }
