@@ -331,12 +331,12 @@ class IncidentAdmin(_ReadOnly, admin.ModelAdmin[Incident]):
     list_display = ("__str__", "device", "state", "occurred_on", "raised_at")
     list_filter = ("state",)
     list_select_related = ("device",)
-    search_fields = ("device__serial_number", "work_order_number")
+    search_fields = ("device__serial_number", "work_order__number")
     fields = (
         "device",
         "state",
         "occurred_on",
-        "work_order_number",
+        "work_order",
         "description",
         "raised_by",
         "raised_at",

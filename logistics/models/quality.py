@@ -20,6 +20,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models.devices import Device
+from logistics.models.workorders import WorkOrder
 from patients.models import Patient
 from patients.transitions import TransitionRecord
 
@@ -37,7 +38,7 @@ class DeviationCategory(models.TextChoices):
 
 
 class DeviationState(models.TextChoices):
-    REPORTED = "reported", _("reported")
+    REPORTED = "reported", _("reported, not yet handled")
     INVESTIGATING = "investigating", _("under investigation")
     CLOSED = "closed", _("closed")
 
@@ -74,14 +75,14 @@ class Deviation(models.Model):
         related_name="+",
         verbose_name=_("reported by"),
     )
-    reported_at = models.DateTimeField(_("reported"), db_default=Now())
+    reported_at = models.DateTimeField(_("reported at"), db_default=Now())
     state = models.CharField(
         _("state"),
         max_length=16,
         choices=DeviationState.choices,
         default=DeviationState.REPORTED,
     )
-    conclusion = models.TextField(_("conclusion"), blank=True, default="")
+    conclusion = models.TextField(_("conclusion of the handling"), blank=True, default="")
 
     class Meta:
         ordering = ["-reported_at", "-pk"]
@@ -133,9 +134,14 @@ class Incident(models.Model):
     device = models.ForeignKey(
         Device, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("device")
     )
-    # The work order it was raised from, as typed: the work order register is its own part.
-    work_order_number = models.CharField(
-        _("work order number"), max_length=32, blank=True, default=""
+    # The work order it was raised from, when raised from one (a work order of this device).
+    work_order = models.ForeignKey(
+        WorkOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("raised from work order"),
     )
     occurred_on = models.DateField(_("date of the event"))
     description = models.TextField(_("what happened"))
@@ -149,7 +155,7 @@ class Incident(models.Model):
     state = models.CharField(
         _("state"), max_length=8, choices=IncidentState.choices, default=IncidentState.OPEN
     )
-    conclusion = models.TextField(_("conclusion"), blank=True, default="")
+    conclusion = models.TextField(_("conclusion of the handling"), blank=True, default="")
     sent_to_manufacturer_at = models.DateTimeField(
         _("report sent to the manufacturer"), null=True, blank=True
     )

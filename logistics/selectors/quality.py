@@ -107,7 +107,7 @@ def incident_get(*, incident_id: int) -> IncidentPage:
     """One incident with its device, article and manufacturer, and its history;
     ``Incident.DoesNotExist`` for a missing one."""
     incident = Incident.objects.select_related(
-        "device__article__agreement__supplier", "device__owner_region", "raised_by"
+        "device__article__agreement__supplier", "device__owner_region", "raised_by", "work_order"
     ).get(pk=incident_id)
     history = list(IncidentTransition.objects.filter(incident=incident).select_related("by"))
     return IncidentPage(incident=incident, history=history)

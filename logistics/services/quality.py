@@ -28,6 +28,7 @@ from logistics.models import (
     IncidentRecipient,
     IncidentState,
     IncidentTransition,
+    WorkOrder,
 )
 from logistics.services.errors import LogisticsError, StateNotAllowed
 from logistics.services.state import device_note
@@ -227,8 +228,8 @@ def incident_raise(
     description: str,
     work_order_number: str = "",
 ) -> Incident:
-    """QUAL-2: a medical-device incident on a device, from its card or a work order. The
-    device is kept as evidence from now on; its card says so."""
+    """QUAL-2: a medical-device incident on a device, from its card or from one of its work
+    orders (by number). The device is kept as evidence from now on; its card says so."""
     device = Device.objects.select_for_update().filter(pk=device_id).first()
     if device is None:
         raise LogisticsError(_("No such device."))
@@ -241,11 +242,22 @@ def incident_raise(
     )
     if refusal:
         raise QualityFieldError("description", refusal)
+    work_order = None
+    if work_order_number.strip():
+        work_order = WorkOrder.objects.filter(
+            number=work_order_number.strip().upper(), device_id=device.pk
+        ).first()
+        if work_order is None:
+            raise QualityFieldError(
+                "work_order_number",
+                _("Work order number: no work order of device %(serial)s has this number.")
+                % {"serial": device.serial_number},
+            )
     incident = Incident.objects.create(
         device=device,
         occurred_on=occurred_on,
         description=description.strip(),
-        work_order_number=work_order_number.strip().upper(),
+        work_order=work_order,
         raised_by=by,
     )
     transition_created(machine=INCIDENT_MACHINE, obj=incident, by=by)

@@ -143,7 +143,7 @@ def deviations_view(request: HttpRequest) -> HttpResponse:
 
 class CloseForm(forms.Form):
     conclusion = forms.CharField(
-        label=gettext_lazy("Conclusion"),
+        label=gettext_lazy("Conclusion of the handling"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
         help_text=gettext_lazy("What was found and what was done."),

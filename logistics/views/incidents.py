@@ -53,7 +53,10 @@ class IncidentForm(forms.Form):
         ),
     )
     work_order_number = forms.CharField(
-        label=gettext_lazy("Work order number"), max_length=32, required=False
+        label=gettext_lazy("Work order number"),
+        max_length=12,
+        required=False,
+        help_text=gettext_lazy("When raised from a work order of the device, A- and 8 characters."),
     )
 
 
@@ -62,7 +65,8 @@ class IncidentForm(forms.Form):
 @role_permission_required(RAISE)
 @require_http_methods(["GET", "POST"])
 def incident_raise_view(request: HttpRequest, device_id: int) -> HttpResponse:
-    """QUAL-2 from the device's card: the device is kept as evidence from now on."""
+    """QUAL-2 from the device's card, or from a work order of the device (its page links here
+    with ``?work_order=<number>``): the device is kept as evidence from now on."""
     device = Device.objects.select_related("article").filter(pk=device_id).first()
     if device is None:
         raise Http404
@@ -78,7 +82,7 @@ def incident_raise_view(request: HttpRequest, device_id: int) -> HttpResponse:
         request.POST or None,
         initial={
             "occurred_on": timezone.localdate(),
-            "work_order_number": request.GET.get("work_order", "")[:32],
+            "work_order_number": request.GET.get("work_order", "")[:12],
         },
     )
     if request.method == "POST" and form.is_valid():

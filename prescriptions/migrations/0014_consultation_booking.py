@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('booked_for', models.DateTimeField(verbose_name='booked time')),
                 ('place', models.CharField(max_length=200, verbose_name='place')),
                 ('service', models.CharField(max_length=200, verbose_name='service it concerns')),
-                ('work_order_number', models.CharField(max_length=32, verbose_name='work order number')),
+                ('work_order_number', models.CharField(max_length=32, verbose_name='work order number of the booking')),
                 ('phone', patients.fields.EncryptedTextField(verbose_name='phone number where the prescriber can be reached')),
                 ('consultant', models.CharField(blank=True, default='', max_length=200, verbose_name='consultant')),
                 ('booked_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), verbose_name='booked')),

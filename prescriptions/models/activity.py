@@ -89,7 +89,7 @@ class ConsultationBooking(models.Model):
     booked_for = models.DateTimeField(_("booked time"))
     place = models.CharField(_("place"), max_length=200)
     service = models.CharField(_("service it concerns"), max_length=200)
-    work_order_number = models.CharField(_("work order number"), max_length=32)
+    work_order_number = models.CharField(_("work order number of the booking"), max_length=32)
     # Where the prescriber can be reached; a phone number is kept encrypted (LEAK-3).
     phone = EncryptedTextField(_("phone number where the prescriber can be reached"))
     consultant = models.CharField(_("consultant"), max_length=200, blank=True, default="")

@@ -220,7 +220,7 @@ def test_qual_1_the_handling_flow_with_history(
     assert client.post(url, {"action": "investigate"}).status_code == 302
     refused = client.post(url, {"action": "close", "conclusion": "  "})
     assert refused.status_code == 400
-    assert 'href="#id_conclusion">Conclusion: ' in refused.content.decode()
+    assert 'href="#id_conclusion">Conclusion of the handling: ' in refused.content.decode()
     response = client.post(url, {"action": "close", "conclusion": "Transportören påmind."})
     assert response.status_code == 302
     deviation.refresh_from_db()

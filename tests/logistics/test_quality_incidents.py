@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from logistics.models import Device, DeviceStatus, Incident, IncidentState
+from logistics.models import Device, DeviceStatus, Incident, IncidentState, WorkOrderKind
 from logistics.services.errors import StateNotAllowed
 from logistics.services.quality import incident_close, incident_raise
 from logistics.services.state import device_move
+from logistics.services.workorders import work_order_create
 from tests.factories import UserFactory
 from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
@@ -40,10 +41,11 @@ def _raise(device: Device, by: Any) -> Incident:
     )
 
 
-def test_qual_2_an_incident_is_raised_from_the_device_card(
+def test_qual_2_an_incident_is_raised_from_the_device_card_or_a_work_order(
     client: Client, technician, rx, hidden, rollator, central
 ):
     device = lent(rx, hidden, rollator, central)
+    work_order = work_order_create(kind=WorkOrderKind.REPAIR, by=technician, device_id=device.pk)
     logged_in(client, technician)
     card = client.get(f"/logistics/devices/{device.pk}/").content.decode()
     raise_url = f"/logistics/devices/{device.pk}/incident/"
@@ -51,20 +53,33 @@ def test_qual_2_an_incident_is_raised_from_the_device_card(
     form = client.get(raise_url)
     assert form.status_code == 200
     assert leaks(form.content.decode()) == []
+    # From the work order: its number comes along, prefilled.
+    from_order = client.get(f"{raise_url}?work_order={work_order.number}").content.decode()
+    assert f'value="{work_order.number}"' in from_order
+    wrong = client.post(
+        raise_url,
+        {
+            "occurred_on": timezone.localdate().isoformat(),
+            "description": "Bromsen släppte.",
+            "work_order_number": "A-NOSUCH00",
+        },
+    )
+    assert wrong.status_code == 400
+    assert 'href="#id_work_order_number">Work order number: ' in wrong.content.decode()
     response = client.post(
         raise_url,
         {
             "occurred_on": timezone.localdate().isoformat(),
             "description": "Bromsen släppte i nedförsbacke.",
-            "work_order_number": "ao-2026-7",
+            "work_order_number": work_order.number.lower(),
         },
     )
     assert response.status_code == 302
     incident = Incident.objects.get()
-    assert (incident.device, incident.state, incident.work_order_number) == (
+    assert (incident.device, incident.state, incident.work_order) == (
         device,
         IncidentState.OPEN,
-        "AO-2026-7",
+        work_order,
     )
     card = client.get(f"/logistics/devices/{device.pk}/").content.decode()
     assert f"Kept as evidence of incident {incident.number}" in card
@@ -94,6 +109,7 @@ def test_qual_2_a_date_ahead_or_a_description_naming_the_patient_is_refused(
     assert not Incident.objects.exists()
 
 
+@translation.override("en")
 def test_qual_2_the_evidence_is_not_reissued_reconditioned_or_scrapped(technician, rollator):
     device = DeviceFactory(article=rollator)
     _raise(device, technician)
@@ -127,6 +143,7 @@ def test_qual_2_the_database_refuses_the_move_too(technician, rollator):
         Device.objects.filter(pk=device.pk).update(status=DeviceStatus.IN_STOCK)
 
 
+@translation.override("en")
 def test_qual_2_closing_releases_the_device(technician, customer_service, rollator):
     device = DeviceFactory(article=rollator)
     incident = _raise(device, technician)
