@@ -232,10 +232,22 @@ def _papers(world: LogisticsWorld, leo: Any) -> None:
 
 def quality_world(*, holder: Any, protected_number: str) -> None:
     """QUAL-1, QUAL-2 for the crawl: a deviation the grant holder reported on the protected
-    patient (attached to her: the handlers' list masks her), beside the demo's one without the
-    person; an open incident on a device she holds (its page and report name no patient)."""
+    patient (attached to her: the handlers' list masks her), and one reported without the
+    person by a user who may not see her; an open incident on a device that went out on her
+    order (its page and report name no patient)."""
+    from django.contrib.auth import get_user_model
+
     from logistics.models import Device
     from logistics.services.quality import deviation_report, incident_raise
+
+    # Reported by the demo's logistics user, who may not see her: saved without the person.
+    leo = get_user_model().objects.get(username="logistics")
+    deviation_report(
+        ctx=ctx_for(leo),
+        category="late_delivery",
+        description="Leveransen till enheten kom för sent.",
+        patient_number=protected_number,
+    )
 
     deviation_report(
         ctx=ctx_for(holder, stepped_up=True),
