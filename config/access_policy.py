@@ -10,6 +10,19 @@ from __future__ import annotations
 from typing import Final
 
 ROUTES: Final[dict[str, str]] = {
+    # QUAL-1, QUAL-2 (issue 11): deviations and medical-device incidents, by internal id.
+    "logistics:deviation": "logistics.handle_deviation (role: customer service); the deviation "
+    "by id (404 otherwise); the patient only through patient_labels_for_user (masked without a "
+    "grant, each row logged); POST moves its state with history",
+    "logistics:deviation_attach": "patients.view_patient (role) and the gate: full card only "
+    "(404 for a masked or missing patient, step-up for a grant holder); attaches a deviation "
+    "reported without the person by its number, logged as a change",
+    "logistics:incident_raise": "logistics.add_incident (technicians, customer service); the "
+    "device by id (404 otherwise); no patient shown; the device is kept as evidence",
+    "logistics:incident": "logistics.view_incident (technicians, customer service); POST needs "
+    "logistics.change_incident; the incident by id (404 otherwise); names no patient",
+    "logistics:incident_report": "logistics.view_incident; the report to the manufacturer and "
+    "Läkemedelsverket by id (404 otherwise); device and event only, never a patient (LEAK-4)",
     "logistics:reservation_release": "logistics.view_reservation (prescribers); POST only; "
     "only the user's own draft reservations (404 otherwise); names the prescription by number "
     "only, never the patient (LOG-1)",
@@ -202,6 +215,9 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "logistics.urgentfee": "MaskedRowsAdmin: order number and amount; read-only",
     "logistics.workorder": "MaskedRowsAdmin: a masked work order shows its number, kind, "
     "state and dates only; read-only (the pages write work orders)",
+    "logistics.deviation": "MaskedRowsAdmin, read-only: patient by reference; a masked row "
+    "shows number, category, state and date only",
+    "logistics.incident": "read-only; an incident names a device, never a patient",
     "logistics.device": "MaskedRowsAdmin: a device a masked patient holds shows what it is and "
     "its dates, no region, store, unit or history; read-only",
 }

@@ -71,6 +71,7 @@ MENU: Final[tuple[MenuEntry, ...]] = (
     MenuEntry("logistics:queues", _("Logistics"), role("logistics.work_orders")),
     MenuEntry("logistics:stores", _("Stock"), role("logistics.work_orders")),
     MenuEntry("logistics:device_search", _("Devices"), role("logistics.view_device")),
+    MenuEntry("logistics:deviations", _("Deviations"), role("logistics.handle_deviation")),
     MenuEntry("logistics:kpi", _("Delivery reliability"), role("logistics.view_kpi")),
     MenuEntry("protection:requests", _("Access requests"), role("protection.change_grantrequest")),
     MenuEntry("protection:grants", _("Grants"), role("protection.view_grant")),

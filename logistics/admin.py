@@ -25,9 +25,11 @@ from logistics.models import (
     CustomerOrder,
     CustomerOrderLine,
     CustomerOrderTransition,
+    Deviation,
     Device,
     DeviceEvent,
     RecirculationPolicy,
+    Incident,
     Reservation,
     StockLevel,
     StockLocation,
@@ -368,3 +370,59 @@ class WorkOrderAdmin(_ReadOnly, MaskedRowsAdmin):
     )
     inlines = (WorkOrderPartInline, WorkOrderTransitionInline)
     masked_row_inlines = ()
+@admin.register(Deviation)
+class DeviationAdmin(_ReadOnly, MaskedRowsAdmin):
+    """QUAL-1, read-only (the product's pages handle deviations): the patient by internal
+    reference only; a deviation about a masked patient shows its number, category, state and
+    dates, never what was written (it may describe the person's situation) or who reported."""
+
+    patient_path = "patient"
+    list_display = ("__str__", "category", "state", "reported_at", "order_number", "patient_shown")
+    list_filter = ("state", "category")
+    list_select_related = ("patient",)
+    search_fields = ("order_number", "serial_number")
+    fields = (
+        "category",
+        "state",
+        "reported_at",
+        "reported_by",
+        "order_number",
+        "serial_number",
+        "patient_shown",
+        "without_person",
+        "description",
+        "conclusion",
+    )
+    readonly_fields = fields
+    masked_row_fields = frozenset({"__str__", "category", "state", "reported_at", "patient_shown"})
+
+    @admin.display(description=_("patient"))
+    def patient_shown(self, obj: Deviation) -> str:
+        if obj.patient_id is None:
+            return str(_("Without the person (ej person)")) if obj.without_person else "-"
+        if not row_visible(obj):
+            return str(PROTECTED_LABEL)
+        return obj.patient.reference if obj.patient is not None else "-"
+
+
+@admin.register(Incident)
+class IncidentAdmin(_ReadOnly, admin.ModelAdmin[Incident]):
+    """QUAL-2, read-only: an incident is about a device and names no patient."""
+
+    list_display = ("__str__", "device", "state", "occurred_on", "raised_at")
+    list_filter = ("state",)
+    list_select_related = ("device",)
+    search_fields = ("device__serial_number", "work_order__number")
+    fields = (
+        "device",
+        "state",
+        "occurred_on",
+        "work_order",
+        "description",
+        "raised_by",
+        "raised_at",
+        "sent_to_manufacturer_at",
+        "sent_to_agency_at",
+        "conclusion",
+    )
+    readonly_fields = fields

@@ -28,6 +28,7 @@ from logistics.calendar import next_working_day
 from logistics.models import (
     CustomerOrder,
     DeliveryArea,
+    DeviationCategory,
     Device,
     DeviceStatus,
     HolderKind,
@@ -43,6 +44,7 @@ from logistics.services.losses import loss_device_report
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
 from logistics.services.pickups import pickup_order_create
+from logistics.services.quality import deviation_report, incident_raise
 from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
 from logistics.services.workorders import work_order_create, work_order_start
@@ -54,6 +56,11 @@ from prescriptions.models import (
     CompetenceRegistration,
     PrescriberProfile,
     Prescription,
+)
+from prescriptions.services.activity import (
+    BookingDetails,
+    consultation_activity_book,
+    consultation_activity_create,
 )
 from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.lines import prescription_line_add
@@ -81,6 +88,10 @@ DIRECT_RAMP = "43002"
 # Rollators lent before: Karl Lindqvist's (picked up), Eva Holm's (picked up at the unit), and
 # one of Karl Lindqvist's reported lost (DEVICE-4).
 HELD_SERIALS = ["GL-2024-0101", "GL-2024-0102", "GL-2024-0103"]
+# QUAL-2: a returned rollator of another model, in the workshop as an incident's evidence (not
+# one of the eight the README picks from).
+EVIDENCE_ARTICLE = "44002"
+EVIDENCE_SERIAL = "VS-2025-0417"
 KARL = "194201077098"
 EVA = "194202269207"
 MARIA = "194201199124"
@@ -387,6 +398,58 @@ def _pickups(central: StockLocation, petra: Any, hugo: Any) -> tuple[str, str, s
     return karls.number, evas.number, case.number
 
 
+def _quality(central: StockLocation, maria: CustomerOrder, users: dict[str, Any]) -> str:
+    """QUAL-1, QUAL-2 and PRESC-7 in the demo: Leo Logistik (no grant) reports Maria Ek's late
+    delivery, naming her: it is saved without the person ("ej person") for Hugo Audionom to
+    attach; a returned rollator is in the workshop, kept as evidence of an open incident raised
+    by Tea Tekniker; Petra Arbetsterapeut has booked a consultation for Karl Lindqvist."""
+    leo, tea, petra = users["logistics"], users["technician"], users["prescriber"]
+    deviation = deviation_report(
+        ctx=_ctx(leo),
+        category=DeviationCategory.LATE_DELIVERY,
+        description="Leveransen till enheten kom två dagar efter utlovad dag.",
+        order_number=maria.number,
+        patient_number=MARIA,
+    ).deviation
+    _as_user(leo)
+    device = device_register(
+        article=Article.objects.get(article_number=EVIDENCE_ARTICLE),
+        serial_number=EVIDENCE_SERIAL,
+        location=central,
+        received_on=timezone.localdate() - timedelta(days=400),
+        by=leo,
+    )
+    device_move(
+        device=device, to_state=DeviceStatus.IN_WORKSHOP, by=tea, note="Inlämnad efter fall"
+    )
+    incident = incident_raise(
+        by=tea,
+        device_id=device.pk,
+        occurred_on=timezone.localdate() - timedelta(days=2),
+        description="Vänster broms släppte när rollatorn belastades i en nedförsbacke.",
+    )
+    _as_user(petra)
+    karl = _patient(KARL).reference
+    activity = consultation_activity_create(ctx=_ctx(petra), patient_reference=karl)
+    consultation_activity_book(
+        ctx=_ctx(petra),
+        activity_id=activity.pk,
+        details=BookingDetails(
+            booked_for=timezone.now() + timedelta(days=3),
+            place="Hjälpmedelscentralen Skåne, utprovningsrum 2",
+            service="Utprovning av rollator",
+            work_order_number="AO-2026-0001",
+            phone="040-33 10 01",
+            consultant="Konsulent Berg",
+        ),
+    )
+    return (
+        f"deviation {deviation.number} without the person (Maria Ek's order {maria.number}), "
+        f"incident {incident.number} holding rollator {EVIDENCE_SERIAL} as evidence, "
+        "a consultation booked for Karl Lindqvist"
+    )
+
+
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     """Idempotent: once the central store exists, nothing more is made."""
     del shared_dir, password
@@ -429,6 +492,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             _move_on(maria, central, leo, to="packed")
             work_numbers = _work_orders(central, petra, hugo)
             pickups = _pickups(central, petra, hugo)
+            quality = _quality(central, maria, users)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -443,4 +507,5 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"logistics: pickup orders {pickups[0]} (Karl Lindqvist's rollator {HELD_SERIALS[0]}) and "
         f"{pickups[1]} (Eva Holm, at the unit); {HELD_SERIALS[2]} reported lost, loss case "
         f"{pickups[2]}",
+        f"logistics: {quality}",
     ]

@@ -61,6 +61,14 @@ def _register_devices() -> None:
     _append_once(patient_page_sections, patient_devices_section)
 
 
+def _register_deviations() -> None:
+    """QUAL-1: the patient page's deviations about the patient (full card only)."""
+    from logistics.views.deviations import patient_deviations_section
+    from protection.registry import patient_page_sections
+
+    _append_once(patient_page_sections, patient_deviations_section)
+
+
 def _register_start_page() -> None:
     """The start page's logistics sections: the store's queues, the unit's orders, devices."""
     from logistics import start_sections
@@ -73,5 +81,6 @@ def register_all() -> None:
     _register_reservations()
     _register_documents()
     _register_devices()
+    _register_deviations()
     _register_order_summary()
     _register_start_page()

@@ -23,6 +23,8 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_customerordertransition",
     "logistics.view_deviceevent",
     "logistics.view_urgentfee",
+    "logistics.view_deviation",
+    "logistics.view_incident",
     "logistics.view_workorder",
     "logistics.view_workorderpart",
     "logistics.view_workordertransition",
@@ -48,8 +50,15 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.order_pickup",
     ),
     "unit_manager": ("logistics.order_replenishment",),
-    # The workshop's queue and work orders (issue 11).
-    "technician": ("logistics.view_device", "logistics.work_workorders"),
+    # The workshop's queue and work orders (issue 11); QUAL-2: technicians raise an incident
+    # from a device's card or a work order, and read it.
+    "technician": (
+        "logistics.view_device",
+        "logistics.work_workorders",
+        "logistics.add_incident",
+        "logistics.view_incident",
+    ),
+    # QUAL-1, QUAL-2: customer service handles deviations and incidents (the quality work).
     "customer_service": (
         "logistics.view_customerorder",
         "logistics.view_device",
@@ -57,6 +66,9 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.order_pickup",
         "logistics.view_losscase",
         "logistics.change_losscase",
+        "logistics.handle_deviation",
+        "logistics.add_incident",
+        "logistics.change_incident",
         # PRESC-10: customer service takes fault reports by phone.
         "logistics.report_faults",
         *LOGISTICS_ADMIN,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from logistics.models import LossState
 from logistics.selectors.orders import orders_open_count_for_user
 from logistics.selectors.pickups import PickupQueue, loss_cases_list, pickup_queue_counts
+from logistics.selectors.quality import deviations_to_handle_count
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
 from logistics.selectors.workorders import (
     REPORT_FAULTS,
@@ -119,6 +120,20 @@ def _workshop(user: Any) -> Sequence[StartItem] | None:
             )
         )
     return items or None
+def _quality(user: Any) -> Sequence[StartItem] | None:
+    """QUAL-1, QUAL-2: everyone may report a deviation; quality staff see how many wait."""
+    items = [StartItem(_("Report a deviation"), reverse("logistics:deviation_report"))]
+    if holds_role_permission(user, "logistics.handle_deviation"):
+        items.append(
+            StartItem(
+                _("Deviations to handle"),
+                reverse("logistics:deviations"),
+                deviations_to_handle_count(),
+            )
+        )
+    if holds_role_permission(user, "logistics.view_incident"):
+        items.append(StartItem(_("Open incidents"), reverse("logistics:incidents")))
+    return items
 
 
 def register() -> None:
@@ -127,3 +142,4 @@ def register() -> None:
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
     start_section_register(StartSection("workshop", _("Workshop"), 12, _workshop))
     start_section_register(StartSection("pickups", _("Pickups and losses"), 52, _pickups))
+    start_section_register(StartSection("quality", _("Deviations"), 55, _quality))

@@ -5,8 +5,10 @@ from django.urls import URLPattern, URLResolver, path
 
 from logistics.urls_orders import urlpatterns as order_patterns
 from logistics.views import (
+    deviations,
     devices,
     direct,
+    incidents,
     kpi,
     losses,
     picking,
@@ -136,6 +138,29 @@ logistics_patterns: Patterns = (
         path("losses/<int:case_id>/", losses.loss_case_view, name="loss_case"),
         path("losses/<int:case_id>/decide/", losses.loss_case_decide_view, name="loss_decide"),
         path("losses/<int:case_id>/found/", losses.loss_case_found_view, name="loss_found"),
+        # QUAL-1: deviations reported by anyone, handled by quality staff, attached to a
+        # patient by a user the gate shows the patient to.
+        path("deviations/report/", deviations.deviation_report_view, name="deviation_report"),
+        path("deviations/", deviations.deviations_view, name="deviations"),
+        path("deviations/<int:deviation_id>/", deviations.deviation_view, name="deviation"),
+        path(
+            "patients/<str:reference>/deviations/attach/",
+            deviations.deviation_attach_view,
+            name="deviation_attach",
+        ),
+        # QUAL-2: medical-device incidents, raised from a device's card.
+        path(
+            "devices/<int:device_id>/incident/",
+            incidents.incident_raise_view,
+            name="incident_raise",
+        ),
+        path("incidents/", incidents.incidents_view, name="incidents"),
+        path("incidents/<int:incident_id>/", incidents.incident_view, name="incident"),
+        path(
+            "incidents/<int:incident_id>/report/",
+            incidents.incident_report_view,
+            name="incident_report",
+        ),
     ],
     "logistics",
 )

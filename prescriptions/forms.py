@@ -310,11 +310,26 @@ class SpecialDeliveryChoiceForm(forms.Form):
 
 
 class ConsultationBookingForm(forms.Form):
-    """PRESC-7: the time booked for an open consultation activity (the service refuses a time
-    that has passed)."""
+    """PRESC-7: the booking of a consultation activity: the time (the service refuses a time
+    that has passed), the place, the service it concerns, the work order number, a phone number
+    where the prescriber can be reached (kept encrypted) and, optionally, the consultant. The
+    same form rebooks a booked activity."""
 
     booked_for = forms.DateTimeField(
         label=_("Booked time"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
+    place = forms.CharField(label=_("Place"), max_length=200)
+    service = forms.CharField(label=_("Service it concerns"), max_length=200)
+    work_order_number = forms.CharField(label=_("Work order number"), max_length=32)
+    phone = forms.RegexField(
+        label=_("Phone number where you can be reached"),
+        regex=r"^\+?[0-9][0-9 \-]{5,19}$",
+        max_length=20,
+        error_messages={
+            "invalid": _("Write a phone number, digits only, for example 010-123 45 67.")
+        },
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    consultant = forms.CharField(label=_("Consultant (optional)"), max_length=200, required=False)

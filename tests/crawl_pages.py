@@ -43,7 +43,7 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.logistics.crawl_world import LogisticsWorld, logistics_world
+from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
 from tests.personas import ctx_for, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
@@ -142,6 +142,9 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         assert document_job_render(job_id=job.pk) == "ready"
     # The logistics floor's goods for her and for an ordinary patient, in every state.
     goods = logistics_world(holder=holder, protected_number="194201199124")
+    # QUAL-1, QUAL-2: deviations (one attached to her, the demo's without the person) and an
+    # open incident on a device she holds.
+    quality_world(holder=holder, protected_number="194201199124")
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -177,9 +180,11 @@ def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
     queue of the logistics world, and a missing one of each (a 404 probe)."""
     from logistics.models import (
+        Deviation,
         Device,
         DirectDelivery,
         LossCase,
+        Incident,
         Package,
         PickItem,
         PickupOrder,
@@ -207,6 +212,8 @@ def _logistics_values() -> dict[str, list[str]]:
         # PRESC-9, DEVICE-4: pickup orders (a protected patient's at the unit), loss cases.
         "pickup_id": ids(PickupOrder),
         "case_id": ids(LossCase),
+        "deviation_id": ids(Deviation),
+        "incident_id": ids(Incident),
         "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).

@@ -53,6 +53,16 @@ from logistics.models.purchasing import (
     PurchaseOrderTransition,
     ReplenishmentStocked,
 )
+from logistics.models.quality import (
+    Deviation,
+    DeviationCategory,
+    DeviationState,
+    DeviationTransition,
+    Incident,
+    IncidentRecipient,
+    IncidentState,
+    IncidentTransition,
+)
 from logistics.models.stock import (
     LocationKind,
     Reservation,
@@ -76,6 +86,10 @@ __all__ = [
     "DeliveryArea",
     "DeliveryAttempt",
     "DestinationKind",
+    "Deviation",
+    "DeviationCategory",
+    "DeviationState",
+    "DeviationTransition",
     "Device",
     "DeviceEvent",
     "DeviceStatus",
@@ -86,6 +100,10 @@ __all__ = [
     "GoodsReceipt",
     "GoodsReceiptLine",
     "HolderKind",
+    "Incident",
+    "IncidentRecipient",
+    "IncidentState",
+    "IncidentTransition",
     "LineState",
     "LocationKind",
     "LossCase",

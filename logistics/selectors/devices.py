@@ -25,6 +25,8 @@ from logistics.models import (
     DeviceEvent,
     DeviceStatus,
     HolderKind,
+    Incident,
+    IncidentState,
 )
 from patients.presenters import PatientCard
 from protection.gate import AccessContext, Decision, patient_read_for_user
@@ -163,7 +165,13 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
             "holder_patient__identity",
         )
         .annotate(
-            patient_visible=RawSQL("hjm_identity_visible(logistics_device.holder_patient_id)", [])
+            patient_visible=RawSQL("hjm_identity_visible(logistics_device.holder_patient_id)", []),
+            # QUAL-2: the open incident keeping the device as evidence, in the same query.
+            open_incident_id=Subquery(
+                Incident.objects.filter(device_id=OuterRef("pk"), state=IncidentState.OPEN).values(
+                    "pk"
+                )[:1]
+            ),
         )
         .get(pk=device_id)
     )

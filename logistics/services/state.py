@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from logistics.models import (
@@ -65,6 +66,8 @@ ORDER_RANK: Final = {
 CANCELLABLE_LINE_STATES: Final = frozenset(
     {L.RECEIVED, L.BACKORDERED, L.ALLOCATED, L.PICKING, L.PICKED, L.PACKED}
 )
+# The message of the evidence trigger of migration 0010 (QUAL-2).
+EVIDENCE_REFUSAL: Final = "QUAL-2: device"
 OPEN_ORDER_STATES: Final = frozenset(set(ORDER_RANK) - {O.DELIVERED})
 
 
@@ -205,10 +208,23 @@ def device_move(
 ) -> None:
     """Change a device's status (and, with it, holder or place: ``fields``), with its history
     row. The note names order numbers and stores, never a person (the card is read by staff
-    without a grant)."""
-    transition_apply(
-        machine=DEVICE_MACHINE, obj=device, to_state=to_state, by=by, note=note, **fields
-    )
+    without a grant). QUAL-2: a device kept as evidence of an open incident may not be
+    reissued, reconditioned or scrapped; the database's trigger (migration 0010) refuses it,
+    and the refusal becomes a message here (no extra query on every move)."""
+    try:
+        transition_apply(
+            machine=DEVICE_MACHINE, obj=device, to_state=to_state, by=by, note=note, **fields
+        )
+    except IntegrityError as exc:
+        if EVIDENCE_REFUSAL not in str(exc):
+            raise
+        raise StateNotAllowed(
+            _(
+                "Device %(serial)s is kept as evidence of an open incident: it cannot become "
+                "%(to)s until the incident is closed."
+            )
+            % {"serial": device.serial_number, "to": D(to_state).label}
+        ) from None
 
 
 def device_note(*, device: Device, by: Any = None, note: str) -> None:

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from logistics.models import Device, DeviceStatus
+from logistics.models import Device, Incident
 from logistics.selectors.devices import (
     DeviceCard,
     HolderShown,
@@ -122,6 +123,14 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             else None,
             "may_report_lost": card.device.status in REPORTABLE
             and holds_role_permission(request.user, CHANGE_LOSSCASE),
+            # QUAL-2: the open incident holding the device, or the way to raise one.
+            "open_incident": (
+                Incident(pk=card.device.open_incident_id)  # type: ignore[attr-defined]
+                if card.device.open_incident_id  # type: ignore[attr-defined]
+                else None
+            ),
+            "may_raise_incident": holds_role_permission(request.user, "logistics.add_incident"),
+            "links_incident": holds_role_permission(request.user, "logistics.view_incident"),
         },
     )
 

@@ -1,6 +1,11 @@
 """The prescriptions floor: the catalogue, who may prescribe what, and the prescriptions."""
 
-from prescriptions.models.activity import ActivityState, ConsultationActivity
+from prescriptions.models.activity import (
+    ActivityState,
+    BookingState,
+    ConsultationActivity,
+    ConsultationBooking,
+)
 from prescriptions.models.catalogue import (
     Agreement,
     Article,
@@ -55,11 +60,13 @@ __all__ = [
     "Article",
     "ArticleKind",
     "Authorisation",
+    "BookingState",
     "CareEpisode",
     "Certificate",
     "CompetenceArea",
     "CompetenceRegistration",
     "ConsultationActivity",
+    "ConsultationBooking",
     "CountryGroup",
     "DeliveryKind",
     "EligibilityRecord",

@@ -5,6 +5,7 @@ once, does nothing twice."""
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Final
 
 from django.db import transaction
@@ -15,7 +16,9 @@ from django.utils.translation import gettext as _
 from patients.services import notification_send
 from prescriptions.models import (
     ActivityState,
+    BookingState,
     ConsultationActivity,
+    ConsultationBooking,
     Prescription,
     PrescriptionState,
 )
@@ -46,25 +49,54 @@ def consultation_activity_create(
     return ConsultationActivity.objects.create(patient=patient, unit_id=unit, prescriber=ctx.user)
 
 
+@dataclass(frozen=True)
+class BookingDetails:
+    """What a booking records (PRESC-7): the time, the place, the service it concerns, the work
+    order number, a phone number where the prescriber can be reached and, optionally, the
+    consultant."""
+
+    booked_for: datetime.datetime
+    place: str
+    service: str
+    work_order_number: str
+    phone: str
+    consultant: str = ""
+
+
 @refusals_kept
 @transaction.atomic
 def consultation_activity_book(
-    *, ctx: AccessContext, activity_id: int, booked_for: datetime.datetime
-) -> ConsultationActivity:
-    """A time is booked for an open activity (the prescriber's own, or their unit's)."""
+    *, ctx: AccessContext, activity_id: int, details: BookingDetails
+) -> ConsultationBooking:
+    """A time is booked for an activity (the prescriber's own, or their unit's). Rebooking a
+    booked activity cancels the booking in force and books anew: both stay as its history."""
     activity = ConsultationActivity.objects.select_for_update().filter(pk=activity_id).first()
     profile = prescriber_profile_for(ctx.user)
     if activity is None or not profile.units.filter(pk=activity.unit_id).exists():
         raise PatientNotFound(_("No such activity."))
     patient_for_prescribing(ctx, activity.patient.reference)
-    if activity.state != ActivityState.OPEN:
+    if activity.state == ActivityState.CLOSED:
         raise StateNotAllowed(_("This activity is closed: create a new one."))
-    if booked_for <= timezone.now():
+    if details.booked_for <= timezone.now():
         raise PrescriptionError(_("Booked time: choose a time in the future."))
-    activity.booked_for = booked_for
+    now = timezone.now()
+    ConsultationBooking.objects.filter(activity=activity, state=BookingState.BOOKED).update(
+        state=BookingState.CANCELLED, cancelled_at=now
+    )
+    booking = ConsultationBooking.objects.create(
+        activity=activity,
+        booked_for=details.booked_for,
+        place=details.place.strip(),
+        service=details.service.strip(),
+        work_order_number=details.work_order_number.strip().upper(),
+        phone=details.phone.strip(),
+        consultant=details.consultant.strip(),
+        booked_by=ctx.user,
+    )
+    activity.booked_for = details.booked_for
     activity.state = ActivityState.BOOKED
     activity.save(update_fields=["booked_for", "state"])
-    return activity
+    return booking
 
 
 def consultation_activities_close_stale(*, now: datetime.datetime | None = None) -> int:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from prescriptions.forms import ConsultationBookingForm
 from prescriptions.selectors.activity import consultation_activity_get_for_user
 from prescriptions.services.activity import (
+    BookingDetails,
     consultation_activity_book,
     consultation_activity_create,
 )
@@ -64,7 +65,8 @@ def activity_create_view(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @refusals_answered(next_url=back_to_patient)
 def activity_book_view(request: HttpRequest, reference: str, activity_id: int) -> HttpResponse:
-    """PRESC-7: book the time of an open activity of this patient at one of the user's units."""
+    """PRESC-7: book the time of an activity of this patient at one of the user's units; for a
+    booked one, rebook (the booking in force is cancelled and kept as history)."""
     # The activity is reached through the patient's page: another patient's or another unit's
     # is not found, like one that does not exist (house style 5).
     consultation_activity_get_for_user(
@@ -80,7 +82,7 @@ def activity_book_view(request: HttpRequest, reference: str, activity_id: int) -
         consultation_activity_book(
             ctx=AccessContext.from_request(request),
             activity_id=activity_id,
-            booked_for=form.cleaned_data["booked_for"],
+            details=BookingDetails(**form.cleaned_data),
         )
     except PrescriptionError as exc:
         form.add_error(None, str(exc))

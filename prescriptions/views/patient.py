@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from prescriptions.forms import ConsultationBookingForm, StateFilterForm
-from prescriptions.models import ActivityState, ConsultationActivity, PrescriptionState
+from prescriptions.models import ConsultationActivity, PrescriptionState
 from prescriptions.selectors.activity import consultation_activity_list_for_user
 from prescriptions.selectors.prescription import (
     prescription_list_for_patient,
@@ -70,14 +70,21 @@ def patient_page(
         if prescription.state == PrescriptionState.APPROVED
         for line in prescription.lines.all()
     ]
-    # Each open activity with its booking form; a booked one has no form (PRESC-7: rebooking
-    # means a new activity).
+    # Each activity with its booking form; a booked one's form rebooks it (PRESC-7: the
+    # booking in force is cancelled and a new one made), starting from what it holds.
     activities: list[tuple[ConsultationActivity, forms.Form | None]] = []
     for activity in consultation_activity_list_for_user(user=request.user, patient=found.patient):
         key = booking_form_prefix(activity.pk)
-        form = None
-        if activity.state == ActivityState.OPEN:
-            form = bound.get(key) or ConsultationBookingForm(prefix=key)
+        in_force = activity.booking_in_force  # type: ignore[attr-defined]
+        initial = (
+            {
+                field: getattr(in_force, field)
+                for field in ("place", "service", "work_order_number", "phone", "consultant")
+            }
+            if in_force is not None
+            else {}
+        )
+        form = bound.get(key) or ConsultationBookingForm(prefix=key, initial=initial)
         activities.append((activity, form))
     return render(
         request,

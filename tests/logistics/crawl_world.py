@@ -339,3 +339,43 @@ def _papers(world: LogisticsWorld, leo: Any) -> None:
     for job in jobs.values():
         assert document_job_render(job_id=job.pk) == "ready", job.pk
     world.protected_papers = {k: v for k, v in jobs.items() if not k.startswith("ordinary")}
+
+
+def quality_world(*, holder: Any, protected_number: str) -> None:
+    """QUAL-1, QUAL-2 for the crawl: a deviation the grant holder reported on the protected
+    patient (attached to her: the handlers' list masks her), and one reported without the
+    person by a user who may not see her; an open incident on a device that went out on her
+    order (its page and report name no patient)."""
+    from django.contrib.auth import get_user_model
+
+    from logistics.models import Device
+    from logistics.services.quality import deviation_report, incident_raise
+
+    # Reported by the demo's logistics user, who may not see her: saved without the person.
+    leo = get_user_model().objects.get(username="logistics")
+    deviation_report(
+        ctx=ctx_for(leo),
+        category="late_delivery",
+        description="Leveransen till enheten kom för sent.",
+        patient_number=protected_number,
+    )
+
+    deviation_report(
+        ctx=ctx_for(holder, stepped_up=True),
+        category="damaged_delivery",
+        description="Kryckan kom med ett skadat handtag.",
+        order_number="",
+        patient_number=protected_number,
+    )
+    device = (
+        Device.objects.filter(order_lines__order__patient=_patient(protected_number))
+        .order_by("pk")
+        .first()
+    )
+    assert device is not None, "no device went out on the crawl's protected patient's orders"
+    incident_raise(
+        by=holder,
+        device_id=device.pk,
+        occurred_on=timezone.localdate(),
+        description="Handtaget lossnade vid användning.",
+    )

@@ -45,9 +45,27 @@ def activities_url(patient: Patient, activity: ConsultationActivity | None = Non
     return f"{base}{activity.pk}/book/" if activity else base
 
 
-def book(client: Client, patient: Patient, activity: ConsultationActivity, when: str) -> Any:
+# PRESC-7: what a booking records besides its time.
+BOOKING = {
+    "place": "Hjälpmedelscentrum Lund, rum 4",
+    "service": "Utprovning av rullstol",
+    "work_order_number": "AO-2026-0042",
+    "phone": "046-123 45 67",
+    "consultant": "Konsulent Berg",
+}
+
+
+def book(
+    client: Client,
+    patient: Patient,
+    activity: ConsultationActivity,
+    when: str,
+    **fields: str,
+) -> Any:
+    data = {**BOOKING, **fields, "booked_for": when}
     return client.post(
-        activities_url(patient, activity), {f"activity-{activity.pk}-booked_for": when}
+        activities_url(patient, activity),
+        {f"activity-{activity.pk}-{name}": value for name, value in data.items()},
     )
 
 

@@ -53,8 +53,9 @@ def test_presc_7_book_a_time_for_the_activity(rx_client, ordinary):
     assert timezone.localtime(activity.booked_for).strftime("%Y-%m-%dT%H:%M") == when
     content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
     assert f"booked for {when.replace('T', ' ')}" in content
-    # Booked: rebooking means a new activity, so no booking form any more.
-    assert f'action="{activities_url(ordinary, activity)}"' not in content
+    # Booked: the form now rebooks (cancels this time and books a new one).
+    assert f'action="{activities_url(ordinary, activity)}"' in content
+    assert "Rebook: cancel this time and book a new one" in content
 
 
 def test_presc_7_a_time_past_is_refused_naming_the_field_and_keeping_what_was_typed(

@@ -27,6 +27,7 @@ from prescriptions.selectors.prescription import (
     replacement_acceptance_rate,
 )
 from prescriptions.services.activity import (
+    BookingDetails,
     consultation_activities_close_stale,
     consultation_activity_book,
     consultation_activity_create,
@@ -149,7 +150,15 @@ def test_presc_7_activity_without_booked_time_closes_after_three_days_idempotent
     booked = consultation_activity_create(ctx=ctx, patient_reference=ordinary.reference)
     fresh = consultation_activity_create(ctx=ctx, patient_reference=ordinary.reference)
     consultation_activity_book(
-        ctx=ctx, activity_id=booked.pk, booked_for=timezone.now() + datetime.timedelta(days=5)
+        ctx=ctx,
+        activity_id=booked.pk,
+        details=BookingDetails(
+            booked_for=timezone.now() + datetime.timedelta(days=5),
+            place="Hjälpmedelscentrum",
+            service="Utprovning",
+            work_order_number="AO-1",
+            phone="046-123 45 67",
+        ),
     )
     four_days_ago = timezone.now() - datetime.timedelta(days=4)
     ConsultationActivity.objects.filter(pk__in=[stale.pk, booked.pk]).update(

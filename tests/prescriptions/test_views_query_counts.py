@@ -59,7 +59,7 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
     with django_assert_num_queries(PATIENT_PAGE_QUERIES):
         content = rx_client.get(f"/prescriptions/patients/{ordinary.reference}/").content.decode()
     assert content.count("Approved") == 2
-    assert content.count('class="activity"') == 2  # one open, one booked: one query for both
+    assert content.count('class="activity"') == 2  # one open, one booked: two queries for both
 
 
 # Pinned: session, user, the gate and its access entry, the prescription, lines, eligibility,
@@ -68,4 +68,5 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
 # address, which the delivery section shows when the goods go there.
 PRESCRIPTION_PAGE_QUERIES = 16
 MY_LIST_QUERIES = 9  # + the patients as labels: guards, patients, the access log, the actor
-PATIENT_PAGE_QUERIES = 11  # and the activities of the user's units (PRESC-7)
+# + the activities of the user's units and their bookings, one query each (PRESC-7).
+PATIENT_PAGE_QUERIES = 12
