@@ -28,8 +28,8 @@ from logistics.models import (
     Deviation,
     Device,
     DeviceEvent,
-    RecirculationPolicy,
     Incident,
+    RecirculationPolicy,
     Reservation,
     StockLevel,
     StockLocation,
@@ -370,6 +370,8 @@ class WorkOrderAdmin(_ReadOnly, MaskedRowsAdmin):
     )
     inlines = (WorkOrderPartInline, WorkOrderTransitionInline)
     masked_row_inlines = ()
+
+
 @admin.register(Deviation)
 class DeviationAdmin(_ReadOnly, MaskedRowsAdmin):
     """QUAL-1, read-only (the product's pages handle deviations): the patient by internal

@@ -120,6 +120,8 @@ def _workshop(user: Any) -> Sequence[StartItem] | None:
             )
         )
     return items or None
+
+
 def _quality(user: Any) -> Sequence[StartItem] | None:
     """QUAL-1, QUAL-2: everyone may report a deviation; quality staff see how many wait."""
     items = [StartItem(_("Report a deviation"), reverse("logistics:deviation_report"))]

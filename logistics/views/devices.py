@@ -16,8 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from logistics.models import Device, DeviceStatus
-from logistics.models import Device, Incident
+from logistics.models import Device, DeviceStatus, Incident
 from logistics.selectors.devices import (
     DeviceCard,
     HolderShown,
