@@ -29,13 +29,22 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_customerorder",
         "logistics.view_stocklevel",
         "logistics.view_device",
+        # DEVICE-2: they publish safety notices and follow the campaigns.
+        "logistics.manage_safetynotice",
+        "logistics.view_safetynotice",
     ),
     # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
-    "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
-    "unit_manager": ("logistics.order_replenishment",),
-    "technician": ("logistics.view_device",),
+    # DEVICE-5: the message board's safety notices, for everyone who meets devices.
+    "prescriber": (
+        "logistics.view_reservation",
+        "logistics.order_replenishment",
+        "logistics.view_safetynotice",
+    ),
+    "unit_manager": ("logistics.order_replenishment", "logistics.view_safetynotice"),
+    "technician": ("logistics.view_device", "logistics.view_safetynotice"),
     "customer_service": (
+        "logistics.view_safetynotice",
         "logistics.view_customerorder",
         "logistics.view_device",
         *LOGISTICS_ADMIN,
