@@ -303,6 +303,6 @@ def notice_patient_contacted_view(request: HttpRequest, row_id: int) -> HttpResp
         messages.success(
             request,
             _("Recorded: the patient of order %(number)s was contacted.")
-            % {"number": row.order_number or "–"},
+            % {"number": row.order_number or "-"},
         )
     return redirect("logistics:notice_patients")

@@ -106,7 +106,8 @@ def test_device_2_publishing_finds_every_holder_and_place(holders, store_worker,
         assert row.order_number
         assert row.state == OutreachState.FOUND
         assert not row.blocked
-    assert protected.protected and not ordinary.protected
+    assert protected.protected
+    assert not ordinary.protected
     assert rows[holders["store"].pk].blocked
     assert rows[holders["store"].pk].location_id == holders["store"].location_id
     assert rows[holders["unit"].pk].holder_unit_id is not None
@@ -218,7 +219,8 @@ def test_device_2_closing_is_a_state_move_with_history_and_lifts_the_block(
     assert NoticeDevice.objects.filter(blocked=True).count() == 1
     notice_close(notice_id=notice.pk, by=store_worker, note="Tillverkaren har stängt ärendet")
     notice.refresh_from_db()
-    assert notice.state == NoticeState.CLOSED and notice.closed_at is not None
+    assert notice.state == NoticeState.CLOSED
+    assert notice.closed_at is not None
     assert list(
         SafetyNoticeTransition.objects.filter(notice=notice).values_list("to_state", flat=True)
     ) == [NoticeState.DRAFT, NoticeState.PUBLISHED, NoticeState.CLOSED]
@@ -238,8 +240,10 @@ def test_device_2_outreach_steps_are_dated_and_done_lifts_the_block(
     row = NoticeDevice.objects.get()
     outreach_record(notice_id=notice.pk, row_id=row.pk, step="done", by=store_worker)
     row.refresh_from_db()
-    assert row.state == OutreachState.DONE and not row.blocked
-    assert row.contacted_at is not None and row.done_at is not None
+    assert row.state == OutreachState.DONE
+    assert not row.blocked
+    assert row.contacted_at is not None
+    assert row.done_at is not None
     with pytest.raises(StateNotAllowed):
         outreach_record(notice_id=notice.pk, row_id=row.pk, step="contacted", by=store_worker)
 
@@ -252,7 +256,9 @@ def test_log_3_a_protected_holder_is_reached_through_the_prescriber_only(
     notice = _notice(store_worker, NoticeArticleInput(rollator.article_number))
     notice_publish(notice_id=notice.pk, by=store_worker)
     row = NoticeDevice.objects.get(device=holders["protected"])
-    assert row.protected and row.prescriber_id == rx.pk and row.order_number
+    assert row.protected
+    assert row.prescriber_id == rx.pk
+    assert row.order_number
     other = UserFactory(username="annan-rx", role="prescriber")
     with pytest.raises(NoticeDevice.DoesNotExist):
         outreach_record(
