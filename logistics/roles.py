@@ -19,6 +19,9 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_customerordertransition",
     "logistics.view_deviceevent",
     "logistics.view_urgentfee",
+    "logistics.view_workorder",
+    "logistics.view_workorderpart",
+    "logistics.view_workordertransition",
 )
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -42,11 +45,18 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_safetynotice",
     ),
     "unit_manager": ("logistics.order_replenishment", "logistics.view_safetynotice"),
-    "technician": ("logistics.view_device", "logistics.view_safetynotice"),
+    # The workshop's queue and work orders (issue 11).
+    "technician": (
+        "logistics.view_device",
+        "logistics.work_workorders",
+        "logistics.view_safetynotice",
+    ),
     "customer_service": (
         "logistics.view_safetynotice",
         "logistics.view_customerorder",
         "logistics.view_device",
+        # PRESC-10: customer service takes fault reports by phone.
+        "logistics.report_faults",
         *LOGISTICS_ADMIN,
     ),
 }

@@ -54,6 +54,14 @@ from logistics.models.stock import (
     StockLevel,
     StockLocation,
 )
+from logistics.models.workorders import (
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderPart,
+    WorkOrderSource,
+    WorkOrderState,
+    WorkOrderTransition,
+)
 
 __all__ = [
     "CustomerOrder",
@@ -104,4 +112,10 @@ __all__ = [
     "UrgentFee",
     "WaveState",
     "Weekday",
+    "WorkOrder",
+    "WorkOrderKind",
+    "WorkOrderPart",
+    "WorkOrderSource",
+    "WorkOrderState",
+    "WorkOrderTransition",
 ]
