@@ -1,7 +1,9 @@
 """Safety notices and their campaigns (DEVICE-2, DEVICE-5). A device in a store under a
 published notice (``logistics_noticedevice.blocked``) cannot leave the store for delivery: the
 database refuses the move as the picking service does, whoever writes it. The notice's history
-is append-only for the application role (LEAK-6), as the floor's other histories."""
+is append-only for the application role (LEAK-6), as the floor's other histories. A work order
+made for a device under a notice, once done, marks the device's outreach done (and lifts a
+block) in the same transaction, whichever service finished it."""
 
 from typing import Any
 
@@ -38,6 +40,32 @@ WHEN (OLD.status = 'in_stock'
 EXECUTE FUNCTION logistics_notice_block_guard();
 """
 
+DONE_SQL = """
+CREATE FUNCTION logistics_notice_work_done() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    UPDATE public.logistics_noticedevice
+    SET state = 'done', done_at = now(), contacted_at = COALESCE(contacted_at, now()),
+        blocked = false
+    WHERE work_order_id = NEW.id AND state <> 'done';
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION logistics_notice_work_done() FROM PUBLIC;
+CREATE TRIGGER logistics_notice_work_order_done
+AFTER UPDATE OF state ON logistics_workorder
+FOR EACH ROW
+WHEN (NEW.state = 'done' AND OLD.state <> 'done')
+EXECUTE FUNCTION logistics_notice_work_done();
+"""
+
+UNDONE_SQL = """
+DROP TRIGGER IF EXISTS logistics_notice_work_order_done ON logistics_workorder;
+DROP FUNCTION IF EXISTS logistics_notice_work_done();
+"""
+
 UNBLOCK_SQL = """
 DROP TRIGGER IF EXISTS logistics_notice_blocks_delivery ON logistics_device;
 DROP FUNCTION IF EXISTS logistics_notice_block_guard();
@@ -57,7 +85,7 @@ def grant_back(apps: Any, schema_editor: Any) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('logistics', '0007_direct_delivery'),
+        ('logistics', '0008_work_orders'),
         ('patients', '0009_admin_masking'),
         ('prescriptions', '0013_supply_side'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -104,6 +132,7 @@ class Migration(migrations.Migration):
                 ('holder_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patients.unit')),
                 ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='logistics.stocklocation')),
                 ('prescriber', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='prescriber')),
+                ('work_order', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notice_device', to='logistics.workorder', verbose_name='work order')),
                 ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='logistics.safetynotice')),
             ],
             options={
@@ -170,5 +199,6 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('serial_from', ''), ('serial_to', '')), models.Q(models.Q(('serial_from', ''), _negated=True), models.Q(('serial_to', ''), _negated=True)), _connector='OR'), name='notice_serial_range_both_ends'),
         ),
         migrations.RunSQL(BLOCK_SQL, UNBLOCK_SQL),
+        migrations.RunSQL(DONE_SQL, UNDONE_SQL),
         migrations.RunPython(revoke, grant_back),
     ]

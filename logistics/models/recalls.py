@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from logistics.models.devices import Device, HolderKind
 from logistics.models.stock import StockLocation
+from logistics.models.workorders import WorkOrder
 from patients.models import Patient, Unit
 from patients.transitions import TransitionRecord
 from prescriptions.models import Article
@@ -139,6 +140,15 @@ class NoticeDevice(models.Model):
     blocked = models.BooleanField(_("blocked from delivery"), default=False)
     state = models.CharField(
         _("state"), max_length=16, choices=OutreachState.choices, default=OutreachState.FOUND
+    )
+    # The technicians' work on a device a patient or a unit holds (LOG-3: the region's own).
+    work_order = models.OneToOneField(
+        WorkOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notice_device",
+        verbose_name=_("work order"),
     )
     found_at = models.DateTimeField(_("found"), db_default=Now())
     contacted_at = models.DateTimeField(_("contacted"), null=True, blank=True)

@@ -6,7 +6,8 @@ holds, wherever it is, in one ``INSERT ... SELECT`` (no loop over devices: 20 00
 went out on, that order's prescriber and unit, and whether the patient is guarded now
 (``hjm_patient_guards``: protected, or linked to a protected person). A protected patient is
 reached through that prescriber, named by order number only (LEAK-5); the work on the device is
-the region's own technicians' (LOG-3). Devices in a store under the notice are blocked from
+the region's own technicians' (LOG-3): one work order per device a patient or a unit holds,
+at the device's region's workshop, never a supplier's, made in one more statement. Devices in a store under the notice are blocked from
 delivery until their row is done or the campaign closed: picking refuses them
 (``logistics.services.picking``), allocation does not count them, and the database refuses to
 move them out of the store (trigger ``logistics_notice_blocks_delivery``).
@@ -18,6 +19,7 @@ allows (``logistics.selectors.recalls``).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 from logistics.models import (
     DeviceStatus,
     HolderKind,
+    LocationKind,
     NoticeAction,
     NoticeDevice,
     NoticeState,
@@ -36,7 +39,13 @@ from logistics.models import (
     SafetyNotice,
     SafetyNoticeArticle,
     SafetyNoticeTransition,
+    StockLocation,
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderSource,
+    WorkOrderState,
 )
+from logistics.models.workorders import new_work_order_number
 from logistics.services.errors import LogisticsError, StateNotAllowed
 from patients.models import Notification
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
@@ -80,6 +89,7 @@ class PublishResult:
     protected: int
     blocked: int
     prescribers_told: int
+    work_orders: int
 
 
 def _next_number() -> str:
@@ -179,6 +189,99 @@ ON CONFLICT (notice_id, device_id) DO NOTHING
 """
 
 
+# One statement: a registered work order for every device a patient or a unit holds, at the
+# central store (workshop) of the region that owns the device, never a supplier's (LOG-3), with
+# its first history row, tied to the device's outreach row. The encrypted texts are the same
+# for every order (the notice's number and action, no person), encrypted once.
+OUTREACH_SQL: Final = """
+WITH targets AS (
+    SELECT nd.id AS row_id, nd.device_id, d.article_id, nd.holder_patient_id,
+           nd.prescriber_id, nd.contact_unit_id, d.owner_region_id,
+           row_number() OVER (ORDER BY nd.id) AS n
+    FROM logistics_noticedevice nd
+    JOIN logistics_device d ON d.id = nd.device_id
+    WHERE nd.notice_id = %(notice)s AND nd.holder_kind IN (%(patient)s, %(unit)s)
+), made AS (
+    INSERT INTO logistics_workorder (
+        number, kind, state, source, device_id, article_id, patient_id, prescriber_id,
+        contact_unit_id, workshop_id, technician_id, author_id, supplier_id, description,
+        caller_phone, due_on, minutes_spent, result, rejection_reason, created_at
+    )
+    SELECT (%(numbers)s::text[])[t.n], %(kind)s, %(state)s, %(source)s, t.device_id,
+           t.article_id, t.holder_patient_id, t.prescriber_id, t.contact_unit_id,
+           COALESCE(w.id, %(fallback)s), NULL, %(by)s, NULL, %(description)s, %(empty_phone)s,
+           %(due)s, 0, %(empty_result)s, %(empty_reason)s, now()
+    FROM targets t
+    LEFT JOIN LATERAL (
+        SELECT s.id FROM logistics_stocklocation s
+        WHERE s.kind = %(central)s AND s.region_id = t.owner_region_id AND s.active
+        ORDER BY s.id LIMIT 1
+    ) w ON true
+    RETURNING id, device_id
+), history AS (
+    INSERT INTO logistics_workordertransition (work_order_id, from_state, to_state, by_id, at, note)
+    SELECT id, '', %(state)s, %(by)s, now(), %(note)s FROM made
+)
+UPDATE logistics_noticedevice nd SET work_order_id = made.id
+FROM made
+WHERE nd.notice_id = %(notice)s AND nd.device_id = made.device_id
+"""
+
+# The technicians have a month for a notice's work unless the notice says otherwise.
+WORK_DAYS: Final = 30
+
+
+def _work_orders_create(notice: SafetyNotice, *, by: Any) -> int:
+    """The outreach's work orders, set-based (``OUTREACH_SQL``): how many were made."""
+    held = NoticeDevice.objects.filter(
+        notice_id=notice.pk, holder_kind__in=[HolderKind.PATIENT, HolderKind.UNIT]
+    ).count()
+    if not held:
+        return 0
+    fallback = (
+        StockLocation.objects.filter(kind=LocationKind.CENTRAL, active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if fallback is None:
+        raise LogisticsError(
+            _("There is no central store with a workshop: add one before publishing.")
+        )
+    text = _("Safety notice %(number)s: %(action)s. %(title)s") % {
+        "number": notice.number,
+        "action": NoticeAction(notice.action).label,
+        "title": notice.title,
+    }
+
+    def sealed(name: str, value: str) -> Any:
+        return WorkOrder._meta.get_field(name).get_prep_value(value)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            OUTREACH_SQL,
+            {
+                "notice": notice.pk,
+                "patient": HolderKind.PATIENT,
+                "unit": HolderKind.UNIT,
+                "numbers": [new_work_order_number() for _n in range(held)],
+                "kind": WorkOrderKind.REPAIR,
+                "state": WorkOrderState.REGISTERED,
+                "source": WorkOrderSource.STAFF,
+                "fallback": fallback,
+                "by": getattr(by, "pk", None),
+                "description": sealed("description", text),
+                "empty_phone": sealed("caller_phone", ""),
+                "empty_result": sealed("result", ""),
+                "empty_reason": sealed("rejection_reason", ""),
+                "due": timezone.localdate() + datetime.timedelta(days=WORK_DAYS),
+                "central": LocationKind.CENTRAL,
+                "note": notice.number,
+            },
+        )
+        return cursor.rowcount
+
+
 @transaction.atomic
 def notice_publish(*, notice_id: int, by: Any) -> PublishResult:
     """Publish a draft notice: find its devices and their holders, block those in stores, and
@@ -201,6 +304,7 @@ def notice_publish(*, notice_id: int, by: Any) -> PublishResult:
                 "unreachable": list(UNREACHABLE),
             },
         )
+    work_orders = _work_orders_create(notice, by=by)
     rows = NoticeDevice.objects.filter(notice_id=notice.pk)
     totals = rows.aggregate(
         found=Count("pk"),
@@ -234,6 +338,7 @@ def notice_publish(*, notice_id: int, by: Any) -> PublishResult:
         protected=totals["protected"],
         blocked=totals["blocked"],
         prescribers_told=len(per_prescriber),
+        work_orders=work_orders,
     )
 
 

@@ -22,6 +22,8 @@ from logistics.models import (
     OutreachState,
     PickItem,
     SafetyNoticeTransition,
+    WorkOrder,
+    WorkOrderTransition,
 )
 from logistics.services.errors import LogisticsError, StateNotAllowed
 from logistics.services.orders import orders_allocate
@@ -34,6 +36,7 @@ from logistics.services.recalls import (
     outreach_record,
 )
 from logistics.services.state import device_move
+from logistics.services.workorders import work_order_assign, work_order_finish, work_order_start
 from patients.models import Notification, PatientIdentity, Unit
 from tests.factories import UserFactory
 from tests.logistics.conftest import approved
@@ -148,9 +151,11 @@ def test_device_2_an_unknown_article_or_half_a_range_is_refused(store_worker, ro
         _notice(store_worker, NoticeArticleInput(rollator.article_number, "A", ""))
 
 
-def test_device_2_publishing_is_one_set_based_statement_whatever_the_devices(
+def test_device_2_publishing_is_set_based_whatever_the_devices(
     store_worker, rollator, central, rx, ordinary
 ):
+    """The same statements for 4 devices as for 17: no statement per device or holder."""
+    lent(rx, ordinary, rollator, central)
     for _n in range(3):
         DeviceFactory(article=rollator, location=central)
     few_notice = _notice(store_worker, NoticeArticleInput(rollator.article_number))
@@ -162,9 +167,8 @@ def test_device_2_publishing_is_one_set_based_statement_whatever_the_devices(
     many_notice = _notice(store_worker, NoticeArticleInput(rollator.article_number))
     with CaptureQueriesContext(connection) as many:
         notice_publish(notice_id=many_notice.pk, by=store_worker)
-    # One more statement: the prescriber's message, one INSERT for all prescribers.
-    assert len(many.captured_queries) == len(few.captured_queries) + 1
-    assert NoticeDevice.objects.filter(notice=many_notice).count() == 16
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert NoticeDevice.objects.filter(notice=many_notice).count() == 17
 
 
 def test_device_2_the_database_refuses_to_move_a_blocked_device_out_of_the_store(
@@ -272,3 +276,34 @@ def test_log_3_a_protected_holder_is_reached_through_the_prescriber_only(
         notice_id=notice.pk, row_id=row.pk, step="contacted", by=rx, prescriber_only=True
     )
     assert NoticeDevice.objects.get(pk=row.pk).state == OutreachState.CONTACTED
+
+
+def test_log_3_each_held_device_gets_a_work_order_of_the_regions_own_workshop(
+    holders, store_worker, rx, rollator, central
+):
+    """LOG-3: the outreach's work orders are the region's own (no supplier), at the central
+    store's workshop, one per device a patient or a unit holds; none for a device in a store
+    (it is blocked instead). The order's text names the notice, never the patient."""
+    notice = _notice(store_worker, NoticeArticleInput(rollator.article_number))
+    result = notice_publish(notice_id=notice.pk, by=store_worker)
+    assert result.work_orders == 3
+    orders = WorkOrder.objects.filter(notice_device__notice=notice)
+    assert orders.count() == 3
+    assert set(orders.values_list("device_id", flat=True)) == {
+        holders[key].pk for key in ("ordinary", "protected", "unit")
+    }
+    assert not orders.filter(supplier__isnull=False).exists()
+    assert set(orders.values_list("workshop_id", flat=True)) == {central.pk}
+    protected_order = orders.get(device=holders["protected"])
+    assert protected_order.prescriber_id == rx.pk
+    assert protected_order.patient_id == holders["protected"].holder_patient_id
+    assert notice.number in protected_order.description
+    assert WorkOrderTransition.objects.filter(work_order__in=orders).count() == 3
+    # A finished work order marks the device's outreach done (the database's trigger).
+    technician = UserFactory(username="tekniker", role="technician")
+    work_order_assign(work_order_id=protected_order.pk, technician=technician, by=store_worker)
+    work_order_start(work_order_id=protected_order.pk, by=technician)
+    work_order_finish(work_order_id=protected_order.pk, result="Bromsen bytt", by=technician)
+    row = NoticeDevice.objects.get(work_order=protected_order)
+    assert row.state == OutreachState.DONE
+    assert row.done_at is not None
