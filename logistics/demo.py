@@ -3,7 +3,8 @@ serial-numbered rollators, delivery areas, and customer orders in every state, m
 product's own services: Karl Lindqvist's rollator allocated and waiting to be picked (the
 README's walkthrough picks, packs and delivers it), earlier orders of his picked, packed, out
 for delivery and delivered, and orders for Eva Holm and Maria Ek (protected identity), which go
-to the prescriber's unit with papers that do not name them.
+to the prescriber's unit with papers that do not name them. A safety notice on three rollators
+(DEVICE-2): Maria Ek's and Karl Lindqvist's, lent earlier, and one in the store.
 
 The protected patients' orders are prescribed by ``prescriber2`` (Hugo Audionom), who holds
 grants for both (decided as case ÄR-2026-2); ``prescriber`` still has to ask for Eva Holm in the
@@ -30,15 +31,26 @@ from logistics.models import (
     DeliveryArea,
     Device,
     DeviceStatus,
+    HolderKind,
     LocationKind,
+    NoticeAction,
+    NoticeDevice,
     Package,
     PickItem,
+    SafetyNotice,
     StockLocation,
 )
 from logistics.services.delivery import package_deliver, package_dispatch, package_pack
 from logistics.services.devices import device_register
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.recalls import (
+    NoticeArticleInput,
+    notice_create,
+    notice_publish,
+    outreach_record,
+)
+from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
 from patients.models import Patient, StaffProfile, Unit
 from patients.services import Actor
@@ -69,6 +81,8 @@ STOCK = {
     "43001": (3, None, 0),
 }
 ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
+# DEVICE-2: the safety notice's serial range: Maria Ek's and Karl Lindqvist's, one in store.
+RECALLED_SERIALS = ROLLATOR_SERIALS[:3]
 # Delivered and fitted at home by its supplier (LOG-3): Karl Lindqvist's ramp goes to the
 # supplier instead of the store's shelves.
 DIRECT_RAMP = "43002"
@@ -228,6 +242,50 @@ def _move_on(order: CustomerOrder, central: StockLocation, logistics: Any, *, to
     package_deliver(package_id=package.pk, received_by="Mottagen vid dörren", by=logistics)
 
 
+def _delivered_with(order: CustomerOrder, logistics: Any, serial: str) -> None:
+    """Pick an allocated rollator order (already on the day's wave) with this serial, pack,
+    dispatch and deliver it: the README's walk keeps the highest serials for itself."""
+    for item in PickItem.objects.filter(line__order=order):
+        item_pick(wave_id=item.wave_id, item_id=item.pk, by=logistics, serial=serial)
+    package = package_pack(order_id=order.pk, by=logistics)
+    package_dispatch(package_id=package.pk, by=logistics)
+    package_deliver(package_id=package.pk, received_by="Mottagen", by=logistics)
+    if order.patient_protected:
+        # The prescriber hands the device over at the unit: now the patient holds it.
+        for device in Device.objects.filter(order_lines__order=order):
+            device_move(
+                device=device,
+                to_state=DeviceStatus.ON_LOAN,
+                note=f"Överlämnad av förskrivaren, order {order.number}",
+                holder_kind=HolderKind.PATIENT,
+                holder_unit=None,
+                holder_patient_id=order.patient_id,
+            )
+
+
+def _recall(logistics: Any, petra: Any, *, karl_order: CustomerOrder) -> SafetyNotice:
+    """DEVICE-2: the manufacturer's safety notice on the first three rollators, published: Maria
+    Ek's (reached through Hugo Audionom, by order number only), Karl Lindqvist's (Petra has
+    contacted him) and the one still in the store, blocked from delivery."""
+    notice = notice_create(
+        by=logistics,
+        title="Rollator Gloss: bromsvajern kan lossna",
+        manufacturer_reference="FSCA-2026-017",
+        description=(
+            "Tillverkaren har fått rapporter om att bromsvajern kan lossna från bromshandtaget. "
+            "Kontrollera och byt vajerfästet på rollatorer i serienummerintervallet."
+        ),
+        action=NoticeAction.RETROFIT,
+        articles=[NoticeArticleInput(ROLLATOR, RECALLED_SERIALS[0], RECALLED_SERIALS[-1])],
+    )
+    notice_publish(notice_id=notice.pk, by=logistics)
+    karl = NoticeDevice.objects.get(notice=notice, order_number=karl_order.number)
+    outreach_record(
+        notice_id=notice.pk, row_id=karl.pk, step="contacted", by=petra, prescriber_only=True
+    )
+    return notice
+
+
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     """Idempotent: once the central store exists, nothing more is made."""
     del shared_dir, password
@@ -261,12 +319,20 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             # Direct delivery by the supplier (LOG-3): Karl Lindqvist's folding ramp.
             Article.objects.filter(article_number=DIRECT_RAMP).update(supplier_delivers=True)
             ramp = _order(_approved(petra, KARL, DIRECT_RAMP))
+            # DEVICE-2: rollators lent earlier to Maria Ek and Karl Lindqvist, recalled below.
+            recalled = [
+                _order(_approved(hugo, MARIA, ROLLATOR)),
+                _order(_approved(petra, KARL, ROLLATOR)),
+            ]
             # Waiting for stock: more ramps than the store holds.
             _order(_approved(petra, KARL, "43001", "43001", "43001", "43001"))
             orders_allocate(by=leo)
             for order, stage in zip(earlier, stages, strict=True):
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
+            for order, serial in zip(recalled, RECALLED_SERIALS, strict=False):
+                _delivered_with(order, leo, serial)
+            notice = _recall(leo, petra, karl_order=recalled[1])
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -275,5 +341,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
         f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
-        f"delivery; {Package.objects.count()} packages"
+        f"delivery; {Package.objects.count()} packages; safety notice {notice.number} on the "
+        f"rollators {RECALLED_SERIALS[0]}..{RECALLED_SERIALS[-1]} (Maria Ek's, Karl Lindqvist's "
+        "and one in the store)"
     ]

@@ -65,7 +65,7 @@ def _notices(user: Any) -> Sequence[StartItem] | None:
     if not holds_role_permission(user, "logistics.view_safetynotice"):
         return None
     items = [StartItem(_("Safety notices"), reverse("logistics:notice_board"))]
-    if holds_role_permission(user, "prescriptions.view_prescription"):
+    if holds_role_permission(user, "prescriptions.add_prescription"):
         items.append(
             StartItem(
                 _("My patients holding notice articles"),

@@ -7,10 +7,11 @@ went out on, that order's prescriber and unit, and whether the patient is guarde
 (``hjm_patient_guards``: protected, or linked to a protected person). A protected patient is
 reached through that prescriber, named by order number only (LEAK-5); the work on the device is
 the region's own technicians' (LOG-3): one work order per device a patient or a unit holds,
-at the device's region's workshop, never a supplier's, made in one more statement. Devices in a store under the notice are blocked from
-delivery until their row is done or the campaign closed: picking refuses them
-(``logistics.services.picking``), allocation does not count them, and the database refuses to
-move them out of the store (trigger ``logistics_notice_blocks_delivery``).
+at the device's region's workshop, never a supplier's, made in one more statement. Devices in
+a store under the notice are blocked from delivery until their row is done or the campaign
+closed: picking refuses them (``logistics.services.picking``), allocation does not count them,
+and the database refuses to move them out of the store (trigger
+``logistics_notice_blocks_delivery``).
 
 Each prescriber with patients under the notice gets one message naming the notice and how many
 of their patients hold its articles, never who (LEAK-2); their page lists them as the gate

@@ -49,7 +49,7 @@ from protection.permissions import role_permission_required
 
 MANAGE = "logistics.manage_safetynotice"
 VIEW = "logistics.view_safetynotice"
-PRESCRIBE = "prescriptions.view_prescription"
+PRESCRIBE = "prescriptions.add_prescription"
 
 
 class NoticeForm(forms.Form):

@@ -225,3 +225,31 @@ def test_device_2_a_missing_notice_is_404(client: Client, store_worker) -> None:
     logged_in(client, store_worker)
     assert client.get("/logistics/notices/999999/").status_code == 404
     assert client.post("/logistics/notices/999999/devices/1/done/").status_code == 404
+
+
+def test_device_2_the_demo_recalls_rollators_held_by_a_protected_patient(
+    client: Client, shared_dir
+) -> None:
+    """The demo's safety notice (README "Try the demo"): Maria Ek's rollator (protected, through
+    Hugo Audionom), Karl Lindqvist's (contacted) and one in the store, blocked; the README's
+    walk still picks GL-2026-0008."""
+    from io import StringIO
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=StringIO())
+    notice = SafetyNotice.objects.get(state=NoticeState.PUBLISHED)
+    rows = NoticeDevice.objects.filter(notice=notice)
+    assert rows.count() == 3
+    assert rows.filter(holder_kind="patient", protected=True).count() == 1
+    assert rows.filter(blocked=True).count() == 1
+    assert not rows.filter(device__serial_number="GL-2026-0008").exists()
+    users = get_user_model().objects.in_bulk(["logistics", "prescriber2"], field_name="username")
+    html = logged_in(client, users["logistics"]).get(f"/logistics/notices/{notice.pk}/")
+    text = html.content.decode()
+    assert "Devices found: 3. Contacted: 1 (33 %). Done: 0 (0 %)." in text
+    for secret in ("Maria", "194201199124", "19420119-9124"):
+        assert secret not in text
+    mine = logged_in(client, users["prescriber2"]).get("/logistics/notices/my-patients/")
+    assert "Protected identity</strong>, born 1942" in mine.content.decode()
