@@ -3,7 +3,9 @@ published notice (``logistics_noticedevice.blocked``) cannot leave the store for
 database refuses the move as the picking service does, whoever writes it. The notice's history
 is append-only for the application role (LEAK-6), as the floor's other histories. A work order
 made for a device under a notice, once done, marks the device's outreach done (and lifts a
-block) in the same transaction, whichever service finished it."""
+block) in the same transaction, whichever service finished it. The campaign's contacted and
+done counts, in all and per week, are kept by a trigger on the outreach rows, so that the
+campaign page reads a notice's row and its weeks, not every device."""
 
 from typing import Any
 
@@ -66,6 +68,44 @@ DROP TRIGGER IF EXISTS logistics_notice_work_order_done ON logistics_workorder;
 DROP FUNCTION IF EXISTS logistics_notice_work_done();
 """
 
+REACH_SQL = f"""
+CREATE FUNCTION logistics_notice_reach() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp
+AS $$
+BEGIN
+    IF OLD.contacted_at IS NULL AND NEW.contacted_at IS NOT NULL THEN
+        UPDATE public.logistics_safetynotice SET contacted = contacted + 1
+        WHERE id = NEW.notice_id;
+        INSERT INTO public.logistics_noticeweek (notice_id, week, contacted, done)
+        VALUES (NEW.notice_id,
+                date_trunc('week', NEW.contacted_at AT TIME ZONE '{settings.TIME_ZONE}')::date,
+                1, 0)
+        ON CONFLICT (notice_id, week)
+        DO UPDATE SET contacted = public.logistics_noticeweek.contacted + 1;
+    END IF;
+    IF OLD.done_at IS NULL AND NEW.done_at IS NOT NULL THEN
+        UPDATE public.logistics_safetynotice SET done = done + 1 WHERE id = NEW.notice_id;
+        INSERT INTO public.logistics_noticeweek (notice_id, week, contacted, done)
+        VALUES (NEW.notice_id,
+                date_trunc('week', NEW.done_at AT TIME ZONE '{settings.TIME_ZONE}')::date, 0, 1)
+        ON CONFLICT (notice_id, week)
+        DO UPDATE SET done = public.logistics_noticeweek.done + 1;
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION logistics_notice_reach() FROM PUBLIC;
+CREATE TRIGGER logistics_notice_reach_counted
+AFTER UPDATE OF contacted_at, done_at ON logistics_noticedevice
+FOR EACH ROW EXECUTE FUNCTION logistics_notice_reach();
+"""
+
+UNREACH_SQL = """
+DROP TRIGGER IF EXISTS logistics_notice_reach_counted ON logistics_noticedevice;
+DROP FUNCTION IF EXISTS logistics_notice_reach();
+"""
+
 UNBLOCK_SQL = """
 DROP TRIGGER IF EXISTS logistics_notice_blocks_delivery ON logistics_device;
 DROP FUNCTION IF EXISTS logistics_notice_block_guard();
@@ -105,6 +145,13 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), verbose_name='created')),
                 ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
                 ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
+                ('found', models.PositiveIntegerField(default=0, verbose_name='devices found')),
+                ('patients', models.PositiveIntegerField(default=0, verbose_name='held by patients')),
+                ('protected_holders', models.PositiveIntegerField(default=0, verbose_name='protected holders')),
+                ('units', models.PositiveIntegerField(default=0, verbose_name='held by units')),
+                ('stores', models.PositiveIntegerField(default=0, verbose_name='in stores')),
+                ('contacted', models.PositiveIntegerField(default=0, verbose_name='contacted')),
+                ('done', models.PositiveIntegerField(default=0, verbose_name='done')),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
             ],
             options={
@@ -112,6 +159,21 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'safety notices',
                 'ordering': ['-created_at', '-pk'],
                 'permissions': [('manage_safetynotice', 'Can publish safety notices and follow their campaigns')],
+            },
+        ),
+        migrations.CreateModel(
+            name='NoticeWeek',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('week', models.DateField(verbose_name='week starting')),
+                ('contacted', models.PositiveIntegerField(default=0, verbose_name='contacted')),
+                ('done', models.PositiveIntegerField(default=0, verbose_name='done')),
+                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='weeks', to='logistics.safetynotice')),
+            ],
+            options={
+                'verbose_name': "week of a safety notice's campaign",
+                'verbose_name_plural': 'weeks of safety notice campaigns',
+                'ordering': ['notice', 'week'],
             },
         ),
         migrations.CreateModel(
@@ -178,6 +240,10 @@ class Migration(migrations.Migration):
             model_name='safetynotice',
             index=models.Index(fields=['state', 'published_at'], name='notice_state_idx'),
         ),
+        migrations.AddConstraint(
+            model_name='noticeweek',
+            constraint=models.UniqueConstraint(fields=('notice', 'week'), name='notice_week_once'),
+        ),
         migrations.AddIndex(
             model_name='noticedevice',
             index=models.Index(fields=['notice', 'state'], name='notice_device_state_idx'),
@@ -190,6 +256,10 @@ class Migration(migrations.Migration):
             model_name='noticedevice',
             index=models.Index(condition=models.Q(('blocked', True)), fields=['device'], name='notice_device_blocked_idx'),
         ),
+        migrations.AddIndex(
+            model_name='noticedevice',
+            index=models.Index(condition=models.Q(('blocked', True)), fields=['notice'], name='notice_blocked_idx'),
+        ),
         migrations.AddConstraint(
             model_name='noticedevice',
             constraint=models.UniqueConstraint(fields=('notice', 'device'), name='notice_device_once'),
@@ -200,5 +270,6 @@ class Migration(migrations.Migration):
         ),
         migrations.RunSQL(BLOCK_SQL, UNBLOCK_SQL),
         migrations.RunSQL(DONE_SQL, UNDONE_SQL),
+        migrations.RunSQL(REACH_SQL, UNREACH_SQL),
         migrations.RunPython(revoke, grant_back),
     ]

@@ -58,6 +58,16 @@ class SafetyNotice(models.Model):
     created_at = models.DateTimeField(_("created"), db_default=Now())
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The campaign's reach, kept as it moves so that its page reads one row, not 20 000: what
+    # publishing found (set once), and how many were contacted and done (the database's
+    # trigger on the outreach rows counts them, with the week in ``NoticeWeek``).
+    found = models.PositiveIntegerField(_("devices found"), default=0)
+    patients = models.PositiveIntegerField(_("held by patients"), default=0)
+    protected_holders = models.PositiveIntegerField(_("protected holders"), default=0)
+    units = models.PositiveIntegerField(_("held by units"), default=0)
+    stores = models.PositiveIntegerField(_("in stores"), default=0)
+    contacted = models.PositiveIntegerField(_("contacted"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -171,10 +181,30 @@ class NoticeDevice(models.Model):
             models.Index(
                 fields=["device"], condition=Q(blocked=True), name="notice_device_blocked_idx"
             ),
+            models.Index(fields=["notice"], condition=Q(blocked=True), name="notice_blocked_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.notice_id}:{self.device_id}"
+
+
+class NoticeWeek(models.Model):
+    """How many of a notice's devices were contacted and done in a week (its Monday), counted
+    by the database's trigger as the outreach rows move."""
+
+    notice = models.ForeignKey(SafetyNotice, on_delete=models.CASCADE, related_name="weeks")
+    week = models.DateField(_("week starting"))
+    contacted = models.PositiveIntegerField(_("contacted"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+
+    class Meta:
+        ordering = ["notice", "week"]
+        verbose_name = _("week of a safety notice's campaign")
+        verbose_name_plural = _("weeks of safety notice campaigns")
+        constraints = [models.UniqueConstraint(fields=["notice", "week"], name="notice_week_once")]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.week}"
 
 
 class SafetyNoticeTransition(TransitionRecord):

@@ -1,8 +1,8 @@
 """Reads of safety notices and their campaigns (DEVICE-2, DEVICE-5).
 
-The campaign page's figures come from the outreach rows in two statements whatever their number
-(the totals, and the reach per week from the rows' dates); its list of devices is read a page at
-a time. Staff read a patient's device as "a patient, through the prescriber" with the order
+The campaign page's figures are the notice's own row and its weeks (kept by the database as the
+outreach rows move), whatever the number of devices; its list of devices is read a page at a
+time. Staff read a patient's device as "a patient, through the prescriber" with the order
 number only (LEAK-5): this module reads no patient's name. The prescriber's list of their
 patients holding notice articles gives the patient ids; the view names them through the gate's
 labels (``protection.labels.patient_labels_for_user``), which logs every row (AUDIT-1).
@@ -14,9 +14,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from logistics.models import (
@@ -24,11 +22,12 @@ from logistics.models import (
     HolderKind,
     NoticeDevice,
     NoticeState,
+    NoticeWeek,
     OutreachState,
     SafetyNotice,
 )
 
-PAGE_SIZE: Final = 50
+PAGE_SIZE: Final = 25
 BOARD_SIZE: Final = 5
 
 
@@ -61,10 +60,7 @@ def blocked_in_stores(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], int
 
 
 def notices_list() -> QuerySet[SafetyNotice]:
-    return SafetyNotice.objects.annotate(
-        found=Count("devices"),
-        done=Count("devices", filter=Q(devices__state=OutreachState.DONE)),
-    ).order_by("-created_at", "-pk")
+    return SafetyNotice.objects.order_by("-created_at", "-pk")
 
 
 def notices_on_board(*, with_articles: bool = True) -> list[SafetyNotice]:
@@ -117,40 +113,28 @@ class Campaign:
         return round(100 * self.done / self.found) if self.found else 0
 
 
-WEEKS_SQL: Final = """
-SELECT date_trunc('week', at AT TIME ZONE %(tz)s)::date AS week,
-       count(*) FILTER (WHERE step = 'c'), count(*) FILTER (WHERE step = 'd')
-FROM (
-    SELECT contacted_at AS at, 'c' AS step FROM logistics_noticedevice
-    WHERE notice_id = %(notice)s AND contacted_at IS NOT NULL
-    UNION ALL
-    SELECT done_at, 'd' FROM logistics_noticedevice
-    WHERE notice_id = %(notice)s AND done_at IS NOT NULL
-) steps
-GROUP BY week ORDER BY week
-"""
-
-
 def campaign_for(notice: SafetyNotice) -> Campaign:
-    """The reach of a notice's campaign: its totals, and per week (Monday) from publishing
-    until it closed (or today) how many were contacted and done that week and so far."""
-    totals = NoticeDevice.objects.filter(notice_id=notice.pk).aggregate(
-        found=Count("pk"),
-        contacted=Count("pk", filter=~Q(state=OutreachState.FOUND)),
-        done=Count("pk", filter=Q(state=OutreachState.DONE)),
-        patients=Count("pk", filter=Q(holder_kind=HolderKind.PATIENT)),
-        protected=Count("pk", filter=Q(holder_kind=HolderKind.PATIENT, protected=True)),
-        units=Count("pk", filter=Q(holder_kind=HolderKind.UNIT)),
-        stores=Count("pk", filter=Q(holder_kind=HolderKind.STORE)),
-        blocked=Count("pk", filter=Q(blocked=True)),
-    )
+    """The reach of a notice's campaign: its totals (kept on the notice's row), and per week
+    (Monday) from publishing until it closed (or today) how many were contacted and done that
+    week and so far (``NoticeWeek``). Two queries whatever the number of devices."""
     weeks: list[WeekReach] = []
     if notice.published_at is not None:
-        with connection.cursor() as cursor:
-            cursor.execute(WEEKS_SQL, {"notice": notice.pk, "tz": str(settings.TIME_ZONE)})
-            counted = {week: (c, d) for week, c, d in cursor.fetchall()}
-        weeks = _weeks(notice, counted, totals["found"])
-    return Campaign(weeks=weeks, **totals)
+        counted = {
+            week.week: (week.contacted, week.done)
+            for week in NoticeWeek.objects.filter(notice_id=notice.pk)
+        }
+        weeks = _weeks(notice, counted, notice.found)
+    return Campaign(
+        found=notice.found,
+        contacted=notice.contacted,
+        done=notice.done,
+        patients=notice.patients,
+        protected=notice.protected_holders,
+        units=notice.units,
+        stores=notice.stores,
+        blocked=NoticeDevice.objects.filter(notice_id=notice.pk, blocked=True).count(),
+        weeks=weeks,
+    )
 
 
 def _weeks(

@@ -312,6 +312,15 @@ def notice_publish(*, notice_id: int, by: Any) -> PublishResult:
         patients=Count("pk", filter=Q(holder_kind=HolderKind.PATIENT)),
         protected=Count("pk", filter=Q(holder_kind=HolderKind.PATIENT, protected=True)),
         blocked=Count("pk", filter=Q(blocked=True)),
+        units=Count("pk", filter=Q(holder_kind=HolderKind.UNIT)),
+        stores=Count("pk", filter=Q(holder_kind=HolderKind.STORE)),
+    )
+    SafetyNotice.objects.filter(pk=notice.pk).update(
+        found=totals["found"],
+        patients=totals["patients"],
+        protected_holders=totals["protected"],
+        units=totals["units"],
+        stores=totals["stores"],
     )
     per_prescriber = list(
         rows.filter(prescriber__isnull=False)
