@@ -19,6 +19,7 @@ from logistics.models import (
     NoticeAction,
     NoticeDevice,
     NoticeState,
+    NoticeWeek,
     OutreachState,
     PickItem,
     SafetyNoticeTransition,
@@ -307,3 +308,8 @@ def test_log_3_each_held_device_gets_a_work_order_of_the_regions_own_workshop(
     row = NoticeDevice.objects.get(work_order=protected_order)
     assert row.state == OutreachState.DONE
     assert row.done_at is not None
+    # The campaign's reach counts it, in all and in this week (the database's trigger).
+    notice.refresh_from_db()
+    assert (notice.found, notice.contacted, notice.done) == (4, 1, 1)
+    week = NoticeWeek.objects.get(notice=notice)
+    assert (week.contacted, week.done) == (1, 1)
