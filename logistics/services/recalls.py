@@ -48,6 +48,7 @@ from logistics.models import (
 )
 from logistics.models.workorders import new_work_order_number
 from logistics.services.errors import LogisticsError, StateNotAllowed
+from patients.fields import EncryptedTextField
 from patients.models import Notification
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from prescriptions.models import Article
@@ -256,7 +257,9 @@ def _work_orders_create(notice: SafetyNotice, *, by: Any) -> int:
     }
 
     def sealed(name: str, value: str) -> Any:
-        return WorkOrder._meta.get_field(name).get_prep_value(value)
+        field = WorkOrder._meta.get_field(name)
+        assert isinstance(field, EncryptedTextField)
+        return field.get_prep_value(value)
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -280,7 +283,8 @@ def _work_orders_create(notice: SafetyNotice, *, by: Any) -> int:
                 "note": notice.number,
             },
         )
-        return cursor.rowcount
+        made: int = cursor.rowcount
+    return made
 
 
 @transaction.atomic
