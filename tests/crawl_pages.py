@@ -186,6 +186,7 @@ def _logistics_values() -> dict[str, list[str]]:
         PickWave,
         Reservation,
         StockLocation,
+        WorkOrder,
     )
     from logistics.selectors.queues import QUEUES
 
@@ -202,6 +203,7 @@ def _logistics_values() -> dict[str, list[str]]:
         "pk": ids(Reservation),
         "device_id": ids(Device),
         "delivery_id": ids(DirectDelivery),
+        "work_order_id": ids(WorkOrder),
         "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).

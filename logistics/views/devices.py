@@ -31,6 +31,7 @@ from protection.refusals import step_up_url
 from protection.registry import PatientPageSection
 
 VIEW_DEVICE = "logistics.view_device"
+REPORT_FAULTS = "logistics.report_faults"
 SEARCH_CATALOGUE = "prescriptions.search_catalogue"
 
 
@@ -105,6 +106,7 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             "may_open_patient": shows_patient
             and holds_role_permission(request.user, "patients.view_patient"),
             "links_article": holds_role_permission(request.user, SEARCH_CATALOGUE),
+            "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
         },
     )
@@ -121,5 +123,8 @@ def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPage
         context={
             "held": devices_held_by_patient(patient.pk),
             "links_device": holds_role_permission(ctx.user, VIEW_DEVICE),
+            # PRESC-10: customer service takes a fault report on a device from here, having
+            # found the patient through the gate.
+            "links_fault_report": holds_role_permission(ctx.user, REPORT_FAULTS),
         },
     )
