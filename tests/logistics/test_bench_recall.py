@@ -51,6 +51,10 @@ def test_the_campaign_page_s_query_counts_are_those_the_report_states(
     assert campaign["bare"]["queries"] <= 5
     assert campaign["page"]["queries"] == 12
     assert campaign["page"]["n"] == campaign["bare"]["n"] == 2
+    queue = figures["queue"]
+    assert queue["bare"]["queries"] <= 5
+    assert queue["page"]["queries"] == 8
+    assert figures["open_work_orders"] >= VOLUME["holders"]
 
 
 def test_the_report_carries_every_figure(figures: dict[str, Any]) -> None:
@@ -58,6 +62,12 @@ def test_the_report_carries_every_figure(figures: dict[str, Any]) -> None:
     assert text.startswith("<!-- bench_recall:start -->")
     assert text.endswith("<!-- bench_recall:end -->")
     assert "make bench-recall" in text
-    for needle in ("Create the notice", "Publish:", "**Total**", "Campaign page"):
+    for needle in (
+        "Create the notice",
+        "Publish:",
+        "**Total**",
+        "Campaign page",
+        "Technician's queue",
+    ):
         assert needle in text
-    assert text.count("met") + text.count("missed") >= 2
+    assert text.count("met") + text.count("missed") >= 3
