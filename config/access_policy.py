@@ -145,6 +145,18 @@ ROUTES: Final[dict[str, str]] = {
     "protection:summary_request": "POST only; view_patient; protection.documents.services."
     "document_request decides through the gate and the printing ban (PRINT-1/2), audited",
     # The device register (DEVICE-1).
+    # Safety notices (DEVICE-2, DEVICE-5), by internal id.
+    "logistics:notice": "logistics.manage_safetynotice (role: logistics); the notice by id (404 "
+    "otherwise); a patient's device by order number and prescriber only, never the person "
+    "(LEAK-5)",
+    "logistics:notice_publish": "logistics.manage_safetynotice; POST only; a draft notice by id "
+    "(404 otherwise; refused when not a draft)",
+    "logistics:notice_close": "logistics.manage_safetynotice; POST only; a published notice by id "
+    "(404 otherwise; refused when not published)",
+    "logistics:notice_outreach": "logistics.manage_safetynotice; POST only; a device row of this "
+    "notice (404 otherwise), the step contacted or done (refused otherwise)",
+    "logistics:notice_patient_contacted": "add_prescription (prescribers); POST only; only a "
+    "row of a device the user lent out (404 otherwise); names the order number only",
     "logistics:device": "logistics.view_device (role: logistics, technicians, customer service); "
     "a missing id is a 404; a patient holder is named only where hjm_identity_visible shows "
     "the identity, then through protection.gate (logged); anyone else reads the prescriber's "

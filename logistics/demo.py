@@ -3,7 +3,8 @@ serial-numbered rollators, delivery areas, and customer orders in every state, m
 product's own services: Karl Lindqvist's rollator allocated and waiting to be picked (the
 README's walkthrough picks, packs and delivers it), earlier orders of his picked, packed, out
 for delivery and delivered, and orders for Eva Holm and Maria Ek (protected identity), which go
-to the prescriber's unit with papers that do not name them.
+to the prescriber's unit with papers that do not name them. A safety notice on three rollators
+(DEVICE-2): Maria Ek's and Karl Lindqvist's, lent earlier, and one in the store.
 
 The protected patients' orders are prescribed by ``prescriber2`` (Hugo Audionom), who holds
 grants for both (decided as case ÄR-2026-2); ``prescriber`` still has to ask for Eva Holm in the
@@ -33,9 +34,12 @@ from logistics.models import (
     DeviceStatus,
     HolderKind,
     LocationKind,
+    NoticeAction,
+    NoticeDevice,
     Package,
     PickItem,
     RecirculationPolicy,
+    SafetyNotice,
     StockLocation,
 )
 from logistics.services.delivery import package_deliver, package_dispatch, package_pack
@@ -45,6 +49,12 @@ from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
 from logistics.services.pickups import pickup_order_create
 from logistics.services.quality import deviation_report, incident_raise
+from logistics.services.recalls import (
+    NoticeArticleInput,
+    notice_create,
+    notice_publish,
+    outreach_record,
+)
 from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
 from logistics.services.workorders import work_order_create, work_order_start
@@ -82,6 +92,8 @@ STOCK = {
     "43001": (3, None, 0),
 }
 ROLLATOR_SERIALS = [f"GL-2026-{n:04d}" for n in range(1, 9)]
+# DEVICE-2: the safety notice's serial range: Maria Ek's and Karl Lindqvist's, one in store.
+RECALLED_SERIALS = ROLLATOR_SERIALS[:3]
 # Delivered and fitted at home by its supplier (LOG-3): Karl Lindqvist's ramp goes to the
 # supplier instead of the store's shelves.
 DIRECT_RAMP = "43002"
@@ -246,6 +258,50 @@ def _move_on(order: CustomerOrder, central: StockLocation, logistics: Any, *, to
     if to == "dispatched":
         return
     package_deliver(package_id=package.pk, received_by="Mottagen vid dörren", by=logistics)
+
+
+def _delivered_with(order: CustomerOrder, logistics: Any, serial: str) -> None:
+    """Pick an allocated rollator order (already on the day's wave) with this serial, pack,
+    dispatch and deliver it: the README's walk keeps the highest serials for itself."""
+    for item in PickItem.objects.filter(line__order=order):
+        item_pick(wave_id=item.wave_id, item_id=item.pk, by=logistics, serial=serial)
+    package = package_pack(order_id=order.pk, by=logistics)
+    package_dispatch(package_id=package.pk, by=logistics)
+    package_deliver(package_id=package.pk, received_by="Mottagen", by=logistics)
+    if order.patient_protected:
+        # The prescriber hands the device over at the unit: now the patient holds it.
+        for device in Device.objects.filter(order_lines__order=order):
+            device_move(
+                device=device,
+                to_state=DeviceStatus.ON_LOAN,
+                note=f"Överlämnad av förskrivaren, order {order.number}",
+                holder_kind=HolderKind.PATIENT,
+                holder_unit=None,
+                holder_patient_id=order.patient_id,
+            )
+
+
+def _recall(logistics: Any, petra: Any, *, karl_order: CustomerOrder) -> SafetyNotice:
+    """DEVICE-2: the manufacturer's safety notice on the first three rollators, published: Maria
+    Ek's (reached through Hugo Audionom, by order number only), Karl Lindqvist's (Petra has
+    contacted him) and the one still in the store, blocked from delivery."""
+    notice = notice_create(
+        by=logistics,
+        title="Rollator Gloss: bromsvajern kan lossna",
+        manufacturer_reference="FSCA-2026-017",
+        description=(
+            "Tillverkaren har fått rapporter om att bromsvajern kan lossna från bromshandtaget. "
+            "Kontrollera och byt vajerfästet på rollatorer i serienummerintervallet."
+        ),
+        action=NoticeAction.RETROFIT,
+        articles=[NoticeArticleInput(ROLLATOR, RECALLED_SERIALS[0], RECALLED_SERIALS[-1])],
+    )
+    notice_publish(notice_id=notice.pk, by=logistics)
+    karl = NoticeDevice.objects.get(notice=notice, order_number=karl_order.number)
+    outreach_record(
+        notice_id=notice.pk, row_id=karl.pk, step="contacted", by=petra, prescriber_only=True
+    )
+    return notice
 
 
 # Rollators lent earlier (before the demo's store was set up), for the work orders below.
@@ -484,12 +540,20 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             # Direct delivery by the supplier (LOG-3): Karl Lindqvist's folding ramp.
             Article.objects.filter(article_number=DIRECT_RAMP).update(supplier_delivers=True)
             ramp = _order(_approved(petra, KARL, DIRECT_RAMP))
+            # DEVICE-2: rollators lent earlier to Maria Ek and Karl Lindqvist, recalled below.
+            recalled = [
+                _order(_approved(hugo, MARIA, ROLLATOR)),
+                _order(_approved(petra, KARL, ROLLATOR)),
+            ]
             # Waiting for stock: more ramps than the store holds.
             _order(_approved(petra, KARL, "43001", "43001", "43001", "43001"))
             orders_allocate(by=leo)
             for order, stage in zip(earlier, stages, strict=True):
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
+            for order, serial in zip(recalled, RECALLED_SERIALS, strict=False):
+                _delivered_with(order, leo, serial)
+            notice = _recall(leo, petra, karl_order=recalled[1])
             work_numbers = _work_orders(central, petra, hugo)
             pickups = _pickups(central, petra, hugo)
             quality = _quality(central, maria, users)
@@ -503,7 +567,9 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
         f"delivery; {Package.objects.count()} packages; work orders of every kind, among them "
         f"{work_numbers[0]} (a fault report on Eva Holm's rollator {EVA_ROLLATOR}, contact "
-        f"through the prescriber) and {work_numbers[1]} (Karl Lindqvist's repair, started)",
+        f"through the prescriber) and {work_numbers[1]} (Karl Lindqvist's repair, started); "
+        f"safety notice {notice.number} on the rollators {RECALLED_SERIALS[0]}.."
+        f"{RECALLED_SERIALS[-1]} (Maria Ek's, Karl Lindqvist's and one in the store)",
         f"logistics: pickup orders {pickups[0]} (Karl Lindqvist's rollator {HELD_SERIALS[0]}) and "
         f"{pickups[1]} (Eva Holm, at the unit); {HELD_SERIALS[2]} reported lost, loss case "
         f"{pickups[2]}",

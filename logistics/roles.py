@@ -40,16 +40,21 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_device",
         "logistics.view_losscase",
         "logistics.change_losscase",
+        # DEVICE-2: they publish safety notices and follow the campaigns.
+        "logistics.manage_safetynotice",
+        "logistics.view_safetynotice",
     ),
     # A prescriber follows their orders and sees what their drafts hold reserved (LOG-1).
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
     # PRESC-9: a prescriber orders the pickup of a patient's devices.
+    # DEVICE-5: the message board's safety notices, for everyone who meets devices.
     "prescriber": (
         "logistics.view_reservation",
         "logistics.order_replenishment",
         "logistics.order_pickup",
+        "logistics.view_safetynotice",
     ),
-    "unit_manager": ("logistics.order_replenishment",),
+    "unit_manager": ("logistics.order_replenishment", "logistics.view_safetynotice"),
     # The workshop's queue and work orders (issue 11); QUAL-2: technicians raise an incident
     # from a device's card or a work order, and read it.
     "technician": (
@@ -57,9 +62,11 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.work_workorders",
         "logistics.add_incident",
         "logistics.view_incident",
+        "logistics.view_safetynotice",
     ),
     # QUAL-1, QUAL-2: customer service handles deviations and incidents (the quality work).
     "customer_service": (
+        "logistics.view_safetynotice",
         "logistics.view_customerorder",
         "logistics.view_device",
         # PRESC-9 for a call; DEVICE-4: the loss process.

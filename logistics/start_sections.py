@@ -1,6 +1,7 @@
 """What the logistics floor puts on the start page (``patients.startpage``): the store's
 queues for its staff (the same counts as the logistics start page, in one query), the unit's
-open orders for prescribers, and the device register for those who search it (DEVICE-1).
+open orders for prescribers, the device register for those who search it (DEVICE-1), and the
+message board with the published safety notices (DEVICE-5).
 
 Counts and links only: no patient is named (ACCESS-1, PRINT-1)."""
 
@@ -18,6 +19,7 @@ from logistics.selectors.orders import orders_open_count_for_user
 from logistics.selectors.pickups import PickupQueue, loss_cases_list, pickup_queue_counts
 from logistics.selectors.quality import deviations_to_handle_count
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
+from logistics.selectors.recalls import notices_on_board, prescriber_notice_count
 from logistics.selectors.workorders import (
     REPORT_FAULTS,
     WORK,
@@ -89,6 +91,29 @@ def _devices(user: Any) -> Sequence[StartItem] | None:
     return [StartItem(_("Search the device register"), reverse("logistics:device_search"))]
 
 
+def _notices(user: Any) -> Sequence[StartItem] | None:
+    """DEVICE-5: the message board's safety notices (in the panel), and for a prescriber how
+    many devices of their patients are under them and not yet done (a count, no patient)."""
+    if not holds_role_permission(user, "logistics.view_safetynotice"):
+        return None
+    items = [StartItem(_("Safety notices"), reverse("logistics:notice_board"))]
+    if holds_role_permission(user, "prescriptions.add_prescription"):
+        items.append(
+            StartItem(
+                _("My patients holding notice articles"),
+                reverse("logistics:notice_patients"),
+                prescriber_notice_count(user),
+            )
+        )
+    if holds_role_permission(user, "logistics.manage_safetynotice"):
+        items.append(StartItem(_("Safety notice campaigns"), reverse("logistics:notices")))
+    return items
+
+
+def _board(user: Any) -> dict[str, Any]:
+    return {"notices": notices_on_board(with_articles=False)}
+
+
 def _workshop(user: Any) -> Sequence[StartItem] | None:
     """Technicians land on their queue (issue 11): open work orders and the adaptations
     waiting for the prescriber's signature; customer service takes fault reports."""
@@ -142,6 +167,16 @@ def register() -> None:
     start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
+    start_section_register(
+        StartSection(
+            "notices",
+            _("Message board"),
+            5,
+            _notices,
+            template_name="logistics/recalls/_start_board.html",
+            panel=_board,
+        )
+    )
     start_section_register(StartSection("workshop", _("Workshop"), 12, _workshop))
     start_section_register(StartSection("pickups", _("Pickups and losses"), 52, _pickups))
     start_section_register(StartSection("quality", _("Deviations"), 55, _quality))

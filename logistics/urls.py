@@ -4,6 +4,7 @@ floor keeps its views in its own module under ``logistics/views/``."""
 from django.urls import URLPattern, URLResolver, path
 
 from logistics.urls_orders import urlpatterns as order_patterns
+from logistics.urls_recalls import urlpatterns as recall_patterns
 from logistics.views import (
     deviations,
     devices,
@@ -86,6 +87,8 @@ logistics_patterns: Patterns = (
         # The device register (DEVICE-1).
         path("devices/", devices.device_search_view, name="device_search"),
         path("devices/<int:device_id>/", devices.device_detail_view, name="device"),
+        # Safety notices and recalls (DEVICE-2, DEVICE-5).
+        *recall_patterns,
         # Work orders (issue 11): the technician's queue, a work order, the author's returned
         # ones, a service order for a device falling due, customer service's fault report.
         path("work-orders/", workorders.work_order_queue_view, name="work_orders"),

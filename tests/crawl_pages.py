@@ -44,6 +44,8 @@ from protection.models import (
 )
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
+from tests.logistics.crawl_recalls import recall_values
+from tests.logistics.crawl_world import LogisticsWorld, logistics_world
 from tests.personas import ctx_for, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
@@ -169,6 +171,7 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
         "activity_id": [str(activity.pk)],
         **_logistics_values(),
+        **recall_values(protected_number="194201199124"),
         "extra_urls": _logistics_query_urls(goods),
     }
 

@@ -38,6 +38,7 @@ from logistics.selectors.destinations import (
     areas_all,
     destinations_for,
 )
+from logistics.selectors.recalls import notice_blocking
 from logistics.services.errors import LogisticsError
 from logistics.services.state import (
     ORDER_MACHINE,
@@ -246,6 +247,19 @@ def item_pick(*, wave_id: int, item_id: int, by: Any, serial: str = "") -> PickI
                     "in this store. Check the serial number and scan again."
                 )
                 % {"serial": serial[:64], "article": line.article.article_number}
+            )
+        notice = notice_blocking(device.pk)
+        if notice is not None:
+            raise LogisticsError(
+                _(
+                    "Serial number: %(serial)s is blocked from delivery by safety notice "
+                    "%(notice)s. Put it aside and pick another device of article %(article)s."
+                )
+                % {
+                    "serial": serial[:64],
+                    "notice": notice,
+                    "article": line.article.article_number,
+                }
             )
         device_move(
             device=device,

@@ -28,6 +28,7 @@ from logistics.models import (
     Reservation,
     StockLevel,
 )
+from logistics.selectors.recalls import blocked_in_stores
 from logistics.services.state_bulk import lines_move_many
 
 WAITING = (LineState.RECEIVED, LineState.BACKORDERED)
@@ -81,8 +82,10 @@ def orders_allocate(
         .filter(wanted)
         .order_by("location_id", "article_id")
     }
-    # What each level can give: its available figure plus the backorders of the lines retried.
-    pool = {key: level.available for key, level in levels.items()}
+    # What each level can give: its available figure plus the backorders of the lines retried,
+    # less the devices a safety notice blocks from delivery there (DEVICE-2).
+    blocked = blocked_in_stores(pairs)
+    pool = {key: level.available - blocked.get(key, 0) for key, level in levels.items()}
     for row in rows:
         if row[4] == LineState.BACKORDERED:
             pool[(row[5], row[2])] += row[3]
