@@ -43,9 +43,8 @@ from protection.models import (
     ReserveNumberProtection,
 )
 from tests.factories import PatientIdentityFactory, UserFactory
-from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
 from tests.logistics.crawl_recalls import recall_values
-from tests.logistics.crawl_world import LogisticsWorld, logistics_world
+from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
 from tests.personas import ctx_for, give_grant
 from tests.prescriptions.factories import (
     ArticleFactory,
