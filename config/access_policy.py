@@ -94,8 +94,6 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:submit": "add_prescription (role); POST only; draft the user may act on",
     "prescriptions:agreement": "add_prescription (role); POST only; REGION-2 agreement of a "
     "prescription the user may act on",
-    "prescriptions:sign": "add_prescription (role); POST only; the prescriber's own, after "
-    "step-up (PRESC-6)",
     "prescriptions:fitting": "add_prescription (role); POST only; PRESC-4",
     "prescriptions:cancel": "add_prescription (role); POST only; open prescriptions the user "
     "may act on",

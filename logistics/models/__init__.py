@@ -16,7 +16,22 @@ from logistics.models.delivery import (
     WaveState,
     Weekday,
 )
-from logistics.models.devices import Device, DeviceEvent, DeviceStatus, HolderKind
+from logistics.models.adaptations import (
+    AdaptationRecord,
+    AdaptationRisk,
+    AdaptationSigningRequest,
+    AdaptationSigningTransition,
+    RiskConclusion,
+    SigningMethod,
+    SigningState,
+)
+from logistics.models.devices import (
+    ADAPTATION_BLOCKED_STATUSES,
+    Device,
+    DeviceEvent,
+    DeviceStatus,
+    HolderKind,
+)
 from logistics.models.direct import DirectDelivery, DirectDeliveryState, DirectDeliveryTransition
 from logistics.models.orders import (
     CustomerOrder,
@@ -47,6 +62,14 @@ from logistics.models.stock import (
 )
 
 __all__ = [
+    "ADAPTATION_BLOCKED_STATUSES",
+    "AdaptationRecord",
+    "AdaptationRisk",
+    "AdaptationSigningRequest",
+    "AdaptationSigningTransition",
+    "RiskConclusion",
+    "SigningMethod",
+    "SigningState",
     "CustomerOrder",
     "CustomerOrderLine",
     "CustomerOrderTransition",

@@ -41,6 +41,7 @@ from logistics.selectors.destinations import (
 from logistics.services.errors import LogisticsError
 from logistics.services.state import (
     ORDER_MACHINE,
+    device_adaptation_mark,
     device_move,
     line_move,
     order_state_derived,
@@ -254,6 +255,9 @@ def item_pick(*, wave_id: int, item_id: int, by: Any, serial: str = "") -> PickI
             note=_("Picked for order %(number)s") % {"number": line.order.number},
         )
         fields["device"] = device
+        if line.prescription_line_id is not None and line.prescription_line.special_adaptation:
+            # PRESC-6: adapted for the patient in the workshop; it waits for the signature.
+            device_adaptation_mark(device_id=device.pk)
     reservation = _reservation_of(line)
     if reservation is not None:
         reservation_end(reservation=reservation, state=ReservationState.CONSUMED, by=by)
