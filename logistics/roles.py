@@ -19,6 +19,9 @@ LOGISTICS_ADMIN: Final = (
     "logistics.view_customerordertransition",
     "logistics.view_deviceevent",
     "logistics.view_urgentfee",
+    "logistics.view_workorder",
+    "logistics.view_workorderpart",
+    "logistics.view_workordertransition",
 )
 
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -34,10 +37,13 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # LOG-2: a unit's prescribers and its manager order replenishment of its buffer store.
     "prescriber": ("logistics.view_reservation", "logistics.order_replenishment"),
     "unit_manager": ("logistics.order_replenishment",),
-    "technician": ("logistics.view_device",),
+    # The workshop's queue and work orders (issue 11).
+    "technician": ("logistics.view_device", "logistics.work_workorders"),
     "customer_service": (
         "logistics.view_customerorder",
         "logistics.view_device",
+        # PRESC-10: customer service takes fault reports by phone.
+        "logistics.report_faults",
         *LOGISTICS_ADMIN,
     ),
 }

@@ -60,6 +60,14 @@ from logistics.models.stock import (
     StockLevel,
     StockLocation,
 )
+from logistics.models.workorders import (
+    WorkOrder,
+    WorkOrderKind,
+    WorkOrderPart,
+    WorkOrderSource,
+    WorkOrderState,
+    WorkOrderTransition,
+)
 
 __all__ = [
     "ADAPTATION_BLOCKED_STATUSES",
@@ -111,4 +119,10 @@ __all__ = [
     "UrgentFee",
     "WaveState",
     "Weekday",
+    "WorkOrder",
+    "WorkOrderKind",
+    "WorkOrderPart",
+    "WorkOrderSource",
+    "WorkOrderState",
+    "WorkOrderTransition",
 ]
