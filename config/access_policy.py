@@ -126,6 +126,25 @@ ROUTES: Final[dict[str, str]] = {
     "a missing id is a 404; a patient holder is named only where hjm_identity_visible shows "
     "the identity, then through protection.gate (logged); anyone else reads the prescriber's "
     "unit and prescriber from the order line, never the patient or the reference (LEAK-5)",
+    # PRESC-6: special adaptations' signing (seed 004). Work order numbers are what everyone
+    # shares (LEAK-5); a patient only through protection.labels (masked, logged), no address.
+    "logistics:adaptation_sign": "prescriptions.add_prescription (role); only the request's "
+    "own prescriber (404 otherwise); signing after step-up (ACCESS-4); patient through "
+    "patient_labels_for_user",
+    "logistics:adaptation_decline": "prescriptions.add_prescription (role); POST only; only the "
+    "request's own prescriber (404 otherwise); the reason checked for an identity number",
+    "logistics:adaptation_request_document": "the request's prescriber or a technician "
+    "(logistics.work_workorders); 404 otherwise; refused and audited for a guarded patient "
+    "(PRINT-1)",
+    "logistics:adaptation_record_document": "the signer or a technician "
+    "(logistics.work_workorders); 404 otherwise; refused and audited for a guarded patient "
+    "(PRINT-1)",
+    "logistics:adaptation_work_order": "logistics.work_workorders (technicians); a "
+    "special-adaptation work order by id (404 otherwise); no patient shown at all",
+    "logistics:adaptation_send": "logistics.work_workorders; POST only; a special-adaptation "
+    "work order (404 otherwise); the document checked by content and size",
+    "logistics:adaptation_paper": "logistics.work_workorders; POST only; a special-adaptation "
+    "work order (404 otherwise); the scan checked by content and size",
     "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "
     "masked); letters through document_request (LETTER-1..3)",
 }

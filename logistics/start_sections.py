@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from logistics.selectors.adaptations import signing_requests_count
 from logistics.selectors.orders import orders_open_count_for_user
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
 from patients.startpage import StartItem, StartSection, start_section_register
@@ -57,7 +58,21 @@ def _devices(user: Any) -> Sequence[StartItem] | None:
     return [StartItem(_("Search the device register"), reverse("logistics:device_search"))]
 
 
+def _to_sign(user: Any) -> Sequence[StartItem] | None:
+    """PRESC-6: the prescriber's special adaptations awaiting signature (one count query)."""
+    if not holds_role_permission(user, "prescriptions.add_prescription"):
+        return None
+    return [
+        StartItem(
+            _("To sign"),
+            reverse("logistics:adaptations_to_sign"),
+            signing_requests_count(user=user),
+        )
+    ]
+
+
 def register() -> None:
     start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
+    start_section_register(StartSection("adaptations", _("Special adaptations"), 36, _to_sign))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))

@@ -1,6 +1,15 @@
 """The logistics floor: stores and stock, customer orders, picking and delivery, and the register
 of individual devices. Reads the prescriptions floor below it; nothing below imports it."""
 
+from logistics.models.adaptations import (
+    AdaptationRecord,
+    AdaptationRisk,
+    AdaptationSigningRequest,
+    AdaptationSigningTransition,
+    RiskConclusion,
+    SigningMethod,
+    SigningState,
+)
 from logistics.models.delivery import (
     DeliveryArea,
     DeliveryAttempt,
@@ -15,15 +24,6 @@ from logistics.models.delivery import (
     PickWaveTransition,
     WaveState,
     Weekday,
-)
-from logistics.models.adaptations import (
-    AdaptationRecord,
-    AdaptationRisk,
-    AdaptationSigningRequest,
-    AdaptationSigningTransition,
-    RiskConclusion,
-    SigningMethod,
-    SigningState,
 )
 from logistics.models.devices import (
     ADAPTATION_BLOCKED_STATUSES,
@@ -75,9 +75,6 @@ __all__ = [
     "AdaptationRisk",
     "AdaptationSigningRequest",
     "AdaptationSigningTransition",
-    "RiskConclusion",
-    "SigningMethod",
-    "SigningState",
     "CustomerOrder",
     "CustomerOrderLine",
     "CustomerOrderTransition",
@@ -114,6 +111,9 @@ __all__ = [
     "ReplenishmentStocked",
     "Reservation",
     "ReservationState",
+    "RiskConclusion",
+    "SigningMethod",
+    "SigningState",
     "StockLevel",
     "StockLocation",
     "UrgentFee",

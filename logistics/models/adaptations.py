@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models.devices import Device
-from patients.fields import EncryptedJSONField, EncryptedTextField
+from patients.fields import EncryptedTextField
 from patients.transitions import TransitionRecord
 
 # A signed adaptation document: a few pages, scanned or saved as PDF.
@@ -52,8 +53,9 @@ class AdaptationRisk(models.TextChoices):
 
 class RiskConclusion(models.TextChoices):
     SAFE = "safe", _("The adapted device can be used safely.")
-    SAFE_WITH_MEASURES = "safe_with_measures", _(
-        "The adapted device can be used safely with the measures described."
+    SAFE_WITH_MEASURES = (
+        "safe_with_measures",
+        _("The adapted device can be used safely with the measures described."),
     )
 
 
@@ -69,6 +71,9 @@ class AdaptationDocumentFields(models.Model):
     document_content_type = models.CharField(max_length=100)
     document_size = models.PositiveIntegerField(_("size (bytes)"))
     document = EncryptedTextField(_("document content"))
+
+    # The subclasses' work order, named here so that the document's name can use it.
+    work_order_id: int
 
     class Meta:
         abstract = True
@@ -131,10 +136,6 @@ class AdaptationSigningRequest(AdaptationDocumentFields):
                 condition=Q(state="sent"),
                 name="signing_one_open_per_work_order",
             ),
-            models.CheckConstraint(
-                condition=~Q(state="declined") | ~Q(declined_reason=""),
-                name="signing_declined_has_reason",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -191,8 +192,13 @@ class AdaptationRecord(AdaptationDocumentFields):
     )
     signed_on = models.DateField(_("signed on"))
     # The functional risk assessment: the risks considered (keys of AdaptationRisk), the
-    # conclusion and the measures; encrypted, they describe the person's body and home.
-    risks_considered = EncryptedJSONField(_("risks considered"), default=list)
+    # conclusion, and the measures (encrypted: they may describe the person's body and home).
+    risks_considered = ArrayField(
+        models.CharField(max_length=16, choices=AdaptationRisk.choices),
+        verbose_name=_("risks considered"),
+        default=list,
+        blank=True,
+    )
     conclusion = models.CharField(
         _("conclusion"), max_length=24, choices=RiskConclusion.choices, blank=True, default=""
     )

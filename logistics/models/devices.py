@@ -27,6 +27,9 @@ class DeviceStatus(models.TextChoices):
     SCRAPPED = "scrapped", _("scrapped")
 
 
+# pgtrigger's UpdateOf is untyped.
+UNSIGNED_MARK_CHANGED = pgtrigger.UpdateOf("adaptation_unsigned_since")  # type: ignore[no-untyped-call]
+
 # PRESC-6: where a device goes to, or is used by, the patient; an unsigned adaptation stays out.
 ADAPTATION_BLOCKED_STATUSES = (
     DeviceStatus.IN_TRANSIT,
@@ -134,7 +137,7 @@ class Device(models.Model):
             pgtrigger.Trigger(
                 name="device_adaptation_cleared_by_record",
                 when=pgtrigger.Before,
-                operation=pgtrigger.UpdateOf("adaptation_unsigned_since"),
+                operation=UNSIGNED_MARK_CHANGED,
                 condition=pgtrigger.Q(
                     old__adaptation_unsigned_since__isnull=False,
                     new__adaptation_unsigned_since__isnull=True,

@@ -60,7 +60,9 @@ SENDABLE_STATES: Final = frozenset(
 )
 
 
-def _request_refused(request: AdaptationSigningRequest, from_state: str, to_state: str) -> Exception:
+def _request_refused(
+    request: AdaptationSigningRequest, from_state: str, to_state: str
+) -> Exception:
     return StateNotAllowed(
         _("The signing request for work order %(number)s is %(state)s.")
         % {"number": request.work_order.number, "state": SS(from_state).label}
@@ -99,9 +101,14 @@ def document_checked(content: bytes, *, pdf_only: bool) -> str:
     content_type = document_type_read(content)
     if content_type is None or (pdf_only and content_type != "application/pdf"):
         raise LogisticsError(
-            _("Document: the file is not a PDF that can be opened. Save it as a PDF and upload it again.")
+            _(
+                "Document: the file is not a PDF that can be opened. Save it as a PDF and "
+                "upload it again."
+            )
             if pdf_only
-            else _("Document: the file is not a PDF, JPEG or PNG that can be opened. Scan it again.")
+            else _(
+                "Document: the file is not a PDF, JPEG or PNG that can be opened. Scan it again."
+            )
         )
     return content_type
 
@@ -157,6 +164,8 @@ def signing_request_send(
             % {"number": work_order.number}
         )
     content_type = document_checked(document, pdf_only=True)
+    assert work_order.device_id is not None
+    assert work_order.prescriber_id is not None
     request = AdaptationSigningRequest.objects.create(
         work_order=work_order,
         device_id=work_order.device_id,
@@ -168,7 +177,6 @@ def signing_request_send(
         document=base64.b64encode(document).decode("ascii"),
     )
     transition_created(machine=SIGNING_MACHINE, obj=request, by=by)
-    assert work_order.device_id is not None  # checked by _adaptation_locked
     device_adaptation_mark(device_id=work_order.device_id)
     if work_order.state != WorkOrderState.IN_PROGRESS:
         work_order_transition(
@@ -180,6 +188,7 @@ def signing_request_send(
         by=by,
         note="PRESC-6",
     )
+    work_order.refresh_from_db(fields=["state"])
     notification_send(
         user=request.prescriber,
         subject=_("Signing request for work order %(number)s") % {"number": work_order.number},
@@ -401,7 +410,7 @@ def adaptation_document_read(
     """The document's bytes for the screen. PRINT-1: never handed out as a file for a patient
     the gate guards (protected, or linked to a protected person); the refusal is audited."""
     work_order = document.work_order
-    if work_order_guarded(work_order):
+    if work_order.patient_id is not None and work_order_guarded(work_order):
         patient = Patient.objects.get(pk=work_order.patient_id)
         raise DocumentRefused(
             _(REFUSED_PROTECTED),

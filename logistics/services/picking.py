@@ -255,7 +255,8 @@ def item_pick(*, wave_id: int, item_id: int, by: Any, serial: str = "") -> PickI
             note=_("Picked for order %(number)s") % {"number": line.order.number},
         )
         fields["device"] = device
-        if line.prescription_line_id is not None and line.prescription_line.special_adaptation:
+        adapted = line.prescription_line
+        if adapted is not None and adapted.special_adaptation:
             # PRESC-6: adapted for the patient in the workshop; it waits for the signature.
             device_adaptation_mark(device_id=device.pk)
     reservation = _reservation_of(line)

@@ -147,9 +147,9 @@ def to_sign_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _request_or_404(request: HttpRequest, request_id: int) -> AdaptationSigningRequest:
+def _request_or_404(request: HttpRequest, signing_id: int) -> AdaptationSigningRequest:
     try:
-        return signing_request_get_for_user(user=request.user, request_id=request_id)
+        return signing_request_get_for_user(user=request.user, request_id=signing_id)
     except AdaptationSigningRequest.DoesNotExist:
         raise Http404 from None
 
@@ -188,9 +188,9 @@ def _signing_page(
 @login_required
 @role_permission_required(PRESCRIBE)
 @refusals_answered
-def sign_view(request: HttpRequest, request_id: int) -> HttpResponse:
+def sign_view(request: HttpRequest, signing_id: int) -> HttpResponse:
     """The signing page; a POST signs (the password is confirmed first, ACCESS-4)."""
-    signing = _request_or_404(request, request_id)
+    signing = _request_or_404(request, signing_id)
     if signing.prescriber_id != request.user.pk:
         raise Http404
     if request.method != "POST":
@@ -232,8 +232,8 @@ def sign_view(request: HttpRequest, request_id: int) -> HttpResponse:
 @role_permission_required(PRESCRIBE)
 @require_POST
 @refusals_answered
-def decline_view(request: HttpRequest, request_id: int) -> HttpResponse:
-    signing = _request_or_404(request, request_id)
+def decline_view(request: HttpRequest, signing_id: int) -> HttpResponse:
+    signing = _request_or_404(request, signing_id)
     if signing.prescriber_id != request.user.pk:
         raise Http404
     form = DeclineForm(request.POST)
@@ -276,9 +276,9 @@ def _document_response(
 @never_cache
 @login_required
 @require_GET
-def request_document_view(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_document_view(request: HttpRequest, signing_id: int) -> HttpResponse:
     """The document to sign, for its prescriber or a technician (PRINT-1 decides)."""
-    return _document_response(request, _request_or_404(request, request_id))
+    return _document_response(request, _request_or_404(request, signing_id))
 
 
 @never_cache
@@ -324,8 +324,7 @@ def _work_order_page(
             "requests": requests,
             "records": records,
             "open_request": next((r for r in requests if r.state == SigningState.SENT), None),
-            "send_form": send_form
-            or SendForm(initial={"valid_until": today + DEFAULT_VALIDITY}),
+            "send_form": send_form or SendForm(initial={"valid_until": today + DEFAULT_VALIDITY}),
             "paper_form": paper_form or PaperForm(initial={"signed_on": today}),
         },
         status=status,

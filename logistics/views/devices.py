@@ -105,6 +105,10 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             "may_open_patient": shows_patient
             and holds_role_permission(request.user, "patients.view_patient"),
             "links_article": holds_role_permission(request.user, SEARCH_CATALOGUE),
+            # PRESC-6: technicians open the signed documents (never for a guarded patient).
+            "may_read_adaptations": holds_role_permission(
+                request.user, "logistics.work_workorders"
+            ),
             "step_up_url": step_up_url(request.get_full_path()),
         },
     )

@@ -12,18 +12,21 @@ def waiting_move_on(apps, schema_editor):
     Prescription = apps.get_model("prescriptions", "Prescription")
     PrescriptionTransition = apps.get_model("prescriptions", "PrescriptionTransition")
     OrderRelease = apps.get_model("prescriptions", "OrderRelease")
+    db = schema_editor.connection.alias
     waiting = list(
-        Prescription.objects.filter(state="awaiting_signature").values_list("pk", flat=True)
+        Prescription.objects.using(db)
+        .filter(state="awaiting_signature")
+        .values_list("pk", flat=True)
     )
     for pk in waiting:
-        Prescription.objects.filter(pk=pk).update(state="approved", decided_at=Now())
-        PrescriptionTransition.objects.create(
+        Prescription.objects.using(db).filter(pk=pk).update(state="approved", decided_at=Now())
+        PrescriptionTransition.objects.using(db).create(
             prescription_id=pk,
             from_state="awaiting_signature",
             to_state="approved",
             note="PRESC-6: signed on the adaptation's work order",
         )
-        OrderRelease.objects.get_or_create(prescription_id=pk)
+        OrderRelease.objects.using(db).get_or_create(prescription_id=pk)
 
 
 class Migration(migrations.Migration):

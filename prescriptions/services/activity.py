@@ -7,16 +7,12 @@ import datetime
 from typing import Final
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.services import notification_send
 from prescriptions.models import (
     ActivityState,
     ConsultationActivity,
-    Prescription,
-    PrescriptionState,
 )
 from prescriptions.services.access import (
     acting_unit_id,

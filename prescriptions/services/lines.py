@@ -155,9 +155,8 @@ def prescription_replacement_decide(
     ).first()
     if decision is None:
         raise not_found()
-    prescription = prescription_draft_for_update(
-        ctx=ctx, reference=decision.line.prescription.reference
-    )
+    # Locks the draft and checks the user may act on it.
+    prescription_draft_for_update(ctx=ctx, reference=decision.line.prescription.reference)
     decision = ReplacementDecision.objects.select_for_update().get(pk=decision_id)
     if decision.outcome != ReplacementOutcome.PENDING:
         raise StateNotAllowed(_("This replacement has already been decided."))

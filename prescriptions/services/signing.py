@@ -16,9 +16,8 @@ from prescriptions.models import Prescription, PrescriptionState
 from prescriptions.services.access import prescription_for_update
 from prescriptions.services.delivery import DELIVERY_FIELDS, delivery_compute, presc2_enforced
 from prescriptions.services.errors import RuleRefused, StateNotAllowed
-from prescriptions.services.routing import prescription_route
 from protection.gate import AccessContext
-from protection.refusals import StepUpRequired, refusals_kept
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
 
