@@ -25,6 +25,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from logistics.calendar import next_working_day
+from logistics.demo_adaptations import adaptation_demo
 from logistics.models import (
     CustomerOrder,
     DeliveryArea,
@@ -267,6 +268,8 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             for order, stage in zip(earlier, stages, strict=True):
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
+            # PRESC-6: a special adaptation waiting for the prescriber's signature.
+            adapted = adaptation_demo(prescriber=petra, patient_id=_patient(KARL).pk)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -275,5 +278,6 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
         f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
-        f"delivery; {Package.objects.count()} packages"
+        f"delivery; {Package.objects.count()} packages; "
+        f"{adapted.number if adapted else 'no'} work order awaiting the adaptation's signature"
     ]

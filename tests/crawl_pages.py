@@ -177,6 +177,8 @@ def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
     queue of the logistics world, and a missing one of each (a 404 probe)."""
     from logistics.models import (
+        AdaptationRecord,
+        AdaptationSigningRequest,
         Device,
         DirectDelivery,
         Package,
@@ -184,6 +186,7 @@ def _logistics_values() -> dict[str, list[str]]:
         PickWave,
         Reservation,
         StockLocation,
+        WorkOrder,
     )
     from logistics.selectors.queues import QUEUES
 
@@ -200,6 +203,11 @@ def _logistics_values() -> dict[str, list[str]]:
         "pk": ids(Reservation),
         "device_id": ids(Device),
         "delivery_id": ids(DirectDelivery),
+        # PRESC-6: the demo's and the crawl world's signing requests, the signed adaptation and
+        # their work orders.
+        "signing_id": ids(AdaptationSigningRequest),
+        "record_id": ids(AdaptationRecord),
+        "work_order_id": ids(WorkOrder),
         "slug": [*(queue.slug for queue in QUEUES), "no-such-queue"],
         # The stock pages' stores; their article_number and purchase order number take the
         # catalogue's and the prescription's sample values above (404 where they do not fit).

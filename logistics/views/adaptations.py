@@ -163,10 +163,12 @@ def _signing_page(
     status: int = 200,
 ) -> HttpResponse:
     own = signing.prescriber_id == request.user.pk and signing.state == SigningState.SENT
+    restored = False
     cards = _cards(request, [signing])
     if own and sign_form is None:
         typed = request.session.pop(TYPED_KEY, None)
         kept = typed if isinstance(typed, dict) and typed.get("id") == signing.pk else {}
+        restored = bool(kept)
         sign_form = SignForm(initial={k: v for k, v in kept.items() if k != "id"})
     return render(
         request,
@@ -179,6 +181,7 @@ def _signing_page(
             "sign_form": sign_form if own else None,
             "decline_form": (decline_form or DeclineForm()) if own else None,
             "expired": signing.valid_until < timezone.localdate(),
+            "restored": restored,
         },
         status=status,
     )
