@@ -138,6 +138,7 @@ def test_presc_6_an_adapted_device_is_neither_packed_nor_delivered_before_it_is_
     order = picked_adapted(rx, ordinary, rollator, central, store_worker)
     line = CustomerOrderLine.objects.select_related("device").get(order=order)
     device = line.device
+    assert device is not None
     assert line.state == LineState.PICKED
     assert device.adaptation_unsigned_since is not None
     with pytest.raises(LogisticsError, match="cannot be delivered or put to use"):
