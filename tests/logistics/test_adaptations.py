@@ -207,6 +207,7 @@ def test_presc_6_signing_needs_the_prescribers_password_and_the_prescriber_only(
 def test_presc_6_declined_with_a_reason_back_to_the_technician_by_number(
     rx, protected_patient, rollator, central, technician
 ):
+    """LEAK-5: the request and the decline refer to the protected person by work order number."""
     device = DeviceFactory(article=rollator, location=central)
     request = sent(device, rx, protected_patient, technician)
     with pytest.raises(LogisticsError, match="Reason"):
@@ -251,6 +252,8 @@ def test_presc_6_a_request_past_its_validity_date_cannot_be_signed(
 def test_presc_6_reminded_once_a_day_by_work_order_number_only(
     rx, protected_patient, ordinary, rollator, central, technician
 ):
+    """LEAK-5: the reminders, once a day each and claimed by a conditional UPDATE, name the work
+    order number only, also for a protected patient."""
     for patient in (protected_patient, ordinary):
         sent(DeviceFactory(article=rollator, location=central), rx, patient, technician)
     Notification.objects.all().delete()
