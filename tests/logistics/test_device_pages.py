@@ -161,9 +161,9 @@ def test_device_1_the_card_takes_a_handful_of_queries(
     shown = lent(rx, ordinary, rollator, central)
     logged_in(client, store_worker)
     client.get(f"/logistics/devices/{masked.pk}/")
-    # Session, user, role permissions, device, lines, history.
-    with django_assert_max_num_queries(8):
+    # Session, user, role permissions, device, lines, history, signed adaptations (PRESC-6).
+    with django_assert_max_num_queries(9):
         assert client.get(f"/logistics/devices/{masked.pk}/").status_code == 200
     # The gate's reads and the access entry on top.
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get(f"/logistics/devices/{shown.pk}/").status_code == 200
