@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from playwright.sync_api import Page, expect
 
 from logistics.models import AdaptationRecord, Device, DeviceStatus, WorkOrder, WorkOrderKind
@@ -70,8 +71,9 @@ def test_presc_6_the_prescriber_signs_the_adaptation_and_the_device_may_be_deliv
     # The device may now go out (the check that packing, dispatch and hand-over ask).
     device.refresh_from_db()
     device_adaptation_check(device)
-    device_move(device=device, to_state=DeviceStatus.ALLOCATED)
-    device_move(device=device, to_state=DeviceStatus.IN_TRANSIT, location=None)
+    with transaction.atomic():
+        device_move(device=device, to_state=DeviceStatus.ALLOCATED)
+        device_move(device=device, to_state=DeviceStatus.IN_TRANSIT, location=None)
 
     # The technician's page and the device card show the signed adaptation.
     page.context.clear_cookies()
