@@ -32,6 +32,14 @@ ROUTES: Final[dict[str, str]] = {
     "protected patient (the database refuses it)",
     "logistics:direct_withdrawal_confirm": "logistics.work_orders (role); POST only; a "
     "withdrawn delivery not yet confirmed (refused otherwise); order number and supplier only",
+    # Work orders (issue 11), by internal id.
+    "logistics:work_order": "logistics.work_workorders or logistics.report_faults (role), or "
+    "the order's author or prescriber (404 otherwise, as for a missing id); the patient only as "
+    "the gate shows them; for a guarded patient the prescriber as contact and the caller's "
+    "phone to grant holders only (PRESC-10, LEAK-5); POST actions by role or authorship",
+    "protection:contact_agreement": "LEAK-5: the gate's full answer only (grant and step-up); "
+    "404 for a masked, missing or unguarded patient, the step-up page for a grant holder who "
+    "has not confirmed the password; every read and write logged",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "
@@ -188,6 +196,8 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "
     "number, state and promise only (no unit, prescriber, destination); read-only",
     "logistics.urgentfee": "MaskedRowsAdmin: order number and amount; read-only",
+    "logistics.workorder": "MaskedRowsAdmin: a masked work order shows its number, kind, "
+    "state and dates only; read-only (the pages write work orders)",
     "logistics.device": "MaskedRowsAdmin: a device a masked patient holds shows what it is and "
     "its dates, no region, store, unit or history; read-only",
 }

@@ -31,6 +31,9 @@ from logistics.models import (
     StockLevel,
     StockLocation,
     UrgentFee,
+    WorkOrder,
+    WorkOrderPart,
+    WorkOrderTransition,
 )
 from patients.admin_masking import IdentityVisible, MaskedRowsAdmin, row_visible
 from patients.presenters import PROTECTED_LABEL
@@ -285,3 +288,69 @@ class DeviceAdmin(_ReadOnly, MaskedRowsAdmin):
         if obj.holder_unit is not None:
             return obj.holder_unit.name
         return obj.location.name if obj.location is not None else "-"
+
+
+class WorkOrderPartInline(_ReadOnly, admin.TabularInline[WorkOrderPart, WorkOrder]):
+    model = WorkOrderPart
+    fields = ("article", "quantity", "location", "at")
+    readonly_fields = fields
+    extra = 0
+
+
+class WorkOrderTransitionInline(_ReadOnly, admin.TabularInline[WorkOrderTransition, WorkOrder]):
+    model = WorkOrderTransition
+    fields = ("at", "from_state", "to_state", "by", "note")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(_ReadOnly, MaskedRowsAdmin):
+    """Work orders (issue 11), read by customer service; the product's pages write them. A
+    masked row (PRESC-10, LEAK-5) is known by its number, kind, state and dates only: not the
+    device, the prescriber, the workshop, the texts or the caller's phone number."""
+
+    patient_path = "patient"
+    list_display = (
+        "number",
+        "kind",
+        "state",
+        "device",
+        "prescriber",
+        "workshop",
+        "technician",
+        "due_on",
+        "created_at",
+    )
+    list_filter = ("kind", "state", "source")
+    list_select_related = ("device", "prescriber", "workshop", "technician", "patient")
+    search_fields = ("number",)
+    fields = (
+        "number",
+        "kind",
+        "state",
+        "source",
+        "device",
+        "article",
+        "prescriber",
+        "contact_unit",
+        "workshop",
+        "technician",
+        "author",
+        "supplier",
+        "description",
+        "caller_phone",
+        "due_on",
+        "minutes_spent",
+        "result",
+        "rejection_reason",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+    masked_row_fields = frozenset(
+        {"number", "kind", "state", "due_on", "created_at", "started_at", "finished_at"}
+    )
+    inlines = (WorkOrderPartInline, WorkOrderTransitionInline)
+    masked_row_inlines = ()

@@ -31,6 +31,7 @@ from logistics.models import (
     DeliveryArea,
     Device,
     DeviceStatus,
+    HolderKind,
     LocationKind,
     Package,
     PickItem,
@@ -40,7 +41,9 @@ from logistics.services.delivery import package_deliver, package_dispatch, packa
 from logistics.services.devices import device_register
 from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.picking import item_pick, orders_routed, waves_create
+from logistics.services.state import device_move
 from logistics.services.stock import level_change, level_locked
+from logistics.services.workorders import work_order_create, work_order_start
 from patients.models import Patient, StaffProfile, Unit
 from patients.services import Actor
 from prescriptions.models import (
@@ -229,13 +232,120 @@ def _move_on(order: CustomerOrder, central: StockLocation, logistics: Any, *, to
     package_deliver(package_id=package.pk, received_by="Mottagen vid dörren", by=logistics)
 
 
+# Rollators lent earlier (before the demo's store was set up), for the work orders below.
+KARL_ROLLATOR = "GL-2025-0101"
+EVA_ROLLATOR = "GL-2025-0102"
+RECONDITION_ROLLATOR = "GL-2024-0050"
+
+
+def _lent_earlier(serial: str, number: str, central: StockLocation) -> Device:
+    """A rollator lent to the patient a year ago, moved through the device's states."""
+    rollator = Article.objects.get(article_number=ROLLATOR)
+    device = device_register(
+        article=rollator,
+        serial_number=serial,
+        location=central,
+        received_on=timezone.localdate() - timedelta(days=400),
+        note="Mottagen från Gångbolaget AB (demo)",
+    )
+    device_move(device=device, to_state=DeviceStatus.ALLOCATED)
+    device_move(
+        device=device,
+        to_state=DeviceStatus.IN_TRANSIT,
+        location=None,
+        holder_kind=HolderKind.STORE,
+    )
+    device_move(
+        device=device,
+        to_state=DeviceStatus.ON_LOAN,
+        holder_kind=HolderKind.PATIENT,
+        holder_patient=_patient(number),
+    )
+    return device
+
+
+def _work_orders(central: StockLocation, petra: Any, hugo: Any) -> list[str]:
+    """Work orders of every kind (issue 11): a fault report on Eva Holm's rollator, taken by
+    customer service, which the technician reaches through the prescriber (PRESC-10); for Karl
+    Lindqvist a service, an installation and a special adaptation; fitting support for Maria
+    Ek; a reconditioning of a returned rollator. One repair is already started."""
+    users = get_user_model().objects.in_bulk(
+        ["customer_service", "technician"], field_name="username"
+    )
+    kim, tea = users["customer_service"], users["technician"]
+    today = timezone.localdate()
+    karl_rollator = _lent_earlier(KARL_ROLLATOR, KARL, central)
+    eva_rollator = _lent_earlier(EVA_ROLLATOR, EVA, central)
+    # Karl's rollator's yearly service fell due last week; Eva's falls due next week.
+    Device.objects.filter(pk=karl_rollator.pk).update(next_service_on=today - timedelta(days=7))
+    Device.objects.filter(pk=eva_rollator.pk).update(next_service_on=today + timedelta(days=7))
+    karl_rollator.refresh_from_db()
+    returned = device_register(
+        article=Article.objects.get(article_number=ROLLATOR),
+        serial_number=RECONDITION_ROLLATOR,
+        location=central,
+        received_on=today - timedelta(days=700),
+        note="Återlämnad (demo)",
+    )
+    level_change(
+        level=level_locked(article_id=returned.article_id, location_id=central.pk), physical=1
+    )
+    eva_repair = work_order_create(
+        kind="repair",
+        by=kim,
+        device_id=eva_rollator.pk,
+        prescriber=hugo,
+        description="Vänster broms tar inte. Rollatorn går inte att använda.",
+        caller_phone="070-123 45 67",
+        source="fault_report",
+    )
+    karl_repair = work_order_create(
+        kind="repair",
+        by=petra,
+        device_id=karl_rollator.pk,
+        prescriber=petra,
+        description="Korgen har lossnat.",
+    )
+    work_order_start(work_order_id=karl_repair.pk, by=tea)
+    work_order_create(kind="service", by=petra, device_id=karl_rollator.pk, prescriber=petra)
+    work_order_create(
+        kind="installation",
+        by=petra,
+        patient_id=_patient(KARL).pk,
+        prescriber=petra,
+        description="Montera stödhandtag vid ytterdörren.",
+    )
+    work_order_create(
+        kind="special_adaptation",
+        by=petra,
+        device_id=karl_rollator.pk,
+        prescriber=petra,
+        description="Förhöjda handtag, 8 cm.",
+    )
+    work_order_create(
+        kind="fitting_support",
+        by=hugo,
+        patient_id=_patient(MARIA).pk,
+        prescriber=hugo,
+        description="Stöd vid utprovning av kryckor på enheten.",
+    )
+    work_order_create(
+        kind="reconditioning",
+        by=tea,
+        device_id=returned.pk,
+        description="Rengöring och kontroll efter återlämning.",
+    )
+    return [eva_repair.number, karl_repair.number]
+
+
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
     """Idempotent: once the central store exists, nothing more is made."""
     del shared_dir, password
     users = get_user_model().objects.in_bulk(
-        ["prescriber", "prescriber2", "logistics"], field_name="username"
+        ["prescriber", "prescriber2", "logistics", "customer_service", "technician"],
+        field_name="username",
     )
-    if len(users) < 3 or not Article.objects.filter(article_number=ROLLATOR).exists():
+    if len(users) < 5 or not Article.objects.filter(article_number=ROLLATOR).exists():
         return ["logistics: the demo users or the catalogue are missing"]
     if StockLocation.objects.filter(code=CENTRAL).exists():
         return ["logistics: stores, stock and orders already in place"]
@@ -268,6 +378,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             for order, stage in zip(earlier, stages, strict=True):
                 _move_on(order, central, leo, to=stage)
             _move_on(maria, central, leo, to="packed")
+            work_numbers = _work_orders(central, petra, hugo)
             # PRESC-6: a special adaptation waiting for the prescriber's signature.
             adapted = adaptation_demo(prescriber=petra, patient_id=_patient(KARL).pk)
     finally:
@@ -278,6 +389,8 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"(serials {ROLLATOR_SERIALS[0]}..), orders {walk.number} (Karl Lindqvist's rollator, to "
         f"pick), {eva.number} and {maria.number} (protected identity, to the unit) and orders in "
         f"every state; {ramp.number} (Karl Lindqvist's ramp) with its supplier for direct "
-        f"delivery; {Package.objects.count()} packages; "
+        f"delivery; {Package.objects.count()} packages; work orders of every kind, among them "
+        f"{work_numbers[0]} (a fault report on Eva Holm's rollator {EVA_ROLLATOR}, contact "
+        f"through the prescriber) and {work_numbers[1]} (Karl Lindqvist's repair, started); "
         f"{adapted.number if adapted else 'no'} work order awaiting the adaptation's signature"
     ]

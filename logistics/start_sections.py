@@ -16,6 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from logistics.selectors.adaptations import signing_requests_count
 from logistics.selectors.orders import orders_open_count_for_user
 from logistics.selectors.queues import QUEUE_LIST_ROUTE, queue_counts
+from logistics.selectors.workorders import (
+    REPORT_FAULTS,
+    WORK,
+    returned_work_orders_for_user,
+    work_order_counts,
+)
 from patients.startpage import StartItem, StartSection, start_section_register
 from protection.permissions import holds_role_permission
 
@@ -71,8 +77,40 @@ def _to_sign(user: Any) -> Sequence[StartItem] | None:
     ]
 
 
+def _workshop(user: Any) -> Sequence[StartItem] | None:
+    """Technicians land on their queue (issue 11): open work orders and the adaptations
+    waiting for the prescriber's signature; customer service takes fault reports."""
+    items = []
+    if holds_role_permission(user, WORK):
+        open_count, waiting = work_order_counts(user=user)
+        items += [
+            StartItem(_("The workshop's queue"), reverse("logistics:work_orders"), open_count),
+            StartItem(
+                _("Adaptations waiting for the prescriber's signature"),
+                reverse("logistics:work_orders") + "#section-signature",
+                waiting,
+            ),
+        ]
+    if holds_role_permission(user, REPORT_FAULTS):
+        items.append(StartItem(_("Fault report"), reverse("logistics:fault_report")))
+    # The authors of work orders are prescribers and customer service: their returned ones.
+    if not holds_role_permission(user, "prescriptions.view_prescription"):
+        return items or None
+    returned = returned_work_orders_for_user(user=user).count()
+    if returned:
+        items.append(
+            StartItem(
+                _("Work orders returned to you"),
+                reverse("logistics:work_orders_returned"),
+                returned,
+            )
+        )
+    return items or None
+
+
 def register() -> None:
     start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
     start_section_register(StartSection("adaptations", _("Special adaptations"), 36, _to_sign))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
+    start_section_register(StartSection("workshop", _("Workshop"), 12, _workshop))

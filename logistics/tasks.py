@@ -8,6 +8,7 @@ from celery import shared_task
 
 from logistics.services import adaptations, orders
 from logistics.services.reservations import reservations_lapse
+from logistics.services.workorders import work_orders_taken_from_suppliers
 from patients.tasking import task_send, task_send_on_commit
 
 TAKE_RELEASE = "logistics.tasks.take_order_release"
@@ -38,7 +39,9 @@ def allocate_orders() -> int:
 
 @shared_task(name=REROUTE)
 def reroute_orders_for_protected(patient_id: int) -> int:
-    return orders.orders_reroute_for_protected(patient_id=patient_id)
+    # LOG-3: the patient's orders go to the unit, and work with a supplier comes back home.
+    rerouted = orders.orders_reroute_for_protected(patient_id=patient_id)
+    return rerouted + work_orders_taken_from_suppliers(patient_id=patient_id)
 
 
 @shared_task(name="logistics.tasks.sweep_order_reroutes")

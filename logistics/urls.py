@@ -14,6 +14,7 @@ from logistics.views import (
     reservations,
     stock,
     stock_pages,
+    workorders,
 )
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
@@ -82,6 +83,25 @@ logistics_patterns: Patterns = (
         # The device register (DEVICE-1).
         path("devices/", devices.device_search_view, name="device_search"),
         path("devices/<int:device_id>/", devices.device_detail_view, name="device"),
+        # Work orders (issue 11): the technician's queue, a work order, the author's returned
+        # ones, a service order for a device falling due, customer service's fault report.
+        path("work-orders/", workorders.work_order_queue_view, name="work_orders"),
+        path(
+            "work-orders/returned/",
+            workorders.returned_work_orders_view,
+            name="work_orders_returned",
+        ),
+        path(
+            "work-orders/service/",
+            workorders.service_order_create_view,
+            name="work_order_service_create",
+        ),
+        path("work-orders/fault-report/", workorders.fault_report_view, name="fault_report"),
+        path(
+            "work-orders/<int:work_order_id>/",
+            workorders.work_order_detail_view,
+            name="work_order",
+        ),
         # PRESC-6: the prescriber signs special adaptations; the technician asks for it.
         path("adaptations/", adaptations.to_sign_view, name="adaptations_to_sign"),
         path("adaptations/<int:signing_id>/", adaptations.sign_view, name="adaptation_sign"),

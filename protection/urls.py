@@ -1,7 +1,7 @@
 from django.urls import path
 
 from protection.documents import views as documents
-from protection.views import grants, holds, patient, review, unit_protections
+from protection.views import contact, grants, holds, patient, review, unit_protections
 
 # The patient pages keep the "patients" namespace: they are the patient register's pages, served
 # through the gate.
@@ -18,6 +18,12 @@ patient_patterns = (
 protection_patterns = (
     [
         path("step-up/", patient.step_up_view, name="step_up"),
+        # LEAK-5, PRESC-10: how a protected person wants to be contacted (grant holders).
+        path(
+            "patients/<str:reference>/contact/",
+            contact.contact_agreement_view,
+            name="contact_agreement",
+        ),
         path("requests/", grants.grant_request_list_view, name="requests"),
         path("requests/new/", grants.grant_request_create_view, name="request_create"),
         path("requests/<int:request_id>/", grants.grant_request_decide_view, name="request_decide"),

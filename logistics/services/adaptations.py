@@ -23,11 +23,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from logistics.models import (
+    ADAPTATION_BLOCKED_STATUSES,
     AdaptationRecord,
     AdaptationRisk,
     AdaptationSigningRequest,
     AdaptationSigningTransition,
     Device,
+    DeviceStatus,
     RiskConclusion,
     SigningMethod,
     SigningState,
@@ -162,6 +164,17 @@ def signing_request_send(
         raise StateNotAllowed(
             _("Work order %(number)s already has a signing request awaiting signature.")
             % {"number": work_order.number}
+        )
+    device = work_order.device
+    assert device is not None
+    if device.status in ADAPTATION_BLOCKED_STATUSES:
+        # The mark would contradict where the device is: it is adapted in the workshop.
+        raise StateNotAllowed(
+            _(
+                "Device %(serial)s is %(status)s: take it in to the workshop before its "
+                "adaptation is sent for signature."
+            )
+            % {"serial": device.serial_number, "status": DeviceStatus(device.status).label}
         )
     content_type = document_checked(document, pdf_only=True)
     assert work_order.device_id is not None

@@ -48,7 +48,9 @@ from patients.transitions import (
     transition_created,
 )
 from protection.freetext import free_text_refusal
-from protection.rls import patient_guard_ids
+from protection.gate import linked_patient_ids
+from protection.permissions import holds_role_permission
+from protection.rls import patient_guard_ids, system_context
 
 S = WorkOrderState
 K = WorkOrderKind
@@ -192,6 +194,9 @@ def work_order_create(
             patient_id = device.holder_patient_id
         if prescriber is None:
             prescriber = device_prescriber(device)
+    # A prescriber registering work for their own patient is the contact.
+    if prescriber is None and holds_role_permission(by, "prescriptions.add_prescription"):
+        prescriber = by
     if kind not in K.values:
         raise LogisticsError(_("Choose what kind of work order it is."))
     if kind in {K.REPAIR, K.SERVICE, K.RECONDITIONING} and device is None:
@@ -455,3 +460,24 @@ def work_order_supplier_set(*, work_order_id: int, supplier_id: int | None, by: 
         note=_("Given to a supplier.") if supplier_id else _("Taken back from the supplier."),
     )
     return work_order
+
+
+def work_orders_taken_from_suppliers(*, patient_id: int) -> int:
+    """LOG-3 when a patient becomes protected (``protection_added``, after the commit): the
+    open work orders a supplier was doing for them, and for those the register links to them,
+    are taken back for the region's own technicians. How many were taken back."""
+    with transaction.atomic(), system_context():
+        concerned = sorted(linked_patient_ids(patient_id))
+    taken = 0
+    for pid in concerned:
+        if not patient_guard_ids(pid):
+            continue
+        open_with_supplier = (
+            WorkOrder.objects.filter(patient_id=pid, supplier__isnull=False)
+            .exclude(state__in=FINISHED_STATES)
+            .values_list("pk", flat=True)
+        )
+        for work_order_id in list(open_with_supplier):
+            work_order_supplier_set(work_order_id=work_order_id, supplier_id=None, by=None)
+            taken += 1
+    return taken

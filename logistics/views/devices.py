@@ -31,6 +31,7 @@ from protection.refusals import step_up_url
 from protection.registry import PatientPageSection
 
 VIEW_DEVICE = "logistics.view_device"
+REPORT_FAULTS = "logistics.report_faults"
 SEARCH_CATALOGUE = "prescriptions.search_catalogue"
 
 
@@ -109,6 +110,7 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             "may_read_adaptations": holds_role_permission(
                 request.user, "logistics.work_workorders"
             ),
+            "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
         },
     )
@@ -125,5 +127,8 @@ def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPage
         context={
             "held": devices_held_by_patient(patient.pk),
             "links_device": holds_role_permission(ctx.user, VIEW_DEVICE),
+            # PRESC-10: customer service takes a fault report on a device from here, having
+            # found the patient through the gate.
+            "links_fault_report": holds_role_permission(ctx.user, REPORT_FAULTS),
         },
     )

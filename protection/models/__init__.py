@@ -22,6 +22,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from patients.models import Patient, RegisterEvent, Unit
 from patients.transitions import TransitionRecord
 from protection.models.accounts import AccountEvent, AccountEventKind, AccountSuspension
+from protection.models.contact import ContactAgreement
 from protection.models.documents import (
     Document,
     DocumentBatch,
@@ -38,6 +39,7 @@ __all__ = [
     "AccountEvent",
     "AccountEventKind",
     "AccountSuspension",
+    "ContactAgreement",
     "Document",
     "DocumentBatch",
     "DocumentJob",

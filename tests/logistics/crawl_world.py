@@ -48,11 +48,16 @@ from logistics.services.orders import order_create_from_release, orders_allocate
 from logistics.services.papers import package_paper_request, pick_list_request
 from logistics.services.picking import item_pick, orders_routed, waves_create
 from logistics.services.replenishment import replenishment_order
-from logistics.services.workorders import work_order_create
+from logistics.services.workorders import (
+    work_order_create,
+    work_order_reject,
+    work_order_start,
+)
 from patients.models import Patient, StaffProfile
 from prescriptions.models import Article, PrescriberProfile
 from protection.documents.services import document_job_render
 from protection.models import DocumentJob
+from protection.services.contact import contact_agreement_record
 from tests.logistics.factories import DeviceFactory, StockLocationFactory
 from tests.logistics.picking_setup import stocked
 from tests.personas import ctx_for
@@ -180,8 +185,52 @@ def logistics_world(*, holder: Any, protected_number: str) -> LogisticsWorld:
     # LOG-3: the ordinary patient's order of an article its supplier delivers, so that the
     # direct delivery's pages are crawled with a real one (a protected patient's never exists).
     _order(petra, ordinary, article("950", supplier_delivers=True), stepped_up=False)
+    _work_orders(world, holder, petra)
     _adaptations(holder, petra, protected, ordinary, rollator, central)
     return world
+
+
+# LEAK-5: the contact agreement carries a word of the protected patient's address, which the
+# crawl looks for: no crawled role may ever read it.
+AGREED_TIMES = "Efter 17, inte vid Hamngatan"
+
+
+def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
+    """Work orders (PRESC-10) on the delivered rollators: a fault report with the caller's
+    number for the protected patient (and her contact agreement, by the grant holder), a
+    started repair and a returned one for the ordinary patient, so that the queue, the work
+    order pages and the returned list are crawled with real ones."""
+    kim = get_user_model().objects.get(username="customer_service")
+    tea = get_user_model().objects.get(username="technician")
+    device = CustomerOrderLine.objects.get(order=world.protected_orders["delivered"]).device
+    ordinary_device = CustomerOrderLine.objects.get(order=world.orders["delivered"]).device
+    assert device is not None
+    assert ordinary_device is not None
+    # Her goods went to the prescriber's unit (PRESC-2); the work order names her all the same.
+    protected = world.protected_orders["delivered"].patient
+    assert protected is not None
+    contact_agreement_record(
+        ctx=ctx_for(holder, stepped_up=True),
+        patient_reference=protected.reference,
+        via_prescriber=False,
+        phone="0701234567",
+        times=AGREED_TIMES,
+    )
+    work_order_create(
+        kind="repair",
+        by=kim,
+        device_id=device.pk,
+        patient_id=protected.pk,
+        description="Bromsen tar inte",
+        caller_phone="0701234567",
+        source="fault_report",
+    )
+    started = work_order_create(kind="repair", by=petra, device_id=ordinary_device.pk)
+    work_order_start(work_order_id=started.pk, by=tea)
+    returned = work_order_create(
+        kind="installation", by=petra, patient_id=world.orders["delivered"].patient_id
+    )
+    work_order_reject(work_order_id=returned.pk, reason="Vilken adress?", by=tea)
 
 
 def _adaptations(

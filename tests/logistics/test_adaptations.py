@@ -51,6 +51,7 @@ from protection.documents.services.ban import DocumentRefused
 from protection.refusals import PatientNotFound, StepUpRequired
 from tests.factories import UserFactory
 from tests.logistics.conftest import approved
+from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
 from tests.logistics.picking_setup import allocated_order, area_all_week, stocked
 from tests.personas import ctx_for
@@ -364,3 +365,15 @@ def test_presc_6_an_approved_adapted_prescription_still_gets_its_order(rx, ordin
     prescription = adapted_prescription(rx, ordinary, rollator)
     assert prescription.state == "approved"
     assert approved(rx, ordinary, rollator).state == "approved"
+
+
+def test_presc_6_a_lent_device_is_taken_in_before_its_adaptation_is_sent(
+    rx, ordinary, rollator, central, technician
+):
+    device = lent(rx, ordinary, rollator, central)
+    work_order = adaptation_order(device, rx, ordinary, technician)
+    with pytest.raises(StateNotAllowed, match="take it in to the workshop"):
+        signing_request_send(
+            work_order_id=work_order.pk, document=pdf_bytes(), valid_until=None, by=technician
+        )
+    assert not AdaptationSigningRequest.objects.exists()

@@ -155,3 +155,43 @@ def test_log_3_an_ordinary_patients_work_order_may_go_to_a_supplier(
     order = work_order_create(kind=K.REPAIR, by=rx, device_id=device.pk, description="Broms")
     work_order_supplier_set(work_order_id=order.pk, supplier_id=supplier.pk, by=rx)
     assert WorkOrder.objects.get(pk=order.pk).supplier_id == supplier.pk
+
+
+def test_log_3_a_patient_who_becomes_protected_has_their_work_taken_back_from_the_supplier(
+    rx: Any, ordinary: Patient, rollator: Article, central: StockLocation
+) -> None:
+    from logistics.tasks import reroute_orders_for_protected
+
+    device = lent(rx, ordinary, rollator, central)
+    supplier = Supplier.objects.create(name="Verkstad AB")
+    order = work_order_create(kind=K.REPAIR, by=rx, device_id=device.pk, description="Broms")
+    work_order_supplier_set(work_order_id=order.pk, supplier_id=supplier.pk, by=rx)
+    Patient.objects.filter(pk=ordinary.pk).update(protected_registration=True)
+    reroute_orders_for_protected(ordinary.pk)
+    assert WorkOrder.objects.get(pk=order.pk).supplier_id is None
+    # Twice changes nothing more.
+    assert reroute_orders_for_protected(ordinary.pk) == 0
+
+
+@pytest.mark.parametrize(
+    ("reported", "due"),
+    [
+        # Maundy Thursday 2026: Good Friday and Easter Monday are no working days.
+        (datetime.date(2026, 4, 2), datetime.date(2026, 4, 8)),
+        # Thursday before midsummer: midsommarafton (Friday 19 June) is a day off.
+        (datetime.date(2026, 6, 18), datetime.date(2026, 6, 23)),
+        # 23 December: julafton, juldagen and annandag jul are days off.
+        (datetime.date(2026, 12, 23), datetime.date(2026, 12, 29)),
+    ],
+)
+def test_a_repair_is_due_two_working_days_after_it_is_reported_around_holidays(
+    rx: Any,
+    ordinary: Patient,
+    rollator: Article,
+    central: StockLocation,
+    reported: datetime.date,
+    due: datetime.date,
+) -> None:
+    device = lent(rx, ordinary, rollator, central)
+    order = work_order_create(kind=K.REPAIR, by=rx, device_id=device.pk, today=reported)
+    assert order.due_on == due
