@@ -115,8 +115,6 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:submit": "add_prescription (role); POST only; draft the user may act on",
     "prescriptions:agreement": "add_prescription (role); POST only; REGION-2 agreement of a "
     "prescription the user may act on",
-    "prescriptions:sign": "add_prescription (role); POST only; the prescriber's own, after "
-    "step-up (PRESC-6)",
     "prescriptions:fitting": "add_prescription (role); POST only; PRESC-4",
     "prescriptions:cancel": "add_prescription (role); POST only; open prescriptions the user "
     "may act on",
@@ -180,6 +178,25 @@ ROUTES: Final[dict[str, str]] = {
     "POST only; a device that is out (404 otherwise); the loss case names the care unit only",
     "logistics:device_reconditioning": "logistics.work_orders (role); POST only; a device in "
     "the workshop (404 otherwise); no patient",
+    # PRESC-6: special adaptations' signing (seed 004). Work order numbers are what everyone
+    # shares (LEAK-5); a patient only through protection.labels (masked, logged), no address.
+    "logistics:adaptation_sign": "prescriptions.add_prescription (role); only the request's "
+    "own prescriber (404 otherwise); signing after step-up (ACCESS-4); patient through "
+    "patient_labels_for_user",
+    "logistics:adaptation_decline": "prescriptions.add_prescription (role); POST only; only the "
+    "request's own prescriber (404 otherwise); the reason checked for an identity number",
+    "logistics:adaptation_request_document": "the request's prescriber or a technician "
+    "(logistics.work_workorders); 404 otherwise; refused and audited for a guarded patient "
+    "(PRINT-1)",
+    "logistics:adaptation_record_document": "the signer or a technician "
+    "(logistics.work_workorders); 404 otherwise; refused and audited for a guarded patient "
+    "(PRINT-1)",
+    "logistics:adaptation_work_order": "logistics.work_workorders (technicians); a "
+    "special-adaptation work order by id (404 otherwise); no patient shown at all",
+    "logistics:adaptation_send": "logistics.work_workorders; POST only; a special-adaptation "
+    "work order (404 otherwise); the document checked by content and size",
+    "logistics:adaptation_paper": "logistics.work_workorders; POST only; a special-adaptation "
+    "work order (404 otherwise); the scan checked by content and size",
     "protection:letter_compose": "add_letter (role); the gate's full card only (404 when "
     "masked); letters through document_request (LETTER-1..3)",
 }

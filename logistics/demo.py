@@ -26,6 +26,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from logistics.calendar import next_working_day
+from logistics.demo_adaptations import adaptation_demo
 from logistics.models import (
     CustomerOrder,
     DeliveryArea,
@@ -557,6 +558,8 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             work_numbers = _work_orders(central, petra, hugo)
             pickups = _pickups(central, petra, hugo)
             quality = _quality(central, maria, users)
+            # PRESC-6: a special adaptation waiting for the prescriber's signature.
+            adapted = adaptation_demo(prescriber=petra, patient_id=_patient(KARL).pk)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -574,4 +577,5 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"{pickups[1]} (Eva Holm, at the unit); {HELD_SERIALS[2]} reported lost, loss case "
         f"{pickups[2]}",
         f"logistics: {quality}",
+        f"logistics: {adapted.number if adapted else 'no'} work order awaiting the adaptation's signature",
     ]

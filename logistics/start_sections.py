@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import LossState
+from logistics.selectors.adaptations import signing_requests_count
 from logistics.selectors.orders import orders_open_count_for_user
 from logistics.selectors.pickups import PickupQueue, loss_cases_list, pickup_queue_counts
 from logistics.selectors.quality import deviations_to_handle_count
@@ -114,6 +115,19 @@ def _board(user: Any) -> dict[str, Any]:
     return {"notices": notices_on_board(with_articles=False)}
 
 
+def _to_sign(user: Any) -> Sequence[StartItem] | None:
+    """PRESC-6: the prescriber's special adaptations awaiting signature (one count query)."""
+    if not holds_role_permission(user, "prescriptions.add_prescription"):
+        return None
+    return [
+        StartItem(
+            _("To sign"),
+            reverse("logistics:adaptations_to_sign"),
+            signing_requests_count(user=user),
+        )
+    ]
+
+
 def _workshop(user: Any) -> Sequence[StartItem] | None:
     """Technicians land on their queue (issue 11): open work orders and the adaptations
     waiting for the prescriber's signature; customer service takes fault reports."""
@@ -166,6 +180,7 @@ def _quality(user: Any) -> Sequence[StartItem] | None:
 def register() -> None:
     start_section_register(StartSection("logistics", _("Logistics"), 15, _queues))
     start_section_register(StartSection("orders", _("Orders"), 35, _orders))
+    start_section_register(StartSection("adaptations", _("Special adaptations"), 36, _to_sign))
     start_section_register(StartSection("devices", _("Devices"), 50, _devices))
     start_section_register(
         StartSection(

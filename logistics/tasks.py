@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from logistics.services import orders
+from logistics.services import adaptations, orders
 from logistics.services.reservations import reservations_lapse
 from logistics.services.workorders import work_orders_taken_from_suppliers
 from patients.tasking import task_send, task_send_on_commit
@@ -57,6 +57,12 @@ def order_released(prescription_id: int) -> None:
 def protection_added(patient_id: int) -> None:
     """``protection.registry.protection_added_handlers`` (called after the commit)."""
     task_send(REROUTE, patient_id, what="order re-routing for patient")
+
+
+@shared_task(name="logistics.tasks.remind_adaptation_signing")
+def remind_adaptation_signing() -> int:
+    """PRESC-6: remind prescribers of special adaptations still to sign (once a day each)."""
+    return adaptations.signing_reminders_send()
 
 
 @shared_task

@@ -6,6 +6,7 @@ from django.urls import URLPattern, URLResolver, path
 from logistics.urls_orders import urlpatterns as order_patterns
 from logistics.urls_recalls import urlpatterns as recall_patterns
 from logistics.views import (
+    adaptations,
     deviations,
     devices,
     direct,
@@ -163,6 +164,39 @@ logistics_patterns: Patterns = (
             "incidents/<int:incident_id>/report/",
             incidents.incident_report_view,
             name="incident_report",
+        ),
+        # PRESC-6: the prescriber signs special adaptations; the technician asks for it.
+        path("adaptations/", adaptations.to_sign_view, name="adaptations_to_sign"),
+        path("adaptations/<int:signing_id>/", adaptations.sign_view, name="adaptation_sign"),
+        path(
+            "adaptations/<int:signing_id>/decline/",
+            adaptations.decline_view,
+            name="adaptation_decline",
+        ),
+        path(
+            "adaptations/<int:signing_id>/document/",
+            adaptations.request_document_view,
+            name="adaptation_request_document",
+        ),
+        path(
+            "adaptations/signed/<int:record_id>/document/",
+            adaptations.record_document_view,
+            name="adaptation_record_document",
+        ),
+        path(
+            "work-orders/<int:work_order_id>/adaptation/",
+            adaptations.work_order_view,
+            name="adaptation_work_order",
+        ),
+        path(
+            "work-orders/<int:work_order_id>/adaptation/send/",
+            adaptations.send_view,
+            name="adaptation_send",
+        ),
+        path(
+            "work-orders/<int:work_order_id>/adaptation/paper/",
+            adaptations.paper_view,
+            name="adaptation_paper",
         ),
     ],
     "logistics",

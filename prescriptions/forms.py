@@ -147,12 +147,6 @@ class HomeRegionAgreementForm(forms.Form):
         return document
 
 
-class RiskAssessmentSignForm(forms.Form):
-    confirm = forms.BooleanField(
-        label=_("I have reviewed the risk assessment of the specially adapted device and sign it.")
-    )
-
-
 class FittingForm(forms.Form):
     """PRESC-4: an ordinary patient signs the liability form; for a protected patient the
     prescriber confirms the journal note instead, and no liability form is offered."""

@@ -70,9 +70,6 @@ OUTCOME_SENTENCES: dict[str, Any] = {
         "The prescription waits for customer service to register the patient with the supply "
         "organisation."
     ),
-    S.AWAITING_SIGNATURE: gettext_lazy(
-        "The prescription waits for your signature on the risk assessment: sign it below."
-    ),
     S.APPROVED: gettext_lazy("The prescription is approved: every condition is met."),
     S.CANCELLED: gettext_lazy("The prescription is cancelled."),
 }

@@ -25,7 +25,6 @@ OPEN_STATES: Final = (
     (S.SUBMITTED, _("Submitted, being checked")),
     (S.AWAITING_AGREEMENT, _("Waiting for the home region's agreement")),
     (S.AWAITING_REGISTRATION, _("Waiting for registration")),
-    (S.AWAITING_SIGNATURE, _("Waiting for your signature")),
 )
 
 

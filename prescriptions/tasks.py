@@ -21,12 +21,6 @@ def close_stale_consultation_activities() -> int:
 
 
 @shared_task
-def remind_unsigned_risk_assessments() -> int:
-    """PRESC-6: remind prescribers of risk assessments still to sign."""
-    return activity.signature_reminders_send()
-
-
-@shared_task
 def reroute_for_protected_patient(patient_id: int) -> int:
     """PRESC-2: the patient became protected; move their orders to the prescriber's unit."""
     return rerouting.prescriptions_reroute_for_protected(patient_id=patient_id)

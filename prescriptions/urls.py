@@ -61,7 +61,6 @@ prescription_patterns: Patterns = (
         path("<str:number>/delivery/", prescription.delivery_view, name="delivery"),
         path("<str:number>/submit/", prescription.submit_view, name="submit"),
         path("<str:number>/agreement/", prescription.agreement_view, name="agreement"),
-        path("<str:number>/sign/", prescription.sign_view, name="sign"),
         path("<str:number>/fitting/", prescription.fitting_view, name="fitting"),
         path("<str:number>/cancel/", prescription.cancel_view, name="cancel"),
         path(

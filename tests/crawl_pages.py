@@ -182,6 +182,8 @@ def _logistics_values() -> dict[str, list[str]]:
     """The logistics floor's pages: every wave, pick item, package, reservation, device and
     queue of the logistics world, and a missing one of each (a 404 probe)."""
     from logistics.models import (
+        AdaptationRecord,
+        AdaptationSigningRequest,
         Deviation,
         Device,
         DirectDelivery,
@@ -210,6 +212,10 @@ def _logistics_values() -> dict[str, list[str]]:
         "pk": ids(Reservation),
         "device_id": ids(Device),
         "delivery_id": ids(DirectDelivery),
+        # PRESC-6: the demo's and the crawl world's signing requests, the signed adaptation and
+        # their work orders.
+        "signing_id": ids(AdaptationSigningRequest),
+        "record_id": ids(AdaptationRecord),
         "work_order_id": ids(WorkOrder),
         # PRESC-9, DEVICE-4: pickup orders (a protected patient's at the unit), loss cases.
         "pickup_id": ids(PickupOrder),

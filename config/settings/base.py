@@ -306,15 +306,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "prescriptions.tasks.close_stale_consultation_activities",
         "schedule": 3600.0,
     },
-    # PRESC-6: unsigned risk assessments are reminded about (each at most once a day).
     # PRESC-2: a safety net for patients the gate now guards whose announcement was lost (a new
     # register link, PROT-5): their address deliveries move to the unit.
     "prescriptions-sweep-reroutes": {
         "task": "prescriptions.tasks.sweep_reroutes",
         "schedule": crontab(minute=15),
     },
-    "prescriptions-remind-unsigned-risk-assessments": {
-        "task": "prescriptions.tasks.remind_unsigned_risk_assessments",
+    # PRESC-6: open signing requests for special adaptations are reminded about (each at most
+    # once a day).
+    "logistics-remind-adaptation-signing": {
+        "task": "logistics.tasks.remind_adaptation_signing",
         "schedule": crontab(hour=7, minute=30),
     },
 }

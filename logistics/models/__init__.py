@@ -1,6 +1,15 @@
 """The logistics floor: stores and stock, customer orders, picking and delivery, and the register
 of individual devices. Reads the prescriptions floor below it; nothing below imports it."""
 
+from logistics.models.adaptations import (
+    AdaptationRecord,
+    AdaptationRisk,
+    AdaptationSigningRequest,
+    AdaptationSigningTransition,
+    RiskConclusion,
+    SigningMethod,
+    SigningState,
+)
 from logistics.models.delivery import (
     DeliveryArea,
     DeliveryAttempt,
@@ -16,7 +25,13 @@ from logistics.models.delivery import (
     WaveState,
     Weekday,
 )
-from logistics.models.devices import Device, DeviceEvent, DeviceStatus, HolderKind
+from logistics.models.devices import (
+    ADAPTATION_BLOCKED_STATUSES,
+    Device,
+    DeviceEvent,
+    DeviceStatus,
+    HolderKind,
+)
 from logistics.models.direct import DirectDelivery, DirectDeliveryState, DirectDeliveryTransition
 from logistics.models.orders import (
     CustomerOrder,
@@ -90,6 +105,11 @@ from logistics.models.workorders import (
 )
 
 __all__ = [
+    "ADAPTATION_BLOCKED_STATUSES",
+    "AdaptationRecord",
+    "AdaptationRisk",
+    "AdaptationSigningRequest",
+    "AdaptationSigningTransition",
     "CustomerOrder",
     "CustomerOrderLine",
     "CustomerOrderTransition",
@@ -152,9 +172,12 @@ __all__ = [
     "ReplenishmentStocked",
     "Reservation",
     "ReservationState",
+    "RiskConclusion",
     "SafetyNotice",
     "SafetyNoticeArticle",
     "SafetyNoticeTransition",
+    "SigningMethod",
+    "SigningState",
     "StockLevel",
     "StockLocation",
     "UrgentFee",

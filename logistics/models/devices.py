@@ -3,6 +3,7 @@ who holds it, where it is, and its history (the device card, *individkort*)."""
 
 from __future__ import annotations
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Collate, Now
@@ -24,6 +25,18 @@ class DeviceStatus(models.TextChoices):
     IN_WORKSHOP = "in_workshop", _("in the workshop")
     LOST = "lost", _("reported lost")
     SCRAPPED = "scrapped", _("scrapped")
+
+
+# pgtrigger's UpdateOf is untyped.
+UNSIGNED_MARK_CHANGED = pgtrigger.UpdateOf("adaptation_unsigned_since")  # type: ignore[no-untyped-call]
+
+# PRESC-6: where a device goes to, or is used by, the patient; an unsigned adaptation stays out.
+ADAPTATION_BLOCKED_STATUSES = (
+    DeviceStatus.IN_TRANSIT,
+    DeviceStatus.AT_UNIT,
+    DeviceStatus.ON_LOAN,
+    DeviceStatus.IN_USE_AT_UNIT,
+)
 
 
 class HolderKind(models.TextChoices):
@@ -81,6 +94,12 @@ class Device(models.Model):
     warranty_until = models.DateField(_("warranty ends"), null=True, blank=True)
     next_service_on = models.DateField(_("next service"), null=True, blank=True)
     created_at = models.DateTimeField(_("registered"), db_default=Now())
+    # PRESC-6: set when the device is adapted for a patient; until the prescriber's signed
+    # adaptation is recorded it neither travels nor is used (the CHECK below, and migration
+    # 0012's trigger lets it be cleared only by a record written since).
+    adaptation_unsigned_since = models.DateTimeField(
+        _("adaptation awaiting signature since"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["article", "serial_number"]
@@ -109,6 +128,31 @@ class Device(models.Model):
                 | Q(holder_kind=HolderKind.STORE, location__isnull=False),
                 name="device_in_stock_in_a_store",
             ),
+            models.CheckConstraint(
+                condition=Q(adaptation_unsigned_since__isnull=True)
+                | ~Q(status__in=ADAPTATION_BLOCKED_STATUSES),
+                name="device_adaptation_signed_before_use",
+            ),
+        ]
+        triggers = [
+            # PRESC-6: the mark of an unsigned adaptation is cleared only by a signed adaptation
+            # of the device recorded since it was set (not by the application's role at will).
+            pgtrigger.Trigger(
+                name="device_adaptation_cleared_by_record",
+                when=pgtrigger.Before,
+                operation=UNSIGNED_MARK_CHANGED,
+                condition=pgtrigger.Q(
+                    old__adaptation_unsigned_since__isnull=False,
+                    new__adaptation_unsigned_since__isnull=True,
+                ),
+                func=(
+                    "IF NOT EXISTS (SELECT 1 FROM logistics_adaptationrecord r "
+                    "WHERE r.device_id = NEW.id "
+                    "AND r.recorded_at >= OLD.adaptation_unsigned_since) THEN "
+                    "RAISE EXCEPTION 'PRESC-6: device % has no signed adaptation', NEW.id "
+                    "USING ERRCODE = 'check_violation'; END IF; RETURN NEW;"
+                ),
+            )
         ]
         indexes = [
             models.Index(fields=["holder_patient", "status"], name="device_patient_idx"),

@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Collate
 
 from logistics.models import (
+    AdaptationRecord,
     CustomerOrderLine,
     Device,
     DeviceEvent,
@@ -106,6 +107,8 @@ class DeviceCard:
     events: list[DeviceEvent]
     # The order lines the device went out on, the latest first.
     lines: list[CustomerOrderLine]
+    # PRESC-6: the signed adaptations filed with the device, the latest first.
+    adaptations: list[AdaptationRecord]
 
 
 def _person(user: object) -> str:
@@ -183,7 +186,19 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
     events = list(
         DeviceEvent.objects.filter(device_id=device.pk).select_related("by").order_by("at", "pk")
     )
-    return DeviceCard(device=device, holder=_holder(ctx, device, lines), events=events, lines=lines)
+    adaptations = list(
+        AdaptationRecord.objects.filter(device_id=device.pk)
+        .select_related("work_order", "signed_by")
+        .defer("document")
+        .order_by("-recorded_at", "-pk")
+    )
+    return DeviceCard(
+        device=device,
+        holder=_holder(ctx, device, lines),
+        events=events,
+        lines=lines,
+        adaptations=adaptations,
+    )
 
 
 @dataclass(frozen=True)

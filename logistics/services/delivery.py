@@ -32,7 +32,7 @@ from logistics.selectors.destinations import DESTINATION_RELATED, area_day_after
 from logistics.services.errors import LogisticsError
 from logistics.services.picking import orders_routed
 from logistics.services.replenishment import replenishment_received
-from logistics.services.state import device_move, line_move
+from logistics.services.state import device_adaptation_check, device_move, line_move
 from patients.identity import contains_identity_number
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from protection.freetext import free_text_refusal
@@ -74,6 +74,13 @@ def package_pack(*, order_id: int, by: Any, today: datetime.date | None = None) 
         raise LogisticsError(
             _("Order %(number)s has no picked lines to pack.") % {"number": order.number}
         )
+    # PRESC-6: a specially adapted device is not packed before its adaptation is signed.
+    unsigned = Device.objects.filter(
+        pk__in=[line.device_id for line in lines if line.device_id is not None],
+        adaptation_unsigned_since__isnull=False,
+    ).first()
+    if unsigned is not None:
+        device_adaptation_check(unsigned)
     routed, unrouted = orders_routed([order], today or timezone.localdate())
     if order.pk not in routed:
         raise LogisticsError(

@@ -42,6 +42,7 @@ from logistics.selectors.recalls import notice_blocking
 from logistics.services.errors import LogisticsError
 from logistics.services.state import (
     ORDER_MACHINE,
+    device_adaptation_mark,
     device_move,
     line_move,
     order_state_derived,
@@ -268,6 +269,10 @@ def item_pick(*, wave_id: int, item_id: int, by: Any, serial: str = "") -> PickI
             note=_("Picked for order %(number)s") % {"number": line.order.number},
         )
         fields["device"] = device
+        adapted = line.prescription_line
+        if adapted is not None and adapted.special_adaptation:
+            # PRESC-6: adapted for the patient in the workshop; it waits for the signature.
+            device_adaptation_mark(device_id=device.pk)
     reservation = _reservation_of(line)
     if reservation is not None:
         reservation_end(reservation=reservation, state=ReservationState.CONSUMED, by=by)

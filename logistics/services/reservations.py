@@ -34,9 +34,7 @@ from prescriptions.models import Prescription, PrescriptionLine, PrescriptionSta
 
 S = PrescriptionState
 # Sent on, no longer lapsing: the customer order takes the reservations over.
-_KEPT_STATES = frozenset(
-    {S.SUBMITTED, S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION, S.AWAITING_SIGNATURE, S.APPROVED}
-)
+_KEPT_STATES = frozenset({S.SUBMITTED, S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION, S.APPROVED})
 
 
 def lapse_after() -> datetime.timedelta:

@@ -14,9 +14,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from django.db import IntegrityError
+from django.db.models.functions import Now
 from django.utils.translation import gettext as _
 
 from logistics.models import (
+    ADAPTATION_BLOCKED_STATUSES,
     CustomerOrder,
     CustomerOrderLine,
     CustomerOrderTransition,
@@ -27,7 +29,7 @@ from logistics.models import (
     OrderLineTransition,
     OrderState,
 )
-from logistics.services.errors import StateNotAllowed
+from logistics.services.errors import LogisticsError, StateNotAllowed
 from patients.transitions import (
     CREATED,
     StateMachine,
@@ -210,7 +212,10 @@ def device_move(
     row. The note names order numbers and stores, never a person (the card is read by staff
     without a grant). QUAL-2: a device kept as evidence of an open incident may not be
     reissued, reconditioned or scrapped; the database's trigger (migration 0010) refuses it,
-    and the refusal becomes a message here (no extra query on every move)."""
+    and the refusal becomes a message here (no extra query on every move). PRESC-6: a device
+    whose adaptation is unsigned goes nowhere near use."""
+    if to_state in ADAPTATION_BLOCKED_STATUSES:
+        device_adaptation_check(device)
     try:
         transition_apply(
             machine=DEVICE_MACHINE, obj=device, to_state=to_state, by=by, note=note, **fields
@@ -225,6 +230,30 @@ def device_move(
             )
             % {"serial": device.serial_number, "to": D(to_state).label}
         ) from None
+
+
+def device_adaptation_mark(*, device_id: int) -> None:
+    """PRESC-6: the device is adapted for a patient and waits for the prescriber's signature
+    (kept if already waiting). In the caller's transaction."""
+    # The database's clock, as the record's ``recorded_at``: migration 0012's trigger compares
+    # the two, and within one transaction they are equal.
+    Device.objects.filter(pk=device_id, adaptation_unsigned_since__isnull=True).update(
+        adaptation_unsigned_since=Now()
+    )
+
+
+def device_adaptation_check(device: Device) -> None:
+    """PRESC-6: refuse to send out or hand over a device whose adaptation is not yet signed
+    (the database refuses it too: ``device_adaptation_signed_before_use``)."""
+    if device.adaptation_unsigned_since is not None:
+        raise LogisticsError(
+            _(
+                "Device %(serial)s is specially adapted and cannot be delivered or put to use "
+                "before the prescriber has signed the adaptation. Send the signing request from "
+                "the work order, or record the paper signature."
+            )
+            % {"serial": device.serial_number}
+        )
 
 
 def device_note(*, device: Device, by: Any = None, note: str) -> None:

@@ -112,6 +112,10 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             "may_open_patient": shows_patient
             and holds_role_permission(request.user, "patients.view_patient"),
             "links_article": holds_role_permission(request.user, SEARCH_CATALOGUE),
+            # PRESC-6: technicians open the signed documents (never for a guarded patient).
+            "may_read_adaptations": holds_role_permission(
+                request.user, "logistics.work_workorders"
+            ),
             "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
             # Issue 11: its pickups, loss cases and reconditioning decisions (DEVICE-3, -4).

@@ -61,7 +61,6 @@ class PrescriptionState(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
     AWAITING_AGREEMENT = "awaiting_agreement", _("awaiting home-region agreement")
     AWAITING_REGISTRATION = "awaiting_registration", _("awaiting registration")
-    AWAITING_SIGNATURE = "awaiting_signature", _("awaiting signature")
     APPROVED = "approved", _("approved")
     CANCELLED = "cancelled", _("cancelled")
 
@@ -155,20 +154,6 @@ class Prescription(models.Model):
         verbose_name=_("entered by"),
     )
     phone_order = models.BooleanField(_("phone order"), default=False)
-    # PRESC-6: a specially adapted line blocks approval until the prescriber signs.
-    risk_assessment_signed_at = models.DateTimeField(
-        _("risk assessment signed"), null=True, blank=True
-    )
-    risk_assessment_signed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-        verbose_name=_("risk assessment signed by"),
-    )
-    # PRESC-6 reminders: the reminder task claims a prescription by moving this forward.
-    signature_reminded_at = models.DateTimeField(_("last reminder"), null=True, blank=True)
     # PRESC-4: fitting a protected patient records a journal note, never a liability form.
     fitted_at = models.DateTimeField(_("fitted"), null=True, blank=True)
     fitted_by = models.ForeignKey(

@@ -1,6 +1,5 @@
-"""Consultation activities (PRESC-7) and the PRESC-6 signature reminders: the work the
-scheduled tasks do. Each claims its rows with a conditional UPDATE, so a second run, or two at
-once, does nothing twice."""
+"""Consultation activities (PRESC-7): the work the scheduled task does claims its rows with a
+conditional UPDATE, so a second run, or two at once, does nothing twice."""
 
 from __future__ import annotations
 
@@ -9,18 +8,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from patients.services import notification_send
 from prescriptions.models import (
     ActivityState,
     BookingState,
     ConsultationActivity,
     ConsultationBooking,
-    Prescription,
-    PrescriptionState,
 )
 from prescriptions.services.access import (
     acting_unit_id,
@@ -33,8 +28,6 @@ from protection.refusals import PatientNotFound, refusals_kept
 
 # PRESC-7: an activity without a booked time closes after this long.
 ACTIVITY_BOOKING_WINDOW: Final = datetime.timedelta(days=3)
-# PRESC-6: how often an unsigned risk assessment is reminded about.
-SIGNATURE_REMINDER_INTERVAL: Final = datetime.timedelta(days=1)
 
 
 @refusals_kept
@@ -109,40 +102,3 @@ def consultation_activities_close_stale(*, now: datetime.datetime | None = None)
         booked_for__isnull=True,
         created_at__lte=now - ACTIVITY_BOOKING_WINDOW,
     ).update(state=ActivityState.CLOSED, closed_at=now)
-
-
-def signature_reminders_send(*, now: datetime.datetime | None = None) -> int:
-    """PRESC-6: remind prescribers of unsigned risk assessments, at most once a day each. Each
-    prescription is claimed by moving ``signature_reminded_at`` forward with a conditional
-    UPDATE; only the run whose UPDATE changed the row sends. The subject carries the
-    prescription number only (LEAK-2)."""
-    now = now or timezone.now()
-    due = Q(signature_reminded_at__isnull=True) | Q(
-        signature_reminded_at__lte=now - SIGNATURE_REMINDER_INTERVAL
-    )
-    candidates = list(
-        Prescription.objects.filter(due, state=PrescriptionState.AWAITING_SIGNATURE).values_list(
-            "pk", flat=True
-        )
-    )
-    sent = 0
-    for pk in candidates:
-        with transaction.atomic():
-            claimed = Prescription.objects.filter(
-                due, pk=pk, state=PrescriptionState.AWAITING_SIGNATURE
-            ).update(signature_reminded_at=now)
-            if not claimed:
-                continue
-            prescription = Prescription.objects.select_related("prescriber").get(pk=pk)
-            notification_send(
-                user=prescription.prescriber,
-                subject=_("Risk assessment to sign for %(number)s")
-                % {"number": prescription.reference},
-                body=_(
-                    "Prescription %(number)s has a specially adapted device. It cannot be "
-                    "delivered until you sign its risk assessment."
-                )
-                % {"number": prescription.reference},
-            )
-            sent += 1
-    return sent

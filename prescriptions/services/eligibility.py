@@ -279,19 +279,15 @@ def eligibility_evaluate(
         "wait" if needs_registration and not cleared else "ok",
     )
 
+    # PRESC-6: a specially adapted line is approved and ordered as usual; the device waits for
+    # the prescriber's signature on its adaptation work order before it is delivered.
     adapted = any(line.special_adaptation for line in lines)
-    signed = prescription.risk_assessment_signed_at is not None
     ev.add("special_adaptation", adapted, "PRESC-6", "route")
-    ev.add(
-        "special_adaptation_signed", signed, "PRESC-6", "wait" if adapted and not signed else "ok"
-    )
 
     if needs_agreement and not has_agreement:
         ev.next_state = PrescriptionState.AWAITING_AGREEMENT
     elif needs_registration and not cleared:
         ev.next_state = PrescriptionState.AWAITING_REGISTRATION
-    elif adapted and not signed:
-        ev.next_state = PrescriptionState.AWAITING_SIGNATURE
     else:
         ev.next_state = PrescriptionState.APPROVED
     if out_of_region:

@@ -117,8 +117,6 @@ def prescription_line_add(
     prescription_article_check(prescription=prescription, profile=profile, article=ordered)
     if supply is not None and supply not in Supply.values:
         raise PrescriptionError(_("Rent or buy: choose one."))
-    if special_adaptation:
-        _signature_clear(prescription)  # PRESC-6: a new adapted line needs a new signature
     position = (prescription.lines.aggregate(m=Max("position"))["m"] or 0) + 1
     line = PrescriptionLine.objects.create(
         prescription=prescription,
@@ -157,9 +155,8 @@ def prescription_replacement_decide(
     ).first()
     if decision is None:
         raise not_found()
-    prescription = prescription_draft_for_update(
-        ctx=ctx, reference=decision.line.prescription.reference
-    )
+    # Locks the draft and checks the user may act on it.
+    prescription_draft_for_update(ctx=ctx, reference=decision.line.prescription.reference)
     decision = ReplacementDecision.objects.select_for_update().get(pk=decision_id)
     if decision.outcome != ReplacementOutcome.PENDING:
         raise StateNotAllowed(_("This replacement has already been decided."))
@@ -173,9 +170,6 @@ def prescription_replacement_decide(
             profile=prescriber_profile_for(ctx.user),
             article=article,
         )
-        if line.special_adaptation:
-            # PRESC-6: the signed risk assessment was for the article this line had.
-            _signature_clear(prescription)
         line.accessory_lines.all().delete()
         line.requested_article_id = line.article_id
         line.article = article
@@ -187,13 +181,6 @@ def prescription_replacement_decide(
     decision.save(update_fields=["outcome", "decided_at", "decided_by"])
     draft_changed(decision.line.prescription_id)
     return decision
-
-
-def _signature_clear(prescription: Prescription) -> None:
-    if prescription.risk_assessment_signed_at is not None:
-        prescription.risk_assessment_signed_at = None
-        prescription.risk_assessment_signed_by = None
-        prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
 
 
 @refusals_kept
@@ -222,9 +209,6 @@ def prescription_line_change(
         line.supply = supply
     if special_adaptation is not None:
         line.special_adaptation = special_adaptation
-        # A new adaptation needs a new signature on the risk assessment.
-        if special_adaptation:
-            _signature_clear(prescription)
     line.save(update_fields=["quantity", "supply", "special_adaptation"])
     draft_changed(prescription.pk)
     return line

@@ -1,5 +1,5 @@
-"""PRESC-6, the prescriber signs the risk assessment of specially adapted lines; PRESC-4, the
-fitting of an approved prescription is recorded.
+"""PRESC-4: the fitting of an approved prescription is recorded. (PRESC-6's signature moved to
+the adaptation's work order on the logistics floor: ``logistics.services.adaptations``.)
 
 Every service is keyword-only and atomic; it locks the prescription, then checks, then writes
 (house style 3).
@@ -16,33 +16,10 @@ from prescriptions.models import Prescription, PrescriptionState
 from prescriptions.services.access import prescription_for_update
 from prescriptions.services.delivery import DELIVERY_FIELDS, delivery_compute, presc2_enforced
 from prescriptions.services.errors import RuleRefused, StateNotAllowed
-from prescriptions.services.routing import prescription_route
 from protection.gate import AccessContext
-from protection.refusals import StepUpRequired, refusals_kept
+from protection.refusals import refusals_kept
 
 S = PrescriptionState
-
-
-@refusals_kept
-@transaction.atomic
-def prescription_risk_assessment_sign(*, ctx: AccessContext, reference: str) -> Prescription:
-    """PRESC-6: the prescriber signs the risk assessment of the specially adapted lines, after
-    confirming the password (step-up, as ACCESS-4). A waiting prescription moves on."""
-    prescription = prescription_for_update(ctx, reference)
-    if prescription.prescriber_id != ctx.user.pk:
-        raise RuleRefused(_("Only the prescriber can sign the risk assessment."), rule="PRESC-6")
-    if not ctx.stepped_up:
-        raise StepUpRequired(_("Confirm your password to sign the risk assessment."))
-    if prescription.state not in (S.DRAFT, S.AWAITING_SIGNATURE):
-        raise StateNotAllowed(_("There is no risk assessment to sign."))
-    if not prescription.lines.filter(special_adaptation=True).exists():
-        raise StateNotAllowed(_("There is no risk assessment to sign."))
-    prescription.risk_assessment_signed_at = timezone.now()
-    prescription.risk_assessment_signed_by = ctx.user
-    prescription.save(update_fields=["risk_assessment_signed_at", "risk_assessment_signed_by"])
-    if prescription.state == S.AWAITING_SIGNATURE:
-        prescription_route(prescription=prescription, actor=ctx.user, note="PRESC-6")
-    return prescription
 
 
 @refusals_kept

@@ -51,15 +51,12 @@ PRESCRIPTION_MACHINE: Final = StateMachine(
         CREATED: frozenset({S.DRAFT}),
         S.DRAFT: frozenset({S.SUBMITTED, S.CANCELLED}),
         S.SUBMITTED: frozenset(
-            {S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION, S.AWAITING_SIGNATURE, S.APPROVED}
-            | {S.CANCELLED}
+            {S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION, S.APPROVED, S.CANCELLED}
         ),
-        # REGION-2, then REGION-3, then PRESC-6: each waiting state moves on to the next check.
-        S.AWAITING_AGREEMENT: frozenset(
-            {S.AWAITING_REGISTRATION, S.AWAITING_SIGNATURE, S.APPROVED, S.CANCELLED}
-        ),
-        S.AWAITING_REGISTRATION: frozenset({S.AWAITING_SIGNATURE, S.APPROVED, S.CANCELLED}),
-        S.AWAITING_SIGNATURE: frozenset({S.APPROVED, S.CANCELLED}),
+        # REGION-2, then REGION-3: each waiting state moves on to the next check. PRESC-6 no
+        # longer waits here: the adaptation is signed on its work order, before delivery.
+        S.AWAITING_AGREEMENT: frozenset({S.AWAITING_REGISTRATION, S.APPROVED, S.CANCELLED}),
+        S.AWAITING_REGISTRATION: frozenset({S.APPROVED, S.CANCELLED}),
         S.APPROVED: frozenset(),
         S.CANCELLED: frozenset(),
     },
@@ -70,7 +67,7 @@ PRESCRIPTION_MACHINE: Final = StateMachine(
 
 # States in which the prescriber still waits for something, shown as "open" cases.
 OPEN_STATES: Final = frozenset(
-    {S.DRAFT, S.SUBMITTED, S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION, S.AWAITING_SIGNATURE}
+    {S.DRAFT, S.SUBMITTED, S.AWAITING_AGREEMENT, S.AWAITING_REGISTRATION}
 )
 
 

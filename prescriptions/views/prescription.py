@@ -43,7 +43,6 @@ from prescriptions.forms import (
     HomeRegionAgreementForm,
     LineAddForm,
     ReplacementForm,
-    RiskAssessmentSignForm,
 )
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.presenters import criteria_rows, outcome_sentence
@@ -59,10 +58,7 @@ from prescriptions.services.lines import (
 )
 from prescriptions.services.region import home_region_agreement_record
 from prescriptions.services.routing import prescription_cancel, prescription_submit
-from prescriptions.services.signing import (
-    prescription_fitting_record,
-    prescription_risk_assessment_sign,
-)
+from prescriptions.services.signing import prescription_fitting_record
 from prescriptions.services.state import OPEN_STATES
 from prescriptions.views.catalogue import CatalogueSearchForm
 from prescriptions.views.draft_form import (
@@ -111,6 +107,8 @@ def _page(
         (t.note for t in reversed(transitions) if t.to_state == S.CANCELLED and t.note), ""
     )
     context: dict[str, Any] = {
+        # PRESC-6: the page says where the adaptation's signature is asked for.
+        "adapted": adapted,
         "detail": detail,
         "prescription": prescription,
         "card": detail.card,
@@ -158,12 +156,6 @@ def _page(
             initial={"issuing_region": episode.home_region_id}
             | {key: typed[key] for key in HomeRegionAgreementForm.base_fields if key in typed}
         )
-    if (
-        adapted
-        and prescription.risk_assessment_signed_at is None
-        and prescription.state in (S.DRAFT, S.AWAITING_SIGNATURE)
-    ):
-        context["sign_form"] = bound.get("sign") or RiskAssessmentSignForm()
     if prescription.state == S.APPROVED:
         context["order"] = registry.order_summary(prescription.pk)
     if prescription.state == S.APPROVED and prescription.fitted_at is None:
@@ -447,20 +439,6 @@ def agreement_view(request: HttpRequest, number: str) -> HttpResponse:
         act=act,
         anchor="#outcome",
         action=ActionForm("agreement", "agreement", form),
-    )
-
-
-@_draft_action
-def sign_view(request: HttpRequest, number: str) -> HttpResponse:
-    """PRESC-6: sign the risk assessment; the service asks for a fresh password confirmation."""
-
-    def act(ctx: AccessContext, data: dict[str, Any]) -> str:
-        prescription_risk_assessment_sign(ctx=ctx, reference=number)
-        return _("The risk assessment is signed.")
-
-    form = RiskAssessmentSignForm(request.POST)
-    return _action(
-        request, number, act=act, anchor="#outcome", action=ActionForm("sign", "sign", form)
     )
 
 

@@ -39,7 +39,9 @@ from logistics.models import (
     Reservation,
     ReservationState,
     StockLocation,
+    WorkOrderKind,
 )
+from logistics.services.adaptations import signing_request_send, signing_request_sign
 from logistics.services.delivery import (
     package_deliver,
     package_dispatch,
@@ -67,7 +69,7 @@ from tests.logistics.factories import DeviceFactory, StockLocationFactory
 from tests.logistics.picking_setup import stocked
 from tests.personas import ctx_for
 from tests.prescriptions.conftest import article
-from tests.prescriptions.drafting import draft_with, submit
+from tests.prescriptions.drafting import draft_with, pdf_bytes, submit
 from tests.prescriptions.factories import CompetenceAreaFactory, PrescriberProfileFactory
 
 # How far each order of a patient goes: one order per stage, so that every list page of the
@@ -192,6 +194,7 @@ def logistics_world(*, holder: Any, protected_number: str) -> LogisticsWorld:
     _order(petra, ordinary, article("950", supplier_delivers=True), stepped_up=False)
     _work_orders(world, holder, petra)
     _pickups(holder=holder, petra=petra, leo=leo, patients=(protected, ordinary), store=central)
+    _adaptations(holder, petra, protected, ordinary, rollator, central)
     return world
 
 
@@ -289,6 +292,35 @@ def _pickups(
     pickup_line_missing(line_id=second.pk, by=leo)
     case = LossCase.objects.get(pickup_line=second)
     loss_case_decide(case_id=case.pk, by=leo)
+
+
+def _adaptations(
+    holder: Any, petra: Any, protected: Patient, ordinary: Patient, rollator: Article, store: Any
+) -> None:
+    """PRESC-6: a signing request to the grant holder for the protected patient's adapted
+    device (never crawled as its prescriber: every crawled role meets a 404, a refusal or the
+    work order number only), and the ordinary patient's adaptation signed by ``prescriber``, so
+    that the device card and the document pages are crawled with a real record."""
+    technician = get_user_model().objects.get(username="technician")
+    for prescriber, patient in ((holder, protected), (petra, ordinary)):
+        device = DeviceFactory(article=rollator, location=store)
+        work_order = work_order_create(
+            kind=WorkOrderKind.SPECIAL_ADAPTATION,
+            by=technician,
+            device_id=device.pk,
+            patient_id=patient.pk,
+            prescriber=prescriber,
+            technician=technician,
+        )
+        request = signing_request_send(
+            work_order_id=work_order.pk, document=pdf_bytes(), valid_until=None, by=technician
+        )
+    signing_request_sign(
+        ctx=ctx_for(petra, stepped_up=True),
+        request_id=request.pk,
+        risks=["stability"],
+        conclusion="safe",
+    )
 
 
 def _move_on(

@@ -162,9 +162,9 @@ def test_device_1_the_card_takes_a_handful_of_queries(
     logged_in(client, store_worker)
     client.get(f"/logistics/devices/{masked.pk}/")
     # Session, user, role permissions, device, lines, history; its pickups, loss cases and
-    # reconditioning decisions (issue 11, DEVICE-3/4).
-    with django_assert_max_num_queries(11):
+    # reconditioning decisions (issue 11, DEVICE-3/4); signed adaptations (PRESC-6).
+    with django_assert_max_num_queries(12):
         assert client.get(f"/logistics/devices/{masked.pk}/").status_code == 200
     # The gate's reads and the access entry on top.
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get(f"/logistics/devices/{shown.pk}/").status_code == 200

@@ -446,8 +446,9 @@ def test_the_patients_prescriptions_page_and_my_prescriptions_have_no_rule_id(
 
 
 def test_the_draft_page_with_every_section_has_unique_ids(rx_client, ordinary):
-    """The risk assessment's box and the cancel box are both "confirm": each has its own id,
-    so that every label and every summary link leads to its own field."""
+    """A draft with a specially adapted line (PRESC-6's note: the signature is asked for on the
+    work order, before delivery) and the cancel box: every id is unique, so that every label
+    and every summary link leads to its own field."""
     number = start(rx_client, ordinary)
     add(rx_client, number, article("900").pk)
     line = PrescriptionLine.objects.get(prescription__reference=number)
@@ -458,7 +459,8 @@ def test_the_draft_page_with_every_section_has_unique_ids(rx_client, ordinary):
     )
     assert response.status_code == 302
     content = page(rx_client, number)
-    assert 'id="sign"' in content
+    assert 'id="adaptation-note"' in content
+    assert "/sign/" not in content
     assert 'id="cancel"' in content
     ids = re.findall(r'\sid="([^"]+)"', content)
     assert len(ids) == len(set(ids)), sorted({i for i in ids if ids.count(i) > 1})

@@ -28,10 +28,7 @@ from prescriptions.services.lines import prescription_line_add, prescription_lin
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import special_delivery_agreement_record
 from prescriptions.services.routing import prescription_cancel, prescription_submit
-from prescriptions.services.signing import (
-    prescription_fitting_record,
-    prescription_risk_assessment_sign,
-)
+from prescriptions.services.signing import prescription_fitting_record
 from prescriptions.services.state import prescription_transition_apply
 from protection import refusals
 from protection.refusals import PatientNotFound, StepUpRequired
@@ -390,26 +387,16 @@ def test_presc_5_denied_unit_orderer_cannot_prescribe_personal_devices(ordinary)
     assert refused.value.rule == "PRESC-5"
 
 
-def test_presc_6_special_adaptation_blocks_until_signed_after_step_up(rx, ordinary):
+def test_presc_6_special_adaptation_is_approved_and_ordered_as_usual(rx, ordinary):
+    """The signature moved to the adaptation's work order (seed 004): approval no longer waits,
+    and the eligibility record notes the adaptation for the route it takes."""
     reference = draft_with(rx, ordinary, article())
     line = Prescription.objects.get(reference=reference).lines.get()
     prescription_line_change(
         ctx=ctx_for(rx), reference=reference, line_id=line.pk, special_adaptation=True
     )
     prescription = submit(rx, reference)
-    assert prescription.state == S.AWAITING_SIGNATURE
-    # ACCESS-4: the signature asks for a fresh password, the one refusal path's step-up.
-    with pytest.raises(refusals.StepUpRequired):
-        prescription_risk_assessment_sign(ctx=ctx_for(rx), reference=reference)
-    colleague = PrescriberProfileFactory(
-        user__username="colleague", units=list(rx.prescriber_profile.units.all())
-    ).user
-    with pytest.raises(RuleRefused):
-        prescription_risk_assessment_sign(
-            ctx=ctx_for(colleague, stepped_up=True), reference=reference
-        )
-    signed = prescription_risk_assessment_sign(
-        ctx=ctx_for(rx, stepped_up=True), reference=reference
-    )
-    assert signed.state == S.APPROVED
-    assert criteria(signed)["special_adaptation_signed"]["value"] is True
+    assert prescription.state == S.APPROVED
+    assert criteria(prescription)["special_adaptation"]["value"] is True
+    assert "special_adaptation_signed" not in criteria(prescription)
+    assert OrderRelease.objects.filter(prescription=prescription).exists()

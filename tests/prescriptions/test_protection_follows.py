@@ -26,8 +26,6 @@ from prescriptions.models import (
     Prescription,
     PrescriptionState,
     PrescriptionTransition,
-    ReplacementGroup,
-    ReplacementKind,
     SpecialDeliveryAgreement,
     Supply,
     SupplyRegistration,
@@ -36,7 +34,7 @@ from prescriptions.services.delivery import presc2_enforced, prescription_delive
 from prescriptions.services.drafts import prescription_details_set
 from prescriptions.services.eligibility import eligibility_evaluate
 from prescriptions.services.errors import PrescriptionError, RuleRefused
-from prescriptions.services.lines import prescription_line_add, prescription_replacement_decide
+from prescriptions.services.lines import prescription_line_add
 from prescriptions.services.phone_orders import PhoneOrderLine, prescription_phone_order_create
 from prescriptions.services.region import (
     home_region_agreement_record,
@@ -50,10 +48,7 @@ from prescriptions.services.rerouting import (
     prescriptions_reroute_sweep,
 )
 from prescriptions.services.routing import prescription_cancel, prescription_submit
-from prescriptions.services.signing import (
-    prescription_fitting_record,
-    prescription_risk_assessment_sign,
-)
+from prescriptions.services.signing import prescription_fitting_record
 from prescriptions.tasks import protection_added
 from protection import refusals
 from protection.gate import guarding_patient_ids
@@ -398,35 +393,6 @@ def test_presc_2_the_trigger_refuses_another_patients_or_an_ended_agreement(
                 "special_agreement_id = %s WHERE id = %s",
                 [agreement.pk, other.pk],
             )
-
-
-def test_presc_6_a_new_specially_adapted_line_or_replacement_clears_the_signature(rx, ordinary):
-    ctx = ctx_for(rx, stepped_up=True)
-    reference = draft_with(rx, ordinary)
-    prescription_line_add(
-        ctx=ctx, reference=reference, article_id=article().pk, special_adaptation=True
-    )
-    prescription_risk_assessment_sign(ctx=ctx, reference=reference)
-    assert Prescription.objects.get(reference=reference).risk_assessment_signed_at is not None
-    prescription_line_add(
-        ctx=ctx, reference=reference, article_id=article().pk, special_adaptation=True
-    )
-    assert Prescription.objects.get(reference=reference).risk_assessment_signed_at is None
-
-
-def test_presc_6_accepting_a_replacement_for_an_adapted_line_clears_the_signature(rx, ordinary):
-    group = ReplacementGroup.objects.create(code="rollatorer", kind=ReplacementKind.OPTIONAL)
-    requested = article(out_of_stock=True, replacement_group=group)
-    article(replacement_group=group)
-    ctx = ctx_for(rx, stepped_up=True)
-    reference = draft_with(rx, ordinary)
-    line = prescription_line_add(
-        ctx=ctx, reference=reference, article_id=requested.pk, special_adaptation=True
-    )
-    prescription_risk_assessment_sign(ctx=ctx, reference=reference)
-    decision = line.replacement_decisions.get()
-    prescription_replacement_decide(ctx=ctx, decision_id=decision.pk, accept=True)
-    assert Prescription.objects.get(reference=reference).risk_assessment_signed_at is None
 
 
 def test_region_1_the_limit_is_per_device_with_its_accessories(rx, out_of_region):

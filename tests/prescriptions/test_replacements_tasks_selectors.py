@@ -11,7 +11,6 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from patients.models import Notification
 from prescriptions.models import (
     ActivityState,
     ConsultationActivity,
@@ -31,10 +30,9 @@ from prescriptions.services.activity import (
     consultation_activities_close_stale,
     consultation_activity_book,
     consultation_activity_create,
-    signature_reminders_send,
 )
 from prescriptions.services.errors import SubmitRefused
-from prescriptions.services.lines import prescription_line_change, prescription_replacement_decide
+from prescriptions.services.lines import prescription_replacement_decide
 from prescriptions.tasks import close_stale_consultation_activities
 from protection.models import Grant
 from protection.refusals import PatientNotFound
@@ -114,30 +112,6 @@ def test_kpi_2_acceptance_rate_of_proposed_replacements(rx, ordinary, django_ass
         rate = replacement_acceptance_rate()
     assert (rate.proposed, rate.accepted, rate.declined) == (3, 2, 1)
     assert rate.rate == pytest.approx(2 / 3)
-
-
-# --- PRESC-6 reminders -----------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_presc_6_unsigned_risk_assessment_reminded_once_a_day_number_only(rx, protected_patient):
-    reference = draft_with(rx, protected_patient, article(), stepped_up=True)
-    line = Prescription.objects.get(reference=reference).lines.get()
-    prescription_line_change(
-        ctx=ctx_for(rx, stepped_up=True),
-        reference=reference,
-        line_id=line.pk,
-        special_adaptation=True,
-    )
-    assert submit(rx, reference, stepped_up=True).state == S.AWAITING_SIGNATURE
-    assert signature_reminders_send() == 1
-    assert signature_reminders_send() == 0  # run twice: one reminder
-    note = Notification.objects.get(user=rx)
-    assert reference in note.subject
-    assert "Hemlig" not in note.subject
-    assert protected_patient.reference not in note.subject
-    later = timezone.now() + datetime.timedelta(days=1, minutes=1)
-    assert signature_reminders_send(now=later) == 1
 
 
 # --- PRESC-7 ---------------------------------------------------------------------------------

@@ -348,7 +348,12 @@ def test_presc_8_proposed_replacement_accepted_on_the_page(rx_client, ordinary):
     assert (line.article_id, line.requested_article_id) == (other.pk, wanted.pk)
 
 
-def test_presc_6_signing_needs_step_up_then_the_prescription_goes_on(client, rx, ordinary):
+def test_presc_6_an_adapted_line_is_approved_and_the_page_asks_for_no_signature(
+    client, rx, ordinary
+):
+    """PRESC-6 as the routine has it: the prescription with a specially adapted line is
+    approved and ordered as usual; the page tells the prescriber the device waits for the
+    adaptation's signature on its work order, and offers no signature of its own."""
     logged_in(client, rx)
     number = start(client, ordinary)
     add(client, number, article("2900").pk)
@@ -359,14 +364,8 @@ def test_presc_6_signing_needs_step_up_then_the_prescription_goes_on(client, rx,
          f"line-{line.pk}-special_adaptation": "on"},
     )  # fmt: skip
     submit(client, number)
-    assert Prescription.objects.get(reference=number).state == S.AWAITING_SIGNATURE
-    assert "Sign the risk assessment" in page(client, number)
-    response = client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"})
-    assert response.status_code == 302
-    # Back to the prescription's page after step-up: a POST is never replayed.
-    assert response["Location"] == "/protection/step-up/?" + urlencode(
-        {"next": f"/prescriptions/{number}/"}
-    )
-    client.post("/protection/step-up/", {"password": "pw-for-tests-only"})
-    assert client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"}).status_code == 302
     assert Prescription.objects.get(reference=number).state == S.APPROVED
+    content = page(client, number)
+    assert "Sign the risk assessment" not in content
+    assert 'id="adaptation-note"' in content
+    assert client.post(f"/prescriptions/{number}/sign/", {"confirm": "on"}).status_code == 404
