@@ -577,5 +577,6 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"{pickups[1]} (Eva Holm, at the unit); {HELD_SERIALS[2]} reported lost, loss case "
         f"{pickups[2]}",
         f"logistics: {quality}",
-        f"logistics: {adapted.number if adapted else 'no'} work order awaiting the adaptation's signature",
+        f"logistics: {adapted.number if adapted else 'no'} work order awaiting the "
+        "adaptation's signature",
     ]
