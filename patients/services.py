@@ -55,17 +55,17 @@ class Actor:
         return cls(user_id=None, unit_id=None, ip_address=None, session_ref="")
 
 
-def access_entry_record(
+def _access_entry(
     *,
     actor: Actor,
     action: AccessAction,
     outcome: AccessOutcome,
-    patient: Patient | None = None,
-    object_type: str = "",
-    object_id: str = "",
+    patient: Patient | None,
+    object_type: str,
+    object_id: str,
 ) -> AccessEntry:
-    """Write one access entry. Callers hold the transaction of the access they log."""
-    return AccessEntry.objects.create(
+    """One unsaved access entry: who (the actor), what, about whom, on which object."""
+    return AccessEntry(
         user_id=actor.user_id,
         unit_id=actor.unit_id,
         action=action,
@@ -79,6 +79,28 @@ def access_entry_record(
     )
 
 
+def access_entry_record(
+    *,
+    actor: Actor,
+    action: AccessAction,
+    outcome: AccessOutcome,
+    patient: Patient | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> AccessEntry:
+    """Write one access entry. Callers hold the transaction of the access they log."""
+    entry = _access_entry(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        patient=patient,
+        object_type=object_type,
+        object_id=object_id,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
 def access_entries_record(
     *,
     actor: Actor,
@@ -90,20 +112,11 @@ def access_entries_record(
 ) -> None:
     """:func:`access_entry_record` for each of ``patients``, in one INSERT (a document about
     hundreds of patients). Callers hold the transaction of the access they log."""
-    AccessEntry.objects.bulk_create(
-        AccessEntry(
-            user_id=actor.user_id,
-            unit_id=actor.unit_id,
-            action=action,
-            outcome=outcome,
-            patient=patient,
-            patient_protected=patient.is_protected,
-            object_type=object_type,
-            object_id=object_id,
-            ip_address=actor.ip_address,
-            session_ref=actor.session_ref,
-        )
-        for patient in patients
+    access_entries_record_each(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        entries=[(patient, object_id, outcome) for patient in patients],
     )
 
 
@@ -117,17 +130,13 @@ def access_entries_record_each(
     """One access entry for each (patient, object id, outcome) of ``entries``, in one INSERT: a
     list that shows patients row by row logs each row's object (the prescription, the order)."""
     AccessEntry.objects.bulk_create(
-        AccessEntry(
-            user_id=actor.user_id,
-            unit_id=actor.unit_id,
+        _access_entry(
+            actor=actor,
             action=action,
             outcome=outcome,
             patient=patient,
-            patient_protected=patient.is_protected,
             object_type=object_type,
             object_id=object_id,
-            ip_address=actor.ip_address,
-            session_ref=actor.session_ref,
         )
         for patient, object_id, outcome in entries
     )

@@ -6,4 +6,13 @@ window.addEventListener("load", () => {
   for (const icon of document.querySelectorAll("span.search-label-icon[aria-label]")) {
     icon.setAttribute("role", "img");
   }
+  // The autocomplete boxes (Select2) show the choice in a role="textbox" span with no name
+  // (axe aria-input-field-name): named by the field's label, then by the choice it shows.
+  for (const shown of document.querySelectorAll(".select2-selection__rendered[role=textbox]")) {
+    const select = shown.closest(".select2-container")?.previousElementSibling;
+    const label = select?.id ? document.querySelector(`label[for="${select.id}"]`) : null;
+    if (!label) continue;
+    label.id ||= `${select.id}-label`;
+    shown.setAttribute("aria-labelledby", `${label.id} ${shown.id}`);
+  }
 });
