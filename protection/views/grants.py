@@ -142,7 +142,7 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
     # them to the administrator: masked without a grant of their own. Grants still to come are
     # listed too: they count against the ACCESS-6 limit.
     card = patient_labels_for_user(
-        ctx=ctx, rows=[(patient.pk, str(grant_request.pk))], object_type="grant_request"
+        ctx=ctx, rows=[(patient.pk, str(grant_request.pk))], object_type="grant_request_decision"
     ).get(patient.pk)
     holders = (
         grants_open()
