@@ -55,30 +55,6 @@ class Actor:
         return cls(user_id=None, unit_id=None, ip_address=None, session_ref="")
 
 
-def _access_entry(
-    *,
-    actor: Actor,
-    action: AccessAction,
-    outcome: AccessOutcome,
-    patient: Patient | None,
-    object_type: str,
-    object_id: str,
-) -> AccessEntry:
-    """One unsaved access entry: who (the actor), what, about whom, on which object."""
-    return AccessEntry(
-        user_id=actor.user_id,
-        unit_id=actor.unit_id,
-        action=action,
-        outcome=outcome,
-        patient=patient,
-        patient_protected=bool(patient is not None and patient.is_protected),
-        object_type=object_type,
-        object_id=object_id,
-        ip_address=actor.ip_address,
-        session_ref=actor.session_ref,
-    )
-
-
 def access_entry_record(
     *,
     actor: Actor,
@@ -89,15 +65,9 @@ def access_entry_record(
     object_id: str = "",
 ) -> AccessEntry:
     """Write one access entry. Callers hold the transaction of the access they log."""
-    entry = _access_entry(
-        actor=actor,
-        action=action,
-        outcome=outcome,
-        patient=patient,
-        object_type=object_type,
-        object_id=object_id,
+    (entry,) = access_entries_record_each(
+        actor=actor, action=action, object_type=object_type, entries=[(patient, object_id, outcome)]
     )
-    entry.save(force_insert=True)
     return entry
 
 
@@ -125,18 +95,23 @@ def access_entries_record_each(
     actor: Actor,
     action: AccessAction,
     object_type: str,
-    entries: Sequence[tuple[Patient, str, AccessOutcome]],
-) -> None:
+    entries: Sequence[tuple[Patient | None, str, AccessOutcome]],
+) -> list[AccessEntry]:
     """One access entry for each (patient, object id, outcome) of ``entries``, in one INSERT: a
-    list that shows patients row by row logs each row's object (the prescription, the order)."""
-    AccessEntry.objects.bulk_create(
-        _access_entry(
-            actor=actor,
+    list that shows patients row by row logs each row's object (the prescription, the order).
+    Every other way of writing entries comes here, so that an entry is built in one place."""
+    return AccessEntry.objects.bulk_create(
+        AccessEntry(
+            user_id=actor.user_id,
+            unit_id=actor.unit_id,
             action=action,
             outcome=outcome,
             patient=patient,
+            patient_protected=bool(patient is not None and patient.is_protected),
             object_type=object_type,
             object_id=object_id,
+            ip_address=actor.ip_address,
+            session_ref=actor.session_ref,
         )
         for patient, object_id, outcome in entries
     )

@@ -19,9 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from patients.models import AccessAction, AccessEntry, AccessOutcome, Patient
 from patients.services import Actor, access_entry_record
 from protection.models import GrantRequest, ProtectionReview
-from protection.services import local
 from tests.factories import PatientIdentityFactory, UnitFactory, UserFactory
-from tests.personas import ctx_for, give_grant, logged_in, ordinary_identity_create, today
+from tests.personas import give_grant, logged_in, ordinary_identity_create, today
+from tests.protection.test_unit_protections import decide_local
 
 pytestmark = pytest.mark.django_db
 
@@ -200,13 +200,7 @@ def test_prot_6_the_units_protections_name_who_decided_and_mask_the_patient(
     client, manager, protected
 ):
     karin = ordinary_identity_create()
-    local.local_protection_decide(
-        ctx=ctx_for(manager),
-        patient=karin.patient,
-        unit_id=manager.staff_profile.unit_id,
-        reason="Hot mot patienten i väntrummet",
-        ends_on=today() + timedelta(days=30),
-    )
+    decide_local(manager, karin.patient)
     in_swedish(client, manager)
     last = last_entry()
     content = page(client, "/protection/unit-protections/")
