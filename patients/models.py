@@ -104,7 +104,8 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("staff profiles")
 
     def __str__(self) -> str:
-        return f"staff:{self.user_id}"
+        # The admin's heading and breadcrumbs: the person, as colleagues know them.
+        return str(self.user.get_full_name() or self.user.get_username())
 
 
 class PatientStatus(models.TextChoices):

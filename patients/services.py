@@ -65,18 +65,10 @@ def access_entry_record(
     object_id: str = "",
 ) -> AccessEntry:
     """Write one access entry. Callers hold the transaction of the access they log."""
-    return AccessEntry.objects.create(
-        user_id=actor.user_id,
-        unit_id=actor.unit_id,
-        action=action,
-        outcome=outcome,
-        patient=patient,
-        patient_protected=bool(patient is not None and patient.is_protected),
-        object_type=object_type,
-        object_id=object_id,
-        ip_address=actor.ip_address,
-        session_ref=actor.session_ref,
+    (entry,) = access_entries_record_each(
+        actor=actor, action=action, object_type=object_type, entries=[(patient, object_id, outcome)]
     )
+    return entry
 
 
 def access_entries_record(
@@ -90,20 +82,11 @@ def access_entries_record(
 ) -> None:
     """:func:`access_entry_record` for each of ``patients``, in one INSERT (a document about
     hundreds of patients). Callers hold the transaction of the access they log."""
-    AccessEntry.objects.bulk_create(
-        AccessEntry(
-            user_id=actor.user_id,
-            unit_id=actor.unit_id,
-            action=action,
-            outcome=outcome,
-            patient=patient,
-            patient_protected=patient.is_protected,
-            object_type=object_type,
-            object_id=object_id,
-            ip_address=actor.ip_address,
-            session_ref=actor.session_ref,
-        )
-        for patient in patients
+    access_entries_record_each(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        entries=[(patient, object_id, outcome) for patient in patients],
     )
 
 
@@ -112,18 +95,19 @@ def access_entries_record_each(
     actor: Actor,
     action: AccessAction,
     object_type: str,
-    entries: Sequence[tuple[Patient, str, AccessOutcome]],
-) -> None:
+    entries: Sequence[tuple[Patient | None, str, AccessOutcome]],
+) -> list[AccessEntry]:
     """One access entry for each (patient, object id, outcome) of ``entries``, in one INSERT: a
-    list that shows patients row by row logs each row's object (the prescription, the order)."""
-    AccessEntry.objects.bulk_create(
+    list that shows patients row by row logs each row's object (the prescription, the order).
+    Every other way of writing entries comes here, so that an entry is built in one place."""
+    return AccessEntry.objects.bulk_create(
         AccessEntry(
             user_id=actor.user_id,
             unit_id=actor.unit_id,
             action=action,
             outcome=outcome,
             patient=patient,
-            patient_protected=patient.is_protected,
+            patient_protected=bool(patient is not None and patient.is_protected),
             object_type=object_type,
             object_id=object_id,
             ip_address=actor.ip_address,

@@ -215,8 +215,9 @@ class PrescribingUnitAdmin(admin.ModelAdmin[PrescribingUnit]):
         return obj.unit.hsa_id
 
 
-class CompetenceRegistrationInline(admin.TabularInline[CompetenceRegistration, PrescriberProfile]):
-    """PRESC-5: the competence areas whose training is registered, with the date."""
+class CompetenceRegistrationInline(admin.StackedInline[CompetenceRegistration, PrescriberProfile]):
+    """PRESC-5: the competence areas whose training is registered, with the date. Stacked: a
+    tabular inline's inputs have a column heading but no label of their own."""
 
     model = CompetenceRegistration
     fk_name = "prescriber"

@@ -145,4 +145,5 @@ class CompetenceRegistration(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.prescriber_id}:{self.competence_area_id}"
+        # The admin's inline row: the area by its name (its code is a key, not a word).
+        return str(self.competence_area)

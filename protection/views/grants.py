@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from patients.presenters import PatientCard
 from protection.forms import GrantDecisionForm, GrantEndForm, GrantRequestForm
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.models import Grant, GrantRequest, GrantRequestStatus
 from protection.permissions import (
     PROTECTION_ADMIN_PERMISSION,
@@ -83,13 +85,25 @@ def grant_request_list_view(request: HttpRequest) -> HttpResponse:
         .annotate(staff_count=Count("staff"))
         .order_by("created_at")
     )
-    decided = (
+    decided = list(
         GrantRequest.objects.exclude(status=GrantRequestStatus.REQUESTED)
         .select_related("patient", "unit", "decided_by")
         .order_by("-decided_at")[:20]
     )
+    waiting = list(open_requests)
+    # The patients as the gate shows them to the administrator, each row logged (AUDIT-1).
+    cards = patient_labels_for_user(
+        ctx=AccessContext.from_request(request),
+        rows=[(r.patient_id, str(r.pk)) for r in [*waiting, *decided]],
+        object_type="grant_request",
+    )
     return render(
-        request, "protection/request_list.html", {"open": open_requests, "decided": decided}
+        request,
+        "protection/request_list.html",
+        {
+            "open": [(r, cards.get(r.patient_id)) for r in waiting],
+            "decided": [(r, cards.get(r.patient_id)) for r in decided],
+        },
     )
 
 
@@ -121,10 +135,15 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
             messages.success(request, _("The decision has been recorded."))
             return redirect("protection:requests")
     patient = grant_request.patient
+    ctx = AccessContext.from_request(request)
     if request.method == "GET":
-        grant_request_opened(ctx=AccessContext.from_request(request), grant_request=grant_request)
-    # ACCESS-3: what the administrator must see before deciding; no identity is shown. Grants
-    # still to come are listed too: they count against the ACCESS-6 limit.
+        grant_request_opened(ctx=ctx, grant_request=grant_request)
+    # ACCESS-3: what the administrator must see before deciding. The patient as the gate shows
+    # them to the administrator: masked without a grant of their own. Grants still to come are
+    # listed too: they count against the ACCESS-6 limit.
+    card = patient_labels_for_user(
+        ctx=ctx, rows=[(patient.pk, str(grant_request.pk))], object_type="grant_request_decision"
+    ).get(patient.pk)
     holders = (
         grants_open()
         .filter(patient=patient)
@@ -138,6 +157,7 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
         "protection/request_decide.html",
         {
             "grant_request": grant_request,
+            "card": card,
             "staff": grant_request.staff.order_by("username"),
             "form": form,
             "holders": holders,
@@ -153,34 +173,45 @@ def grant_request_decide_view(request: HttpRequest, request_id: int) -> HttpResp
 @require_http_methods(["GET"])
 def grant_review_view(request: HttpRequest) -> HttpResponse:
     """ACCESS-5: grants per patient and per user, with their ends, for the manager's unit."""
-    unit_id = AccessContext.from_request(request).actor.unit_id
+    ctx = AccessContext.from_request(request)
+    unit_id = ctx.actor.unit_id
     if unit_id is None:
         raise Http404  # no unit, no grants to review (never "the grants of nobody's unit")
     # Grants still to come are listed too, so that they can be revoked before they start.
-    grants = (
+    grants = list(
         grants_open()
         .filter(Q(user__staff_profile__unit_id=unit_id) | Q(request__unit_id=unit_id))
         .select_related("user", "patient")
         .order_by("patient__reference", "ends_at")
     )
     # The unit's requests still waiting for the protection administrators (ACCESS-3).
-    waiting = (
+    waiting = list(
         GrantRequest.objects.filter(unit_id=unit_id, status=GrantRequestStatus.REQUESTED)
         .select_related("patient")
         .annotate(staff_count=Count("staff"))
         .order_by("created_at", "pk")
     )
-    by_user: dict[str, list[Grant]] = {}
+    # The patients as the gate shows them to the manager, each row logged (AUDIT-1).
+    cards = patient_labels_for_user(
+        ctx=ctx,
+        rows=[
+            *((g.patient_id, f"grant:{g.pk}") for g in grants),
+            *((r.patient_id, f"grant_request:{r.pk}") for r in waiting),
+        ],
+        object_type="grant_review",
+    )
+    by_user: dict[str, list[tuple[Grant, PatientCard | None]]] = {}
     for grant in grants:
-        by_user.setdefault(grant.user.get_username(), []).append(grant)
+        name = grant.user.get_full_name() or grant.user.get_username()
+        by_user.setdefault(name, []).append((grant, cards.get(grant.patient_id)))
     return render(
         request,
         "protection/grants.html",
         {
-            "grants": grants,
+            "grants": [(g, cards.get(g.patient_id)) for g in grants],
             "by_user": sorted(by_user.items()),
             "end_form": GrantEndForm(),
-            "waiting": waiting,
+            "waiting": [(r, cards.get(r.patient_id)) for r in waiting],
         },
     )
 

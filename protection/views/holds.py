@@ -1,6 +1,7 @@
 """Held protections (PROT-3, PROT-4): protections the register no longer reports, held until a
-protection administrator records the decision that releases them. Patients are shown by
-internal reference and birth year only: releasing a hold needs no identity (LEAK-1).
+protection administrator records the decision that releases them. Patients are shown as the
+gate shows them to the administrator (``patient_labels_for_user``): masked without a grant, as
+releasing a hold needs no identity (LEAK-1); the release is addressed by internal reference.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from patients.models import Patient, RegisterEvent, RegisterEventKind
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.models import ProtectionReview
 from protection.permissions import role_permission_required
 from protection.services import ProtectionError, holds
@@ -51,6 +53,7 @@ def _holds_page(
         )
         .order_by("cause_at", "pk")
         .values(
+            "pk",
             "reference",
             "birth_year",
             "confidentiality_marking",
@@ -59,6 +62,20 @@ def _holds_page(
             "cause_at",
         )
     )
+    decided = list(
+        ProtectionReview.objects.select_related("patient", "decided_by").order_by(
+            "-decided_at", "-pk"
+        )[:20]
+    )
+    # The patients as the gate shows them to the administrator, each row logged (AUDIT-1).
+    cards = patient_labels_for_user(
+        ctx=AccessContext.from_request(request),
+        rows=[
+            *((patient["pk"], f"hold:{patient['reference']}") for patient in held),
+            *((review.patient_id, f"review:{review.pk}") for review in decided),
+        ],
+        object_type="protection_hold",
+    )
     rows: list[dict[str, Any]] = []
     for patient in held:
         reference = patient["reference"]
@@ -66,7 +83,7 @@ def _holds_page(
         rows.append(
             {
                 "reference": reference,
-                "birth_year": patient["birth_year"],
+                "card": cards.get(patient["pk"]),
                 "cause": RegisterEventKind(kind).label if kind else "",
                 "cause_at": patient["cause_at"],
                 # While the register still reports protection the hold cannot be released.
@@ -77,16 +94,17 @@ def _holds_page(
                 else HoldReleaseForm(prefix=reference),
             }
         )
-    decided = ProtectionReview.objects.select_related("patient", "decided_by").order_by(
-        "-decided_at", "-pk"
-    )[:20]
     # A release refused for a patient no longer listed (released meanwhile) still says why.
     listed = any(row["reference"] == failed_reference for row in rows)
     errors = failed_form.non_field_errors() if failed_form is not None and not listed else []
     return render(
         request,
         "protection/holds.html",
-        {"rows": rows, "decided": decided, "errors": errors},
+        {
+            "rows": rows,
+            "decided": [(review, cards.get(review.patient_id)) for review in decided],
+            "errors": errors,
+        },
     )
 
 

@@ -1,13 +1,16 @@
 """The log review (AUDIT-3) and the review of emergency accesses (ACCESS-7).
 
-Looking at the log is an access to the log, not to patient data: listing writes no access
-entries. The pages show patients by internal reference and birth year only (LEAK-1). Filters
-travel as GET parameters because they are internal references, usernames and dates; a field
-that receives something looking like an identity number refuses it and does not echo it.
+Staff are named by their full name; patients as the gate shows them to the reviewer
+(``patient_labels_for_user``): a reviewer without a grant reads "Skyddade personuppgifter" and
+the birth year (LEAK-1). Each patient named on a page is an access to patient data and is
+logged once per page (AUDIT-1), not once per log row: reading the log must not multiply it.
+Filters travel as GET parameters because they are internal references, usernames and dates; a
+field that receives something looking like an identity number refuses it and does not echo it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
@@ -22,10 +25,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from patients.identity import contains_identity_number
-from patients.models import PATIENT_REFERENCE
+from patients.models import PATIENT_REFERENCE, AccessEntry
+from patients.presenters import PatientCard
 from protection import review
 from protection.documents.selectors import forwarded_documents_for_review
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.models import AccountSuspension, EmergencyAccess
 from protection.permissions import (
     PROTECTION_ADMIN_PERMISSION,
@@ -125,6 +130,23 @@ class EmergencyReviewForm(forms.Form):
     )
 
 
+def _patient_cards(
+    request: HttpRequest, patient_ids: Iterable[int | None]
+) -> dict[int, PatientCard]:
+    """The page's patients as the gate shows them to the reviewer, one access entry each."""
+    return patient_labels_for_user(
+        ctx=AccessContext.from_request(request),
+        rows=[(patient_id, "") for patient_id in patient_ids if patient_id is not None],
+        object_type="access_log_review",
+    )
+
+
+def _with_cards(
+    entries: Sequence[AccessEntry], cards: dict[int, PatientCard]
+) -> list[tuple[AccessEntry, PatientCard | None]]:
+    return [(e, cards.get(e.patient_id) if e.patient_id else None) for e in entries]
+
+
 @never_cache
 @login_required
 @role_permission_required(review.MANAGER_PERMISSION)
@@ -147,19 +169,30 @@ def _review_page(
     if not holds_role_permission(request.user, review.MANAGER_PERMISSION):
         raise PermissionDenied
 
-    # Reading the log is not an access to patient data: no access entry is written here.
-    entries = None
+    entries: list[AccessEntry] | None = None
     if not form.is_bound or form.is_valid():
         filters = form.cleaned_data if form.is_bound else {}
-        entries = review.access_entries_list_for_user(
-            user=request.user,
-            patient_reference=filters.get("patient") or None,
-            username=filters.get("username") or None,
-            date_from=filters.get("date_from"),
-            date_to=filters.get("date_to"),
-            only_flagged=bool(filters.get("only_flagged")),
-            limit=LIST_LIMIT,
+        entries = list(
+            review.access_entries_list_for_user(
+                user=request.user,
+                patient_reference=filters.get("patient") or None,
+                username=filters.get("username") or None,
+                date_from=filters.get("date_from"),
+                date_to=filters.get("date_to"),
+                only_flagged=bool(filters.get("only_flagged")),
+                limit=LIST_LIMIT,
+            )
         )
+    forwarded = list(forwarded_documents_for_review(user=request.user))
+    emergencies = list(review.emergency_accesses_to_review(user=request.user))
+    cards = _patient_cards(
+        request,
+        [
+            *(e.patient_id for e in entries or ()),
+            *(access.patient_id for access in emergencies),
+            *(subject.patient_id for job in forwarded for subject in job.subjects.all()),
+        ],
+    )
 
     def review_form(access_id: int) -> EmergencyReviewForm:
         if refused is not None and access_id == refused_id:
@@ -172,14 +205,17 @@ def _review_page(
         {
             "form": form,
             "review_refused": refused,
-            "entries": entries,
+            "entries": None if entries is None else _with_cards(entries, cards),
             "limit": LIST_LIMIT,
-            # One form per row, with ids of its own so each label points at its own field.
             # PRINT-2: documents printed for forwarding to another principal, with the reason.
-            "forwarded": forwarded_documents_for_review(user=request.user),
+            "forwarded": [
+                (job, [(s.patient, cards.get(s.patient_id)) for s in job.subjects.all()])
+                for job in forwarded
+            ],
+            # One form per row, with ids of its own so each label points at its own field.
             "emergencies": [
-                (access, review_form(access.pk))
-                for access in review.emergency_accesses_to_review(user=request.user)
+                (access, cards.get(access.patient_id), review_form(access.pk))
+                for access in emergencies
             ],
             # ACCESS-10: changes to accounts, shown at once and all highlighted.
             "account_events": review.account_events_list_for_user(user=request.user),
@@ -206,7 +242,13 @@ def access_sample_view(request: HttpRequest) -> HttpResponse:
             size=form.cleaned_data["size"],
             seed=form.cleaned_data["seed"],
         )
-    return render(request, "protection/review/sample.html", {"form": form, "sample": sample})
+    rows = None
+    if sample is not None:
+        cards = _patient_cards(request, (e.patient_id for e in sample.rows))
+        rows = _with_cards(sample.rows, cards)
+    return render(
+        request, "protection/review/sample.html", {"form": form, "sample": sample, "rows": rows}
+    )
 
 
 @never_cache
@@ -254,6 +296,6 @@ def account_suspension_lift_view(request: HttpRequest, suspension_id: int) -> Ht
         messages.success(
             request,
             _("The account %(username)s is confirmed; its grants count again.")
-            % {"username": suspension.user.get_username()},
+            % {"username": suspension.user.get_full_name() or suspension.user.get_username()},
         )
     return redirect("protection:review")

@@ -1,9 +1,10 @@
 """Pages for the kinds of protection a unit decides (PROT-1, PROT-6).
 
 Unit managers decide, renew and end local protection and decide and end reservnummer
-protection for their own unit. Every page shows patients by internal reference and birth year
-only: a manager deciding local protection may hold no grant (LEAK-1). The services decide and
-log; the views only route.
+protection for their own unit. Every page shows patients as the gate shows them to the manager
+(``patient_labels_for_user``): a manager deciding local protection may hold no grant and then
+reads "Skyddade personuppgifter" and the birth year (LEAK-1); the actions are addressed by
+internal reference. The services decide and log; the views only route.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from patients.models import PATIENT_REFERENCE, Patient
 from protection.gate import AccessContext
+from protection.labels import patient_labels_for_user
 from protection.models import LocalProtection, ReserveNumberProtection
 from protection.permissions import role_permission_required
 from protection.services import ProtectionError, local, reserve_number
@@ -97,27 +99,41 @@ def _unit_id_or_404(ctx: AccessContext) -> int:
 def unit_protections_view(request: HttpRequest) -> HttpResponse:
     """PROT-6: the unit's local protections with their ends, to renew or end; and its
     reservnummer protections."""
-    unit_id = _unit_id_or_404(AccessContext.from_request(request))
+    ctx = AccessContext.from_request(request)
+    unit_id = _unit_id_or_404(ctx)
     choice = PatientChoiceForm(request.GET if "reference" in request.GET else None)
     if choice.is_bound and choice.is_valid():
         target = "local_decide" if choice.cleaned_data["kind"] == "local" else "reserve_decide"
         return redirect(f"protection:{target}", reference=choice.cleaned_data["reference"])
-    local = (
+    local = list(
         LocalProtection.objects.filter(
             unit_id=unit_id, ended_at__isnull=True, ends_on__gte=timezone.localdate()
         )
         .select_related("patient", "decided_by")
         .order_by("ends_on", "pk")
     )
-    reserve = (
+    reserve = list(
         ReserveNumberProtection.objects.filter(unit_id=unit_id, ended_at__isnull=True)
         .select_related("patient", "decided_by")
         .order_by("decided_at", "pk")
     )
+    # The patients as the gate shows them to the manager, each row logged (AUDIT-1).
+    cards = patient_labels_for_user(
+        ctx=ctx,
+        rows=[
+            *((p.patient_id, f"local:{p.pk}") for p in local),
+            *((p.patient_id, f"reserve:{p.pk}") for p in reserve),
+        ],
+        object_type="unit_protection",
+    )
     return render(
         request,
         "protection/unit_protections/unit_protections.html",
-        {"choice": choice, "local": local, "reserve": reserve},
+        {
+            "choice": choice,
+            "local": [(p, cards.get(p.patient_id)) for p in local],
+            "reserve": [(p, cards.get(p.patient_id)) for p in reserve],
+        },
     )
 
 
@@ -144,7 +160,10 @@ def _decide_page(
         else:
             messages.success(request, success)
             return redirect("protection:unit_protections")
-    return render(request, template, {"patient": patient, "form": form})
+    card = patient_labels_for_user(
+        ctx=ctx, rows=[(patient.pk, patient.reference)], object_type="unit_protection"
+    ).get(patient.pk)
+    return render(request, template, {"patient": patient, "card": card, "form": form})
 
 
 def _act(request: HttpRequest, action: Callable[[], object], success: str) -> HttpResponse:

@@ -7,3 +7,23 @@ window.addEventListener("load", () => {
     icon.setAttribute("role", "img");
   }
 });
+
+// The autocomplete boxes (Select2) show the choice in a role="textbox" span with no name
+// (axe aria-input-field-name): named by the field's label, then by the choice it shows.
+// Select2 builds the boxes when jQuery is ready, which may come after "load", and again for
+// an inline row added later: each new box is named as it appears.
+const nameAutocompleteBoxes = () => {
+  for (const shown of document.querySelectorAll(
+    ".select2-selection__rendered[role=textbox]:not([aria-labelledby])",
+  )) {
+    const select = shown.closest(".select2-container")?.previousElementSibling;
+    const label = select?.id ? document.querySelector(`label[for="${select.id}"]`) : null;
+    if (!label) continue;
+    label.id ||= `${select.id}-label`;
+    shown.setAttribute("aria-labelledby", `${label.id} ${shown.id}`);
+  }
+};
+new MutationObserver(nameAutocompleteBoxes).observe(document.documentElement, {
+  childList: true,
+  subtree: true,
+});

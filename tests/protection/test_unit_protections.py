@@ -316,14 +316,18 @@ def test_prot_1_unit_page_sends_a_reference_to_the_right_decision_page(client, m
     assert "Patient reference: No patient has that reference." in response.content.decode()
 
 
-def test_prot_1_decision_page_shows_reference_and_birth_year_only(client, manager, ordinary):
+def test_prot_1_decision_page_shows_the_patient_as_the_gate_does(client, manager, ordinary):
+    """Not yet protected, the patient is named to the manager like to any member of staff, and
+    the reading logged (AUDIT-1); the page is addressed by the internal reference."""
     logged_in(client, manager)
     response = client.get(f"/protection/patients/{ordinary.patient.reference}/local/")
     content = response.content.decode()
     assert response.status_code == 200
     assert ordinary.patient.reference in content
-    assert "1989" in content
-    assert not any(secret in content for secret in SECRETS)
+    assert "Karin Nilsson" in content
+    assert AccessEntry.objects.filter(
+        user=manager, patient=ordinary.patient, object_type="unit_protection"
+    ).exists()
     refused = client.post(
         f"/protection/patients/{ordinary.patient.reference}/local/",
         {"ends_on": (today() + timedelta(days=200)).isoformat(), "reason": "Hot mot patienten"},
