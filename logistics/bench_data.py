@@ -242,7 +242,7 @@ def _devices(total: int, article_ids: list[int], store_id: int, patients: list[P
             INSERT INTO logistics_device (article_id, serial_number, gtin, owner_region_id,
                 status, holder_kind, holder_patient_id, holder_unit_id, location_id,
                 times_reissued, received_on, lifespan_until, warranty_until, next_service_on,
-                created_at)
+                created_at, awaiting_reissue)
             SELECT (%(articles)s::bigint[])[1 + n %% cardinality(%(articles)s::bigint[])],
                    'SN' || lpad(n::text, 9, '0'), '', %(region)s,
                    CASE WHEN n %% 2 = 0 THEN 'in_stock' ELSE 'on_loan' END,
@@ -254,7 +254,7 @@ def _devices(total: int, article_ids: list[int], store_id: int, patients: list[P
                    NULL,
                    CASE WHEN n %% 2 = 0 THEN %(store)s ELSE NULL END,
                    n %% 3, DATE '2024-01-01' + (n %% 700), DATE '2032-01-01',
-                   DATE '2027-01-01', DATE '2027-03-01', now()
+                   DATE '2027-01-01', DATE '2027-03-01', now(), false
             FROM generate_series(1, %(total)s) AS n
             """,
             {

@@ -16,7 +16,7 @@ from logistics.services.workorders import work_order_create
 
 # The device adapted: the lowest serial, which the README's picking walk (the highest first)
 # leaves in the store.
-ADAPTED_SERIAL = "GL-2026-0001"
+ADAPTED_SERIAL = "GL-2026-0006"
 DOCUMENT_HTML = """<html lang="sv"><body>
 <h1>Specialanpassningsanvisning</h1>
 <p>Arbetsorder {number}. Rollator Gloss (44001), serienummer {serial}.</p>

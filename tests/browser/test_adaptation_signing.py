@@ -21,7 +21,7 @@ from tests.browser.test_first_pages import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-SERIAL = "GL-2026-0001"  # README: the demo's adapted Rollator Gloss
+SERIAL = "GL-2026-0006"  # README: the demo's adapted Rollator Gloss
 
 
 @pytest.fixture
