@@ -28,7 +28,7 @@ from logistics.services.losses import (
     loss_device_report_by_call,
 )
 from logistics.services.reconditioning import reconditioning_decide
-from protection.permissions import role_permission_required
+from protection.permissions import holds_role_permission, role_permission_required
 
 VIEW_LOSSES = "logistics.view_losscase"
 DECIDE_LOSSES = "logistics.change_losscase"
@@ -52,6 +52,7 @@ def losses_view(request: HttpRequest) -> HttpResponse:
             "cases": list(loss_cases_list(state=state)[:LIST_LIMIT]),
             "state": state,
             "states": LossState.choices,
+            "links_kpi": holds_role_permission(request.user, VIEW_KPI),
         },
     )
 
@@ -74,6 +75,7 @@ def loss_case_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "page": page,
             "case": case,
             "found_by": found_by(case),
+            "may_change": holds_role_permission(request.user, DECIDE_LOSSES),
             "may_decide": case.state == LossState.REPORTED,
             "may_find": case.state != LossState.FOUND and today <= found_by(case),
         },

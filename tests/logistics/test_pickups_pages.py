@@ -215,6 +215,17 @@ def test_kpi_3_losses_per_care_unit_page(
     assert rx.staff_profile.unit.name in html
     bad = client.get(reverse("logistics:loss_kpi"), {"since": "x", "until": "y"})
     assert bad.status_code == 400
+    kpi_url = reverse("logistics:loss_kpi")
+    assert kpi_url in client.get(reverse("logistics:losses")).content.decode()
+
+
+def test_kpi_3_customer_service_sees_loss_cases_without_the_kpi(
+    client: Client, customer_service
+) -> None:
+    logged_in(client, customer_service)
+    html = client.get(reverse("logistics:losses")).content.decode()
+    assert reverse("logistics:loss_kpi") not in html
+    assert client.get(reverse("logistics:loss_kpi")).status_code == 403
 
 
 def test_presc_9_the_queues_pin_their_query_count(
