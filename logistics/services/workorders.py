@@ -57,6 +57,7 @@ K = WorkOrderKind
 
 # A repair of a device out of service is started within this many working days.
 REPAIR_START_WORKING_DAYS: Final = 2
+PRESCRIBE: Final = "prescriptions.add_prescription"
 # States a technician's queue shows; the rest are finished or with the author.
 OPEN_STATES: Final = frozenset({S.REGISTERED, S.ASSIGNED, S.IN_PROGRESS, S.WAITING_FOR_SIGNATURE})
 FINISHED_STATES: Final = frozenset({S.DONE, S.CANCELLED})
@@ -195,7 +196,7 @@ def work_order_create(
         if prescriber is None:
             prescriber = device_prescriber(device)
     # A prescriber registering work for their own patient is the contact.
-    if prescriber is None and holds_role_permission(by, "prescriptions.add_prescription"):
+    if prescriber is None and by is not None and holds_role_permission(by, PRESCRIBE):
         prescriber = by
     if kind not in K.values:
         raise LogisticsError(_("Choose what kind of work order it is."))

@@ -36,6 +36,7 @@ from logistics.selectors.workorders import (
 )
 from logistics.services.errors import LogisticsError
 from logistics.services.workorders import (
+    work_order_assign,
     work_order_create,
     work_order_finish,
     work_order_part_use,
@@ -150,6 +151,7 @@ class WorkOrderNewForm(forms.Form):
 
 # The actions of a work order's page: action -> (form class, who may: "work" or "author").
 ACTIONS: dict[str, tuple[type[forms.Form] | None, str]] = {
+    "assign": (None, "work"),
     "start": (None, "work"),
     "time": (TimeForm, "work"),
     "part": (PartForm, "work"),
@@ -202,6 +204,9 @@ def _render_detail(
             "order": order,
             "Shown": {shown.name: shown for shown in PatientShown},
             "may_start": page.may_work and order.state in {S.REGISTERED, S.ASSIGNED},
+            "may_plan": page.may_work
+            and order.state in {S.REGISTERED, S.ASSIGNED}
+            and order.technician_id != request.user.pk,
             "forms": forms_shown,
             "forms_errors": bool(bound),
             "step_up_url": step_up_url(request.get_full_path()),
@@ -240,7 +245,12 @@ def work_order_detail_view(request: HttpRequest, work_order_id: int) -> HttpResp
 
 def _act(request: HttpRequest, order: WorkOrder, action: str, data: dict[str, Any]) -> None:
     by, pk, number = request.user, order.pk, order.number
-    if action == "start":
+    if action == "assign":
+        work_order_assign(work_order_id=pk, technician=by, by=by)
+        messages.success(
+            request, _("Work order %(number)s is planned for you.") % {"number": number}
+        )
+    elif action == "start":
         work_order_start(work_order_id=pk, by=by)
         messages.success(request, _("Work order %(number)s is started.") % {"number": number})
     elif action == "time":

@@ -461,3 +461,21 @@ def test_registering_a_work_order_is_for_prescribers(
         logged_in(client, user)
         assert client.get(reverse("logistics:work_order_new")).status_code == 403
         assert client.post(reverse("logistics:work_order_new"), {}).status_code == 403
+
+
+def test_a_technician_plans_a_work_order_for_themself(
+    client: Client,
+    rx: Any,
+    ordinary: Patient,
+    rollator: Article,
+    central: StockLocation,
+    technician: Any,
+) -> None:
+    order = repair(rx, ordinary, rollator, central)
+    logged_in(client, technician)
+    assert "Plan it for me" in client.get(url(order)).content.decode()
+    client.post(url(order), {"action": "assign"})
+    order.refresh_from_db()
+    assert order.state == S.ASSIGNED
+    assert order.technician == technician
+    assert "Plan it for me" not in client.get(url(order)).content.decode()
