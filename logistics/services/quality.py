@@ -129,6 +129,16 @@ def deviation_report(
                 "patient_number",
                 _("No patient has this number. Check it, or leave the field empty."),
             )
+        if answer.decision is Decision.STEP_UP:
+            # A grant holder who has not confirmed the password: they may name the person, so
+            # they are asked to confirm rather than have it saved without the person.
+            raise QualityFieldError(
+                "patient_number",
+                _(
+                    "Confirm your password to name this patient, then send the report again; "
+                    "or leave the field empty."
+                ),
+            )
         if answer.decision is Decision.FULL:
             patient = answer.patient
         else:

@@ -345,6 +345,14 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
     expect(field).to_be_visible()
     axe_check(page)
 
+    # PRESC-7: the place, the service, the work order number and the prescriber's phone.
+    for name, value in (
+        ("place", "Hjälpmedelscentrum Lund"),
+        ("service", "Utprovning av rullstol"),
+        ("work_order_number", "AO-2026-0042"),
+        ("phone", "046-123 45 67"),
+    ):
+        page.locator(f"#id_activity-{activity.pk}-{name}").fill(value)
     # A time past: refused on the page, the summary leads to the field, the time kept.
     field.fill("2020-01-02T10:30")
     with page.expect_navigation():
@@ -355,6 +363,9 @@ def test_presc_7_consultation_activity_registered_and_booked_in_the_browser(
         "Bokad tid"
     )
     expect(page.locator(f"#id_activity-{activity.pk}-booked_for")).to_have_value("2020-01-02T10:30")
+    expect(page.locator(f"#id_activity-{activity.pk}-place")).to_have_value(
+        "Hjälpmedelscentrum Lund"
+    )
     axe_check(page)
 
     when = timezone.localtime(timezone.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")

@@ -388,7 +388,7 @@ def quality_world(*, holder: Any, protected_number: str) -> None:
     deviation_report(
         ctx=ctx_for(leo),
         category="late_delivery",
-        description="Leveransen till enheten kom för sent.",
+        description="Leveransen till enheten kom två dagar efter utlovad dag.",
         patient_number=protected_number,
     )
 

@@ -276,3 +276,15 @@ def test_qual_1_the_start_page_shows_deviations_to_handle(
     content = client.get("/start/").content.decode()
     assert "Report a deviation" in content
     assert "Deviations to handle" not in content
+
+
+def test_qual_1_a_grant_holder_not_stepped_up_is_asked_to_confirm_keeping_the_form(
+    client: Client, rx, hidden
+):
+    logged_in(client, rx)
+    response = _report(client, patient_number=PROTECTED_NUMBER)
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Confirm your password to name this patient" in content
+    assert f'value="{PROTECTED_NUMBER}"' in content
+    assert not Deviation.objects.exists()

@@ -46,6 +46,7 @@ def test_qual_1_and_qual_2_the_demo_story_in_the_readmes_words(shared_dir, clien
     _as(client, "customer_service")
     start = client.get("/start/").content.decode()
     assert "Avvikelser att hantera" in start
+    assert "Rapportera en avvikelse" in start
     listing = client.get("/logistics/deviations/").content.decode()
     assert deviation.number in listing
     assert "Utan person (ej person)" in listing

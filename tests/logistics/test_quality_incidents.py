@@ -13,14 +13,25 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone, translation
 
-from logistics.models import Device, DeviceStatus, Incident, IncidentState, WorkOrderKind
+from logistics.models import (
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentState,
+    PickItem,
+    PickItemState,
+    WorkOrderKind,
+)
 from logistics.services.errors import StateNotAllowed
+from logistics.services.picking import item_pick, waves_create
 from logistics.services.quality import incident_close, incident_raise
 from logistics.services.state import device_move
 from logistics.services.workorders import work_order_create
 from tests.factories import UserFactory
+from tests.logistics.conftest import approved
 from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
+from tests.logistics.picking_setup import allocated_order, area_all_week, stocked
 from tests.personas import logged_in
 from tests.prescriptions.leaks import leaks
 
@@ -239,3 +250,25 @@ def test_qual_2_raising_and_handling_are_denied_to_others(
     assert client.get("/logistics/devices/999999/incident/").status_code == 404
     incident.refresh_from_db()
     assert incident.state == IncidentState.OPEN
+
+
+@translation.override("en")
+def test_qual_2_a_picker_scanning_the_evidence_is_refused(
+    technician, store_worker, rx, ordinary, central, rollator, pads
+):
+    area_all_week()
+    stocked(rollator, central, 2)
+    stocked(pads, central, 5)
+    evidence = DeviceFactory(article=rollator, location=central)
+    allocated_order(approved(rx, ordinary, rollator, pads), central, rollator, pads)
+    _raise(evidence, technician)
+    monday = datetime.date(2026, 12, 7)
+    wave = waves_create(store_id=central.pk, delivery_on=monday, by=store_worker, today=monday)
+    item = PickItem.objects.filter(wave=wave.waves[0], line__article=rollator).get()
+    with pytest.raises(StateNotAllowed, match="kept as evidence of an open incident"):
+        item_pick(
+            wave_id=item.wave_id, item_id=item.pk, by=store_worker, serial=evidence.serial_number
+        )
+    evidence.refresh_from_db()
+    assert evidence.status == DeviceStatus.IN_STOCK
+    assert PickItem.objects.get(pk=item.pk).state == PickItemState.TO_PICK
