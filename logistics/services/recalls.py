@@ -162,7 +162,8 @@ def notice_create(
 FIND_SQL: Final = """
 INSERT INTO logistics_noticedevice (
     notice_id, device_id, holder_kind, holder_patient_id, holder_unit_id, location_id,
-    order_number, prescriber_id, contact_unit_id, protected, blocked, state, found_at
+    order_number, prescriber_id, contact_unit_id, protected, blocked, state, found_at,
+    work_order_id
 )
 SELECT DISTINCT ON (d.id)
     %(notice)s, d.id, d.holder_kind, d.holder_patient_id, d.holder_unit_id, d.location_id,
@@ -170,7 +171,11 @@ SELECT DISTINCT ON (d.id)
     d.holder_patient_id IS NOT NULL
         AND EXISTS (SELECT 1 FROM hjm_patient_guards(d.holder_patient_id)),
     d.holder_kind = %(store)s,
-    %(found)s, now()
+    %(found)s, now(),
+    -- The id of the device's work order, made by OUTREACH_SQL in the same transaction (the
+    -- foreign key is checked at commit): no second pass over the rows to tie them.
+    CASE WHEN d.holder_kind <> %(store)s
+         THEN nextval(pg_get_serial_sequence('logistics_workorder', 'id')) END
 FROM logistics_safetynoticearticle a
 JOIN logistics_device d ON d.article_id = a.article_id
 LEFT JOIN LATERAL (
@@ -193,24 +198,24 @@ ON CONFLICT (notice_id, device_id) DO NOTHING
 
 # One statement: a registered work order for every device a patient or a unit holds, at the
 # central store (workshop) of the region that owns the device, never a supplier's (LOG-3), with
-# its first history row, tied to the device's outreach row. The encrypted texts are the same
-# for every order (the notice's number and action, no person), encrypted once.
+# its first history row, under the id the device's outreach row already names. The encrypted
+# texts are the same for every order (the notice's number and action, no person), encrypted once.
 OUTREACH_SQL: Final = """
 WITH targets AS (
-    SELECT nd.id AS row_id, nd.device_id, d.article_id, nd.holder_patient_id,
+    SELECT nd.work_order_id, nd.device_id, d.article_id, nd.holder_patient_id,
            nd.prescriber_id, nd.contact_unit_id, d.owner_region_id,
            row_number() OVER (ORDER BY nd.id) AS n
     FROM logistics_noticedevice nd
     JOIN logistics_device d ON d.id = nd.device_id
-    WHERE nd.notice_id = %(notice)s AND nd.holder_kind IN (%(patient)s, %(unit)s)
+    WHERE nd.notice_id = %(notice)s AND nd.work_order_id IS NOT NULL
 ), made AS (
     INSERT INTO logistics_workorder (
-        number, kind, state, source, device_id, article_id, patient_id, prescriber_id,
+        id, number, kind, state, source, device_id, article_id, patient_id, prescriber_id,
         contact_unit_id, workshop_id, technician_id, author_id, supplier_id, description,
         caller_phone, due_on, minutes_spent, result, rejection_reason, created_at
     )
-    SELECT (%(numbers)s::text[])[t.n], %(kind)s, %(state)s, %(source)s, t.device_id,
-           t.article_id, t.holder_patient_id, t.prescriber_id, t.contact_unit_id,
+    SELECT t.work_order_id, (%(numbers)s::text[])[t.n], %(kind)s, %(state)s, %(source)s,
+           t.device_id, t.article_id, t.holder_patient_id, t.prescriber_id, t.contact_unit_id,
            COALESCE(w.id, %(fallback)s), NULL, %(by)s, NULL, %(description)s, %(empty_phone)s,
            %(due)s, 0, %(empty_result)s, %(empty_reason)s, now()
     FROM targets t
@@ -219,14 +224,10 @@ WITH targets AS (
         WHERE s.kind = %(central)s AND s.region_id = t.owner_region_id AND s.active
         ORDER BY s.id LIMIT 1
     ) w ON true
-    RETURNING id, device_id
-), history AS (
-    INSERT INTO logistics_workordertransition (work_order_id, from_state, to_state, by_id, at, note)
-    SELECT id, '', %(state)s, %(by)s, now(), %(note)s FROM made
+    RETURNING id
 )
-UPDATE logistics_noticedevice nd SET work_order_id = made.id
-FROM made
-WHERE nd.notice_id = %(notice)s AND nd.device_id = made.device_id
+INSERT INTO logistics_workordertransition (work_order_id, from_state, to_state, by_id, at, note)
+SELECT id, '', %(state)s, %(by)s, now(), %(note)s FROM made
 """
 
 # The technicians have a month for a notice's work unless the notice says otherwise.
@@ -235,9 +236,7 @@ WORK_DAYS: Final = 30
 
 def _work_orders_create(notice: SafetyNotice, *, by: Any) -> int:
     """The outreach's work orders, set-based (``OUTREACH_SQL``): how many were made."""
-    held = NoticeDevice.objects.filter(
-        notice_id=notice.pk, holder_kind__in=[HolderKind.PATIENT, HolderKind.UNIT]
-    ).count()
+    held = NoticeDevice.objects.filter(notice_id=notice.pk, work_order_id__isnull=False).count()
     if not held:
         return 0
     fallback = (
