@@ -21,7 +21,7 @@ S = PrescriptionState
 
 # --- denied -----------------------------------------------------------------------------------
 
-POST_ACTIONS = ["lines/", "details/", "delivery/", "submit/", "agreement/", "sign/", "fitting/",
+POST_ACTIONS = ["lines/", "details/", "delivery/", "submit/", "agreement/", "fitting/",
                 "cancel/"]  # fmt: skip
 
 
