@@ -24,7 +24,7 @@ from logistics.selectors.devices import (
     device_search,
     devices_held_by_patient,
 )
-from logistics.selectors.pickups import device_returns, pickup_lines_open_for_patient
+from logistics.selectors.pickups import pickup_lines_open_for_patient
 from logistics.services.losses import REPORTABLE
 from logistics.views.losses import ReconditioningForm
 from patients.models import Patient
@@ -118,8 +118,10 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             ),
             "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
-            # Issue 11: its pickups, loss cases and reconditioning decisions (DEVICE-3, -4).
-            "returns": device_returns(card.device.pk),
+            # Issue 11: its work orders open to technicians and customer service (a prescriber
+            # opens those they registered or are the contact of, as the work order page says).
+            "links_work_orders": holds_role_permission(request.user, "logistics.work_workorders")
+            or holds_role_permission(request.user, REPORT_FAULTS),
             "reconditioning_form": ReconditioningForm()
             if card.device.status == DeviceStatus.IN_WORKSHOP
             and holds_role_permission(request.user, WORK_ORDERS)
