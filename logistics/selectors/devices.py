@@ -31,10 +31,14 @@ from logistics.models import (
     Incident,
     IncidentState,
     LossCase,
+    NoticeDevice,
+    NoticeState,
     PickupLine,
     PickupOrder,
     ReconditioningDecision,
+    SafetyNotice,
     WorkOrder,
+    WorkOrderState,
 )
 from patients.presenters import PatientCard
 from protection.gate import AccessContext, Decision, patient_read_for_user
@@ -325,6 +329,16 @@ class HeldDevice:
     next_service_on: datetime.date | None
     # Lent to the patient now: what a pickup order may name (PRESC-9; not a lost one, DEVICE-4).
     on_loan: bool = False
+    # Issue 11: its open work orders and the published safety notices naming it (DEVICE-5).
+    work_orders: tuple[WorkOrder, ...] = ()
+    notices: tuple[NoticeDevice, ...] = ()
+
+
+def _notice_device(row: dict[str, Any]) -> NoticeDevice:
+    number, action = row.pop("notice_number"), row.pop("notice_action")
+    outreach = _built(NoticeDevice, row)
+    outreach.notice = SafetyNotice(pk=outreach.notice_id, number=number, action=action)
+    return outreach
 
 
 def _delivered_at() -> Subquery:
@@ -336,14 +350,42 @@ def _delivered_at() -> Subquery:
     )
 
 
+CLOSED_WORK_ORDER_STATES: Final = (WorkOrderState.DONE, WorkOrderState.CANCELLED)
+
+
 def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
-    """The devices a patient holds, for the patient page (shown only on the full card). One
-    query (the patient's index, the history's date as a subquery per device)."""
+    """The devices a patient holds, for the patient page (shown only on the full card), with
+    their open work orders and the published safety notices naming them. One query (the
+    patient's index; the history's date and the lists as subqueries per device)."""
     rows: QuerySet[Device] = (
         Device.objects.filter(holder_kind=HolderKind.PATIENT, holder_patient_id=patient_id)
         .exclude(status=DeviceStatus.SCRAPPED)
         .select_related("article")
-        .annotate(since=_delivered_at())
+        .annotate(
+            since=_delivered_at(),
+            # Issue 11: read within this query, so that the section's queries do not grow
+            # with the patient's devices.
+            work_order_rows=_rows(
+                WorkOrder.objects.exclude(state__in=CLOSED_WORK_ORDER_STATES).order_by(
+                    "due_on", "pk"
+                ),
+                id="pk",
+                number="number",
+                kind="kind",
+                state="state",
+                due_on="due_on",
+                author_id="author_id",
+                prescriber_id="prescriber_id",
+            ),
+            notice_rows=_rows(
+                NoticeDevice.objects.filter(notice__state=NoticeState.PUBLISHED).order_by("pk"),
+                id="pk",
+                notice_id="notice_id",
+                notice_number="notice__number",
+                notice_action="notice__action",
+                state="state",
+            ),
+        )
         .order_by("article__article_number", "serial_number")
     )
     return [
@@ -356,6 +398,8 @@ def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
             since=getattr(device, "since", None),
             next_service_on=device.next_service_on,
             on_loan=device.status == DeviceStatus.ON_LOAN,
+            work_orders=tuple(_built(WorkOrder, row) for row in device.work_order_rows),  # type: ignore[attr-defined]
+            notices=tuple(_notice_device(row) for row in device.notice_rows),  # type: ignore[attr-defined]
         )
         for device in rows
     ]
