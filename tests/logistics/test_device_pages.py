@@ -4,12 +4,23 @@ prescriber's unit", never the name, number, birth year, address or the reference
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from logistics.models import DeviceStatus, WorkOrderKind, WorkOrderState
+from logistics.models import (
+    DeviceStatus,
+    LossCase,
+    PickupLineState,
+    WorkOrderKind,
+    WorkOrderState,
+)
+from logistics.services.losses import loss_case_decide
+from logistics.services.pickups import pickup_line_collect, pickup_line_missing, pickup_order_create
+from logistics.services.reconditioning import reconditioning_decide
 from logistics.services.workorders import work_order_create
 from patients.models import AccessEntry, AccessOutcome, PatientIdentity
 from tests.factories import UserFactory
@@ -223,3 +234,53 @@ def test_device_1_the_card_lists_the_devices_work_orders_without_a_query_of_thei
     html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
     assert repair.number in html
     assert f'href="/logistics/work-orders/{repair.pk}/"' not in html
+
+
+def test_device_3_device_4_the_card_shows_pickups_losses_and_reconditionings_as_stored(
+    client: Client, store_worker, rx, ordinary, rollator, central, django_assert_num_queries
+) -> None:
+    """The lists read within the device's query come back as the rows are stored: the pickup
+    order's number, the loss case's exact amount, the reconditioning decision's reason."""
+    rollator.lifespan_years = 5
+    rollator.save()
+    lost = lent(rx, ordinary, rollator, central, received_on=datetime.date(2026, 1, 15))
+    pickup = pickup_order_create(
+        patient_id=ordinary.pk,
+        device_ids=[lost.pk],
+        channel="prescriber",
+        by=rx,
+        today=datetime.date(2026, 12, 23),
+    )
+    line = pickup.lines.get()
+    pickup_line_missing(line_id=line.pk, by=store_worker, today=datetime.date(2027, 1, 4))
+    case = LossCase.objects.get(device=lost)
+    case = loss_case_decide(case_id=case.pk, by=rx, today=datetime.date(2027, 1, 20))
+    assert case.debit_sek == Decimal("2320.00")
+    returned = lent(rx, ordinary, rollator, central)
+    collected = pickup_order_create(
+        patient_id=ordinary.pk, device_ids=[returned.pk], channel="prescriber", by=rx
+    )
+    pickup_line_collect(line_id=collected.lines.get().pk, by=rx)
+    decision = reconditioning_decide(
+        device_id=returned.pk, inspection_passed=False, store_id=central.pk, by=store_worker
+    )
+    logged_in(client, store_worker)
+    with django_assert_num_queries(MASKED_CARD_QUERIES + 2):  # the patient is shown: the gate
+        response = client.get(f"/logistics/devices/{lost.pk}/")
+    card = response.context["card"]
+    assert [(row.pk, row.order.number, row.state) for row in card.pickup_lines] == [
+        (line.pk, pickup.number, PickupLineState.MISSING)
+    ]
+    assert card.pickup_lines[0].rent_restarted_on == datetime.date(2026, 12, 30)
+    assert [(row.pk, row.number, row.state, row.debit_sek) for row in card.loss_cases] == [
+        (case.pk, case.number, case.state, Decimal("2320.00"))
+    ]
+    html = response.content.decode()
+    assert pickup.number in html
+    assert f'href="/logistics/losses/{case.pk}/"' in html
+    assert "2320.00 SEK to debit" in html
+    card = client.get(f"/logistics/devices/{returned.pk}/").context["card"]
+    assert [(row.pk, row.outcome, row.reason) for row in card.reconditionings] == [
+        (decision.pk, decision.outcome, decision.reason)
+    ]
+    assert card.reconditionings[0].decided_at == decision.decided_at
