@@ -182,6 +182,8 @@ class NoticeDevice(models.Model):
                 fields=["device"], condition=Q(blocked=True), name="notice_device_blocked_idx"
             ),
             models.Index(fields=["notice"], condition=Q(blocked=True), name="notice_blocked_idx"),
+            # The patient page's devices read the notices naming each device (issue 11).
+            models.Index(fields=["device", "notice"], name="notice_device_device_idx"),
         ]
 
     def __str__(self) -> str:

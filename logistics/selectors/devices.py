@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime
 import enum
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, TypeVar
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import F, Field, Model, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate
+from django.db.models.functions import Cast, Collate, JSONObject
 
 from logistics.models import (
     AdaptationRecord,
@@ -28,6 +30,15 @@ from logistics.models import (
     HolderKind,
     Incident,
     IncidentState,
+    LossCase,
+    NoticeDevice,
+    NoticeState,
+    PickupLine,
+    PickupOrder,
+    ReconditioningDecision,
+    SafetyNotice,
+    WorkOrder,
+    WorkOrderState,
 )
 from patients.presenters import PatientCard
 from protection.gate import AccessContext, Decision, patient_read_for_user
@@ -109,6 +120,115 @@ class DeviceCard:
     lines: list[CustomerOrderLine]
     # PRESC-6: the signed adaptations filed with the device, the latest first.
     adaptations: list[AdaptationRecord]
+    # Issue 11 (DEVICE-3, DEVICE-4): its pickup lines, loss cases and reconditioning
+    # decisions, and its work orders, each the latest first.
+    pickup_lines: list[PickupLine]
+    loss_cases: list[LossCase]
+    reconditionings: list[ReconditioningDecision]
+    work_orders: list[WorkOrder]
+
+
+M = TypeVar("M", bound=Model)
+
+
+def _rows(queryset: QuerySet[Any], **fields: Any) -> ArraySubquery:
+    """The device's rows of another table as one array of JSON objects, read inside the card's
+    own query: the card's lists cost no query of their own, whatever the device went through."""
+    return ArraySubquery(queryset.filter(device_id=OuterRef("pk")).values(row=JSONObject(**fields)))
+
+
+def _built(model: type[M], row: dict[str, Any]) -> M:
+    """An unsaved instance with the row's fields (converted from JSON as the fields convert
+    form input), for the template's ``get_..._display`` and related names."""
+    values = {}
+    for name, value in row.items():
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field), name  # the rows name concrete fields only
+        values[name] = field.to_python(value)
+    return model(**values)
+
+
+def _pickup_line(row: dict[str, Any]) -> PickupLine:
+    number = row.pop("order_number")
+    line = _built(PickupLine, row)
+    line.order = PickupOrder(pk=line.order_id, number=number)
+    return line
+
+
+def _adaptation(row: dict[str, Any]) -> AdaptationRecord:
+    number = row.pop("work_order_number")
+    by = {name: row.pop(f"signed_by_{name}") for name in ("username", "first_name", "last_name")}
+    record = _built(AdaptationRecord, row)
+    record.work_order = WorkOrder(pk=record.work_order_id, number=number)
+    record.signed_by = get_user_model()(pk=record.signed_by_id, **by)
+    return record
+
+
+def _lists(device: Device) -> dict[str, list[Any]]:
+    """The card's lists out of the device's JSON annotations (see ``_list_annotations``)."""
+    return {
+        "pickup_lines": [_pickup_line(row) for row in device.pickup_rows],  # type: ignore[attr-defined]
+        "loss_cases": [_built(LossCase, row) for row in device.loss_rows],  # type: ignore[attr-defined]
+        "reconditionings": [
+            _built(ReconditioningDecision, row)
+            for row in device.reconditioning_rows  # type: ignore[attr-defined]
+        ],
+        "adaptations": [_adaptation(row) for row in device.adaptation_rows],  # type: ignore[attr-defined]
+        "work_orders": [_built(WorkOrder, row) for row in device.work_order_rows],  # type: ignore[attr-defined]
+    }
+
+
+def _list_annotations() -> dict[str, ArraySubquery]:
+    return {
+        "pickup_rows": _rows(
+            PickupLine.objects.order_by("-pk"),
+            id="pk",
+            order_id="order_id",
+            order_number="order__number",
+            state="state",
+            rent_stops_on="rent_stops_on",
+            rent_restarted_on="rent_restarted_on",
+        ),
+        "loss_rows": _rows(
+            LossCase.objects.order_by("-pk"),
+            id="pk",
+            number="number",
+            state="state",
+            # As text: a JSON number would come back a float, not the exact amount.
+            debit_sek=Cast("debit_sek", output_field=TextField()),
+        ),
+        "reconditioning_rows": _rows(
+            ReconditioningDecision.objects.order_by("-decided_at", "-pk"),
+            id="pk",
+            outcome="outcome",
+            reason="reason",
+            decided_at="decided_at",
+        ),
+        "adaptation_rows": _rows(
+            AdaptationRecord.objects.order_by("-recorded_at", "-pk"),
+            id="pk",
+            work_order_id="work_order_id",
+            work_order_number="work_order__number",
+            method="method",
+            signed_on="signed_on",
+            signed_by_id="signed_by_id",
+            signed_by_username="signed_by__username",
+            signed_by_first_name="signed_by__first_name",
+            signed_by_last_name="signed_by__last_name",
+            conclusion="conclusion",
+            document_content_type="document_content_type",
+        ),
+        "work_order_rows": _rows(
+            WorkOrder.objects.order_by("-created_at", "-pk"),
+            id="pk",
+            number="number",
+            kind="kind",
+            state="state",
+            due_on="due_on",
+            author_id="author_id",
+            prescriber_id="prescriber_id",
+        ),
+    }
 
 
 def _person(user: object) -> str:
@@ -155,9 +275,10 @@ def _holder(ctx: AccessContext, device: Device, lines: list[CustomerOrderLine]) 
 
 
 def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
-    """The device card: the device with its article, region and places in one query, its order
-    lines (order, unit, prescriber) in one, its history (who by name) in one, and the holder
-    (the gate's reads, only for a patient shown). Raises ``Device.DoesNotExist``."""
+    """The device card: the device with its article, region and places, its open incident, its
+    signed adaptations, pickups, loss cases, reconditionings and work orders in one query, its
+    order lines (order, unit, prescriber) in one, its history (who by name) in one, and the
+    holder (the gate's reads, only for a patient shown). Raises ``Device.DoesNotExist``."""
     device = (
         Device.objects.select_related(
             "article",
@@ -175,6 +296,7 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
                     "pk"
                 )[:1]
             ),
+            **_list_annotations(),
         )
         .get(pk=device_id)
     )
@@ -186,18 +308,12 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
     events = list(
         DeviceEvent.objects.filter(device_id=device.pk).select_related("by").order_by("at", "pk")
     )
-    adaptations = list(
-        AdaptationRecord.objects.filter(device_id=device.pk)
-        .select_related("work_order", "signed_by")
-        .defer("document")
-        .order_by("-recorded_at", "-pk")
-    )
     return DeviceCard(
         device=device,
         holder=_holder(ctx, device, lines),
         events=events,
         lines=lines,
-        adaptations=adaptations,
+        **_lists(device),
     )
 
 
@@ -213,6 +329,16 @@ class HeldDevice:
     next_service_on: datetime.date | None
     # Lent to the patient now: what a pickup order may name (PRESC-9; not a lost one, DEVICE-4).
     on_loan: bool = False
+    # Issue 11: its open work orders and the published safety notices naming it (DEVICE-5).
+    work_orders: tuple[WorkOrder, ...] = ()
+    notices: tuple[NoticeDevice, ...] = ()
+
+
+def _notice_device(row: dict[str, Any]) -> NoticeDevice:
+    number, action = row.pop("notice_number"), row.pop("notice_action")
+    outreach = _built(NoticeDevice, row)
+    outreach.notice = SafetyNotice(pk=outreach.notice_id, number=number, action=action)
+    return outreach
 
 
 def _delivered_at() -> Subquery:
@@ -224,14 +350,42 @@ def _delivered_at() -> Subquery:
     )
 
 
+CLOSED_WORK_ORDER_STATES: Final = (WorkOrderState.DONE, WorkOrderState.CANCELLED)
+
+
 def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
-    """The devices a patient holds, for the patient page (shown only on the full card). One
-    query (the patient's index, the history's date as a subquery per device)."""
+    """The devices a patient holds, for the patient page (shown only on the full card), with
+    their open work orders and the published safety notices naming them. One query (the
+    patient's index; the history's date and the lists as subqueries per device)."""
     rows: QuerySet[Device] = (
         Device.objects.filter(holder_kind=HolderKind.PATIENT, holder_patient_id=patient_id)
         .exclude(status=DeviceStatus.SCRAPPED)
         .select_related("article")
-        .annotate(since=_delivered_at())
+        .annotate(
+            since=_delivered_at(),
+            # Issue 11: read within this query, so that the section's queries do not grow
+            # with the patient's devices.
+            work_order_rows=_rows(
+                WorkOrder.objects.exclude(state__in=CLOSED_WORK_ORDER_STATES).order_by(
+                    "due_on", "pk"
+                ),
+                id="pk",
+                number="number",
+                kind="kind",
+                state="state",
+                due_on="due_on",
+                author_id="author_id",
+                prescriber_id="prescriber_id",
+            ),
+            notice_rows=_rows(
+                NoticeDevice.objects.filter(notice__state=NoticeState.PUBLISHED).order_by("pk"),
+                id="pk",
+                notice_id="notice_id",
+                notice_number="notice__number",
+                notice_action="notice__action",
+                state="state",
+            ),
+        )
         .order_by("article__article_number", "serial_number")
     )
     return [
@@ -244,6 +398,8 @@ def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
             since=getattr(device, "since", None),
             next_service_on=device.next_service_on,
             on_loan=device.status == DeviceStatus.ON_LOAN,
+            work_orders=tuple(_built(WorkOrder, row) for row in device.work_order_rows),  # type: ignore[attr-defined]
+            notices=tuple(_notice_device(row) for row in device.notice_rows),  # type: ignore[attr-defined]
         )
         for device in rows
     ]

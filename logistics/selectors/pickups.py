@@ -25,7 +25,6 @@ from logistics.models import (
     PickupOrder,
     PickupOrderTransition,
     PickupState,
-    ReconditioningDecision,
 )
 from patients.models import AccessAction, AccessEntry, AccessOutcome, PatientIdentity
 from protection.documents.letters import address_lines
@@ -210,26 +209,3 @@ def losses_per_unit(*, since: datetime.date, until: datetime.date) -> list[Losse
         )
         for row in rows
     ]
-
-
-@dataclass(frozen=True)
-class DeviceReturns:
-    """The device card's part of issue 11: its pickups, loss cases and reconditionings."""
-
-    pickup_lines: list[PickupLine]
-    loss_cases: list[LossCase]
-    reconditionings: list[ReconditioningDecision]
-
-
-def device_returns(device_id: int) -> DeviceReturns:
-    return DeviceReturns(
-        pickup_lines=list(
-            PickupLine.objects.filter(device_id=device_id).select_related("order").order_by("-pk")
-        ),
-        loss_cases=list(LossCase.objects.filter(device_id=device_id).order_by("-pk")),
-        reconditionings=list(
-            ReconditioningDecision.objects.filter(device_id=device_id)
-            .select_related("decided_by")
-            .order_by("-decided_at", "-pk")
-        ),
-    )

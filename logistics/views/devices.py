@@ -24,7 +24,7 @@ from logistics.selectors.devices import (
     device_search,
     devices_held_by_patient,
 )
-from logistics.selectors.pickups import device_returns, pickup_lines_open_for_patient
+from logistics.selectors.pickups import pickup_lines_open_for_patient
 from logistics.services.losses import REPORTABLE
 from logistics.views.losses import ReconditioningForm
 from patients.models import Patient
@@ -118,8 +118,10 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
             ),
             "links_fault_report": holds_role_permission(request.user, REPORT_FAULTS),
             "step_up_url": step_up_url(request.get_full_path()),
-            # Issue 11: its pickups, loss cases and reconditioning decisions (DEVICE-3, -4).
-            "returns": device_returns(card.device.pk),
+            # Issue 11: its work orders open to technicians and customer service (a prescriber
+            # opens those they registered or are the contact of, as the work order page says).
+            "links_work_orders": holds_role_permission(request.user, "logistics.work_workorders")
+            or holds_role_permission(request.user, REPORT_FAULTS),
             "reconditioning_form": ReconditioningForm()
             if card.device.status == DeviceStatus.IN_WORKSHOP
             and holds_role_permission(request.user, WORK_ORDERS)
@@ -141,8 +143,9 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
 def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPageSection:
     """The patient page's "Devices held by the patient" (registered in ``logistics.hooks``; the
     patient page shows it only on the full card), with the devices on a pickup order and the
-    way to order one (PRESC-9). Two queries, and one for the user's permissions when not
-    already read."""
+    way to order one (PRESC-9), and each device's open work orders and the safety notices naming
+    it (issue 11). Two queries whatever the number of devices, and one for the user's
+    permissions when not already read."""
     held = devices_held_by_patient(patient.pk)
     waiting = pickup_lines_open_for_patient(patient.pk)
     return PatientPageSection(
@@ -156,6 +159,11 @@ def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPage
             # found the patient through the gate.
             "links_fault_report": holds_role_permission(ctx.user, REPORT_FAULTS),
             "links_work_order": holds_role_permission(ctx.user, "prescriptions.add_prescription"),
+            # A work order's page opens to technicians and customer service, and to the
+            # prescriber who registered it or is its contact.
+            "opens_work_orders": holds_role_permission(ctx.user, "logistics.work_workorders")
+            or holds_role_permission(ctx.user, REPORT_FAULTS),
+            "user_id": ctx.user.pk,
             # PRESC-9: each device with its pickup order waiting, and the way to order one.
             "rows": [(device, waiting.get(device.device_id)) for device in held],
             "may_order_pickup": holds_role_permission(ctx.user, ORDER_PICKUP),

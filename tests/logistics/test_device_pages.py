@@ -4,10 +4,24 @@ prescriber's unit", never the name, number, birth year, address or the reference
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+from typing import Any
+
 import pytest
 from django.test import Client
 
-from logistics.models import DeviceStatus
+from logistics.models import (
+    DeviceStatus,
+    LossCase,
+    PickupLineState,
+    WorkOrderKind,
+    WorkOrderState,
+)
+from logistics.services.losses import loss_case_decide
+from logistics.services.pickups import pickup_line_collect, pickup_line_missing, pickup_order_create
+from logistics.services.reconditioning import reconditioning_decide
+from logistics.services.workorders import work_order_create
 from patients.models import AccessEntry, AccessOutcome, PatientIdentity
 from tests.factories import UserFactory
 from tests.logistics.devices_helpers import lent
@@ -16,6 +30,15 @@ from tests.personas import ORDINARY_NUMBER, give_grant, logged_in
 from tests.prescriptions.leaks import SECRET_NAME, leaks
 
 pytestmark = pytest.mark.django_db
+
+# Session, user, role permissions, the device (with its issue-11 lists), lines, history.
+MASKED_CARD_QUERIES = 8
+SHOWN_CARD_QUERIES = 10
+
+
+@pytest.fixture
+def technician() -> Any:
+    return UserFactory(username="tekniker", role="technician")
 
 
 def _birth_year_shown(html: str, patient) -> bool:
@@ -150,21 +173,114 @@ def test_device_1_search_by_serial_prefix_exact_and_article_paginated(
 def test_device_1_the_card_takes_a_handful_of_queries(
     client: Client,
     store_worker,
+    technician,
     rx,
     hidden,
     ordinary,
     rollator,
     central,
-    django_assert_max_num_queries,
+    django_assert_num_queries,
 ) -> None:
     masked = lent(rx, hidden, rollator, central)
     shown = lent(rx, ordinary, rollator, central)
     logged_in(client, store_worker)
+    for device in (masked, shown):
+        work_order_create(kind=WorkOrderKind.REPAIR, by=technician, device_id=device.pk)
+        work_order_create(kind=WorkOrderKind.INSTALLATION, by=technician, device_id=device.pk)
     client.get(f"/logistics/devices/{masked.pk}/")
-    # Session, user, role permissions, device, lines, history; its pickups, loss cases and
-    # reconditioning decisions (issue 11, DEVICE-3/4); signed adaptations (PRESC-6).
-    with django_assert_max_num_queries(12):
+    # Session, user, role permissions; the device with its open incident, signed adaptations
+    # (PRESC-6), pickups, loss cases, reconditioning decisions (DEVICE-3/4) and work orders
+    # in one query; its lines; its history.
+    with django_assert_num_queries(MASKED_CARD_QUERIES):
         assert client.get(f"/logistics/devices/{masked.pk}/").status_code == 200
     # The gate's reads and the access entry on top.
-    with django_assert_max_num_queries(16):
+    with django_assert_num_queries(SHOWN_CARD_QUERIES):
         assert client.get(f"/logistics/devices/{shown.pk}/").status_code == 200
+
+
+def test_device_1_the_card_lists_the_devices_work_orders_without_a_query_of_their_own(
+    client: Client,
+    store_worker,
+    technician,
+    rx,
+    hidden,
+    rollator,
+    central,
+    django_assert_max_num_queries,
+) -> None:
+    """Issue 11: the card lists the device's work orders (number, kind, state, due date); the
+    number links to the work order's page for those who may open it (technicians, customer
+    service); the list is read within the device's own query."""
+    device = lent(rx, hidden, rollator, central)
+    repair = work_order_create(kind=WorkOrderKind.REPAIR, by=technician, device_id=device.pk)
+    fitting = work_order_create(kind=WorkOrderKind.INSTALLATION, by=technician, device_id=device.pk)
+    logged_in(client, technician)
+    with django_assert_max_num_queries(MASKED_CARD_QUERIES):
+        response = client.get(f"/logistics/devices/{device.pk}/")
+    html = response.content.decode()
+    orders = response.context["card"].work_orders
+    assert [order.number for order in orders] == [fitting.number, repair.number]
+    assert [(order.kind, order.state) for order in orders] == [
+        (WorkOrderKind.INSTALLATION, WorkOrderState.REGISTERED),
+        (WorkOrderKind.REPAIR, WorkOrderState.REGISTERED),
+    ]
+    assert orders[1].due_on == repair.due_on
+    assert f'href="/logistics/work-orders/{repair.pk}/">{repair.number}</a>' in html
+    assert repair.due_on is not None
+    assert repair.due_on.isoformat() in html
+    assert leaks(html) == []
+    # Logistics staff read the numbers, without a link to a page they may not open.
+    logged_in(client, store_worker)
+    html = client.get(f"/logistics/devices/{device.pk}/").content.decode()
+    assert repair.number in html
+    assert f'href="/logistics/work-orders/{repair.pk}/"' not in html
+
+
+def test_device_3_device_4_the_card_shows_pickups_losses_and_reconditionings_as_stored(
+    client: Client, store_worker, rx, ordinary, rollator, central, django_assert_num_queries
+) -> None:
+    """The lists read within the device's query come back as the rows are stored: the pickup
+    order's number, the loss case's exact amount, the reconditioning decision's reason."""
+    rollator.lifespan_years = 5
+    rollator.save()
+    lost = lent(rx, ordinary, rollator, central, received_on=datetime.date(2026, 1, 15))
+    pickup = pickup_order_create(
+        patient_id=ordinary.pk,
+        device_ids=[lost.pk],
+        channel="prescriber",
+        by=rx,
+        today=datetime.date(2026, 12, 23),
+    )
+    line = pickup.lines.get()
+    pickup_line_missing(line_id=line.pk, by=store_worker, today=datetime.date(2027, 1, 4))
+    case = LossCase.objects.get(device=lost)
+    case = loss_case_decide(case_id=case.pk, by=rx, today=datetime.date(2027, 1, 20))
+    assert case.debit_sek == Decimal("2320.00")
+    returned = lent(rx, ordinary, rollator, central)
+    collected = pickup_order_create(
+        patient_id=ordinary.pk, device_ids=[returned.pk], channel="prescriber", by=rx
+    )
+    pickup_line_collect(line_id=collected.lines.get().pk, by=rx)
+    decision = reconditioning_decide(
+        device_id=returned.pk, inspection_passed=False, store_id=central.pk, by=store_worker
+    )
+    logged_in(client, store_worker)
+    with django_assert_num_queries(MASKED_CARD_QUERIES + 2):  # the patient is shown: the gate
+        response = client.get(f"/logistics/devices/{lost.pk}/")
+    card = response.context["card"]
+    assert [(row.pk, row.order.number, row.state) for row in card.pickup_lines] == [
+        (line.pk, pickup.number, PickupLineState.MISSING)
+    ]
+    assert card.pickup_lines[0].rent_restarted_on == datetime.date(2026, 12, 30)
+    assert [(row.pk, row.number, row.state, row.debit_sek) for row in card.loss_cases] == [
+        (case.pk, case.number, case.state, Decimal("2320.00"))
+    ]
+    html = response.content.decode()
+    assert pickup.number in html
+    assert f'href="/logistics/losses/{case.pk}/"' in html
+    assert "2320.00 SEK to debit" in html
+    card = client.get(f"/logistics/devices/{returned.pk}/").context["card"]
+    assert [(row.pk, row.outcome, row.reason) for row in card.reconditionings] == [
+        (decision.pk, decision.outcome, decision.reason)
+    ]
+    assert card.reconditionings[0].decided_at == decision.decided_at
