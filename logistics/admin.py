@@ -408,8 +408,13 @@ class DeviationAdmin(_ReadOnly, MaskedRowsAdmin):
 
 
 @admin.register(Incident)
-class IncidentAdmin(_ReadOnly, admin.ModelAdmin[Incident]):
-    """QUAL-2, read-only: an incident is about a device and names no patient."""
+class IncidentAdmin(_ReadOnly, MaskedRowsAdmin):
+    """QUAL-2, read-only: an incident is about a device and names no patient; its device may be
+    held by a masked patient (LEAK-1), so such a row shows the incident's number, state and
+    dates, never the device, the work order or what happened."""
+
+    patient_path = "device__holder_patient"
+    masked_row_fields = frozenset({"__str__", "state", "occurred_on", "raised_at"})
 
     list_display = ("__str__", "device", "state", "occurred_on", "raised_at")
     list_filter = ("state",)
