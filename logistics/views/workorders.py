@@ -47,7 +47,7 @@ from logistics.services.workorders import (
 )
 from prescriptions.models import Article
 from protection.gate import AccessContext
-from protection.permissions import role_permission_required
+from protection.permissions import holds_role_permission, role_permission_required
 from protection.refusals import patient_answer, refusals_answered, step_up_url
 
 PRESCRIBE = "prescriptions.add_prescription"
@@ -210,6 +210,9 @@ def _render_detail(
             "forms": forms_shown,
             "forms_errors": bool(bound),
             "step_up_url": step_up_url(request.get_full_path()),
+            # QUAL-2: a medical-device incident raised from the work order keeps its device.
+            "may_raise_incident": order.device_id is not None
+            and holds_role_permission(request.user, "logistics.add_incident"),
         },
         status=status,
     )

@@ -479,3 +479,24 @@ def test_a_technician_plans_a_work_order_for_themself(
     assert order.state == S.ASSIGNED
     assert order.technician == technician
     assert "Plan it for me" not in client.get(url(order)).content.decode()
+
+
+def test_qual_2_a_technician_raises_an_incident_from_the_work_order(
+    client: Client,
+    rx: Any,
+    ordinary: Patient,
+    rollator: Article,
+    central: StockLocation,
+    technician: Any,
+) -> None:
+    """QUAL-2: the work order page leads to the incident form for its device, with the work
+    order's number filled in; the author (a prescriber, who raises no incidents) has no link."""
+    order = repair(rx, ordinary, rollator, central)
+    raise_url = reverse("logistics:incident_raise", args=[order.device_id])
+    text = logged_in(client, technician).get(url(order)).content.decode()
+    assert f'href="{raise_url}?work_order={order.number}"' in text
+    form = client.get(f"{raise_url}?work_order={order.number}").content.decode()
+    assert f'value="{order.number}"' in form
+    as_author = logged_in(client, rx).get(url(order))
+    assert as_author.status_code == 200
+    assert raise_url not in as_author.content.decode()
