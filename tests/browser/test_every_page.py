@@ -215,8 +215,11 @@ TYPED = (
     "['text','search','email','number','tel','password','date','textarea','url',"
     "'datetime-local','time','month','select-one','select-multiple']"
 )
+# The attributes, not form.action / form.method: a field named "action" (a page's buttons say
+# which action they take) shadows the form's own property in the DOM.
 FORMS_JS = f"""() => Array.from(document.forms).map((form, index) => ({{
-  index, action: form.action, method: form.method,
+  index, action: new URL(form.getAttribute("action") || "", document.baseURI).href,
+  method: (form.getAttribute("method") || "get").toLowerCase(),
   typed: Array.from(form.elements).filter((el) => {TYPED}.includes(el.type) && !el.disabled
     && !el.readOnly && el.getClientRects().length > 0).length,
   buttons: form.querySelectorAll("{SUBMIT}").length,

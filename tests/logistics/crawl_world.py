@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from logistics.calendar import next_working_day
@@ -241,9 +242,11 @@ def _work_orders(world: LogisticsWorld, holder: Any, petra: Any) -> None:
     work_order_reject(work_order_id=returned.pk, reason="Vilken adress?", by=tea)
 
 
+@transaction.atomic
 def _on_loan(device: Device, patient: Patient) -> None:
     """The device handed over to the patient (a protected patient's waits at the unit until the
-    prescriber hands it over; the crawl does it as the prescriber would)."""
+    prescriber hands it over; the crawl does it as the prescriber would). In a transaction of
+    its own, as a service would be: the browser walk builds the world outside a test's one."""
     if device.status == DeviceStatus.IN_STOCK:
         device_move(device=device, to_state=DeviceStatus.ALLOCATED)
         device_move(device=device, to_state=DeviceStatus.IN_TRANSIT, location=None)
