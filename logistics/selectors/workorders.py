@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import (
@@ -109,6 +110,7 @@ class QueueRow:
     # every choice of the field again for each row, the most of a long queue's rendering.
     kind_label: str = ""
     state_label: str = ""
+    url: str = ""
 
     @property
     def guarded(self) -> bool:
@@ -221,6 +223,8 @@ def _rows(today: datetime.date, workshop_ids: list[int], states: frozenset[str])
         .order_by(*urgent)
     )
     kind_labels = {value: str(label) for value, label in K.choices}
+    # The order's page, reversed once for the page rather than once per row.
+    head, tail = reverse("logistics:work_order", args=[0]).rsplit("/0/", 1)
     state_labels = {value: str(label) for value, label in S.choices}
     return [
         QueueRow(
@@ -230,6 +234,7 @@ def _rows(today: datetime.date, workshop_ids: list[int], states: frozenset[str])
             and order.state in {S.REGISTERED, S.ASSIGNED},
             kind_label=kind_labels.get(order.kind, order.kind),
             state_label=state_labels.get(order.state, order.state),
+            url=f"{head}/{order.pk}/{tail}",
         )
         for order in orders
     ]
