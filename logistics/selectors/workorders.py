@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -142,7 +143,7 @@ class TechnicianQueue:
     sections: list[Section]
     waiting_for_signature: list[QueueRow]
     service_due: list[ServiceDue]
-    workshops: list[StockLocation] = field(default_factory=list)
+    workshops: Sequence[StockLocation] = field(default_factory=list)
     signature_count: int = 0
 
     @property
