@@ -47,6 +47,7 @@ from logistics.models import (
     OrderState,
     WorkOrder,
 )
+from logistics.selectors.workorders import QUEUE_LIMIT
 from logistics.services.recalls import NoticeArticleInput, notice_create, notice_publish
 from logistics.services.workorders import OPEN_STATES
 from patients.bench import percentiles, timed
@@ -366,8 +367,9 @@ def report(figures: dict[str, Any], *, volume: dict[str, int], build_s: float) -
         "",
         "The campaign page (reach in all and per week, the first page of devices; as logistics "
         "staff) and the technician's queue (the workshop's open work orders, the notice's "
-        f"{figures['open_work_orders']:,} among them, by section, the adaptations waiting for "
-        "a signature and the service falling due; as a technician) against bare one-query "
+        f"{figures['open_work_orders']:,} among them: each section's count and its "
+        f"{QUEUE_LIMIT} most urgent rows, the adaptations waiting for a signature and the "
+        "service falling due; as a technician) against bare one-query "
         "views of the same first rows (aim: 1.5 times the bare view's p50), through the full "
         "middleware stack with Django's test client:",
         "",

@@ -161,6 +161,13 @@ class Device(models.Model):
             # whatever the database's collation (logistics.selectors.devices).
             models.Index(Collate("serial_number", "C"), name="device_serial_c_idx"),
             models.Index(fields=["article", "status"], name="device_article_status_idx"),
+            # The technicians' service falling due: a region's devices by next service date,
+            # only those that have one, so the queue never reads the whole register.
+            models.Index(
+                fields=["owner_region", "next_service_on"],
+                condition=Q(next_service_on__isnull=False),
+                name="device_service_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -168,7 +168,11 @@ class WorkOrder(models.Model):
             ("report_faults", _("Can take fault reports")),
         ]
         indexes = [
-            models.Index(fields=["workshop", "state", "due_on"], name="workorder_queue_idx"),
+            # The queue (logistics.selectors.workorders): a workshop's open orders counted and
+            # ranked per section (kind) by due date from the index alone.
+            models.Index(
+                fields=["workshop", "state", "kind", "due_on"], name="workorder_queue_kind_idx"
+            ),
             models.Index(fields=["device", "state"], name="workorder_device_idx"),
             models.Index(fields=["patient", "state"], name="workorder_patient_idx"),
             models.Index(fields=["author", "state"], name="workorder_author_idx"),

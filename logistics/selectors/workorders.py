@@ -13,11 +13,27 @@ from __future__ import annotations
 
 import datetime
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.db.models import Count, Exists, F, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from logistics.models import (
@@ -47,6 +63,8 @@ WORK = "logistics.work_workorders"
 REPORT_FAULTS = "logistics.report_faults"
 # How far ahead the queue lists devices whose service falls due.
 SERVICE_HORIZON_DAYS: Final = 14
+# The rows a section lists (its count is of all of them): the page stays the same size however
+# many work orders a recall brings.
 QUEUE_LIMIT: Final = 200
 # Devices out with a holder or in a store: the ones a technician services.
 SERVICEABLE: Final = (DeviceStatus.ON_LOAN, DeviceStatus.IN_USE_AT_UNIT, DeviceStatus.IN_STOCK)
@@ -89,6 +107,11 @@ def _guarded_sql() -> RawSQL:
 class QueueRow:
     work_order: WorkOrder
     overdue: bool
+    # The kind's and state's names, looked up once per page: ``get_kind_display`` translates
+    # every choice of the field again for each row, the most of a long queue's rendering.
+    kind_label: str = ""
+    state_label: str = ""
+    url: str = ""
 
     @property
     def guarded(self) -> bool:
@@ -105,7 +128,14 @@ class ServiceDue:
 class Section:
     key: str
     title: object
+    # The first QUEUE_LIMIT, most urgent first.
     rows: list[QueueRow]
+    # All the section's open work orders.
+    count: int
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.rows)
 
 
 @dataclass(frozen=True)
@@ -113,11 +143,12 @@ class TechnicianQueue:
     sections: list[Section]
     waiting_for_signature: list[QueueRow]
     service_due: list[ServiceDue]
-    workshops: list[StockLocation] = field(default_factory=list)
+    workshops: Sequence[StockLocation] = field(default_factory=list)
+    signature_count: int = 0
 
     @property
-    def signature_count(self) -> int:
-        return len(self.waiting_for_signature)
+    def signature_more(self) -> bool:
+        return self.signature_count > len(self.waiting_for_signature)
 
     @property
     def protected(self) -> bool:
@@ -138,41 +169,118 @@ def workshops_for_user(user: Any) -> QuerySet[StockLocation]:
     )
 
 
-def _rows(today: datetime.date, workshop_ids: list[int], states: frozenset[str]) -> list[QueueRow]:
-    orders = (
-        WorkOrder.objects.filter(workshop_id__in=workshop_ids, state__in=states)
-        .select_related("device", "article", "technician", "prescriber", "contact_unit")
-        .annotate(guarded=_guarded_sql())
-        .order_by(F("due_on").asc(nulls_last=True), "pk")[:QUEUE_LIMIT]
+# What the queue's rows show (queue.html, _rows.html): no encrypted text (the fault, the caller's
+# phone, the result) is read, so none is decrypted for a list that shows none.
+ROW_FIELDS: Final = (
+    "number",
+    "kind",
+    "state",
+    "due_on",
+    "device__serial_number",
+    "article__name",
+    "technician__username",
+    "technician__first_name",
+    "technician__last_name",
+    "prescriber__username",
+    "prescriber__first_name",
+    "prescriber__last_name",
+    "contact_unit__name",
+)
+
+
+def _section_of_kind() -> Case:
+    """The section a work order's kind puts it in, as a number (its place in QUEUE_SECTIONS)."""
+    return Case(
+        *(
+            When(kind__in=sorted(section.kinds), then=Value(n))
+            for n, section in enumerate(QUEUE_SECTIONS)
+        ),
+        default=Value(len(QUEUE_SECTIONS)),
+        output_field=IntegerField(),
     )
+
+
+def _rows(today: datetime.date, workshop_ids: list[int], states: frozenset[str]) -> list[QueueRow]:
+    """The first QUEUE_LIMIT open orders of each section, most urgent first, in one query: the
+    ids ranked within their section on the (workshop, state, kind, due_on) index, then only
+    those rows joined to what they show."""
+    urgent = (F("due_on").asc(nulls_last=True), F("pk").asc())
+    first = (
+        WorkOrder.objects.filter(workshop_id__in=workshop_ids, state__in=sorted(states))
+        .annotate(
+            place=Window(RowNumber(), partition_by=[_section_of_kind()], order_by=list(urgent))
+        )
+        .filter(place__lte=QUEUE_LIMIT)
+        .values("pk")
+        # What the filter leaves, told to the planner: it then joins only these rows to their
+        # devices and people instead of all the workshop's open orders.
+        .order_by()[: QUEUE_LIMIT * (len(QUEUE_SECTIONS) + 1)]
+    )
+    orders = (
+        WorkOrder.objects.filter(pk__in=first)
+        .select_related("device", "article", "technician", "prescriber", "contact_unit")
+        .only(*ROW_FIELDS)
+        .annotate(guarded=_guarded_sql())
+        .order_by(*urgent)
+    )
+    kind_labels = {value: str(label) for value, label in K.choices}
+    # The order's page, reversed once for the page rather than once per row.
+    head, tail = reverse("logistics:work_order", args=[0]).rsplit("/0/", 1)
+    state_labels = {value: str(label) for value, label in S.choices}
     return [
         QueueRow(
             work_order=order,
             overdue=order.due_on is not None
             and order.due_on < today
             and order.state in {S.REGISTERED, S.ASSIGNED},
+            kind_label=kind_labels.get(order.kind, order.kind),
+            state_label=state_labels.get(order.state, order.state),
+            url=f"{head}/{order.pk}/{tail}",
         )
         for order in orders
     ]
 
 
+def _count(kinds: frozenset[str] | None, states: frozenset[str]) -> Coalesce:
+    """A workshop's open orders of these kinds (any kind for None), counted on the index."""
+    orders = WorkOrder.objects.filter(workshop_id=OuterRef("pk"), state__in=sorted(states))
+    if kinds is not None:
+        orders = orders.filter(kind__in=sorted(kinds))
+    counted = orders.order_by().values("workshop_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def technician_queue(*, user: Any, today: datetime.date) -> TechnicianQueue:
-    """The queue in four queries: the workshops, the open orders (with device, article,
-    technician and contact), the adaptations waiting for a signature, the service falling due."""
-    workshops = list(workshops_for_user(user))
+    """The queue in four queries: the workshops (with each section's count), the first open
+    orders of each section (with device, article, technician and contact), the adaptations
+    waiting for a signature, the service falling due."""
+    open_states = frozenset(OPEN_STATES - {S.WAITING_FOR_SIGNATURE})
+    waiting_states = frozenset({S.WAITING_FOR_SIGNATURE})
+    workshops = list(
+        workshops_for_user(user).annotate(
+            **{
+                f"open_{section.key}": _count(section.kinds, open_states)
+                for section in QUEUE_SECTIONS
+            },
+            waiting=_count(None, waiting_states),
+        )
+    )
     ids = [w.pk for w in workshops]
-    open_rows = _rows(today, ids, frozenset(OPEN_STATES - {S.WAITING_FOR_SIGNATURE}))
-    waiting = _rows(today, ids, frozenset({S.WAITING_FOR_SIGNATURE}))
+    open_rows = _rows(today, ids, open_states)
+    waiting = _rows(today, ids, waiting_states)
     sections = [
         Section(
             key=section.key,
             title=section.title,
             rows=[row for row in open_rows if row.work_order.kind in section.kinds],
+            count=sum(getattr(w, f"open_{section.key}") for w in workshops),
         )
         for section in QUEUE_SECTIONS
     ]
     horizon = today + datetime.timedelta(days=SERVICE_HORIZON_DAYS)
     region_ids = sorted({w.region_id for w in workshops})
+    # On device_service_due_idx: the region's devices with a service date, soonest first, so
+    # the 600 000 devices without one due are never read.
     due = (
         Device.objects.filter(
             owner_region_id__in=region_ids,
@@ -185,6 +293,7 @@ def technician_queue(*, user: Any, today: datetime.date) -> TechnicianQueue:
             work_orders__state__in=[s for s in S.values if s not in {S.DONE, S.CANCELLED}],
         )
         .select_related("article")
+        .only("serial_number", "next_service_on", "article__name")
         .order_by("next_service_on", "pk")[:QUEUE_LIMIT]
     )
     service_due = [
@@ -196,6 +305,7 @@ def technician_queue(*, user: Any, today: datetime.date) -> TechnicianQueue:
         waiting_for_signature=waiting,
         service_due=service_due,
         workshops=workshops,
+        signature_count=sum(w.waiting for w in workshops),
     )
 
 

@@ -183,6 +183,40 @@ def test_the_queue_lists_repairs_with_due_date_and_overdue_and_pins_its_queries(
         client.get(reverse("logistics:work_orders"))
 
 
+def test_each_section_lists_its_most_urgent_orders_and_counts_them_all(
+    client: Client,
+    rx: Any,
+    ordinary: Patient,
+    rollator: Article,
+    central: StockLocation,
+    technician: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    django_assert_num_queries: Any,
+) -> None:
+    """A recall's thousands of work orders: each section shows its first rows, most urgent
+    first, with the count of all of them, in the same queries; the rows read no encrypted text."""
+    monkeypatch.setattr("logistics.selectors.workorders.QUEUE_LIMIT", 2)
+    orders = [
+        repair(rx, ordinary, rollator, central, today=datetime.date(2026, 1, day))
+        for day in (14, 7, 21)
+    ]
+    logged_in(client, technician)
+    with django_assert_num_queries(8):
+        response = client.get(reverse("logistics:work_orders"))
+    text = response.content.decode()
+    assert "Repairs (3)" in text
+    assert "The 2 most urgent of 3 are listed." in text
+    assert orders[1].number in text
+    assert orders[0].number in text
+    assert orders[2].number not in text
+    assert text.index(orders[1].number) < text.index(orders[0].number)
+    repairs = response.context["queue"].sections[0]
+    assert repairs.count == 3
+    assert {"description", "caller_phone", "result", "rejection_reason"} <= (
+        repairs.rows[0].work_order.get_deferred_fields()
+    )
+
+
 def test_the_queue_is_for_technicians_only(
     client: Client, rx: Any, customer_service: Any, store_worker: Any
 ) -> None:
