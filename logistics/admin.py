@@ -258,10 +258,11 @@ class DeviceAdmin(_ReadOnly, MaskedRowsAdmin):
     )
     list_filter = ("status", "holder_kind")
     list_select_related = ("article", "holder_patient", "holder_unit", "owner_region", "location")
-    search_fields = ("serial_number", "article__article_number")
+    search_fields = ("serial_number", "lot_number", "article__article_number")
     fields = (
         "serial_number",
         "article",
+        "lot_number",
         "gtin",
         "status",
         "holder_kind",

@@ -51,6 +51,11 @@ class Device(models.Model):
     )
     serial_number = models.CharField(_("serial number"), max_length=64)
     gtin = models.CharField(_("GTIN"), max_length=14, blank=True, default="")
+    # The supplier's lot (batch) where it gives one, so a safety notice can name a lot range
+    # (DEVICE-2). The database default keeps raw bulk inserts that do not name it working.
+    lot_number = models.CharField(
+        _("lot number"), max_length=64, blank=True, default="", db_default=""
+    )
     owner_region = models.ForeignKey(
         Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner region")
     )

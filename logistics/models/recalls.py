@@ -84,7 +84,8 @@ class SafetyNotice(models.Model):
 
 class SafetyNoticeArticle(models.Model):
     """An article the notice names; with a serial range, only the devices whose serial number
-    lies in it (byte order, both ends included)."""
+    lies in it, and with a lot range only those whose lot number lies in it (byte order, both
+    ends included; a device without a lot number is outside any lot range)."""
 
     notice = models.ForeignKey(SafetyNotice, on_delete=models.CASCADE, related_name="articles")
     article = models.ForeignKey(
@@ -92,6 +93,8 @@ class SafetyNoticeArticle(models.Model):
     )
     serial_from = models.CharField(_("serial numbers from"), max_length=64, blank=True, default="")
     serial_to = models.CharField(_("serial numbers to"), max_length=64, blank=True, default="")
+    lot_from = models.CharField(_("lot numbers from"), max_length=64, blank=True, default="")
+    lot_to = models.CharField(_("lot numbers to"), max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["pk"]
@@ -101,7 +104,11 @@ class SafetyNoticeArticle(models.Model):
             models.CheckConstraint(
                 condition=Q(serial_from="", serial_to="") | (~Q(serial_from="") & ~Q(serial_to="")),
                 name="notice_serial_range_both_ends",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(lot_from="", lot_to="") | (~Q(lot_from="") & ~Q(lot_to="")),
+                name="notice_lot_range_both_ends",
+            ),
         ]
 
     def __str__(self) -> str:

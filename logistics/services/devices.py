@@ -35,14 +35,17 @@ def device_register(
     received_on: datetime.date,
     by: Any = None,
     gtin: str = "",
+    lot_number: str = "",
     note: str = "",
 ) -> Device:
-    """A new device in a store, in the caller's transaction. A serial number already
-    registered for the article is refused (the database also refuses it)."""
+    """A new device in a store, in the caller's transaction, with the supplier's lot number
+    where it gives one. A serial number already registered for the article is refused (the
+    database also refuses it)."""
     device = Device.objects.create(
         article=article,
         serial_number=_serial_free(article, serial_number),
         gtin=gtin or article.gtin,
+        lot_number=lot_number.strip(),
         owner_region=location.region,
         status=DeviceStatus.IN_STOCK,
         holder_kind=HolderKind.STORE,

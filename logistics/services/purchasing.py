@@ -129,6 +129,8 @@ class ReceiptLineInput:
     quantity: int
     serial_numbers: tuple[str, ...] = ()
     gtin: str = ""
+    # The supplier's lot for the line's devices, where it gives one (DEVICE-2).
+    lot_number: str = ""
     purchase_order_line_id: int | None = None
     scanned_gtins: tuple[str, ...] = field(default=())
 
@@ -276,6 +278,7 @@ def goods_receipt_record(
                 received_on=day,
                 by=by,
                 gtin=gtin_normal(line.gtin) if line.gtin else "",
+                lot_number=line.lot_number,
                 note=note,
             )
     if order is not None:

@@ -1,9 +1,9 @@
 """Safety notices and their campaigns (DEVICE-2, DEVICE-5, LOG-3, LEAK-5).
 
-Publishing a notice finds every device of its articles (within its serial ranges) the register
-holds, wherever it is, in one ``INSERT ... SELECT`` (no loop over devices: 20 000 holders among
-600 000 devices in seconds): where it is, who holds it, and for a patient's device the order it
-went out on, that order's prescriber and unit, and whether the patient is guarded now
+Publishing a notice finds every device of its articles (within its serial and lot ranges) the
+register holds, wherever it is, in one ``INSERT ... SELECT`` (no loop over devices: 20 000
+holders among 600 000 devices in seconds): where it is, who holds it, and for a patient's device
+the order it went out on, that order's prescriber and unit, and whether the patient is guarded now
 (``hjm_patient_guards``: protected, or linked to a protected person). A protected patient is
 reached through that prescriber, named by order number only (LEAK-5); the work on the device is
 the region's own technicians' (LOG-3): one work order per device a patient or a unit holds,
@@ -82,6 +82,8 @@ class NoticeArticleInput:
     article_number: str
     serial_from: str = ""
     serial_to: str = ""
+    lot_from: str = ""
+    lot_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def notice_create(
     manufacturer_reference: str = "",
 ) -> SafetyNotice:
     """A draft notice naming ``articles`` (by article number, each with an optional serial
-    range). Nothing is searched until it is published."""
+    range and an optional lot range). Nothing is searched until it is published."""
     if action not in NoticeAction.values:
         raise LogisticsError(_("Action: choose what the notice asks for."))
     if not articles:
@@ -136,6 +138,12 @@ def notice_create(
             raise LogisticsError(
                 _("Serial numbers: the first serial number must come before the last.")
             )
+        if bool(entry.lot_from.strip()) != bool(entry.lot_to.strip()):
+            raise LogisticsError(
+                _("Lot numbers: give both the first and the last lot number of the range.")
+            )
+        if entry.lot_from.strip() > entry.lot_to.strip():
+            raise LogisticsError(_("Lot numbers: the first lot number must come before the last."))
     notice = SafetyNotice.objects.create(
         number=_next_number(),
         title=title.strip(),
@@ -150,6 +158,8 @@ def notice_create(
             article_id=known[entry.article_number.strip()],
             serial_from=entry.serial_from.strip(),
             serial_to=entry.serial_to.strip(),
+            lot_from=entry.lot_from.strip(),
+            lot_to=entry.lot_to.strip(),
         )
         for entry in articles
     )
@@ -157,8 +167,9 @@ def notice_create(
     return notice
 
 
-# One statement: every reachable device of the notice's articles, within a range when given
-# (byte order, as the serial index), with the order it last went out on to its holder.
+# One statement: every reachable device of the notice's articles, within its serial range and
+# its lot range when given (byte order, as the serial index; a device without a lot number is
+# outside any lot range), with the order it last went out on to its holder.
 FIND_SQL: Final = """
 INSERT INTO logistics_noticedevice (
     notice_id, device_id, holder_kind, holder_patient_id, holder_unit_id, location_id,
@@ -191,6 +202,9 @@ WHERE a.notice_id = %(notice)s
   AND (a.serial_from = ''
        OR (d.serial_number COLLATE "C" >= a.serial_from
            AND d.serial_number COLLATE "C" <= a.serial_to))
+  AND (a.lot_from = ''
+       OR (d.lot_number COLLATE "C" >= a.lot_from
+           AND d.lot_number COLLATE "C" <= a.lot_to))
 ORDER BY d.id
 ON CONFLICT (notice_id, device_id) DO NOTHING
 """

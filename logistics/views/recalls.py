@@ -50,6 +50,8 @@ from protection.permissions import role_permission_required
 MANAGE = "logistics.manage_safetynotice"
 VIEW = "logistics.view_safetynotice"
 PRESCRIBE = "prescriptions.add_prescription"
+# The word in a notice's article line before its lot range (the same in Swedish).
+LOT_WORD = "lot"
 
 
 class NoticeForm(forms.Form):
@@ -68,30 +70,43 @@ class NoticeForm(forms.Form):
     articles = forms.CharField(
         label=gettext_lazy("Articles"),
         help_text=gettext_lazy(
-            "One article per line: the article number, and where the notice names a serial "
-            "range, the first and the last serial number, separated by spaces."
+            "One article per line: the article number; where the notice names a serial range, "
+            "the first and the last serial number; where it names a lot range, the word lot "
+            "and the first and the last lot number. Separate them by spaces."
         ),
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     def clean_articles(self) -> list[NoticeArticleInput]:
+        """One entry per line: ``article [first last] [lot first last]``. A lot range given
+        by half is passed on as such, so the service's check names it (both or neither)."""
         entries = []
         for raw in str(self.cleaned_data["articles"]).splitlines():
             parts = raw.split()
             if not parts:
                 continue
-            if len(parts) not in (1, 3):
+            words = [part.casefold() for part in parts]
+            at = words.index(LOT_WORD) if LOT_WORD in words else len(parts)
+            serials, lots = parts[1:at], parts[at + 1 :]
+            if len(serials) not in (0, 2) or len(lots) > 2 or (at < len(parts) and not lots):
                 raise forms.ValidationError(
                     _(
                         "Write the article number alone, or with the first and the last serial "
-                        "number: %(line)s"
+                        "number, and then the word lot and the first and the last lot number "
+                        "where the notice names a lot range: %(line)s"
                     )
                     % {"line": raw.strip()[:80]}
                 )
+            serials += ["", ""][len(serials) :]
+            lots += ["", ""][len(lots) :]
             entries.append(
-                NoticeArticleInput(*parts)
-                if len(parts) == 3
-                else NoticeArticleInput(article_number=parts[0])
+                NoticeArticleInput(
+                    article_number=parts[0],
+                    serial_from=serials[0],
+                    serial_to=serials[1],
+                    lot_from=lots[0],
+                    lot_to=lots[1],
+                )
             )
         if not entries:
             raise forms.ValidationError(_("Name at least one article."))

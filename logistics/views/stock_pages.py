@@ -169,7 +169,8 @@ def purchase_orders_view(request: HttpRequest) -> HttpResponse:
 
 
 class ReceiptForm(forms.Form):
-    """One row per open purchase order line: quantity, serial numbers (one a line) and GTIN.
+    """One row per open purchase order line: quantity, serial numbers (one a line), the
+    supplier's lot number where it gives one, and GTIN.
     Fields are named ``<field>_<line id>`` so a refusal lands on its field and row."""
 
     def __init__(self, *args: Any, lines: list[PurchaseOrderLine], **kwargs: Any) -> None:
@@ -190,6 +191,14 @@ class ReceiptForm(forms.Form):
                     widget=forms.Textarea(attrs={"rows": 3}),
                     required=False,
                 )
+                self.fields[f"lot_{line.pk}"] = forms.CharField(
+                    label=gettext_lazy(
+                        "Lot number, article %(article)s (if the supplier gives one)"
+                    )
+                    % {"article": number},
+                    max_length=64,
+                    required=False,
+                )
             if line.article.gtin:
                 self.fields[f"gtin_{line.pk}"] = forms.CharField(
                     label=gettext_lazy("GTIN, article %(article)s") % {"article": number},
@@ -203,7 +212,7 @@ class ReceiptForm(forms.Form):
                 line,
                 [
                     self[f"{name}_{line.pk}"]
-                    for name in ("quantity", "serials", "gtin")
+                    for name in ("quantity", "serials", "lot", "gtin")
                     if f"{name}_{line.pk}" in self.fields
                 ],
             )
@@ -225,6 +234,7 @@ class ReceiptForm(forms.Form):
                     quantity=quantity,
                     serial_numbers=tuple(s.strip() for s in serials.splitlines() if s.strip()),
                     gtin=(data.get(f"gtin_{line.pk}") or "").strip(),
+                    lot_number=(data.get(f"lot_{line.pk}") or "").strip(),
                     purchase_order_line_id=line.pk,
                 )
             )

@@ -49,4 +49,5 @@ class DeviceFactory(factory.django.DjangoModelFactory[Device]):
             serial_number=kwargs["serial_number"],
             location=kwargs["location"],
             received_on=kwargs["received_on"],
+            lot_number=kwargs.get("lot_number", ""),
         )
