@@ -3,6 +3,7 @@ and the Markdown section each benchmark owns in docs/performance.md."""
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -102,6 +103,28 @@ def scratch_database(suffix: str, *, keep: bool) -> Iterator[tuple[dict[str, str
         if not keep:
             connections.close_all()
             drop_database(admin, scratch)
+
+
+def measured_in_child(
+    command: str, *, suffix: str, keep: bool, arguments: list[str]
+) -> dict[str, Any]:
+    """Run ``manage.py <command> --measure <arguments>`` in a scratch database's child process
+    (the product's settings, the application's role) and return the JSON figures it prints on
+    its last line. The benchmarks that build a large world do so in a child, so that the world
+    and its timings never touch the configured database."""
+    with scratch_database(suffix, keep=keep) as (env, _owner):
+        result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
+            [sys.executable, "manage.py", command, "--measure", *arguments],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CommandError(f"measuring failed: {result.stderr[-3000:]}")
+        figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def timed(call: Callable[[], R], samples: list[float], *, what: str = "") -> R:

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from patients.bench import scratch_database, write_section
+from patients.bench import measured_in_child, write_section
 
 VOLUME = ("devices", "articles", "lines", "patients")
 
@@ -48,27 +45,16 @@ class Command(BaseCommand):
         if options["measure"]:
             self.stdout.write(json.dumps(run(volume, requests=options["requests"])))
             return
-        with scratch_database("logbench", keep=options["keep"]) as (env, _owner):
-            self.stdout.write(f"building {volume} and measuring")
-            arguments = [f"--{key}={value}" for key, value in volume.items()]
-            result = subprocess.run(  # noqa: S603 - our own manage.py with fixed arguments
-                [
-                    sys.executable,
-                    "manage.py",
-                    "bench_logistics",
-                    "--measure",
-                    *arguments,
-                    f"--requests={options['requests']}",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise CommandError(f"measuring failed: {result.stderr[-3000:]}")
-            figures = json.loads(result.stdout.strip().splitlines()[-1])
+        self.stdout.write(f"building {volume} and measuring")
+        figures = measured_in_child(
+            "bench_logistics",
+            suffix="logbench",
+            keep=options["keep"],
+            arguments=[
+                *(f"--{key}={value}" for key, value in volume.items()),
+                f"--requests={options['requests']}",
+            ],
+        )
         text = report(figures, volume=volume, build_s=figures["build_s"])
         self.stdout.write(text)
         if options["write"]:
