@@ -44,10 +44,13 @@ from patients.transitions import (
 )
 from protection.freetext import free_text_refusal
 from protection.gate import AccessContext, Decision, patient_search_for_user
+from protection.permissions import holds_role_permission
 from protection.refusals import patient_answer, refusals_kept
 
 DV = DeviationState
 IS = IncidentState
+# Who may search patients (the patient search page's permission).
+SEARCH_PATIENTS: Final = "patients.view_patient"
 
 
 class QualityFieldError(LogisticsError):
@@ -124,12 +127,19 @@ def deviation_report(
         except IdentityNumberError as exc:
             raise QualityFieldError("patient_number", str(exc.message)) from None
         answer = patient_search_for_user(ctx, number)
-        if answer is None:
+        if not holds_role_permission(ctx.user, SEARCH_PATIENTS):
+            # Someone who may not search patients gets one answer whatever the number: saved
+            # without the person. Otherwise the form would tell them whether a personnummer
+            # exists and whether it is protected, which patient search would not (LEAK-1).
+            # The search still ran: it is logged, and the description is checked against the
+            # patient it found.
+            masked_patient_id = answer.patient.pk if answer is not None else 0
+        elif answer is None:
             raise QualityFieldError(
                 "patient_number",
                 _("No patient has this number. Check it, or leave the field empty."),
             )
-        if answer.decision is Decision.STEP_UP:
+        elif answer.decision is Decision.STEP_UP:
             # A grant holder who has not confirmed the password: they may name the person, so
             # they are asked to confirm rather than have it saved without the person.
             raise QualityFieldError(
@@ -139,7 +149,7 @@ def deviation_report(
                     "or leave the field empty."
                 ),
             )
-        if answer.decision is Decision.FULL:
+        elif answer.decision is Decision.FULL:
             patient = answer.patient
         else:
             masked_patient_id = answer.patient.pk

@@ -97,8 +97,9 @@ def test_qual_1_a_grant_holder_reports_on_the_person(client: Client, rx, hidden)
     assert (deviation.patient, deviation.without_person) == (hidden, False)
 
 
-def test_qual_1_an_unknown_number_is_refused_keeping_what_was_typed(client: Client, store_worker):
-    logged_in(client, store_worker)
+def test_qual_1_an_unknown_number_is_refused_keeping_what_was_typed(client: Client, rx):
+    """To someone who may search patients anyway (a prescriber)."""
+    logged_in(client, rx)
     response = _report(client, patient_number="19500118-2061", order_number="F-KEEPME00")
     content = response.content.decode()
     assert response.status_code == 400
@@ -288,3 +289,19 @@ def test_qual_1_a_grant_holder_not_stepped_up_is_asked_to_confirm_keeping_the_fo
     assert "Confirm your password to name this patient" in content
     assert f'value="{PROTECTED_NUMBER}"' in content
     assert not Deviation.objects.exists()
+
+
+@pytest.mark.parametrize("number", [PROTECTED_NUMBER, ORDINARY_NUMBER, "19500118-2061"])
+def test_qual_1_leak_1_who_may_not_search_patients_learns_nothing_from_the_number(
+    client: Client, store_worker, hidden, ordinary, number
+):
+    """LEAK-1: a protected patient's number, an ordinary patient's and a number nobody has get
+    the same answer for a user without patient search: saved without the person, the same
+    message; the form is no way to find out whether a number exists or is protected."""
+    logged_in(client, store_worker)
+    response = _report(client, patient_number=number)
+    assert response.status_code == 302
+    deviation = Deviation.objects.get()
+    assert (deviation.patient_id, deviation.without_person) == (None, True)
+    page = client.get(response["Location"]).content.decode()
+    assert "You may not see the patient you named" in page
