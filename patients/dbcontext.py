@@ -31,13 +31,20 @@ def db_context(name: str, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     the block raises, rolling back its savepoint or transaction undoes the setting instead
     (and a query in an aborted transaction would fail).
     """
+    connection = connections[using]
+    # Opening the transaction, there is no caller's value to keep or put back: the setting
+    # ends with the transaction. Two statements fewer for a worker's own transactions.
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
-        connection = connections[using]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('hjm.context', true)")
-            row = cursor.fetchone()
-            previous = row[0] if row is not None and row[0] is not None else ""
+            if outermost:
+                previous = None
+            else:
+                cursor.execute("SELECT current_setting('hjm.context', true)")
+                row = cursor.fetchone()
+                previous = row[0] if row is not None and row[0] is not None else ""
             cursor.execute("SELECT set_config('hjm.context', %s, true)", [name])
         yield
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('hjm.context', %s, true)", [previous])
+        if previous is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('hjm.context', %s, true)", [previous])

@@ -9,8 +9,10 @@ document, and subset by HarfBuzz (``libharfbuzz-subset0``, installed by ``make s
 
 from __future__ import annotations
 
+import functools
 import logging
 import mimetypes
+import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -21,6 +23,7 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import translation
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
@@ -38,9 +41,13 @@ def _static_prefix() -> str:
     return DOCUMENT_ORIGIN + "/" + settings.STATIC_URL.lstrip("/")
 
 
+@functools.cache
 def static_file_bytes(name: str) -> bytes | None:
     """A static file by its name under STATIC_URL: from the finders (development, tests) or
-    the collected, possibly hashed, files (production). None when there is no such file."""
+    the collected, possibly hashed, files (production). None when there is no such file.
+
+    Read once per process: the static files are deployed with the code and do not change
+    under a running worker, and every letter asks for the same fonts and logo."""
     found = finders.find(name)
     if isinstance(found, str):
         with open(found, "rb") as handle:
@@ -77,10 +84,31 @@ class RenderedPdf:
     pages: int
 
 
+class _ProcessFonts:
+    """One WeasyPrint font configuration per process: an ``@font-face`` is registered with
+    Fontconfig once (WeasyPrint skips a face it already holds), not for every document, and
+    decoded images (the logo) are kept beside it. Made on first use in the process that
+    renders, so a forked pool child never shares its parent's Fontconfig state."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.fonts: FontConfiguration | None = None
+        self.images: dict[str, Any] = {}
+
+    def get(self) -> tuple[FontConfiguration, dict[str, Any]]:
+        if self.fonts is None or self.pid != os.getpid():
+            self.pid, self.fonts, self.images = os.getpid(), FontConfiguration(), {}
+        return self.fonts, self.images
+
+
+_process_fonts = _ProcessFonts()
+
+
 def html_to_pdf(html: str) -> RenderedPdf:
+    fonts, images = _process_fonts.get()
     document = HTML(
         string=html, base_url=DOCUMENT_ORIGIN + "/", url_fetcher=StaticFilesOnly()
-    ).render()
+    ).render(font_config=fonts, cache=images)
     return RenderedPdf(content=document.write_pdf(), pages=len(document.pages))
 
 

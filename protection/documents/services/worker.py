@@ -15,17 +15,17 @@ import hashlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from patients.models import AccessOutcome, PatientIdentity
 from patients.services import Actor
-from patients.transitions import history_record
 from protection.documents import kinds, rendering
 from protection.documents.services.ban import (
     REFUSED_NAMES_PERSON,
@@ -37,7 +37,6 @@ from protection.documents.services.ban import (
     subjects_guards,
 )
 from protection.documents.services.jobs import (
-    DOCUMENT_JOB,
     NO_CLAIM,
     job_close,
     job_move,
@@ -59,37 +58,32 @@ FAILED_RENDER = gettext_noop(
 )
 
 
-def _claim(job_id: int) -> uuid.UUID | None:
-    """Take the job for this worker with a conditional UPDATE; None when someone else has it,
-    it is done, or it was tried too often. A claim whose lease ran out (its worker died) may
-    be taken again. The claim is the move; its history row is written beside it."""
+def _claim(job_id: int) -> DocumentJob | None:
+    """In the caller's transaction: lock the job and take it for this worker (a conditional
+    UPDATE through the job's state machine, with its history row); None when someone else has
+    it, it is done, or it was tried too often. A claim whose lease ran out (its worker died)
+    may be taken again. The job comes back read, locked and claimed, with its new token."""
     now = timezone.now()
-    token = uuid.uuid4()
-    lease = now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS)
-    claimable = DocumentJob.objects.filter(pk=job_id, attempts__lt=settings.DOCUMENT_MAX_ATTEMPTS)
-    for from_state, condition in (
-        (S.QUEUED, Q(state=S.QUEUED)),
-        (S.RENDERING, Q(state=S.RENDERING, claim_expires_at__lt=now)),
-    ):
-        # A claim is a move like any other: the table must allow it.
-        DOCUMENT_JOB.check(DocumentJob(pk=job_id), from_state, S.RENDERING)
-        with transaction.atomic():
-            claimed = claimable.filter(condition).update(
-                state=S.RENDERING,
-                claim_token=token,
-                claim_expires_at=lease,
-                attempts=F("attempts") + 1,
-            )
-            if claimed:
-                history_record(
-                    machine=DOCUMENT_JOB,
-                    obj=DocumentJob(pk=job_id),
-                    from_state=from_state,
-                    to_state=S.RENDERING,
-                    note="claim expired" if from_state == S.RENDERING else "",
-                )
-                return token
-    return None
+    job = DocumentJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.attempts >= settings.DOCUMENT_MAX_ATTEMPTS:
+        return None
+    if job.state == S.QUEUED:
+        note = ""
+    elif job.state == S.RENDERING and job.claim_expires_at and job.claim_expires_at < now:
+        note = "claim expired"
+    else:
+        return None
+    # The row is locked, so the count read is the count: the move's own UPDATE is still
+    # conditional on the state read (patients.transitions), and counts its row.
+    job_move(
+        job,
+        S.RENDERING,
+        note=note,
+        claim_token=uuid.uuid4(),
+        claim_expires_at=now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS),
+        attempts=job.attempts + 1,
+    )
+    return job
 
 
 def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
@@ -154,41 +148,70 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
     return ""
 
 
-def _refuse_locked(job: DocumentJob, why: str) -> None:
+def _refuse_locked(job: DocumentJob, subjects: list[DocumentJobPatient], why: str) -> None:
     reason = shown_reason(kinds.get(job.kind), why)
     job_close(job, S.REFUSED, note="PRINT-1 at render", reason=reason)
     audit_print(
         Actor.system(),
-        [subject.patient for subject in job.subjects.select_related("patient")],
+        [subject.patient for subject in subjects],
         AccessOutcome.DENIED,
         object_type="document_job",
         id_=str(job.pk),
     )
 
 
-def _locked_claimed(job_id: int, token: uuid.UUID) -> DocumentJob | None:
-    job = DocumentJob.objects.select_for_update().get(pk=job_id)
-    if job.state != S.RENDERING or job.claim_token != token:
-        return None  # cancelled meanwhile, or the claim ran out and another worker took it
-    return job
+def _still_claimed(job: DocumentJob) -> bool:
+    """Lock the job if it is still under this worker's claim: not cancelled or withdrawn
+    meanwhile, and the claim not run out and taken by another worker."""
+    return (
+        DocumentJob.objects.select_for_update()
+        .filter(pk=job.pk, state=S.RENDERING, claim_token=job.claim_token)
+        .exists()
+    )
 
 
-def _claimed_and_allowed(job_id: int, token: uuid.UUID) -> DocumentJob | str:
-    """In the caller's transaction: the job, locked, still under this worker's claim and still
-    allowed by the ban; else what happened instead ("lost claim", or "refused" and recorded)."""
-    job = _locked_claimed(job_id, token)
+@dataclass(frozen=True)
+class Claimed:
+    """A job this worker holds, with its subjects (patients and identities) as read at the
+    claim, and the HTML to render."""
+
+    job: DocumentJob
+    subjects: list[DocumentJobPatient]
+    html: str
+
+
+def _claimed_and_allowed(job_id: int) -> Claimed | str:
+    """In the caller's transaction (the system context): claim the job, check the ban against
+    the protection now and make its HTML; else what happened instead ("not claimed", or
+    "failed" or "refused", recorded with the claim). An error here fails the job with its
+    claim, so a broken template is not retried."""
+    job = _claim(job_id)
     if job is None:
-        return "lost claim"
+        return "not claimed"
     if job.snapshot is None:
         # Asked for before snapshots were stored with the job: there is nothing to print what
         # was asked for from, and a blank document must not pass for it. The user asks again.
         job_close(job, S.FAILED, note="no snapshot", reason=FAILED_RENDER)
         return "failed"
-    why = _recheck(job, _subjects(job))
-    if why:
-        _refuse_locked(job, why)
-        return "refused"
-    return job
+    try:
+        # A savepoint, so that an error (a template's, or a statement's) leaves the claim and
+        # the failure to record together.
+        with transaction.atomic():
+            subjects = _subjects(job)
+            why = _recheck(job, subjects)
+            if why:
+                _refuse_locked(job, subjects, why)
+                return "refused"
+            html = document_job_html(job)
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as exc:
+        # Not re-raised: an error's text may quote what the template was given, and logs never
+        # carry personal data (LEAK-1). The class name is enough to find the bug.
+        logger.error("document job %s failed: %s", job_id, type(exc).__name__)
+        job_close(job, S.FAILED, note=type(exc).__name__, reason=FAILED_RENDER)
+        return "failed"
+    return Claimed(job=job, subjects=subjects, html=html)
 
 
 def document_job_html(job: DocumentJob) -> str:
@@ -199,39 +222,41 @@ def document_job_html(job: DocumentJob) -> str:
 
 
 def document_job_render(*, job_id: int) -> str:
-    """Render one job, at most once into a document. Returns what happened, for the log."""
-    token = _claim(job_id)
-    if token is None:
-        return "not claimed"
+    """Render one job, at most once into a document. Returns what happened, for the log.
+
+    Two transactions: the claim with the check of the ban and the HTML, and the store with the
+    check again. The system context: the ban is checked against the protection now, which a
+    user's context might hide. The data shown is the snapshot, read from no live row."""
+    with system_context():
+        claimed = _claimed_and_allowed(job_id)
+    if isinstance(claimed, str):
+        return claimed
     try:
-        # The system context: the ban is checked again here against the protection now, which
-        # a user's context might hide. The data shown is the snapshot, read from no live row.
-        with transaction.atomic(), system_context():
-            job = _claimed_and_allowed(job_id, token)
-            if isinstance(job, str):
-                return job
-            html = document_job_html(job)
         # Outside any transaction: a render holds no lock and no connection state.
-        rendered = rendering.html_to_pdf(html)
+        rendered = rendering.html_to_pdf(claimed.html)
     except TRANSIENT_ERRORS:
-        _release(job_id, token)
+        _release(claimed.job)
         raise
     except Exception as exc:
-        # Not re-raised: an error's text may quote what the template was given, and logs never
-        # carry personal data (LEAK-1). The class name is enough to find the bug.
         logger.error("document job %s failed: %s", job_id, type(exc).__name__)
-        _fail(job_id, token, note=type(exc).__name__)
+        _fail(claimed.job, note=type(exc).__name__)
         return "failed"
-    return _store(job_id, token, rendered)
+    return _store(claimed.job, claimed.subjects, rendered)
 
 
-def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> str:
-    with transaction.atomic(), system_context():
-        # The patient may have become protected during the render (PRINT-1). A PRINT-3 run that
-        # starts after this commits finds the document and withdraws it.
-        job = _claimed_and_allowed(job_id, token)
-        if isinstance(job, str):
-            return job
+def _store(
+    job: DocumentJob, subjects: list[DocumentJobPatient], rendered: rendering.RenderedPdf
+) -> str:
+    """Store the PDF while this worker still holds the claim, if the ban still allows it: the
+    patients' protection is read again (a patient may have become protected during the
+    render, PRINT-1; a PRINT-3 run that starts after this commits withdraws the document)."""
+    with system_context():
+        if not _still_claimed(job):
+            return "lost claim"
+        why = _recheck(job, subjects)
+        if why:
+            _refuse_locked(job, subjects, why)
+            return "refused"
         Document.objects.create(
             job=job,
             content=rendered.content,
@@ -243,11 +268,10 @@ def _store(job_id: int, token: uuid.UUID, rendered: rendering.RenderedPdf) -> st
     return "ready"
 
 
-def _release(job_id: int, token: uuid.UUID) -> None:
+def _release(job: DocumentJob) -> None:
     """A transient error: give the job back so the retry (or the sweeper) can claim it."""
     with transaction.atomic():
-        job = _locked_claimed(job_id, token)
-        if job is not None:
+        if _still_claimed(job):
             job_move(
                 job,
                 S.QUEUED,
@@ -257,10 +281,9 @@ def _release(job_id: int, token: uuid.UUID) -> None:
             )
 
 
-def _fail(job_id: int, token: uuid.UUID, *, note: str) -> None:
+def _fail(job: DocumentJob, *, note: str) -> None:
     with transaction.atomic():
-        job = _locked_claimed(job_id, token)
-        if job is not None:
+        if _still_claimed(job):
             job_close(job, S.FAILED, note=note, reason=FAILED_RENDER)
 
 

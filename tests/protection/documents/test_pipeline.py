@@ -410,13 +410,14 @@ def test_print_3_prot_5_the_sweeper_withdraws_a_relatives_document_after_a_lost_
 
 def test_print_3_a_render_that_ends_after_the_withdrawal_stores_nothing(prescriber, ordinary):
     job = request_summary(prescriber, ordinary)
-    token = worker._claim(job.pk)
-    assert token is not None
+    claimed = worker._claim(job.pk)
+    assert claimed is not None
+    subjects = worker._subjects(claimed)
     ordinary.patient.protected_registration = True
     ordinary.patient.save()
     services.documents_withdraw_for_patient(patient_id=ordinary.patient_id)
     rendered = rendering.html_to_pdf("<p>late</p>")
-    assert worker._store(job.pk, token, rendered) == "lost claim"
+    assert worker._store(claimed, subjects, rendered) == "lost claim"
     assert not Document.objects.filter(pk=job.pk).exists()
 
 
@@ -457,7 +458,8 @@ def test_an_expired_claim_is_taken_over_and_the_first_worker_stores_nothing(pres
     DocumentJob.objects.filter(pk=job.pk).update(claim_expires_at="2000-01-01T00:00Z")
     assert render(job) == "ready"
     assert first is not None
-    assert worker._store(job.pk, first, rendering.html_to_pdf("<p>x</p>")) == "lost claim"
+    rendered = rendering.html_to_pdf("<p>x</p>")
+    assert worker._store(first, worker._subjects(first), rendered) == "lost claim"
     assert Document.objects.filter(pk=job.pk).count() == 1
 
 
