@@ -42,9 +42,9 @@ from patients.navet.parser import (
     NavetFileError,
     NavetRecord,
     Rejection,
-    iter_records,
     read_file_info,
 )
+from patients.navet.pipeline import iter_records_beside
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ def _import_file(
                 outcome.already_imported = True
                 return outcome, summary
             _apply_records(
-                iter_records(path, known_county_codes=known_codes),
+                # Parsed in a process beside this one (both cores), in file order.
+                iter_records_beside(path, known_county_codes=known_codes),
                 register_file=register_file,
                 summary=summary,
             )

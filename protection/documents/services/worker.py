@@ -1,12 +1,13 @@
 """Rendering a job (the render task's body) and the sweeper that makes the database, not the
 broker, the record of work.
 
-``document_job_render`` claims the job with a conditional UPDATE, checks the ban again against
-the patients' protection *now* (a patient protected since the request is refused; a document
-that names a protected person, forwarded or a letter, is refused once the requester's grant has
-ended; on the identity-free route, a snapshot that names the person is refused), renders the
-template with the snapshot stored at the request, outside any transaction, and stores the PDF
-only while it still holds the claim.
+``document_job_render`` claims the job with a conditional UPDATE and, in the same transaction,
+checks the ban again against the patients' protection *now* (a patient protected since the
+request is refused; a document that names a protected person, forwarded or a letter, is refused
+once the requester's grant has ended; on the identity-free route, a snapshot that names the
+person is refused) and renders the template with the snapshot stored at the request; it makes
+the PDF outside any transaction, and stores it in a second one only while it still holds the
+claim and the protection read again still allows it.
 """
 
 from __future__ import annotations
