@@ -49,7 +49,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 
 from patients.bench import scratch_database, write_section
 from patients.models import PatientIdentity, StaffProfile, Unit
@@ -143,7 +143,10 @@ def _run_child(env: dict[str, str], args: list[str]) -> str:
 def _prepare() -> dict[str, Any]:
     """Runs in the child, on the scratch database: what the load generator needs."""
     bench_catalogue_search._populate(ARTICLES)
-    number, owner = bench_prescription_page._populate()
+    # In a transaction: the draft's set-up names its patient in the system context, which is
+    # transaction-local (row-level security).
+    with transaction.atomic():
+        number, owner = bench_prescription_page._populate()
     users = [owner]
     group = Group.objects.get(name="prescriber")
     unit = Unit.objects.create(name="Load unit", hsa_id="SE-LOAD-1", region_id="12")
@@ -256,7 +259,7 @@ def _request(world: dict[str, Any], kind: str, rng: random.Random) -> tuple[str,
         query, area = rng.choice(world["queries"])
         return "GET", "/catalogue/?" + urlencode({"q": query, "area": area}), None
     body = urlencode({"csrfmiddlewaretoken": CSRF_TOKEN})
-    return "POST", f"/patients/{reference}/summary/", body.encode()
+    return "POST", f"/protection/patients/{reference}/summary/", body.encode()
 
 
 def _client(
