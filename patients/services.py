@@ -38,8 +38,12 @@ class Actor:
         user = request.user
         unit_id = None
         if user.is_authenticated:
-            profile = StaffProfile.objects.filter(user_id=user.pk).only("unit_id").first()
-            unit_id = profile.unit_id if profile else None
+            # The user comes with the profile joined (patients.auth.StaffModelBackend), read in
+            # this request: a changed unit counts at once. Otherwise this reads it.
+            try:
+                unit_id = user.staff_profile.unit_id
+            except StaffProfile.DoesNotExist:
+                unit_id = None
         session_key = request.session.session_key or ""
         # The session key is a credential: only a short digest of it is stored.
         session_ref = hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""

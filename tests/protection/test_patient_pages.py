@@ -178,8 +178,9 @@ def test_denied_when_logged_out(client, ordinary):
 
 
 def test_search_and_page_pin_their_query_counts(client_en, ordinary):
-    # Session, user, 2 permission reads, staff profile (unit), lookup, one PROT-5 link query
-    # (with the grant question in it), access entry; no savepoint of the gate's own. The page
+    # Session, user with staff profile (unit), one permission read (user's and groups' in one,
+    # patients.auth.StaffModelBackend: 8 to 6, 11 to 9), lookup, one PROT-5 link query (with
+    # the grant question in it), access entry; no savepoint of the gate's own. The page
     # reads the patient with its identity, and the higher floors' sections theirs (the
     # logistics floor's devices held by the patient with their work orders and notices: one
     # query; their open pickup lines: one; the deviations attached to the patient: one).
@@ -187,8 +188,8 @@ def test_search_and_page_pin_their_query_counts(client_en, ordinary):
         client_en.post("/", {"number": ORDINARY})
     with CaptureQueriesContext(connection) as page:
         client_en.get(f"/patients/{ordinary.patient.reference}/")
-    assert len(search) == 8, [q["sql"] for q in search]
-    assert len(page) == 11, "\n".join(q["sql"][:150] for q in page)
+    assert len(search) == 6, [q["sql"] for q in search]
+    assert len(page) == 9, "\n".join(q["sql"][:150] for q in page)
 
 
 def test_ui_is_swedish_by_default(client, prescriber):

@@ -43,6 +43,13 @@ from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY
 from protection.models import Grant
 
 SECTION = "bench_gate"
+# The product's backend (patients.auth), and Django's own for the comparison in the same run.
+BACKENDS = {
+    "patients.auth.StaffModelBackend": "",
+    "django.contrib.auth.backends.ModelBackend": "_django",
+}
+GUARDIAN_BACKEND = "guardian.backends.ObjectPermissionBackend"
+KINDS = ("bare", "search", "page", "protected", "search_django", "page_django", "protected_django")
 USERS = 10_007  # prime: (k mod USERS, k mod protected) pairs stay distinct for 100 000 grants
 
 
@@ -171,46 +178,64 @@ def _measure(requests: int) -> dict[str, dict[str, float]]:
     if len(ordinary) < requests:
         raise CommandError(f"only {len(ordinary)} visible ordinary patients sampled")
     roles_sync()
-    user = get_user_model().objects.create_user("bench-prescriber")  # force_login: no password
-    user.groups.add(Group.objects.get(name="prescriber"))
-    unit = Unit.objects.create(name="Benchmark unit", hsa_id="SE-BENCH-1", region_id="12")
-    StaffProfile.objects.create(user=user, unit=unit)
-    now = timezone.now()
-    for patient_id, _ in protected:
-        Grant.objects.create(
-            user=user,
-            patient_id=patient_id,
-            starts_at=now - timedelta(days=1),
-            ends_at=now + timedelta(days=30),
-        )
-        assign_perm(PROTECTED_PERMISSION, user, Patient.objects.get(pk=patient_id))
-    samples: dict[str, list[float]] = {"bare": [], "search": [], "page": [], "protected": []}
+    # Again on a kept database (``--keep``, then ``--measure`` in a child pointed at it).
+    user, created = get_user_model().objects.get_or_create(username="bench-prescriber")
+    if created:  # force_login: no password
+        user.groups.add(Group.objects.get(name="prescriber"))
+        unit = Unit.objects.create(name="Benchmark unit", hsa_id="SE-BENCH-1", region_id="12")
+        StaffProfile.objects.create(user=user, unit=unit)
+        now = timezone.now()
+        for patient_id, _ in protected:
+            Grant.objects.create(
+                user=user,
+                patient_id=patient_id,
+                starts_at=now - timedelta(days=1),
+                ends_at=now + timedelta(days=30),
+            )
+            assign_perm(PROTECTED_PERMISSION, user, Patient.objects.get(pk=patient_id))
+    samples: dict[str, list[float]] = {kind: [] for kind in KINDS}
     # The step-up stays valid for the whole run; each request still checks it.
     with override_settings(
         ROOT_URLCONF="protection.bench",
         ALLOWED_HOSTS=["testserver"],
         PROTECTION_STEP_UP_SECONDS=24 * 60 * 60,
     ):
-        client = Client()
-        client.force_login(user)
-        session = client.session
-        session[STEP_UP_SESSION_KEY] = time.time()
-        session.save()
+        clients = {backend: _logged_in(user, backend) for backend in BACKENDS}
         warm: list[float] = []
-        for reference, number in ordinary[:20]:
-            timed(partial(client.get, f"/bench/bare/{reference}/"), warm)
-            timed(partial(client.post, "/", {"number": number}), warm)
+        for backend, client in clients.items():
+            with override_settings(AUTHENTICATION_BACKENDS=[backend, GUARDIAN_BACKEND]):
+                for reference, number in ordinary[:20]:
+                    timed(partial(client.get, f"/bench/bare/{reference}/"), warm)
+                    timed(partial(client.post, "/", {"number": number}), warm)
         for reference, number in ordinary:
-            timed(partial(client.get, f"/bench/bare/{reference}/"), samples["bare"])
-            timed(partial(client.post, "/", {"number": number}), samples["search"])
-            timed(partial(client.get, f"/patients/{reference}/"), samples["page"])
             _, protected_reference = rng.choice(protected)
-            response = timed(
-                partial(client.get, f"/patients/{protected_reference}/"), samples["protected"]
-            )
-            if b"patient-card masked" in response.content:
-                raise CommandError("the grant holder got the masked card: the benchmark is wrong")
+            # Django's own ModelBackend and the product's (patients.auth) alternated, so that
+            # what reading the user's unit and permissions in fewer round trips saves is
+            # measured in the same run (issue 16).
+            for backend, suffix in BACKENDS.items():
+                client = clients[backend]
+                with override_settings(AUTHENTICATION_BACKENDS=[backend, GUARDIAN_BACKEND]):
+                    if not suffix:
+                        timed(partial(client.get, f"/bench/bare/{reference}/"), samples["bare"])
+                    timed(partial(client.post, "/", {"number": number}), samples["search" + suffix])
+                    timed(partial(client.get, f"/patients/{reference}/"), samples["page" + suffix])
+                    response = timed(
+                        partial(client.get, f"/patients/{protected_reference}/"),
+                        samples["protected" + suffix],
+                    )
+                if b"patient-card masked" in response.content:
+                    raise CommandError("the grant holder got the masked card: benchmark is wrong")
     return {kind: percentiles(values) for kind, values in samples.items()}
+
+
+def _logged_in(user: Any, backend: str) -> Client:
+    """A client whose session names ``backend``, stepped up for the whole run."""
+    client = Client()
+    client.force_login(user, backend=backend)
+    session = client.session
+    session[STEP_UP_SESSION_KEY] = time.time()
+    session.save()
+    return client
 
 
 def _report(
@@ -222,6 +247,9 @@ def _report(
         ("Patient search (POST, ordinary patient)", "search"),
         ("Patient page, ordinary patient", "page"),
         ("Patient page, protected patient with grant and step-up", "protected"),
+        ("Patient search, with Django's ModelBackend (before issue 16)", "search_django"),
+        ("Patient page, ordinary, with Django's ModelBackend", "page_django"),
+        ("Patient page, protected, with Django's ModelBackend", "protected_django"),
     ]
     lines = [
         f"<!-- {SECTION}:start -->",
@@ -230,7 +258,9 @@ def _report(
         f"Measured {date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} cores, "
         f"PostgreSQL on the same machine, {patients:,} patients ({protected:,} protected), "
         f"{grants:,} grants. Each request goes through the full middleware stack with "
-        "Django's test client, logged in, and writes its access entry. Command: "
+        "Django's test client, logged in, and writes its access entry; the product's "
+        "authentication backend (`patients.auth`: user with unit, one permission query) and "
+        "Django's ModelBackend alternated request by request. Command: "
         "`make bench-gate` (= `python manage.py bench_gate --write docs/performance.md`).",
         "",
         "| request | p50 | p95 | p50 / bare | p95 / bare |",

@@ -143,9 +143,9 @@ def test_the_documents_page_lists_states_and_reasons_with_fixed_queries(
         )
     client = logged_in(client, prescriber)
     client.get("/protection/documents/")  # warm the session and permission caches
-    # session, user, permissions for the menu (2), jobs, their patients; the patients as
-    # labels: the actor's unit, the guards, the grants, the patients, the access log (AUDIT-1)
-    with django_assert_num_queries(11):
+    # session, user with unit, permissions for the menu (1), jobs, their patients; as
+    # labels: the guards, the grants, the patients, the access log (AUDIT-1)
+    with django_assert_num_queries(9):  # was 11 (issue 16)
         response = client.get("/protection/documents/")
     content = response.content.decode()
     assert "Queued" in content
@@ -166,9 +166,9 @@ def test_access_1_denied_the_documents_page_hides_patients_protected_since_the_r
     ordinary.patient.save()  # before PRINT-3 has run: the document is still stored
     client = logged_in(client, prescriber)
     client.get("/protection/documents/")  # warm the session and permission caches
-    # session, user, permissions for the menu (2), jobs, their patients; the patients as
-    # labels: the actor's unit, the guards, the grants, the patients, the access log (AUDIT-1)
-    with django_assert_num_queries(11):
+    # session, user with unit, permissions for the menu (1), jobs, their patients; as
+    # labels: the guards, the grants, the patients, the access log (AUDIT-1)
+    with django_assert_num_queries(9):  # was 11 (issue 16)
         content = client.get("/protection/documents/").content.decode()
     assert ordinary.patient.reference not in content
     assert f"/protection/documents/{hidden_job.pk}/pdf/" not in content
@@ -273,9 +273,9 @@ def test_print_1_the_documents_page_names_no_protection_on_an_identity_free_pape
     client = logged_in(client, logistics)
     client.get("/protection/documents/")  # warm the session and permission caches
     logged = AccessEntry.objects.count()
-    # session, user, permissions for the menu (2), jobs, their patients, the actor's unit (no
+    # session, user with unit, permissions for the menu (1), jobs, their patients (no
     # patient is labelled: nothing is read of them)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(5):  # was 7 (issue 16)
         content = client.get("/protection/documents/").content.decode()
     assert AccessEntry.objects.count() == logged
     for shown_nowhere in (
