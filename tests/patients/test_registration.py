@@ -169,7 +169,9 @@ def test_reg_1_a_protected_patient_is_shown_masked_and_never_registered_twice(
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Gömdasson" not in page and "Hemlig" not in page and "Gömdavägen" not in page
+    assert "Gömdasson" not in page
+    assert "Hemlig" not in page
+    assert "Gömdavägen" not in page
     assert protected.patient.reference not in page  # ACCESS-1: the masked card names no reference
     assert Patient.objects.count() == 1
     assert AccessEntry.objects.filter(
@@ -186,11 +188,14 @@ def test_reg_1_a_refused_form_keeps_what_was_typed_with_errors_beside_the_fields
     )
     assert response.status_code == 400
     page = response.content.decode()
-    assert 'value="Amira"' in page and 'value="Provgatan 3"' in page
-    assert 'id="id_number_error"' in page and "The check digit is wrong." in page
+    assert 'value="Amira"' in page
+    assert 'value="Provgatan 3"' in page
+    assert 'id="id_number_error"' in page
+    assert "The check digit is wrong." in page
     assert 'id="id_postal_code_error"' in page
     # The number stays in its field, as typed, but no message repeats it (LEAK-1).
-    assert page.count("194201077099") == 1 and 'value="194201077099"' in page
+    assert page.count("194201077099") == 1
+    assert 'value="194201077099"' in page
     assert Patient.objects.count() == 0
 
 
@@ -225,7 +230,8 @@ def test_reg_1_a_person_without_a_number_gets_a_reservnummer_and_the_unit_is_tol
     for notice in notices:
         assert patient.reference in notice.subject
         for secret in ("Amira", "Haddad", identity.reserve_number):
-            assert secret not in notice.subject and secret not in notice.body
+            assert secret not in notice.subject
+            assert secret not in notice.body
 
 
 @pytest.mark.parametrize("role", ["prescriber", "logistics", "technician", "billing"])
@@ -271,7 +277,8 @@ def test_reg_1_a_second_hand_registration_of_the_same_number_is_refused(service_
     data = HandRegistration(number=_number(PNR_A), given_names="Kalle", surname="Handsson")
     patient_hand_register(ctx=ctx_for(service_user), data=data)
     outcome = patient_hand_register(ctx=ctx_for(service_user), data=data)
-    assert outcome.patient is None and outcome.existing is not None
+    assert outcome.patient is None
+    assert outcome.existing is not None
     assert Patient.objects.count() == 1
 
 
@@ -306,7 +313,8 @@ def test_reg_2_a_reservnummer_patient_who_gets_a_personnummer_is_merged_by_the_i
     # Either number finds the one patient.
     for text in (PNR_B, reserve):
         answer = patient_search_for_user(ctx_for(service_user), _number(text))
-        assert answer is not None and answer.patient.pk == patient.pk
+        assert answer is not None
+        assert answer.patient.pk == patient.pk
 
 
 def test_reg_2_the_prescriber_issues_a_reservnummer_and_the_protection_path_works(
@@ -323,7 +331,8 @@ def test_reg_2_the_prescriber_issues_a_reservnummer_and_the_protection_path_work
     assert parsed.birth_date.isoformat() == "1989-12-22"  # the person's birth date
     notice = Notification.objects.get(user=service_user)
     assert ordinary.patient.reference in notice.subject
-    assert "Nilsson" not in notice.subject and identity.reserve_number not in notice.body
+    assert "Nilsson" not in notice.subject
+    assert identity.reserve_number not in notice.body
     assert AccessEntry.objects.filter(
         object_type="reserve_number", patient=ordinary.patient, user=prescribing
     ).exists()
@@ -474,6 +483,8 @@ def test_reg_3_the_patient_page_offers_the_register_actions_by_role(
     ordinary = ordinary_identity_create()
     url = f"/patients/{ordinary.patient.reference}/"
     page = logged_in(client, service_user).get(url).content.decode()
-    assert "register-refresh/" in page and "reservnummer/" not in page
+    assert "register-refresh/" in page
+    assert "reservnummer/" not in page
     page = logged_in(client, prescribing).get(url).content.decode()
-    assert "reservnummer/" in page and "register-refresh/" not in page
+    assert "reservnummer/" in page
+    assert "register-refresh/" not in page
