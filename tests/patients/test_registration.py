@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from patients.identity import parse_identity_number, parse_reserve_number
 from patients.models import (
@@ -373,7 +374,7 @@ def test_reg_2_a_personnummer_of_another_patient_is_refused(prescribing, service
         ),
     )
     assert outcome.patient is not None
-    with pytest.raises(RegistrationError, match="another patient"):
+    with translation.override("en"), pytest.raises(RegistrationError, match="another patient"):
         reserve_number_record(
             ctx=ctx_for(prescribing),
             patient_reference=outcome.patient.reference,
