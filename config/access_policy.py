@@ -55,6 +55,14 @@ ROUTES: Final[dict[str, str]] = {
     "has not confirmed the password; every read and write logged",
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
+    # REG-2, REG-3 (issue 14): the register's actions on one patient.
+    "protection:reserve_number_record": "patients.record_reserve_number (role: prescribers, "
+    "unit managers; 403 otherwise); the gate's full answer only (404 for a masked or missing "
+    "patient, step-up for a grant holder); the number travels in the POST body; logged as a "
+    "change; the administration unit's notice names the internal reference only (LEAK-2)",
+    "protection:register_refresh": "patients.refresh_from_register (role: customer service; 403 "
+    "otherwise); POST only; the gate's full answer only (404 for a masked or missing patient); "
+    "logged as a read of the register record",
     "protection:request_decide": "change_grantrequest (protection administrators); shows the "
     "patient by internal reference only",
     "protection:grant_end": "change_grant; only grants of the manager's unit (404 otherwise)",

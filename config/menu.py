@@ -46,6 +46,11 @@ class MenuEntry:
 MENU: Final[tuple[MenuEntry, ...]] = (
     MenuEntry("patients:search", _("Find patient"), django_perm("patients.view_patient")),
     MenuEntry(
+        "protection:hand_register",
+        _("Register a patient by hand"),
+        role("patients.register_by_hand"),
+    ),
+    MenuEntry(
         "prescriptions:mine",
         _("My prescriptions"),
         role("prescriptions.add_prescription", "prescriptions.view_prescription"),

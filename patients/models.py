@@ -115,6 +115,11 @@ class PatientStatus(models.TextChoices):
     INACTIVE = "inactive", _("Deregistered")
 
 
+class RegistrationSource(models.TextChoices):
+    REGISTER = "register", _("Population register")
+    HAND = "hand", _("Registered by hand")
+
+
 # Write history (who changed what, when, from which page: pghistory's context). Updates only:
 # patients are created in bulk by the register import, which records each file it applied.
 @pghistory.track(pghistory.UpdateEvent(), append_only=True)
@@ -165,6 +170,24 @@ class Patient(models.Model):
         db_persist=True,
         verbose_name=_("protected identity"),
     )
+    # REG-1: who registered the patient by hand, and when; the register import turns the source
+    # back to "register" when it matches the person (and writes a register event saying so).
+    registration_source = models.CharField(
+        _("registered from"),
+        max_length=16,
+        choices=RegistrationSource.choices,
+        default=RegistrationSource.REGISTER,
+        db_default=RegistrationSource.REGISTER,
+    )
+    hand_registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by hand by"),
+    )
+    hand_registered_at = models.DateTimeField(_("registered by hand"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -178,6 +201,14 @@ class Patient(models.Model):
             ("view_protected_identity", _("Can see a protected patient's identity")),
             # A role's: the admin's patient list holds protected patients, masked (ACCESS-1).
             ("list_protected", _("Can list protected patients, masked, in the admin")),
+            # REG-1: customer service, acting as the administration unit.
+            ("register_by_hand", _("Can register a patient the register does not give")),
+            # REG-2: the prescribing unit.
+            ("record_reserve_number", _("Can issue or record a reservnummer")),
+            # REG-2: told of every reservnummer issued or linked (the administration unit).
+            ("receive_reserve_number_notice", _("Is told of reservnummer issued")),
+            # REG-3: customer service's button on the patient page.
+            ("refresh_from_register", _("Can refresh a patient from the register")),
         ]
 
     def __str__(self) -> str:
@@ -365,6 +396,8 @@ class RegisterEventKind(models.TextChoices):
     DECEASED = "deceased", _("Deceased")
     EMIGRATED = "emigrated", _("Emigrated")
     NUMBER_CHANGED = "number_changed", _("Identity number replaced")
+    # REG-1: the register sent a person registered by hand; the same patient now follows it.
+    HAND_REGISTRATION_MATCHED = "hand_matched", _("Registered by hand, now found in the register")
 
 
 class RegisterEvent(models.Model):

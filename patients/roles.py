@@ -22,9 +22,15 @@ LIST_PROTECTED_PERMISSION: Final = "patients.list_protected"
 # app_label.codename. "view_patient" opens patient search and the patient page; access to a
 # protected patient needs a personal grant on top (ACCESS-1), never a role.
 ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
-    PRESCRIBER: ("patients.view_patient",),
+    # REG-2: the prescribing unit issues or records a reservnummer.
+    PRESCRIBER: ("patients.view_patient", "patients.record_reserve_number"),
+    # REG-1..3: customer service also does the administration unit's work on the register:
+    # registers patients by hand, is told of reservnummer issued, refreshes a person.
     CUSTOMER_SERVICE: (
         "patients.view_patient",
+        "patients.register_by_hand",
+        "patients.receive_reserve_number_notice",
+        "patients.refresh_from_register",
         "patients.view_region",
         "patients.view_unit",
         "patients.view_registerfile",
@@ -34,7 +40,11 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     TECHNICIAN: ("patients.view_unit",),
     # Searches patients to request grants for the unit's staff (ACCESS-3). The access log is read
     # through the log review, scoped to the unit, never through the admin.
-    UNIT_MANAGER: ("patients.view_patient", "patients.view_unit"),
+    UNIT_MANAGER: (
+        "patients.view_patient",
+        "patients.view_unit",
+        "patients.record_reserve_number",
+    ),
     # They decide grants (ACCESS-3), so their admin patient list holds protected patients.
     PROTECTION_ADMIN: (
         "patients.view_accessentry",

@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 
 from patients.audit import access_entries_seal, audit_head_export
+from patients.navet.refresh import register_inbox_import
 
 logger = logging.getLogger(__name__)
 
@@ -61,3 +62,25 @@ def _head_export() -> None:
         "exported to" if export.written else "already in",
         export.path,
     )
+
+
+@shared_task
+def refresh_register() -> dict[str, int]:
+    """REG-3: the daily register refresh from the extract files in ``NAVET_INBOX_DIR`` (beat,
+    every morning). Takes no arguments and is safe twice: a file applied once is reported as
+    already imported, and a refused file stays in the inbox and is logged by name."""
+    summary = register_inbox_import(directory=Path(settings.NAVET_INBOX_DIR))
+    logger.info(
+        "register refresh: %d files, %d created, %d updated, %d refused, %d already imported",
+        summary.files,
+        summary.created,
+        summary.updated,
+        len(summary.errors),
+        len(summary.already_imported),
+    )
+    return {
+        "files": summary.files,
+        "created": summary.created,
+        "updated": summary.updated,
+        "refused": len(summary.errors),
+    }

@@ -1,7 +1,15 @@
 from django.urls import path
 
 from protection.documents import views as documents
-from protection.views import contact, grants, holds, patient, review, unit_protections
+from protection.views import (
+    contact,
+    grants,
+    holds,
+    patient,
+    registration,
+    review,
+    unit_protections,
+)
 
 # The patient pages keep the "patients" namespace: they are the patient register's pages, served
 # through the gate.
@@ -23,6 +31,18 @@ protection_patterns = (
             "patients/<str:reference>/contact/",
             contact.contact_agreement_view,
             name="contact_agreement",
+        ),
+        # REG-1..3: patients the register does not give; a person's refresh.
+        path("register/", registration.hand_registration_view, name="hand_register"),
+        path(
+            "patients/<str:reference>/reservnummer/",
+            registration.reserve_number_view,
+            name="reserve_number_record",
+        ),
+        path(
+            "patients/<str:reference>/register-refresh/",
+            registration.register_refresh_view,
+            name="register_refresh",
         ),
         path("requests/", grants.grant_request_list_view, name="requests"),
         path("requests/new/", grants.grant_request_create_view, name="request_create"),

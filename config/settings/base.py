@@ -199,6 +199,11 @@ RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["nat
 # production on separate append-only storage (docs/operations.md), and required there.
 AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "audit-heads")
 
+# REG-3: where Skatteverket's daily extract files arrive (Navetavisering XML). The daily task
+# imports what is there and moves each applied file to "imported/" below it; a refused file
+# stays where it is, visible, and is reported in the log and the task's result.
+NAVET_INBOX_DIR = Path(env.raw("NAVET_INBOX_DIR") or LOCAL_DIR / "navet-inbox")
+
 # Documents (PRINT-1..3, docs/documents.md). A render that passes the soft limit is stopped and
 # retried later; the hard limit kills it. A worker's claim on a job outlives the hard limit, so a
 # claim can only run out when its worker is gone, and the sweeper then sends the job again.
@@ -290,6 +295,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "protection-documents-sweep": {
         "task": "protection.documents.tasks.documents_sweep",
         "schedule": 60.0,
+    },
+    # REG-3: the daily register refresh from the day's extract, before the working day.
+    "patients-register-refresh": {
+        "task": "patients.tasks.refresh_register",
+        "schedule": crontab(hour=5, minute=30),
     },
     # AUDIT-2: seal new access entries into the hash chain.
     "patients-seal-access-entries": {

@@ -36,6 +36,7 @@ from patients.models import (
     RegisterEvent,
     RegisterEventKind,
     RegisterFile,
+    RegistrationSource,
     new_patient_reference,
 )
 from patients.navet.parser import (
@@ -73,6 +74,8 @@ class ImportSummary:
     protection_added: int = 0
     protection_removed: int = 0
     deceased: int = 0
+    # REG-1: patients registered by hand that the register now gave.
+    hand_registrations_matched: int = 0
     rejections: list[dict[str, Any]] = field(default_factory=list)
     already_imported: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -91,6 +94,7 @@ class ImportSummary:
             "protection_added",
             "protection_removed",
             "deceased",
+            "hand_registrations_matched",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
@@ -520,6 +524,16 @@ def _update(
             + [[digest for _, digest, _ in rows]],
         )
         _replace_relations(cursor, ids, records, delete_first=True)
+        # REG-1: a patient registered by hand is the register's from now on: same patient, same
+        # reference and history, the register's data over what was typed; an event records it.
+        cursor.execute(
+            "UPDATE patients_patient SET registration_source = %s "
+            "WHERE id = ANY(%s) AND registration_source = %s RETURNING id",
+            [RegistrationSource.REGISTER, ids, RegistrationSource.HAND],
+        )
+        matched = sorted(row[0] for row in cursor.fetchall())
+    events += [(pid, RegisterEventKind.HAND_REGISTRATION_MATCHED) for pid in matched]
+    summary.hand_registrations_matched += len(matched)
     summary.updated += len(rows)
     return events
 

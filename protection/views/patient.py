@@ -101,6 +101,11 @@ def patient_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
             "sections": _sections(request, ctx, answer),
             "summary_form": SummaryRequestForm(),
             "can_write_letter": holds_role_permission(request.user, LETTER_PERMISSION),
+            # REG-2, REG-3: the register's actions on the full card.
+            "can_refresh": holds_role_permission(request.user, "patients.refresh_from_register"),
+            "can_record_reserve": holds_role_permission(
+                request.user, "patients.record_reserve_number"
+            ),
         },
     )
 

@@ -119,7 +119,8 @@ def test_prot_1_sample_file_creates_six_patients_with_register_protection():
     assert code == 0
     assert summary | {"rejections": [], "already_imported": [], "errors": []} == {
         "files": 1, "records": 6, "created": 6, "updated": 0, "unchanged": 0, "rejected": 0,
-        "protection_added": 3, "protection_removed": 0, "deceased": 1, "rejections": [],
+        "protection_added": 3, "protection_removed": 0, "deceased": 1,
+        "hand_registrations_matched": 0, "rejections": [],
         "already_imported": [], "errors": [], "dry_run": False,
     }  # fmt: skip
     karl, maria, eva = identity(KARL), identity(MARIA), identity(EVA)
