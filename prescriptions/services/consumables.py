@@ -20,9 +20,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
@@ -123,11 +121,12 @@ def consumable_status(
     today = today or timezone.localdate()
     on = min(max(today, consumable.valid_from), consumable.valid_to)
     start, end = consumable_period(consumable, on)
-    ordered = consumable.withdrawals.filter(state=W.ORDERED)
-    withdrawn = ordered.filter(period_start=start).aggregate(total=Sum("quantity"))["total"] or 0
+    # From the prefetched withdrawals where a list asks for many prescriptions at once.
+    ordered = [w for w in consumable.withdrawals.all() if w.state == W.ORDERED]
+    withdrawn = sum(w.quantity for w in ordered if w.period_start == start)
     next_possible: date | None = None
     interval = consumable.article.product_area.withdrawal_interval_days
-    last = ordered.order_by("-withdrawn_at").values_list("withdrawn_at", flat=True).first()
+    last = max((w.withdrawn_at for w in ordered), default=None)
     if interval and last is not None:
         earliest = timezone.localdate(last) + timedelta(days=interval)
         if earliest > today:
@@ -216,7 +215,8 @@ def consumable_prescription_end(*, ctx: AccessContext, reference: str) -> Consum
 
 
 def _day(value: date) -> str:
-    return date_format(value, "SHORT_DATE_FORMAT")
+    # The product writes dates as the pages do, year first, in every language.
+    return value.isoformat()
 
 
 @refusals_kept
