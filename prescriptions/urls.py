@@ -57,7 +57,7 @@ prescription_patterns: Patterns = (
             name="consumable_new",
         ),
         path(
-            "consumables/<str:reference>/",
+            "consumables/<str:consumable_number>/",
             consumable.consumable_detail_view,
             name="consumable",
         ),

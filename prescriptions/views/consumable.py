@@ -97,7 +97,7 @@ def consumable_new_view(request: HttpRequest, reference: str) -> HttpResponse:
                 _apply_refusal(form, exc)
             else:
                 messages.success(request, _("The consumable prescription is saved."))
-                return redirect("prescriptions:consumable", reference=created.reference)
+                return redirect("prescriptions:consumable", consumable_number=created.reference)
         errors, status = form_errors(form, "consumable-form"), 400
     return render(
         request,
@@ -118,11 +118,11 @@ def consumable_new_view(request: HttpRequest, reference: str) -> HttpResponse:
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_http_methods(["GET", "POST"])
 @refusals_answered(next_url=_back_to_page)
-def consumable_detail_view(request: HttpRequest, reference: str) -> HttpResponse:
+def consumable_detail_view(request: HttpRequest, consumable_number: str) -> HttpResponse:
     """A consumable prescription, what remains of the period, its withdrawals and (for
     customer service) the withdrawal form."""
     ctx = AccessContext.from_request(request)
-    page = consumable_get_for_user(ctx=ctx, reference=reference)
+    page = consumable_get_for_user(ctx=ctx, reference=consumable_number)
     form = WithdrawalForm(request.POST or None) if page.may_withdraw else None
     errors: ErrorList = []
     status = 200
@@ -132,7 +132,7 @@ def consumable_detail_view(request: HttpRequest, reference: str) -> HttpResponse
         if form.is_valid():
             try:
                 withdrawal = consumable_withdrawal_create(
-                    ctx=ctx, reference=reference, quantity=form.cleaned_data["quantity"]
+                    ctx=ctx, reference=consumable_number, quantity=form.cleaned_data["quantity"]
                 )
             except FieldRefused as exc:
                 _apply_refusal(form, exc)
@@ -144,7 +144,7 @@ def consumable_detail_view(request: HttpRequest, reference: str) -> HttpResponse
                     _("The withdrawal is ordered as order %(number)s.")
                     % {"number": withdrawal.order.reference},
                 )
-                return redirect("prescriptions:consumable", reference=reference)
+                return redirect("prescriptions:consumable", consumable_number=consumable_number)
         errors, status = form_errors(form, "withdrawal-form"), 400
     return render(
         request,
