@@ -58,8 +58,10 @@ def test_consumables_a_consumable_prescription_with_a_withdrawal(
     reflows(page)
     page.get_by_label("Artikel").select_option(str(lancets.pk))
     page.get_by_label("Antal per period").fill("2")
-    page.get_by_label("Period").select_option("1")
-    page.get_by_label("Behovet den tillgodoser").fill("Typ 1-diabetes, stick fyra gånger om dagen.")
+    page.get_by_label("Period", exact=True).select_option("1")
+    page.get_by_label("Behov som hjälpmedlet ska tillgodose").fill(
+        "Typ 1-diabetes, stick fyra gånger om dagen."
+    )
     go(page, page.get_by_role("button", name="Spara förbrukningsordinationen"), axe_check)
     made = ConsumablePrescription.objects.get(article=lancets)
     expect(page.locator("h1")).to_contain_text(f"förbrukningsordination {made.reference}")
