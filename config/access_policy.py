@@ -132,6 +132,12 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:registration": "add_prescription (role); prescription_get_for_user (own or "
     "unit's, patient through the gate; 404 otherwise, step-up for a grant holder); REGION-3 "
     "details only to users the gate shows the patient to; each read audited",
+    "prescriptions:consumable_new": "add_prescription (role); the patient through the gate "
+    "(404 when missing or masked, step-up for a grant holder); the read is logged",
+    "prescriptions:consumable": "view_prescription (role); customer service (add_phone_order) "
+    "or a prescriber of the consumable's unit, and the patient through the gate (404 "
+    "otherwise, one answer); POST takes a withdrawal, customer service only; delivery "
+    "computed (PRESC-2)",
     "prescriptions:residence": "add_prescription (role); the patient through the gate (404 when "
     "masked, step-up for a grant holder); REGION-5 country group and certificate only",
     "prescriptions:special_delivery": "add_prescription (role); the gate's full answer only "

@@ -67,11 +67,16 @@ from prescriptions.models import (
     CompetenceRegistration,
     PrescriberProfile,
     Prescription,
+    ProductArea,
 )
 from prescriptions.services.activity import (
     BookingDetails,
     consultation_activity_book,
     consultation_activity_create,
+)
+from prescriptions.services.consumables import (
+    consumable_prescription_create,
+    consumable_withdrawal_create,
 )
 from prescriptions.services.drafts import prescription_details_set, prescription_draft_start
 from prescriptions.services.lines import prescription_line_add
@@ -560,6 +565,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
             quality = _quality(central, maria, users)
             # PRESC-6: a special adaptation waiting for the prescriber's signature.
             adapted = adaptation_demo(prescriber=petra, patient_id=_patient(KARL).pk)
+            consumables = _consumables(petra, users["customer_service"])
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -579,4 +585,34 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         f"logistics: {quality}",
         f"logistics: {adapted.number if adapted else 'no'} work order awaiting the "
         "adaptation's signature",
+        f"logistics: {consumables}",
     ]
+
+
+def _consumables(petra: Any, kim: Any) -> str:
+    """Consumables (issue 14): Karl Lindqvist's blood glucose test strips, four packs a month,
+    written by Petra; one withdrawal taken by Kim in customer service, ordered and in the
+    store's queue. The next withdrawal waits 25 days (the diabetes area's time lock)."""
+    strips = Article.objects.select_related("product_area").get(article_number="51001")
+    ProductArea.objects.filter(pk=strips.product_area_id).update(withdrawal_interval_days=25)
+    _as_user(petra)
+    today = timezone.localdate()
+    consumable = consumable_prescription_create(
+        ctx=_ctx(petra),
+        patient_reference=_patient(KARL).reference,
+        article_id=strips.pk,
+        quantity_per_period=4,
+        period_months=1,
+        valid_from=today - timedelta(days=10),
+        valid_to=today + timedelta(days=355),
+        need="Typ 1-diabetes: blodsockermätning fyra gånger om dagen.",
+    )
+    _as_user(kim)
+    withdrawal = consumable_withdrawal_create(
+        ctx=_ctx(kim), reference=consumable.reference, quantity=2
+    )
+    order = _order(withdrawal.order)
+    return (
+        f"consumable prescription {consumable.reference} (Karl Lindqvist's test strips, 4 a "
+        f"month) with a withdrawal of 2, order {order.number}"
+    )

@@ -29,3 +29,10 @@ class PrescriptionsConfig(AppConfig):
         from prescriptions import start_sections
 
         start_sections.register()
+        # Consumables (issue 14): the patient page lists them for prescribers and customer
+        # service, who take withdrawals from there.
+        from prescriptions.views.consumable import patient_consumables_section
+        from protection.registry import patient_page_sections
+
+        if patient_consumables_section not in patient_page_sections:
+            patient_page_sections.append(patient_consumables_section)

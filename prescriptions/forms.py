@@ -4,6 +4,7 @@ is the services' (prescriptions.services), which the views call with the cleaned
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -13,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from patients.models import Region
 from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
+    Article,
     Certificate,
+    ConsumablePeriod,
     CountryGroup,
     PickupPoint,
     PrescriptionState,
@@ -327,3 +330,41 @@ class ConsultationBookingForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     consultant = forms.CharField(label=_("Consultant (optional)"), max_length=200, required=False)
+
+
+class ConsumablePrescriptionForm(forms.Form):
+    """Consumables (issue 14): the article, a quantity per period and the validity."""
+
+    article = forms.ModelChoiceField(
+        label=_("Article"),
+        queryset=Article.objects.none(),
+        empty_label=_("Choose an article"),
+    )
+    quantity_per_period = forms.IntegerField(label=_("Quantity per period"), min_value=1)
+    period_months = forms.TypedChoiceField(
+        label=_("Period"), choices=ConsumablePeriod.choices, coerce=int
+    )
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(label=_("Valid to"), widget=forms.DateInput(attrs={"type": "date"}))
+    need = forms.CharField(
+        label=_("The need it meets"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Consumables: the medicine-related product areas (incontinence, diabetes, nutrition).
+        self.fields["article"].queryset = Article.objects.filter(  # type: ignore[attr-defined]
+            product_area__medicine_related=True, in_assortment=True
+        ).order_by("name")
+        if not self.is_bound:
+            today = timezone.localdate()
+            self.initial.setdefault("valid_from", today)
+            self.initial.setdefault("valid_to", today.replace(year=today.year + 1) - timedelta(1))
+
+
+class WithdrawalForm(forms.Form):
+    """A withdrawal (*uttag*) against a consumable prescription, taken by customer service."""
+
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)

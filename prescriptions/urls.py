@@ -1,6 +1,14 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import activity, catalogue, documents, patient, prescription, region
+from prescriptions.views import (
+    activity,
+    catalogue,
+    consumable,
+    documents,
+    patient,
+    prescription,
+    region,
+)
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -41,6 +49,17 @@ prescription_patterns: Patterns = (
             "patients/<str:reference>/special-delivery/",
             region.special_delivery_view,
             name="special_delivery",
+        ),
+        # Consumables (issue 14): written from the patient, withdrawn by customer service.
+        path(
+            "patients/<str:reference>/consumables/new/",
+            consumable.consumable_new_view,
+            name="consumable_new",
+        ),
+        path(
+            "consumables/<str:consumable_number>/",
+            consumable.consumable_detail_view,
+            name="consumable",
         ),
         path("<str:number>/", prescription.prescription_detail_view, name="detail"),
         path("<str:number>/lines/", prescription.line_add_view, name="line_add"),

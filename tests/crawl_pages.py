@@ -20,6 +20,7 @@ from django.utils import timezone
 from patients.demo import demo_seed
 from patients.models import Patient, PatientIdentity, PatientRelation
 from prescriptions.models import (
+    ConsumablePrescription,
     Prescription,
     ReplacementDecision,
     ReplacementGroup,
@@ -169,6 +170,10 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         ],
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
         "activity_id": [str(activity.pk)],
+        # Consumables (issue 14): the demo's, Karl Lindqvist's test strips with a withdrawal.
+        "consumable_number": list(
+            ConsumablePrescription.objects.values_list("reference", flat=True)
+        ),
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
         "extra_urls": _logistics_query_urls(goods),

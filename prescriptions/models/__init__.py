@@ -17,6 +17,15 @@ from prescriptions.models.catalogue import (
     Supplier,
     Supply,
 )
+from prescriptions.models.consumable import (
+    ConsumablePeriod,
+    ConsumablePrescription,
+    ConsumableState,
+    ConsumableTransition,
+    ConsumableWithdrawal,
+    WithdrawalState,
+    WithdrawalTransition,
+)
 from prescriptions.models.people import (
     AgreementType,
     Authorisation,
@@ -67,6 +76,11 @@ __all__ = [
     "CompetenceRegistration",
     "ConsultationActivity",
     "ConsultationBooking",
+    "ConsumablePeriod",
+    "ConsumablePrescription",
+    "ConsumableState",
+    "ConsumableTransition",
+    "ConsumableWithdrawal",
     "CountryGroup",
     "DeliveryKind",
     "EligibilityRecord",
@@ -94,4 +108,6 @@ __all__ = [
     "SupplyRegistration",
     "SupplyRegistrationTransition",
     "Urgency",
+    "WithdrawalState",
+    "WithdrawalTransition",
 ]

@@ -37,6 +37,11 @@ class ProductArea(models.Model):
     )
     # Läkemedelsnära produkter (incontinence, diabetes, nutrition): REGION-3 registration applies.
     medicine_related = models.BooleanField(_("medicine-related products"), default=False)
+    # Consumables: a withdrawal against a consumable prescription is refused until this many
+    # days after the last one (0: no time lock).
+    withdrawal_interval_days = models.PositiveSmallIntegerField(
+        _("days between withdrawals"), default=0
+    )
 
     class Meta:
         ordering = ["name"]

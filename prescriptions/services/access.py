@@ -84,3 +84,12 @@ def may_act_on(user: Any, prescription: Prescription) -> bool:
     if prescription.prescriber_id == user.pk:
         return True
     return PrescriberProfile.objects.filter(user_id=user.pk, units=prescription.unit_id).exists()
+
+
+def may_act_on_unit(user: Any, obj: Any) -> bool:
+    """``may_act_on`` for anything with a prescriber and a unit (a consumable prescription)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if obj.prescriber_id == user.pk:
+        return True
+    return PrescriberProfile.objects.filter(user_id=user.pk, units=obj.unit_id).exists()

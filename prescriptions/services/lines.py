@@ -44,8 +44,16 @@ def prescription_article_check(
     """May this article go on this prescription: PRESC-3 (no special dietary food for a
     guarded patient), PRESC-5 (the ordering right in its product area), PRESC-8 (its agreement
     in force). Phone orders ask it too."""
+    consumable_article_check(patient_id=prescription.patient_id, profile=profile, article=article)
+
+
+def consumable_article_check(
+    *, patient_id: int, profile: PrescriberProfile, article: Article
+) -> None:
+    """The checks of ``prescription_article_check`` for a patient rather than a draft: a
+    consumable prescription asks them when it is written, its withdrawals again as orders."""
     # PRESC-3 asks the guard as it is now, not the draft's snapshot.
-    if article.product_area_id == DIETARY_FOOD_AREA and patient_guarded(prescription.patient_id):
+    if article.product_area_id == DIETARY_FOOD_AREA and patient_guarded(patient_id):
         raise RuleRefused(
             _(
                 "Special dietary food cannot be prescribed here for a patient with protected "

@@ -218,7 +218,17 @@ def _claimed_and_allowed(job_id: int) -> Claimed | str:
 def document_job_html(job: DocumentJob) -> str:
     """The job's HTML: its kind's template with the snapshot taken at the request, and the
     job's own record (its number, a PRINT-2 receiver and reason) with the time it is made."""
-    context = {**(job.snapshot or {}), "job": job, "made_at": timezone.localtime()}
+    # PRINT-4: a copy made for another principal about a protected person tells its receiver
+    # so on the first page (documents/base.html puts it before the body). The route is the
+    # job's own record, fixed at the request; an unprotected patient's forwarded copy is on the
+    # ordinary route and carries no such notice.
+    protected_forwarded = job.subjects.filter(route=DocumentRoute.FORWARDED).exists()
+    context = {
+        **(job.snapshot or {}),
+        "job": job,
+        "made_at": timezone.localtime(),
+        "protected_forwarded": protected_forwarded,
+    }
     return rendering.template_html(kinds.get(job.kind).template, context)
 
 

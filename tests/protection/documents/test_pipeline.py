@@ -27,7 +27,7 @@ from protection.services.register_events import register_events_handle
 from protection.services.reserve_number import reserve_number_protection_decide
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, ctx_for, give_grant
-from tests.protection.documents.conftest import pdf_text, render, stored_pdf
+from tests.protection.documents.conftest import pdf_pages, pdf_text, render, stored_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -251,6 +251,46 @@ def test_print_2_forwarding_to_another_principal_with_a_reason(prescriber, grant
     assert "211 20" not in text
     allowed = print_entries(AccessOutcome.ALLOWED)
     assert [(e.patient_id, e.patient_protected) for e in allowed] == [(granted.patient_id, True)]
+
+
+PRINT_4_NOTICE = "Dokumentet gäller en person med skyddade personuppgifter"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_print_4_a_forwarded_copy_says_on_its_first_page_that_the_data_is_protected(
+    prescriber, granted, ordinary
+):
+    job = request_summary(
+        prescriber,
+        granted,
+        ordinary,
+        forward_to="Region Halland, hjälpmedelscentralen",
+        forward_reason="Överköp vid 20 års ålder",
+    )
+    assert render(job) == "ready"
+    pages = [_flat(page) for page in pdf_pages(stored_pdf(job))]
+    assert len(pages) == 2  # one page per patient: the notice is on the first, not repeated
+    assert PRINT_4_NOTICE in pages[0]
+    assert "Hantera det därefter" in pages[0]
+    assert all(PRINT_4_NOTICE not in page for page in pages[1:])
+
+
+def test_print_4_no_notice_on_an_ordinary_document_or_an_unprotected_forwarded_copy(
+    prescriber, ordinary
+):
+    plain = request_summary(prescriber, ordinary)
+    forwarded = request_summary(
+        prescriber,
+        ordinary,
+        forward_to="Region Halland, hjälpmedelscentralen",
+        forward_reason="Överköp vid 20 års ålder",
+    )
+    for job in (plain, forwarded):
+        assert render(job) == "ready"
+        assert "skyddade personuppgifter" not in _flat(pdf_text(stored_pdf(job)))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,208 @@
+"""Consumables (issue 14, Sesam LMN): a quantity per period, withdrawals against it within what
+remains, a time lock between withdrawals, each withdrawal an order released to logistics.
+Identity numbers are Skatteverket test numbers (IDENT-4)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone, translation
+
+from patients.models import AccessEntry
+from prescriptions.models import (
+    ConsumablePrescription,
+    ConsumableState,
+    ConsumableTransition,
+    ConsumableWithdrawal,
+    DeliveryKind,
+    OrderRelease,
+    Prescription,
+    PrescriptionState,
+    WithdrawalTransition,
+)
+from prescriptions.services.consumables import (
+    consumable_period,
+    consumable_prescription_create,
+    consumable_prescription_end,
+    consumable_status,
+    consumable_withdrawal_create,
+)
+from prescriptions.services.errors import FieldRefused, RuleRefused, StateNotAllowed
+from protection.models import Grant
+from protection.refusals import PatientNotFound
+from tests.personas import ctx_for
+from tests.prescriptions.conftest import article
+
+pytestmark = pytest.mark.django_db
+
+
+def strips(*, interval: int = 25) -> Any:
+    item = article("3.50", area_code="diabetes")
+    item.product_area.withdrawal_interval_days = interval
+    item.product_area.save()
+    return item
+
+
+def consumable(rx: Any, patient: Any, item: Any, **kwargs: Any) -> ConsumablePrescription:
+    today = timezone.localdate()
+    values: dict[str, Any] = {
+        "quantity_per_period": 90,
+        "period_months": 1,
+        "valid_from": today - timedelta(days=3),
+        "valid_to": today + timedelta(days=365),
+        "need": "Blodsockermätning fyra gånger om dagen",
+    } | kwargs
+    return consumable_prescription_create(
+        ctx=ctx_for(rx, stepped_up=True),
+        patient_reference=patient.reference,
+        article_id=item.pk,
+        **values,
+    )
+
+
+def withdraw(user: Any, c: ConsumablePrescription, quantity: int) -> ConsumableWithdrawal:
+    return consumable_withdrawal_create(ctx=ctx_for(user), reference=c.reference, quantity=quantity)
+
+
+def test_consumables_prescriber_writes_a_quantity_per_period_with_history_and_log(rx, ordinary):
+    c = consumable(rx, ordinary, strips())
+    assert (c.state, c.quantity_per_period, c.prescriber_id) == (ConsumableState.ACTIVE, 90, rx.pk)
+    assert list(
+        ConsumableTransition.objects.filter(consumable=c).values_list("to_state", "by")
+    ) == [("active", rx.pk)]
+    assert AccessEntry.objects.filter(user=rx, patient=ordinary).exists()
+
+
+def test_consumables_only_incontinence_diabetes_or_nutrition_articles(rx, ordinary):
+    with pytest.raises(FieldRefused) as refused:
+        consumable(rx, ordinary, article())  # a walker is no consumable
+    assert refused.value.field == "article"
+    assert not ConsumablePrescription.objects.exists()
+
+
+def test_consumables_a_withdrawal_is_an_order_released_to_logistics_with_its_sale_fields(
+    rx, ordinary, customer_service
+):
+    c = consumable(rx, ordinary, strips())
+    w = withdraw(customer_service, c, 60)
+    order = w.order
+    assert order.state == PrescriptionState.APPROVED
+    assert order.phone_order
+    assert order.entered_by_id == customer_service.pk
+    assert order.prescriber_id == rx.pk
+    assert list(order.lines.values_list("article_id", "quantity")) == [(c.article_id, 60)]
+    assert OrderRelease.objects.filter(prescription=order).exists()  # logistics picks it up
+    assert (w.article_id, w.quantity, str(w.unit_price_sek)) == (c.article_id, 60, "3.50")
+    assert list(
+        WithdrawalTransition.objects.filter(withdrawal=w).values_list("to_state", "by")
+    ) == [("ordered", customer_service.pk)]
+    status = consumable_status(c)
+    assert (status.withdrawn, status.remaining) == (60, 30)
+
+
+def test_consumables_time_lock_refuses_with_the_day_the_next_withdrawal_is_possible(
+    rx, ordinary, customer_service
+):
+    c = consumable(rx, ordinary, strips(interval=25))
+    first = withdraw(customer_service, c, 30)
+    next_day = timezone.localdate(first.withdrawn_at) + timedelta(days=25)
+    with translation.override("sv"), pytest.raises(FieldRefused) as refused:
+        withdraw(customer_service, c, 30)
+    assert "nästa uttag" in str(refused.value).lower()
+    assert next_day.isoformat() in str(refused.value)
+    assert ConsumableWithdrawal.objects.count() == 1
+    assert Prescription.objects.count() == 1  # the refused order rolled back with it
+    # 25 days later the lock has run out.
+    ConsumableWithdrawal.objects.filter(pk=first.pk).update(
+        withdrawn_at=first.withdrawn_at - timedelta(days=25)
+    )
+    assert consumable_status(c).next_possible is None
+    withdraw(customer_service, c, 30)
+    assert ConsumableWithdrawal.objects.count() == 2
+
+
+def test_consumables_a_withdrawal_takes_at_most_what_remains_of_the_period(
+    rx, ordinary, customer_service
+):
+    c = consumable(rx, ordinary, strips(interval=0))
+    withdraw(customer_service, c, 80)
+    with translation.override("sv"), pytest.raises(FieldRefused) as refused:
+        withdraw(customer_service, c, 11)
+    assert refused.value.field == "quantity"
+    assert "10" in str(refused.value)
+    withdraw(customer_service, c, 10)
+    assert consumable_status(c).remaining == 0
+
+
+def test_consumables_an_ended_or_expired_prescription_takes_no_withdrawal(
+    rx, ordinary, customer_service
+):
+    today = timezone.localdate()
+    expired = consumable(
+        rx, ordinary, strips(), valid_from=today - timedelta(days=90), valid_to=today - timedelta(1)
+    )
+    with pytest.raises(StateNotAllowed):
+        withdraw(customer_service, expired, 1)
+    ended = consumable(rx, ordinary, strips())
+    consumable_prescription_end(ctx=ctx_for(rx), reference=ended.reference)
+    with pytest.raises(StateNotAllowed):
+        withdraw(customer_service, ended, 1)
+    assert not ConsumableWithdrawal.objects.exists()
+
+
+def test_consumables_periods_run_from_the_first_valid_day():
+    c = ConsumablePrescription(
+        valid_from=date(2026, 1, 31), valid_to=date(2026, 12, 31), period_months=1
+    )
+    assert consumable_period(c, date(2026, 2, 27)) == (date(2026, 1, 31), date(2026, 2, 27))
+    assert consumable_period(c, date(2026, 2, 28)) == (date(2026, 2, 28), date(2026, 3, 30))
+    q = ConsumablePrescription(
+        valid_from=date(2026, 1, 15), valid_to=date(2026, 5, 1), period_months=3
+    )
+    assert consumable_period(q, date(2026, 4, 14)) == (date(2026, 1, 15), date(2026, 4, 14))
+    assert consumable_period(q, date(2026, 4, 15)) == (date(2026, 4, 15), date(2026, 5, 1))
+
+
+def test_presc_2_a_withdrawal_for_a_protected_patient_goes_to_the_prescribers_unit(
+    rx, protected_patient, customer_service
+):
+    c = consumable(rx, protected_patient, strips())
+    order = withdraw(customer_service, c, 30).order
+    assert order.delivery_kind == DeliveryKind.UNIT
+    assert order.delivery_contact_id == rx.pk
+    assert order.delivery_unit_id is not None
+
+
+def test_region_3_a_withdrawal_for_an_unregistered_out_of_region_patient_is_refused(
+    rx, out_of_region, customer_service
+):
+    c = consumable(rx, out_of_region, strips())
+    with translation.override("sv"), pytest.raises(RuleRefused) as refused:
+        withdraw(customer_service, c, 30)
+    assert refused.value.rule == "REGION-3"
+    assert "registrering" in str(refused.value)
+    assert not ConsumableWithdrawal.objects.exists()
+    assert not Prescription.objects.exists()
+
+
+def test_consumables_denied_a_prescriber_takes_no_withdrawal_and_customer_service_writes_none(
+    rx, ordinary, customer_service
+):
+    c = consumable(rx, ordinary, strips())
+    with pytest.raises(RuleRefused):
+        withdraw(rx, c, 1)
+    with pytest.raises(RuleRefused):
+        consumable(customer_service, ordinary, strips())
+    assert not ConsumableWithdrawal.objects.exists()
+
+
+def test_consumables_denied_no_withdrawal_for_a_protected_patient_the_prescriber_lost(
+    rx, protected_patient, customer_service
+):
+    c = consumable(rx, protected_patient, strips())
+    Grant.objects.filter(user=rx).update(ended_at=timezone.now())
+    with pytest.raises(PatientNotFound):
+        withdraw(customer_service, c, 1)
+    assert not ConsumableWithdrawal.objects.exists()
