@@ -357,3 +357,17 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# The billing floor's seller: the region's own invoicing details, printed on every invoice and
+# carried by every e-invoice (BILL-7). The defaults are demo values in the real formats (a
+# Luhn-valid organisation number in the regions' 2321 range, a Bankgiro number); production sets
+# them. billing.seller checks them when it is read and refuses to issue on a bad one.
+BILLING_SELLER_NAME = env.raw("BILLING_SELLER_NAME") or "Region Demo, Hjälpmedelscentralen"
+BILLING_SELLER_ORGANISATION_NUMBER = env.raw("BILLING_SELLER_ORGANISATION_NUMBER") or "2321999993"
+BILLING_SELLER_VAT_NUMBER = env.raw("BILLING_SELLER_VAT_NUMBER") or "SE232199999301"
+BILLING_SELLER_STREET = env.raw("BILLING_SELLER_STREET") or "Demovägen 1"
+BILLING_SELLER_POSTAL_CODE = env.raw("BILLING_SELLER_POSTAL_CODE") or "12345"
+BILLING_SELLER_CITY = env.raw("BILLING_SELLER_CITY") or "Demostad"
+BILLING_SELLER_BANKGIRO = env.raw("BILLING_SELLER_BANKGIRO") or "5050-1055"
+BILLING_SELLER_EMAIL = env.raw("BILLING_SELLER_EMAIL") or "faktura@demo.example"
+BILLING_PAYMENT_DAYS = env.integer("BILLING_PAYMENT_DAYS", default=30, minimum=1)
