@@ -1,4 +1,4 @@
-"""Peppol BIS Billing 3.0: render UBL invoices and credit notes, validate them by the official rules."""
+"""Peppol BIS Billing 3.0: render UBL invoices and credit notes, validate them by the rules."""
 
 from billing.peppol.document import (
     DocumentKind,

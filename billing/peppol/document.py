@@ -43,7 +43,7 @@ class UblParty:
 
 @dataclass(frozen=True)
 class UblLine:
-    """One invoice line. ``net_amount`` is quantity × price as the billing floor computed it;
+    """One invoice line. ``net_amount`` is quantity times price as the billing floor computed it;
     the renderer writes it as given (rounded to öre) so a wrong amount is caught by validation
     rather than silently corrected."""
 

@@ -198,6 +198,18 @@ RESERVE_NUMBER_FORMATS = env.string_list("RESERVE_NUMBER_FORMATS", default=["nat
 # production on separate append-only storage (docs/operations.md), and required there.
 AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "audit-heads")
 
+# BILL-7: the directory holding the official EN 16931 and Peppol BIS 3.0 validation stylesheets
+# (EN16931-UBL-validation.xslt, PEPPOL-EN16931-UBL.xslt). They are published artefacts, never
+# copied into the project. Development and tests use the sibling ../shared/specs/peppol;
+# production has no default (production.py): without it every validation refuses and no
+# invoice to another region is issued (docs/operations.md, "Peppol validation rules").
+_peppol_rules_dir = env.raw("PEPPOL_RULES_DIR")
+PEPPOL_RULES_DIR: Path | None = (
+    Path(_peppol_rules_dir)
+    if _peppol_rules_dir
+    else BASE_DIR.parent / "shared" / "specs" / "peppol"
+)
+
 # Documents (PRINT-1..3, docs/documents.md). A render that passes the soft limit is stopped and
 # retried later; the hard limit kills it. A worker's claim on a job outlives the hard limit, so a
 # claim can only run out when its worker is gone, and the sweeper then sends the job again.
