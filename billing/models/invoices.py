@@ -231,6 +231,15 @@ class InvoiceLine(models.Model):
     period_start = models.DateField(_("from"), null=True, blank=True)
     period_end = models.DateField(_("to"), null=True, blank=True)
     order_number = models.CharField(_("order number"), max_length=32, blank=True, default="")
+    # On a credit note: the invoice line it credits (each line is credited at most once).
+    credited_line = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credited_by",
+        verbose_name=_("credits line"),
+    )
 
     class Meta:
         ordering = ["invoice", "line_no"]

@@ -138,10 +138,8 @@ def _rent_facts(month: datetime.date, tariffs: Tariffs, summary: ComputeSummary)
     device_ids = [line.device_id for line in lines if line.device_id is not None]
     stops: dict[int, list[RentStop]] = defaultdict(list)
     for pickup in PickupLine.objects.filter(device_id__in=device_ids).values(
-        "device_id", "rent_stops_on", "rent_restarted_on", "state"
+        "device_id", "rent_stops_on", "rent_restarted_on"
     ):
-        if pickup["state"] == "cancelled":
-            continue
         stops[pickup["device_id"]].append(
             RentStop(pickup["rent_stops_on"], pickup["rent_restarted_on"])
         )
@@ -464,9 +462,10 @@ def charges_compute(*, month: datetime.date) -> ComputeSummary:
                 kind=ChargeKind.CORRECTION,
                 corrects=base,
                 idempotency_key=f"{fact.key}:c{counts.get(base.pk, 0) + 1}",
-                quantity=Decimal(1),
+                # EN 16931 BR-27: a price is never negative; a credit is a negative quantity.
+                quantity=Decimal(1 if difference > 0 else -1),
                 unit_code=UnitCode.EACH,
-                unit_price_sek=difference,
+                unit_price_sek=abs(difference),
                 amount_sek=difference,
                 **{**fields, "text": f"Rättelse: {fact.text}"[:200]},
             )

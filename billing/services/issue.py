@@ -52,6 +52,7 @@ class LineDraft:
     period_start: datetime.date | None = None
     period_end: datetime.date | None = None
     order_number: str = ""
+    credited_line_id: int | None = None
 
 
 class InvoiceRefused(BillingError):
@@ -203,6 +204,7 @@ def invoice_issue(
                 period_start=line.period_start,
                 period_end=line.period_end,
                 order_number=line.order_number,
+                credited_line_id=line.credited_line_id,
             )
             for index, line in enumerate(lines, start=1)
         ]

@@ -1,6 +1,6 @@
 """BILL-1: the monthly run per home region, previewed or issued.
 
-The run derives the month's charges (idempotent), then invoices every home region's uninvoiced
+The run derives the month's charges and again the month before's (idempotent), then invoices every home region's uninvoiced
 charges up to the month's end, one invoice per region and buyer reference (BT-10 is one per
 invoice). REGION-6: a charge more than six months after its delivery is flagged lapsed instead
 (each once), and those past four months are listed as lapsing. BILL-7: each invoice is validated
@@ -205,13 +205,16 @@ def _run_body(
 ) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RUN_LOCK_KEY])
-    computed = charges_compute(month=run.month)
-    outcome.charges = {
-        "created": computed.created,
-        "corrections": computed.corrections,
-        "unchanged": computed.unchanged,
-        "problems": computed.problems,
-    }
+    # The month before is derived again too: what was registered late (a pickup whose rent
+    # stop has passed, a corrected work order) becomes a correction this run invoices.
+    totals: dict[str, Any] = {"created": 0, "corrections": 0, "unchanged": 0, "problems": []}
+    for month in (months_add(run.month, -1), run.month):
+        computed = charges_compute(month=month)
+        totals["created"] += computed.created
+        totals["corrections"] += computed.corrections
+        totals["unchanged"] += computed.unchanged
+        totals["problems"] += computed.problems
+    outcome.charges = totals
     due = (
         ChargeEvent.objects.filter(
             payer_kind=PayerKind.HOME_REGION,
