@@ -1,8 +1,8 @@
 """BILL-1: the monthly run per home region, previewed or issued.
 
-The run derives the month's charges and again the month before's (idempotent), then invoices every home region's uninvoiced
-charges up to the month's end, one invoice per region and buyer reference (BT-10 is one per
-invoice). REGION-6: a charge more than six months after its delivery is flagged lapsed instead
+The run derives the month's charges and again the month before's (idempotent), then invoices
+every home region's uninvoiced charges up to the month's end, one invoice per region and buyer
+reference (BT-10 is one per invoice). REGION-6: a charge more than six months after its delivery is flagged lapsed instead
 (each once), and those past four months are listed as lapsing. BILL-7: each invoice is validated
 before it is issued; one with fatal findings is not issued and its findings are kept on the run;
 when the rules cannot be loaded nothing is issued. REGION-4: after invoicing, the out-of-region

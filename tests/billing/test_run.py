@@ -113,6 +113,7 @@ def test_bill_1_a_correction_after_invoicing_is_credited_by_the_next_run(
     correction = ChargeEvent.objects.get(kind=ChargeKind.CORRECTION)
     assert correction.amount_sek == Decimal("-76.50")  # 17 days at 4.50
     assert correction.month == FEB
+    assert correction.corrects is not None
     assert correction.corrects.kind == ChargeKind.RENT
     # March's invoice charges the fee and credits the difference, and passes the rules.
     assert Invoice.objects.filter(number=2).exists(), str(second.summary)
