@@ -2,11 +2,12 @@
 
 The run derives the month's charges and again the month before's (idempotent), then invoices
 every home region's uninvoiced charges up to the month's end, one invoice per region and buyer
-reference (BT-10 is one per invoice). REGION-6: a charge more than six months after its delivery is flagged lapsed instead
-(each once), and those past four months are listed as lapsing. BILL-7: each invoice is validated
-before it is issued; one with fatal findings is not issued and its findings are kept on the run;
-when the rules cannot be loaded nothing is issued. REGION-4: after invoicing, the out-of-region
-hearing, diabetes and incontinence patients are deactivated by the prescriptions floor's service.
+reference (BT-10 is one per invoice). REGION-6: a charge more than six months after its
+delivery is flagged lapsed instead (each once); those past four months are listed as lapsing.
+BILL-7: each invoice is validated before it is issued; one with fatal findings is not issued
+and its findings are kept on the run; when the rules cannot be loaded nothing is issued.
+REGION-4: after invoicing, the out-of-region hearing, diabetes and incontinence patients are
+deactivated by the prescriptions floor's service.
 
 A preview (dry run) does all of it in a transaction that is rolled back, so it shows exactly
 what issuing would do and changes nothing but the run's own record."""
