@@ -7,3 +7,9 @@ class BillingConfig(AppConfig):
 
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        # BILL-6: the home region's cost on the patient page (protection.registry).
+        from billing import hooks
+
+        hooks.register_all()

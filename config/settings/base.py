@@ -203,6 +203,17 @@ AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "au
 # imports what is there and moves each applied file to "imported/" below it; a refused file
 # stays where it is, visible, and is reported in the log and the task's result.
 NAVET_INBOX_DIR = Path(env.raw("NAVET_INBOX_DIR") or LOCAL_DIR / "navet-inbox")
+# BILL-7: the directory holding the official EN 16931 and Peppol BIS 3.0 validation stylesheets
+# (EN16931-UBL-validation.xslt, PEPPOL-EN16931-UBL.xslt). They are published artefacts, never
+# copied into the project. Development and tests use the sibling ../shared/specs/peppol;
+# production has no default (production.py): without it every validation refuses and no
+# invoice to another region is issued (docs/operations.md, "Peppol validation rules").
+_peppol_rules_dir = env.raw("PEPPOL_RULES_DIR")
+PEPPOL_RULES_DIR: Path | None = (
+    Path(_peppol_rules_dir)
+    if _peppol_rules_dir
+    else BASE_DIR.parent / "shared" / "specs" / "peppol"
+)
 
 # Documents (PRINT-1..3, docs/documents.md). A render that passes the soft limit is stopped and
 # retried later; the hard limit kills it. A worker's claim on a job outlives the hard limit, so a
@@ -368,3 +379,17 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# The billing floor's seller: the region's own invoicing details, printed on every invoice and
+# carried by every e-invoice (BILL-7). The defaults are demo values in the real formats (a
+# Luhn-valid organisation number in the regions' 2321 range, a Bankgiro number); production sets
+# them. billing.seller checks them when it is read and refuses to issue on a bad one.
+BILLING_SELLER_NAME = env.raw("BILLING_SELLER_NAME") or "Region Demo, Hjälpmedelscentralen"
+BILLING_SELLER_ORGANISATION_NUMBER = env.raw("BILLING_SELLER_ORGANISATION_NUMBER") or "2321999993"
+BILLING_SELLER_VAT_NUMBER = env.raw("BILLING_SELLER_VAT_NUMBER") or "SE232199999301"
+BILLING_SELLER_STREET = env.raw("BILLING_SELLER_STREET") or "Demovägen 1"
+BILLING_SELLER_POSTAL_CODE = env.raw("BILLING_SELLER_POSTAL_CODE") or "12345"
+BILLING_SELLER_CITY = env.raw("BILLING_SELLER_CITY") or "Demostad"
+BILLING_SELLER_BANKGIRO = env.raw("BILLING_SELLER_BANKGIRO") or "5050-1055"
+BILLING_SELLER_EMAIL = env.raw("BILLING_SELLER_EMAIL") or "faktura@demo.example"
+BILLING_PAYMENT_DAYS = env.integer("BILLING_PAYMENT_DAYS", default=30, minimum=1)

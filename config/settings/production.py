@@ -28,6 +28,12 @@ CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = env.databases(app_required=True)
 
 REDIS_URL = env.required("REDIS_URL")
+
+# BILL-7: no development default. Unset, the product still starts (nothing but invoicing needs
+# the rules) and every invoice validation refuses with PeppolRulesUnavailable, naming the
+# variable, so no unvalidated e-invoice can leave (docs/operations.md).
+_peppol_rules_dir = env.raw("PEPPOL_RULES_DIR")
+PEPPOL_RULES_DIR = Path(_peppol_rules_dir) if _peppol_rules_dir else None
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 

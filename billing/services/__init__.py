@@ -1,0 +1,1 @@
+"""The billing floor's writes."""
