@@ -203,6 +203,7 @@ AUDIT_HEAD_EXPORT_DIR = Path(env.raw("AUDIT_HEAD_EXPORT_DIR") or LOCAL_DIR / "au
 # imports what is there and moves each applied file to "imported/" below it; a refused file
 # stays where it is, visible, and is reported in the log and the task's result.
 NAVET_INBOX_DIR = Path(env.raw("NAVET_INBOX_DIR") or LOCAL_DIR / "navet-inbox")
+
 # BILL-7: the directory holding the official EN 16931 and Peppol BIS 3.0 validation stylesheets
 # (EN16931-UBL-validation.xslt, PEPPOL-EN16931-UBL.xslt). They are published artefacts, never
 # copied into the project. Development and tests use the sibling ../shared/specs/peppol;

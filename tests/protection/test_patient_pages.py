@@ -183,13 +183,15 @@ def test_search_and_page_pin_their_query_counts(client_en, ordinary):
     # the grant question in it), access entry; no savepoint of the gate's own. The page
     # reads the patient with its identity, and the higher floors' sections theirs (the
     # logistics floor's devices held by the patient with their work orders and notices: one
-    # query; their open pickup lines: one; the deviations attached to the patient: one).
+    # query; their open pickup lines: one; the deviations attached to the patient: one; the
+    # prescriptions floor's consumable prescriptions: one; the billing floor's home-region cost
+    # for an out-of-region patient, BILL-6: one).
     with CaptureQueriesContext(connection) as search:
         client_en.post("/", {"number": ORDINARY})
     with CaptureQueriesContext(connection) as page:
         client_en.get(f"/patients/{ordinary.patient.reference}/")
     assert len(search) == 6, [q["sql"] for q in search]
-    assert len(page) == 9, "\n".join(q["sql"][:150] for q in page)
+    assert len(page) == 11, "\n".join(q["sql"][:150] for q in page)
 
 
 def test_ui_is_swedish_by_default(client, prescriber):
