@@ -148,6 +148,7 @@ def test_print_1_a_pick_list_line_carries_article_quantity_order_unit_prescriber
     assert f"{line.quantity} · {order.number}" in text
     assert order.unit.unit.name in text
     assert (rx.get_full_name() or rx.get_username()) in text
-    assert line.device is not None and line.device.serial_number in text
+    assert line.device is not None
+    assert line.device.serial_number in text
     assert "Testa Testsson" not in text
     assert ORDINARY_NUMBER not in text
