@@ -42,7 +42,9 @@ def pick_list_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
     wave = PickWave.objects.select_related("store", "area").get(pk=request.params["wave_id"])
     items = (
         PickItem.objects.filter(wave=wave)
-        .select_related("line__article", "line__order__unit__unit", "line__device")
+        .select_related(
+            "line__article", "line__order__unit__unit", "line__order__orderer", "line__device"
+        )
         .order_by("line__article__article_number", "line__order__number", "line__position")
     )
     return {
@@ -61,6 +63,7 @@ def pick_list_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
                 "serial": item.line.article.serial_numbered,
                 "device": item.line.device.serial_number if item.line.device else "",
                 "unit": item.line.order.unit.unit.name,
+                "prescriber": _person(item.line.order.orderer),
                 "state": str(item.get_state_display()),
             }
             for item in items

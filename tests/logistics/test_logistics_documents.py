@@ -130,3 +130,25 @@ def test_a_prescriber_may_not_ask_for_goods_papers(rx, ordinary, central, rollat
     _wave, package = packed(order, central, store_worker)
     with pytest.raises(DocumentError):
         package_paper_request(ctx=ctx_for(rx), package=package, kind=DELIVERY_NOTE_KIND)
+
+
+def test_print_1_a_pick_list_line_carries_article_quantity_order_unit_prescriber_and_serial(
+    rx, ordinary, central, rollator, store_worker
+):
+    """The lighter pick list (one paragraph per line) still carries everything a picker needs,
+    and, like every pick list, names no patient."""
+    area_all_week()
+    stocked(rollator, central, 3)
+    order = allocated_order(approved(rx, ordinary, rollator), central, rollator)
+    wave, _package = packed(order, central, store_worker)
+    line = order.lines.get()
+    text = " ".join(pdf_text(pick_list_request(ctx=ctx_for(store_worker), wave=wave)).split())
+    assert f"{rollator.article_number} {rollator.name}" in text
+    assert f"{order.number}/{line.position}" in text
+    assert f"{line.quantity} · {order.number}" in text
+    assert order.unit.unit.name in text
+    assert (rx.get_full_name() or rx.get_username()) in text
+    assert line.device is not None
+    assert line.device.serial_number in text
+    assert "Testa Testsson" not in text
+    assert ORDINARY_NUMBER not in text
