@@ -7,3 +7,11 @@ class BillingConfig(AppConfig):
 
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        # BILL-2, LEAK-4: a person who becomes protected is moved to a secret customer number.
+        from billing import tasks
+        from protection.registry import protection_added_handlers
+
+        if tasks.protection_added not in protection_added_handlers:
+            protection_added_handlers.append(tasks.protection_added)
