@@ -31,6 +31,7 @@ from billing.services.credits import credit_note_issue
 from billing.services.finance import finance_export
 from billing.services.runs import billing_run, system_context
 from patients.models import PatientIdentity
+from prescriptions.models import Article
 from tests.billing.conftest import out_of_region
 from tests.logistics.devices_helpers import lent
 
@@ -67,6 +68,8 @@ def demo_month(
 ) -> dict[str, Any]:
     """A month like the demo's: two out-of-region patients on rent, one of them protected, with
     the protected person's own patient fee; February invoiced on 13 March."""
+    # The factory numbers its articles in the order tests run; the golden file needs one name.
+    Article.objects.filter(pk=rollator.pk).update(name="Rollator Demo")
     ordinary_device = lent(rx, ordinary, rollator, central)
     protected_device = lent(rx, protected_patient, rollator, central)
     out_of_region(ordinary_device, reference="AVT-2026-17")
