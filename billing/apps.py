@@ -9,6 +9,10 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
+        # BILL-6: the home region's cost on the patient page (protection.registry).
+        from billing import hooks
+
+        hooks.register_all()
         # BILL-2, LEAK-4: a person who becomes protected is moved to a secret customer number.
         from billing import tasks
         from protection.registry import protection_added_handlers
