@@ -14,7 +14,9 @@ billing_patterns: Patterns = (
     [
         # BILL-2, BILL-5: what protected persons owe, invoiced by hand.
         path("manual/", views.manual_list_view, name="manual"),
-        path("manual/<int:item_id>/handled/", views.manual_handle_view, name="manual_handle"),
+        path(
+            "manual/<int:manual_item_id>/handled/", views.manual_handle_view, name="manual_handle"
+        ),
         # BILL-3, LEAK-4: accounts whose holder became protected; withdrawals from finance.
         path("protected-accounts/", views.protected_review_view, name="protected_review"),
         path(

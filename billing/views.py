@@ -53,11 +53,11 @@ def manual_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @role_permission_required(MANUAL_PERMISSION)
 @require_POST
-def manual_handle_view(request: HttpRequest, item_id: int) -> HttpResponse:
-    if not ManualInvoiceItem.objects.filter(pk=item_id).exists():
+def manual_handle_view(request: HttpRequest, manual_item_id: int) -> HttpResponse:
+    if not ManualInvoiceItem.objects.filter(pk=manual_item_id).exists():
         raise Http404
     try:
-        manual_item_handle(by=request.user, item_id=item_id)
+        manual_item_handle(by=request.user, item_id=manual_item_id)
     except BillingError as error:
         messages.error(request, str(error))
     else:

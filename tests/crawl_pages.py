@@ -42,6 +42,7 @@ from protection.models import (
     LocalProtection,
     ReserveNumberProtection,
 )
+from tests.billing.crawl_world import billing_values
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.logistics.crawl_recalls import recall_values
 from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
@@ -146,6 +147,11 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
     # QUAL-1, QUAL-2: deviations (one attached to her, the demo's without the person) and an
     # open incident on a device she holds.
     quality_world(holder=holder, protected_number="194201199124")
+    # BILL-2, LEAK-4: her patient fee on the manual list; her spouse, invoiced and exported as
+    # an ordinary person, then protected (the move, the withdrawal).
+    billing = billing_values(
+        protected_number="194201199124", later_protected_number=RELATIVE_NUMBER
+    )
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -171,6 +177,7 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         "activity_id": [str(activity.pk)],
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
+        **billing,
         "extra_urls": _logistics_query_urls(goods),
     }
 
