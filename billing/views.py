@@ -21,6 +21,7 @@ from billing.selectors import (
     protected_moves_list,
     withdrawals_list,
 )
+from billing.services.finance import export_resend_check
 from billing.services.protected import (
     MANUAL_PERMISSION,
     REVIEW_PERMISSION,
@@ -130,6 +131,11 @@ def export_file_view(request: HttpRequest, export_id: int) -> HttpResponse:
     export = FinanceExport.objects.filter(pk=export_id).first()
     if export is None:
         raise Http404
+    try:
+        export_resend_check(export)
+    except BillingError as error:
+        messages.error(request, str(error))
+        return redirect("billing:exports")
     extension = "sie" if export.format == "sie" else "txt"
     response = HttpResponse(bytes(export.content), content_type="application/octet-stream")
     response["Content-Disposition"] = (

@@ -40,6 +40,7 @@ from billing.models import (
     InvoiceLine,
     ManualInvoiceItem,
     ManualReason,
+    Withdrawal,
 )
 from billing.months import month_end
 from billing.seller import seller_get
@@ -52,6 +53,20 @@ RENDERERS: dict[str, Callable[[ExportFile], bytes]] = {
     ExportFormat.FIXED: fixed_width_render,
     ExportFormat.SIE: sie_render,
 }
+
+
+def export_resend_check(export: FinanceExport) -> None:
+    """LEAK-4: a file that holds an invoice to a person who has since become protected is never
+    handed out again (it names their old customer number); it is withdrawn by hand instead."""
+    if Withdrawal.objects.filter(export=export).exists():
+        raise BillingError(
+            _(
+                "Finance export %(number)s holds an invoice to a person who has since become "
+                "protected, so it is not handed out again. Withdraw that invoice in the finance "
+                "system (see protected accounts)."
+            )
+            % {"number": export.number}
+        )
 
 
 def _line_account(line: InvoiceLine) -> str:
@@ -161,6 +176,7 @@ def finance_export(
             .first()
         )
         if latest is not None:
+            export_resend_check(latest)
             return latest
     seller = seller_get()
     number = invoice_number_take(series=EXPORT_SERIES)

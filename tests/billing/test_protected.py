@@ -113,6 +113,9 @@ def test_bill_2_leak_4_a_person_becoming_protected_is_moved_to_a_secret_number(o
     content = bytes(april.content)
     assert old_number.encode() not in content
     assert move.secret_customer_number.encode() not in content
+    # LEAK-4: the March file named the old number: it is never handed out again.
+    with pytest.raises(BillingError, match="not handed out again"):
+        finance_export(month=MAR, by=officer, today=TODAY)
     # Run twice: nothing moves twice.
     assert account_protect(patient_id=ordinary.pk) == move
     assert Withdrawal.objects.count() == 1

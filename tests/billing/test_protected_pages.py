@@ -146,11 +146,21 @@ def test_bill_3_leak_4_the_officer_reviews_and_withdraws_from_the_page(
 
 def test_bill_2_the_export_file_downloads_as_recorded(client: Client, world, officer):
     logged_in(client, officer)
-    export = FinanceExport.objects.get(pk=world["export"].pk)
-    response = client.get(f"/billing/finance-exports/{export.pk}/file/")
+    april = finance_export(month=datetime.date(2026, 4, 1), by=officer)
+    response = client.get(f"/billing/finance-exports/{april.pk}/file/")
     assert response.status_code == 200
-    assert response.content == bytes(export.content)
+    assert response.content == bytes(FinanceExport.objects.get(pk=april.pk).content)
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_leak_4_a_file_naming_a_person_since_protected_is_not_handed_out(
+    client: Client, world, officer
+):
+    logged_in(client, officer)
+    response = client.get(f"/billing/finance-exports/{world['export'].pk}/file/", follow=True)
+    assert response.redirect_chain[-1][0] == "/billing/finance-exports/"
+    assert "not handed out again" in response.content.decode()
+    assert world["move"].old_customer_number not in response.content.decode()
 
 
 @pytest.mark.parametrize(
