@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.db import DatabaseError, transaction
+from django.utils import translation
 
 from billing import tasks
 from billing.errors import BillingError
@@ -40,6 +41,14 @@ from tests.billing.protected_helpers import person_invoice
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    # The messages are asserted in English (the msgids); users read them in Swedish.
+    with translation.override("en"):
+        yield
+
 
 MAR = datetime.date(2026, 3, 1)
 TODAY = datetime.date(2026, 4, 2)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from billing.models import (
     ChargeEvent,
@@ -30,6 +31,14 @@ from tests.factories import UserFactory
 from tests.personas import logged_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def english() -> Any:
+    # Messages raised outside a request are asserted in English (the msgids).
+    with translation.override("en"):
+        yield
+
 
 MAR = datetime.date(2026, 3, 1)
 PAGES = ("/billing/manual/", "/billing/protected-accounts/", "/billing/finance-exports/")
