@@ -147,11 +147,9 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
     # QUAL-1, QUAL-2: deviations (one attached to her, the demo's without the person) and an
     # open incident on a device she holds.
     quality_world(holder=holder, protected_number="194201199124")
-    # BILL-2, LEAK-4: her patient fee on the manual list; her spouse, invoiced and exported as
-    # an ordinary person, then protected (the move, the withdrawal).
-    billing = billing_values(
-        protected_number="194201199124", later_protected_number=RELATIVE_NUMBER
-    )
+    # BILL-2, LEAK-4: her patient fee on the manual list; a person invoiced and exported as an
+    # ordinary person, then protected (the move, the withdrawal).
+    billing = billing_values(protected_number="194201199124")
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],

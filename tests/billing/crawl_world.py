@@ -23,13 +23,27 @@ from billing.services.finance import finance_export
 from billing.services.protected import account_protect, patient_account_get, patient_fees_route
 from patients.models import Patient
 from tests.billing.protected_helpers import person_invoice
+from tests.factories import PatientIdentityFactory
 
 MISSING_ID = "999999"
 
 
-def billing_values(*, protected_number: str, later_protected_number: str) -> dict[str, list[str]]:
+# Skatteverket's test number (IDENT-4), used nowhere else: the person who becomes protected.
+LATER_PROTECTED_NUMBER = "195501142284"
+
+
+def billing_values(*, protected_number: str) -> dict[str, list[str]]:
     protected = Patient.objects.get(identity__personal_identity_number=protected_number)
-    later = Patient.objects.get(identity__personal_identity_number=later_protected_number)
+    later = PatientIdentityFactory(
+        personal_identity_number=LATER_PROTECTED_NUMBER,
+        given_names="Senare",
+        surname="Skyddadsson",
+        registered_address={
+            "street2": "Flyttvägen 3",
+            "postal_code": "31133",
+            "city": "FALKENBERG",
+        },
+    ).patient
     day = datetime.date(2026, 3, 10)
     ChargeEvent.objects.create(
         kind=ChargeKind.PATIENT_FEE,
