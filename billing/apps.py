@@ -13,3 +13,9 @@ class BillingConfig(AppConfig):
         from billing import hooks
 
         hooks.register_all()
+        # BILL-2, LEAK-4: a person who becomes protected is moved to a secret customer number.
+        from billing import tasks
+        from protection.registry import protection_added_handlers
+
+        if tasks.protection_added not in protection_added_handlers:
+            protection_added_handlers.append(tasks.protection_added)

@@ -23,5 +23,14 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "billing.change_tariff",
         "billing.view_billingaccount",
         "prescriptions.change_supplyregistration",
+        # B3: BILL-2, BILL-3, LEAK-4 (the manual list, the review, withdrawals, the exports).
+        "billing.view_manualinvoiceitem",
+        "billing.change_manualinvoiceitem",
+        "billing.view_protectedaccountmove",
+        "billing.add_protectedaccountreview",
+        "billing.view_withdrawal",
+        "billing.change_withdrawal",
+        "billing.view_financeexport",
+        "billing.add_financeexport",
     ),
 }

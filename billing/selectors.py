@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, QuerySet, Sum
 
-from billing.models import ChargeEvent, ChargeKind, PayerKind
+from billing.models import (
+    ChargeEvent,
+    ChargeKind,
+    FinanceExport,
+    ManualInvoiceItem,
+    PayerKind,
+    ProtectedAccountMove,
+    Withdrawal,
+)
 from patients.models import Region
 
 
@@ -47,3 +55,34 @@ def home_region_cost_for_patient(patient_id: int) -> list[HomeRegionCost]:
         )
         for region_id, rows in per_region.items()
     ]
+
+
+def manual_items_list(*, open_only: bool) -> QuerySet[ManualInvoiceItem]:
+    """BILL-2, BILL-5: the manual-invoicing list, by secret customer number and order number
+    (never a person)."""
+    items = ManualInvoiceItem.objects.select_related(
+        "account", "invoice", "charge", "handled_by"
+    ).order_by("listed_at", "pk")
+    if open_only:
+        items = items.filter(handled_at__isnull=True)
+    return items
+
+
+def protected_moves_list() -> QuerySet[ProtectedAccountMove]:
+    """BILL-3: the accounts whose holder became protected, those not yet reviewed first; each
+    with its review (one query)."""
+    return ProtectedAccountMove.objects.select_related("account", "review__reviewed_by").order_by(
+        F("review__reviewed_at").desc(nulls_first=True), "-moved_at", "-pk"
+    )
+
+
+def withdrawals_list() -> QuerySet[Withdrawal]:
+    """LEAK-4: invoices finance holds under an old number, to be withdrawn by hand."""
+    return Withdrawal.objects.select_related("invoice", "export", "move", "withdrawn_by").order_by(
+        F("withdrawn_at").desc(nulls_first=True), "listed_at", "pk"
+    )
+
+
+def finance_exports_list() -> QuerySet[FinanceExport]:
+    # The file's bytes stay in the database until downloaded.
+    return FinanceExport.objects.defer("content").select_related("created_by").order_by("-number")

@@ -10,6 +10,16 @@ from __future__ import annotations
 from typing import Final
 
 ROUTES: Final[dict[str, str]] = {
+    # BILL-2, BILL-3, LEAK-4, ACCESS-9 (issue 12, B3): billing's own lists, by internal id; they
+    # show secret customer numbers, invoice and order numbers only, never a person.
+    "billing:manual_handle": "billing.change_manualinvoiceitem (role: billing); POST only; the "
+    "item by id (404 otherwise); names the secret customer number and order number only",
+    "billing:protected_reviewed": "billing.add_protectedaccountreview (role: billing); POST "
+    "only; the move by id (404 otherwise); reviewed once, by the user",
+    "billing:withdrawal_done": "billing.change_withdrawal (role: billing); POST only; the "
+    "withdrawal by id (404 otherwise); invoice and export numbers only",
+    "billing:export_file": "billing.view_financeexport (role: billing); the export by id (404 "
+    "otherwise); the file holds no protected person (BILL-2, golden-file test)",
     # QUAL-1, QUAL-2 (issue 11): deviations and medical-device incidents, by internal id.
     "logistics:deviation": "logistics.handle_deviation (role: customer service); the deviation "
     "by id (404 otherwise); the patient only through patient_labels_for_user (masked without a "

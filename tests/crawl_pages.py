@@ -43,6 +43,7 @@ from protection.models import (
     LocalProtection,
     ReserveNumberProtection,
 )
+from tests.billing.crawl_world import billing_values
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.logistics.crawl_recalls import recall_values
 from tests.logistics.crawl_world import LogisticsWorld, logistics_world, quality_world
@@ -147,6 +148,9 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
     # QUAL-1, QUAL-2: deviations (one attached to her, the demo's without the person) and an
     # open incident on a device she holds.
     quality_world(holder=holder, protected_number="194201199124")
+    # BILL-2, LEAK-4: her patient fee on the manual list; a person invoiced and exported as an
+    # ordinary person, then protected (the move, the withdrawal).
+    billing = billing_values(protected_number="194201199124")
     references = list(Patient.objects.values_list("reference", flat=True))
     return {
         "reference": [*references, relative.patient.reference],
@@ -176,6 +180,7 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         ),
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
+        **billing,
         "extra_urls": _logistics_query_urls(goods),
     }
 

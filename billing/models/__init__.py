@@ -2,6 +2,7 @@
 
 from billing.models.accounts import AccountKind, BillingAccount
 from billing.models.charges import ChargeEvent, ChargeKind, PayerKind
+from billing.models.finance import ExportFormat, FinanceExport, FinanceExportInvoice
 from billing.models.invoices import (
     Invoice,
     InvoiceKind,
@@ -10,6 +11,13 @@ from billing.models.invoices import (
     InvoiceState,
     InvoiceTransition,
     VatCategory,
+)
+from billing.models.protected import (
+    ManualInvoiceItem,
+    ManualReason,
+    ProtectedAccountMove,
+    ProtectedAccountReview,
+    Withdrawal,
 )
 from billing.models.runs import BillingRun, LapsedClaim, RunState
 from billing.models.tariffs import Tariff, TariffKind
@@ -20,6 +28,9 @@ __all__ = [
     "BillingRun",
     "ChargeEvent",
     "ChargeKind",
+    "ExportFormat",
+    "FinanceExport",
+    "FinanceExportInvoice",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",
@@ -27,9 +38,14 @@ __all__ = [
     "InvoiceState",
     "InvoiceTransition",
     "LapsedClaim",
+    "ManualInvoiceItem",
+    "ManualReason",
     "PayerKind",
+    "ProtectedAccountMove",
+    "ProtectedAccountReview",
     "RunState",
     "Tariff",
     "TariffKind",
     "VatCategory",
+    "Withdrawal",
 ]

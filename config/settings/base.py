@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "logistics.tasks.allocate_orders",
         "schedule": 600.0,
     },
+    # BILL-2, LEAK-4: the hourly net under a newly protected person's billing account move.
+    "billing-sweep-protected-accounts": {
+        "task": "billing.tasks.sweep_protected_accounts",
+        "schedule": crontab(minute=35),
+    },
     "logistics-sweep-order-reroutes": {
         "task": "logistics.tasks.sweep_order_reroutes",
         "schedule": crontab(minute=25),

@@ -23,6 +23,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from patients.identity import contains_identity_number
 from patients.models import AccessAction, AccessOutcome, Patient
+from patients.roles import BILLING
 from patients.services import Actor, access_entry_record, notification_send
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from protection.freetext import case_number_canonical, free_text_refusal
@@ -51,6 +52,22 @@ def _already_decided(request: GrantRequest, from_state: str, to_state: str) -> P
             "the unit manager makes a new request."
         )
         % {"status": dict(GrantRequestStatus.choices).get(from_state, from_state)}
+    )
+
+
+def _billing_staff_refusal(staff: Sequence[Any]) -> ProtectionError | None:
+    """ACCESS-9: billing staff get no grant to a protected patient, whatever else they do: they
+    work with the secret customer number and the manual-invoicing list (BILL-2)."""
+    billing = [user for user in staff if user.groups.filter(name=BILLING).exists()]
+    if not billing:
+        return None
+    return ProtectionError(
+        _(
+            "Staff: %(names)s work in billing, and billing staff get no access to protected "
+            "patients. Billing works with the secret customer number and the manual-invoicing "
+            "list instead."
+        )
+        % {"names": ", ".join(user.get_full_name() or user.get_username() for user in billing)}
     )
 
 
@@ -98,6 +115,9 @@ def grant_request_create(
     case_reference = case_number
     if not staff:
         raise ProtectionError(_("Staff: choose at least one person."))
+    billing_refusal = _billing_staff_refusal(staff)
+    if billing_refusal is not None:
+        raise billing_refusal
     refusal = free_text_refusal(reason, field=_("Reason"), patient_ids=[patient.pk])
     if refusal is not None:
         raise ProtectionError(refusal)
@@ -206,6 +226,10 @@ def grant_request_decide(
     if any(user.pk == ctx.user.pk for user in staff):
         raise ProtectionError(_("You are among the staff of this request: someone else decides."))
     if approve:
+        # ACCESS-9 again at the decision: a person may have joined billing since the request.
+        billing_refusal = _billing_staff_refusal(staff)
+        if billing_refusal is not None:
+            raise billing_refusal
         _check_period(patient, request.starts_on, request.ends_on)
         limit = settings.PROTECTION_MAX_GRANTS_PER_PATIENT
         # Grants still to come count against ACCESS-6 as well as those in force.
