@@ -11,5 +11,8 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # BILL-6: the home region's cost on the patient page (protection.registry).
         from billing import hooks
+        from billing.documents import INVOICE_PDF
+        from protection.documents import kinds
 
         hooks.register_all()
+        kinds.register(INVOICE_PDF)
