@@ -11,6 +11,8 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         # BILL-6: the home region's cost on the patient page (protection.registry).
         from billing import hooks
+        from billing.documents import INVOICE_PDF
+        from protection.documents import kinds
 
         hooks.register_all()
         # BILL-2, LEAK-4: a person who becomes protected is moved to a secret customer number.
@@ -19,3 +21,4 @@ class BillingConfig(AppConfig):
 
         if tasks.protection_added not in protection_added_handlers:
             protection_added_handlers.append(tasks.protection_added)
+        kinds.register(INVOICE_PDF)

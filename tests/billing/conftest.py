@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from billing.models import AccountKind, BillingAccount, Tariff, TariffKind
 from logistics.models import CustomerOrder, CustomerOrderLine, Device
@@ -29,6 +30,15 @@ from tests.prescriptions.conftest import (  # noqa: F401 - shared fixtures
 
 HOME_REGION = "06"
 DELIVERED = datetime.date(2026, 2, 2)
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Any:
+    """The tests match the services' English messages; the product speaks Swedish (LANGUAGE_CODE),
+    so with the compiled catalogue the messages would be Swedish. Documents render in the
+    product's language whatever is active (the pipeline overrides it)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
