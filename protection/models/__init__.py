@@ -21,7 +21,12 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
 from patients.transitions import TransitionRecord
-from protection.models.accounts import AccountEvent, AccountEventKind, AccountSuspension
+from protection.models.accounts import (
+    AccountEvent,
+    AccountEventKind,
+    AccountSuspension,
+    InactivityNotice,
+)
 from protection.models.contact import ContactAgreement
 from protection.models.documents import (
     Document,
@@ -53,6 +58,7 @@ __all__ = [
     "GrantRequest",
     "GrantRequestStatus",
     "GrantRequestTransition",
+    "InactivityNotice",
     "Letter",
     "LetterChannel",
     "LocalProtection",
