@@ -12,11 +12,12 @@ from celery import shared_task
 # The document pipeline's tasks live with it (protection/documents/tasks.py); imported here so
 # that the worker's autodiscovery, which reads <app>.tasks, registers them.
 from protection.documents.tasks import documents_sweep, render_document, withdraw_documents
-from protection.services import grants, inactivity, local, register_events, reminders
+from protection.services import case_end, grants, inactivity, local, register_events, reminders
 
 __all__ = [
     "daily_protection_maintenance",
     "documents_sweep",
+    "handle_case_closures",
     "handle_register_events",
     "render_document",
     "withdraw_documents",
@@ -27,6 +28,12 @@ __all__ = [
 def handle_register_events() -> int:
     """PROT-3/PROT-4: tell the responsible people what the register changed."""
     return register_events.register_events_handle()
+
+
+@shared_task
+def handle_case_closures() -> int:
+    """ACCESS-8: end the grants of units whose last open case for the patient closed."""
+    return case_end.case_closures_handle()
 
 
 @shared_task

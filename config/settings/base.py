@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "protection.tasks.handle_register_events",
         "schedule": 300.0,
     },
+    # ACCESS-8: closures whose task message was lost (the task runs after each commit).
+    "protection-case-closures": {
+        "task": "protection.tasks.handle_case_closures",
+        "schedule": 600.0,
+    },
     # ACCESS-2/5, PROT-6, STAFF-2: just after midnight, so that "ends on" means the whole day.
     "protection-daily-maintenance": {
         "task": "protection.tasks.daily_protection_maintenance",
