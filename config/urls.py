@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from config import landing, views
 from logistics.urls import logistics_patterns
-from prescriptions.urls import catalogue_patterns, prescription_patterns
+from prescriptions.urls import catalogue_patterns, prescription_patterns, staff_patterns
 from protection.urls import patient_patterns, protection_patterns
 
 urlpatterns = [
@@ -30,6 +30,7 @@ urlpatterns = [
     path("catalogue/", include(catalogue_patterns)),
     path("prescriptions/", include(prescription_patterns)),
     path("logistics/", include(logistics_patterns)),
+    path("staff/", include(staff_patterns)),
     path("", include(patient_patterns)),
 ]
 

@@ -27,6 +27,8 @@ CATALOGUE_ADMIN: Final = tuple(
         "competenceregistration",
         # LOG-4: customer service keeps the pickup points.
         "pickuppoint",
+        # STAFF-3: the decided competence levels, read in the admin (decided on the page).
+        "competencedecision",
     )
     for action in ("view", "add", "change")
 )
@@ -52,6 +54,18 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "prescriptions.view_invoicemark",
         *CATALOGUE_SEARCH,
         *CATALOGUE_ADMIN,
+        # STAFF-1: customer service is the account administration that decides applications.
+        "prescriptions.decide_staffapplication",
+        "prescriptions.view_staffapplication",
     ),
+    # STAFF-1: the unit's manager confirms its staff's applications; STAFF-3: and decides each
+    # prescriber's competence level per competence area.
+    "unit_manager": (
+        "prescriptions.confirm_staffapplication",
+        "prescriptions.add_competencedecision",
+    ),
+    # STAFF-3: the orderer for a unit searches the catalogue to order for the unit, never
+    # prescribes (no add_prescription).
+    "orderer": CATALOGUE_SEARCH,
     "technician": CATALOGUE_SEARCH,
 }
