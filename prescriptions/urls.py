@@ -92,7 +92,7 @@ staff_patterns: Patterns = (
     [
         path("apply/", staff.staff_apply_view, name="apply"),
         path("applications/", staff.staff_queue_view, name="queue"),
-        path("applications/<str:reference>/", staff.staff_application_view, name="application"),
+        path("applications/<str:case_number>/", staff.staff_application_view, name="application"),
         path("competence/", staff.competence_view, name="competence"),
     ],
     "staff",

@@ -24,6 +24,7 @@ from prescriptions.models import (
     ReplacementDecision,
     ReplacementGroup,
     ReplacementKind,
+    StaffApplication,
 )
 from prescriptions.services.activity import consultation_activity_create
 from prescriptions.services.delivery import prescription_delivery_set
@@ -169,6 +170,11 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         ],
         "job_id": [str(pk) for pk in DocumentJob.objects.values_list("pk", flat=True)],
         "activity_id": [str(activity.pk)],
+        # STAFF-1: the demo's application waiting for the manager, and a missing one.
+        "case_number": [
+            *StaffApplication.objects.values_list("reference", flat=True),
+            "B-MISSING0",
+        ],
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
         "extra_urls": _logistics_query_urls(goods),

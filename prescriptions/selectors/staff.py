@@ -25,16 +25,12 @@ from prescriptions.services.staff import (
 from protection.permissions import holds_role_permission
 
 
-def _managed_unit_ids(user: Any) -> list[int]:
+def _managed_unit_ids(user: Any) -> QuerySet[StaffProfile, Any]:
+    """The unit the manager acts for, as a subquery (no query of its own)."""
+    managed = StaffProfile.objects.filter(user_id=user.pk, unit_id__isnull=False)
     if not holds_role_permission(user, CONFIRM_PERMISSION):
-        return []
-    return [
-        unit_id
-        for unit_id in StaffProfile.objects.filter(user_id=user.pk).values_list(
-            "unit_id", flat=True
-        )
-        if unit_id is not None
-    ]
+        managed = managed.none()
+    return managed.values("unit_id")
 
 
 def staff_applications_visible(user: Any) -> QuerySet[StaffApplication]:
@@ -50,9 +46,8 @@ def staff_applications_visible(user: Any) -> QuerySet[StaffApplication]:
 
 def _waiting(user: Any) -> QuerySet[StaffApplication]:
     waiting = Q(pk__in=[])
-    managed = _managed_unit_ids(user)
-    if managed:
-        waiting |= Q(state=StaffApplicationState.SUBMITTED, unit_id__in=managed)
+    if holds_role_permission(user, CONFIRM_PERMISSION):
+        waiting |= Q(state=StaffApplicationState.SUBMITTED, unit_id__in=_managed_unit_ids(user))
     if holds_role_permission(user, DECIDE_PERMISSION):
         waiting |= Q(state=StaffApplicationState.CONFIRMED)
     return staff_applications_visible(user).filter(waiting).exclude(applicant_id=user.pk)

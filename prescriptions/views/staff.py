@@ -105,11 +105,11 @@ def staff_queue_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def staff_application_view(request: HttpRequest, reference: str) -> HttpResponse:
+def staff_application_view(request: HttpRequest, case_number: str) -> HttpResponse:
     """STAFF-1: one application with its history; the manager confirms or refuses, the
     account administration approves or refuses."""
     try:
-        application = staff_application_get_for_user(user=request.user, reference=reference)
+        application = staff_application_get_for_user(user=request.user, reference=case_number)
     except StaffApplication.DoesNotExist:
         raise Http404 from None
     form = StaffDecisionForm(request.POST or None)
@@ -137,7 +137,7 @@ def staff_application_view(request: HttpRequest, reference: str) -> HttpResponse
             _refusal_to_form(form, error)
         else:
             messages.success(request, done)
-            return redirect("staff:application", reference=application.reference)
+            return redirect("staff:application", case_number=application.reference)
     may_confirm = application.state == StaffApplicationState.SUBMITTED and manages_unit(
         request.user, application.unit_id
     )

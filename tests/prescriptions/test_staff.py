@@ -107,7 +107,10 @@ def test_staff_1_applied_confirmed_and_approved_gives_exactly_the_role(
     # page test shows it; a service called outside a request records nobody).
     events = AccountEvent.objects.filter(subject=applicant).exclude(pk__in=before)
     assert list(events.values_list("kind", flat=True)) == [AccountEventKind.GROUPS]
-    assert Notification.objects.filter(user=applicant, subject__contains="approved").exists()
+    # The applicant is told, by the case number only.
+    assert Notification.objects.filter(
+        user=applicant, subject__contains=application.reference
+    ).exists()
 
 
 def test_staff_1_the_orderer_right_gives_the_orderer_role_only(
