@@ -349,7 +349,7 @@ class StaffApplicationForm(forms.Form):
         help_text=_("The unit you will order for. Its manager confirms the application."),
     )
     hsa_id = forms.CharField(label=_("HSA-id"), max_length=64)
-    title = forms.CharField(label=_("Title"), max_length=100)
+    title = forms.CharField(label=_("Job title"), max_length=100)
     einvoice_access = forms.BooleanField(label=_("I need access to e-invoices"), required=False)
 
 

@@ -27,8 +27,6 @@ CATALOGUE_ADMIN: Final = tuple(
         "competenceregistration",
         # LOG-4: customer service keeps the pickup points.
         "pickuppoint",
-        # STAFF-3: the decided competence levels, read in the admin (decided on the page).
-        "competencedecision",
     )
     for action in ("view", "add", "change")
 )
@@ -56,7 +54,6 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         *CATALOGUE_ADMIN,
         # STAFF-1: customer service is the account administration that decides applications.
         "prescriptions.decide_staffapplication",
-        "prescriptions.view_staffapplication",
     ),
     # STAFF-1: the unit's manager confirms its staff's applications; STAFF-3: and decides each
     # prescriber's competence level per competence area.

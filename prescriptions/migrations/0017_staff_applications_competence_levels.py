@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('authorisation', models.CharField(choices=[('unit_orderer', 'orderer for a unit'), ('personal_health', 'personal devices in health care'), ('personal_social', 'personal devices in social services')], max_length=32, verbose_name='type of ordering right')),
                 ('einvoice_access', models.BooleanField(default=False, verbose_name='access to e-invoices')),
                 ('hsa_id', models.CharField(max_length=64, verbose_name='HSA-id')),
-                ('title', models.CharField(max_length=100, verbose_name='title')),
+                ('title', models.CharField(max_length=100, verbose_name='job title')),
                 ('state', models.CharField(choices=[('submitted', 'waiting for the manager'), ('confirmed', 'waiting for the account administration'), ('approved', 'approved'), ('refused', 'refused')], default='submitted', max_length=16, verbose_name='state')),
                 ('submitted_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted')),
                 ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),

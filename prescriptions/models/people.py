@@ -235,7 +235,7 @@ class StaffApplication(models.Model):
     )
     einvoice_access = models.BooleanField(_("access to e-invoices"), default=False)
     hsa_id = models.CharField(_("HSA-id"), max_length=64)
-    title = models.CharField(_("title"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100)
     state = models.CharField(
         _("state"),
         max_length=16,
