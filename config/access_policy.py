@@ -20,6 +20,11 @@ ROUTES: Final[dict[str, str]] = {
     "withdrawal by id (404 otherwise); invoice and export numbers only",
     "billing:export_file": "billing.view_financeexport (role: billing); the export by id (404 "
     "otherwise); the file holds no protected person (BILL-2, golden-file test)",
+    # STAFF-1: an application for ordering rights by its case number (never a patient).
+    "staff:application": "login; staff_application_get_for_user: the applicant, the manager "
+    "of its unit (prescriptions.confirm_staffapplication) or the account administration "
+    "(prescriptions.decide_staffapplication); 404 for anyone else, as for a missing one; "
+    "POST confirms, approves or refuses through the services, which check the role again",
     # QUAL-1, QUAL-2 (issue 11): deviations and medical-device incidents, by internal id.
     "logistics:deviation": "logistics.handle_deviation (role: customer service); the deviation "
     "by id (404 otherwise); the patient only through patient_labels_for_user (masked without a "

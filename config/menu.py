@@ -95,7 +95,23 @@ MENU: Final[tuple[MenuEntry, ...]] = (
             django_perm("patients.view_patient")(user) or role("logistics.work_orders")(user)
         ),
     ),
+    # STAFF-1: the manager confirms, the account administration decides.
+    MenuEntry(
+        "staff:queue",
+        _("Applications for ordering rights"),
+        lambda user: (
+            role("prescriptions.confirm_staffapplication")(user)
+            or role("prescriptions.decide_staffapplication")(user)
+        ),
+    ),
+    MenuEntry(
+        "staff:competence",
+        _("Prescribers' competence"),
+        role("prescriptions.add_competencedecision"),
+    ),
     MenuEntry("messages:list", _("Messages"), everyone),
+    # STAFF-1: anyone with an account applies for ordering rights for themselves.
+    MenuEntry("staff:apply", _("Apply for ordering rights"), everyone),
     MenuEntry("admin:index", _("Administration"), lambda user: bool(user.is_staff)),
     MenuEntry("password_change", _("Change password"), everyone),
 )

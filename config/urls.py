@@ -5,7 +5,7 @@ from django.urls import include, path
 from billing.urls import billing_patterns
 from config import landing, views
 from logistics.urls import logistics_patterns
-from prescriptions.urls import catalogue_patterns, prescription_patterns
+from prescriptions.urls import catalogue_patterns, prescription_patterns, staff_patterns
 from protection.urls import patient_patterns, protection_patterns
 
 urlpatterns = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("prescriptions/", include(prescription_patterns)),
     path("logistics/", include(logistics_patterns)),
     path("billing/", include(billing_patterns)),
+    path("staff/", include(staff_patterns)),
     path("", include(patient_patterns)),
 ]
 

@@ -223,7 +223,7 @@ def _grants(hugo: Any) -> None:
     CompetenceRegistration.objects.get_or_create(
         prescriber=profile,
         competence_area=CompetenceArea.objects.get(code="movement_communication_pressure"),
-        defaults={"trained_on": datetime.date(2025, 3, 1)},
+        defaults={"trained_on": datetime.date(2025, 3, 1), "level": "basic"},
     )
     now = timezone.now()
     for number in (EVA, MARIA):

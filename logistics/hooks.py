@@ -23,6 +23,10 @@ def _register_orders() -> None:
 
     _append_once(prescriptions_registry.order_released_handlers, tasks.order_released)
     _append_once(protection_registry.protection_added_handlers, tasks.protection_added)
+    # ACCESS-8: an open order, pickup or work order keeps the unit's grants for the patient.
+    from logistics.selectors.cases import unit_has_open_logistics_case
+
+    _append_once(protection_registry.unit_case_open_checks, unit_has_open_logistics_case)
 
 
 def _register_reservations() -> None:

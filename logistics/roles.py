@@ -55,6 +55,8 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "logistics.view_safetynotice",
     ),
     "unit_manager": ("logistics.order_replenishment", "logistics.view_safetynotice"),
+    # STAFF-3: the orderer for a unit orders replenishment of its buffer store (LOG-2).
+    "orderer": ("logistics.order_replenishment", "logistics.view_safetynotice"),
     # The workshop's queue and work orders (issue 11); QUAL-2: technicians raise an incident
     # from a device's card or a work order, and read it.
     "technician": (

@@ -15,6 +15,9 @@ TECHNICIAN: Final = "technician"
 UNIT_MANAGER: Final = "unit_manager"
 PROTECTION_ADMIN: Final = "protection_admin"
 BILLING: Final = "billing"
+# STAFF-3: the orderer for a unit (beställare av hjälpmedel) orders for the unit (its buffer
+# store's replenishment, basic equipment) and never prescribes personal devices.
+ORDERER: Final = "orderer"
 
 # ACCESS-1: the admin's patient list holds protected patients (masked) for this role only.
 LIST_PROTECTED_PERMISSION: Final = "patients.list_protected"
@@ -52,6 +55,7 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         LIST_PROTECTED_PERMISSION,
     ),
     BILLING: ("patients.view_region", "patients.view_unit"),
+    ORDERER: ("patients.view_unit",),
 }
 
 # Roles that work in the Django admin (is_staff) rather than only in the product's pages.

@@ -154,6 +154,17 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
+@transaction.atomic
+def role_grant(*, user: Any, role: str) -> None:
+    """Put ``user`` in the group of ``role``, and in no other group for it: the one way a
+    decision in the product gives a role (STAFF-1). The change to the account is recorded as
+    an account event (ACCESS-10) by the account watch, like any change of groups."""
+    if role not in role_permissions():
+        raise ValueError(f"unknown role {role!r}")
+    group, _ = Group.objects.get_or_create(name=role)
+    user.groups.add(group)
+
+
 def notification_send(*, user: Any, subject: str, body: str = "") -> Notification | None:
     """Tell one user something. Callers pass subjects with case numbers or internal
     references only (LEAK-2); inactive users get nothing."""

@@ -17,6 +17,12 @@ class PrescriptionsConfig(AppConfig):
 
         if prescriptions_open_elsewhere not in open_case_providers:
             open_case_providers.append(prescriptions_open_elsewhere)
+        # ACCESS-8: a prescription not yet decided keeps the unit's grants for the patient.
+        from prescriptions.selectors.prescription import unit_has_open_prescription
+        from protection.registry import unit_case_open_checks
+
+        if unit_has_open_prescription not in unit_case_open_checks:
+            unit_case_open_checks.append(unit_has_open_prescription)
         # The order confirmation, under the printing ban (PRINT-1..3) like every document.
         kinds.register(ORDER_CONFIRMATION)
         # PRESC-2: a patient who becomes protected gets their orders moved to the unit.

@@ -12,20 +12,27 @@ from __future__ import annotations
 
 import datetime
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from patients.models import Unit
+from patients.transitions import transition_created
 from prescriptions.models import (
     Article,
     Authorisation,
     CompetenceArea,
+    CompetenceDecision,
+    CompetenceLevel,
     CompetenceRegistration,
     PrescriberProfile,
     PrescribingUnit,
+    StaffApplication,
+    StaffApplicationState,
 )
 from prescriptions.services.catalogue import catalogue_import
+from prescriptions.services.staff import STAFF_APPLICATION
 
 # The demo units of patients/demo.py with the addresses their deliveries go to (not personal data).
 DEMO_DELIVERY = {
@@ -74,6 +81,7 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
                 },
             )
         areas = CompetenceArea.objects.in_bulk()
+        manager = get_user_model().objects.filter(username="unit_manager").first()
         for username, (authorisation, competences) in DEMO_PRESCRIBERS.items():
             user = users[username]
             profile, _ = PrescriberProfile.objects.update_or_create(
@@ -86,11 +94,41 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
                 CompetenceRegistration.objects.get_or_create(
                     prescriber=profile,
                     competence_area=areas[code],
-                    defaults={"trained_on": TRAINED_ON},
+                    defaults={"trained_on": TRAINED_ON, "level": CompetenceLevel.BASIC},
                 )
+                # STAFF-3: the level, as the demo unit's manager decided it.
+                if manager is not None:
+                    CompetenceDecision.objects.get_or_create(
+                        prescriber=profile,
+                        competence_area=areas[code],
+                        defaults={
+                            "level": CompetenceLevel.BASIC,
+                            "decided_on": TRAINED_ON,
+                            "decided_by": manager,
+                        },
+                    )
+        _demo_application(users, prescribing)
         Article.objects.filter(article_number__in=DEMO_OUT_OF_STOCK).update(out_of_stock=True)
     notes.append(
         "prescriptions: delivery addresses for the demo units; prescriber and prescriber2 may "
         "prescribe (crutches 62154 out of stock, to show a replacement)"
     )
     return notes
+
+
+def _demo_application(users: dict[str, Any], prescribing: dict[str, PrescribingUnit]) -> None:
+    """STAFF-1: one application waiting for the demo unit's manager: the technician asks to
+    order for the unit's buffer store (the unit orderer role, STAFF-3)."""
+    applicant = get_user_model().objects.filter(username="technician").first()
+    if applicant is None or StaffApplication.objects.filter(applicant=applicant).exists():
+        return
+    application = StaffApplication.objects.create(
+        applicant=applicant,
+        unit=prescribing["SE2321000255-DEMO01"],
+        authorisation=Authorisation.UNIT_ORDERER,
+        einvoice_access=False,
+        hsa_id=applicant.staff_profile.hsa_id or "",
+        title="Hjälpmedelstekniker",
+        state=StaffApplicationState.SUBMITTED,
+    )
+    transition_created(machine=STAFF_APPLICATION, obj=application, by=applicant)

@@ -15,10 +15,15 @@ from patients.models import Region
 from prescriptions.models import (
     AGREEMENT_DOCUMENT_MAX_BYTES,
     Article,
+    Authorisation,
     Certificate,
+    CompetenceArea,
+    CompetenceLevel,
     ConsumablePeriod,
     CountryGroup,
     PickupPoint,
+    PrescriberProfile,
+    PrescribingUnit,
     PrescriptionState,
     Supply,
     Urgency,
@@ -368,3 +373,64 @@ class WithdrawalForm(forms.Form):
     """A withdrawal (*uttag*) against a consumable prescription, taken by customer service."""
 
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+
+
+class StaffApplicationForm(forms.Form):
+    """STAFF-1: the application for ordering rights (webSesam's behörighetsansökan)."""
+
+    authorisation = forms.ChoiceField(
+        label=_("Type of ordering right"),
+        choices=Authorisation.choices,
+        widget=forms.RadioSelect,
+        help_text=_("Choose one. Personal devices include ordering for the unit."),
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Unit"),
+        queryset=PrescribingUnit.objects.select_related("unit").order_by("unit__name"),
+        help_text=_("The unit you will order for. Its manager confirms the application."),
+    )
+    hsa_id = forms.CharField(label=_("HSA-id"), max_length=64)
+    title = forms.CharField(label=_("Job title"), max_length=100)
+    einvoice_access = forms.BooleanField(label=_("I need access to e-invoices"), required=False)
+
+
+class StaffDecisionForm(forms.Form):
+    """STAFF-1: the reason, needed for a refusal."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed when you refuse. The applicant sees it."),
+    )
+
+
+def _person_name(profile: PrescriberProfile) -> str:
+    # Managers choose people by name, never by an account key.
+    return str(profile.user.get_full_name() or profile.user.get_username())
+
+
+class CompetenceDecisionForm(forms.Form):
+    """STAFF-3: a prescriber's level in a competence area, dated."""
+
+    prescriber = forms.ModelChoiceField(
+        label=_("Prescriber"), queryset=PrescriberProfile.objects.none()
+    )
+    competence_area = forms.ModelChoiceField(
+        label=_("Competence area"), queryset=CompetenceArea.objects.order_by("name")
+    )
+    level = forms.ChoiceField(label=_("Competence level"), choices=CompetenceLevel.choices)
+    decided_on = forms.DateField(label=_("Decided on"), help_text=_("For example 2026-01-31."))
+    trained_on = forms.DateField(
+        label=_("Training completed"),
+        required=False,
+        help_text=_("Needed the first time a level is decided for the area."),
+    )
+
+    def __init__(self, *args: Any, prescribers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["prescriber"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = prescribers
+        field.label_from_instance = _person_name  # type: ignore[method-assign,assignment]

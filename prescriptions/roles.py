@@ -52,6 +52,17 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "prescriptions.view_invoicemark",
         *CATALOGUE_SEARCH,
         *CATALOGUE_ADMIN,
+        # STAFF-1: customer service is the account administration that decides applications.
+        "prescriptions.decide_staffapplication",
     ),
+    # STAFF-1: the unit's manager confirms its staff's applications; STAFF-3: and decides each
+    # prescriber's competence level per competence area.
+    "unit_manager": (
+        "prescriptions.confirm_staffapplication",
+        "prescriptions.add_competencedecision",
+    ),
+    # STAFF-3: the orderer for a unit searches the catalogue to order for the unit, never
+    # prescribes (no add_prescription).
+    "orderer": CATALOGUE_SEARCH,
     "technician": CATALOGUE_SEARCH,
 }

@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.startpage import StartItem, StartSection, start_section_register
 from prescriptions.models import Prescription, PrescriptionState
+from prescriptions.selectors.staff import staff_application_queue_count
+from prescriptions.services.staff import CONFIRM_PERMISSION, DECIDE_PERMISSION
 from protection.permissions import holds_role_permission
 
 S = PrescriptionState
@@ -47,6 +49,27 @@ def _catalogue(user: Any) -> Sequence[StartItem] | None:
     return [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
 
 
+def _staff_applications(user: Any) -> Sequence[StartItem] | None:
+    """STAFF-1: how many applications wait for this manager or the account administration."""
+    if not (
+        holds_role_permission(user, CONFIRM_PERMISSION)
+        or holds_role_permission(user, DECIDE_PERMISSION)
+    ):
+        return None
+    return [
+        StartItem(
+            _("Applications waiting for you"),
+            reverse("staff:queue"),
+            staff_application_queue_count(user),
+        )
+    ]
+
+
 def register() -> None:
     start_section_register(StartSection("prescriptions", _("My prescriptions"), 30, _prescriptions))
     start_section_register(StartSection("catalogue", _("Catalogue"), 70, _catalogue))
+    start_section_register(
+        StartSection(
+            "staff_applications", _("Applications for ordering rights"), 80, _staff_applications
+        )
+    )

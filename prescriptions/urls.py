@@ -8,6 +8,7 @@ from prescriptions.views import (
     patient,
     prescription,
     region,
+    staff,
 )
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
@@ -95,4 +96,16 @@ prescription_patterns: Patterns = (
         ),
     ],
     "prescriptions",
+)
+
+# STAFF-1, STAFF-3: applications for ordering rights, their queues and decisions, and the
+# manager's competence decisions.
+staff_patterns: Patterns = (
+    [
+        path("apply/", staff.staff_apply_view, name="apply"),
+        path("applications/", staff.staff_queue_view, name="queue"),
+        path("applications/<str:case_number>/", staff.staff_application_view, name="application"),
+        path("competence/", staff.competence_view, name="competence"),
+    ],
+    "staff",
 )

@@ -9,6 +9,12 @@ put the patient under protection commits (PROT-1, PROT-3; the register or a deci
 Higher floors hand the work to a task of their own (ids only, LEAK-1); PRESC-2 moves open
 orders to the prescriber's unit that way.
 
+``unit_case_open_checks``: callables ``(patient_id, unit_id) -> bool`` answering whether the
+unit still has an open case for the patient (a prescription not yet decided, an order not yet
+delivered, a pickup not done, a work order not finished). A higher floor that closes a case
+records it with ``protection.services.case_end.case_closed_record``; once no check answers
+True, the grants the unit's requests gave for the patient end (ACCESS-8).
+
 ``patient_page_sections``: callables ``(ctx, patient) -> PatientPageSection | None`` that add a
 section to the patient page (the logistics floor lists the devices the patient holds). The page
 asks them only when the gate shows the full card, never on the masked card, and after the gate
@@ -46,6 +52,14 @@ open_case_providers: list[Callable[[Patient, int | None], list[OpenCase]]] = []
 
 def open_cases_elsewhere(patient: Patient, *, exclude_unit_id: int | None) -> list[OpenCase]:
     return [case for provider in open_case_providers for case in provider(patient, exclude_unit_id)]
+
+
+# check(patient_id, unit_id) -> does the unit still have an open case for the patient (ACCESS-8)
+unit_case_open_checks: list[Callable[[int, int], bool]] = []
+
+
+def unit_has_open_case(*, patient_id: int, unit_id: int) -> bool:
+    return any(check(patient_id, unit_id) for check in unit_case_open_checks)
 
 
 # handler(patient_id) -> None; enqueue a task, never do the work in the caller's transaction

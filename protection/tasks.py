@@ -12,11 +12,12 @@ from celery import shared_task
 # The document pipeline's tasks live with it (protection/documents/tasks.py); imported here so
 # that the worker's autodiscovery, which reads <app>.tasks, registers them.
 from protection.documents.tasks import documents_sweep, render_document, withdraw_documents
-from protection.services import grants, local, register_events, reminders
+from protection.services import case_end, grants, inactivity, local, register_events, reminders
 
 __all__ = [
     "daily_protection_maintenance",
     "documents_sweep",
+    "handle_case_closures",
     "handle_register_events",
     "render_document",
     "withdraw_documents",
@@ -30,9 +31,18 @@ def handle_register_events() -> int:
 
 
 @shared_task
+def handle_case_closures() -> int:
+    """ACCESS-8: end the grants of units whose last open case for the patient closed."""
+    return case_end.case_closures_handle()
+
+
+@shared_task
 def daily_protection_maintenance() -> dict[str, int]:
-    """ACCESS-2/5 and PROT-6: end what has lapsed, remind before things end. Counts only."""
+    """ACCESS-2/5, PROT-6 and STAFF-2: end what has lapsed, remind before things end. Counts
+    only. Unused accounts are deactivated before the grants are swept, and their users told."""
     return {
+        "accounts_deactivated": inactivity.accounts_unused_deactivate(),
+        "accounts_told": inactivity.accounts_unused_notify(),
         "grants_ended": grants.grants_end_lapsed(),
         "local_protections_ended": local.local_protections_lapse(),
         "local_protection_reminders": reminders.local_protections_remind(),

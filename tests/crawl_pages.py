@@ -25,6 +25,7 @@ from prescriptions.models import (
     ReplacementDecision,
     ReplacementGroup,
     ReplacementKind,
+    StaffApplication,
 )
 from prescriptions.services.activity import consultation_activity_create
 from prescriptions.services.delivery import prescription_delivery_set
@@ -178,6 +179,11 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         "consumable_number": list(
             ConsumablePrescription.objects.values_list("reference", flat=True)
         ),
+        # STAFF-1: the demo's application waiting for the manager, and a missing one.
+        "case_number": [
+            *StaffApplication.objects.values_list("reference", flat=True),
+            "B-MISSING0",
+        ],
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
         **billing,

@@ -189,6 +189,10 @@ PROTECTION_MAX_GRANTS_PER_PATIENT = env.integer(
 PROTECTION_LOCAL_REMINDER_DAYS = env.integer(
     "PROTECTION_LOCAL_REMINDER_DAYS", default=14, minimum=1
 )
+# STAFF-2: an account nobody has logged in to for this many months is deactivated by the daily
+# maintenance (regions use 6, 12 or 24), and its user is told this many days before.
+STAFF_INACTIVE_MONTHS = env.integer("STAFF_INACTIVE_MONTHS", default=12, minimum=1)
+STAFF_INACTIVE_NOTICE_DAYS = env.integer("STAFF_INACTIVE_NOTICE_DAYS", default=14, minimum=1)
 AUDIT_OFFICE_HOURS = (7, 18)  # AUDIT-3: local [opens, closes); other hours are highlighted
 
 # IDENT-2: which regional reservnummer formats this installation accepts, most preferred first.
@@ -302,7 +306,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "protection.tasks.handle_register_events",
         "schedule": 300.0,
     },
-    # ACCESS-2/5, PROT-6: just after midnight, so that "ends on" means the whole day.
+    # ACCESS-8: closures whose task message was lost (the task runs after each commit).
+    "protection-case-closures": {
+        "task": "protection.tasks.handle_case_closures",
+        "schedule": 600.0,
+    },
+    # ACCESS-2/5, PROT-6, STAFF-2: just after midnight, so that "ends on" means the whole day.
     "protection-daily-maintenance": {
         "task": "protection.tasks.daily_protection_maintenance",
         "schedule": crontab(hour=0, minute=10),

@@ -43,6 +43,7 @@ from patients.models import PatientIdentity
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from prescriptions.models import PrescribingUnit
 from prescriptions.services.access import patient_guarded
+from protection.services.case_end import case_closed_record
 
 # PRESC-9 (seed 000 §3.1.1): collected within 7 working days; the rent stops after 3.
 COLLECT_WITHIN_WORKING_DAYS: Final = 7
@@ -258,6 +259,8 @@ def _order_settle(order: PickupOrder, by: Any) -> None:
         locked = PickupOrder.objects.select_for_update().get(pk=order.pk)
         if locked.state == P.PLANNED:
             transition_apply(machine=PICKUP_MACHINE, obj=locked, to_state=P.DONE, by=by)
+            # ACCESS-8: it may have been the unit's last open case for the patient.
+            case_closed_record(patient_id=locked.patient_id, unit_id=locked.unit_id)
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from patients.transitions import (
     transition_apply,
     transition_created,
 )
+from protection.services.case_end import case_closed_record
 
 L = LineState
 O = OrderState  # noqa: E741 - the order's states, as L is the line's
@@ -71,6 +72,8 @@ CANCELLABLE_LINE_STATES: Final = frozenset(
 # The message of the evidence trigger of migration 0010 (QUAL-2).
 EVIDENCE_REFUSAL: Final = "QUAL-2: device"
 OPEN_ORDER_STATES: Final = frozenset(set(ORDER_RANK) - {O.DELIVERED})
+# A case closed for ACCESS-8: nothing more will reach the patient on this order.
+ORDER_CLOSED_STATES: Final = frozenset({O.DELIVERED, O.CANCELLED})
 
 
 def _forward(ranks: dict[Any, int], state: Any) -> frozenset[str]:
@@ -198,6 +201,9 @@ def order_state_sync(*, order_id: int, by: Any = None, note: str = "") -> Custom
     target = order_state_derived(states)
     if target != order.state:
         transition_apply(machine=ORDER_MACHINE, obj=order, to_state=target, by=by, note=note)
+        if target in ORDER_CLOSED_STATES:
+            # ACCESS-8: it may have been the unit's last open case for the patient.
+            case_closed_record(patient_id=order.patient_id, unit_id=order.unit_id)
     return order
 
 

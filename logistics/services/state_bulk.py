@@ -15,8 +15,14 @@ from logistics.models import (
     CustomerOrderTransition,
     OrderLineTransition,
 )
-from logistics.services.state import LINE_MACHINE, ORDER_MACHINE, order_state_derived
+from logistics.services.state import (
+    LINE_MACHINE,
+    ORDER_CLOSED_STATES,
+    ORDER_MACHINE,
+    order_state_derived,
+)
 from patients.transitions import NOTE_LENGTH, StaleState
+from protection.services.case_end import case_closed_record
 
 
 def _actor(by: Any) -> Any:
@@ -90,3 +96,16 @@ def orders_state_sync_many(*, order_ids: set[int], by: Any = None) -> None:
             for order_id in ids
         ]
     CustomerOrderTransition.objects.bulk_create(history, batch_size=2000)
+    closed = [
+        order_id
+        for (_from, to_state), ids in groups.items()
+        if to_state in ORDER_CLOSED_STATES
+        for order_id in ids
+    ]
+    # ACCESS-8: an order delivered or cancelled may be its unit's last open case.
+    for patient_id, unit_id in (
+        CustomerOrder.objects.filter(pk__in=closed, patient__isnull=False)
+        .values_list("patient_id", "unit_id")
+        .distinct()
+    ):
+        case_closed_record(patient_id=patient_id, unit_id=unit_id)

@@ -51,6 +51,7 @@ from protection.freetext import free_text_refusal
 from protection.gate import linked_patient_ids
 from protection.permissions import holds_role_permission
 from protection.rls import patient_guard_ids, system_context
+from protection.services.case_end import case_closed_record
 
 S = WorkOrderState
 K = WorkOrderKind
@@ -233,6 +234,13 @@ def work_order_create(
 
 
 @transaction.atomic
+def _case_closed_if_final(work_order: WorkOrder) -> None:
+    """ACCESS-8: a finished or cancelled work order may be the contact unit's last open case
+    for the patient (a returned one, felfälld, is still the author's to complete)."""
+    if work_order.state in (S.DONE, S.CANCELLED):
+        case_closed_record(patient_id=work_order.patient_id, unit_id=work_order.contact_unit_id)
+
+
 def work_order_transition(
     *, work_order_id: int, to_state: str, by: Any, note: str = "", **fields: Any
 ) -> WorkOrder:
@@ -247,6 +255,7 @@ def work_order_transition(
         note=note,
         **fields,
     )
+    _case_closed_if_final(work_order)
     return work_order
 
 
@@ -353,6 +362,7 @@ def work_order_finish(*, work_order_id: int, result: str, by: Any) -> WorkOrder:
         result=result,
         finished_at=timezone.now(),
     )
+    _case_closed_if_final(work_order)
     if work_order.kind == K.SERVICE and work_order.device_id is not None:
         device = (
             Device.objects.select_for_update()
@@ -430,6 +440,7 @@ def work_order_cancel(*, work_order_id: int, reason: str, by: Any) -> WorkOrder:
         by=acting_user(by),
         note=reason,
     )
+    _case_closed_if_final(work_order)
     return work_order
 
 

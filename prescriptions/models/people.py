@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import Unit
+from patients.models import Unit, random_reference
+from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import CompetenceArea
 
 
@@ -112,8 +113,24 @@ class PrescriberProfile(models.Model):
         return self.authorisation != Authorisation.UNIT_ORDERER
 
 
+class CompetenceLevel(models.TextChoices):
+    """The level of competence the manager (or the person medically responsible) decided a
+    prescriber has in a competence area (STAFF-3, seed 004: "Chef eller medicinskt
+    ledningsansvarig beslutar vilken nivå förskrivarna i en verksamhet har behov av")."""
+
+    NONE = "none", _("does not prescribe in this area")
+    BASIC = "basic", _("basic level")
+    REGIONAL = "regional", _("regional prescriber training")
+
+    @classmethod
+    def prescribing(cls) -> frozenset[str]:
+        # The levels that let a prescriber prescribe in the area (PRESC-5).
+        return frozenset({cls.BASIC, cls.REGIONAL})
+
+
 class CompetenceRegistration(models.Model):
-    """Registered training in a competence area, with its date (PRESC-5)."""
+    """Registered training in a competence area, with its date (PRESC-5), and the level decided
+    for it (STAFF-3): the current decision; every decision is kept as a CompetenceDecision."""
 
     prescriber = models.ForeignKey(
         PrescriberProfile,
@@ -134,6 +151,7 @@ class CompetenceRegistration(models.Model):
         related_name="+",
         verbose_name=_("registered by"),
     )
+    level = models.CharField(_("competence level"), max_length=16, choices=CompetenceLevel.choices)
 
     class Meta:
         verbose_name = _("competence registration")
@@ -147,3 +165,139 @@ class CompetenceRegistration(models.Model):
     def __str__(self) -> str:
         # The admin's inline row: the area by its name (its code is a key, not a word).
         return str(self.competence_area)
+
+
+class CompetenceDecision(models.Model):
+    """One decision of a prescriber's competence level in a competence area (STAFF-3): dated,
+    with its decider. A newer decision supersedes the older ones, which stay as the history;
+    the current level is copied to the prescriber's CompetenceRegistration, which PRESC-5 reads."""
+
+    prescriber = models.ForeignKey(
+        PrescriberProfile,
+        on_delete=models.CASCADE,
+        related_name="competence_decisions",
+        verbose_name=_("prescriber"),
+    )
+    competence_area = models.ForeignKey(
+        CompetenceArea, on_delete=models.PROTECT, verbose_name=_("competence area")
+    )
+    level = models.CharField(_("competence level"), max_length=16, choices=CompetenceLevel.choices)
+    decided_on = models.DateField(_("decided on"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-pk"]
+        verbose_name = _("competence decision")
+        verbose_name_plural = _("competence decisions")
+
+    def __str__(self) -> str:
+        return f"{self.competence_area}: {self.get_level_display()}"
+
+
+class StaffApplicationState(models.TextChoices):
+    """STAFF-1: applied, confirmed by the unit's manager, then decided by an administrator."""
+
+    SUBMITTED = "submitted", _("waiting for the manager")
+    CONFIRMED = "confirmed", _("waiting for the account administration")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+def new_application_reference() -> str:
+    return random_reference("B-", 8)
+
+
+class StaffApplication(models.Model):
+    """An application for ordering rights (webSesam's behörighetsansökan, seed 004): a person
+    applies for themselves, for one unit and one type of right; the unit's manager confirms and
+    the account administration (customer service) approves or refuses (STAFF-1)."""
+
+    reference = models.CharField(
+        _("case number"), max_length=16, unique=True, default=new_application_reference
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="staff_applications",
+        verbose_name=_("applicant"),
+    )
+    unit = models.ForeignKey(
+        PrescribingUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    authorisation = models.CharField(
+        _("type of ordering right"), max_length=32, choices=Authorisation.choices
+    )
+    einvoice_access = models.BooleanField(_("access to e-invoices"), default=False)
+    hsa_id = models.CharField(_("HSA-id"), max_length=64)
+    title = models.CharField(_("job title"), max_length=100)
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=StaffApplicationState.choices,
+        default=StaffApplicationState.SUBMITTED,
+    )
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        verbose_name = _("staff application")
+        verbose_name_plural = _("staff applications")
+        permissions = [
+            ("confirm_staffapplication", _("Can confirm staff applications for the unit")),
+            ("decide_staffapplication", _("Can approve or refuse staff applications")),
+        ]
+        constraints = [
+            # One open application per person at a time: a second would race the first.
+            models.UniqueConstraint(
+                fields=["applicant"],
+                condition=models.Q(state__in=["submitted", "confirmed"]),
+                name="staff_application_one_open",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="refused") | ~models.Q(reason=""),
+                name="staff_application_refusal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class StaffApplicationTransition(TransitionRecord):
+    """One move of a staff application: who, when, from, to (house style 4)."""
+
+    application = models.ForeignKey(
+        StaffApplication, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(
+        _("from"), max_length=32, choices=StaffApplicationState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=32, choices=StaffApplicationState.choices)
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("staff application transition")
+        verbose_name_plural = _("staff application transitions")

@@ -185,6 +185,14 @@ def replacement_acceptance_rate(
     )
 
 
+def unit_has_open_prescription(patient_id: int, unit_id: int) -> bool:
+    """For protection.registry (ACCESS-8): a prescription of the unit for the patient still
+    waits for something."""
+    return Prescription.objects.filter(
+        patient_id=patient_id, unit_id=unit_id, state__in=OPEN_STATES
+    ).exists()
+
+
 def prescriptions_open_elsewhere(patient: Patient, exclude_unit_id: int | None) -> list[OpenCase]:
     """For protection.registry: the patient's open prescriptions in other units, shown to the
     protection administrator deciding a grant (ACCESS-3). Numbers and unit names only."""

@@ -1,9 +1,10 @@
 """PRESC-5, written once: may this prescriber prescribe personal devices in these product areas?
 
 A prescriber prescribes personal devices only in product areas whose competence area has their
-training registered; an orderer for a unit orders basic equipment for the unit, never personal
-devices. Starting a draft, adding a line, accepting a replacement, a phone order and the
-evaluation on submit all ask :func:`ordering_right`.
+training registered, at a level their manager decided lets them prescribe (STAFF-3); an orderer
+for a unit orders basic equipment for the unit, never personal devices. Starting a draft, adding
+a line, accepting a replacement, a phone order and the evaluation on submit all ask
+:func:`ordering_right`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from prescriptions.models import PrescriberProfile, ProductArea
+from prescriptions.models import CompetenceLevel, PrescriberProfile, ProductArea
 from prescriptions.services.errors import RuleRefused
 
 
@@ -46,6 +47,11 @@ def ordering_right(
     personal = bool(profile and profile.prescribes_personal_devices)
     trained: set[str] = set()
     if profile is not None and areas:
-        trained = set(profile.competences.values_list("competence_area_id", flat=True))
+        # STAFF-3: the training counts at the level its manager decided; "none" does not.
+        trained = set(
+            profile.competences.filter(level__in=CompetenceLevel.prescribing()).values_list(
+                "competence_area_id", flat=True
+            )
+        )
     untrained = sorted({area.name for area in areas if area.competence_area_id not in trained})
     return OrderingRight(personal_devices=personal, untrained_areas=tuple(untrained))

@@ -27,6 +27,7 @@ from prescriptions.models import (
 from prescriptions.services.access import prescription_for_update
 from prescriptions.services.errors import StateNotAllowed
 from protection.gate import AccessContext
+from protection.services.case_end import case_closed_record
 
 S = PrescriptionState
 R = RegistrationState
@@ -119,6 +120,10 @@ def prescription_transition_apply(
         **fields,
     )
     assert isinstance(row, PrescriptionTransition)
+    if to_state not in OPEN_STATES:
+        # ACCESS-8: the unit may have no open case left for the patient (an approved
+        # prescription's order, on the logistics floor, keeps it open until delivered).
+        case_closed_record(patient_id=prescription.patient_id, unit_id=prescription.unit_id)
     return row
 
 

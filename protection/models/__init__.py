@@ -21,7 +21,12 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from patients.models import Patient, RegisterEvent, Unit
 from patients.transitions import TransitionRecord
-from protection.models.accounts import AccountEvent, AccountEventKind, AccountSuspension
+from protection.models.accounts import (
+    AccountEvent,
+    AccountEventKind,
+    AccountSuspension,
+    InactivityNotice,
+)
 from protection.models.contact import ContactAgreement
 from protection.models.documents import (
     Document,
@@ -39,6 +44,7 @@ __all__ = [
     "AccountEvent",
     "AccountEventKind",
     "AccountSuspension",
+    "CaseClosure",
     "ContactAgreement",
     "Document",
     "DocumentBatch",
@@ -53,6 +59,7 @@ __all__ = [
     "GrantRequest",
     "GrantRequestStatus",
     "GrantRequestTransition",
+    "InactivityNotice",
     "Letter",
     "LetterChannel",
     "LocalProtection",
@@ -339,3 +346,27 @@ class GrantReminder(models.Model):
 
     def __str__(self) -> str:
         return f"grant-reminder:{self.pk}"
+
+
+class CaseClosure(models.Model):
+    """ACCESS-8: a higher floor closed a case (prescription, order, pickup or work order) of a
+    unit for a patient who has grants requested by that unit. Written in the transaction that
+    closed the case; handled after it commits (and by a sweep, should the message be lost):
+    when the unit has no open case left for the patient, the grants its requests gave end."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(db_default=Now())
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["recorded_at"],
+                condition=Q(handled_at__isnull=True),
+                name="case_closure_unhandled",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"case-closure:{self.pk}"

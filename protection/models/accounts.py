@@ -98,3 +98,29 @@ class AccountSuspension(models.Model):
 
     def __str__(self) -> str:
         return f"account-suspension:{self.pk}"
+
+
+class InactivityNotice(models.Model):
+    """STAFF-2: the user was told that their unused account is about to be deactivated.
+
+    One row per user and period of disuse (``unused_since``: the last login, or the creation of
+    an account never used, that the notice counted from). The unique key is the claim: an
+    overlapping run or a retry cannot tell the user twice, and a user who logs in and then
+    falls silent again starts a new period and is told again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unused_since = models.DateTimeField(_("unused since"))
+    deactivates_on = models.DateField(_("deactivated on"))
+    notified_at = models.DateTimeField(_("told"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("inactivity notice")
+        verbose_name_plural = _("inactivity notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "unused_since"], name="one_inactivity_notice_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"inactivity-notice:{self.pk}"

@@ -339,12 +339,19 @@ def grants_end_lapsed() -> int:
 def staff_deactivate(*, ctx: AccessContext, user_id: int) -> int:
     """ACCESS-5: deactivating a user ends their grants at once."""
     user = get_user_model().objects.select_for_update().get(pk=user_id)
+    return locked_user_deactivate(actor=ctx.actor, ended_by=ctx.user, user=user)
+
+
+def locked_user_deactivate(*, actor: Actor, ended_by: Any, user: Any) -> int:
+    """Deactivate ``user`` (locked by the caller, in its transaction) and end their grants
+    (ACCESS-5); the save goes through the model, so the account change is recorded
+    (ACCESS-10). Returns the number of grants ended."""
     user.is_active = False
     user.save(update_fields=["is_active"])
     ended = 0
     for grant_id in Grant.objects.filter(user=user, ended_at__isnull=True).values_list(
         "pk", flat=True
     ):
-        grant_end(actor=ctx.actor, ended_by=ctx.user, grant_id=grant_id, reason="user deactivated")
+        grant_end(actor=actor, ended_by=ended_by, grant_id=grant_id, reason="user deactivated")
         ended += 1
     return ended

@@ -58,7 +58,8 @@ EXPECTED = {
     "prescriber2": ["Find patient", "Drafts", "Unread messages"],
     "customer_service": ["Find patient", "Quarantined register records to handle", "Fault report",
                          "Unread messages", "Search the catalogue", "Administration",
-                         "Report a deviation", "Deviations to handle", "Open incidents"],
+                         "Report a deviation", "Deviations to handle", "Open incidents",
+                         "Applications waiting for you"],
     "logistics": ["The store's queues", "Order lines to allocate", "Late (promise passed)",
                   "Search the device register", "Unread messages", "Safety notices",
                   "Safety notice campaigns"],
@@ -67,7 +68,8 @@ EXPECTED = {
                    "Report a deviation", "Open incidents", "Safety notices"],
     "unit_manager": ["Find patient", "The unit's access requests waiting for a decision",
                      "Grants ending within 14 days", "Local protections ending within 14 days",
-                     "Emergency accesses to review", "Unread messages"],
+                     "Emergency accesses to review", "Unread messages",
+                     "Applications waiting for you"],
     "protection_admin": ["Access requests to decide", "Emergency accesses to review",
                          "Unread messages", "Administration"],
     "billing": ["Unread messages"],
@@ -95,10 +97,11 @@ def test_every_demo_role_lands_on_a_start_page_of_its_own_work(client: Client, u
 QUERIES = {
     "prescriber": 12,  # + safety notices (2) and the adaptations to sign (issue 11)
     "prescriber2": 12,
-    "customer_service": 12,  # + notices, deviations to handle, loss cases (issue 11)
+    # + notices, deviations to handle, loss cases (issue 11), applications to decide (STAFF-1)
+    "customer_service": 13,
     "logistics": 10,  # + notices, the pickup queue's counts and the loss cases (issue 11)
     "technician": 8,
-    "unit_manager": 11,
+    "unit_manager": 12,  # + applications to confirm (STAFF-1)
     "protection_admin": 8,
     "billing": 6,
     "admin": 5,

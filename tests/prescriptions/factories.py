@@ -14,6 +14,7 @@ from prescriptions.models import (
     ArticleKind,
     Authorisation,
     CompetenceArea,
+    CompetenceLevel,
     CompetenceRegistration,
     PrescriberProfile,
     PrescribingUnit,
@@ -128,5 +129,8 @@ class PrescriberProfileFactory(factory.django.DjangoModelFactory[PrescriberProfi
         if create and extracted:
             for area in extracted:
                 CompetenceRegistration.objects.create(
-                    prescriber=self, competence_area=area, trained_on=datetime.date(2025, 3, 1)
+                    prescriber=self,
+                    competence_area=area,
+                    trained_on=datetime.date(2025, 3, 1),
+                    level=CompetenceLevel.BASIC,
                 )

@@ -28,7 +28,10 @@ def test_presc_5_a_training_is_registered_once_per_competence_area_with_its_date
     assert registration.trained_on == datetime.date(2025, 3, 1)
     with pytest.raises(IntegrityError):
         CompetenceRegistration.objects.create(
-            prescriber=prescriber, competence_area=area, trained_on=datetime.date(2025, 4, 1)
+            prescriber=prescriber,
+            competence_area=area,
+            trained_on=datetime.date(2025, 4, 1),
+            level="basic",
         )
 
 

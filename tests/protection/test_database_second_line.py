@@ -138,8 +138,10 @@ def _readable_text_columns() -> list[tuple[str, str]]:
              WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
                AND c.data_type IN ('text', 'character varying', 'character', 'bytea', 'json',
                                    'jsonb')
+               -- Schema-qualified: the planner may test rows of other schemas first.
                AND has_column_privilege(
-                   current_user, quote_ident(c.table_name), c.column_name, 'SELECT')
+                   current_user, format('%I.%I', c.table_schema, c.table_name), c.column_name,
+                   'SELECT')
              ORDER BY c.table_name, c.column_name
             """
         )

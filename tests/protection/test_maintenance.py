@@ -234,6 +234,8 @@ def test_prot_6_daily_task_runs_every_part_and_reports_counts_only(manager, ordi
     )
     give_grant(UserFactory(username="p1", role="prescriber"), protected, days=5)
     assert tasks.daily_protection_maintenance() == {
+        "accounts_deactivated": 0,
+        "accounts_told": 0,
         "grants_ended": 0,
         "local_protections_ended": 1,
         "local_protection_reminders": 1,

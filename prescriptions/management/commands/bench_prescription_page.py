@@ -103,7 +103,7 @@ def _populate() -> tuple[str, Any]:
         code="bench_competence", defaults={"name": "Benchmark"}
     )
     CompetenceRegistration.objects.create(
-        prescriber=profile, competence_area=competence, trained_on=date(2025, 1, 1)
+        prescriber=profile, competence_area=competence, trained_on=date(2025, 1, 1), level="basic"
     )
     area = ProductArea.objects.create(
         code="bench_area", name="Benchmark area", competence_area=competence
