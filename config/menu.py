@@ -68,6 +68,11 @@ MENU: Final[tuple[MenuEntry, ...]] = (
         "logistics:replenishments", _("Replenishment"), role("logistics.order_replenishment")
     ),
     MenuEntry("catalogue:search", _("Catalogue"), role("prescriptions.search_catalogue")),
+    MenuEntry(
+        "catalogue:follow_up",
+        _("Prescribing follow-up"),
+        role("prescriptions.follow_up_assortment"),
+    ),
     MenuEntry("logistics:queues", _("Logistics"), role("logistics.work_orders")),
     MenuEntry("logistics:stores", _("Stock"), role("logistics.work_orders")),
     MenuEntry("logistics:device_search", _("Devices"), role("logistics.view_device")),

@@ -77,6 +77,13 @@ DEMO_USERS = (
     DemoUser(
         "billing", roles.BILLING, "SE2321000255-DEMO03", "SE2321000255-U008", "Bo Fakturering"
     ),
+    DemoUser(
+        "assortment_owner",
+        roles.ASSORTMENT_OWNER,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U010",
+        "Stina Sortimentsansvarig",
+    ),
     DemoUser("admin", None, "SE2321000255-DEMO03", "SE2321000255-U009", "Ada Systemförvaltare"),
 )
 

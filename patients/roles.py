@@ -15,6 +15,8 @@ TECHNICIAN: Final = "technician"
 UNIT_MANAGER: Final = "unit_manager"
 PROTECTION_ADMIN: Final = "protection_admin"
 BILLING: Final = "billing"
+# CAT-1, KPI-5: owns the region's assortment and follows up prescribing (prescriptions floor).
+ASSORTMENT_OWNER: Final = "assortment_owner"
 
 # ACCESS-1: the admin's patient list holds protected patients (masked) for this role only.
 LIST_PROTECTED_PERMISSION: Final = "patients.list_protected"
@@ -42,6 +44,8 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         LIST_PROTECTED_PERMISSION,
     ),
     BILLING: ("patients.view_region", "patients.view_unit"),
+    # Its permissions are the prescriptions floor's (prescriptions/roles.py).
+    ASSORTMENT_OWNER: (),
 }
 
 # Roles that work in the Django admin (is_staff) rather than only in the product's pages.

@@ -47,6 +47,15 @@ TRAINED_ON = datetime.date(2025, 3, 1)
 # PRESC-8 in the demo: crutches of an optional replacement group, out of stock, so that a
 # prescriber picking them is offered the replacement and chooses.
 DEMO_OUT_OF_STOCK = ("62154",)
+# CAT-2 in the demo: what residents read about a few articles on the public assortment page
+# (the others show the sentence naming their product area).
+DEMO_DESCRIPTIONS = {
+    "40101": "Säng som höjs och sänks med motor, med rygg- och bendel som ställs in. För dig "
+    "som behöver hjälp att komma i och ur sängen eller vårdas i sängen.",
+    "44001": "Fyrhjulig rollator med sits, korg och bromsar. Ger stöd när du går och en plats "
+    "att vila på.",
+    "46001": "Lätt rullstol som du kör själv, inställd efter dina mått och hur du sitter.",
+}
 
 
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
@@ -89,6 +98,8 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
                     defaults={"trained_on": TRAINED_ON},
                 )
         Article.objects.filter(article_number__in=DEMO_OUT_OF_STOCK).update(out_of_stock=True)
+        for number, text in DEMO_DESCRIPTIONS.items():
+            Article.objects.filter(article_number=number).update(description=text)
     notes.append(
         "prescriptions: delivery addresses for the demo units; prescriber and prescriber2 may "
         "prescribe (crutches 62154 out of stock, to show a replacement)"

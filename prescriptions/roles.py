@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from patients import roles
+
 # CAT-1: product search is a role of its own ("search_catalogue" opens the catalogue pages),
 # held by prescribers, customer service and technicians.
 CATALOGUE_SEARCH: Final = ("prescriptions.search_catalogue",)
@@ -54,4 +56,6 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         *CATALOGUE_ADMIN,
     ),
     "technician": CATALOGUE_SEARCH,
+    # KPI-5: the assortment owner (CAT-1) follows up prescribing against the assortment.
+    roles.ASSORTMENT_OWNER: ("prescriptions.follow_up_assortment", *CATALOGUE_SEARCH),
 }

@@ -44,7 +44,11 @@ def _prescriptions(user: Any) -> Sequence[StartItem] | None:
 def _catalogue(user: Any) -> Sequence[StartItem] | None:
     if not holds_role_permission(user, "prescriptions.search_catalogue"):
         return None
-    return [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
+    items = [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
+    # KPI-5: the assortment owner's follow-up sits with the catalogue it follows up.
+    if holds_role_permission(user, "prescriptions.follow_up_assortment"):
+        items.append(StartItem(_("Prescribing follow-up"), reverse("catalogue:follow_up")))
+    return items
 
 
 def register() -> None:

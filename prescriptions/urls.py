@@ -1,6 +1,15 @@
 from django.urls import URLPattern, URLResolver, path
 
-from prescriptions.views import activity, catalogue, documents, patient, prescription, region
+from prescriptions.views import (
+    activity,
+    assortment,
+    catalogue,
+    documents,
+    followup,
+    patient,
+    prescription,
+    region,
+)
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -8,9 +17,20 @@ Patterns = tuple[list[URLPattern | URLResolver], str]
 catalogue_patterns: Patterns = (
     [
         path("", catalogue.catalogue_search_view, name="search"),
+        # KPI-5: the assortment owner's follow-up (before the article route's prefix).
+        path("follow-up/", followup.follow_up_view, name="follow_up"),
         path("articles/<str:article_number>/", catalogue.article_detail_view, name="article"),
     ],
     "catalogue",
+)
+
+# CAT-2: the public assortment for residents, without logging in (no patient data reachable).
+assortment_patterns: Patterns = (
+    [
+        path("", assortment.assortment_search_view, name="search"),
+        path("<str:article_number>/", assortment.assortment_article_view, name="article"),
+    ],
+    "assortment",
 )
 
 # The prescriber's pages: a patient's devices and prescriptions, building and submitting one,

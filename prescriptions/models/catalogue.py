@@ -151,6 +151,9 @@ class Article(models.Model):
     # receipt; GTIN where the supplier marks it (GS1 labels).
     serial_numbered = models.BooleanField(_("serial-numbered (individual devices)"), default=False)
     gtin = models.CharField(_("GTIN"), max_length=14, blank=True, default="")
+    # CAT-2: what a resident reads about the article on the public assortment page, in plain
+    # words (what it is for, how it is used). Never anything about a person.
+    description = models.TextField(_("description for residents"), blank=True, default="")
     warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=0)
     service_interval_months = models.PositiveSmallIntegerField(
         _("service interval (months)"), default=0
@@ -179,7 +182,12 @@ class Article(models.Model):
         verbose_name_plural = _("articles")
         # CAT-1: searching the catalogue is a role of its own, apart from the admin's
         # view_article (which customer service holds to manage the catalogue).
-        permissions = [("search_catalogue", _("Can search the catalogue"))]
+        permissions = [
+            ("search_catalogue", _("Can search the catalogue")),
+            # KPI-5: the assortment owner's follow-up of prescribing and of articles without
+            # demand (a role of its own: it reads no patient, only counts per article and unit).
+            ("follow_up_assortment", _("Can follow up prescribing per article and unit")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="accessory", main_article__isnull=False)

@@ -71,6 +71,7 @@ EXPECTED = {
     "protection_admin": ["Access requests to decide", "Emergency accesses to review",
                          "Unread messages", "Administration"],
     "billing": ["Unread messages"],
+    "assortment_owner": ["Search the catalogue", "Prescribing follow-up", "Unread messages"],
     "admin": ["Find patient", "Quarantined register records to handle", "Unread messages",
               "Administration"],
 }  # fmt: skip
@@ -101,6 +102,7 @@ QUERIES = {
     "unit_manager": 11,
     "protection_admin": 8,
     "billing": 6,
+    "assortment_owner": 6,
     "admin": 5,
 }
 
