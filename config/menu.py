@@ -73,6 +73,11 @@ MENU: Final[tuple[MenuEntry, ...]] = (
         _("Prescribing follow-up"),
         role("prescriptions.follow_up_assortment"),
     ),
+    MenuEntry(
+        "logistics:kpi_replacement_groups",
+        _("Replacement groups"),
+        role("prescriptions.follow_up_assortment"),
+    ),
     MenuEntry("logistics:queues", _("Logistics"), role("logistics.work_orders")),
     MenuEntry("logistics:stores", _("Stock"), role("logistics.work_orders")),
     MenuEntry("logistics:device_search", _("Devices"), role("logistics.view_device")),

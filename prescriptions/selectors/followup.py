@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from prescriptions.models import Article, ArticleKind, PrescriptionLine, PrescriptionState
 
@@ -68,6 +68,11 @@ class FollowUp:
     without_demand_total: int
 
 
+def prescribed_lines_in(quarter: Quarter) -> QuerySet[PrescriptionLine]:
+    """The prescription lines that count as prescribed in the quarter (KPI-4, KPI-5)."""
+    return PrescriptionLine.objects.filter(_lines_in(quarter))
+
+
 def _lines_in(quarter: Quarter) -> Q:
     return Q(
         prescription__submitted_at__date__gte=quarter.first_day,
@@ -78,7 +83,7 @@ def _lines_in(quarter: Quarter) -> Q:
 def prescribing_follow_up(*, quarter: Quarter) -> FollowUp:
     """The quarter's prescribing per product area, per article and unit, and the articles
     without demand. Four queries, whatever the volume."""
-    lines = PrescriptionLine.objects.filter(_lines_in(quarter))
+    lines = prescribed_lines_in(quarter)
     per_area = [
         AreaRow(row["article__product_area__name"], row["lines"], row["quantity"])
         for row in lines.values("article__product_area__name")
