@@ -8,6 +8,8 @@ from prescriptions.models.activity import (
 )
 from prescriptions.models.catalogue import (
     Agreement,
+    AgreementKind,
+    AgreementState,
     Article,
     ArticleKind,
     CompetenceArea,
@@ -16,6 +18,13 @@ from prescriptions.models.catalogue import (
     ReplacementKind,
     Supplier,
     Supply,
+)
+from prescriptions.models.ownership import (
+    AgreementRow,
+    AgreementRowState,
+    AgreementRowTransition,
+    AssortmentPeriod,
+    SupplierUser,
 )
 from prescriptions.models.people import (
     AgreementType,
@@ -56,9 +65,15 @@ __all__ = [
     "AGREEMENT_DOCUMENT_MAX_BYTES",
     "ActivityState",
     "Agreement",
+    "AgreementKind",
+    "AgreementRow",
+    "AgreementRowState",
+    "AgreementRowTransition",
+    "AgreementState",
     "AgreementType",
     "Article",
     "ArticleKind",
+    "AssortmentPeriod",
     "Authorisation",
     "BookingState",
     "CareEpisode",
@@ -90,6 +105,7 @@ __all__ = [
     "ResidenceAbroad",
     "SpecialDeliveryAgreement",
     "Supplier",
+    "SupplierUser",
     "Supply",
     "SupplyRegistration",
     "SupplyRegistrationTransition",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
@@ -59,6 +60,19 @@ class Supplier(models.Model):
         return self.name
 
 
+class AgreementState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ACTIVE = "active", _("active")
+    ENDED = "ended", _("ended")
+
+
+class AgreementKind(models.TextChoices):
+    # The procurement forms a region's agreements take (seed 003).
+    FRAMEWORK = "framework", _("framework agreement")
+    DIRECT = "direct", _("direct procurement")
+    CALL_OFF = "call_off", _("call-off agreement")
+
+
 class Agreement(models.Model):
     """A procurement agreement; an article whose agreement is not in force cannot be ordered."""
 
@@ -66,6 +80,24 @@ class Agreement(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, verbose_name=_("supplier"))
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # CAT-1: the agreement owner who created the header and decides its rows (null: agreements
+    # from before owners, kept by customer service in the admin).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_agreements",
+        verbose_name=_("agreement owner"),
+    )
+    # CAT-1: "active" for the agreements that existed before owners, so that ordering under
+    # them goes on unchanged.
+    state = models.CharField(
+        _("state"), max_length=16, choices=AgreementState.choices, default=AgreementState.ACTIVE
+    )
+    kind = models.CharField(
+        _("agreement type"), max_length=16, choices=AgreementKind.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["code"]
