@@ -6,6 +6,7 @@ from prescriptions.views import (
     catalogue,
     documents,
     followup,
+    ownership,
     patient,
     prescription,
     region,
@@ -19,6 +20,11 @@ catalogue_patterns: Patterns = (
         path("", catalogue.catalogue_search_view, name="search"),
         # KPI-5: the assortment owner's follow-up (before the article route's prefix).
         path("follow-up/", followup.follow_up_view, name="follow_up"),
+        # CAT-1: the catalogue's owners (no ids in these routes: see prescriptions.views.ownership).
+        path("agreements/", ownership.agreements_view, name="agreements"),
+        path("agreement-rows/", ownership.agreement_rows_view, name="agreement_rows"),
+        path("assortment/", ownership.assortment_manage_view, name="assortment_manage"),
+        path("roles/", ownership.catalogue_roles_view, name="roles"),
         path("articles/<str:article_number>/", catalogue.article_detail_view, name="article"),
     ],
     "catalogue",
