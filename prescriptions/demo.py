@@ -11,21 +11,32 @@ here creates a patient; the patients floor loaded them.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Final
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from patients.models import Unit
 from prescriptions.models import (
+    Agreement,
+    AgreementKind,
+    AgreementState,
     Article,
+    ArticleKind,
     Authorisation,
     CompetenceArea,
     CompetenceRegistration,
     PrescriberProfile,
     PrescribingUnit,
+    ProductArea,
+    Supplier,
+    SupplierUser,
+    Supply,
 )
 from prescriptions.services.catalogue import catalogue_import
+from prescriptions.services.ownership import agreement_create, agreement_row_register
 
 # The demo units of patients/demo.py with the addresses their deliveries go to (not personal data).
 DEMO_DELIVERY = {
@@ -100,8 +111,60 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
         Article.objects.filter(article_number__in=DEMO_OUT_OF_STOCK).update(out_of_stock=True)
         for number, text in DEMO_DESCRIPTIONS.items():
             Article.objects.filter(article_number=number).update(description=text)
+    notes.append(_catalogue_owners_seed())
     notes.append(
         "prescriptions: delivery addresses for the demo units; prescriber and prescriber2 may "
         "prescribe (crutches 62154 out of stock, to show a replacement)"
     )
     return notes
+
+
+# CAT-1: the demo's agreement owner owns one agreement of the sample supplier, and the supplier
+# user has registered two rows on it that wait for the owner's decision.
+DEMO_AGREEMENT: Final = "AVT-2026-DEMO"
+DEMO_SUPPLIER: Final = "Sängleverantören AB"
+DEMO_ROWS: Final = (
+    ("40170", "Säng SB760 90 cm", "181212", "15200.00"),
+    ("40171", "Säng SB760 105 cm", "181212", "15900.00"),
+)
+
+
+def _catalogue_owners_seed() -> str:
+    users = get_user_model().objects.in_bulk(
+        ["agreement_owner", "supplier_user"], field_name="username"
+    )
+    supplier = Supplier.objects.filter(name=DEMO_SUPPLIER).first()
+    if len(users) < 2 or supplier is None:
+        return "prescriptions: the catalogue owners' demo users or supplier are missing"
+    if Agreement.objects.filter(code=DEMO_AGREEMENT).exists():
+        return "prescriptions: the catalogue owners' demo agreement is in place"
+    owner, seller = users["agreement_owner"], users["supplier_user"]
+    with transaction.atomic():
+        SupplierUser.objects.update_or_create(user=seller, defaults={"supplier": supplier})
+        agreement = agreement_create(
+            user=owner,
+            code=DEMO_AGREEMENT,
+            supplier_id=supplier.pk,
+            kind=AgreementKind.FRAMEWORK,
+            valid_from=datetime.date(2026, 1, 1),
+            valid_until=None,
+            state=AgreementState.ACTIVE,
+        )
+        area = ProductArea.objects.get(code="daily_living")
+        for number, name, iso, price in DEMO_ROWS:
+            agreement_row_register(
+                user=seller,
+                agreement_id=agreement.pk,
+                article_number=number,
+                name=name,
+                iso9999=iso,
+                product_area_id=area.pk,
+                price_sek=Decimal(price),
+                kind=ArticleKind.MAIN,
+                supply=Supply.RENT,
+                assortment_days=7,
+                weight_kg=Decimal("96"),
+                length_cm=210,
+                girth_cm=320,
+            )
+    return "prescriptions: an agreement of the agreement owner with rows waiting for a decision"

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from patients.startpage import StartItem, StartSection, start_section_register
-from prescriptions.models import Prescription, PrescriptionState
+from prescriptions.models import AgreementRow, AgreementRowState, Prescription, PrescriptionState
 from protection.permissions import holds_role_permission
 
 S = PrescriptionState
@@ -51,6 +51,33 @@ def _catalogue(user: Any) -> Sequence[StartItem] | None:
     return items
 
 
+def _catalogue_owners(user: Any) -> Sequence[StartItem] | None:
+    """CAT-1: the owners' work: rows waiting for the agreement owner's decision (one count
+    query), the supplier's rows, publishing, and the catalogue's roles."""
+    items = []
+    if holds_role_permission(user, "prescriptions.own_agreements"):
+        waiting = AgreementRow.objects.filter(
+            agreement__owner_id=user.pk, state=AgreementRowState.SUBMITTED
+        ).count()
+        items.append(
+            StartItem(
+                _("Agreement rows waiting for your decision"),
+                reverse("catalogue:agreements"),
+                waiting,
+            )
+        )
+    if holds_role_permission(user, "prescriptions.register_agreement_rows"):
+        items.append(StartItem(_("Register agreement rows"), reverse("catalogue:agreement_rows")))
+    if holds_role_permission(user, "prescriptions.publish_assortment"):
+        items.append(StartItem(_("Publish the assortment"), reverse("catalogue:assortment_manage")))
+    if holds_role_permission(user, "prescriptions.assign_catalogue_roles"):
+        items.append(StartItem(_("Catalogue roles"), reverse("catalogue:roles")))
+    return items or None
+
+
 def register() -> None:
     start_section_register(StartSection("prescriptions", _("My prescriptions"), 30, _prescriptions))
     start_section_register(StartSection("catalogue", _("Catalogue"), 70, _catalogue))
+    start_section_register(
+        StartSection("catalogue_owners", _("The catalogue's owners"), 71, _catalogue_owners)
+    )

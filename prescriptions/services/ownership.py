@@ -154,7 +154,7 @@ def agreement_row_register(
     article_number: str,
     name: str,
     iso9999: str,
-    product_area_id: int,
+    product_area_id: str,
     price_sek: Decimal,
     kind: str,
     supply: str,
