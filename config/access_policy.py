@@ -99,6 +99,9 @@ ROUTES: Final[dict[str, str]] = {
     "otherwise; identity only where hjm_identity_visible and no guard",
     "logistics:order_cancel": "POST only; as logistics:order (404 otherwise); reason checked "
     "for identity (LEAK-1)",
+    "assortment:article": "public, no login (CAT-2): a published article by number (in the "
+    "assortment, agreement in force; 404 otherwise); reads only the catalogue's tables, renders "
+    "without the request, sets no cookie; name, ISO code, product area and description only",
     "catalogue:article": "prescriptions.search_catalogue (prescribers, customer service, "
     "technicians; CAT-1); catalogue data only, no patient data",
     "logistics:store": "logistics.work_orders (role); a store by its code (404 for a missing or "

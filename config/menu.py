@@ -73,6 +73,31 @@ MENU: Final[tuple[MenuEntry, ...]] = (
         "logistics:replenishments", _("Replenishment"), role("logistics.order_replenishment")
     ),
     MenuEntry("catalogue:search", _("Catalogue"), role("prescriptions.search_catalogue")),
+    MenuEntry(
+        "catalogue:follow_up",
+        _("Prescribing follow-up"),
+        role("prescriptions.follow_up_assortment"),
+    ),
+    # CAT-1: the catalogue's owners.
+    MenuEntry("catalogue:agreements", _("Agreements"), role("prescriptions.own_agreements")),
+    MenuEntry(
+        "catalogue:agreement_rows",
+        _("Agreement rows"),
+        role("prescriptions.register_agreement_rows"),
+    ),
+    MenuEntry(
+        "catalogue:assortment_manage",
+        _("Publish the assortment"),
+        role("prescriptions.publish_assortment"),
+    ),
+    MenuEntry(
+        "catalogue:roles", _("Catalogue roles"), role("prescriptions.assign_catalogue_roles")
+    ),
+    MenuEntry(
+        "logistics:kpi_replacement_groups",
+        _("Replacement groups"),
+        role("prescriptions.follow_up_assortment"),
+    ),
     MenuEntry("logistics:queues", _("Logistics"), role("logistics.work_orders")),
     MenuEntry("logistics:stores", _("Stock"), role("logistics.work_orders")),
     MenuEntry("logistics:device_search", _("Devices"), role("logistics.view_device")),

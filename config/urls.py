@@ -5,7 +5,12 @@ from django.urls import include, path
 from billing.urls import billing_patterns
 from config import landing, views
 from logistics.urls import logistics_patterns
-from prescriptions.urls import catalogue_patterns, prescription_patterns, staff_patterns
+from prescriptions.urls import (
+    assortment_patterns,
+    catalogue_patterns,
+    prescription_patterns,
+    staff_patterns,
+)
 from protection.urls import patient_patterns, protection_patterns
 
 urlpatterns = [
@@ -29,6 +34,8 @@ urlpatterns = [
     path("messages/", include("patients.urls")),
     path("protection/", include(protection_patterns)),
     path("catalogue/", include(catalogue_patterns)),
+    # CAT-2: public, no login (the views render without the request; no cookie is set).
+    path("assortment/", include(assortment_patterns)),
     path("prescriptions/", include(prescription_patterns)),
     path("logistics/", include(logistics_patterns)),
     path("billing/", include(billing_patterns)),

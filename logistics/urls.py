@@ -16,6 +16,7 @@ from logistics.views import (
     picking,
     pickups,
     queues,
+    replacement_followup,
     reservations,
     stock,
     stock_pages,
@@ -32,6 +33,12 @@ logistics_patterns: Patterns = (
         # KPI-1: delivery reliability, and a cell's missed lines.
         path("kpi/", kpi.kpi_view, name="kpi"),
         path("kpi/missed/", kpi.kpi_missed_view, name="kpi_missed"),
+        # KPI-4: replacement groups, prescribed against bought, and their stock.
+        path(
+            "kpi/replacement-groups/",
+            replacement_followup.replacement_follow_up_view,
+            name="kpi_replacement_groups",
+        ),
         # Customer orders: the prescriber's open orders, an order, allocation, cancelling.
         *order_patterns,
         # LOG-1: the prescriber's reserved articles.

@@ -77,6 +77,36 @@ DEMO_USERS = (
     DemoUser(
         "billing", roles.BILLING, "SE2321000255-DEMO03", "SE2321000255-U008", "Bo Fakturering"
     ),
+    DemoUser(
+        "assortment_owner",
+        roles.ASSORTMENT_OWNER,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U010",
+        "Stina Sortimentsansvarig",
+    ),
+    # CAT-1: the catalogue's other owners (prescriptions/demo.py ties the supplier user to its
+    # supplier and gives the agreement owner an agreement with rows to decide).
+    DemoUser(
+        "agreement_owner",
+        roles.AGREEMENT_OWNER,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U011",
+        "Åsa Avtalsägare",
+    ),
+    DemoUser(
+        "supplier_user",
+        roles.SUPPLIER_USER,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U012",
+        "Lars Leverantör",
+    ),
+    DemoUser(
+        "catalogue_role_assigner",
+        roles.CATALOGUE_ROLE_ASSIGNER,
+        "SE2321000255-DEMO03",
+        "SE2321000255-U013",
+        "Rut Behörighetstilldelare",
+    ),
     DemoUser("admin", None, "SE2321000255-DEMO03", "SE2321000255-U009", "Ada Systemförvaltare"),
 )
 

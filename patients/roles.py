@@ -18,6 +18,15 @@ BILLING: Final = "billing"
 # STAFF-3: the orderer for a unit (beställare av hjälpmedel) orders for the unit (its buffer
 # store's replenishment, basic equipment) and never prescribes personal devices.
 ORDERER: Final = "orderer"
+# CAT-1, KPI-5: owns the region's assortment and follows up prescribing (prescriptions floor).
+ASSORTMENT_OWNER: Final = "assortment_owner"
+# CAT-1: the catalogue's other owners and the role of its own for product and agreement search.
+AGREEMENT_OWNER: Final = "agreement_owner"
+SUPPLIER_USER: Final = "supplier_user"
+CATALOGUE_ROLE_ASSIGNER: Final = "catalogue_role_assigner"
+CATALOGUE_SEARCH: Final = "catalogue_search"
+# CAT-1: the roles the catalogue's role assigner gives and takes, and no others.
+CATALOGUE_ROLES: Final = (AGREEMENT_OWNER, SUPPLIER_USER, ASSORTMENT_OWNER, CATALOGUE_SEARCH)
 
 # ACCESS-1: the admin's patient list holds protected patients (masked) for this role only.
 LIST_PROTECTED_PERMISSION: Final = "patients.list_protected"
@@ -56,6 +65,12 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     ),
     BILLING: ("patients.view_region", "patients.view_unit"),
     ORDERER: ("patients.view_unit",),
+    # Its permissions are the prescriptions floor's (prescriptions/roles.py).
+    ASSORTMENT_OWNER: (),
+    AGREEMENT_OWNER: (),
+    SUPPLIER_USER: (),
+    CATALOGUE_ROLE_ASSIGNER: (),
+    CATALOGUE_SEARCH: (),
 }
 
 # Roles that work in the Django admin (is_staff) rather than only in the product's pages.

@@ -11,8 +11,9 @@ here creates a patient; the patients floor loaded them.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -20,7 +21,11 @@ from django.db import transaction
 from patients.models import Unit
 from patients.transitions import transition_created
 from prescriptions.models import (
+    Agreement,
+    AgreementKind,
+    AgreementState,
     Article,
+    ArticleKind,
     Authorisation,
     CompetenceArea,
     CompetenceDecision,
@@ -28,10 +33,15 @@ from prescriptions.models import (
     CompetenceRegistration,
     PrescriberProfile,
     PrescribingUnit,
+    ProductArea,
     StaffApplication,
     StaffApplicationState,
+    Supplier,
+    SupplierUser,
+    Supply,
 )
 from prescriptions.services.catalogue import catalogue_import
+from prescriptions.services.ownership import agreement_create, agreement_row_register
 from prescriptions.services.staff import STAFF_APPLICATION
 
 # The demo units of patients/demo.py with the addresses their deliveries go to (not personal data).
@@ -54,6 +64,15 @@ TRAINED_ON = datetime.date(2025, 3, 1)
 # PRESC-8 in the demo: crutches of an optional replacement group, out of stock, so that a
 # prescriber picking them is offered the replacement and chooses.
 DEMO_OUT_OF_STOCK = ("62154",)
+# CAT-2 in the demo: what residents read about a few articles on the public assortment page
+# (the others show the sentence naming their product area).
+DEMO_DESCRIPTIONS = {
+    "40101": "Säng som höjs och sänks med motor, med rygg- och bendel som ställs in. För dig "
+    "som behöver hjälp att komma i och ur sängen eller vårdas i sängen.",
+    "44001": "Fyrhjulig rollator med sits, korg och bromsar. Ger stöd när du går och en plats "
+    "att vila på.",
+    "46001": "Lätt rullstol som du kör själv, inställd efter dina mått och hur du sitter.",
+}
 
 
 def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
@@ -109,6 +128,9 @@ def demo_seed(*, shared_dir: Path, password: str) -> list[str]:
                     )
         _demo_application(users, prescribing)
         Article.objects.filter(article_number__in=DEMO_OUT_OF_STOCK).update(out_of_stock=True)
+        for number, text in DEMO_DESCRIPTIONS.items():
+            Article.objects.filter(article_number=number).update(description=text)
+    notes.append(_catalogue_owners_seed())
     notes.append(
         "prescriptions: delivery addresses for the demo units; prescriber and prescriber2 may "
         "prescribe (crutches 62154 out of stock, to show a replacement)"
@@ -132,3 +154,54 @@ def _demo_application(users: dict[str, Any], prescribing: dict[str, PrescribingU
         state=StaffApplicationState.SUBMITTED,
     )
     transition_created(machine=STAFF_APPLICATION, obj=application, by=applicant)
+
+
+# CAT-1: the demo's agreement owner owns one agreement of the sample supplier, and the supplier
+# user has registered two rows on it that wait for the owner's decision.
+DEMO_AGREEMENT: Final = "AVT-2026-DEMO"
+DEMO_SUPPLIER: Final = "Sängleverantören AB"
+DEMO_ROWS: Final = (
+    ("40170", "Säng SB760 90 cm", "181212", "15200.00"),
+    ("40171", "Säng SB760 105 cm", "181212", "15900.00"),
+)
+
+
+def _catalogue_owners_seed() -> str:
+    users = get_user_model().objects.in_bulk(
+        ["agreement_owner", "supplier_user"], field_name="username"
+    )
+    supplier = Supplier.objects.filter(name=DEMO_SUPPLIER).first()
+    if len(users) < 2 or supplier is None:
+        return "prescriptions: the catalogue owners' demo users or supplier are missing"
+    if Agreement.objects.filter(code=DEMO_AGREEMENT).exists():
+        return "prescriptions: the catalogue owners' demo agreement is in place"
+    owner, seller = users["agreement_owner"], users["supplier_user"]
+    with transaction.atomic():
+        SupplierUser.objects.update_or_create(user=seller, defaults={"supplier": supplier})
+        agreement = agreement_create(
+            user=owner,
+            code=DEMO_AGREEMENT,
+            supplier_id=supplier.pk,
+            kind=AgreementKind.FRAMEWORK,
+            valid_from=datetime.date(2026, 1, 1),
+            valid_until=None,
+            state=AgreementState.ACTIVE,
+        )
+        area = ProductArea.objects.get(code="daily_living")
+        for number, name, iso, price in DEMO_ROWS:
+            agreement_row_register(
+                user=seller,
+                agreement_id=agreement.pk,
+                article_number=number,
+                name=name,
+                iso9999=iso,
+                product_area_id=area.pk,
+                price_sek=Decimal(price),
+                kind=ArticleKind.MAIN,
+                supply=Supply.RENT,
+                assortment_days=7,
+                weight_kg=Decimal("96"),
+                length_cm=210,
+                girth_cm=320,
+            )
+    return "prescriptions: an agreement of the agreement owner with rows waiting for a decision"

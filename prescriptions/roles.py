@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from patients import roles
+
 # CAT-1: product search is a role of its own ("search_catalogue" opens the catalogue pages),
 # held by prescribers, customer service and technicians.
 CATALOGUE_SEARCH: Final = ("prescriptions.search_catalogue",)
@@ -65,4 +67,17 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
     # prescribes (no add_prescription).
     "orderer": CATALOGUE_SEARCH,
     "technician": CATALOGUE_SEARCH,
+    # KPI-5: the assortment owner (CAT-1) follows up prescribing against the assortment.
+    roles.ASSORTMENT_OWNER: (
+        "prescriptions.follow_up_assortment",
+        "prescriptions.publish_assortment",
+        *CATALOGUE_SEARCH,
+    ),
+    # CAT-1: agreement headers and the decision on their rows.
+    roles.AGREEMENT_OWNER: ("prescriptions.own_agreements", *CATALOGUE_SEARCH),
+    # CAT-1: registers rows under the agreements of the supplier the user is tied to.
+    roles.SUPPLIER_USER: ("prescriptions.register_agreement_rows",),
+    roles.CATALOGUE_ROLE_ASSIGNER: ("prescriptions.assign_catalogue_roles",),
+    # CAT-1: product and agreement search as a role of its own.
+    roles.CATALOGUE_SEARCH: CATALOGUE_SEARCH,
 }

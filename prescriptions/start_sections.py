@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from patients.startpage import StartItem, StartSection, start_section_register
-from prescriptions.models import Prescription, PrescriptionState
+from prescriptions.models import AgreementRow, AgreementRowState, Prescription, PrescriptionState
 from prescriptions.selectors.staff import staff_application_queue_count
 from prescriptions.services.staff import CONFIRM_PERMISSION, DECIDE_PERMISSION
 from protection.permissions import holds_role_permission
@@ -46,7 +46,35 @@ def _prescriptions(user: Any) -> Sequence[StartItem] | None:
 def _catalogue(user: Any) -> Sequence[StartItem] | None:
     if not holds_role_permission(user, "prescriptions.search_catalogue"):
         return None
-    return [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
+    items = [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
+    # KPI-5: the assortment owner's follow-up sits with the catalogue it follows up.
+    if holds_role_permission(user, "prescriptions.follow_up_assortment"):
+        items.append(StartItem(_("Prescribing follow-up"), reverse("catalogue:follow_up")))
+    return items
+
+
+def _catalogue_owners(user: Any) -> Sequence[StartItem] | None:
+    """CAT-1: the owners' work: rows waiting for the agreement owner's decision (one count
+    query), the supplier's rows, publishing, and the catalogue's roles."""
+    items = []
+    if holds_role_permission(user, "prescriptions.own_agreements"):
+        waiting = AgreementRow.objects.filter(
+            agreement__owner_id=user.pk, state=AgreementRowState.SUBMITTED
+        ).count()
+        items.append(
+            StartItem(
+                _("Agreement rows waiting for your decision"),
+                reverse("catalogue:agreements"),
+                waiting,
+            )
+        )
+    if holds_role_permission(user, "prescriptions.register_agreement_rows"):
+        items.append(StartItem(_("Register agreement rows"), reverse("catalogue:agreement_rows")))
+    if holds_role_permission(user, "prescriptions.publish_assortment"):
+        items.append(StartItem(_("Publish the assortment"), reverse("catalogue:assortment_manage")))
+    if holds_role_permission(user, "prescriptions.assign_catalogue_roles"):
+        items.append(StartItem(_("Catalogue roles"), reverse("catalogue:roles")))
+    return items or None
 
 
 def _staff_applications(user: Any) -> Sequence[StartItem] | None:
@@ -72,4 +100,7 @@ def register() -> None:
         StartSection(
             "staff_applications", _("Applications for ordering rights"), 80, _staff_applications
         )
+    )
+    start_section_register(
+        StartSection("catalogue_owners", _("The catalogue's owners"), 71, _catalogue_owners)
     )

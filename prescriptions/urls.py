@@ -2,9 +2,12 @@ from django.urls import URLPattern, URLResolver, path
 
 from prescriptions.views import (
     activity,
+    assortment,
     catalogue,
     consumable,
     documents,
+    followup,
+    ownership,
     patient,
     prescription,
     region,
@@ -17,9 +20,25 @@ Patterns = tuple[list[URLPattern | URLResolver], str]
 catalogue_patterns: Patterns = (
     [
         path("", catalogue.catalogue_search_view, name="search"),
+        # KPI-5: the assortment owner's follow-up (before the article route's prefix).
+        path("follow-up/", followup.follow_up_view, name="follow_up"),
+        # CAT-1: the catalogue's owners (no ids in these routes: see prescriptions.views.ownership).
+        path("agreements/", ownership.agreements_view, name="agreements"),
+        path("agreement-rows/", ownership.agreement_rows_view, name="agreement_rows"),
+        path("assortment/", ownership.assortment_manage_view, name="assortment_manage"),
+        path("roles/", ownership.catalogue_roles_view, name="roles"),
         path("articles/<str:article_number>/", catalogue.article_detail_view, name="article"),
     ],
     "catalogue",
+)
+
+# CAT-2: the public assortment for residents, without logging in (no patient data reachable).
+assortment_patterns: Patterns = (
+    [
+        path("", assortment.assortment_search_view, name="search"),
+        path("<str:article_number>/", assortment.assortment_article_view, name="article"),
+    ],
+    "assortment",
 )
 
 # The prescriber's pages: a patient's devices and prescriptions, building and submitting one,

@@ -187,7 +187,13 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
         **billing,
-        "extra_urls": _logistics_query_urls(goods),
+        # CAT-2: the public assortment's searches (crawled by every role and anonymously).
+        "extra_urls": [
+            *_logistics_query_urls(goods),
+            "/assortment/?q=s%C3%A4ng",
+            "/assortment/?q=12",
+            "/assortment/?q=&area=daily_living",
+        ],
     }
 
 

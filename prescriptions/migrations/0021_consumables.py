@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('patients', '0009_admin_masking'),
-        ('prescriptions', '0015_presc6_signature_on_work_order'),
+        ('prescriptions', '0020_cat1_catalogue_owners'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -8,6 +8,8 @@ from prescriptions.models.activity import (
 )
 from prescriptions.models.catalogue import (
     Agreement,
+    AgreementKind,
+    AgreementState,
     Article,
     ArticleKind,
     CompetenceArea,
@@ -25,6 +27,13 @@ from prescriptions.models.consumable import (
     ConsumableWithdrawal,
     WithdrawalState,
     WithdrawalTransition,
+)
+from prescriptions.models.ownership import (
+    AgreementRow,
+    AgreementRowState,
+    AgreementRowTransition,
+    AssortmentPeriod,
+    SupplierUser,
 )
 from prescriptions.models.people import (
     AgreementType,
@@ -70,9 +79,15 @@ __all__ = [
     "AGREEMENT_DOCUMENT_MAX_BYTES",
     "ActivityState",
     "Agreement",
+    "AgreementKind",
+    "AgreementRow",
+    "AgreementRowState",
+    "AgreementRowTransition",
+    "AgreementState",
     "AgreementType",
     "Article",
     "ArticleKind",
+    "AssortmentPeriod",
     "Authorisation",
     "BookingState",
     "CareEpisode",
@@ -114,6 +129,7 @@ __all__ = [
     "StaffApplicationState",
     "StaffApplicationTransition",
     "Supplier",
+    "SupplierUser",
     "Supply",
     "SupplyRegistration",
     "SupplyRegistrationTransition",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.postgres.indexes import GistIndex
 from django.db import models
 from django.db.models import Q
@@ -64,6 +65,19 @@ class Supplier(models.Model):
         return self.name
 
 
+class AgreementState(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    ACTIVE = "active", _("active")
+    ENDED = "ended", _("ended")
+
+
+class AgreementKind(models.TextChoices):
+    # The procurement forms a region's agreements take (seed 003).
+    FRAMEWORK = "framework", _("framework agreement")
+    DIRECT = "direct", _("direct procurement")
+    CALL_OFF = "call_off", _("call-off agreement")
+
+
 class Agreement(models.Model):
     """A procurement agreement; an article whose agreement is not in force cannot be ordered."""
 
@@ -71,6 +85,24 @@ class Agreement(models.Model):
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, verbose_name=_("supplier"))
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # CAT-1: the agreement owner who created the header and decides its rows (null: agreements
+    # from before owners, kept by customer service in the admin).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_agreements",
+        verbose_name=_("agreement owner"),
+    )
+    # CAT-1: "active" for the agreements that existed before owners, so that ordering under
+    # them goes on unchanged.
+    state = models.CharField(
+        _("state"), max_length=16, choices=AgreementState.choices, default=AgreementState.ACTIVE
+    )
+    kind = models.CharField(
+        _("agreement type"), max_length=16, choices=AgreementKind.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["code"]
@@ -156,6 +188,9 @@ class Article(models.Model):
     # receipt; GTIN where the supplier marks it (GS1 labels).
     serial_numbered = models.BooleanField(_("serial-numbered (individual devices)"), default=False)
     gtin = models.CharField(_("GTIN"), max_length=14, blank=True, default="")
+    # CAT-2: what a resident reads about the article on the public assortment page, in plain
+    # words (what it is for, how it is used). Never anything about a person.
+    description = models.TextField(_("description for residents"), blank=True, default="")
     warranty_months = models.PositiveSmallIntegerField(_("warranty (months)"), default=0)
     service_interval_months = models.PositiveSmallIntegerField(
         _("service interval (months)"), default=0
@@ -184,7 +219,12 @@ class Article(models.Model):
         verbose_name_plural = _("articles")
         # CAT-1: searching the catalogue is a role of its own, apart from the admin's
         # view_article (which customer service holds to manage the catalogue).
-        permissions = [("search_catalogue", _("Can search the catalogue"))]
+        permissions = [
+            ("search_catalogue", _("Can search the catalogue")),
+            # KPI-5: the assortment owner's follow-up of prescribing and of articles without
+            # demand (a role of its own: it reads no patient, only counts per article and unit).
+            ("follow_up_assortment", _("Can follow up prescribing per article and unit")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind="accessory", main_article__isnull=False)

@@ -10,6 +10,7 @@ article's stock state (logistics, PRESC-8).
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -52,6 +53,11 @@ CATALOGUE_COLUMNS = (
     "length_cm",
     "girth_cm",
 )
+# Optional columns (CAT-2, the national catalogue's exchange): when the file has the column, the
+# row sets the value; without it, what is stored stays. An agreement's period is taken only
+# when the import creates the agreement (an existing one is the agreement owner's, CAT-1).
+OPTIONAL_COLUMNS = ("description", "agreement_valid_from", "agreement_valid_until")
+DESCRIPTION_MAX = 2000
 PRODUCT_AREA_COLUMNS = ("product_area", "name_sv", "competence_area", "competence_area_sv", "lmn")
 
 # The article fields the file sets; anything else on an article (out_of_stock) is not the
@@ -167,6 +173,8 @@ class _ArticleRow:
     agreement: str
     replacement_group: str
     replacement_kind: str
+    # (valid from, valid until) when the file has the columns: for an agreement it creates.
+    agreement_period: tuple[datetime.date | None, datetime.date | None] | None = None
 
 
 class _DryRunRollback(Exception):
@@ -375,7 +383,7 @@ def _parse_article(line: int, raw: dict[str, str], areas: set[str]) -> _ArticleR
     if not agreement or len(agreement) > 64:
         raise _RowError("agreement", "must be an agreement code of 1-64 characters")
     supplier = _text(raw, "supplier", 200)
-    values = {
+    values: dict[str, Any] = {
         "name": _text(raw, "name", 200),
         "iso9999": iso,
         "product_area_id": area,
@@ -390,7 +398,16 @@ def _parse_article(line: int, raw: dict[str, str], areas: set[str]) -> _ArticleR
         "length_cm": _integer(raw, "length_cm"),
         "girth_cm": _integer(raw, "girth_cm"),
     }
-    return _ArticleRow(line, number, values, main, supplier, agreement, group, group_kind)
+    if "description" in raw:
+        if len(raw["description"]) > DESCRIPTION_MAX:
+            raise _RowError("description", f"longer than {DESCRIPTION_MAX} characters")
+        values["description"] = raw["description"]
+    period = None
+    if "agreement_valid_from" in raw or "agreement_valid_until" in raw:
+        period = (_date(raw, "agreement_valid_from"), _date(raw, "agreement_valid_until"))
+        if period[0] and period[1] and period[1] < period[0]:
+            raise _RowError("agreement_valid_until", "is before agreement_valid_from")
+    return _ArticleRow(line, number, values, main, supplier, agreement, group, group_kind, period)
 
 
 def _main_article_id(
@@ -422,8 +439,10 @@ def _apply_article(row: _ArticleRow, main_id: int | None) -> tuple[str, dict[str
     supplier, created = Supplier.objects.get_or_create(name=row.supplier)
     made["suppliers_created"] += int(created)
     # CAT-1: the validity period is the agreement owner's, set in the admin; never overwritten.
+    valid_from, valid_until = row.agreement_period or (None, None)
     agreement, created = Agreement.objects.get_or_create(
-        code=row.agreement, defaults={"supplier": supplier}
+        code=row.agreement,
+        defaults={"supplier": supplier, "valid_from": valid_from, "valid_until": valid_until},
     )
     made["agreements_created"] += int(created)
     if agreement.supplier_id != supplier.pk:
@@ -457,7 +476,16 @@ def _apply_article(row: _ArticleRow, main_id: int | None) -> tuple[str, dict[str
         return "unchanged", made
     for key, value in wanted.items():
         setattr(article, key, value)
-    article.save(update_fields=[*_ARTICLE_FIELDS, "main_article", "agreement", "replacement_group"])
+    optional = ["description"] if "description" in row.values else []
+    article.save(
+        update_fields=[
+            *_ARTICLE_FIELDS,
+            *optional,
+            "main_article",
+            "agreement",
+            "replacement_group",
+        ]
+    )
     return "updated", made
 
 
@@ -496,6 +524,16 @@ def _integer(row: dict[str, str], name: str) -> int:
     if not value.isdigit() or len(value) > 9:
         raise _RowError(name, f"{value!r} is not a whole number of at least 0")
     return int(value)
+
+
+def _date(row: dict[str, str], name: str) -> datetime.date | None:
+    value = row.get(name, "")
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise _RowError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _decimal(row: dict[str, str], name: str, *, places: int, digits: int) -> Decimal:

@@ -73,6 +73,12 @@ EXPECTED = {
     "protection_admin": ["Access requests to decide", "Emergency accesses to review",
                          "Unread messages", "Administration"],
     "billing": ["Unread messages"],
+    "assortment_owner": ["Search the catalogue", "Prescribing follow-up", "Unread messages",
+                         "Publish the assortment"],
+    "agreement_owner": ["Search the catalogue", "Agreement rows waiting for your decision",
+                        "Unread messages"],
+    "supplier_user": ["Register agreement rows", "Unread messages"],
+    "catalogue_role_assigner": ["Catalogue roles", "Unread messages"],
     "admin": ["Find patient", "Quarantined register records to handle", "Unread messages",
               "Administration"],
 }  # fmt: skip
@@ -104,6 +110,10 @@ QUERIES = {
     "unit_manager": 12,  # + applications to confirm (STAFF-1)
     "protection_admin": 8,
     "billing": 6,
+    "assortment_owner": 6,
+    "agreement_owner": 7,  # + the rows waiting for the owner's decision (CAT-1)
+    "supplier_user": 6,
+    "catalogue_role_assigner": 6,
     "admin": 5,
 }
 

@@ -17,11 +17,13 @@ from django.core.management.base import CommandError
 
 from patients.models import Patient, Region, StaffProfile, Unit
 from patients.roles import ROLE_PERMISSIONS
+from prescriptions.models import AgreementRow
 
 ROOT = Path(settings.BASE_DIR)
 DEMO_USERNAMES = {
     "prescriber", "prescriber2", "customer_service", "logistics", "technician",
-    "unit_manager", "protection_admin", "billing", "admin",
+    "unit_manager", "protection_admin", "billing", "assortment_owner", "agreement_owner",
+    "supplier_user", "catalogue_role_assigner", "admin",
 }  # fmt: skip
 
 
@@ -50,6 +52,11 @@ def test_seed_demo_is_idempotent_and_creates_one_user_per_role(shared_dir, monke
         if name != "admin":
             assert [g.name for g in user.groups.all()] == [name.rstrip("2")]
     assert StaffProfile.objects.count() == len(DEMO_USERNAMES)
+    # CAT-1: the supplier user's rows wait for the agreement owner, once however often seeded.
+    waiting = AgreementRow.objects.filter(state="submitted")
+    pairs = waiting.values_list("registered_by__username", "agreement__owner__username")
+    assert set(pairs) == {("supplier_user", "agreement_owner")}
+    assert waiting.count() == 2
 
 
 def test_seed_demo_refuses_production_settings(monkeypatch):

@@ -1,0 +1,192 @@
+"""CAT-1: the catalogue owners' pages: each works for its role, keeps what was typed with the
+error next to the field, and is denied to every other role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from prescriptions.models import (
+    AgreementRowState,
+    AgreementState,
+    Article,
+    AssortmentPeriod,
+    SupplierUser,
+)
+from prescriptions.services.ownership import agreement_create, agreement_row_register
+from protection.models import AccountEvent, AccountEventKind
+from tests.factories import UserFactory
+from tests.personas import logged_in
+from tests.prescriptions.factories import ArticleFactory, ProductAreaFactory, SupplierFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "/catalogue/agreements/": "agreement_owner",
+    "/catalogue/agreement-rows/": "supplier_user",
+    "/catalogue/assortment/": "assortment_owner",
+    "/catalogue/roles/": "catalogue_role_assigner",
+}
+
+
+@pytest.mark.parametrize("url", list(PAGES))
+@pytest.mark.parametrize(
+    "role", ["prescriber", "technician", "customer_service", "catalogue_search"]
+)
+def test_cat_1_denied_the_owners_pages_to_other_roles(client: Client, url: str, role: str) -> None:
+    logged_in(client, UserFactory.create(role=role))
+    assert client.get(url).status_code == 403
+    assert client.post(url, {}).status_code == 403
+
+
+@pytest.mark.parametrize("url", list(PAGES))
+def test_cat_1_denied_the_owners_pages_without_login(client: Client, url: str) -> None:
+    assert client.get(url).status_code == 302
+
+
+def test_cat_1_a_supplier_registers_and_the_owner_approves_on_the_pages(client: Client) -> None:
+    supplier = SupplierFactory.create(name="Sida AB")
+    area = ProductAreaFactory.create()
+    owner = UserFactory.create(role="agreement_owner")
+    logged_in(client, owner)
+    typed = {
+        "agreement-code": "AVT-SIDA",
+        "agreement-supplier": supplier.pk,
+        "agreement-kind": "framework",
+        "agreement-state": AgreementState.ACTIVE,
+        "agreement-valid_from": "2025-01-01",
+        "agreement-valid_until": "2024-01-01",
+    }
+    page = client.post("/catalogue/agreements/", typed).content.decode()
+    assert 'value="AVT-SIDA"' in page
+    assert "id_agreement-valid_until_error" in page
+    typed["agreement-valid_until"] = ""
+    assert client.post("/catalogue/agreements/", typed).status_code == 302
+    agreement_id = owner.owned_agreements.get(code="AVT-SIDA").pk
+
+    seller = UserFactory.create(role="supplier_user")
+    SupplierUser.objects.create(user=seller, supplier=supplier)
+    logged_in(client, seller)
+    row = {
+        "agreement": agreement_id,
+        "article_number": "SIDA-1",
+        "name": "Rollator Sida",
+        "iso9999": "12x",
+        "product_area": area.pk,
+        "price_sek": "2500.00",
+        "kind": "main",
+        "supply": "rent",
+        "assortment_days": "7",
+        "weight_kg": "7.5",
+        "length_cm": "70",
+        "girth_cm": "180",
+    }
+    page = client.post("/catalogue/agreement-rows/", row).content.decode()
+    assert 'value="Rollator Sida"' in page
+    assert "id_iso9999_error" in page
+    row["iso9999"] = "120606"
+    assert client.post("/catalogue/agreement-rows/", row).status_code == 302
+
+    logged_in(client, owner)
+    pending = client.get("/catalogue/agreements/").content.decode()
+    assert "SIDA-1 Rollator Sida" in pending
+    registered = owner.owned_agreements.get().rows.get()
+    refused = client.post(
+        "/catalogue/agreements/",
+        {"decision-row": registered.pk, "decision-decision": "refuse", "decision-reason": ""},
+    ).content.decode()
+    assert f'id="reason-{registered.pk}-error"' in refused
+    approved = client.post(
+        "/catalogue/agreements/",
+        {"decision-row": registered.pk, "decision-decision": "approve", "decision-reason": ""},
+    )
+    assert approved.status_code == 302
+    registered.refresh_from_db()
+    assert registered.state == AgreementRowState.APPROVED
+    assert Article.objects.get(article_number="SIDA-1").price_sek == 2500
+
+
+def test_cat_1_a_foreign_row_cannot_be_decided_on_the_page(client: Client) -> None:
+    owner = UserFactory.create(role="agreement_owner")
+    other = UserFactory.create(role="agreement_owner")
+    agreement = agreement_create(
+        user=owner,
+        code="AVT-F",
+        supplier_id=SupplierFactory.create().pk,
+        kind="direct",
+        valid_from=None,
+        valid_until=None,
+    )
+    row = agreement_row_register(
+        user=owner,
+        agreement_id=agreement.pk,
+        article_number="F-1",
+        name="Stol",
+        iso9999="",
+        product_area_id=ProductAreaFactory.create().pk,
+        price_sek=100,
+        kind="main",
+        supply="sell",
+        assortment_days=5,
+        weight_kg=1,
+        length_cm=10,
+        girth_cm=10,
+    )
+    logged_in(client, other)
+    response = client.post(
+        "/catalogue/agreements/", {"decision-row": row.pk, "decision-decision": "approve"}
+    )
+    assert response.status_code == 200
+    assert "Choose a row of one of your own agreements." in response.content.decode()
+    row.refresh_from_db()
+    assert row.state == AgreementRowState.SUBMITTED
+
+
+def test_cat_1_the_assortment_owner_publishes_and_withdraws_on_the_page(client: Client) -> None:
+    article = ArticleFactory.create(article_number="PUB-1", in_assortment=False)
+    logged_in(client, UserFactory.create(role="assortment_owner"))
+    assert "PUB-1" in client.get("/catalogue/assortment/").content.decode()
+    missing = client.post(
+        "/catalogue/assortment/", {"article_number": "NOPE", "action": "publish"}
+    ).content.decode()
+    assert 'value="NOPE"' in missing
+    assert "id_article_number_error" in missing
+    assert (
+        client.post(
+            "/catalogue/assortment/", {"article_number": "PUB-1", "action": "publish"}
+        ).status_code
+        == 302
+    )
+    article.refresh_from_db()
+    assert article.in_assortment
+    client.post("/catalogue/assortment/", {"article_number": "PUB-1", "action": "withdraw"})
+    article.refresh_from_db()
+    assert not article.in_assortment
+    assert AssortmentPeriod.objects.get(article=article).until is not None
+
+
+def test_cat_1_the_role_assigner_gives_a_role_on_the_page_as_an_account_event(
+    client: Client, django_assert_max_num_queries: Any
+) -> None:
+    assigner = UserFactory.create(role="catalogue_role_assigner")
+    technician = UserFactory.create(role="technician", username="tekniker-cat")
+    logged_in(client, assigner)
+    with django_assert_max_num_queries(12):
+        assert client.get("/catalogue/roles/").status_code == 200
+    response = client.post(
+        "/catalogue/roles/",
+        {"username": "tekniker-cat", "role": "catalogue_search", "action": "give"},
+    )
+    assert response.status_code == 302
+    assert technician.groups.filter(name="catalogue_search").exists()
+    event = AccountEvent.objects.filter(subject_id=technician.pk).latest("pk")
+    assert (event.kind, event.actor_id) == (AccountEventKind.GROUPS, assigner.pk)
+    # A supplier user needs the supplier: named next to the field, the typed name kept.
+    page = client.post(
+        "/catalogue/roles/",
+        {"username": "tekniker-cat", "role": "supplier_user", "action": "give"},
+    ).content.decode()
+    assert "id_supplier_error" in page
+    assert 'value="tekniker-cat"' in page
