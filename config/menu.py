@@ -67,6 +67,11 @@ MENU: Final[tuple[MenuEntry, ...]] = (
     MenuEntry(
         "logistics:replenishments", _("Replenishment"), role("logistics.order_replenishment")
     ),
+    MenuEntry(
+        "prescriptions:phone",
+        _("Phone orders and withdrawals"),
+        role("prescriptions.add_phone_order"),
+    ),
     MenuEntry("catalogue:search", _("Catalogue"), role("prescriptions.search_catalogue")),
     MenuEntry("logistics:queues", _("Logistics"), role("logistics.work_orders")),
     MenuEntry("logistics:stores", _("Stock"), role("logistics.work_orders")),

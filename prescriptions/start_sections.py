@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.startpage import StartItem, StartSection, start_section_register
 from prescriptions.models import Prescription, PrescriptionState
+from prescriptions.selectors.consumable import phone_desk_counts
+from prescriptions.services.phone_orders import PHONE_ORDER_PERMISSION
 from protection.permissions import holds_role_permission
 
 S = PrescriptionState
@@ -47,6 +49,22 @@ def _catalogue(user: Any) -> Sequence[StartItem] | None:
     return [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
 
 
+def _phone_desk(user: Any) -> Sequence[StartItem] | None:
+    """Customer service's desk (issue 14): counts only, one link; no patient is named."""
+    if not holds_role_permission(user, PHONE_ORDER_PERMISSION):
+        return None
+    counts = phone_desk_counts()
+    desk = reverse("prescriptions:phone")
+    return [
+        StartItem(_("Consumable prescriptions open for a withdrawal"), desk, counts.due),
+        StartItem(_("Withdrawals taken today"), desk, counts.withdrawals_today),
+        StartItem(_("Phone orders entered today"), desk, counts.phone_orders_today),
+    ]
+
+
 def register() -> None:
     start_section_register(StartSection("prescriptions", _("My prescriptions"), 30, _prescriptions))
     start_section_register(StartSection("catalogue", _("Catalogue"), 70, _catalogue))
+    start_section_register(
+        StartSection("phone-desk", _("Phone orders and withdrawals"), 35, _phone_desk)
+    )
