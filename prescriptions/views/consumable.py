@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -165,7 +166,7 @@ def _cancel_form(page: ConsumablePage, data: Any = None) -> WithdrawalCancelForm
     if not page.may_withdraw:
         return None
     choices = [
-        (w.pk, f"{w.withdrawn_at:%Y-%m-%d}, {w.quantity}, {w.order.reference}")
+        (w.pk, f"{timezone.localtime(w.withdrawn_at):%Y-%m-%d}, {w.quantity}, {w.order.reference}")
         for w in page.withdrawals
         if w.state == WithdrawalState.ORDERED and w.order.state != PrescriptionState.CANCELLED
     ]

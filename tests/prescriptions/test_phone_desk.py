@@ -24,6 +24,7 @@ from prescriptions.models import (
     WithdrawalState,
     WithdrawalTransition,
 )
+from prescriptions.selectors.consumable import PhoneDeskCounts, phone_desk_counts
 from prescriptions.services.consumables import (
     consumable_status,
     consumable_withdrawal_cancel,
@@ -261,3 +262,19 @@ def test_consumables_two_withdrawals_at_once_never_exceed_the_period(
     assert isinstance(errors[0], FieldRefused)
     assert "30 återstår av perioden" in str(errors[0])  # the worker threads speak Swedish
     assert ConsumableWithdrawal.objects.filter(consumable=c).count() == 1
+
+
+def test_phone_desk_counts_on_the_start_page_are_exact_and_name_nobody(
+    client, rx, ordinary, protected_patient, customer_service
+):
+    open_one = consumable(rx, ordinary, strips(interval=25))
+    consumable(rx, protected_patient, strips(interval=25))
+    assert phone_desk_counts() == PhoneDeskCounts(due=2, withdrawals_today=0, phone_orders_today=0)
+    withdraw(customer_service, open_one, 30)  # its time lock now runs: no longer open
+    assert phone_desk_counts() == PhoneDeskCounts(due=1, withdrawals_today=1, phone_orders_today=0)
+    logged_in(client, customer_service)
+    start = client.get("/start/").content.decode()
+    assert "Consumable prescriptions open for a withdrawal" in start
+    assert "/prescriptions/phone/" in start
+    assert protected_patient.reference not in start
+    assert ordinary.reference not in start
