@@ -153,9 +153,16 @@ ROUTES: Final[dict[str, str]] = {
     "prescriptions:consumable_new": "add_prescription (role); the patient through the gate "
     "(404 when missing or masked, step-up for a grant holder); the read is logged",
     "prescriptions:consumable": "view_prescription (role); customer service (add_phone_order) "
-    "or a prescriber of the consumable's unit, and the patient through the gate (404 "
-    "otherwise, one answer); POST takes a withdrawal, customer service only; delivery "
-    "computed (PRESC-2)",
+    "or a prescriber of the consumable's unit (404 otherwise); the gate logs the read; a "
+    "prescriber needs the full answer, customer service sees a masked patient as the masked "
+    "card without birth year (LEAK-5: by the case number); POST takes a withdrawal, customer "
+    "service only; delivery computed (PRESC-2)",
+    "prescriptions:withdrawal_cancel": "view_prescription (role) and add_phone_order: customer "
+    "service only; the consumable through consumable_get_for_user (404 when missing); the "
+    "service locks, refuses once the order is picked, reason in the history",
+    "prescriptions:phone_order": "add_phone_order (role); the patient through the gate's full "
+    "answer (404 when missing or masked, step-up for a grant holder; logged); the service asks "
+    "the gate for the prescriber too and computes delivery (PRESC-2)",
     "prescriptions:residence": "add_prescription (role); the patient through the gate (404 when "
     "masked, step-up for a grant holder); REGION-5 country group and certificate only",
     "prescriptions:special_delivery": "add_prescription (role); the gate's full answer only "

@@ -72,6 +72,11 @@ MENU: Final[tuple[MenuEntry, ...]] = (
     MenuEntry(
         "logistics:replenishments", _("Replenishment"), role("logistics.order_replenishment")
     ),
+    MenuEntry(
+        "prescriptions:phone",
+        _("Phone orders and withdrawals"),
+        role("prescriptions.add_phone_order"),
+    ),
     MenuEntry("catalogue:search", _("Catalogue"), role("prescriptions.search_catalogue")),
     MenuEntry(
         "catalogue:follow_up",

@@ -16,12 +16,15 @@ def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
 
 def _register_orders() -> None:
     """Customer orders: an approved prescription's release makes the order; a patient who
-    becomes protected has their open orders re-routed to the unit (PRESC-2)."""
+    becomes protected has their open orders re-routed to the unit (PRESC-2); a cancelled consumable
+    withdrawal stops its order before picking (issue 14)."""
     from logistics import tasks
+    from logistics.services.orders.cancel import order_withdraw_before_picking
     from prescriptions import registry as prescriptions_registry
     from protection import registry as protection_registry
 
     _append_once(prescriptions_registry.order_released_handlers, tasks.order_released)
+    _append_once(prescriptions_registry.order_withdraw_handlers, order_withdraw_before_picking)
     _append_once(protection_registry.protection_added_handlers, tasks.protection_added)
     # ACCESS-8: an open order, pickup or work order keeps the unit's grants for the patient.
     from logistics.selectors.cases import unit_has_open_logistics_case

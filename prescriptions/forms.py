@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,7 @@ from prescriptions.models import (
 from prescriptions.services.region import DOCUMENT_UNREADABLE, document_type_read
 
 PRESCRIPTION_NUMBER = re.compile(r"F-[0-9A-Z]{8}")
+CONSUMABLE_NUMBER = re.compile(r"L-[0-9A-Z]{8}")
 
 
 class LineAddForm(forms.Form):
@@ -434,3 +436,71 @@ class CompetenceDecisionForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = prescribers
         field.label_from_instance = _person_name  # type: ignore[method-assign,assignment]
+
+
+class ConsumableNumberForm(forms.Form):
+    """Customer service opens a consumable prescription by the number the caller gives (LEAK-5:
+    staff work by the case number, so a protected patient is served without being named)."""
+
+    consumable_number = forms.CharField(
+        label=_("Consumable prescription number"),
+        help_text=_("Starts with L-, as on the prescriber's papers."),
+        max_length=20,
+    )
+
+    def clean_consumable_number(self) -> str:
+        # Read out on the phone: case and spaces as the caller's papers have them.
+        number = "".join(str(self.cleaned_data["consumable_number"]).split()).upper()
+        if not CONSUMABLE_NUMBER.fullmatch(number):
+            raise forms.ValidationError(_("Write the number as L- and eight letters or digits."))
+        return number
+
+
+class WithdrawalCancelForm(forms.Form):
+    """Cancel one of the prescription's withdrawals whose order is not yet picked."""
+
+    withdrawal = forms.TypedChoiceField(label=_("Withdrawal"), coerce=int, choices=[])
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("Never the patient's name or personnummer."),
+        max_length=300,
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["withdrawal"].choices = choices  # type: ignore[attr-defined]
+
+
+class PhoneOrderPageForm(forms.Form):
+    """A prescriber phones in an order: who orders, from which unit, what and why. Delivery is
+    never asked (PRESC-2: the service computes it)."""
+
+    prescriber = forms.ModelChoiceField(
+        label=_("Prescriber"),
+        queryset=get_user_model()
+        .objects.filter(prescriber_profile__isnull=False, is_active=True)
+        .order_by("last_name", "first_name", "username"),
+    )
+    unit = forms.ModelChoiceField(
+        label=_("Unit"),
+        queryset=PrescribingUnit.objects.select_related("unit").order_by("unit__name"),
+    )
+    article_number = forms.CharField(label=_("Article number"), max_length=32)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+    need = forms.CharField(
+        label=_("The need it meets"),
+        help_text=_("As the prescriber says it. Never the patient's name or personnummer."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=Urgency.choices, widget=forms.RadioSelect, initial="normal"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # People by name, units by name: never a raw key in the choices.
+        self.fields["prescriber"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda user: user.get_full_name() or user.username
+        )
+        self.fields["unit"].label_from_instance = lambda u: u.unit.name  # type: ignore[attr-defined]

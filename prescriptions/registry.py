@@ -16,6 +16,12 @@ registered: the catalogue's own out-of-stock flag decides, as before the logisti
 ``order_summary_providers``: callables taking a prescription id and returning the
 :class:`OrderSummary` of the customer order it became, or None; the prescription page shows the
 first one found, so that a prescriber follows the order and its delivery promise from there.
+
+``order_withdraw_handlers``: callables taking a prescription id, a reason and the user, called
+inside the transaction that cancels a consumable withdrawal (issue 14): the handler stops the
+approved order's supply if nothing of it has been picked yet (the release not taken, or its
+customer order cancelled) and raises ``StateNotAllowed`` otherwise, which rolls the whole
+cancellation back.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 
@@ -44,6 +51,7 @@ class OrderSummary:
 
 
 order_summary_providers: list[Callable[[int], OrderSummary | None]] = []
+order_withdraw_handlers: list[Callable[[int, str, Any], None]] = []
 
 
 def draft_changed(prescription_id: int) -> None:
@@ -76,3 +84,11 @@ def order_summary(prescription_id: int) -> OrderSummary | None:
         if found is not None:
             return found
     return None
+
+
+def order_withdraw(prescription_id: int, reason: str, by: Any) -> bool:
+    """Stop an approved order's supply before it is picked, in the caller's transaction. False
+    when no floor supplies orders (nothing to stop); a handler refuses by raising."""
+    for handler in order_withdraw_handlers:
+        handler(prescription_id, reason, by)
+    return bool(order_withdraw_handlers)

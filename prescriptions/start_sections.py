@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.startpage import StartItem, StartSection, start_section_register
 from prescriptions.models import AgreementRow, AgreementRowState, Prescription, PrescriptionState
+from prescriptions.selectors.consumable import phone_desk_counts
 from prescriptions.selectors.staff import staff_application_queue_count
+from prescriptions.services.phone_orders import PHONE_ORDER_PERMISSION
 from prescriptions.services.staff import CONFIRM_PERMISSION, DECIDE_PERMISSION
 from protection.permissions import holds_role_permission
 
@@ -93,6 +95,19 @@ def _staff_applications(user: Any) -> Sequence[StartItem] | None:
     ]
 
 
+def _phone_desk(user: Any) -> Sequence[StartItem] | None:
+    """Customer service's desk (issue 14): counts only, one link; no patient is named."""
+    if not holds_role_permission(user, PHONE_ORDER_PERMISSION):
+        return None
+    counts = phone_desk_counts()
+    desk = reverse("prescriptions:phone")
+    return [
+        StartItem(_("Consumable prescriptions open for a withdrawal"), desk, counts.due),
+        StartItem(_("Withdrawals taken today"), desk, counts.withdrawals_today),
+        StartItem(_("Phone orders entered today"), desk, counts.phone_orders_today),
+    ]
+
+
 def register() -> None:
     start_section_register(StartSection("prescriptions", _("My prescriptions"), 30, _prescriptions))
     start_section_register(StartSection("catalogue", _("Catalogue"), 70, _catalogue))
@@ -103,4 +118,7 @@ def register() -> None:
     )
     start_section_register(
         StartSection("catalogue_owners", _("The catalogue's owners"), 71, _catalogue_owners)
+    )
+    start_section_register(
+        StartSection("phone-desk", _("Phone orders and withdrawals"), 35, _phone_desk)
     )

@@ -9,6 +9,7 @@ from prescriptions.views import (
     followup,
     ownership,
     patient,
+    phone,
     prescription,
     region,
     staff,
@@ -81,6 +82,14 @@ prescription_patterns: Patterns = (
             consumable.consumable_detail_view,
             name="consumable",
         ),
+        path(
+            "consumables/<str:consumable_number>/cancel/",
+            consumable.withdrawal_cancel_view,
+            name="withdrawal_cancel",
+        ),
+        # Customer service's desk for phone orders and withdrawals (issue 14, PRESC-2).
+        path("phone/", phone.phone_desk_view, name="phone"),
+        path("phone/patients/<str:reference>/", phone.phone_order_view, name="phone_order"),
         path("<str:number>/", prescription.prescription_detail_view, name="detail"),
         path("<str:number>/lines/", prescription.line_add_view, name="line_add"),
         path(

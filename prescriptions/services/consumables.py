@@ -2,6 +2,10 @@
 products, then withdrawals (*uttag*) against it.
 
 - The prescriber writes the consumable prescription from the patient page (gate, logged).
+- Customer service cancels a withdrawal (with a reason, kept in its history) as long as nothing
+  of its order has been picked: the order not yet approved is cancelled; an approved one's
+  supply is stopped by the logistics floor (``prescriptions.registry.order_withdraw``), which
+  refuses once a line is on a pick wave. What the withdrawal took returns to the period.
 - Customer service takes a withdrawal, on the prescriber's behalf: locked then checked (the
   consumable prescription ``select_for_update``), within what remains of the period and not
   before the product area's time lock has run out since the last withdrawal; each refusal says
@@ -34,13 +38,14 @@ from prescriptions.models import (
     WithdrawalState,
     WithdrawalTransition,
 )
+from prescriptions.registry import draft_changed, order_withdraw
 from prescriptions.services.access import (
     acting_unit_id,
     may_act_on_unit,
     patient_for_prescribing,
     prescriber_profile_for,
 )
-from prescriptions.services.delivery import free_text_check
+from prescriptions.services.delivery import delivery_refresh, free_text_check, presc2_enforced
 from prescriptions.services.errors import FieldRefused, RuleRefused, StateNotAllowed
 from prescriptions.services.lines import consumable_article_check
 from prescriptions.services.phone_orders import (
@@ -48,6 +53,7 @@ from prescriptions.services.phone_orders import (
     PhoneOrderLine,
     prescription_phone_order_create,
 )
+from prescriptions.services.state import OPEN_STATES, prescription_transition_apply
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 from protection.refusals import not_found, refusals_kept
@@ -295,5 +301,54 @@ def consumable_withdrawal_create(
     )
     transition_created(
         machine=WITHDRAWAL_MACHINE, obj=withdrawal, by=ctx.user, note=order.reference
+    )
+    return withdrawal
+
+
+@refusals_kept
+@transaction.atomic
+def consumable_withdrawal_cancel(
+    *, ctx: AccessContext, withdrawal_id: int, reason: str
+) -> ConsumableWithdrawal:
+    """Customer service cancels a withdrawal before its order is picked (the caller changed
+    their mind, or it was entered twice). Locks the consumable prescription first, as a new
+    withdrawal does, so the two never wait on each other in the opposite order."""
+    if not holds_role_permission(ctx.user, PHONE_ORDER_PERMISSION):
+        raise RuleRefused(_("Only customer service cancels withdrawals."), rule="PRESC-2")
+    consumable_id = (
+        ConsumableWithdrawal.objects.filter(pk=withdrawal_id)
+        .values_list("consumable_id", flat=True)
+        .first()
+    )
+    if consumable_id is None:
+        raise not_found()
+    ConsumablePrescription.objects.select_for_update().filter(pk=consumable_id).first()
+    withdrawal = (
+        ConsumableWithdrawal.objects.select_for_update(of=("self",))
+        .select_related("order", "consumable")
+        .get(pk=withdrawal_id)
+    )
+    if withdrawal.state != W.ORDERED:
+        raise StateNotAllowed(
+            _("Withdrawal of order %(number)s is already cancelled.")
+            % {"number": withdrawal.order.reference}
+        )
+    if not reason.strip():
+        raise FieldRefused(_("Reason: say why the withdrawal is cancelled."), field="reason")
+    note = free_text_check(_("Reason"), reason, patient_id=withdrawal.consumable.patient_id)
+    order = withdrawal.order
+    if order.state in OPEN_STATES:
+        # Not yet approved: nothing was released to logistics; the order is cancelled here.
+        locked = type(order).objects.select_for_update().get(pk=order.pk)
+        delivery_refresh(prescription=locked)
+        with presc2_enforced(locked):
+            prescription_transition_apply(
+                prescription=locked, to_state=PrescriptionState.CANCELLED, actor=ctx.user, note=note
+            )
+        draft_changed(locked.pk)
+    elif order.state == PrescriptionState.APPROVED:
+        order_withdraw(order.pk, note, ctx.user)
+    transition_apply(
+        machine=WITHDRAWAL_MACHINE, obj=withdrawal, to_state=W.CANCELLED, by=ctx.user, note=note
     )
     return withdrawal

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -20,14 +21,21 @@ from django.views.decorators.http import require_http_methods
 
 from patients.models import Patient
 from patients.presenters import prints_only_notice
-from prescriptions.forms import ConsumablePrescriptionForm, WithdrawalForm
+from prescriptions.forms import (
+    ConsumablePrescriptionForm,
+    WithdrawalCancelForm,
+    WithdrawalForm,
+)
+from prescriptions.models import PrescriptionState, WithdrawalState
 from prescriptions.selectors.consumable import (
+    ConsumablePage,
     consumable_get_for_user,
     consumables_for_patient,
     may_take_withdrawals,
 )
 from prescriptions.services.consumables import (
     consumable_prescription_create,
+    consumable_withdrawal_cancel,
     consumable_withdrawal_create,
 )
 from prescriptions.services.errors import FieldRefused, PrescriptionError
@@ -58,6 +66,7 @@ def patient_consumables_section(ctx: AccessContext, patient: Patient) -> Patient
             "rows": consumables_for_patient(patient.pk),
             "reference": patient.reference,
             "may_prescribe": prescribes,
+            "may_phone_order": may_take_withdrawals(ctx.user),
         },
     )
 
@@ -146,6 +155,33 @@ def consumable_detail_view(request: HttpRequest, consumable_number: str) -> Http
                 )
                 return redirect("prescriptions:consumable", consumable_number=consumable_number)
         errors, status = form_errors(form, "withdrawal-form"), 400
+    return _detail(
+        request, page, form=form, cancel_form=_cancel_form(page), errors=errors, status=status
+    )
+
+
+def _cancel_form(page: ConsumablePage, data: Any = None) -> WithdrawalCancelForm | None:
+    """Customer service's form to cancel a withdrawal still ordered (the service refuses one
+    whose order is being picked, with the reason in words)."""
+    if not page.may_withdraw:
+        return None
+    choices = [
+        (w.pk, f"{timezone.localtime(w.withdrawn_at):%Y-%m-%d}, {w.quantity}, {w.order.reference}")
+        for w in page.withdrawals
+        if w.state == WithdrawalState.ORDERED and w.order.state != PrescriptionState.CANCELLED
+    ]
+    return WithdrawalCancelForm(data, choices=choices) if choices else None
+
+
+def _detail(
+    request: HttpRequest,
+    page: ConsumablePage,
+    *,
+    form: WithdrawalForm | None,
+    cancel_form: WithdrawalCancelForm | None,
+    errors: ErrorList,
+    status: int,
+) -> HttpResponse:
     return render(
         request,
         "prescriptions/consumables/detail.html",
@@ -156,9 +192,51 @@ def consumable_detail_view(request: HttpRequest, consumable_number: str) -> Http
             "status": page.status,
             "protected": prints_only_notice([page.card]),
             "form": form,
+            "cancel_form": cancel_form,
             "errors": errors,
             "patient_reference": page.consumable.patient.reference,
             "links_patient": holds_role_permission(request.user, "patients.view_patient"),
         },
         status=status,
+    )
+
+
+@never_cache
+@login_required
+@role_permission_required(VIEW_PRESCRIPTION)
+@require_http_methods(["POST"])
+@refusals_answered(next_url=_back_to_page)
+def withdrawal_cancel_view(request: HttpRequest, consumable_number: str) -> HttpResponse:
+    """Customer service cancels a withdrawal before its order is picked, with a reason."""
+    ctx = AccessContext.from_request(request)
+    page = consumable_get_for_user(ctx=ctx, reference=consumable_number)
+    form = _cancel_form(page, request.POST)
+    if not page.may_withdraw:
+        return HttpResponse(status=403)
+    if form is not None and form.is_valid():
+        try:
+            cancelled = consumable_withdrawal_cancel(
+                ctx=ctx,
+                withdrawal_id=form.cleaned_data["withdrawal"],
+                reason=form.cleaned_data["reason"],
+            )
+        except FieldRefused as exc:
+            _apply_refusal(form, exc)
+        except PrescriptionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("The withdrawal of order %(number)s is cancelled.")
+                % {"number": cancelled.order.reference},
+            )
+            return redirect("prescriptions:consumable", consumable_number=consumable_number)
+    errors = form_errors(form, "cancel-form") if form is not None else []
+    return _detail(
+        request,
+        page,
+        form=WithdrawalForm(),
+        cancel_form=form,
+        errors=errors,
+        status=400,
     )

@@ -58,6 +58,7 @@ EXPECTED = {
     "prescriber2": ["Find patient", "Drafts", "Unread messages"],
     "customer_service": ["Find patient", "Quarantined register records to handle", "Fault report",
                          "Unread messages", "Search the catalogue", "Administration",
+                         "Consumable prescriptions open for a withdrawal",
                          "Report a deviation", "Deviations to handle", "Open incidents",
                          "Applications waiting for you"],
     "logistics": ["The store's queues", "Order lines to allocate", "Late (promise passed)",
@@ -103,8 +104,10 @@ def test_every_demo_role_lands_on_a_start_page_of_its_own_work(client: Client, u
 QUERIES = {
     "prescriber": 12,  # + safety notices (2) and the adaptations to sign (issue 11)
     "prescriber2": 12,
-    # + notices, deviations to handle, loss cases (issue 11), applications to decide (STAFF-1)
-    "customer_service": 13,
+    # + notices, deviations to handle, loss cases (issue 11), applications to decide (STAFF-1);
+    # the phone desk's counts (issue 14: the consumables open for a withdrawal, today's phone
+    # orders and withdrawals in one)
+    "customer_service": 15,
     "logistics": 10,  # + notices, the pickup queue's counts and the loss cases (issue 11)
     "technician": 8,
     "unit_manager": 12,  # + applications to confirm (STAFF-1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from logistics.models import CustomerOrder, CustomerOrderLine, LineState, Reservation
@@ -15,6 +16,8 @@ from logistics.services.errors import LogisticsError
 from logistics.services.state import CANCELLABLE_LINE_STATES, line_move
 from logistics.services.stock import level_change, level_locked, reservation_end
 from patients.identity import contains_identity_number
+from prescriptions.models import OrderRelease
+from prescriptions.services.errors import StateNotAllowed
 from protection.freetext import free_text_refusal
 
 
@@ -83,3 +86,40 @@ def order_cancel(
         CustomerOrder.objects.filter(pk=order.pk).update(cancelled_reason=reason)
         order.cancelled_reason = reason
     return order
+
+
+# A line in one of these has not reached a pick wave: stopping it takes nothing off a shelf.
+NOT_YET_PICKED: frozenset[str] = frozenset(
+    {LineState.RECEIVED, LineState.BACKORDERED, LineState.ALLOCATED, LineState.CANCELLED}
+)
+
+
+def order_withdraw_before_picking(prescription_id: int, reason: str, by: Any) -> None:
+    """A consumable withdrawal is cancelled (``prescriptions.registry.order_withdraw``, in its
+    transaction): a release not yet taken is claimed (the conditional UPDATE the order task
+    uses, so no order is ever made of it); an order already made is cancelled whole if no line
+    has reached a pick wave, and refused otherwise."""
+    claimed = OrderRelease.objects.filter(
+        prescription_id=prescription_id, taken_at__isnull=True
+    ).update(taken_at=timezone.now())
+    if claimed == 1:
+        return
+    order = (
+        CustomerOrder.objects.select_for_update().filter(prescription_id=prescription_id).first()
+    )
+    if order is None:
+        return  # never released: nothing to stop
+    states = set(CustomerOrderLine.objects.filter(order=order).values_list("state", flat=True))
+    if not states <= NOT_YET_PICKED:
+        raise StateNotAllowed(
+            _(
+                "Order %(number)s is already being picked or has left the store: it can no longer "
+                "be cancelled here; the store can stop it."
+            )
+            % {"number": order.number}
+        )
+    if states - {LineState.CANCELLED}:
+        try:
+            order_cancel(by=by, number=order.number, reason=reason)
+        except LogisticsError as exc:
+            raise StateNotAllowed(str(exc)) from exc
