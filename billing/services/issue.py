@@ -36,6 +36,7 @@ from billing.peppol import (
 )
 from billing.seller import VAT_EXEMPTION_REASON, organisation_number_valid, seller_get
 from billing.services.numbering import invoice_number_take
+from billing.services.outbox import invoice_send_on_commit
 from patients.transitions import transition_created
 
 
@@ -210,4 +211,6 @@ def invoice_issue(
         ]
     )
     transition_created(machine=INVOICE_MACHINE, obj=invoice, by=by)
+    # The outbox: sent by a task once the issue has committed (billing.services.outbox).
+    invoice_send_on_commit(invoice.pk)
     return invoice
