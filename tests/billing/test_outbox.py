@@ -156,22 +156,18 @@ def test_export_invoices_writes_the_stored_bytes_of_the_months_documents(
     out_of_region(lent_device)
     invoice = _issued(billing_officer)
     note = credit_note_issue(invoice_id=invoice.pk, line_numbers=[1], by=billing_officer)
-    # The invoice carries the run's date; the credit note today's: each month has its own.
-    exported: dict[str, dict[str, Any]] = {}
+    out = io.StringIO()
+    # The billing month: the run's invoice and its credit note (issued today, same period).
+    call_command(
+        "export_invoices", "--month", "2026-02", "--out", str(tmp_path / "feb"), stdout=out
+    )
+    summary = json.loads(out.getvalue())
+    assert summary["files"] == [f"{invoice}.xml", f"{note}.xml"]
+    assert (summary["invoice"], summary["credit_note"]) == (1, 1)
+    assert sorted(p.name for p in (tmp_path / "feb").iterdir()) == summary["files"]
     for document in (invoice, note):
-        month = document.issue_date.strftime("%Y-%m")
-        out = io.StringIO()
-        call_command(
-            "export_invoices", "--month", month, "--out", str(tmp_path / month), stdout=out
-        )
-        exported[str(document)] = json.loads(out.getvalue())
-        written = tmp_path / month / f"{document}.xml"
+        written = tmp_path / "feb" / f"{document}.xml"
         assert written.read_bytes() == bytes(document.ubl_xml)
-        assert [p.name for p in (tmp_path / month).iterdir()] == [written.name]
-    assert exported[str(invoice)]["files"] == [f"{invoice}.xml"]
-    assert exported[str(invoice)]["invoice"] == 1
-    assert exported[str(note)]["files"] == [f"{note}.xml"]
-    assert exported[str(note)]["credit_note"] == 1
     # Another month exports nothing; a bad month names the option and the form.
     call_command("export_invoices", "--month", "2020-01", "--out", str(tmp_path / "e2"), stdout=out)
     assert list((tmp_path / "e2").iterdir()) == []

@@ -1,5 +1,7 @@
-"""``manage.py export_invoices --month YYYY-MM --out DIR``: one UBL XML file per invoice and
-credit note issued in the month, named by its number (``F12.xml``, ``K3.xml``). The bytes are the
+"""``manage.py export_invoices --month YYYY-MM --out DIR``: one UBL XML file per issued invoice
+and credit note of the billing month (the month its period begins in, as ``billing_run
+--month`` invoices it and its credit notes repeat it; a document without a period by its issue
+date), named by its number (``F12.xml``, ``K3.xml``). The bytes are the
 stored XML exactly as validated and issued, never rendered again, so the export is what the
 receiver got. Each file is written atomically (a temporary file, then a rename); a JSON summary
 (files, and the count per kind) goes to stdout."""
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 
 from billing.models import Invoice
 from billing.months import month_end, month_parse
@@ -22,7 +25,7 @@ class Command(BaseCommand):
     help = "Write the month's issued invoices and credit notes as UBL XML files, one per document."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--month", required=True, help="YYYY-MM (the issue date's month)")
+        parser.add_argument("--month", required=True, help="YYYY-MM (the billing month)")
         parser.add_argument("--out", required=True, help="directory to write into (created)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,8 +38,12 @@ class Command(BaseCommand):
             out.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise CommandError(f"--out: cannot create {out}: {error.strerror}") from error
+        last = month_end(month)
         documents = (
-            Invoice.objects.filter(issue_date__gte=month, issue_date__lte=month_end(month))
+            Invoice.objects.filter(
+                Q(period_start__gte=month, period_start__lte=last)
+                | Q(period_start__isnull=True, issue_date__gte=month, issue_date__lte=last)
+            )
             .order_by("series", "number")
             .values_list("series", "number", "kind", "ubl_xml")
         )
