@@ -22,8 +22,6 @@ ROLE_PERMISSIONS: Final[dict[str, tuple[str, ...]]] = {
         "billing.add_tariff",
         "billing.change_tariff",
         "billing.view_billingaccount",
-        "billing.add_billingaccount",
-        "billing.change_billingaccount",
         "prescriptions.change_supplyregistration",
     ),
 }

@@ -24,7 +24,7 @@ from billing.models import (
 from billing.peppol import peppol_validate
 from billing.services.charges import charges_compute
 from billing.services.runs import billing_run, system_context
-from logistics.models import PickupLine, PickupOrder, UrgentFee
+from logistics.models import LossCase, PickupLine, PickupOrder, UrgentFee
 from prescriptions.models import CareEpisode, InvoiceMark
 from tests.billing.conftest import HOME_REGION, order_of, out_of_region
 from tests.factories import UserFactory
@@ -278,3 +278,23 @@ def test_bill_7_an_issued_invoice_and_its_lines_cannot_change(
 def test_bill_1_the_billing_role_runs_the_month(billing_officer):
     assert billing_officer.has_perm("billing.run_billing")
     assert not UserFactory(username="annan", role="logistics").has_perm("billing.run_billing")
+
+
+def test_bill_4_a_debited_loss_is_charged_to_the_care_unit_at_the_decided_value(lent_device):
+    order = order_of(lent_device)
+    LossCase.objects.create(
+        device=lent_device,
+        unit=order.unit,
+        state="debited",
+        reported_on=datetime.date(2026, 2, 10),
+        purchase_price_sek=Decimal("2900.00"),
+        residual_value_sek=Decimal("1450.00"),
+        debit_sek=Decimal("1450.00"),
+        decided_on=datetime.date(2026, 2, 16),
+    )
+    charges_compute(month=FEB)
+    debit = ChargeEvent.objects.get(kind=ChargeKind.LOSS_DEBIT)
+    assert (debit.payer_kind, debit.payer_unit_id) == (PayerKind.UNIT, order.unit_id)
+    assert debit.amount_sek == Decimal("1450.00")
+    assert debit.loss_case is not None
+    assert debit.loss_case.number in debit.text
