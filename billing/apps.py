@@ -10,6 +10,8 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         # BILL-6: the home region's cost on the patient page (protection.registry).
-        from billing import hooks
+        from billing import hooks, start_sections
 
         hooks.register_all()
+        # The billing role's work on the start page (patients.startpage).
+        start_sections.register_all()

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
-from billing.models import ChargeEvent, ChargeKind, PayerKind
+from billing.models import (
+    BillingRun,
+    ChargeEvent,
+    ChargeKind,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    LapsedClaim,
+    PayerKind,
+    RunState,
+)
+from billing.months import month_end, months_add
 from patients.models import Region
 
 
@@ -47,3 +59,71 @@ def home_region_cost_for_patient(patient_id: int) -> list[HomeRegionCost]:
         )
         for region_id, rows in per_region.items()
     ]
+
+
+@dataclass(frozen=True)
+class BillingCounts:
+    to_send: int
+    rejected: int
+    lapsed: int
+    last_month_run: bool
+
+
+def billing_counts(*, today: datetime.date) -> BillingCounts:
+    """The billing role's start page: invoices waiting to be sent, rejected ones, lapsed
+    claims, and whether last month has been invoiced (one query)."""
+    last_month = months_add(today.replace(day=1), -1)
+    row = Invoice.objects.aggregate(
+        to_send=Count("pk", filter=Q(state=InvoiceState.ISSUED)),
+        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED)),
+    )
+    ran = BillingRun.objects.filter(month=last_month, dry_run=False, state=RunState.DONE)
+    return BillingCounts(
+        to_send=int(row["to_send"]),
+        rejected=int(row["rejected"]),
+        lapsed=LapsedClaim.objects.count(),
+        last_month_run=ran.exists(),
+    )
+
+
+def invoices_list(*, month: datetime.date | None, state: str, kind: str) -> QuerySet[Invoice]:
+    """Invoices and credit notes, newest first, filtered by issue month, state and kind."""
+    invoices = Invoice.objects.select_related("buyer_region", "credited_invoice").order_by(
+        "-issued_at", "-number"
+    )
+    if month is not None:
+        invoices = invoices.filter(issue_date__gte=month, issue_date__lte=month_end(month))
+    if state:
+        invoices = invoices.filter(state=state)
+    if kind:
+        invoices = invoices.filter(kind=kind)
+    return invoices
+
+
+def invoice_get(*, invoice_id: int) -> Invoice:
+    """One invoice with its lines and state history; Invoice.DoesNotExist otherwise."""
+    return (
+        Invoice.objects.select_related("buyer_region", "credited_invoice", "pdf_job")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("line_no")),
+            "transitions",
+            "credit_notes",
+        )
+        .get(pk=invoice_id)
+    )
+
+
+def outbox_list(*, state: str) -> QuerySet[Invoice]:
+    """The outbox: invoices in a sending state, the oldest first (what waits longest)."""
+    return (
+        Invoice.objects.select_related("buyer_region")
+        .filter(state=state)
+        .order_by("issued_at", "number")
+    )
+
+
+def lapsed_claims_list() -> QuerySet[LapsedClaim]:
+    """REGION-6: claims flagged as lapsed, the newest first."""
+    return LapsedClaim.objects.select_related("charge", "charge__payer_region").order_by(
+        "-flagged_at", "-pk"
+    )

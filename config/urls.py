@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billing.urls import billing_patterns
 from config import landing, views
 from logistics.urls import logistics_patterns
 from prescriptions.urls import catalogue_patterns, prescription_patterns
@@ -30,6 +31,7 @@ urlpatterns = [
     path("catalogue/", include(catalogue_patterns)),
     path("prescriptions/", include(prescription_patterns)),
     path("logistics/", include(logistics_patterns)),
+    path("billing/", include(billing_patterns)),
     path("", include(patient_patterns)),
 ]
 
