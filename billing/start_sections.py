@@ -25,7 +25,7 @@ def _billing(user: Any) -> Sequence[StartItem] | None:
         StartItem(
             _("Last month's invoicing is done")
             if counts.last_month_run
-            else _("Last month is not yet invoiced: preview and issue it"),
+            else _("Last month is not yet invoiced (preview and issue it)"),
             reverse("billing:run"),
         ),
         StartItem(_("Invoices waiting to be sent"), outbox, counts.to_send),

@@ -254,6 +254,7 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "
     "number, state and promise only (no unit, prescriber, destination); read-only",
     "logistics.urgentfee": "MaskedRowsAdmin: order number and amount; read-only",
+    "billing.tariff": "the price list (articles, kinds, prices, validity); no patient data",
     "logistics.workorder": "MaskedRowsAdmin: a masked work order shows its number, kind, "
     "state and dates only; read-only (the pages write work orders)",
     "logistics.deviation": "MaskedRowsAdmin, read-only: patient by reference; a masked row "

@@ -70,7 +70,10 @@ EXPECTED = {
                      "Emergency accesses to review", "Unread messages"],
     "protection_admin": ["Access requests to decide", "Emergency accesses to review",
                          "Unread messages", "Administration"],
-    "billing": ["Unread messages"],
+    "billing": ["Last month is not yet invoiced (preview and issue it)",
+                "Invoices waiting to be sent", "Invoices rejected by the receiver",
+                "Lapsed claims", "Invoices and credit notes", "Losses per care unit",
+                "Unread messages"],
     "admin": ["Find patient", "Quarantined register records to handle", "Unread messages",
               "Administration"],
 }  # fmt: skip
@@ -100,7 +103,7 @@ QUERIES = {
     "technician": 8,
     "unit_manager": 11,
     "protection_admin": 8,
-    "billing": 6,
+    "billing": 9,
     "admin": 5,
 }
 
