@@ -62,6 +62,11 @@ class RunForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All regions"),
     )
+    # A ticked confirmation instead of a script's dialog (the CSP allows no inline script).
+    confirm = forms.BooleanField(
+        label=gettext_lazy("To issue: I confirm that the invoices are to be issued and sent"),
+        required=False,
+    )
 
     def clean_month(self) -> datetime.date:
         month = _clean_month(self.cleaned_data["month"])
@@ -82,6 +87,9 @@ def run_view(request: HttpRequest) -> HttpResponse:
     run = None
     if request.method == "POST" and form.is_valid():
         dry_run = request.POST.get("action") != "issue"
+        if not dry_run and not form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("Tick the box to confirm, then issue the invoices."))
+    if request.method == "POST" and form.is_valid():
         region = form.cleaned_data["region"]
         try:
             run = billing_run(

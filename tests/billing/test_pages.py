@@ -102,7 +102,12 @@ def test_bill_1_bill_7_the_preview_shows_the_invoice_and_issues_nothing_then_iss
         assert "F1" in html
         assert "Valid" in html
         assert not Invoice.objects.exists()
-        issued = client.post(reverse("billing:run"), {"month": "2026-02", "action": "issue"})
+        unconfirmed = client.post(reverse("billing:run"), {"month": "2026-02", "action": "issue"})
+        assert unconfirmed.status_code == 400
+        assert not Invoice.objects.exists()
+        issued = client.post(
+            reverse("billing:run"), {"month": "2026-02", "action": "issue", "confirm": "on"}
+        )
     assert "Issued" in issued.content.decode()
     assert Invoice.objects.filter(kind=InvoiceKind.INVOICE).count() == 1
     assert BillingRun.objects.filter(dry_run=False).count() == 1
