@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 
 from billing.models import (
+    BillingRun,
     ChargeEvent,
     ChargeKind,
     FinanceExport,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    LapsedClaim,
     ManualInvoiceItem,
     PayerKind,
     ProtectedAccountMove,
+    RunState,
     Withdrawal,
 )
+from billing.months import month_end, months_add
 from patients.models import Region
 
 
@@ -86,3 +94,71 @@ def withdrawals_list() -> QuerySet[Withdrawal]:
 def finance_exports_list() -> QuerySet[FinanceExport]:
     # The file's bytes stay in the database until downloaded.
     return FinanceExport.objects.defer("content").select_related("created_by").order_by("-number")
+
+
+@dataclass(frozen=True)
+class BillingCounts:
+    to_send: int
+    rejected: int
+    lapsed: int
+    last_month_run: bool
+
+
+def billing_counts(*, today: datetime.date) -> BillingCounts:
+    """The billing role's start page: invoices waiting to be sent, rejected ones, lapsed
+    claims, and whether last month has been invoiced (one query)."""
+    last_month = months_add(today.replace(day=1), -1)
+    row = Invoice.objects.aggregate(
+        to_send=Count("pk", filter=Q(state=InvoiceState.ISSUED)),
+        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED)),
+    )
+    ran = BillingRun.objects.filter(month=last_month, dry_run=False, state=RunState.DONE)
+    return BillingCounts(
+        to_send=int(row["to_send"]),
+        rejected=int(row["rejected"]),
+        lapsed=LapsedClaim.objects.count(),
+        last_month_run=ran.exists(),
+    )
+
+
+def invoices_list(*, month: datetime.date | None, state: str, kind: str) -> QuerySet[Invoice]:
+    """Invoices and credit notes, newest first, filtered by issue month, state and kind."""
+    invoices = Invoice.objects.select_related("buyer_region", "credited_invoice").order_by(
+        "-issued_at", "-number"
+    )
+    if month is not None:
+        invoices = invoices.filter(issue_date__gte=month, issue_date__lte=month_end(month))
+    if state:
+        invoices = invoices.filter(state=state)
+    if kind:
+        invoices = invoices.filter(kind=kind)
+    return invoices
+
+
+def invoice_get(*, invoice_id: int) -> Invoice:
+    """One invoice with its lines and state history; Invoice.DoesNotExist otherwise."""
+    return (
+        Invoice.objects.select_related("buyer_region", "credited_invoice", "pdf_job")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("line_no")),
+            "transitions",
+            "credit_notes",
+        )
+        .get(pk=invoice_id)
+    )
+
+
+def outbox_list(*, state: str) -> QuerySet[Invoice]:
+    """The outbox: invoices in a sending state, the oldest first (what waits longest)."""
+    return (
+        Invoice.objects.select_related("buyer_region")
+        .filter(state=state)
+        .order_by("issued_at", "number")
+    )
+
+
+def lapsed_claims_list() -> QuerySet[LapsedClaim]:
+    """REGION-6: claims flagged as lapsed, the newest first."""
+    return LapsedClaim.objects.select_related("charge", "charge__payer_region").order_by(
+        "-flagged_at", "-pk"
+    )

@@ -25,6 +25,18 @@ ROUTES: Final[dict[str, str]] = {
     "of its unit (prescriptions.confirm_staffapplication) or the account administration "
     "(prescriptions.decide_staffapplication); 404 for anyone else, as for a missing one; "
     "POST confirms, approves or refuses through the services, which check the role again",
+    # Issue 12: the billing role's invoice pages, by internal id (404 otherwise). Invoices name
+    # regions, order numbers and article texts only, never a patient (ACCESS-9).
+    "billing:invoice": "billing.view_invoice (role: billing); the invoice or credit note by id "
+    "(404 otherwise); parties, lines with order numbers, totals and history, no patient",
+    "billing:invoice_xml": "billing.view_invoice (role: billing); the issued UBL by id (404 "
+    "otherwise) as an attachment; the snapshot names no patient",
+    "billing:invoice_credit": "billing.run_billing (role: billing); POST only; credit_note_issue "
+    "with a reason and a ticked confirmation; 404 for a missing invoice",
+    "billing:invoice_replace": "billing.run_billing (role: billing); POST only; "
+    "rejected_invoice_replace (refused unless rejected); 404 for a missing invoice",
+    "billing:invoice_send": "billing.run_billing (role: billing); POST only; enqueues the send "
+    "task by id for an invoice still waiting; 404 for a missing invoice",
     # QUAL-1, QUAL-2 (issue 11): deviations and medical-device incidents, by internal id.
     "logistics:deviation": "logistics.handle_deviation (role: customer service); the deviation "
     "by id (404 otherwise); the patient only through patient_labels_for_user (masked without a "
@@ -281,6 +293,7 @@ ADMIN_MODELS: Final[dict[str, str]] = {
     "logistics.customerorder": "MaskedRowsAdmin: patient by reference; a masked order shows "
     "number, state and promise only (no unit, prescriber, destination); read-only",
     "logistics.urgentfee": "MaskedRowsAdmin: order number and amount; read-only",
+    "billing.tariff": "the price list (articles, kinds, prices, validity); no patient data",
     "logistics.workorder": "MaskedRowsAdmin: a masked work order shows its number, kind, "
     "state and dates only; read-only (the pages write work orders)",
     "logistics.deviation": "MaskedRowsAdmin, read-only: patient by reference; a masked row "

@@ -187,14 +187,35 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
         **_logistics_values(),
         **recall_values(protected_number="194201199124"),
         **billing,
-        # CAT-2: the public assortment's searches (crawled by every role and anonymously).
+        **_billing_values(),
         "extra_urls": [
             *_logistics_query_urls(goods),
+            *_billing_query_urls(),
+            # CAT-2: the public assortment's searches (crawled by every role and anonymously).
             "/assortment/?q=s%C3%A4ng",
             "/assortment/?q=12",
             "/assortment/?q=&area=daily_living",
         ],
     }
+
+
+def _billing_values() -> dict[str, list[str]]:
+    """The billing floor's invoice pages: the world's invoices (the demo's month, when the
+    demo holds one) and a missing one (a 404 probe)."""
+    from billing.models import Invoice
+
+    found = Invoice.objects.order_by("pk").values_list("pk", flat=True)[:20]
+    return {"invoice_id": [*(str(pk) for pk in found), MISSING_ID]}
+
+
+def _billing_query_urls() -> list[str]:
+    """The billing pages that take their selection from the query string."""
+    states = ("issued", "sent", "delivered", "rejected")
+    return [
+        *(f"/billing/outbox/?state={state}" for state in states),
+        "/billing/invoices/?kind=credit_note",
+        "/billing/invoices/?month=2026-13",
+    ]
 
 
 MISSING_ID = "999999"  # a 404 probe next to the real objects of each logistics route

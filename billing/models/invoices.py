@@ -162,6 +162,15 @@ class Invoice(models.Model):
         verbose_name=_("issued by"),
     )
     issued_at = models.DateTimeField(_("issued"), db_default=Now())
+    # The outbox (billing.services.outbox), outside the frozen snapshot: a sender's claim (a
+    # conditional UPDATE, so a message delivered twice sends once), the attempts, the last
+    # error (visible until a send succeeds) and the transport's reference for its receipts.
+    send_claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    send_error = models.CharField(_("last send error"), max_length=500, blank=True, default="")
+    transport_reference = models.CharField(
+        _("transport reference"), max_length=100, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["series", "number"]

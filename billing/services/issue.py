@@ -36,6 +36,7 @@ from billing.peppol import (
 )
 from billing.seller import VAT_EXEMPTION_REASON, organisation_number_valid, seller_get
 from billing.services.numbering import invoice_number_take
+from billing.services.outbox import invoice_send_on_commit
 from billing.services.pdf import invoice_pdf_request
 from patients.transitions import transition_created
 
@@ -215,4 +216,6 @@ def invoice_issue(
         # The PDF, asked for as the officer who issued it (a document job needs a requester,
         # who may then download it); rendered by the worker once this issue commits.
         invoice.pdf_job = invoice_pdf_request(invoice_id=invoice.pk, by=by)
+    # The outbox: sent by a task once the issue has committed (billing.services.outbox).
+    invoice_send_on_commit(invoice.pk)
     return invoice

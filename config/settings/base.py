@@ -316,6 +316,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "protection.tasks.daily_protection_maintenance",
         "schedule": crontab(hour=0, minute=10),
     },
+    # Issue 12: the invoice outbox sends what waits (a lost message, a failed send) and reads
+    # the access point's receipts.
+    "billing-outbox-sweep": {
+        "task": "billing.tasks.outbox_sweep",
+        "schedule": 300.0,
+    },
     # PRINT-1..3: re-send documents whose message was lost, fail those tried too often, and
     # withdraw what a lost PRINT-3 message left (the database is the record, not the broker).
     "protection-documents-sweep": {
@@ -408,3 +414,8 @@ BILLING_SELLER_CITY = env.raw("BILLING_SELLER_CITY") or "Demostad"
 BILLING_SELLER_BANKGIRO = env.raw("BILLING_SELLER_BANKGIRO") or "5050-1055"
 BILLING_SELLER_EMAIL = env.raw("BILLING_SELLER_EMAIL") or "faktura@demo.example"
 BILLING_PAYMENT_DAYS = env.integer("BILLING_PAYMENT_DAYS", default=30, minimum=1)
+# The outbox's file-drop transport (billing.transport): issued e-invoices are written to
+# BILLING_OUTBOX_DIR, where the access point's connector picks them up, and its delivery receipts
+# and rejections are read back from BILLING_INBOX_DIR. Production names both (production.py).
+BILLING_OUTBOX_DIR = Path(env.raw("BILLING_OUTBOX_DIR") or LOCAL_DIR / "peppol-outbox")
+BILLING_INBOX_DIR = Path(env.raw("BILLING_INBOX_DIR") or LOCAL_DIR / "peppol-inbox")

@@ -40,6 +40,10 @@ CELERY_TASK_ALWAYS_EAGER = False
 # AUDIT-2: the chain head goes to separate append-only storage; no default in production.
 AUDIT_HEAD_EXPORT_DIR = Path(env.required("AUDIT_HEAD_EXPORT_DIR"))
 
+# The invoice outbox's directories are shared with the access point's connector: no default.
+BILLING_OUTBOX_DIR = Path(env.required("BILLING_OUTBOX_DIR"))
+BILLING_INBOX_DIR = Path(env.required("BILLING_INBOX_DIR"))
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

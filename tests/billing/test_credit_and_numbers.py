@@ -7,12 +7,13 @@ import datetime
 import io
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.errors import BillingError
 from billing.machines import INVOICE_MACHINE
@@ -25,6 +26,14 @@ from billing.services.runs import billing_run, system_context
 from logistics.models import CustomerOrderLine
 from patients.transitions import transition_apply
 from tests.billing.conftest import out_of_region
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The services' messages are asserted in English; the compiled catalogue is Swedish."""
+    with translation.override("en"):
+        yield
+
 
 FEB = datetime.date(2026, 2, 1)
 

@@ -5,11 +5,13 @@ deactivation after invoicing, and refusal when the official rules are missing.""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.utils import translation
 
 from billing.errors import RulesUnavailable
 from billing.models import (
@@ -28,6 +30,14 @@ from logistics.models import LossCase, PickupLine, PickupOrder, UrgentFee
 from prescriptions.models import CareEpisode, InvoiceMark
 from tests.billing.conftest import HOME_REGION, order_of, out_of_region
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    """The services' messages are asserted in English; the compiled catalogue is Swedish."""
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

@@ -29,6 +29,8 @@ def _production_env(**overrides: str | None) -> dict[str, str]:
         "REGION_COUNTY_CODE": "12",
         "ALLOWED_HOSTS": "hjalpmedel.example.se",
         "AUDIT_HEAD_EXPORT_DIR": "/var/lib/hjalpmedel/audit-heads",
+        "BILLING_OUTBOX_DIR": "/var/lib/hjalpmedel/peppol-outbox",
+        "BILLING_INBOX_DIR": "/var/lib/hjalpmedel/peppol-inbox",
     }
     for name, value in overrides.items():
         if value is None:
