@@ -9,6 +9,8 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
+
 from billing.models import (
     ChargeEvent,
     ChargeKind,
@@ -32,6 +34,7 @@ MISSING_ID = "999999"
 LATER_PROTECTED_NUMBER = "195501142284"
 
 
+@transaction.atomic
 def billing_values(*, protected_number: str) -> dict[str, list[str]]:
     protected = Patient.objects.get(identity__personal_identity_number=protected_number)
     later = PatientIdentityFactory(

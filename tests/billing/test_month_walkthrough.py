@@ -28,13 +28,6 @@ def _json(*args: str) -> Any:
     return json.loads(out.getvalue())
 
 
-# Strict: once the demo holds a billable previous month (issue 12, B1's demo part), this passes
-# and the marker must go.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="seed_demo holds no billable previous month yet: billing_run issues no invoice",
-)
 def test_bill_1_bill_7_the_readme_billing_month_works_on_the_demo(
     shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,7 +29,9 @@ ALLOWED_IMPORTS = re.compile(
 )
 # Tables that know patients; and, for a visitor without a session, accounts and sessions too
 # (with a session, the site's middleware resolves the account around every view).
-PATIENT_TABLES = re.compile(r'"(patients_|protection_|guardian_)')
+# A signed-in browser's session user comes with their own staff profile (patients.auth reads
+# them in one statement): the staff member's HSA-id and unit, never a patient.
+PATIENT_TABLES = re.compile(r'"(patients_(?!staffprofile")|protection_|guardian_)')
 PERSON_TABLES = re.compile(r'"(patients_|protection_|guardian_|auth_|django_session)')
 
 
