@@ -122,7 +122,7 @@ def _bare_insert_select() -> float:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            CREATE TEMPORARY TABLE bare_rent ON COMMIT DROP AS
+            CREATE TEMPORARY TABLE bare_rent AS
             SELECT l.id, l.device_id, l.article_id,
                    (%(last)s::date - greatest(l.delivered_on, %(month)s::date) + 1) AS days,
                    (%(last)s::date - greatest(l.delivered_on, %(month)s::date) + 1) * 4.50
