@@ -10,7 +10,7 @@ BROWSER_NPM := tests/browser/node_modules
 FRONTEND_NPM := frontend/node_modules
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents bench-logistics bench-recall bench-load clean-local
+.PHONY: help install system-deps test-deps messages migrate demo serve test lint typecheck quality bench-import bench-gate bench-catalogue bench-prescription bench-documents bench-logistics bench-recall bench-billing bench-load clean-local
 
 help: ## List the targets and what they do
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -105,6 +105,9 @@ bench-logistics: install ## Benchmark logistics: allocate, wave and pick lists o
 
 bench-recall: install ## Benchmark a safety notice on an article 20 000 patients hold among 600 000 devices; campaign page vs a bare view
 	$(PY) manage.py bench_recall --write docs/performance.md
+
+bench-billing: install ## Benchmark a billing month: 600 000 devices on rent and 20 000 other charges computed, invoiced and validated
+	$(PY) manage.py bench_billing --write docs/performance.md
 
 bench-load: install ## A day's load: the product under gunicorn and a Celery worker, a mix of searches, patient, prescription and catalogue pages and summaries at rising concurrency (needs REDIS_URL; a few minutes)
 	$(PY) manage.py bench_load --write docs/performance.md
