@@ -78,6 +78,12 @@ MENU: Final[tuple[MenuEntry, ...]] = (
         role("prescriptions.add_phone_order"),
     ),
     MenuEntry("catalogue:search", _("Catalogue"), role("prescriptions.search_catalogue")),
+    # CAT-1: product and agreement search, a role of its own.
+    MenuEntry(
+        "catalogue:agreement_search",
+        _("Product and agreement search"),
+        role("prescriptions.search_catalogue"),
+    ),
     MenuEntry(
         "catalogue:follow_up",
         _("Prescribing follow-up"),

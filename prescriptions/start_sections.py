@@ -48,7 +48,11 @@ def _prescriptions(user: Any) -> Sequence[StartItem] | None:
 def _catalogue(user: Any) -> Sequence[StartItem] | None:
     if not holds_role_permission(user, "prescriptions.search_catalogue"):
         return None
-    items = [StartItem(_("Search the catalogue"), reverse("catalogue:search"))]
+    items = [
+        StartItem(_("Search the catalogue"), reverse("catalogue:search")),
+        # CAT-1: agreements, suppliers, prices and states for the product and agreement search.
+        StartItem(_("Product and agreement search"), reverse("catalogue:agreement_search")),
+    ]
     # KPI-5: the assortment owner's follow-up sits with the catalogue it follows up.
     if holds_role_permission(user, "prescriptions.follow_up_assortment"):
         items.append(StartItem(_("Prescribing follow-up"), reverse("catalogue:follow_up")))

@@ -23,6 +23,8 @@ catalogue_patterns: Patterns = (
         path("", catalogue.catalogue_search_view, name="search"),
         # KPI-5: the assortment owner's follow-up (before the article route's prefix).
         path("follow-up/", followup.follow_up_view, name="follow_up"),
+        # CAT-1: product and agreement search (before the article route).
+        path("agreements/search/", catalogue.agreement_search_view, name="agreement_search"),
         # CAT-1: the catalogue's owners (no ids in these routes: see prescriptions.views.ownership).
         path("agreements/", ownership.agreements_view, name="agreements"),
         path("agreement-rows/", ownership.agreement_rows_view, name="agreement_rows"),

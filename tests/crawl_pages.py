@@ -195,6 +195,8 @@ def crawl_world(shared_dir: Path) -> dict[str, list[str]]:
             "/assortment/?q=s%C3%A4ng",
             "/assortment/?q=12",
             "/assortment/?q=&area=daily_living",
+            # CAT-1: product and agreement search (crawled by every role; denied to most).
+            "/catalogue/agreements/search/?q=1",
         ],
     }
 

@@ -25,7 +25,7 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
@@ -44,7 +44,7 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from prescriptions import registry
-from prescriptions.models import Article, ArticleKind
+from prescriptions.models import Agreement, Article, ArticleKind
 
 SEARCH_LIMIT = 50
 # pg_trgm's default word-similarity threshold (0.6) misses common one-letter slips in short
@@ -348,3 +348,31 @@ def article_detail(*, article_number: str, day: datetime.date) -> CatalogueEntry
     if article is None:
         return None
     return _entries([article], day)[0]
+
+
+AGREEMENT_SEARCH_LIMIT = 50
+
+
+def agreement_search_for_user(*, user: Any, query: str) -> tuple[list[Any], list[Any]]:
+    """CAT-1: product and agreement search (a role of its own): agreements by code or supplier,
+    articles by number, name or ISO 9999 code, each with its agreement and supplier. Catalogue
+    data only; the caller's view checks prescriptions.search_catalogue."""
+    query = query.strip()
+    if not query:
+        return [], []
+    agreements = list(
+        Agreement.objects.filter(Q(code__icontains=query) | Q(supplier__name__icontains=query))
+        .select_related("supplier")
+        .order_by("code")[:AGREEMENT_SEARCH_LIMIT]
+    )
+    articles = list(
+        Article.objects.filter(
+            Q(article_number__istartswith=query)
+            | Q(name__icontains=query)
+            | Q(iso9999__istartswith=query)
+            | Q(agreement__code__iexact=query)
+        )
+        .select_related("agreement__supplier")
+        .order_by("article_number")[:AGREEMENT_SEARCH_LIMIT]
+    )
+    return agreements, articles

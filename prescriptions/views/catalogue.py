@@ -18,7 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from prescriptions.models import ProductArea
-from prescriptions.selectors.catalogue import article_detail, article_search
+from prescriptions.selectors.catalogue import (
+    agreement_search_for_user,
+    article_detail,
+    article_search,
+)
 from protection.permissions import role_permission_required
 
 SEARCH_CATALOGUE = "prescriptions.search_catalogue"
@@ -69,3 +73,17 @@ def article_detail_view(request: HttpRequest, article_number: str) -> HttpRespon
     if entry is None:
         raise Http404
     return render(request, "prescriptions/catalogue/article.html", {"entry": entry})
+
+
+@login_required
+@role_permission_required("prescriptions.search_catalogue")
+@require_GET
+def agreement_search_view(request: HttpRequest) -> HttpResponse:
+    """CAT-1: product and agreement search, a role of its own (e.g. technicians)."""
+    query = request.GET.get("q", "")
+    agreements, articles = agreement_search_for_user(user=request.user, query=query)
+    return render(
+        request,
+        "prescriptions/catalogue/agreement_search.html",
+        {"query": query, "agreements": agreements, "articles": articles},
+    )

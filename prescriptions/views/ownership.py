@@ -45,6 +45,7 @@ from prescriptions.services.ownership import (
     agreement_row_approve,
     agreement_row_refuse,
     agreement_row_register,
+    agreement_state_set,
     article_publish,
     article_withdraw,
     catalogue_role_give,
@@ -92,6 +93,17 @@ class DecisionForm(forms.Form):
     )
 
 
+class StateForm(forms.Form):
+    """CAT-1: activate a draft or end an agreement; ``confirm`` is set by the second step."""
+
+    agreement = forms.IntegerField(widget=forms.HiddenInput)
+    state = forms.ChoiceField(
+        widget=forms.HiddenInput,
+        choices=[(s.value, s.label) for s in (AgreementState.ACTIVE, AgreementState.ENDED)],
+    )
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+
 @login_required
 @role_permission_required(OWN_AGREEMENTS)
 @require_http_methods(["GET", "POST"])
@@ -99,7 +111,34 @@ def agreements_view(request: HttpRequest) -> HttpResponse:
     """CAT-1: the agreement owner's agreements, a new header, and the rows waiting for them."""
     form = AgreementForm(prefix="agreement")
     decision = DecisionForm(prefix="decision")
-    if request.method == "POST" and "agreement-code" in request.POST:
+    state_form = StateForm(prefix="state")
+    # The agreement the owner asked to move: shown with a confirm button before anything changes.
+    confirming: Agreement | None = None
+    if request.method == "POST" and "state-agreement" in request.POST:
+        state_form = StateForm(request.POST, prefix="state")
+        if state_form.is_valid():
+            data = state_form.cleaned_data
+            if data["confirm"]:
+                try:
+                    moved = agreement_state_set(
+                        user=request.user, agreement_id=data["agreement"], state=data["state"]
+                    )
+                except PrescriptionError as error:
+                    _refused(state_form, error)
+                else:
+                    messages.success(
+                        request,
+                        _("The agreement %(code)s is now %(state)s.")
+                        % {"code": moved.code, "state": moved.get_state_display()},
+                    )
+                    return redirect("catalogue:agreements")
+            else:
+                confirming = Agreement.objects.filter(
+                    pk=data["agreement"], owner_id=request.user.pk
+                ).first()
+                if confirming is None:
+                    state_form.add_error(None, _("You do not own this agreement."))
+    elif request.method == "POST" and "agreement-code" in request.POST:
         form = AgreementForm(request.POST, prefix="agreement")
         if form.is_valid():
             data = form.cleaned_data
@@ -150,6 +189,9 @@ def agreements_view(request: HttpRequest) -> HttpResponse:
             "decision": decision,
             "agreements": agreements,
             "pending": pending,
+            "state_form": state_form,
+            "confirming": confirming,
+            "confirm_state": state_form.data.get("state-state", "") if confirming else "",
             # The row whose decision failed: its reason field shows the error and keeps the text.
             "decided_row": decision.data.get("decision-row") if decision.errors else None,
             "typed_reason": decision.data.get("decision-reason", "") if decision.errors else "",

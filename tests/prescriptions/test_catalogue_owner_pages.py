@@ -190,3 +190,59 @@ def test_cat_1_the_role_assigner_gives_a_role_on_the_page_as_an_account_event(
     ).content.decode()
     assert "id_supplier_error" in page
     assert 'value="tekniker-cat"' in page
+
+
+def test_cat_1_the_owner_activates_and_ends_an_agreement_after_confirming(client: Client) -> None:
+    owner = UserFactory.create(role="agreement_owner")
+    agreement = agreement_create(
+        user=owner,
+        code="AVT-UTKAST",
+        supplier_id=SupplierFactory.create().pk,
+        kind="framework",
+        state=AgreementState.DRAFT,
+        valid_from=None,
+        valid_until=None,
+    )
+    logged_in(client, owner)
+    asked = {"state-agreement": agreement.pk, "state-state": AgreementState.ACTIVE}
+    page = client.post("/catalogue/agreements/", asked).content.decode()
+    # The first press only asks: nothing changes until the owner confirms.
+    assert 'name="state-confirm"' in page
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.DRAFT
+    response = client.post("/catalogue/agreements/", {**asked, "state-confirm": "True"})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.ACTIVE
+    assert "AVT-UTKAST" in client.get("/catalogue/agreements/").content.decode()
+
+    ended = {"state-agreement": agreement.pk, "state-state": AgreementState.ENDED}
+    confirmed = {**ended, "state-confirm": "True"}
+    assert client.post("/catalogue/agreements/", confirmed).status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.ENDED
+    # An ended agreement stays ended: the refusal shows on the page and nothing moves.
+    again = {**asked, "state-confirm": "True"}
+    page = client.post("/catalogue/agreements/", again).content.decode()
+    assert "aksel-error-summary" in page
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.ENDED
+
+
+def test_cat_1_denied_changing_another_owners_agreement(client: Client) -> None:
+    owner = UserFactory.create(role="agreement_owner")
+    agreement = agreement_create(
+        user=owner,
+        code="AVT-ANNAN",
+        supplier_id=SupplierFactory.create().pk,
+        kind="framework",
+        state=AgreementState.DRAFT,
+        valid_from=None,
+        valid_until=None,
+    )
+    logged_in(client, UserFactory.create(role="agreement_owner"))
+    asked = {"state-agreement": agreement.pk, "state-state": AgreementState.ACTIVE}
+    assert "AVT-ANNAN" not in client.post("/catalogue/agreements/", asked).content.decode()
+    client.post("/catalogue/agreements/", {**asked, "state-confirm": "True"})
+    agreement.refresh_from_db()
+    assert agreement.state == AgreementState.DRAFT
