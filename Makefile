@@ -83,6 +83,8 @@ quality: lint typecheck ## All static gates plus makemigrations --check and chec
 	  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
 	  REGION_COUNTY_CODE=12 ALLOWED_HOSTS=hjalpmedel.example.se \
 	  AUDIT_HEAD_EXPORT_DIR=/var/lib/hjalpmedel/audit-heads \
+	  BILLING_OUTBOX_DIR=/var/lib/hjalpmedel/peppol-outbox \
+	  BILLING_INBOX_DIR=/var/lib/hjalpmedel/peppol-inbox \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 bench-import: install ## Benchmark the Navet import with a generated 1.7 million-record extract

@@ -35,7 +35,12 @@ class AssortmentSearchForm(forms.Form):
         max_length=100,
         required=False,
     )
-    area = forms.ChoiceField(label=gettext_lazy("Product area"), required=False)
+    # The refusal does not echo what was sent: a resident reads words, never an area's key.
+    area = forms.ChoiceField(
+        label=gettext_lazy("Product area"),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose a product area from the list.")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
