@@ -42,6 +42,7 @@ from prescriptions.services.routing import prescription_cancel
 from protection import tasks
 from protection.gate import PROTECTED_PERMISSION
 from protection.models import CaseClosure, Grant, GrantRequest, GrantRequestStatus
+from protection.services.case_end import HANDLE_TASK
 from tests.factories import UnitFactory, UserFactory
 from tests.logistics.devices_helpers import lent
 from tests.personas import ctx_for
@@ -218,14 +219,12 @@ def test_access_8_the_closure_is_handled_after_the_commit_with_no_argument(
 ) -> None:
     work_order = work_order_create(kind=WorkOrderKind.REPAIR, by=rx, device_id=device.pk)
     grant = unit_grant(nurse, hidden, work_order.contact_unit_id, case="AO-103")
-    sent: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(
-        tasks.handle_case_closures, "delay", lambda *args, **kwargs: sent.append((args, kwargs))
-    )
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         work_order_cancel(work_order_id=work_order.pk, reason="Dubblett", by=rx)
-    # LEAK-1: the task is told nothing; it reads the closures from the database.
-    assert sent == [((), {})]
+    # LEAK-1: the task is sent by its name after the commit and told nothing; it reads the
+    # closures from the database.
+    sends = [c.args[:2] for c in callbacks if getattr(c, "args", ())[:1] == (HANDLE_TASK,)]
+    assert sends == [(HANDLE_TASK, ())]
     # Nothing ends inside the closing transaction itself.
     assert ended(grant).ended_at is None
 

@@ -296,8 +296,10 @@ def test_print_3_order_confirmations_are_cancelled_and_withdrawn_when_the_patien
             reason="Hot mot patienten, utreds",
             ends_on=timezone.localdate() + timedelta(days=30),
         )
-    # The PRINT-3 task and the prescriptions floor's re-routing (PRESC-2, protection_added).
-    assert len(callbacks) == 3  # PRINT-3, prescriptions and logistics re-routing
+    # The PRINT-3 task and the higher floors' protection_added handlers: the prescriptions and
+    # logistics floors' re-routing (PRESC-2), the billing floor's move to a secret customer
+    # number (BILL-2).
+    assert len(callbacks) == 4
     assert documents_withdraw_for_patient(patient_id=ordinary.pk) == 2
     stored.refresh_from_db()
     queued.refresh_from_db()

@@ -344,7 +344,7 @@ def test_print_3_local_protection_cancels_queued_and_withdraws_stored_documents(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _protect_locally(ordinary.patient, unit)
     # The PRINT-3 task, and the higher floors told (protection_added_handlers: PRESC-2).
-    assert len(callbacks) == 3  # PRINT-3, prescriptions and logistics re-routing
+    assert len(callbacks) == 4  # PRINT-3; prescriptions and logistics re-routing; billing (BILL-2)
     assert services.documents_withdraw_for_patient(patient_id=ordinary.patient_id) == 2
     stored.refresh_from_db()
     queued.refresh_from_db()
@@ -376,7 +376,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
             unit_id=unit.pk,
             reason="Hot inom vården, utreds",
         )
-    assert len(callbacks) == 3  # PRINT-3 and the two protection_added_handlers
+    assert len(callbacks) == 4  # PRINT-3 and the three protection_added_handlers
     other = PatientIdentityFactory(personal_identity_number="200307052381")
     register_file = RegisterFile.objects.create(
         identity_key="k", file_name="f.xml", content_sha256="0" * 64
@@ -386,7 +386,7 @@ def test_print_3_reservnummer_protection_and_register_events_send_the_task(
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         register_events_handle()
-    assert len(callbacks) == 3  # PRINT-3 and the two protection_added_handlers
+    assert len(callbacks) == 4  # PRINT-3 and the three protection_added_handlers
 
 
 def test_print_3_keeps_forwarded_documents(prescriber, granted):
