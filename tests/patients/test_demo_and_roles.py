@@ -77,6 +77,8 @@ def test_seed_demo_refuses_production_settings_in_a_real_process():
         "REGION_COUNTY_CODE": "12",
         "ALLOWED_HOSTS": "example.se",
         "AUDIT_HEAD_EXPORT_DIR": "/var/lib/hjalpmedel/audit-heads",
+        "BILLING_OUTBOX_DIR": "/var/lib/hjalpmedel/peppol-outbox",
+        "BILLING_INBOX_DIR": "/var/lib/hjalpmedel/peppol-inbox",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo"],
