@@ -5,7 +5,10 @@ allocate (``orders_allocate``), wave (``waves_create``), and each wave's pick li
 through its page (the view, ``pick_list_request``, ``document_request``: the printing ban per
 patient, the access entries, the snapshot) and rendered by the worker's own function
 (``document_job_render``: the ban again, the template, WeasyPrint, the stored PDF), called here
-instead of through the broker. Each step's time and SQL statements are counted. Then the order
+instead of through the broker, as the Celery worker runs it: in a pool of worker processes, one
+per core by default (Celery's prefork default), each rendering one pick list at a time, started
+and ready before the clock starts as a running worker's children are. Each step's time and SQL
+statements (the workers' included) are counted. Then the order
 queue page and the device card (a device lent to a patient, and one in the store) against bare
 one-query views of the same rows, alternated, in the same process.
 """
@@ -13,6 +16,7 @@ one-query views of the same rows, alternated, in the same process.
 from __future__ import annotations
 
 import datetime
+import multiprocessing
 import os
 import platform
 import time
@@ -22,12 +26,13 @@ from functools import partial
 from typing import Any
 from unittest import mock
 
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from logistics.bench_data import World
+from logistics.bench_workers import in_worker_processes
 from logistics.calendar import next_working_day
 from logistics.documents import PICK_LIST_KIND
 from logistics.models import DeliveryArea, PickWave
@@ -63,14 +68,28 @@ def _phase(figures: dict[str, Any], name: str) -> Iterator[None]:
         }
 
 
+def render_counted(job_id: int) -> tuple[str, int]:
+    """The worker's render of one job, and the SQL statements it ran (in this process)."""
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            outcome = document_job_render(job_id=job_id)
+        return outcome, len(captured.captured_queries)
+    finally:
+        if multiprocessing.parent_process() is not None:
+            # A worker's connection is not left open past its job's end: the pool ends it.
+            connections.close_all()
+
+
 def _client(world: World) -> Client:
     client = Client()
     client.force_login(world.logistics_user)
     return client
 
 
-def store_work(world: World) -> dict[str, Any]:
-    """Allocate, wave and the pick lists: each step's seconds and SQL statements."""
+def store_work(world: World, *, workers: int = 1) -> dict[str, Any]:
+    """Allocate, wave and the pick lists: each step's seconds and SQL statements. With more
+    than one worker the pick lists are rendered in that many worker processes (their data
+    must be committed: the scratch database's, not a test's transaction)."""
     figures: dict[str, Any] = {}
     user = world.logistics_user
     area = DeliveryArea.objects.order_by("pk").first()
@@ -98,8 +117,17 @@ def store_work(world: World) -> dict[str, Any]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    with _phase(figures, "pick_list_render"):
-        outcomes = [document_job_render(job_id=job) for job in jobs]
+    if workers > 1:
+        rendered, seconds = in_worker_processes(render_counted, jobs, workers=workers)
+    else:
+        started = time.perf_counter()
+        rendered = [render_counted(job) for job in jobs]
+        seconds = time.perf_counter() - started
+    figures["pick_list_render"] = {
+        "s": seconds,
+        "queries": sum(count for _outcome, count in rendered),
+    }
+    outcomes = [outcome for outcome, _count in rendered]
     if len(jobs) != len(plan.waves) or set(outcomes) != {"ready"}:
         raise RuntimeError(f"pick lists: {len(jobs)} jobs for {len(plan.waves)} waves, {outcomes}")
     ready = DocumentJob.objects.filter(pk__in=jobs)
@@ -109,6 +137,7 @@ def store_work(world: World) -> dict[str, Any]:
     figures["unrouted"] = len(plan.unrouted)
     figures["wave_lines"] = sum(PickWave.objects.get(pk=w.pk).items.count() for w in plan.waves)
     figures["pages"] = sum(ready.values_list("document__pages", flat=True))
+    figures["workers"] = workers
     figures["total_s"] = sum(figures[k]["s"] for k in STEPS)
     return figures
 
@@ -143,12 +172,12 @@ def pages(world: World, requests: int) -> dict[str, Any]:
     return result
 
 
-def measure(world: World, *, requests: int) -> dict[str, Any]:
+def measure(world: World, *, requests: int, workers: int = 1) -> dict[str, Any]:
     # The pages first, while the 5 000 lines wait to be allocated (the queue is full).
     page_figures = pages(world, requests)
     return {
         "pages": page_figures,
-        "store": store_work(world),
+        "store": store_work(world, workers=workers),
         "world": {
             "patients": world.patients,
             "protected": world.protected,
@@ -159,6 +188,12 @@ def measure(world: World, *, requests: int) -> dict[str, Any]:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
     }
+
+
+def _workers_text(workers: int) -> str:
+    if workers == 1:
+        return "the measuring process, one list after the other"
+    return f"{workers} worker processes, one list at a time each (Celery's prefork pool)"
 
 
 def _met(value: float, aim: float) -> str:
@@ -183,7 +218,8 @@ def report(figures: dict[str, Any], *, volume: dict[str, int], build_s: float) -
         f"open lines; built in {build_s:.0f} s.",
         "",
         "Allocating, waving and the pick lists, through the real services, the pick-list page "
-        "(`document_request`) and the worker's render function (the broker left out):",
+        "(`document_request`) and the worker's render function (the broker left out) in "
+        f"{_workers_text(store['workers'])}:",
         "",
         "| step | time | SQL statements |",
         "|---|---:|---:|",

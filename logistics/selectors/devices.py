@@ -40,6 +40,7 @@ from logistics.models import (
     WorkOrder,
     WorkOrderState,
 )
+from logistics.selectors.prepared import PreparedQuery
 from patients.presenters import PatientCard
 from protection.gate import AccessContext, Decision, patient_read_for_user
 
@@ -274,12 +275,8 @@ def _holder(ctx: AccessContext, device: Device, lines: list[CustomerOrderLine]) 
     )
 
 
-def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
-    """The device card: the device with its article, region and places, its open incident, its
-    signed adaptations, pickups, loss cases, reconditionings and work orders in one query, its
-    order lines (order, unit, prescriber) in one, its history (who by name) in one, and the
-    holder (the gate's reads, only for a patient shown). Raises ``Device.DoesNotExist``."""
-    device = (
+def _card_device(device_id: int) -> QuerySet[Device]:
+    return (
         Device.objects.select_related(
             "article",
             "owner_region",
@@ -298,16 +295,40 @@ def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
             ),
             **_list_annotations(),
         )
-        .get(pk=device_id)
+        .filter(pk=device_id)
     )
-    lines = list(
-        CustomerOrderLine.objects.filter(device_id=device.pk)
+
+
+def _card_lines(device_id: int) -> QuerySet[CustomerOrderLine]:
+    return (
+        CustomerOrderLine.objects.filter(device_id=device_id)
         .select_related("order__unit__unit", "order__orderer")
         .order_by("-pk")
     )
-    events = list(
-        DeviceEvent.objects.filter(device_id=device.pk).select_related("by").order_by("at", "pk")
-    )
+
+
+def _card_events(device_id: int) -> QuerySet[DeviceEvent]:
+    return DeviceEvent.objects.filter(device_id=device_id).select_related("by").order_by("at", "pk")
+
+
+# Compiled once per process: only the device's id changes between two cards.
+_CARD_DEVICE: Final = PreparedQuery(_card_device)
+_CARD_LINES: Final = PreparedQuery(_card_lines)
+_CARD_EVENTS: Final = PreparedQuery(_card_events)
+
+
+def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
+    """The device card: the device with its article, region and places, its open incident, its
+    signed adaptations, pickups, loss cases, reconditionings and work orders in one query, its
+    order lines (order, unit, prescriber) in one, its history (who by name) in one, and the
+    holder (the gate's reads, only for a patient shown). The three queries are compiled once
+    per process (``PreparedQuery``). Raises ``Device.DoesNotExist``."""
+    found = _CARD_DEVICE.rows(device_id)
+    if not found:
+        raise Device.DoesNotExist
+    device = found[0]
+    lines = _CARD_LINES.rows(device.pk)
+    events = _CARD_EVENTS.rows(device.pk)
     return DeviceCard(
         device=device,
         holder=_holder(ctx, device, lines),

@@ -4,11 +4,14 @@ statement counts it claims. No wall-clock assertion: times vary, counts do not."
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 import pytest
 
 from logistics.bench_measure import PAGES, STEPS, report
+from logistics.bench_workers import in_worker_processes
 from logistics.management.commands.bench_logistics import run
 from logistics.models import CustomerOrderLine, LineState
 from protection.models import DocumentJob
@@ -82,3 +85,29 @@ def test_the_report_carries_every_figure(figures: dict[str, Any]) -> None:
     for step in STEPS:
         assert f"| {store[step]['queries']} |" in text
     assert text.count("met") + text.count("missed") >= 4
+
+
+def _pid_after(seconds: int) -> tuple[int, int]:
+    time.sleep(seconds / 10)
+    return seconds, os.getpid()
+
+
+def test_the_pick_lists_workers_are_separate_processes_answering_in_order() -> None:
+    """The benchmark renders the pick lists in worker processes, one per core as Celery's
+    prefork pool, each started and ready before the first list is handed out."""
+    answers, seconds = in_worker_processes(_pid_after, [3, 1, 2, 1], workers=2)
+    # The clock runs from the first id handed out to the last answer: the longest sleep is in.
+    assert seconds >= 0.3
+    assert [seconds for seconds, _pid in answers] == [3, 1, 2, 1]
+    pids = {pid for _seconds, pid in answers}
+    assert len(pids) == 2
+    assert os.getpid() not in pids
+
+
+def test_the_report_names_the_workers_that_rendered(figures: dict[str, Any]) -> None:
+    assert figures["store"]["workers"] == 1
+    text = report(figures, volume=VOLUME, build_s=figures["build_s"])
+    assert "one list after the other" in text
+    figures["store"]["workers"] = 2
+    text = report(figures, volume=VOLUME, build_s=figures["build_s"])
+    assert "2 worker processes" in text

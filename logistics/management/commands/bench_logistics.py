@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,13 @@ class Command(BaseCommand):
         parser.add_argument("--lines", type=int, default=5_000)
         parser.add_argument("--patients", type=int, default=2_000)
         parser.add_argument("--requests", type=int, default=200, help="timed requests per kind")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="worker processes rendering the pick lists (default: one per core, as "
+            "Celery's prefork pool); 1 renders them in the measuring process",
+        )
         parser.add_argument("--write", type=Path, help="update this Markdown file's section")
         parser.add_argument("--keep", action="store_true", help="keep the scratch database")
         # Internal: the child process that builds and measures.
@@ -43,7 +51,8 @@ class Command(BaseCommand):
 
         volume = {key: options[key] for key in VOLUME}
         if options["measure"]:
-            self.stdout.write(json.dumps(run(volume, requests=options["requests"])))
+            figures = run(volume, requests=options["requests"], workers=options["workers"])
+            self.stdout.write(json.dumps(figures))
             return
         self.stdout.write(f"building {volume} and measuring")
         figures = measured_in_child(
@@ -53,6 +62,7 @@ class Command(BaseCommand):
             arguments=[
                 *(f"--{key}={value}" for key, value in volume.items()),
                 f"--requests={options['requests']}",
+                f"--workers={options['workers']}",
             ],
         )
         text = report(figures, volume=volume, build_s=figures["build_s"])
@@ -61,7 +71,7 @@ class Command(BaseCommand):
             write_section(options["write"], "bench_logistics", text)
 
 
-def run(volume: dict[str, int], *, requests: int) -> dict[str, Any]:
+def run(volume: dict[str, int], *, requests: int, workers: int = 1) -> dict[str, Any]:
     """Build the volume and measure it (in the child, or in a test's database)."""
     from logistics.bench_data import world_build
     from logistics.bench_measure import measure
@@ -69,4 +79,4 @@ def run(volume: dict[str, int], *, requests: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = world_build(**volume)
     build_s = time.perf_counter() - started
-    return {**measure(world, requests=requests), "build_s": build_s}
+    return {**measure(world, requests=requests, workers=workers), "build_s": build_s}
