@@ -5,8 +5,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 
 from billing.models import (
     BillingRun,
@@ -14,6 +26,7 @@ from billing.models import (
     ChargeKind,
     FinanceExport,
     Invoice,
+    InvoiceKind,
     InvoiceLine,
     InvoiceState,
     LapsedClaim,
@@ -110,7 +123,7 @@ def billing_counts(*, today: datetime.date) -> BillingCounts:
     last_month = months_add(today.replace(day=1), -1)
     row = Invoice.objects.aggregate(
         to_send=Count("pk", filter=Q(state=InvoiceState.ISSUED)),
-        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED)),
+        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED) & Q(_not_replaced())),
     )
     ran = BillingRun.objects.filter(month=last_month, dry_run=False, state=RunState.DONE)
     return BillingCounts(
@@ -148,11 +161,21 @@ def invoice_get(*, invoice_id: int) -> Invoice:
     )
 
 
+def _not_replaced() -> Any:
+    """A rejected invoice still to be credited and issued anew (``rejected_invoice_replace``):
+    an invoice, with no credit note yet."""
+    return Q(kind=InvoiceKind.INVOICE) & ~Exists(
+        Invoice.objects.filter(credited_invoice=OuterRef("pk"))
+    )
+
+
 def outbox_list(*, state: str) -> QuerySet[Invoice]:
-    """The outbox: invoices in a sending state, the oldest first (what waits longest)."""
+    """The outbox: invoices in a sending state, the oldest first (what waits longest); each
+    rejected one says whether it is still to be replaced (``to_replace``)."""
     return (
         Invoice.objects.select_related("buyer_region")
         .filter(state=state)
+        .annotate(to_replace=ExpressionWrapper(Q(_not_replaced()), output_field=BooleanField()))
         .order_by("issued_at", "number")
     )
 

@@ -6,7 +6,8 @@ or command is added later. Hooks in each of those places could be forgotten in t
 the changes are noticed where all of them end: the saves of the user and the staff profile and
 the changes of the user's groups and permissions. House style keeps business logic out of
 signals; these receivers decide nothing but what changed and who did it, and hand that to
-``protection.services.accounts``, which records it and suspends where the rules say so.
+``protection.services.accounts``, which records it and suspends where the rules say so, and
+a billing role added to ``protection.services.grants``, which ends the user's grants (ACCESS-9).
 
 Who made the change is the user of the request in progress (:class:`AccountActorMiddleware`);
 outside a request (a management command, a task) nobody is logged in, which counts as someone
@@ -30,8 +31,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from patients.models import StaffProfile, Unit
+from patients.roles import BILLING
 from protection.models import AccountEventKind
 from protection.services.accounts import account_event_record, account_password_record
+from protection.services.grants import billing_staff_grants_end
 
 _request: ContextVar[HttpRequest | None] = ContextVar("account_change_request", default=None)
 
@@ -168,12 +171,12 @@ def _membership_changed(kind: AccountEventKind) -> Callable[..., None]:
             changes = {instance.pk: items} if items else {}
         actor_id = _actor_id()
         for user_id, pks in changes.items():
+            added = _names(related, pks)
             account_event_record(
-                kind=kind,
-                subject_id=user_id,
-                actor_id=actor_id,
-                detail=f"{sign} {_names(related, pks)}",
+                kind=kind, subject_id=user_id, actor_id=actor_id, detail=f"{sign} {added}"
             )
+            if action == "post_add" and related is Group and BILLING in added.split(", "):
+                billing_staff_grants_end(user_id=user_id, actor_id=actor_id)
 
     return receiver
 

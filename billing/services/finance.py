@@ -57,8 +57,15 @@ RENDERERS: dict[str, Callable[[ExportFile], bytes]] = {
 
 def export_resend_check(export: FinanceExport) -> None:
     """LEAK-4: a file that holds an invoice to a person who has since become protected is never
-    handed out again (it names their old customer number); it is withdrawn by hand instead."""
-    if Withdrawal.objects.filter(export=export).exists():
+    handed out again (it names their old customer number); it is withdrawn by hand instead.
+    The holder's protection is asked of the file's invoices too: the withdrawal is listed by
+    the task that moves the account, which a lost message leaves to the hourly sweep."""
+    if (
+        Withdrawal.objects.filter(export=export).exists()
+        or FinanceExportInvoice.objects.filter(
+            export=export, invoice__buyer_account__patient__is_protected=True
+        ).exists()
+    ):
         raise BillingError(
             _(
                 "Finance export %(number)s holds an invoice to a person who has since become "

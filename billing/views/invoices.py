@@ -228,7 +228,10 @@ def _invoice_page(request: HttpRequest, invoice: Invoice, form: CreditForm) -> H
             "invoice": invoice,
             "form": form,
             "may_credit": invoice.kind == InvoiceKind.INVOICE,
-            "rejected": invoice.state == InvoiceState.REJECTED,
+            # A rejected invoice is replaced once: when it has a credit note, it is dealt with.
+            "rejected": invoice.state == InvoiceState.REJECTED
+            and invoice.kind == InvoiceKind.INVOICE
+            and not invoice.credit_notes.all(),
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -355,3 +355,22 @@ def locked_user_deactivate(*, actor: Actor, ended_by: Any, user: Any) -> int:
         grant_end(actor=actor, ended_by=ended_by, grant_id=grant_id, reason="user deactivated")
         ended += 1
     return ended
+
+
+@transaction.atomic
+def billing_staff_grants_end(*, user_id: int, actor_id: int | None) -> int:
+    """ACCESS-9: a grant holder who joins billing keeps no grant. The request and the decision
+    refuse billing staff, but a prescriber given the billing role afterwards would otherwise
+    keep opening the patient; the grants end as the role is added (``protection.account_watch``
+    tells of it). Returns the number of grants ended."""
+    user = get_user_model().objects.select_for_update().filter(pk=user_id).first()
+    if user is None or not user.groups.filter(name=BILLING).exists():
+        return 0
+    actor = Actor(user_id=actor_id, unit_id=None, ip_address=None, session_ref="")
+    ended_by = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    grant_ids = list(
+        Grant.objects.filter(user=user, ended_at__isnull=True).values_list("pk", flat=True)
+    )
+    for grant_id in grant_ids:
+        grant_end(actor=actor, ended_by=ended_by, grant_id=grant_id, reason="joined billing")
+    return len(grant_ids)

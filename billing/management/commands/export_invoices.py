@@ -3,7 +3,9 @@ and credit note of the billing month (the month its period begins in, as ``billi
 --month`` invoices it and its credit notes repeat it; a document without a period by its issue
 date), named by its number (``F12.xml``, ``K3.xml``). The bytes are the
 stored XML exactly as validated and issued, never rendered again, so the export is what the
-receiver got. Each file is written atomically (a temporary file, then a rename); a JSON summary
+receiver got. A document to a protected person (a secret customer number, or a holder protected
+since) is never written (BILL-2, LEAK-4): it is invoiced by hand, and the summary counts it as
+``manual``. Each file is written atomically (a temporary file, then a rename); a JSON summary
 (files, and the count per kind) goes to stdout."""
 
 from __future__ import annotations
@@ -39,11 +41,16 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"--out: cannot create {out}: {error.strerror}") from error
         last = month_end(month)
+        in_month = Invoice.objects.filter(
+            Q(period_start__gte=month, period_start__lte=last)
+            | Q(period_start__isnull=True, issue_date__gte=month, issue_date__lte=last)
+        )
+        protected = Q(buyer_account__secret_customer_number__isnull=False) | Q(
+            buyer_account__patient__is_protected=True
+        )
+        manual = in_month.filter(protected).count()
         documents = (
-            Invoice.objects.filter(
-                Q(period_start__gte=month, period_start__lte=last)
-                | Q(period_start__isnull=True, issue_date__gte=month, issue_date__lte=last)
-            )
+            in_month.exclude(protected)
             .order_by("series", "number")
             .values_list("series", "number", "kind", "ubl_xml")
         )
@@ -55,7 +62,13 @@ class Command(BaseCommand):
             _write_atomically(out / name, bytes(xml))
             files.append(name)
             kinds[kind] = kinds.get(kind, 0) + 1
-        summary = {"month": month.strftime("%Y-%m"), "out": str(out), "files": files, **kinds}
+        summary = {
+            "month": month.strftime("%Y-%m"),
+            "out": str(out),
+            "files": files,
+            "manual": manual,
+            **kinds,
+        }
         self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=True))
 
 
