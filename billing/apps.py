@@ -10,7 +10,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import hooks, start_sections, tasks
-        from billing.documents import INVOICE_PDF
+        from billing.documents import INVOICE_PDF, PATIENT_INVOICE_PDF
         from protection.documents import kinds
         from protection.registry import protection_added_handlers
 
@@ -23,3 +23,5 @@ class BillingConfig(AppConfig):
             protection_added_handlers.append(tasks.protection_added)
         # The invoice's PDF, an immutable record of the document pipeline.
         kinds.register(INVOICE_PDF)
+        # BILL-5: the patient invoice, a letter to an ordinary patient's address.
+        kinds.register(PATIENT_INVOICE_PDF)

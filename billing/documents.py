@@ -14,9 +14,11 @@ from typing import Any
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy
 
-from billing.models import Invoice, InvoiceKind
-from billing.seller import VAT_EXEMPTION_REASON
+from billing.models import Invoice, InvoiceKind, PatientInvoice
+from billing.seller import VAT_EXEMPTION_REASON, seller_get
 from protection.documents import kinds
+from protection.documents.letters import address_lines
+from protection.models import DocumentRoute
 
 INVOICE_PDF_KIND = "billing.invoice"
 PERMISSION = "billing.view_invoice"
@@ -42,6 +44,7 @@ def invoice_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
             "number": str(invoice),
             "credit_note": invoice.kind == InvoiceKind.CREDIT_NOTE,
             "credits": str(invoice.credited_invoice) if invoice.credited_invoice else "",
+            "credit_reason": invoice.credit_reason,
             "issue_date": invoice.issue_date.isoformat(),
             "due_date": invoice.due_date.isoformat(),
             "period": (
@@ -94,4 +97,61 @@ INVOICE_PDF = kinds.DocumentKind(
     subject=kinds.Subject.NONE,
     permission=PERMISSION,
     record=True,  # an issued invoice is a record: a correction is a credit note, never PRINT-3
+)
+
+
+# --- BILL-5: the patient invoice, a letter to the patient ------------------------------------
+
+PATIENT_INVOICE_KIND = "billing.patient_invoice"
+
+
+def patient_invoice_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
+    """The letter of an issued patient invoice: the region as sender, the patient's name and
+    registered address, the fees, the total and how to pay. Only ever on the ordinary route:
+    the kind is refused for a protected patient (PRINT-1), whose fees are invoiced by hand."""
+    (subject,) = request.subjects
+    if subject.route != DocumentRoute.ORDINARY or subject.patient is None:
+        # The pipeline refuses the kind before this runs; never an address of a guarded person.
+        raise ValueError("a patient invoice is only made on the ordinary route")
+    invoice = PatientInvoice.objects.select_related("account").get(
+        pk=request.params["patient_invoice_id"]
+    )
+    identity = subject.patient.identity
+    seller = seller_get()
+    return {
+        "invoice": {
+            "number": str(invoice),
+            "customer_number": invoice.account.customer_number,
+            "issue_date": invoice.issue_date.isoformat(),
+            "due_date": invoice.due_date.isoformat(),
+            "total": _sek(invoice.total_sek),
+            "vat_exemption": VAT_EXEMPTION_REASON,
+        },
+        "seller": dict(seller.snapshot()),
+        "name": " ".join(part for part in (identity.given_names, identity.surname) if part),
+        "address": address_lines(identity.registered_address),
+        "lines": [
+            {
+                "text": line.text,
+                "order": line.order_number,
+                "day": line.day.isoformat(),
+                "amount": _sek(line.amount_sek),
+            }
+            for line in invoice.lines.order_by("pk")
+        ],
+    }
+
+
+PATIENT_INVOICE_PDF = kinds.DocumentKind(
+    code=PATIENT_INVOICE_KIND,
+    label=gettext_lazy("Patient invoice"),
+    template="billing/documents/patient_invoice.html",
+    build_snapshot=patient_invoice_snapshot,
+    subject=kinds.Subject.PATIENTS,
+    permission=PERMISSION,
+    record=True,  # an issued invoice is a record: a correction is a new one, never PRINT-3
+    # BILL-5, LETTER-1: never an ordinary letter with an address to a protected person; their
+    # fees go to the manual-invoicing list before a letter is asked for, and should one be
+    # asked for anyway (or the person become protected before it is made) the pipeline refuses.
+    protected_form=kinds.ProtectedForm.REFUSED,
 )

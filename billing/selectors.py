@@ -31,6 +31,7 @@ from billing.models import (
     InvoiceState,
     LapsedClaim,
     ManualInvoiceItem,
+    PatientInvoice,
     PayerKind,
     ProtectedAccountMove,
     RunState,
@@ -89,12 +90,25 @@ def manual_items_list(*, open_only: bool) -> QuerySet[ManualInvoiceItem]:
     return items
 
 
-def protected_moves_list() -> QuerySet[ProtectedAccountMove]:
-    """BILL-3: the accounts whose holder became protected, those not yet reviewed first; each
-    with its review (one query)."""
-    return ProtectedAccountMove.objects.select_related("account", "review__reviewed_by").order_by(
-        F("review__reviewed_at").desc(nulls_first=True), "-moved_at", "-pk"
+def last_issued_run() -> BillingRun | None:
+    """The latest run that issued (not a preview, not refused): "the last run" of BILL-3."""
+    return (
+        BillingRun.objects.filter(dry_run=False, state=RunState.DONE)
+        .order_by("-started_at", "-pk")
+        .first()
     )
+
+
+def protected_moves_list(
+    *, since: datetime.datetime | None = None
+) -> QuerySet[ProtectedAccountMove]:
+    """BILL-3: the accounts whose holder became protected since ``since`` (the last run), those
+    not yet reviewed first; each with its review (one query). An older move still unreviewed
+    stays listed: the review is owed until someone has made it. ``since`` None: all of them."""
+    moves = ProtectedAccountMove.objects.select_related("account", "review__reviewed_by")
+    if since is not None:
+        moves = moves.filter(Q(moved_at__gte=since) | Q(review__isnull=True))
+    return moves.order_by(F("review__reviewed_at").desc(nulls_first=True), "-moved_at", "-pk")
 
 
 def withdrawals_list() -> QuerySet[Withdrawal]:
@@ -184,4 +198,14 @@ def lapsed_claims_list() -> QuerySet[LapsedClaim]:
     """REGION-6: claims flagged as lapsed, the newest first."""
     return LapsedClaim.objects.select_related("charge", "charge__payer_region").order_by(
         "-flagged_at", "-pk"
+    )
+
+
+def patient_invoices_list() -> QuerySet[PatientInvoice]:
+    """BILL-5: the patient invoices, newest first, with their account and line count (one
+    query)."""
+    return (
+        PatientInvoice.objects.select_related("account")
+        .annotate(line_count=Count("lines"))
+        .order_by("-number")
     )

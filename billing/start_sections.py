@@ -34,6 +34,7 @@ def _billing(user: Any) -> Sequence[StartItem] | None:
         ),
         StartItem(_("Lapsed claims"), reverse("billing:lapsed"), counts.lapsed),
         StartItem(_("Invoices and credit notes"), reverse("billing:invoices")),
+        StartItem(_("Patient invoices"), reverse("billing:patient_invoices")),
         StartItem(_("Losses per care unit"), reverse("billing:losses")),
     ]
     # BILL-2, BILL-3, BILL-5, LEAK-4: the protected persons' lists and the finance exports

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from billing.views import invoices, protected
+from billing.views import invoices, patient_invoices, protected
 
 Patterns = tuple[list[URLPattern | URLResolver], str]
 
@@ -56,6 +56,17 @@ billing_patterns: Patterns = (
             name="invoice_send",
         ),
         path("outbox/", invoices.outbox_view, name="outbox"),
+        # BILL-5: patient fees invoiced by letter to ordinary patients.
+        path(
+            "patient-invoices/",
+            patient_invoices.patient_invoices_view,
+            name="patient_invoices",
+        ),
+        path(
+            "patient-invoices/issue/",
+            patient_invoices.patient_invoices_issue_view,
+            name="patient_invoices_issue",
+        ),
         path("lapsed/", invoices.lapsed_view, name="lapsed"),
         path("losses/", invoices.losses_view, name="losses"),
     ],

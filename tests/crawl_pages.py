@@ -217,6 +217,8 @@ def _billing_query_urls() -> list[str]:
         *(f"/billing/outbox/?state={state}" for state in states),
         "/billing/invoices/?kind=credit_note",
         "/billing/invoices/?month=2026-13",
+        # BILL-3: the review lists the accounts since the last run; "all" lists every one.
+        "/billing/protected-accounts/?show=all",
     ]
 
 

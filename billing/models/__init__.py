@@ -12,6 +12,7 @@ from billing.models.invoices import (
     InvoiceTransition,
     VatCategory,
 )
+from billing.models.patient_invoices import PatientInvoice, PatientInvoiceLine
 from billing.models.protected import (
     ManualInvoiceItem,
     ManualReason,
@@ -40,6 +41,8 @@ __all__ = [
     "LapsedClaim",
     "ManualInvoiceItem",
     "ManualReason",
+    "PatientInvoice",
+    "PatientInvoiceLine",
     "PayerKind",
     "ProtectedAccountMove",
     "ProtectedAccountReview",

@@ -76,6 +76,7 @@ INVOICE_FROZEN_COLUMNS = (
     "total_vat_sek",
     "total_payable_sek",
     "credited_invoice_id",
+    "credit_reason",
     "ubl_xml",
     "ubl_sha256",
     "findings",
@@ -130,6 +131,11 @@ class Invoice(models.Model):
         blank=True,
         related_name="credit_notes",
         verbose_name=_("credits invoice"),
+    )
+    # A credit note's reason as the officer gave it: part of the snapshot, in the UBL as its
+    # note (BT-22) and on the PDF, so the receiver reads why it was credited.
+    credit_reason = models.CharField(
+        _("reason for the credit"), max_length=200, blank=True, default=""
     )
     # The UBL (Peppol BIS Billing 3.0) exactly as validated and issued.
     ubl_xml = models.BinaryField(_("e-invoice (UBL)"))

@@ -36,11 +36,15 @@ def _draft(line: InvoiceLine, *, credit: bool) -> LineDraft:
 
 @transaction.atomic
 def credit_note_issue(
-    *, invoice_id: int, line_numbers: list[int] | None = None, by: Any = None
+    *, invoice_id: int, reason: str, line_numbers: list[int] | None = None, by: Any = None
 ) -> Invoice:
-    """Credit ``invoice_id`` wholly (``line_numbers`` None) or the lines named. Raises
-    BillingError with what to do (a credit note, a line already credited, an unknown line),
-    InvoiceRefused or RulesUnavailable (nothing issued)."""
+    """Credit ``invoice_id`` wholly (``line_numbers`` None) or the lines named, for ``reason``
+    (kept on the credit note, its UBL note and its PDF). Raises BillingError with what to do
+    (no reason, a credit note, a line already credited, an unknown line), InvoiceRefused or
+    RulesUnavailable (nothing issued)."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise BillingError(_("Reason: write why the invoice is credited."))
     invoice = (
         Invoice.objects.select_for_update()
         .select_related("buyer_account")
@@ -88,6 +92,7 @@ def credit_note_issue(
         period=period,
         credited=invoice,
         by=by,
+        reason=reason,
     )
 
 
@@ -98,7 +103,9 @@ def rejected_invoice_replace(*, invoice_id: int, by: Any = None) -> tuple[Invoic
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
     if invoice is None or invoice.state != InvoiceState.REJECTED:
         raise BillingError(_("Only a rejected invoice is replaced."))
-    credit_note = credit_note_issue(invoice_id=invoice.pk, by=by)
+    credit_note = credit_note_issue(
+        invoice_id=invoice.pk, reason=_("Rejected by the receiver"), by=by
+    )
     period = (
         (invoice.period_start, invoice.period_end)
         if invoice.period_start and invoice.period_end

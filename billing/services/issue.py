@@ -109,6 +109,7 @@ def invoice_issue(
     order_reference: str | None = None,
     run: BillingRun | None = None,
     by: Any = None,
+    reason: str = "",
 ) -> Invoice:
     """Validate and issue; raises InvoiceRefused (fatal findings) or RulesUnavailable."""
     seller = seller_get()
@@ -127,7 +128,7 @@ def invoice_issue(
         billing_reference_date=credited.issue_date if credited else None,
         invoice_period_start=period[0] if period else None,
         invoice_period_end=period[1] if period else None,
-        note=None,
+        note=reason or None,
         seller=seller.party(),
         buyer=buyer,
         lines=[
@@ -182,6 +183,7 @@ def invoice_issue(
         total_payable_sek=net,
         state=InvoiceState.ISSUED,
         credited_invoice=credited,
+        credit_reason=reason,
         ubl_xml=xml,
         ubl_sha256=hashlib.sha256(xml).hexdigest(),
         findings=findings_json(result.warnings),

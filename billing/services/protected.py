@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -74,12 +75,20 @@ def _patient_charges(patient_id: int) -> Any:
     return ChargeEvent.objects.filter(payer_kind=PayerKind.PATIENT, patient_id=patient_id)
 
 
+def _owed_by_hand() -> Q:
+    """BILL-5: a person's charges not yet invoiced nor listed. A fee on a patient invoice whose
+    letter was made (while the person was ordinary) is invoiced; one whose letter was never made
+    (the person became protected first, and the printing ban refused it) is owed still."""
+    return Q(invoice_line__isnull=True, manual_item__isnull=True) & (
+        Q(patient_invoice_line__isnull=True)
+        | Q(patient_invoice_line__invoice__letter_job__document__isnull=True)
+    )
+
+
 def _list_for_manual_invoicing(account: BillingAccount) -> int:
     """What the protected person owes and has not been invoiced: to the manual list, once."""
     assert account.patient_id is not None
-    charges = _patient_charges(account.patient_id).filter(
-        invoice_line__isnull=True, manual_item__isnull=True
-    )
+    charges = _patient_charges(account.patient_id).filter(_owed_by_hand())
     invoices = Invoice.objects.filter(
         buyer_account=account, manual_item__isnull=True, exports__isnull=True
     )
@@ -173,9 +182,8 @@ def patient_fees_route() -> int:
         ChargeEvent.objects.filter(
             payer_kind=PayerKind.PATIENT,
             patient__is_protected=True,
-            invoice_line__isnull=True,
-            manual_item__isnull=True,
         )
+        .filter(_owed_by_hand())
         .values_list("patient_id", flat=True)
         .distinct()
     )
@@ -186,6 +194,13 @@ def patient_fees_route() -> int:
             account.refresh_from_db()
         listed += _list_for_manual_invoicing(account)
     return listed
+
+
+@transaction.atomic
+def patient_fees_list_by_hand(*, patient_id: int) -> int:
+    """BILL-5: what a guarded person owes (the printing ban refused their patient invoice's
+    letter) goes to the manual-invoicing list. Returns how many were listed."""
+    return _list_for_manual_invoicing(patient_account_get(patient_id=patient_id))
 
 
 def _require(user: Any, perm: str) -> None:

@@ -259,7 +259,12 @@ def invoice_credit_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
     if form.is_valid():
         chosen = form.cleaned_data["lines"] or None
         try:
-            note = credit_note_issue(invoice_id=invoice.pk, line_numbers=chosen, by=request.user)
+            note = credit_note_issue(
+                invoice_id=invoice.pk,
+                reason=form.cleaned_data["reason"],
+                line_numbers=chosen,
+                by=request.user,
+            )
         except BillingError as error:
             form.add_error(None, str(error))
         else:

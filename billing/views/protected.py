@@ -17,6 +17,7 @@ from billing.errors import BillingError
 from billing.models import FinanceExport, ManualInvoiceItem, ProtectedAccountMove, Withdrawal
 from billing.selectors import (
     finance_exports_list,
+    last_issued_run,
     manual_items_list,
     protected_moves_list,
     withdrawals_list,
@@ -71,12 +72,19 @@ def manual_handle_view(request: HttpRequest, manual_item_id: int) -> HttpRespons
 @role_permission_required(VIEW_MOVES)
 @require_GET
 def protected_review_view(request: HttpRequest) -> HttpResponse:
+    """BILL-3: the month's review lists the accounts whose holder became protected since the
+    last run (and any still unreviewed); "show all" lists every move."""
+    show_all = request.GET.get("show") == "all"
+    last_run = None if show_all else last_issued_run()
+    since = last_run.started_at if last_run is not None else None
     return render(
         request,
         "billing/protected/review.html",
         {
-            "moves": list(protected_moves_list()[:LIST_LIMIT]),
+            "moves": list(protected_moves_list(since=since)[:LIST_LIMIT]),
             "withdrawals": list(withdrawals_list()[:LIST_LIMIT]),
+            "since": since,
+            "all": show_all,
         },
     )
 

@@ -54,8 +54,15 @@ def test_bill_7_a_credit_note_refers_to_the_invoice_and_passes_the_rules(
 ):
     out_of_region(lent_device)
     invoice = _issued(billing_officer)
-    note = credit_note_issue(invoice_id=invoice.pk, line_numbers=[1], by=billing_officer)
+    with pytest.raises(BillingError, match="write why"):
+        credit_note_issue(invoice_id=invoice.pk, reason="  ", line_numbers=[1], by=billing_officer)
+    note = credit_note_issue(
+        invoice_id=invoice.pk, reason="Fel  period", line_numbers=[1], by=billing_officer
+    )
     assert (note.kind, note.series, note.number) == (InvoiceKind.CREDIT_NOTE, "K", 1)
+    # The reason is kept on the credit note and told to the receiver as the UBL note (BT-22).
+    assert note.credit_reason == "Fel period"
+    assert b"<cbc:Note>Fel period</cbc:Note>" in bytes(note.ubl_xml)
     assert note.credited_invoice == invoice
     assert note.total_payable_sek == invoice.total_payable_sek
     xml = bytes(note.ubl_xml)
@@ -63,9 +70,11 @@ def test_bill_7_a_credit_note_refers_to_the_invoice_and_passes_the_rules(
     assert b"F1" in xml  # the BillingReference to the credited invoice
     assert not peppol_validate(xml).fatal
     with pytest.raises(BillingError, match="already credited"):
-        credit_note_issue(invoice_id=invoice.pk, by=billing_officer)
+        credit_note_issue(invoice_id=invoice.pk, reason="Igen", by=billing_officer)
     with pytest.raises(BillingError, match="has no line 7"):
-        credit_note_issue(invoice_id=invoice.pk, line_numbers=[7], by=billing_officer)
+        credit_note_issue(
+            invoice_id=invoice.pk, reason="Igen", line_numbers=[7], by=billing_officer
+        )
 
 
 @pytest.mark.django_db

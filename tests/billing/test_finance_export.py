@@ -164,7 +164,7 @@ def test_bill_2_a_re_run_exports_nothing_twice_and_gives_the_same_file(demo_mont
 
 def test_bill_2_a_credit_note_is_exported_negative_and_only_once(demo_month):
     (invoice,) = Invoice.objects.all()
-    credit = credit_note_issue(invoice_id=invoice.pk, by=demo_month["officer"])
+    credit = credit_note_issue(invoice_id=invoice.pk, reason="Fel period", by=demo_month["officer"])
     month = timezone.localdate().replace(day=1)
     export = finance_export(month=month, by=demo_month["officer"])
     lines = records(bytes(export.content))

@@ -89,13 +89,16 @@ def test_bill_7_a_credit_note_has_its_own_pdf_naming_the_invoice(
 ):
     out_of_region(lent_device)
     invoice = issued(billing_officer)
-    note = credit_note_issue(invoice_id=invoice.pk, by=billing_officer)
+    note = credit_note_issue(invoice_id=invoice.pk, reason="Fel period", by=billing_officer)
     assert note.pdf_job is not None
     assert note.pdf_job != invoice.pdf_job
     flat = squeezed(pdf_text(note.pdf_job))
     assert "KreditnotaK1" in flat
     assert "F1" in flat
     assert "121,50" in flat
+    # The reason the officer gave is on the paper, under its Swedish heading.
+    assert squeezed("Orsak till krediteringen") in flat
+    assert "Felperiod" in flat
 
 
 def test_bill_7_the_pdf_is_linked_once(lent_device, tariffs, home_account, billing_officer):

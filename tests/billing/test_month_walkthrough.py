@@ -46,7 +46,9 @@ def test_bill_1_bill_7_the_readme_billing_month_works_on_the_demo(
     again = _json("billing_run", "--month", previous)
     assert Invoice.objects.count() == len(invoices), again
     officer = next(u for u in get_user_model().objects.filter(is_active=True) if u.has_perm(RUN))
-    note = credit_note_issue(invoice_id=invoices[0].pk, line_numbers=[1], by=officer)
+    note = credit_note_issue(
+        invoice_id=invoices[0].pk, reason="Fel period", line_numbers=[1], by=officer
+    )
     assert not peppol_validate(bytes(note.ubl_xml)).fatal
     exported = _json("export_invoices", "--month", previous, "--out", str(tmp_path))
     assert exported["files"] == [f"{document}.xml" for document in [*invoices, note]]

@@ -155,7 +155,9 @@ def test_export_invoices_writes_the_stored_bytes_of_the_months_documents(
 ):
     out_of_region(lent_device)
     invoice = _issued(billing_officer)
-    note = credit_note_issue(invoice_id=invoice.pk, line_numbers=[1], by=billing_officer)
+    note = credit_note_issue(
+        invoice_id=invoice.pk, reason="Fel period", line_numbers=[1], by=billing_officer
+    )
     out = io.StringIO()
     # The billing month: the run's invoice and its credit note (issued today, same period).
     call_command(

@@ -20,11 +20,15 @@ from billing.machines import INVOICE_MACHINE
 from billing.models import BillingRun, Invoice, InvoiceKind, InvoiceState
 from billing.services.runs import billing_run, system_context
 from billing.views.invoices import finding_categories
-from logistics.selectors.pickups import LossesPerUnit
+from logistics.services.losses import loss_case_decide, loss_case_found, loss_device_report
 from patients.transitions import transition_apply
+from prescriptions.models import PrescribingUnit
 from tests.billing.conftest import out_of_region
 from tests.config.test_start_page import demo_user
+from tests.factories import UnitFactory, UserFactory
+from tests.logistics.devices_helpers import lent
 from tests.personas import logged_in
+from tests.prescriptions.factories import PrescribingUnitFactory
 
 FEB = datetime.date(2026, 2, 1)
 TODAY = datetime.date(2026, 3, 12)
@@ -164,9 +168,16 @@ def test_bill_7_the_invoice_page_its_xml_and_a_credit_by_line(
     note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
     assert done["Location"] == reverse("billing:invoice", args=[note.pk])
     assert note.credited_invoice == invoice
-    again = client.post(credit, {"reason": "Again", "confirm": "on"})
+    # The reason is stored with the credit note and shown on its page.
+    assert note.credit_reason == "Wrong period"
+    assert "Wrong period" in client.get(done["Location"]).content.decode()
+    again = client.post(credit, {"lines": ["1"], "reason": "Again", "confirm": "on"})
     assert again.status_code == 400
-    assert "already credited" in again.content.decode()
+    shown = again.content.decode()
+    assert "already credited" in shown
+    # A refusal by the service keeps what was typed and ticked too.
+    assert 'value="Again"' in shown
+    assert re.search(r'<input[^>]*value="1"[^>]*checked', shown)
 
 
 @pytest.mark.django_db
@@ -221,23 +232,43 @@ def test_the_invoice_list_filters_and_pins_its_queries(
 
 
 @pytest.mark.django_db
-def test_kpi_3_losses_per_care_unit_as_an_accessible_chart_and_a_table(client: Client) -> None:
+def test_kpi_3_losses_per_care_unit_as_an_accessible_chart_and_a_table(
+    client: Client, rx, ordinary, rollator, central
+) -> None:
+    """Real loss cases, reported, decided and found again through the logistics services."""
+    today = timezone.localdate()
+    own = PrescribingUnit.objects.get(pk=rx.staff_profile.unit_id)
+    other = PrescribingUnitFactory(unit=UnitFactory(name="Vårdcentralen Söder"))
+
+    def lost(unit: Any, received_on: datetime.date) -> Any:
+        device = lent(rx, ordinary, rollator, central, received_on=received_on)
+        return loss_device_report(device_id=device.pk, unit_id=unit.pk, by=rx)
+
+    # BILL-4: a new rollator is debited its purchase price (2 900); one bought long ago only
+    # 20 % of it (580), under 1 000 SEK: written off, counted but worth nothing.
+    for case in (lost(own, today), lost(own, today), lost(other, today)):
+        assert loss_case_decide(case_id=case.pk, by=rx).debit_sek == Decimal("2900.00")
+    old = loss_case_decide(case_id=lost(other, datetime.date(2015, 1, 1)).pk, by=rx)
+    assert old.debit_sek == Decimal("0.00")
+    # Found again: not a loss.
+    store_worker = UserFactory(username="lager", role="logistics")
+    loss_case_found(case_id=lost(own, today).pk, by=store_worker)
+
     logged_in(client, demo_user("billing"))
-    rows = [
-        LossesPerUnit("Vårdcentralen Norr", 3, 2, Decimal("4000.00")),
-        LossesPerUnit("Vårdcentralen Söder", 1, 1, Decimal("1000.00")),
-    ]
-    # The logistics floor's selector (tested there) is the page's only source.
-    with mock.patch("billing.views.invoices.losses_per_unit", return_value=rows) as selector:
-        html = client.get(reverse("billing:losses")).content.decode()
+    html = client.get(reverse("billing:losses")).content.decode()
     assert 'role="img"' in html
     assert "<title" in html
     assert "<desc" in html
+    # Ordered by unit name; the bars are scaled to the largest value (5 800 against 2 900).
+    names = sorted([own.unit.name, other.unit.name])
     widths = [int(w) for w in re.findall(r'<rect [^>]*width="(\d+)"', html)]
-    assert widths == [300, 75]
-    assert "4000.00" in html
+    assert widths == ([300, 150] if names[0] == own.unit.name else [150, 300])
+    assert "5800.00" in html
+    assert "2900.00" in html
     assert "Vårdcentralen Söder" in html
-    assert selector.call_args.kwargs["until"] == timezone.localdate()
+    # A period without the losses shows none of them.
+    earlier = client.get(reverse("billing:losses"), {"since": "2020-01-01", "until": "2020-12-31"})
+    assert "Vårdcentralen Söder" not in earlier.content.decode()
 
 
 @pytest.mark.django_db

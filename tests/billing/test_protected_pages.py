@@ -11,23 +11,33 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from billing.models import (
+    AccountKind,
+    BillingAccount,
+    BillingRun,
     ChargeEvent,
     ChargeKind,
     FinanceExport,
     ManualInvoiceItem,
     PayerKind,
+    ProtectedAccountMove,
     ProtectedAccountReview,
     Withdrawal,
 )
 from billing.models.charges import UnitCode
 from billing.services.finance import finance_export
-from billing.services.protected import account_protect, patient_account_get, patient_fees_route
+from billing.services.protected import (
+    account_protect,
+    patient_account_get,
+    patient_fees_route,
+    protected_account_review,
+)
+from billing.services.runs import billing_run, system_context
 from patients.models import PatientIdentity
 from tests.billing.protected_helpers import person_invoice
-from tests.factories import UserFactory
+from tests.factories import PatientFactory, UserFactory
 from tests.personas import logged_in
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +186,7 @@ def test_leak_4_a_file_naming_a_person_since_protected_is_not_handed_out(
     ("url", "queries"),
     [
         ("/billing/manual/", 5),
-        ("/billing/protected-accounts/", 6),
+        ("/billing/protected-accounts/", 7),  # BILL-3: the last run too
         ("/billing/finance-exports/", 5),
     ],
 )
@@ -187,3 +197,65 @@ def test_bill_2_the_lists_take_a_fixed_number_of_queries(
     client.get(url)  # the session and the menu's caches warm
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def _move(number: str, *, at: datetime.datetime, reviewed_by: Any = None) -> Any:
+    """An account moved to a secret number at ``at`` (written as the move service writes it;
+    the time is set since every row of a test's transaction would otherwise share one)."""
+    account = BillingAccount.objects.create(
+        kind=AccountKind.PATIENT,
+        patient=PatientFactory(),
+        customer_number=number,
+        secret_customer_number=number,
+    )
+    move = ProtectedAccountMove.objects.create(
+        account=account,
+        old_customer_number=f"P{number[1:]}",
+        secret_customer_number=number,
+        charges_moved=0,
+        invoices_moved=0,
+        moved_at=at,
+    )
+    if reviewed_by is not None:
+        protected_account_review(by=reviewed_by, move_id=move.pk)
+    return move
+
+
+def test_bill_3_the_review_lists_accounts_protected_since_the_last_run(
+    client: Client, officer: Any
+) -> None:
+    now = timezone.now()
+    days = datetime.timedelta(days=1)
+    ctx = system_context(officer)
+    first = billing_run(month=datetime.date(2026, 1, 1), dry_run=False, ctx=ctx)
+    second = billing_run(month=datetime.date(2026, 2, 1), dry_run=False, ctx=ctx)
+    preview = billing_run(month=datetime.date(2026, 3, 1), dry_run=True, ctx=ctx)
+    for run, at in ((first, now - 20 * days), (second, now - 10 * days), (preview, now - 5 * days)):
+        BillingRun.objects.filter(pk=run.pk).update(started_at=at)
+    _move("S9000001", at=now - 30 * days, reviewed_by=officer)  # before both runs
+    _move("S9000002", at=now - 15 * days, reviewed_by=officer)  # between the two runs
+    _move("S9000003", at=now - 7 * days, reviewed_by=officer)  # since the last run
+    _move("S9000004", at=now - 40 * days)  # long ago, but the review is still owed
+    logged_in(client, officer)
+    page = client.get("/billing/protected-accounts/").content.decode()
+    # Since the second run (a preview issues nothing and is no run of the month's).
+    assert "S9000003" in page
+    assert "S9000004" in page
+    assert "S9000001" not in page
+    assert "S9000002" not in page
+    # Before the second run, the first was the last: the move between them was new then.
+    BillingRun.objects.filter(pk=second.pk).update(dry_run=True)
+    page = client.get("/billing/protected-accounts/").content.decode()
+    assert "S9000002" in page
+    assert "S9000001" not in page
+    everything = client.get("/billing/protected-accounts/", {"show": "all"}).content.decode()
+    for number in ("S9000001", "S9000002", "S9000003", "S9000004"):
+        assert number in everything
+
+
+def test_bill_3_with_no_run_yet_the_review_lists_every_account(
+    client: Client, officer: Any
+) -> None:
+    _move("S9000001", at=timezone.now(), reviewed_by=officer)
+    logged_in(client, officer)
+    assert "S9000001" in client.get("/billing/protected-accounts/").content.decode()
