@@ -159,6 +159,10 @@ def hand_registration_view(request: HttpRequest) -> HttpResponse:
                 # Someone has the number already: shown as the search shows them, nothing new.
                 status = 200
                 context = {"already": True, **_card_context(request, outcome.existing)}
+                if outcome.existing is not None and outcome.existing.card.masked:
+                    # LEAK-1: a page about a patient hidden from the user holds no number or
+                    # name, not even as typed: the search page does not echo the number either.
+                    form = HandRegistrationForm()
     return render(request, "protection/register.html", {"form": form, **context}, status=status)
 
 

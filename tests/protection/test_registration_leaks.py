@@ -223,3 +223,26 @@ def test_access_1_the_register_pages_tell_no_one_who_may_not_search_whether_a_nu
     assert client.get(url).status_code == 403
     patient.identity.refresh_from_db()
     assert patient.identity.personal_identity_number is None
+
+
+def test_leak_1_hand_registering_a_protected_number_echoes_nothing_beside_the_masked_card(
+    client, staff, protected
+):
+    """LEAK-1, ACCESS-1: the hand registration searched the number and showed the protected
+    patient's masked card, then the form again with everything typed: the personnummer, name
+    and address beside "Protected identity", a page pairing them for a user without a grant.
+    The search page never echoes the number; now neither does this one for a hidden patient."""
+    service_user = staff[1]
+    typed = {
+        "number": PROTECTED_NUMBER,
+        "given_names": "Hemlig",
+        "surname": "Gömdasson",
+        "street": "Gömdavägen 7",
+        "city": "Malmö",
+    }
+    response = logged_in(client, service_user).post("/protection/register/", typed)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Protected identity" in page
+    for value in ("198912232389", "19891223-2389", "Hemlig", "Gömdasson", "Gömdavägen"):
+        assert value not in page
