@@ -218,6 +218,30 @@ def test_consumables_cancel_a_withdrawal_before_picking_returns_it_to_the_period
         consumable_withdrawal_cancel(ctx=ctx_for(customer_service), withdrawal_id=w.pk, reason="x")
 
 
+def test_audit_1_cancelling_a_protected_patients_withdrawal_is_logged_as_a_change(
+    client, rx, protected_patient, customer_service
+):
+    """AUDIT-1: customer service, holding no grant, cancels the withdrawal of a protected
+    patient's consumable prescription by its number. Only the page's denied read was logged,
+    so the log review could not see that the patient's order was changed, nor by whom."""
+    c = consumable(rx, protected_patient, strips(interval=25))
+    w = withdraw(customer_service, c, 30)
+    logged_in(client, customer_service)
+    response = client.post(
+        f"/prescriptions/consumables/{c.reference}/cancel/",
+        {"withdrawal": str(w.pk), "reason": "Fel antal, ringer igen"},
+    )
+    assert response.status_code == 302
+    entry = AccessEntry.objects.get(
+        user=customer_service, action=AccessAction.CHANGE, object_id=w.order.reference
+    )
+    assert (entry.patient_id, entry.outcome, entry.object_type) == (
+        protected_patient.pk,
+        AccessOutcome.ALLOWED,
+        "phone_order",
+    )
+
+
 def test_consumables_cancel_stops_the_customer_order_until_it_is_picked(
     rx, ordinary, customer_service
 ):
