@@ -83,10 +83,12 @@ ROUTES: Final[dict[str, str]] = {
     "patients:detail": "protection.gate.patient_get_for_user: full card only with a grant or "
     "emergency access in force and a recent step-up; masked otherwise",
     # REG-2, REG-3 (issue 14): the register's actions on one patient.
-    "protection:reserve_number_record": "patients.record_reserve_number (role: prescribers, "
-    "unit managers; 403 otherwise); the gate's full answer only (404 for a masked or missing "
-    "patient, step-up for a grant holder); the number travels in the POST body; logged as a "
-    "change; the administration unit's notice names the internal reference only (LEAK-2)",
+    "protection:reserve_number_record": "patients.record_reserve_number and "
+    "patients.view_patient (role: prescribers, unit managers; 403 otherwise); the gate's full "
+    "answer only (404 for a masked or missing patient, step-up for a grant holder); the number "
+    "travels in the POST body and is searched through the gate first (the hit logged, one "
+    "refusal for another patient's number); logged as a change; the administration unit's "
+    "notice names the internal reference only, and for a guarded patient not even that (LEAK-2)",
     "protection:register_refresh": "patients.refresh_from_register (role: customer service; 403 "
     "otherwise); POST only; the gate's full answer only (404 for a masked or missing patient); "
     "logged as a read of the register record",

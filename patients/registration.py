@@ -196,6 +196,15 @@ def patient_register_by_hand(
     return patient
 
 
+def another_patients_number() -> str:
+    """The one refusal of a number another patient holds, whoever that patient is (ACCESS-1:
+    a protected holder is refused in the same words as an ordinary one)."""
+    return _(
+        "Identity number: it belongs to another patient; the two must be merged by the "
+        "administration unit."
+    )
+
+
 @transaction.atomic
 def identity_numbers_link(
     *,
@@ -228,13 +237,7 @@ def identity_numbers_link(
         with transaction.atomic():
             identity.save()
     except IntegrityError:
-        raise RegistrationError(
-            _(
-                "Identity number: it belongs to another patient; the two must be merged by "
-                "the administration unit."
-            ),
-            field="number",
-        ) from None
+        raise RegistrationError(another_patients_number(), field="number") from None
     if personal_number is not None and personal_number.birth_date is not None:
         Patient.objects.filter(pk=patient_id, birth_year__isnull=True).update(
             birth_year=personal_number.birth_date.year
@@ -246,6 +249,7 @@ __all__ = [
     "HandRegistration",
     "IdentityNumberError",
     "RegistrationError",
+    "another_patients_number",
     "identity_numbers_link",
     "patient_register_by_hand",
     "reserve_number_generate",

@@ -27,6 +27,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from patients.models import AccessAction, AccessOutcome
+from patients.services import access_entry_record
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 from prescriptions.models import (
     Article,
@@ -350,5 +352,15 @@ def consumable_withdrawal_cancel(
         order_withdraw(order.pk, note, ctx.user)
     transition_apply(
         machine=WITHDRAWAL_MACHINE, obj=withdrawal, to_state=W.CANCELLED, by=ctx.user, note=note
+    )
+    # AUDIT-1: a change to the patient's order, logged as the withdrawal's order was: customer
+    # service may hold no grant, and the page's read alone (denied) would not say what was done.
+    access_entry_record(
+        actor=ctx.actor,
+        action=AccessAction.CHANGE,
+        outcome=AccessOutcome.ALLOWED,
+        patient=withdrawal.consumable.patient,
+        object_type="phone_order",
+        object_id=order.reference,
     )
     return withdrawal

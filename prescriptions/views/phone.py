@@ -44,12 +44,17 @@ from protection.refusals import patient_answer, refusals_answered
 
 
 @never_cache
+@sensitive_post_parameters("consumable_number")
 @login_required
 @role_permission_required(PHONE_ORDER_PERMISSION)
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def phone_desk_view(request: HttpRequest) -> HttpResponse:
-    """The desk: find the caller's patient or consumable prescription; today's orders."""
-    number_form = ConsumableNumberForm(request.GET if "consumable_number" in request.GET else None)
+    """The desk: find the caller's patient or consumable prescription; today's orders.
+
+    The consumable number is posted, never sent in the address: the desk's two fields sit one
+    above the other, and a personnummer or a name typed into the wrong one would otherwise
+    travel in a URL, into the browser's history and any proxy's log (LEAK-1)."""
+    number_form = ConsumableNumberForm(request.POST if request.method == "POST" else None)
     errors: ErrorList = []
     status = 200
     if number_form.is_bound:

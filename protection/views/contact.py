@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from protection.gate import AccessContext
@@ -40,6 +41,9 @@ class ContactAgreementForm(forms.Form):
 
 
 @never_cache
+# LEAK-3: the phone number and the calling times are encrypted at rest; an error report of the
+# request that records them must not show them in clear.
+@sensitive_post_parameters("phone", "times")
 @login_required
 @require_http_methods(["GET", "POST"])
 @refusals_answered(next_url=lambda request, reference: request.path)

@@ -31,6 +31,7 @@ from protection.services.registration import (
     REFRESH_PERMISSION,
     REGISTER_PERMISSION,
     RESERVE_NUMBER_PERMISSION,
+    SEARCH_PERMISSION,
     patient_hand_register,
     patient_refresh_from_register,
     reserve_number_record,
@@ -130,9 +131,12 @@ class HandRegistrationForm(forms.Form):
 
 
 @never_cache
-@sensitive_post_parameters("number", "given_names", "surname", "street", "phone")
+# LEAK-1: every field of the form names or places the person (an address abroad, a care-of, a
+# birth date as much as the name), so an error report shows none of them.
+@sensitive_post_parameters()
 @login_required
 @role_permission_required(REGISTER_PERMISSION)
+@role_permission_required(SEARCH_PERMISSION)
 @require_http_methods(["GET", "POST"])
 def hand_registration_view(request: HttpRequest) -> HttpResponse:
     """REG-1: the search for the number comes first, inside the same request."""
@@ -155,6 +159,10 @@ def hand_registration_view(request: HttpRequest) -> HttpResponse:
                 # Someone has the number already: shown as the search shows them, nothing new.
                 status = 200
                 context = {"already": True, **_card_context(request, outcome.existing)}
+                if outcome.existing is not None and outcome.existing.card.masked:
+                    # LEAK-1: a page about a patient hidden from the user holds no number or
+                    # name, not even as typed: the search page does not echo the number either.
+                    form = HandRegistrationForm()
     return render(request, "protection/register.html", {"form": form, **context}, status=status)
 
 
@@ -196,6 +204,7 @@ class ReserveNumberForm(forms.Form):
 @sensitive_post_parameters("number")
 @login_required
 @role_permission_required(RESERVE_NUMBER_PERMISSION)
+@role_permission_required(SEARCH_PERMISSION)
 @require_http_methods(["GET", "POST"])
 @refusals_answered(next_url=lambda request, reference: request.path)
 def reserve_number_view(request: HttpRequest, reference: str) -> HttpResponse:

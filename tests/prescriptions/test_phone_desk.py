@@ -58,7 +58,7 @@ def test_leak_5_presc_2_customer_service_without_a_grant_withdraws_by_number_see
     c = consumable(rx, protected_patient, strips(interval=25))
     identity = protected_patient.identity
     logged_in(client, customer_service)
-    found = client.get("/prescriptions/phone/", {"consumable_number": c.reference.lower()})
+    found = client.post("/prescriptions/phone/", {"consumable_number": c.reference.lower()})
     assert found.status_code == 302
     assert found["Location"] == f"/prescriptions/consumables/{c.reference}/"
     page = client.get(found["Location"])
@@ -99,14 +99,32 @@ def test_leak_5_the_desk_refuses_a_malformed_or_unknown_number_next_to_the_field
     client, customer_service
 ):
     logged_in(client, customer_service)
-    bad = client.get("/prescriptions/phone/", {"consumable_number": "L-12"})
+    bad = client.post("/prescriptions/phone/", {"consumable_number": "L-12"})
     assert bad.status_code == 400
     assert "Write the number as L- and eight letters or digits." in bad.content.decode()
-    unknown = client.get("/prescriptions/phone/", {"consumable_number": "L-NOSUCH00"})
+    unknown = client.post("/prescriptions/phone/", {"consumable_number": "L-NOSUCH00"})
     assert unknown.status_code == 400
     content = unknown.content.decode()
     assert "No consumable prescription has that number." in content
     assert 'value="L-NOSUCH00"' in content  # what was typed is kept
+
+
+def test_leak_1_the_desk_posts_the_consumable_number_and_never_reads_it_from_the_address(
+    client, rx, protected_patient, customer_service
+):
+    """LEAK-1: the desk's consumable-number form was a GET form, right below the personnummer
+    search: whatever was typed into it (a personnummer or a name in the wrong field) travelled
+    in the URL, into the browser's history and the logs of any proxy on the way. It posts now,
+    and an address carrying the field is not acted on."""
+    c = consumable(rx, protected_patient, strips(interval=25))
+    logged_in(client, customer_service)
+    page = client.get("/prescriptions/phone/").content.decode()
+    number_form = page.split('name="consumable_number"', 1)[0].rsplit("<form", 1)[1]
+    assert 'method="post"' in number_form
+    assert 'name="csrfmiddlewaretoken"' in number_form
+    in_address = client.get("/prescriptions/phone/", {"consumable_number": c.reference})
+    assert in_address.status_code == 200  # the desk itself, not the prescription
+    assert c.reference not in in_address.content.decode()
 
 
 def test_presc_2_customer_service_enters_a_phone_order_for_a_prescriber(
@@ -198,6 +216,30 @@ def test_consumables_cancel_a_withdrawal_before_picking_returns_it_to_the_period
     assert "Cancel a withdrawal" not in page
     with pytest.raises(StateNotAllowed):
         consumable_withdrawal_cancel(ctx=ctx_for(customer_service), withdrawal_id=w.pk, reason="x")
+
+
+def test_audit_1_cancelling_a_protected_patients_withdrawal_is_logged_as_a_change(
+    client, rx, protected_patient, customer_service
+):
+    """AUDIT-1: customer service, holding no grant, cancels the withdrawal of a protected
+    patient's consumable prescription by its number. Only the page's denied read was logged,
+    so the log review could not see that the patient's order was changed, nor by whom."""
+    c = consumable(rx, protected_patient, strips(interval=25))
+    w = withdraw(customer_service, c, 30)
+    logged_in(client, customer_service)
+    response = client.post(
+        f"/prescriptions/consumables/{c.reference}/cancel/",
+        {"withdrawal": str(w.pk), "reason": "Fel antal, ringer igen"},
+    )
+    assert response.status_code == 302
+    entry = AccessEntry.objects.get(
+        user=customer_service, action=AccessAction.CHANGE, object_id=w.order.reference
+    )
+    assert (entry.patient_id, entry.outcome, entry.object_type) == (
+        protected_patient.pk,
+        AccessOutcome.ALLOWED,
+        "phone_order",
+    )
 
 
 def test_consumables_cancel_stops_the_customer_order_until_it_is_picked(
