@@ -181,6 +181,10 @@ class Article(models.Model):
     assortment_days = models.PositiveSmallIntegerField(_("delivery promise (days)"))
     # False: phased out of the assortment (PRESC-8 proposes the replacement).
     in_assortment = models.BooleanField(_("in assortment"), default=True)
+    # CAT-1: the day a publication takes effect (null: already in effect, as for the articles
+    # imported before owners). Readers ask :func:`published_on` or :meth:`in_assortment_on`, so
+    # an article published ahead of time appears on its day without a task flipping a flag.
+    assortment_from = models.DateField(_("in assortment from"), null=True, blank=True)
     # Kept up to date by the logistics floor once it exists; the admin until then (PRESC-8).
     out_of_stock = models.BooleanField(_("out of stock"), default=False)
     lifespan_years = models.PositiveSmallIntegerField(_("lifespan (years)"), default=0)
@@ -255,3 +259,13 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_number} {self.name}"
+
+    def in_assortment_on(self, day: datetime.date) -> bool:
+        """CAT-1: published and in effect on ``day`` (the row's own fields: no query)."""
+        return self.in_assortment and (self.assortment_from is None or self.assortment_from <= day)
+
+
+def published_on(day: datetime.date) -> Q:
+    """CAT-1, CAT-2: the articles in the assortment on ``day``, for a queryset's filter; the
+    same test as :meth:`Article.in_assortment_on`."""
+    return Q(in_assortment=True) & (Q(assortment_from__isnull=True) | Q(assortment_from__lte=day))

@@ -26,6 +26,7 @@ from prescriptions.models import (
     AgreementRowState,
     AgreementRowTransition,
     AgreementState,
+    AgreementTransition,
     Article,
     ArticleKind,
     AssortmentPeriod,
@@ -63,6 +64,31 @@ AGREEMENT_ROW_MACHINE: Final = StateMachine(
     history_model=AgreementRowTransition,
     subject_field="row",
     refuse=_row_refused,
+)
+
+
+def _agreement_refused(agreement: Agreement, from_state: str, to_state: str) -> Exception:
+    return StateNotAllowed(
+        _("The agreement is %(state)s and cannot become %(to)s.")
+        % {
+            "state": AgreementState(from_state).label,
+            "to": AgreementState(to_state).label if to_state in AgreementState.values else to_state,
+        }
+    )
+
+
+# A new header is a draft or active; an ended agreement stays ended (its articles can no longer
+# be ordered, and rows can no longer be added).
+AGREEMENT_MACHINE: Final = StateMachine(
+    name="agreement",
+    moves={
+        CREATED: frozenset({AgreementState.DRAFT, AgreementState.ACTIVE}),
+        AgreementState.DRAFT: frozenset({AgreementState.ACTIVE, AgreementState.ENDED}),
+        AgreementState.ACTIVE: frozenset({AgreementState.ENDED}),
+    },
+    history_model=AgreementTransition,
+    subject_field="agreement",
+    refuse=_agreement_refused,
 )
 
 
@@ -106,7 +132,7 @@ def agreement_create(
         raise FieldRefused(
             _("The end date must not be before the start date."), field="valid_until"
         )
-    return Agreement.objects.create(
+    agreement = Agreement.objects.create(
         code=code,
         supplier_id=supplier_id,
         kind=kind,
@@ -115,29 +141,17 @@ def agreement_create(
         state=state,
         owner=user,
     )
-
-
-_AGREEMENT_MOVES: Final = {
-    AgreementState.DRAFT: frozenset({AgreementState.ACTIVE, AgreementState.ENDED}),
-    AgreementState.ACTIVE: frozenset({AgreementState.ENDED}),
-}
+    transition_created(machine=AGREEMENT_MACHINE, obj=agreement, by=user)
+    return agreement
 
 
 @transaction.atomic
 def agreement_state_set(*, user: Any, agreement_id: int, state: str) -> Agreement:
-    """CAT-1: the owner activates a draft or ends an agreement; an ended one stays ended."""
+    """CAT-1: the owner activates a draft or ends an agreement; an ended one stays ended. The
+    move and its history row (who, when) commit together."""
     _require(user, OWN_AGREEMENTS)
     agreement = _owned_agreement_for_update(user=user, agreement_id=agreement_id)
-    if state not in _AGREEMENT_MOVES.get(AgreementState(agreement.state), frozenset()):
-        raise StateNotAllowed(
-            _("The agreement is %(state)s and cannot become %(to)s.")
-            % {
-                "state": AgreementState(agreement.state).label,
-                "to": AgreementState(state).label if state in AgreementState.values else state,
-            }
-        )
-    agreement.state = state
-    agreement.save(update_fields=["state"])
+    transition_apply(machine=AGREEMENT_MACHINE, obj=agreement, to_state=state, by=user)
     return agreement
 
 
@@ -305,8 +319,9 @@ def agreement_row_refuse(*, user: Any, row_id: int, reason: str) -> AgreementRow
 def article_publish(
     *, user: Any, article_id: int, published_from: datetime.date | None = None
 ) -> AssortmentPeriod:
-    """CAT-1: the assortment owner publishes an article: prescribing and the public assortment
-    (CAT-2) offer it, as both read ``in_assortment``."""
+    """CAT-1: the assortment owner publishes an article from ``published_from`` (today when
+    none): prescribing and the public assortment (CAT-2) offer it from that day, as both read
+    ``published_on`` / ``Article.in_assortment_on``; a later day takes effect on that day."""
     _require(user, PUBLISH)
     article = (
         Article.objects.select_for_update()
@@ -320,13 +335,16 @@ def article_publish(
         raise StateNotAllowed(_("The article is already published."))
     if article.agreement.state == AgreementState.ENDED:
         raise StateNotAllowed(_("The article's agreement has ended; it cannot be published."))
+    today = timezone.localdate()
+    start = published_from or today
+    if start < today:
+        raise FieldRefused(_("The publication date cannot be in the past."), field="published_from")
     period = AssortmentPeriod.objects.create(
-        article=article,
-        published_from=published_from or timezone.localdate(),
-        published_by=user,
+        article=article, published_from=start, published_by=user
     )
     article.in_assortment = True
-    article.save(update_fields=["in_assortment"])
+    article.assortment_from = start
+    article.save(update_fields=["in_assortment", "assortment_from"])
     return period
 
 
@@ -358,7 +376,8 @@ def article_withdraw(
     period.withdrawn_by = user
     period.save(update_fields=["until", "withdrawn_by"])
     article.in_assortment = False
-    article.save(update_fields=["in_assortment"])
+    article.assortment_from = None
+    article.save(update_fields=["in_assortment", "assortment_from"])
     return period
 
 
