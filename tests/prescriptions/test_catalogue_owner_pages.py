@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -286,16 +287,33 @@ def test_cat_1_the_agreements_page_shows_every_move_with_who_made_it(client: Cli
         )  # fmt: skip
     assert _queries_for(client, "/catalogue/agreements/") == baseline
 
+    # In Swedish, as users read it: the states by name (created as a draft, then activated),
+    # never their keys.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
     page = client.get("/catalogue/agreements/").content.decode()
     history = page.split('id="history-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Historik för dina avtal" in history
     assert "AVT-HISTORIK" in history
     assert "Åsa Avtal" in history
-    assert "Utkast" in history  # created as a draft
-    assert "Aktiv" in history  # then activated
-    # Never the keys.
-    assert "draft" not in history
-    assert "active" not in history
+    assert ">Utkast</td>" in history
+    assert ">Aktiv</td>" in history
+    assert "draft" not in history.lower()
 
     logged_in(client, UserFactory.create(role="agreement_owner"))
     other = client.get("/catalogue/agreements/").content.decode()
     assert "AVT-HISTORIK" not in other
+
+
+def test_cat_1_a_publication_date_in_the_past_is_refused_next_to_the_date(client: Client) -> None:
+    """CAT-1: the page's one date field carries the refusal, and the typed values stay."""
+    article = ArticleFactory.create(article_number="PUB-2", in_assortment=False)
+    logged_in(client, UserFactory.create(role="assortment_owner"))
+    page = client.post(
+        "/catalogue/assortment/",
+        {"article_number": "PUB-2", "action": "publish", "on": "2020-01-01"},
+    ).content.decode()
+    assert "id_on_error" in page
+    assert 'value="PUB-2"' in page
+    article.refresh_from_db()
+    assert not article.in_assortment
+    assert article.assortment_from is None
