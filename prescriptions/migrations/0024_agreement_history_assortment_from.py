@@ -1,6 +1,7 @@
-"""CAT-1: a publication takes effect on its day (``Article.assortment_from``, read by the
-assortment's readers), and an agreement header's moves have a history row, append-only for the
-application role as every history table (LEAK-6, 0022_history_append_only)."""
+"""CAT-1: a publication and a withdrawal take effect on their days (``Article.assortment_from``
+and ``assortment_until``, read by the assortment's readers), and an agreement header's moves
+have a history row, append-only for the application role as every history table (LEAK-6,
+0022_history_append_only)."""
 
 import django.db.models.deletion
 import django.db.models.functions.datetime
@@ -13,12 +14,22 @@ from patients.dbroles import append_only_for_application, writable_for_applicati
 
 HISTORY_TABLES = ("prescriptions_agreementtransition",)
 
-# Publications made ahead of time before this migration took effect at once: give them their
-# day back, from the open period that recorded it.
+# Publications and withdrawals made ahead of time before this migration took effect at once:
+# give them their day back, from the period that recorded it.
 FUTURE_PUBLICATIONS = """
 UPDATE prescriptions_article AS a SET assortment_from = p.published_from
 FROM prescriptions_assortmentperiod AS p
 WHERE p.article_id = a.id AND p.withdrawn_by_id IS NULL AND p.published_from > CURRENT_DATE
+"""
+FUTURE_WITHDRAWALS = """
+UPDATE prescriptions_article AS a SET in_assortment = true, assortment_until = p.until
+FROM prescriptions_assortmentperiod AS p
+WHERE p.article_id = a.id AND p.withdrawn_by_id IS NOT NULL AND p.until > CURRENT_DATE
+  AND p.published_from <= CURRENT_DATE AND NOT a.in_assortment
+  AND NOT EXISTS (
+    SELECT 1 FROM prescriptions_assortmentperiod AS o
+    WHERE o.article_id = a.id AND o.withdrawn_by_id IS NULL
+  )
 """
 
 
@@ -43,6 +54,11 @@ class Migration(migrations.Migration):
             name='assortment_from',
             field=models.DateField(blank=True, null=True, verbose_name='in assortment from'),
         ),
+        migrations.AddField(
+            model_name='article',
+            name='assortment_until',
+            field=models.DateField(blank=True, null=True, verbose_name='in assortment until'),
+        ),
         migrations.CreateModel(
             name='AgreementTransition',
             fields=[
@@ -62,5 +78,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(FUTURE_PUBLICATIONS, migrations.RunSQL.noop),
+        migrations.RunSQL(FUTURE_WITHDRAWALS, migrations.RunSQL.noop),
         migrations.RunPython(revoke, grant_back),
     ]

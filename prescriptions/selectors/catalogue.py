@@ -125,9 +125,9 @@ def article_orderable(article: Article, day: datetime.date) -> Orderability:
             _("The agreement %(code)s ended on %(day)s; the article cannot be ordered.")
             % {"code": agreement.code, "day": agreement.valid_until.isoformat()},
         )
-    if not article.in_assortment:
-        return Orderability(False, _("The article has been phased out of the assortment."))
     if not article.in_assortment_on(day):
+        if article.assortment_from is None or article.assortment_from <= day:
+            return Orderability(False, _("The article has been phased out of the assortment."))
         # CAT-1: published ahead of time; prescribing offers it from that day.
         return Orderability(
             False,

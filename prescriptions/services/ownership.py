@@ -344,7 +344,8 @@ def article_publish(
     )
     article.in_assortment = True
     article.assortment_from = start
-    article.save(update_fields=["in_assortment", "assortment_from"])
+    article.assortment_until = None
+    article.save(update_fields=["in_assortment", "assortment_from", "assortment_until"])
     return period
 
 
@@ -352,20 +353,24 @@ def article_publish(
 def article_withdraw(
     *, user: Any, article_id: int, until: datetime.date | None = None
 ) -> AssortmentPeriod:
-    """CAT-1: the assortment owner withdraws an article; its period is closed, not deleted."""
+    """CAT-1: the assortment owner withdraws an article; its period is closed, not deleted.
+    Without a date it leaves at once; with a date from today on, that is its last day in the
+    assortment, as the page says (prescribing and the public assortment read the date)."""
     _require(user, PUBLISH)
     article = Article.objects.select_for_update().filter(pk=article_id).first()
     if article is None:
         raise FieldRefused(_("Choose the article."), field="article")
     today = timezone.localdate()
     period = article.assortment_periods.filter(withdrawn_by__isnull=True).first()
+    if period is None and article.assortment_until is not None:
+        raise StateNotAllowed(_("The article's withdrawal is already recorded."))
     if period is None:
         if not article.in_assortment:
             raise StateNotAllowed(_("The article is not published."))
         # Published before owners existed (by the import): its period starts unknown, so the
         # withdrawal records it as the day of withdrawal.
         period = AssortmentPeriod.objects.create(
-            article=article, published_from=until or today, published_by=user
+            article=article, published_from=min(until or today, today), published_by=user
         )
     end = until or today
     if end < period.published_from:
@@ -375,9 +380,14 @@ def article_withdraw(
     period.until = end
     period.withdrawn_by = user
     period.save(update_fields=["until", "withdrawn_by"])
-    article.in_assortment = False
-    article.assortment_from = None
-    article.save(update_fields=["in_assortment", "assortment_from"])
+    if until is not None and until >= today:
+        article.assortment_until = until
+        article.save(update_fields=["assortment_until"])
+    else:
+        article.in_assortment = False
+        article.assortment_from = None
+        article.assortment_until = None
+        article.save(update_fields=["in_assortment", "assortment_from", "assortment_until"])
     return period
 
 

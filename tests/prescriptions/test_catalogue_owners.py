@@ -354,3 +354,31 @@ def test_cat_1_every_agreement_move_has_a_history_row(world: dict[str, Any]) -> 
     assert [(t.from_state, t.to_state) for t in world["agreement"].transitions.all()] == [
         ("", AgreementState.ACTIVE)
     ]
+
+
+def test_cat_1_a_withdrawal_ahead_of_time_takes_effect_after_its_last_day(
+    world: dict[str, Any],
+) -> None:
+    """CAT-1, CAT-2: withdrawn with a later date, the article stays in the public assortment
+    and orderable through that day (the page's "last day in the assortment") and is gone the
+    day after, with nothing run in between; a second withdrawal meanwhile is refused."""
+    publisher = UserFactory.create(role="assortment_owner")
+    article = ArticleFactory.create(
+        article_number="CAT1-W", agreement=world["agreement"], in_assortment=False
+    )
+    today = timezone.localdate()
+    article_publish(user=publisher, article_id=article.pk)
+    last = today + datetime.timedelta(days=10)
+    period = article_withdraw(user=publisher, article_id=article.pk, until=last)
+    assert (period.until, period.withdrawn_by) == (last, publisher)
+    for day, shown in ((today, True), (last, True), (last + datetime.timedelta(days=1), False)):
+        assert (public_article_get(article_number="CAT1-W", day=day) is not None) is shown
+        entry = article_detail(article_number="CAT1-W", day=day)
+        assert entry is not None
+        assert entry.orderable is shown
+    with pytest.raises(StateNotAllowed):
+        article_withdraw(user=publisher, article_id=article.pk)
+    # Published again before the last day: in the assortment from then on, with no end.
+    article_publish(user=publisher, article_id=article.pk)
+    far = last + datetime.timedelta(days=365)
+    assert public_article_get(article_number="CAT1-W", day=far) is not None
