@@ -146,6 +146,7 @@ def _demo_application(users: dict[str, Any], prescribing: dict[str, PrescribingU
         return
     application = StaffApplication.objects.create(
         applicant=applicant,
+        applied_by=applicant,
         unit=prescribing["SE2321000255-DEMO01"],
         authorisation=Authorisation.UNIT_ORDERER,
         einvoice_access=False,

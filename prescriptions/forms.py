@@ -29,6 +29,7 @@ from prescriptions.models import (
     Supply,
     Urgency,
 )
+from prescriptions.models.catalogue import published_on
 from prescriptions.services.region import DOCUMENT_UNREADABLE, document_type_read
 
 PRESCRIPTION_NUMBER = re.compile(r"F-[0-9A-Z]{8}")
@@ -363,7 +364,7 @@ class ConsumablePrescriptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Consumables: the medicine-related product areas (incontinence, diabetes, nutrition).
         self.fields["article"].queryset = Article.objects.filter(  # type: ignore[attr-defined]
-            product_area__medicine_related=True, in_assortment=True
+            published_on(timezone.localdate()), product_area__medicine_related=True
         ).order_by("name")
         if not self.is_bound:
             today = timezone.localdate()
@@ -394,6 +395,24 @@ class StaffApplicationForm(forms.Form):
     hsa_id = forms.CharField(label=_("HSA-id"), max_length=64)
     title = forms.CharField(label=_("Job title"), max_length=100)
     einvoice_access = forms.BooleanField(label=_("I need access to e-invoices"), required=False)
+    # STAFF-1: only for a unit's manager, who may apply on behalf of a person at the unit.
+    applicant = forms.ModelChoiceField(
+        label=_("Apply for"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Myself"),
+        help_text=_("As the unit's manager you may apply on behalf of a person at the unit."),
+    )
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if people is None:
+            del self.fields["applicant"]
+            return
+        field = self.fields["applicant"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = people
+        field.label_from_instance = _user_name  # type: ignore[method-assign,assignment]
 
 
 class StaffDecisionForm(forms.Form):
@@ -408,9 +427,13 @@ class StaffDecisionForm(forms.Form):
     )
 
 
-def _person_name(profile: PrescriberProfile) -> str:
+def _user_name(user: Any) -> str:
     # Managers choose people by name, never by an account key.
-    return str(profile.user.get_full_name() or profile.user.get_username())
+    return str(user.get_full_name() or user.get_username())
+
+
+def _person_name(profile: PrescriberProfile) -> str:
+    return _user_name(profile.user)
 
 
 class CompetenceDecisionForm(forms.Form):

@@ -32,6 +32,7 @@ from prescriptions.models.ownership import (
     AgreementRow,
     AgreementRowState,
     AgreementRowTransition,
+    AgreementTransition,
     AssortmentPeriod,
     SupplierUser,
 )
@@ -84,6 +85,7 @@ __all__ = [
     "AgreementRowState",
     "AgreementRowTransition",
     "AgreementState",
+    "AgreementTransition",
     "AgreementType",
     "Article",
     "ArticleKind",

@@ -181,6 +181,13 @@ class Article(models.Model):
     assortment_days = models.PositiveSmallIntegerField(_("delivery promise (days)"))
     # False: phased out of the assortment (PRESC-8 proposes the replacement).
     in_assortment = models.BooleanField(_("in assortment"), default=True)
+    # CAT-1: the day a publication takes effect (null: already in effect, as for the articles
+    # imported before owners). Readers ask :func:`published_on` or :meth:`in_assortment_on`, so
+    # an article published ahead of time appears on its day without a task flipping a flag.
+    assortment_from = models.DateField(_("in assortment from"), null=True, blank=True)
+    # CAT-1: the last day of a withdrawal made ahead of time (null: none pending); read the same
+    # way, so the article leaves the assortment the day after without a task.
+    assortment_until = models.DateField(_("in assortment until"), null=True, blank=True)
     # Kept up to date by the logistics floor once it exists; the admin until then (PRESC-8).
     out_of_stock = models.BooleanField(_("out of stock"), default=False)
     lifespan_years = models.PositiveSmallIntegerField(_("lifespan (years)"), default=0)
@@ -255,3 +262,21 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_number} {self.name}"
+
+    def in_assortment_on(self, day: datetime.date) -> bool:
+        """CAT-1: published and in effect on ``day`` (the row's own fields: no query)."""
+        return (
+            self.in_assortment
+            and (self.assortment_from is None or self.assortment_from <= day)
+            and (self.assortment_until is None or day <= self.assortment_until)
+        )
+
+
+def published_on(day: datetime.date) -> Q:
+    """CAT-1, CAT-2: the articles in the assortment on ``day``, for a queryset's filter; the
+    same test as :meth:`Article.in_assortment_on`."""
+    return (
+        Q(in_assortment=True)
+        & (Q(assortment_from__isnull=True) | Q(assortment_from__lte=day))
+        & (Q(assortment_until__isnull=True) | Q(assortment_until__gte=day))
+    )

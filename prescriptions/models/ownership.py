@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.transitions import TransitionRecord
 from prescriptions.models.catalogue import (
     Agreement,
+    AgreementState,
     Article,
     ArticleKind,
     ProductArea,
@@ -127,6 +128,21 @@ class AgreementRowTransition(TransitionRecord):
     class Meta(TransitionRecord.Meta):
         verbose_name = _("agreement row transition")
         verbose_name_plural = _("agreement row transitions")
+
+
+class AgreementTransition(TransitionRecord):
+    """One move of an agreement header (created, activated, ended): who, when (house style 4),
+    written by ``patients.transitions`` and shown on the owner's agreements page."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(
+        _("from"), max_length=32, choices=AgreementState.choices, blank=True
+    )
+    to_state = models.CharField(_("to"), max_length=32, choices=AgreementState.choices)
+
+    class Meta(TransitionRecord.Meta):
+        verbose_name = _("agreement transition")
+        verbose_name_plural = _("agreement transitions")
 
 
 class AssortmentPeriod(models.Model):

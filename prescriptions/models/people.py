@@ -172,9 +172,11 @@ class CompetenceDecision(models.Model):
     with its decider. A newer decision supersedes the older ones, which stay as the history;
     the current level is copied to the prescriber's CompetenceRegistration, which PRESC-5 reads."""
 
+    # PROTECT: the decisions are append-only for the application role (prescriptions 0023), so
+    # a profile with decisions cannot be deleted; it is ended instead, and its history stays.
     prescriber = models.ForeignKey(
         PrescriberProfile,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="competence_decisions",
         verbose_name=_("prescriber"),
     )
@@ -215,8 +217,9 @@ def new_application_reference() -> str:
 
 class StaffApplication(models.Model):
     """An application for ordering rights (webSesam's behörighetsansökan, seed 004): a person
-    applies for themselves, for one unit and one type of right; the unit's manager confirms and
-    the account administration (customer service) approves or refuses (STAFF-1)."""
+    applies for themselves, or their manager applies on their behalf, for one unit and one type
+    of right; the unit's manager confirms and the account administration (customer service)
+    approves or refuses (STAFF-1)."""
 
     reference = models.CharField(
         _("case number"), max_length=16, unique=True, default=new_application_reference
@@ -226,6 +229,13 @@ class StaffApplication(models.Model):
         on_delete=models.PROTECT,
         related_name="staff_applications",
         verbose_name=_("applicant"),
+    )
+    # STAFF-1: who sent the application: the applicant, or their manager on their behalf.
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("applied by"),
     )
     unit = models.ForeignKey(
         PrescribingUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
@@ -285,6 +295,10 @@ class StaffApplication(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    @property
+    def on_behalf(self) -> bool:
+        return self.applied_by_id != self.applicant_id
 
 
 class StaffApplicationTransition(TransitionRecord):

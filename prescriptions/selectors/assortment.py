@@ -19,7 +19,7 @@ import re
 
 from django.db.models import Q, QuerySet
 
-from prescriptions.models.catalogue import Article, ArticleKind
+from prescriptions.models.catalogue import Article, ArticleKind, published_on
 
 PUBLIC_LIMIT = 50
 # The columns a resident may read: nothing of price, supplier, agreement or stock.
@@ -37,8 +37,9 @@ _ISO = re.compile(r"[\d ]+")
 
 def _published(day: datetime.date) -> QuerySet[Article]:
     return (
+        # CAT-1: an article published ahead of time shows from its publication day.
         Article.objects.filter(
-            in_assortment=True, kind__in=[ArticleKind.MAIN, ArticleKind.CONSUMABLE]
+            published_on(day), kind__in=[ArticleKind.MAIN, ArticleKind.CONSUMABLE]
         )
         .filter(Q(agreement__valid_from__isnull=True) | Q(agreement__valid_from__lte=day))
         .filter(Q(agreement__valid_until__isnull=True) | Q(agreement__valid_until__gte=day))

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from prescriptions import registry
 from prescriptions.models import Agreement, Article, ArticleKind
+from prescriptions.models.catalogue import published_on
 
 SEARCH_LIMIT = 50
 # pg_trgm's default word-similarity threshold (0.6) misses common one-letter slips in short
@@ -124,8 +125,15 @@ def article_orderable(article: Article, day: datetime.date) -> Orderability:
             _("The agreement %(code)s ended on %(day)s; the article cannot be ordered.")
             % {"code": agreement.code, "day": agreement.valid_until.isoformat()},
         )
-    if not article.in_assortment:
-        return Orderability(False, _("The article has been phased out of the assortment."))
+    if not article.in_assortment_on(day):
+        if article.assortment_from is None or article.assortment_from <= day:
+            return Orderability(False, _("The article has been phased out of the assortment."))
+        # CAT-1: published ahead of time; prescribing offers it from that day.
+        return Orderability(
+            False,
+            _("The article is in the assortment from %(day)s.")
+            % {"day": article.assortment_from.isoformat() if article.assortment_from else ""},
+        )
     return Orderability(True, "")
 
 
@@ -180,7 +188,7 @@ def _replacements(
         return {}, available
     groups = {a.replacement_group_id for a in needing}
     query = (
-        Article.objects.filter(replacement_group_id__in=groups, in_assortment=True)
+        Article.objects.filter(published_on(day), replacement_group_id__in=groups)
         .filter(Q(agreement__valid_from__isnull=True) | Q(agreement__valid_from__lte=day))
         .filter(Q(agreement__valid_until__isnull=True) | Q(agreement__valid_until__gte=day))
         .select_related("agreement", "replacement_group", "product_area")

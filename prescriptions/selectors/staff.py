@@ -37,11 +37,13 @@ def staff_applications_visible(user: Any) -> QuerySet[StaffApplication]:
     """Every application the user may open: their own, their unit's, or all for the account
     administration."""
     applications = StaffApplication.objects.select_related(
-        "applicant", "unit__unit", "confirmed_by", "decided_by"
+        "applicant", "applied_by", "unit__unit", "confirmed_by", "decided_by"
     )
     if holds_role_permission(user, DECIDE_PERMISSION):
         return applications
-    return applications.filter(Q(applicant_id=user.pk) | Q(unit_id__in=_managed_unit_ids(user)))
+    return applications.filter(
+        Q(applicant_id=user.pk) | Q(applied_by_id=user.pk) | Q(unit_id__in=_managed_unit_ids(user))
+    )
 
 
 def _waiting(user: Any) -> QuerySet[StaffApplication]:

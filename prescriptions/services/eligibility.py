@@ -198,7 +198,7 @@ def eligibility_evaluate(
     unorderable = sorted(
         line.article.article_number
         for line in lines
-        if not line.article.in_assortment or not line.article.agreement.in_force_on(today)
+        if not line.article.in_assortment_on(today) or not line.article.agreement.in_force_on(today)
     )
     ev.add(
         "agreement_in_force",

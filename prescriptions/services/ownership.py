@@ -26,6 +26,7 @@ from prescriptions.models import (
     AgreementRowState,
     AgreementRowTransition,
     AgreementState,
+    AgreementTransition,
     Article,
     ArticleKind,
     AssortmentPeriod,
@@ -63,6 +64,31 @@ AGREEMENT_ROW_MACHINE: Final = StateMachine(
     history_model=AgreementRowTransition,
     subject_field="row",
     refuse=_row_refused,
+)
+
+
+def _agreement_refused(agreement: Agreement, from_state: str, to_state: str) -> Exception:
+    return StateNotAllowed(
+        _("The agreement is %(state)s and cannot become %(to)s.")
+        % {
+            "state": AgreementState(from_state).label,
+            "to": AgreementState(to_state).label if to_state in AgreementState.values else to_state,
+        }
+    )
+
+
+# A new header is a draft or active; an ended agreement stays ended (its articles can no longer
+# be ordered, and rows can no longer be added).
+AGREEMENT_MACHINE: Final = StateMachine(
+    name="agreement",
+    moves={
+        CREATED: frozenset({AgreementState.DRAFT, AgreementState.ACTIVE}),
+        AgreementState.DRAFT: frozenset({AgreementState.ACTIVE, AgreementState.ENDED}),
+        AgreementState.ACTIVE: frozenset({AgreementState.ENDED}),
+    },
+    history_model=AgreementTransition,
+    subject_field="agreement",
+    refuse=_agreement_refused,
 )
 
 
@@ -106,7 +132,7 @@ def agreement_create(
         raise FieldRefused(
             _("The end date must not be before the start date."), field="valid_until"
         )
-    return Agreement.objects.create(
+    agreement = Agreement.objects.create(
         code=code,
         supplier_id=supplier_id,
         kind=kind,
@@ -115,29 +141,17 @@ def agreement_create(
         state=state,
         owner=user,
     )
-
-
-_AGREEMENT_MOVES: Final = {
-    AgreementState.DRAFT: frozenset({AgreementState.ACTIVE, AgreementState.ENDED}),
-    AgreementState.ACTIVE: frozenset({AgreementState.ENDED}),
-}
+    transition_created(machine=AGREEMENT_MACHINE, obj=agreement, by=user)
+    return agreement
 
 
 @transaction.atomic
 def agreement_state_set(*, user: Any, agreement_id: int, state: str) -> Agreement:
-    """CAT-1: the owner activates a draft or ends an agreement; an ended one stays ended."""
+    """CAT-1: the owner activates a draft or ends an agreement; an ended one stays ended. The
+    move and its history row (who, when) commit together."""
     _require(user, OWN_AGREEMENTS)
     agreement = _owned_agreement_for_update(user=user, agreement_id=agreement_id)
-    if state not in _AGREEMENT_MOVES.get(AgreementState(agreement.state), frozenset()):
-        raise StateNotAllowed(
-            _("The agreement is %(state)s and cannot become %(to)s.")
-            % {
-                "state": AgreementState(agreement.state).label,
-                "to": AgreementState(state).label if state in AgreementState.values else state,
-            }
-        )
-    agreement.state = state
-    agreement.save(update_fields=["state"])
+    transition_apply(machine=AGREEMENT_MACHINE, obj=agreement, to_state=state, by=user)
     return agreement
 
 
@@ -305,8 +319,9 @@ def agreement_row_refuse(*, user: Any, row_id: int, reason: str) -> AgreementRow
 def article_publish(
     *, user: Any, article_id: int, published_from: datetime.date | None = None
 ) -> AssortmentPeriod:
-    """CAT-1: the assortment owner publishes an article: prescribing and the public assortment
-    (CAT-2) offer it, as both read ``in_assortment``."""
+    """CAT-1: the assortment owner publishes an article from ``published_from`` (today when
+    none): prescribing and the public assortment (CAT-2) offer it from that day, as both read
+    ``published_on`` / ``Article.in_assortment_on``; a later day takes effect on that day."""
     _require(user, PUBLISH)
     article = (
         Article.objects.select_for_update()
@@ -320,13 +335,17 @@ def article_publish(
         raise StateNotAllowed(_("The article is already published."))
     if article.agreement.state == AgreementState.ENDED:
         raise StateNotAllowed(_("The article's agreement has ended; it cannot be published."))
+    today = timezone.localdate()
+    start = published_from or today
+    if start < today:
+        raise FieldRefused(_("The publication date cannot be in the past."), field="published_from")
     period = AssortmentPeriod.objects.create(
-        article=article,
-        published_from=published_from or timezone.localdate(),
-        published_by=user,
+        article=article, published_from=start, published_by=user
     )
     article.in_assortment = True
-    article.save(update_fields=["in_assortment"])
+    article.assortment_from = start
+    article.assortment_until = None
+    article.save(update_fields=["in_assortment", "assortment_from", "assortment_until"])
     return period
 
 
@@ -334,20 +353,24 @@ def article_publish(
 def article_withdraw(
     *, user: Any, article_id: int, until: datetime.date | None = None
 ) -> AssortmentPeriod:
-    """CAT-1: the assortment owner withdraws an article; its period is closed, not deleted."""
+    """CAT-1: the assortment owner withdraws an article; its period is closed, not deleted.
+    Without a date it leaves at once; with a date from today on, that is its last day in the
+    assortment, as the page says (prescribing and the public assortment read the date)."""
     _require(user, PUBLISH)
     article = Article.objects.select_for_update().filter(pk=article_id).first()
     if article is None:
         raise FieldRefused(_("Choose the article."), field="article")
     today = timezone.localdate()
     period = article.assortment_periods.filter(withdrawn_by__isnull=True).first()
+    if period is None and article.assortment_until is not None:
+        raise StateNotAllowed(_("The article's withdrawal is already recorded."))
     if period is None:
         if not article.in_assortment:
             raise StateNotAllowed(_("The article is not published."))
         # Published before owners existed (by the import): its period starts unknown, so the
         # withdrawal records it as the day of withdrawal.
         period = AssortmentPeriod.objects.create(
-            article=article, published_from=until or today, published_by=user
+            article=article, published_from=min(until or today, today), published_by=user
         )
     end = until or today
     if end < period.published_from:
@@ -357,8 +380,14 @@ def article_withdraw(
     period.until = end
     period.withdrawn_by = user
     period.save(update_fields=["until", "withdrawn_by"])
-    article.in_assortment = False
-    article.save(update_fields=["in_assortment"])
+    if until is not None and until >= today:
+        article.assortment_until = until
+        article.save(update_fields=["assortment_until"])
+    else:
+        article.in_assortment = False
+        article.assortment_from = None
+        article.assortment_until = None
+        article.save(update_fields=["in_assortment", "assortment_from", "assortment_until"])
     return period
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.models import AccessAction, AccessOutcome, Patient
@@ -103,7 +104,7 @@ def prescription_phone_order_create(
         )
         if article is None or article.kind == ArticleKind.ACCESSORY:
             raise PrescriptionError(_("Phone orders take main articles; no such article."))
-        if article.out_of_stock or not article.in_assortment:
+        if article.out_of_stock or not article.in_assortment_on(timezone.localdate()):
             raise RuleRefused(
                 _("%(article)s is not available: the prescriber chooses the replacement.")
                 % {"article": article.article_number},

@@ -78,6 +78,20 @@ def manages_unit(user: Any, unit_id: int) -> bool:
     )
 
 
+def people_a_manager_may_apply_for(user: Any) -> Any:
+    """STAFF-1: the active accounts at the unit this manager acts for (their staff profile names
+    the unit), other than the manager: the people they may apply on behalf of."""
+    if not holds_role_permission(user, CONFIRM_PERMISSION):
+        return get_user_model().objects.none()
+    units = StaffProfile.objects.filter(user_id=user.pk, unit_id__isnull=False).values("unit_id")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, staff_profile__unit_id__in=units)
+        .exclude(pk=user.pk)
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 @transaction.atomic
 def staff_application_submit(
     *,
@@ -87,36 +101,55 @@ def staff_application_submit(
     einvoice_access: bool,
     hsa_id: str,
     title: str,
+    applicant_id: int | None = None,
 ) -> StaffApplication:
-    """STAFF-1: ``by`` applies for an ordering right at a unit, for themselves. The unit's
-    managers are told (the case number only)."""
+    """STAFF-1: ``by`` applies for an ordering right at a unit, for themselves, or, as the
+    unit's manager, on behalf of a person at the unit (``applicant_id``). The application
+    records both; it then waits for the manager's confirmation as any other. The unit's managers
+    are told (the case number only), and a person applied for is told it was sent for them."""
     hsa_id = hsa_id.strip()
     title = title.strip()
+    own = applicant_id is None or applicant_id == by.pk
     if authorisation not in ROLE_FOR_AUTHORISATION:
         raise FieldRefused(_("Choose one type of ordering right."), field="authorisation")
     unit = PrescribingUnit.objects.filter(pk=unit_id).first()
     if unit is None:
         raise FieldRefused(_("Choose the unit you will order for."), field="unit")
+    if own:
+        applicant = by
+    else:
+        if not manages_unit(by, unit.pk):
+            raise FieldRefused(
+                _("You can apply on someone's behalf only for the unit you manage."),
+                field="unit",
+            )
+        applicant = people_a_manager_may_apply_for(by).filter(pk=applicant_id).first()
+        if applicant is None:
+            raise FieldRefused(_("Choose a person at your unit."), field="applicant")
     if not hsa_id:
         raise FieldRefused(_("Enter your HSA-id."), field="hsa_id")
-    if StaffProfile.objects.filter(hsa_id=hsa_id).exclude(user_id=by.pk).exists():
+    if StaffProfile.objects.filter(hsa_id=hsa_id).exclude(user_id=applicant.pk).exists():
         raise FieldRefused(
             _("This HSA-id belongs to another account. Check the HSA-id."), field="hsa_id"
         )
     if not title:
         raise FieldRefused(_("Enter your title."), field="title")
+    already = (
+        _("You already have an application waiting for a decision. Wait for it first.")
+        if own
+        else _("The person already has an application waiting for a decision.")
+    )
     # Lock the account: two submits at once make one application, the second is told why.
-    get_user_model().objects.select_for_update().filter(pk=by.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=applicant.pk).first()
     if StaffApplication.objects.filter(
-        applicant_id=by.pk, state__in=(S.SUBMITTED, S.CONFIRMED)
+        applicant_id=applicant.pk, state__in=(S.SUBMITTED, S.CONFIRMED)
     ).exists():
-        raise PrescriptionError(
-            _("You already have an application waiting for a decision. Wait for it first.")
-        )
+        raise PrescriptionError(already)
     try:
         with transaction.atomic():
             application = StaffApplication.objects.create(
-                applicant=by,
+                applicant=applicant,
+                applied_by=by,
                 unit=unit,
                 authorisation=authorisation,
                 einvoice_access=einvoice_access,
@@ -124,14 +157,19 @@ def staff_application_submit(
                 title=title,
             )
     except IntegrityError as error:
-        raise PrescriptionError(
-            _("You already have an application waiting for a decision. Wait for it first.")
-        ) from error
+        raise PrescriptionError(already) from error
+    # The first history row names who sent it: the manager, for an application on behalf.
     transition_created(machine=STAFF_APPLICATION, obj=application, by=by)
     for manager in users_with_permission(CONFIRM_PERMISSION).filter(staff_profile__unit_id=unit_id):
         notification_send(
             user=manager,
             subject=_("Application %(reference)s for ordering rights waits for you")
+            % {"reference": application.reference},
+        )
+    if not own:
+        notification_send(
+            user=applicant,
+            subject=_("Application %(reference)s for ordering rights was sent for you")
             % {"reference": application.reference},
         )
     return application

@@ -35,7 +35,8 @@ from prescriptions.models import (
     SupplierUser,
     Supply,
 )
-from prescriptions.services.errors import PrescriptionError
+from prescriptions.selectors.ownership import agreement_history_for_owner
+from prescriptions.services.errors import FieldRefused, PrescriptionError
 from prescriptions.services.ownership import (
     ASSIGN_ROLES,
     OWN_AGREEMENTS,
@@ -189,6 +190,7 @@ def agreements_view(request: HttpRequest) -> HttpResponse:
             "decision": decision,
             "agreements": agreements,
             "pending": pending,
+            "history": agreement_history_for_owner(request.user),
             "state_form": state_form,
             "confirming": confirming,
             "confirm_state": state_form.data.get("state-state", "") if confirming else "",
@@ -313,6 +315,12 @@ def assortment_manage_view(request: HttpRequest) -> HttpResponse:
                 article_publish(user=request.user, article_id=article.pk, published_from=data["on"])
             else:
                 article_withdraw(user=request.user, article_id=article.pk, until=data["on"])
+        except FieldRefused as error:
+            # Both dates are the one date field of this form: the message goes next to it.
+            if error.field in ("published_from", "until"):
+                form.add_error("on", str(error))
+            else:
+                _refused(form, error)
         except PrescriptionError as error:
             _refused(form, error)
         if not form.errors:

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -39,6 +40,7 @@ from prescriptions.services.staff import (
     DECIDE_PERMISSION,
     competence_decide,
     manages_unit,
+    people_a_manager_may_apply_for,
     staff_application_confirm,
     staff_application_decide,
     staff_application_submit,
@@ -55,9 +57,16 @@ def _refusal_to_form(form: Any, error: PrescriptionError) -> None:
 @login_required
 def staff_apply_view(request: HttpRequest) -> HttpResponse:
     """STAFF-1: apply for an ordering right; the user's own applications below."""
-    form = StaffApplicationForm(request.POST or None)
+    # STAFF-1: a unit's manager may apply on behalf of a person at the unit.
+    people = (
+        people_a_manager_may_apply_for(request.user)
+        if holds_role_permission(request.user, CONFIRM_PERMISSION)
+        else None
+    )
+    form = StaffApplicationForm(request.POST or None, people=people)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        applicant = data.get("applicant")
         try:
             application = staff_application_submit(
                 by=request.user,
@@ -66,6 +75,7 @@ def staff_apply_view(request: HttpRequest) -> HttpResponse:
                 einvoice_access=data["einvoice_access"],
                 hsa_id=data["hsa_id"],
                 title=data["title"],
+                applicant_id=applicant.pk if applicant is not None else None,
             )
         except PrescriptionError as error:
             _refusal_to_form(form, error)
@@ -76,7 +86,10 @@ def staff_apply_view(request: HttpRequest) -> HttpResponse:
                 % {"reference": application.reference},
             )
             return redirect("staff:apply")
-    own = staff_applications_visible(request.user).filter(applicant_id=request.user.pk)
+    # Their own applications, and those they sent on someone's behalf.
+    own = staff_applications_visible(request.user).filter(
+        Q(applicant_id=request.user.pk) | Q(applied_by_id=request.user.pk)
+    )
     return render(
         request,
         "prescriptions/staff/apply.html",

@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from prescriptions.models import (
     AgreementRowState,
@@ -246,3 +249,71 @@ def test_cat_1_denied_changing_another_owners_agreement(client: Client) -> None:
     client.post("/catalogue/agreements/", {**asked, "state-confirm": "True"})
     agreement.refresh_from_db()
     assert agreement.state == AgreementState.DRAFT
+
+
+def _queries_for(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_cat_1_the_agreements_page_shows_every_move_with_who_made_it(client: Client) -> None:
+    """House style 4: the header's moves and its rows' decisions are listed on the owner's
+    agreements page, by state name and the person's name; another owner sees none of them, and
+    the history costs the same queries however long it grows."""
+    owner = UserFactory.create(role="agreement_owner", first_name="Åsa", last_name="Avtal")
+    supplier = SupplierFactory.create()
+    logged_in(client, owner)
+    agreement = agreement_create(
+        user=owner,
+        code="AVT-HISTORIK",
+        supplier_id=supplier.pk,
+        kind="framework",
+        state=AgreementState.DRAFT,
+        valid_from=None,
+        valid_until=None,
+    )
+    baseline = _queries_for(client, "/catalogue/agreements/")
+    confirmed = {
+        "state-agreement": agreement.pk,
+        "state-state": AgreementState.ACTIVE,
+        "state-confirm": "True",
+    }
+    assert client.post("/catalogue/agreements/", confirmed).status_code == 302
+    for code in ("AVT-H2", "AVT-H3", "AVT-H4"):
+        agreement_create(
+            user=owner, code=code, supplier_id=supplier.pk, kind="direct",
+            valid_from=None, valid_until=None,
+        )  # fmt: skip
+    assert _queries_for(client, "/catalogue/agreements/") == baseline
+
+    # In Swedish, as users read it: the states by name (created as a draft, then activated),
+    # never their keys.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
+    page = client.get("/catalogue/agreements/").content.decode()
+    history = page.split('id="history-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Historik för dina avtal" in history
+    assert "AVT-HISTORIK" in history
+    assert "Åsa Avtal" in history
+    assert ">Utkast</td>" in history
+    assert ">Aktiv</td>" in history
+    assert "draft" not in history.lower()
+
+    logged_in(client, UserFactory.create(role="agreement_owner"))
+    other = client.get("/catalogue/agreements/").content.decode()
+    assert "AVT-HISTORIK" not in other
+
+
+def test_cat_1_a_publication_date_in_the_past_is_refused_next_to_the_date(client: Client) -> None:
+    """CAT-1: the page's one date field carries the refusal, and the typed values stay."""
+    article = ArticleFactory.create(article_number="PUB-2", in_assortment=False)
+    logged_in(client, UserFactory.create(role="assortment_owner"))
+    page = client.post(
+        "/catalogue/assortment/",
+        {"article_number": "PUB-2", "action": "publish", "on": "2020-01-01"},
+    ).content.decode()
+    assert "id_on_error" in page
+    assert 'value="PUB-2"' in page
+    article.refresh_from_db()
+    assert not article.in_assortment
+    assert article.assortment_from is None

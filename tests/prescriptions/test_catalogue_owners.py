@@ -20,7 +20,8 @@ from prescriptions.models import (
     AssortmentPeriod,
     SupplierUser,
 )
-from prescriptions.selectors.assortment import public_article_get
+from prescriptions.selectors.assortment import public_article_get, public_article_search
+from prescriptions.selectors.catalogue import article_detail
 from prescriptions.services.errors import FieldRefused, StateNotAllowed
 from prescriptions.services.ownership import (
     CatalogueRoleRefused,
@@ -278,3 +279,106 @@ def test_cat_1_the_role_assigner_gives_and_takes_catalogue_roles_as_account_even
     with pytest.raises(CatalogueRoleRefused):
         catalogue_role_give(user=world["owner"], subject_id=technician.pk, role="catalogue_search")
     assert Group.objects.filter(name="catalogue_search").exists()
+
+
+def test_cat_1_a_publication_ahead_of_time_takes_effect_on_its_day(world: dict[str, Any]) -> None:
+    """CAT-1, CAT-2: the assortment owner publishes an article from a later day: until then the
+    public assortment does not show it and prescribing cannot order it; from that day both do,
+    with nothing run in between (the readers compare the day)."""
+    publisher = UserFactory.create(role="assortment_owner")
+    article = ArticleFactory.create(
+        article_number="CAT1-F", name="Rollator Framtid", agreement=world["agreement"],
+        in_assortment=False,
+    )  # fmt: skip
+    today = timezone.localdate()
+    on = today + datetime.timedelta(days=14)
+    period = article_publish(user=publisher, article_id=article.pk, published_from=on)
+    assert period.published_from == on
+
+    for day, shown in ((today, False), (on - datetime.timedelta(days=1), False), (on, True)):
+        # The public assortment (CAT-2): the article's page and the search.
+        assert (public_article_get(article_number="CAT1-F", day=day) is not None) is shown
+        found = public_article_search(query="Framtid", day=day)
+        assert [a.article_number for a in found] == (["CAT1-F"] if shown else [])
+        # Prescribing: the catalogue's entry says whether it can be ordered that day, and why.
+        entry = article_detail(article_number="CAT1-F", day=day)
+        assert entry is not None
+        assert entry.orderable is shown
+        if not shown:
+            assert entry.orderability.reason == (
+                f"Artikeln ingår i sortimentet från och med {on.isoformat()}."
+            )
+
+    # Publishing again before the day is refused as for any open publication.
+    with pytest.raises(StateNotAllowed):
+        article_publish(user=publisher, article_id=article.pk)
+
+
+def test_cat_1_a_publication_cannot_start_in_the_past(world: dict[str, Any]) -> None:
+    publisher = UserFactory.create(role="assortment_owner")
+    article = ArticleFactory.create(agreement=world["agreement"], in_assortment=False)
+    with pytest.raises(FieldRefused) as refused:
+        article_publish(
+            user=publisher,
+            article_id=article.pk,
+            published_from=timezone.localdate() - datetime.timedelta(days=1),
+        )
+    assert refused.value.field == "published_from"
+    assert not AssortmentPeriod.objects.filter(article=article).exists()
+
+
+def test_cat_1_every_agreement_move_has_a_history_row(world: dict[str, Any]) -> None:
+    """House style 4: an agreement header's state changes go through the transition helper,
+    one history row per move with who made it; a refused move writes nothing."""
+    owner = world["owner"]
+    draft = agreement_create(
+        user=owner,
+        code="AVT-HIST",
+        supplier_id=world["supplier"].pk,
+        kind="direct",
+        valid_from=None,
+        valid_until=None,
+    )
+    agreement_state_set(user=owner, agreement_id=draft.pk, state=AgreementState.ACTIVE)
+    agreement_state_set(user=owner, agreement_id=draft.pk, state=AgreementState.ENDED)
+    with pytest.raises(StateNotAllowed) as refused:
+        agreement_state_set(user=owner, agreement_id=draft.pk, state=AgreementState.ACTIVE)
+    assert str(refused.value) == "Avtalet är avslutad och kan inte bli aktiv."
+    moves = [(t.from_state, t.to_state, t.by) for t in draft.transitions.order_by("pk")]
+    assert moves == [
+        ("", AgreementState.DRAFT, owner),
+        (AgreementState.DRAFT, AgreementState.ACTIVE, owner),
+        (AgreementState.ACTIVE, AgreementState.ENDED, owner),
+    ]
+    # The fixture's header was created active: its first row says so.
+    assert [(t.from_state, t.to_state) for t in world["agreement"].transitions.all()] == [
+        ("", AgreementState.ACTIVE)
+    ]
+
+
+def test_cat_1_a_withdrawal_ahead_of_time_takes_effect_after_its_last_day(
+    world: dict[str, Any],
+) -> None:
+    """CAT-1, CAT-2: withdrawn with a later date, the article stays in the public assortment
+    and orderable through that day (the page's "last day in the assortment") and is gone the
+    day after, with nothing run in between; a second withdrawal meanwhile is refused."""
+    publisher = UserFactory.create(role="assortment_owner")
+    article = ArticleFactory.create(
+        article_number="CAT1-W", agreement=world["agreement"], in_assortment=False
+    )
+    today = timezone.localdate()
+    article_publish(user=publisher, article_id=article.pk)
+    last = today + datetime.timedelta(days=10)
+    period = article_withdraw(user=publisher, article_id=article.pk, until=last)
+    assert (period.until, period.withdrawn_by) == (last, publisher)
+    for day, shown in ((today, True), (last, True), (last + datetime.timedelta(days=1), False)):
+        assert (public_article_get(article_number="CAT1-W", day=day) is not None) is shown
+        entry = article_detail(article_number="CAT1-W", day=day)
+        assert entry is not None
+        assert entry.orderable is shown
+    with pytest.raises(StateNotAllowed):
+        article_withdraw(user=publisher, article_id=article.pk)
+    # Published again before the last day: in the assortment from then on, with no end.
+    article_publish(user=publisher, article_id=article.pk)
+    far = last + datetime.timedelta(days=365)
+    assert public_article_get(article_number="CAT1-W", day=far) is not None

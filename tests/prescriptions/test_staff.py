@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 
 from patients.models import Notification
 from prescriptions.models import (
@@ -307,3 +309,123 @@ def test_staff_3_denied_an_orderer_cannot_prescribe(unit: Any, ordinary: Any) ->
     with pytest.raises(RuleRefused) as refused:
         prescription_draft_start(ctx=ctx_for(orderer), patient_reference=ordinary.reference)
     assert refused.value.rule == "PRESC-5"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE prescriptions_competencedecision SET level = 'advanced' WHERE id = %s",
+        "UPDATE prescriptions_competencedecision SET decided_on = '2020-01-01' WHERE id = %s",
+        "UPDATE prescriptions_competencedecision SET decided_by_id = NULL WHERE id = %s",
+        "DELETE FROM prescriptions_competencedecision WHERE id = %s",
+    ],
+)
+def test_staff_3_a_competence_decision_cannot_be_rewritten_or_deleted(
+    unit: Any, manager: Any, statement: str
+) -> None:
+    """STAFF-3, LEAK-6: who decided which level on which day stays as recorded: the role the
+    product connects as (every test runs as it) may add decisions, never change or remove one,
+    even by hand-written SQL. A newer level is a new decision."""
+    profile = PrescriberProfile.objects.create(
+        user=UserFactory(username="petra", role="prescriber", unit=unit.unit),
+        authorisation=Authorisation.PERSONAL_HEALTH,
+    )
+    profile.units.add(unit)
+    decision = competence_decide(
+        by=manager,
+        prescriber_id=profile.pk,
+        competence_area_code=article().product_area.competence_area.pk,
+        level=CompetenceLevel.BASIC,
+        decided_on=datetime.date(2026, 1, 10),
+        trained_on=datetime.date(2026, 1, 5),
+    )
+    with (
+        pytest.raises(DatabaseError, match="permission denied"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement, [decision.pk])
+    decision.refresh_from_db()
+    assert (decision.level, decision.decided_on, decision.decided_by_id) == (
+        CompetenceLevel.BASIC,
+        datetime.date(2026, 1, 10),
+        manager.pk,
+    )
+    # Deleting the profile would cascade into its decisions: refused before any SQL runs.
+    with pytest.raises(ProtectedError):
+        profile.delete()
+
+
+def test_staff_1_a_manager_applies_on_behalf_of_a_person_confirmed_by_the_same_flow(
+    applicant: Any, unit: Any, manager: Any, account_admin: Any
+) -> None:
+    """STAFF-1: the unit's manager sends the application for a person at the unit: it records
+    who applied and for whom, the person is told, and it goes the same way: confirmed by the
+    manager, decided by the account administration, the role given to the person applied for."""
+    application = staff_application_submit(
+        by=manager,
+        applicant_id=applicant.pk,
+        unit_id=unit.pk,
+        authorisation=Authorisation.UNIT_ORDERER,
+        einvoice_access=False,
+        hsa_id="SE2321000255-N002",
+        title="Undersköterska",
+    )
+    assert (application.applicant, application.applied_by) == (applicant, manager)
+    assert application.on_behalf
+    assert application.state == StaffApplicationState.SUBMITTED
+    assert Notification.objects.filter(
+        user=applicant,
+        subject=f"Behörighetsansökan {application.reference} har skickats åt dig",
+    ).exists()
+    staff_application_confirm(by=manager, application_id=application.pk)
+    staff_application_decide(by=account_admin, application_id=application.pk, approve=True)
+    application.refresh_from_db()
+    assert application.state == StaffApplicationState.APPROVED
+    assert set(applicant.groups.values_list("name", flat=True)) == {"orderer"}
+    assert not manager.groups.filter(name="orderer").exists()
+    assert [(t.to_state, t.by) for t in application.transitions.order_by("pk")] == [
+        (StaffApplicationState.SUBMITTED, manager),
+        (StaffApplicationState.CONFIRMED, manager),
+        (StaffApplicationState.APPROVED, account_admin),
+    ]
+    # One's own application records the applicant as the one who applied.
+    own = apply(UserFactory(username="vera", unit=unit.unit), unit)
+    assert own.applied_by == own.applicant
+    assert not own.on_behalf
+
+
+def test_staff_1_denied_applying_on_behalf_outside_ones_own_unit(
+    applicant: Any, unit: Any, manager: Any
+) -> None:
+    """Only a manager, only for their unit, only for a person at it; nothing is recorded."""
+    stranger = UserFactory(username="sven", unit=UnitFactory())
+    other_unit = PrescribingUnitFactory()
+    colleague = UserFactory(username="carl", role="prescriber", unit=unit.unit)
+    attempts = [
+        (manager, stranger.pk, unit.pk, "applicant"),
+        (manager, applicant.pk, other_unit.pk, "unit"),
+        (colleague, applicant.pk, unit.pk, "unit"),
+    ]
+    for by, applicant_id, unit_id, field in attempts:
+        with pytest.raises(FieldRefused) as refused:
+            staff_application_submit(
+                by=by,
+                applicant_id=applicant_id,
+                unit_id=unit_id,
+                authorisation=Authorisation.UNIT_ORDERER,
+                einvoice_access=False,
+                hsa_id="SE2321000255-N003",
+                title="Undersköterska",
+            )
+        assert refused.value.field == field
+    assert not StaffApplication.objects.exists()
+    # A second open application for the same person is refused, in words about them.
+    staff_application_submit(
+        by=manager, applicant_id=applicant.pk, unit_id=unit.pk,
+        authorisation=Authorisation.UNIT_ORDERER, einvoice_access=False,
+        hsa_id="SE2321000255-N003", title="Undersköterska",
+    )  # fmt: skip
+    with pytest.raises(PrescriptionError) as twice:
+        apply(applicant, unit)
+    assert str(twice.value) == "Du har redan en ansökan som väntar på beslut. Vänta på den först."

@@ -101,7 +101,12 @@ def test_staff_1_refusal_needs_a_reason_on_the_page(
     applicant: Any, unit: Any, manager: Any
 ) -> None:
     application = StaffApplication.objects.create(
-        applicant=applicant, unit=unit, authorisation="unit_orderer", hsa_id="X-1", title="T"
+        applicant=applicant,
+        applied_by=applicant,
+        unit=unit,
+        authorisation="unit_orderer",
+        hsa_id="X-1",
+        title="T",
     )
     url = reverse("staff:application", args=[application.reference])
     response = logged_in(manager).post(url, {"action": "refuse", "reason": ""})
@@ -118,7 +123,12 @@ def test_staff_1_denied_the_queue_and_someone_elses_application(
     applicant: Any, unit: Any, manager: Any
 ) -> None:
     application = StaffApplication.objects.create(
-        applicant=applicant, unit=unit, authorisation="unit_orderer", hsa_id="X-1", title="T"
+        applicant=applicant,
+        applied_by=applicant,
+        unit=unit,
+        authorisation="unit_orderer",
+        hsa_id="X-1",
+        title="T",
     )
     outsider = UserFactory(username="ove", role="prescriber", unit=UnitFactory())
     other_manager = UserFactory(username="otto", role="unit_manager", unit=UnitFactory())
@@ -178,3 +188,57 @@ def test_staff_3_denied_the_competence_page_for_others(unit: Any) -> None:
     prescriber = UserFactory(username="petra", role="prescriber", unit=unit.unit)
     assert logged_in(prescriber).get(reverse("staff:competence")).status_code == 403
     assert logged_in(prescriber).post(reverse("staff:competence"), {}).status_code == 403
+
+
+def test_staff_1_a_manager_applies_on_behalf_on_the_page(
+    applicant: Any, unit: Any, manager: Any
+) -> None:
+    """STAFF-1: the manager's form offers the people of the unit by name; the application is the
+    person's, shows who sent it, and waits in the manager's queue to be confirmed as any other.
+    A person who is not a manager gets no such choice, and a posted one is not obeyed."""
+    as_manager = logged_in(manager)
+    form = as_manager.get(reverse("staff:apply")).content.decode()
+    assert 'name="applicant"' in form
+    assert f'<option value="{applicant.pk}">Nils Nyström</option>' in form
+    response = as_manager.post(
+        reverse("staff:apply"),
+        {
+            "applicant": applicant.pk,
+            "authorisation": "unit_orderer",
+            "unit": unit.pk,
+            "hsa_id": "SE2321000255-N009",
+            "title": "Undersköterska",
+        },
+    )
+    assert response.status_code == 302
+    application = StaffApplication.objects.get()
+    assert (application.applicant, application.applied_by) == (applicant, manager)
+    listing = as_manager.get(reverse("staff:apply")).content.decode()
+    assert application.reference in listing
+    assert "Nils Nyström" in listing
+    assert application.reference in as_manager.get(reverse("staff:queue")).content.decode()
+    page = (
+        logged_in(applicant)
+        .get(reverse("staff:application", args=[application.reference]))
+        .content.decode()
+    )
+    assert "Ulla" in page  # who sent it, on the person's own view of it
+    url = reverse("staff:application", args=[application.reference])
+    assert as_manager.post(url, {"action": "confirm"}).status_code == 302
+    application.refresh_from_db()
+    assert application.state == StaffApplicationState.CONFIRMED
+
+    colleague = UserFactory(username="carl", role="prescriber", unit=unit.unit)
+    as_colleague = logged_in(colleague)
+    assert 'name="applicant"' not in as_colleague.get(reverse("staff:apply")).content.decode()
+    as_colleague.post(
+        reverse("staff:apply"),
+        {
+            "applicant": manager.pk,
+            "authorisation": "personal_health",
+            "unit": unit.pk,
+            "hsa_id": "SE2321000255-N010",
+            "title": "Arbetsterapeut",
+        },
+    )
+    assert StaffApplication.objects.get(hsa_id="SE2321000255-N010").applicant_id == colleague.pk

@@ -23,6 +23,7 @@ from django.db.models import Model
 
 from patients.models import AccessEntry
 from patients.transitions import TransitionRecord
+from prescriptions.models import CompetenceDecision
 from protection.models import AccountEvent, EmergencyAccess
 from tests.factories import UnitFactory, UserFactory
 
@@ -52,6 +53,7 @@ def history_models() -> list[type[Model]]:
         pghistory.models.Context,
         AccountEvent,
         LogEntry,  # the admin's own history, account changes made in the admin among them
+        CompetenceDecision,  # STAFF-3: a newer level is a new decision, the old one stays
     ]
 
 
