@@ -3,8 +3,9 @@ document pipeline (protection/documents) as an immutable record that PRINT-3 nev
 
 The snapshot is the issued invoice itself (seller as it was on the day, buyer, lines, totals),
 formatted here: the worker renders it and nothing newer. Invoice lines name articles, periods
-and order numbers, never a patient (BILL-2), so a protected patient's charge shows only its
-order number on the paper too; the kind concerns no patient (Subject.NONE)."""
+and order numbers (a grouped line the number of charges it sums), never a patient (BILL-2), so a
+protected patient's charge shows at most its order number on the paper too; the kind concerns
+no patient (Subject.NONE)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def invoice_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
                 "line": line.line_no,
                 "text": line.text,
                 "article": line.article_number,
-                "order": line.order_number,
+                # A line grouping many charges names no order but how many it sums.
+                "order": line.order_number or line.description,
                 "period": (
                     f"{line.period_start.isoformat()} - {line.period_end.isoformat()}"
                     if line.period_start and line.period_end

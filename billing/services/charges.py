@@ -10,15 +10,17 @@ invoices or credits. Events are never changed (append-only, a database trigger).
 from __future__ import annotations
 
 import datetime
+import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from billing.models import ChargeEvent, ChargeKind, PayerKind, Tariff, TariffKind
+from billing.models import ChargeKind, PayerKind, Tariff, TariffKind
 from billing.models.charges import UnitCode
 from billing.months import month_end
 from billing.rent import RentStop, rent_intervals
@@ -42,6 +44,8 @@ from prescriptions.models.region import Payer as MarkPayer
 CENT = Decimal("0.01")
 # Taken for the whole recompute, so that two runs of a month never write one fact twice.
 COMPUTE_LOCK_KEY = int.from_bytes(b"BILLCHG", "big")
+# Rows fetched at a time when streaming the facts (memory stays flat with the volume).
+CHUNK = 2000
 
 
 def money(value: Decimal) -> Decimal:
@@ -125,13 +129,30 @@ class Tariffs:
         return price if price is not None else self.rent_area.get(article.product_area_id)
 
 
-def _rent_facts(month: datetime.date, tariffs: Tariffs, summary: ComputeSummary) -> list[Fact]:
-    last = month_end(month)
-    lines = list(
+def _rent_stopped_lines(last: datetime.date) -> QuerySet[CustomerOrderLine]:
+    """The rent lines whose device has a pickup or a scrapping: the few whose periods need
+    ``rent_intervals``. Every other rent line is on rent from its delivery to the month's end,
+    which ``_rent_bulk`` derives in one statement."""
+    return (
         CustomerOrderLine.objects.filter(
             supply=Supply.RENT, delivered_on__isnull=False, delivered_on__lte=last
         )
         .exclude(device__isnull=True)
+        .filter(
+            Exists(PickupLine.objects.filter(device_id=OuterRef("device_id")))
+            | Exists(
+                DeviceEvent.objects.filter(
+                    device_id=OuterRef("device_id"), to_state=DeviceStatus.SCRAPPED
+                )
+            )
+        )
+    )
+
+
+def _rent_facts(month: datetime.date, tariffs: Tariffs, summary: ComputeSummary) -> Iterator[Fact]:
+    last = month_end(month)
+    lines = list(
+        _rent_stopped_lines(last)
         .select_related("order__prescription__invoice_mark", "article")
         .order_by("pk")
     )
@@ -149,7 +170,6 @@ def _rent_facts(month: datetime.date, tariffs: Tariffs, summary: ComputeSummary)
     ).values("device_id", "at"):
         day = event["at"].date()
         scrapped[event["device_id"]] = min(day, scrapped.get(event["device_id"], day))
-    facts = []
     for line in lines:
         assert line.delivered_on is not None
         assert line.device_id is not None
@@ -163,42 +183,119 @@ def _rent_facts(month: datetime.date, tariffs: Tariffs, summary: ComputeSummary)
             continue
         price = tariffs.rent(line.article)
         if price is None:
-            summary.problems.append(
-                f"No rent tariff for article {line.article.article_number}: "
-                f"order {line.order.number} not charged."
-            )
+            summary.problems.append(_no_tariff(line.article.article_number, line.order.number))
             continue
         charged = [i for i in intervals if i.days_within(month, last)]
-        facts.append(
-            Fact(
-                key=f"rent:{line.pk}:{month:%Y-%m}",
-                kind=ChargeKind.RENT,
-                payer=order_payer(line.order),
-                period_start=max(charged[0].start, month),
-                period_end=min(
-                    (charged[-1].end - datetime.timedelta(days=1)) if charged[-1].end else last,
-                    last,
-                ),
-                quantity=Decimal(days),
-                unit_code=UnitCode.DAY,
-                unit_price=price,
-                text=f"Hyra {line.article.name}",
-                order_number=line.order.number,
-                delivered_on=line.delivered_on,
-                patient_id=line.order.patient_id,
-                article_id=line.article_id,
-                device_id=line.device_id,
-                sources={"customer_order_id": line.order_id},
-            )
+        yield Fact(
+            key=f"rent:{line.pk}:{month:%Y-%m}",
+            kind=ChargeKind.RENT,
+            payer=order_payer(line.order),
+            period_start=max(charged[0].start, month),
+            period_end=min(
+                (charged[-1].end - datetime.timedelta(days=1)) if charged[-1].end else last,
+                last,
+            ),
+            quantity=Decimal(days),
+            unit_code=UnitCode.DAY,
+            unit_price=price,
+            text=f"Hyra {line.article.name}",
+            order_number=line.order.number,
+            delivered_on=line.delivered_on,
+            patient_id=line.order.patient_id,
+            article_id=line.article_id,
+            device_id=line.device_id,
+            sources={"customer_order_id": line.order_id},
         )
-    return facts
 
 
-def _sale_facts(month: datetime.date) -> list[Fact]:
+def _no_tariff(article_number: str, order_number: str) -> str:
+    return f"No rent tariff for article {article_number}: order {order_number} not charged."
+
+
+def _rent_bulk(
+    cursor: Any, month: datetime.date, tariffs: Tariffs, summary: ComputeSummary
+) -> None:
+    """The month's rent of every line not in ``_rent_stopped_lines``, as facts, in one
+    INSERT … SELECT: on rent from the delivery (or the month's first day) to the month's last
+    day; the payer as ``order_payer`` decides; the price as ``Tariffs.rent`` finds it."""
+    last = month_end(month)
+    cursor.execute(
+        """
+        INSERT INTO billing_month_facts (idempotency_key, kind, payer_kind, payer_region_id,
+            payer_unit_id, invoice_mark_id, patient_id, period_start, period_end,
+            delivered_on, quantity, unit_code, unit_price_sek, amount_sek, text,
+            order_number, article_id, device_id, customer_order_id)
+        SELECT 'rent:' || l.id || ':' || %(ym)s, %(rent_kind)s,
+            CASE WHEN m.home THEN %(home)s WHEN m.self_paying THEN %(patient)s
+                 ELSE %(unit)s END,
+            CASE WHEN m.home THEN m.region_id END,
+            CASE WHEN m.home OR m.self_paying THEN NULL ELSE o.unit_id END,
+            CASE WHEN m.home OR m.self_paying THEN m.id END,
+            o.patient_id, greatest(l.delivered_on, %(first)s), %(last)s, l.delivered_on,
+            days.n, %(day)s, price.sek, round(days.n * price.sek, 2),
+            left('Hyra ' || a.name, 200), o.number, l.article_id, l.device_id, l.order_id
+        FROM logistics_customerorderline l
+        JOIN logistics_customerorder o ON o.id = l.order_id
+        JOIN prescriptions_article a ON a.id = l.article_id
+        LEFT JOIN (
+            SELECT id, prescription_id, region_id,
+                   payer = %(mark_home)s AND region_id IS NOT NULL AS home,
+                   payer = %(mark_patient)s AS self_paying
+            FROM prescriptions_invoicemark
+        ) m ON m.prescription_id = o.prescription_id
+        LEFT JOIN unnest(%(article_ids)s::bigint[], %(article_prices)s::numeric[])
+            AS by_article(id, sek) ON by_article.id = l.article_id
+        LEFT JOIN unnest(%(area_ids)s::varchar[], %(area_prices)s::numeric[])
+            AS by_area(id, sek) ON by_area.id = a.product_area_id
+        CROSS JOIN LATERAL (
+            SELECT %(last)s::date - greatest(l.delivered_on, %(first)s::date) + 1 AS n
+        ) days
+        CROSS JOIN LATERAL (SELECT coalesce(by_article.sek, by_area.sek) AS sek) price
+        WHERE l.supply = %(supply)s AND l.delivered_on <= %(last)s
+          AND l.device_id IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM logistics_pickupline p WHERE p.device_id = l.device_id)
+          AND NOT EXISTS (
+              SELECT 1 FROM logistics_deviceevent e
+              WHERE e.device_id = l.device_id AND e.to_state = %(scrapped)s
+          )
+        ORDER BY l.id
+        """,
+        {
+            "ym": f"{month:%Y-%m}",
+            "first": month,
+            "last": last,
+            "rent_kind": ChargeKind.RENT,
+            "home": PayerKind.HOME_REGION,
+            "patient": PayerKind.PATIENT,
+            "unit": PayerKind.UNIT,
+            "mark_home": MarkPayer.HOME_REGION,
+            "mark_patient": MarkPayer.PATIENT_AT_UNIT,
+            "day": UnitCode.DAY,
+            "article_ids": list(tariffs.rent_article),
+            "article_prices": list(tariffs.rent_article.values()),
+            "area_ids": list(tariffs.rent_area),
+            "area_prices": list(tariffs.rent_area.values()),
+            "supply": Supply.RENT,
+            "scrapped": DeviceStatus.SCRAPPED,
+        },
+    )
+    # Without a price nothing is charged: the billing officer is told, per order line.
+    cursor.execute(
+        """
+        DELETE FROM billing_month_facts f USING prescriptions_article a
+        WHERE f.unit_price_sek IS NULL AND a.id = f.article_id
+        RETURNING a.article_number, f.order_number
+        """
+    )
+    for article_number, order_number in sorted(cursor.fetchall()):
+        summary.problems.append(_no_tariff(article_number, order_number))
+
+
+def _sale_facts(month: datetime.date) -> Iterator[Fact]:
     lines = CustomerOrderLine.objects.filter(
         supply=Supply.BUY, delivered_on__gte=month, delivered_on__lte=month_end(month)
     ).select_related("order__prescription__invoice_mark", "article")
-    return [
+    return (
         Fact(
             key=f"sale:{line.pk}",
             kind=ChargeKind.SALE,
@@ -216,36 +313,32 @@ def _sale_facts(month: datetime.date) -> list[Fact]:
             device_id=line.device_id,
             sources={"customer_order_id": line.order_id},
         )
-        for line in lines.order_by("pk")
+        for line in lines.order_by("pk").iterator(chunk_size=CHUNK)
         if line.delivered_on is not None
-    ]
+    )
 
 
-def _urgent_facts(month: datetime.date) -> list[Fact]:
+def _urgent_facts(month: datetime.date) -> Iterator[Fact]:
     fees = UrgentFee.objects.filter(
         recorded_at__date__gte=month, recorded_at__date__lte=month_end(month)
     ).select_related("order__prescription__invoice_mark")
-    facts = []
-    for fee in fees.order_by("pk"):
+    for fee in fees.order_by("pk").iterator(chunk_size=CHUNK):
         day = fee.recorded_at.date()
-        facts.append(
-            Fact(
-                key=f"urgent:{fee.pk}",
-                kind=ChargeKind.URGENT_FEE,
-                payer=order_payer(fee.order),
-                period_start=day,
-                period_end=day,
-                quantity=Decimal(1),
-                unit_code=UnitCode.EACH,
-                unit_price=fee.amount_sek,
-                text="Expressavgift",
-                order_number=fee.order.number,
-                delivered_on=day,
-                patient_id=fee.order.patient_id,
-                sources={"customer_order_id": fee.order_id, "urgent_fee_id": fee.pk},
-            )
+        yield Fact(
+            key=f"urgent:{fee.pk}",
+            kind=ChargeKind.URGENT_FEE,
+            payer=order_payer(fee.order),
+            period_start=day,
+            period_end=day,
+            quantity=Decimal(1),
+            unit_code=UnitCode.EACH,
+            unit_price=fee.amount_sek,
+            text="Expressavgift",
+            order_number=fee.order.number,
+            delivered_on=day,
+            patient_id=fee.order.patient_id,
+            sources={"customer_order_id": fee.order_id, "urgent_fee_id": fee.pk},
         )
-    return facts
 
 
 def _device_orders(device_ids: list[int]) -> dict[int, CustomerOrder]:
@@ -263,7 +356,7 @@ def _device_orders(device_ids: list[int]) -> dict[int, CustomerOrder]:
 
 def _work_order_facts(
     month: datetime.date, tariffs: Tariffs, summary: ComputeSummary
-) -> list[Fact]:
+) -> Iterator[Fact]:
     done = list(
         WorkOrder.objects.filter(
             state=WorkOrderState.DONE,
@@ -275,7 +368,6 @@ def _work_order_facts(
     parts: dict[int, list[WorkOrderPart]] = defaultdict(list)
     for part in WorkOrderPart.objects.filter(work_order__in=done).select_related("article"):
         parts[part.work_order_id].append(part)
-    facts = []
     for work in done:
         assert work.finished_at is not None
         day = work.finished_at.date()
@@ -298,39 +390,34 @@ def _work_order_facts(
                 summary.problems.append(f"No labour tariff: work order {work.number} not charged.")
             else:
                 hours = (Decimal(work.minutes_spent) / 60).quantize(Decimal("0.01"))
-                facts.append(
-                    Fact(
-                        key=f"labour:{work.pk}",
-                        kind=ChargeKind.LABOUR,
-                        quantity=hours,
-                        unit_code=UnitCode.HOUR,
-                        unit_price=tariffs.labour,
-                        text=f"Arbete, arbetsorder {work.number}",
-                        **common,
-                    )
-                )
-        for part in parts[work.pk]:
-            facts.append(
-                Fact(
-                    key=f"part:{part.pk}",
-                    kind=ChargeKind.PARTS,
-                    quantity=Decimal(part.quantity),
-                    unit_code=UnitCode.EACH,
-                    unit_price=part.article.price_sek,
-                    text=f"Reservdel {part.article.name}",
-                    article_id=part.article_id,
+                yield Fact(
+                    key=f"labour:{work.pk}",
+                    kind=ChargeKind.LABOUR,
+                    quantity=hours,
+                    unit_code=UnitCode.HOUR,
+                    unit_price=tariffs.labour,
+                    text=f"Arbete, arbetsorder {work.number}",
                     **common,
                 )
+        for part in parts[work.pk]:
+            yield Fact(
+                key=f"part:{part.pk}",
+                kind=ChargeKind.PARTS,
+                quantity=Decimal(part.quantity),
+                unit_code=UnitCode.EACH,
+                unit_price=part.article.price_sek,
+                text=f"Reservdel {part.article.name}",
+                article_id=part.article_id,
+                **common,
             )
-    return facts
 
 
-def _loss_facts(month: datetime.date) -> list[Fact]:
+def _loss_facts(month: datetime.date) -> Iterator[Fact]:
     """BILL-4: the debit logistics' decision valued; the care unit pays (KPI-3 counts it)."""
     cases = LossCase.objects.filter(
         state=LossState.DEBITED, decided_on__gte=month, decided_on__lte=month_end(month)
     ).select_related("device__article")
-    return [
+    return (
         Fact(
             key=f"loss:{case.pk}",
             kind=ChargeKind.LOSS_DEBIT,
@@ -347,130 +434,173 @@ def _loss_facts(month: datetime.date) -> list[Fact]:
             device_id=case.device_id,
             sources={"loss_case_id": case.pk},
         )
-        for case in cases.order_by("pk")
+        for case in cases.order_by("pk").iterator(chunk_size=CHUNK)
         if case.decided_on is not None and case.debit_sek is not None
-    ]
+    )
 
 
-def _patient_fee_facts(month: datetime.date) -> list[Fact]:
+def _patient_fee_facts(month: datetime.date) -> Iterator[Fact]:
     """REGION-5 (BILL-5): a patient paying themself, as the invoice mark records the amount."""
     marks = InvoiceMark.objects.filter(
         payer=MarkPayer.PATIENT_AT_UNIT,
         created_at__date__gte=month,
         created_at__date__lte=month_end(month),
     ).select_related("prescription__episode")
-    facts = []
-    for mark in marks.order_by("pk"):
+    for mark in marks.order_by("pk").iterator(chunk_size=CHUNK):
         day = mark.created_at.date()
-        facts.append(
-            Fact(
-                key=f"patientfee:{mark.pk}",
-                kind=ChargeKind.PATIENT_FEE,
-                payer=PayerRef(
-                    PayerKind.PATIENT,
-                    patient_id=mark.prescription.episode.patient_id,
-                    invoice_mark_id=mark.pk,
-                ),
-                period_start=day,
-                period_end=day,
-                quantity=Decimal(1),
-                unit_code=UnitCode.EACH,
-                unit_price=mark.amount_sek,
-                text="Patientavgift",
-                order_number=mark.prescription.reference,
-                delivered_on=day,
+        yield Fact(
+            key=f"patientfee:{mark.pk}",
+            kind=ChargeKind.PATIENT_FEE,
+            payer=PayerRef(
+                PayerKind.PATIENT,
                 patient_id=mark.prescription.episode.patient_id,
-            )
+                invoice_mark_id=mark.pk,
+            ),
+            period_start=day,
+            period_end=day,
+            quantity=Decimal(1),
+            unit_code=UnitCode.EACH,
+            unit_price=mark.amount_sek,
+            text="Patientavgift",
+            order_number=mark.prescription.reference,
+            delivered_on=day,
+            patient_id=mark.prescription.episode.patient_id,
         )
-    return facts
 
 
-def _event_fields(fact: Fact, month: datetime.date) -> dict[str, Any]:
+# The month's facts are gathered in a temporary table (dropped at the end of the derivation):
+# the bulk of the rent written by one statement, the rest streamed in by COPY; then compared
+# with the events already written, set against set. The columns are the events' own.
+FACT_COLUMNS = """idempotency_key, kind, payer_kind, payer_region_id, payer_unit_id,
+    invoice_mark_id, patient_id, period_start, period_end, delivered_on, quantity, unit_code,
+    unit_price_sek, amount_sek, text, order_number, article_id, device_id, customer_order_id,
+    loss_case_id, work_order_id, urgent_fee_id"""
+
+
+def _fact_row(fact: Fact) -> tuple[Any, ...]:
     payer = fact.payer
-    return {
-        "payer_kind": payer.kind,
-        "payer_region_id": payer.region_id,
-        "payer_unit_id": payer.unit_id,
-        "invoice_mark_id": payer.invoice_mark_id,
-        "patient_id": fact.patient_id or payer.patient_id,
-        "month": month,
-        "period_start": fact.period_start,
-        "period_end": fact.period_end,
-        "delivered_on": fact.delivered_on,
-        "text": fact.text[:200],
-        "order_number": fact.order_number,
-        "article_id": fact.article_id,
-        "device_id": fact.device_id,
-        **fact.sources,
-    }
+    sources = fact.sources
+    return (
+        fact.key,
+        fact.kind,
+        payer.kind,
+        payer.region_id,
+        payer.unit_id,
+        payer.invoice_mark_id,
+        fact.patient_id or payer.patient_id,
+        fact.period_start,
+        fact.period_end,
+        fact.delivered_on,
+        fact.quantity,
+        fact.unit_code,
+        fact.unit_price,
+        fact.amount,
+        fact.text[:200],
+        fact.order_number,
+        fact.article_id,
+        fact.device_id,
+        sources.get("customer_order_id"),
+        sources.get("loss_case_id"),
+        sources.get("work_order_id"),
+        sources.get("urgent_fee_id"),
+    )
+
+
+def _facts_gather(cursor: Any, month: datetime.date, summary: ComputeSummary) -> None:
+    cursor.execute("DROP TABLE IF EXISTS billing_month_facts")
+    # The events' column types without their constraints: a missing price is listed below.
+    cursor.execute(
+        "CREATE TEMPORARY TABLE billing_month_facts AS SELECT "  # noqa: S608 - fixed names
+        + FACT_COLUMNS
+        + " FROM billing_chargeevent WITH NO DATA"
+    )
+    # The order the facts came in, which the new events keep (an invoice lists them so).
+    cursor.execute("ALTER TABLE billing_month_facts ADD COLUMN seq bigserial")
+    tariffs = Tariffs(month)
+    _rent_bulk(cursor, month, tariffs, summary)
+    facts = itertools.chain(
+        _rent_facts(month, tariffs, summary),
+        _sale_facts(month),
+        _urgent_facts(month),
+        _work_order_facts(month, tariffs, summary),
+        _loss_facts(month),
+        _patient_fee_facts(month),
+    )
+    # In batches: the facts' own queries cannot run on the connection while it copies.
+    while batch := [_fact_row(fact) for fact in itertools.islice(facts, CHUNK)]:
+        with cursor.copy("COPY billing_month_facts (" + FACT_COLUMNS + ") FROM STDIN") as copy:
+            for row in batch:
+                copy.write_row(row)
+    cursor.execute("CREATE INDEX ON billing_month_facts (idempotency_key)")
+    cursor.execute("ANALYZE billing_month_facts")
+
+
+def _corrections_write(cursor: Any, summary: ComputeSummary) -> None:
+    """A fact whose amount differs from its event's (with the corrections already written):
+    the difference as a new event of the event's month. The others are unchanged."""
+    cursor.execute(
+        """
+        CREATE TEMPORARY TABLE billing_month_changes AS
+        SELECT f.*, e.id AS base_id, e.month AS base_month, done.n,
+               f.amount_sek - e.amount_sek - done.total AS difference
+        FROM billing_month_facts f
+        JOIN billing_chargeevent e ON e.idempotency_key = f.idempotency_key
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS n, coalesce(sum(c.amount_sek), 0) AS total
+            FROM billing_chargeevent c WHERE c.corrects_id = e.id
+        ) done
+        """
+    )
+    cursor.execute(
+        """
+        INSERT INTO billing_chargeevent (kind, corrects_id, idempotency_key, month, quantity,
+            unit_code, unit_price_sek, amount_sek, text, payer_municipality_code, payer_kind,
+            payer_region_id, payer_unit_id, invoice_mark_id, patient_id, period_start,
+            period_end, delivered_on, order_number, article_id, device_id, customer_order_id,
+            loss_case_id, work_order_id, urgent_fee_id)
+        SELECT %(correction)s, base_id, idempotency_key || ':c' || (n + 1), base_month,
+            -- EN 16931 BR-27: a price is never negative; a credit is a negative quantity.
+            sign(difference), %(each)s, abs(difference), difference,
+            left('Rättelse: ' || text, 200), '', payer_kind, payer_region_id, payer_unit_id,
+            invoice_mark_id, patient_id, period_start, period_end, delivered_on, order_number,
+            article_id, device_id, customer_order_id, loss_case_id, work_order_id, urgent_fee_id
+        FROM billing_month_changes WHERE difference <> 0
+        ORDER BY base_id
+        """,
+        {"correction": ChargeKind.CORRECTION, "each": UnitCode.EACH},
+    )
+    summary.corrections = cursor.rowcount
+    cursor.execute("SELECT count(*) FROM billing_month_changes WHERE difference = 0")
+    summary.unchanged = cursor.fetchone()[0]
+    cursor.execute("DROP TABLE billing_month_changes")
 
 
 @transaction.atomic
 def charges_compute(*, month: datetime.date) -> ComputeSummary:
     """Derive the month's charge events (idempotent; see the module's text)."""
+    summary = ComputeSummary()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [COMPUTE_LOCK_KEY])
-    summary = ComputeSummary()
-    tariffs = Tariffs(month)
-    facts = [
-        *_rent_facts(month, tariffs, summary),
-        *_sale_facts(month),
-        *_urgent_facts(month),
-        *_work_order_facts(month, tariffs, summary),
-        *_loss_facts(month),
-        *_patient_fee_facts(month),
-    ]
-    existing = {
-        e.idempotency_key: e
-        for e in ChargeEvent.objects.filter(idempotency_key__in=[f.key for f in facts])
-    }
-    recorded = dict(
-        ChargeEvent.objects.filter(corrects__in=existing.values())
-        .values_list("corrects_id")
-        .annotate(total=Sum("amount_sek"))
-    )
-    counts = dict(
-        ChargeEvent.objects.filter(corrects__in=existing.values())
-        .values_list("corrects_id")
-        .annotate(n=Count("pk"))
-    )
-    new_events = []
-    for fact in facts:
-        base = existing.get(fact.key)
-        if base is None:
-            new_events.append(
-                ChargeEvent(
-                    kind=fact.kind,
-                    idempotency_key=fact.key,
-                    quantity=fact.quantity,
-                    unit_code=fact.unit_code,
-                    unit_price_sek=fact.unit_price,
-                    amount_sek=fact.amount,
-                    **_event_fields(fact, month),
-                )
-            )
-            continue
-        difference = fact.amount - (base.amount_sek + recorded.get(base.pk, Decimal(0)))
-        if difference == 0:
-            summary.unchanged += 1
-            continue
-        # A change after the event was written: the difference, as a new event.
-        fields = _event_fields(fact, month)
-        fields["month"] = base.month
-        new_events.append(
-            ChargeEvent(
-                kind=ChargeKind.CORRECTION,
-                corrects=base,
-                idempotency_key=f"{fact.key}:c{counts.get(base.pk, 0) + 1}",
-                # EN 16931 BR-27: a price is never negative; a credit is a negative quantity.
-                quantity=Decimal(1 if difference > 0 else -1),
-                unit_code=UnitCode.EACH,
-                unit_price_sek=abs(difference),
-                amount_sek=difference,
-                **{**fields, "text": f"Rättelse: {fact.text}"[:200]},
-            )
+        _facts_gather(cursor, month, summary)
+        _corrections_write(cursor, summary)
+        # A fact without an event becomes one; one with an event was compared above.
+        cursor.execute(
+            """
+            INSERT INTO billing_chargeevent (kind, idempotency_key, month, quantity, unit_code,
+                unit_price_sek, amount_sek, text, payer_municipality_code, payer_kind,
+                payer_region_id, payer_unit_id, invoice_mark_id, patient_id, period_start,
+                period_end, delivered_on, order_number, article_id, device_id,
+                customer_order_id, loss_case_id, work_order_id, urgent_fee_id)
+            SELECT kind, idempotency_key, %(month)s, quantity, unit_code, unit_price_sek,
+                amount_sek, text, '', payer_kind, payer_region_id, payer_unit_id,
+                invoice_mark_id, patient_id, period_start, period_end, delivered_on,
+                order_number, article_id, device_id, customer_order_id, loss_case_id,
+                work_order_id, urgent_fee_id
+            FROM billing_month_facts ORDER BY seq
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """,
+            {"month": month},
         )
-        summary.corrections += 1
-    ChargeEvent.objects.bulk_create(new_events, batch_size=2000)
-    summary.created = len(new_events) - summary.corrections
+        summary.created = cursor.rowcount
+        cursor.execute("DROP TABLE billing_month_facts")
     return summary

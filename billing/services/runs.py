@@ -15,7 +15,6 @@ what issuing would do and changes nothing but the run's own record."""
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,9 +28,8 @@ from billing.models import (
     AccountKind,
     BillingAccount,
     BillingRun,
-    ChargeEvent,
+    ChargeKind,
     InvoiceKind,
-    LapsedClaim,
     PayerKind,
     RunState,
 )
@@ -40,7 +38,7 @@ from billing.services.charges import charges_compute
 from billing.services.issue import InvoiceRefused, LineDraft, findings_json, invoice_issue
 from billing.services.numbering import INVOICE_SERIES
 from patients.services import Actor
-from prescriptions.models import HomeRegionAgreement, InvoiceMark
+from prescriptions.models import InvoiceMark
 from prescriptions.services.errors import PrescriptionError
 from prescriptions.services.region import out_of_region_deactivate
 from protection.gate import AccessContext
@@ -58,42 +56,77 @@ class _Preview(Exception):
 class RunOutcome:
     invoices: list[dict[str, Any]] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)
-    lapsed: list[str] = field(default_factory=list)
+    lapsed: int = 0
     lapsing: list[str] = field(default_factory=list)
     deactivated: int = 0
     deactivation_pending: list[str] = field(default_factory=list)
     charges: dict[str, Any] = field(default_factory=dict)
 
 
-def _claim_day(charge: ChargeEvent) -> datetime.date:
-    return charge.delivered_on or charge.period_start
+# The run's due charges, one row each with the buyer reference and the invoice line they go
+# on, in a temporary table (dropped at the end of the run): the charges are never loaded as
+# objects, only the lines are, so the run's memory does not grow with the devices.
+_DUE_CREATE = """
+CREATE TEMPORARY TABLE billing_run_due AS
+SELECT c.id, c.payer_region_id AS region_id, coalesce(agreement.reference, '') AS reference,
+    c.invoice_mark_id, coalesce(c.delivered_on, c.period_start) AS claim_day,
+    coalesce(nullif(c.order_number, ''), c.id::text) AS claim,
+    c.text, c.quantity, c.unit_code, c.unit_price_sek, c.amount_sek, c.article_id,
+    c.period_start, c.period_end, c.order_number,
+    -- One line per article, month and price for what adds up exactly (whole quantities at a
+    -- price in öre: the line's amount is its quantity times the price, EN 16931 / PEPPOL-R120);
+    -- a correction, labour by the hour and the like keep a line of their own.
+    CASE WHEN c.kind <> %(correction)s AND c.quantity = trunc(c.quantity)
+         THEN concat_ws(':', c.kind, c.article_id, c.month, c.unit_code, c.unit_price_sek, c.text)
+         ELSE 'charge:' || c.id
+    END AS line_key
+FROM billing_chargeevent c
+LEFT JOIN prescriptions_invoicemark mark ON mark.id = c.invoice_mark_id
+LEFT JOIN (
+    SELECT DISTINCT ON (prescription_id) prescription_id, reference
+    FROM prescriptions_homeregionagreement
+    ORDER BY prescription_id, issued_on DESC, id DESC
+) agreement ON agreement.prescription_id = mark.prescription_id
+WHERE c.payer_kind = %(home_region)s AND c.invoice_line_id IS NULL AND c.month <= %(month)s
+  AND (%(region)s::varchar IS NULL OR c.payer_region_id = %(region)s::varchar)
+  AND NOT EXISTS (SELECT 1 FROM billing_lapsedclaim l WHERE l.charge_id = c.id)
+"""
+
+_LINES = """
+SELECT line_key, min(text), sum(quantity), min(unit_code), min(unit_price_sek), sum(amount_sek),
+    min(article_id), min(a.article_number), min(period_start), max(period_end),
+    min(order_number), count(*)
+FROM billing_run_due d LEFT JOIN prescriptions_article a ON a.id = d.article_id
+WHERE region_id = %s AND reference = %s
+GROUP BY line_key
+ORDER BY min(d.id)
+"""
 
 
-def _buyer_reference(charge: ChargeEvent, references: dict[int, str]) -> str:
-    mark_prescription = charge.invoice_mark.prescription_id if charge.invoice_mark else None
-    return references.get(mark_prescription or 0, "")
-
-
-def _region_account(region_id: str) -> BillingAccount | None:
-    return BillingAccount.objects.filter(kind=AccountKind.REGION, region_id=region_id).first()
-
-
-def _line(charge: ChargeEvent) -> LineDraft:
+def _line(row: tuple[Any, ...]) -> LineDraft:
+    (_key, text, quantity, unit_code, price, amount, article_id, article_number) = row[:8]
+    (period_start, period_end, order_number, charges) = row[8:]
     period = ""
-    if charge.period_start != charge.period_end:
-        period = f" {charge.period_start:%Y-%m-%d} - {charge.period_end:%Y-%m-%d}"
+    if period_start != period_end:
+        period = f" {period_start:%Y-%m-%d} - {period_end:%Y-%m-%d}"
+    if charges > 1:
+        # The charges behind a grouped line keep their order numbers; the line counts them.
+        description = f"{charges} debiteringar"
+        order_number = ""
+    else:
+        description = f"Order {order_number}{period}".strip() if order_number else ""
     return LineDraft(
-        text=charge.text,
-        description=f"Order {charge.order_number}{period}".strip() if charge.order_number else "",
-        quantity=charge.quantity,
-        unit_code=charge.unit_code,
-        unit_price=charge.unit_price_sek,
-        amount=charge.amount_sek,
-        article_id=charge.article_id,
-        article_number=charge.article.article_number if charge.article else "",
-        period_start=charge.period_start,
-        period_end=charge.period_end,
-        order_number=charge.order_number,
+        text=text,
+        description=description,
+        quantity=quantity,
+        unit_code=unit_code,
+        unit_price=price,
+        amount=amount,
+        article_id=article_id,
+        article_number=article_number or "",
+        period_start=period_start,
+        period_end=period_end,
+        order_number=order_number,
     )
 
 
@@ -112,12 +145,15 @@ def _deactivate(marks: set[int], ctx: AccessContext, outcome: RunOutcome) -> Non
             outcome.deactivation_pending.append(f"{mark.prescription.reference}: {error}")
 
 
+def _region_account(region_id: str) -> BillingAccount | None:
+    return BillingAccount.objects.filter(kind=AccountKind.REGION, region_id=region_id).first()
+
+
 def _invoice_region(
     *,
+    cursor: Any,
     run: BillingRun,
     region_id: str,
-    charges: list[ChargeEvent],
-    references: dict[int, str],
     today: datetime.date,
     ctx: AccessContext,
     outcome: RunOutcome,
@@ -135,11 +171,15 @@ def _invoice_region(
             }
         )
         return
-    by_reference: dict[str, list[ChargeEvent]] = defaultdict(list)
-    for charge in charges:
-        reference = _buyer_reference(charge, references) or account.default_buyer_reference
-        by_reference[reference].append(charge)
-    for reference, group in sorted(by_reference.items()):
+    cursor.execute(
+        "UPDATE billing_run_due SET reference = %s WHERE region_id = %s AND reference = ''",
+        [account.default_buyer_reference, region_id],
+    )
+    cursor.execute(
+        "SELECT DISTINCT reference FROM billing_run_due WHERE region_id = %s ORDER BY 1",
+        [region_id],
+    )
+    for (reference,) in cursor.fetchall():
         problem: dict[str, Any] = {"region": region_id, "reference": reference, "findings": []}
         if not reference:
             problem["message"] = _(
@@ -148,7 +188,9 @@ def _invoice_region(
             ) % {"region": region_id}
             outcome.refused.append(problem)
             continue
-        lines = [_line(charge) for charge in group]
+        cursor.execute(_LINES, [region_id, reference])
+        rows = cursor.fetchall()
+        lines = [_line(row) for row in rows]
         if sum((line.amount for line in lines), Decimal(0)) < 0:
             problem["message"] = _(
                 "The corrections for region %(region)s exceed its charges: credit the earlier "
@@ -165,7 +207,10 @@ def _invoice_region(
                     buyer_reference=reference,
                     lines=lines,
                     issue_date=today,
-                    period=(min(c.period_start for c in group), max(c.period_end for c in group)),
+                    period=(
+                        min(line.period_start for line in lines if line.period_start),
+                        max(line.period_end for line in lines if line.period_end),
+                    ),
                     run=run,
                     by=ctx.user,
                 )
@@ -181,11 +226,23 @@ def _invoice_region(
             outcome.refused.append(problem)
             continue
         line_ids = list(invoice.lines.order_by("line_no").values_list("pk", flat=True))
-        for charge, line_id in zip(group, line_ids, strict=True):
-            ChargeEvent.objects.filter(pk=charge.pk, invoice_line__isnull=True).update(
-                invoice_line_id=line_id
-            )
-        marks = {c.invoice_mark_id for c in group if c.invoice_mark_id}
+        # Every charge to the line that bills it, as one statement (the line's key is its group).
+        cursor.execute(
+            """
+            UPDATE billing_chargeevent c SET invoice_line_id = line.id
+            FROM billing_run_due d
+            JOIN unnest(%s::text[], %s::bigint[]) AS line(key, id) ON line.key = d.line_key
+            WHERE c.id = d.id AND d.region_id = %s AND d.reference = %s
+              AND c.invoice_line_id IS NULL
+            """,
+            [[row[0] for row in rows], line_ids, region_id, reference],
+        )
+        cursor.execute(
+            "SELECT DISTINCT invoice_mark_id FROM billing_run_due "
+            "WHERE region_id = %s AND reference = %s AND invoice_mark_id IS NOT NULL",
+            [region_id, reference],
+        )
+        marks = {mark for (mark,) in cursor.fetchall()}
         InvoiceMark.objects.filter(pk__in=marks, invoiced_at__isnull=True).update(
             invoiced_at=timezone.now()
         )
@@ -216,51 +273,51 @@ def _run_body(
         totals["unchanged"] += computed.unchanged
         totals["problems"] += computed.problems
     outcome.charges = totals
-    due = (
-        ChargeEvent.objects.filter(
-            payer_kind=PayerKind.HOME_REGION,
-            invoice_line__isnull=True,
-            lapsed__isnull=True,
-            month__lte=run.month,
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS billing_run_due")
+        cursor.execute(
+            _DUE_CREATE,
+            {
+                "correction": ChargeKind.CORRECTION,
+                "home_region": PayerKind.HOME_REGION,
+                "month": run.month,
+                "region": run.region_id,
+            },
         )
-        .select_related("article", "invoice_mark")
-        .order_by("payer_region_id", "pk")
-    )
-    if run.region_id:
-        due = due.filter(payer_region_id=run.region_id)
-    lapse_before = months_add(today, -LAPSE_MONTHS)
-    warn_before = months_add(today, -WARN_MONTHS)
-    per_region: dict[str, list[ChargeEvent]] = defaultdict(list)
-    lapsed = []
-    for charge in due:
-        day = _claim_day(charge)
-        if day < lapse_before:
-            lapsed.append(LapsedClaim(charge=charge, run=run))
-            outcome.lapsed.append(charge.order_number or str(charge.pk))
-            continue
-        if day < warn_before:
-            outcome.lapsing.append(charge.order_number or str(charge.pk))
-        assert charge.payer_region_id is not None
-        per_region[charge.payer_region_id].append(charge)
-    LapsedClaim.objects.bulk_create(lapsed)
-    prescription_ids = {
-        c.invoice_mark.prescription_id for cs in per_region.values() for c in cs if c.invoice_mark
-    }
-    references: dict[int, str] = {}
-    for agreement in HomeRegionAgreement.objects.filter(
-        prescription_id__in=prescription_ids
-    ).order_by("issued_on", "pk"):
-        references[agreement.prescription_id] = agreement.reference
-    for region_id, charges in sorted(per_region.items()):
-        _invoice_region(
-            run=run,
-            region_id=region_id,
-            charges=charges,
-            references=references,
-            today=today,
-            ctx=ctx,
-            outcome=outcome,
+        lapse_before = months_add(today, -LAPSE_MONTHS)
+        cursor.execute(
+            """
+            WITH lapsed AS (
+                DELETE FROM billing_run_due WHERE claim_day < %s RETURNING id
+            )
+            INSERT INTO billing_lapsedclaim (charge_id, run_id)
+            SELECT id, %s FROM lapsed ORDER BY id
+            """,
+            [lapse_before, run.pk],
         )
+        outcome.lapsed = cursor.rowcount
+        # Each order number once, in the order the charges came.
+        cursor.execute(
+            """
+            SELECT claim FROM billing_run_due WHERE claim_day < %s
+            GROUP BY claim ORDER BY min(region_id), min(id)
+            """,
+            [months_add(today, -WARN_MONTHS)],
+        )
+        outcome.lapsing = [claim for (claim,) in cursor.fetchall()]
+        cursor.execute("CREATE INDEX ON billing_run_due (region_id, reference, line_key)")
+        cursor.execute("ANALYZE billing_run_due")
+        cursor.execute("SELECT DISTINCT region_id FROM billing_run_due ORDER BY 1")
+        for (region_id,) in cursor.fetchall():
+            _invoice_region(
+                cursor=cursor,
+                run=run,
+                region_id=region_id,
+                today=today,
+                ctx=ctx,
+                outcome=outcome,
+            )
+        cursor.execute("DROP TABLE billing_run_due")
 
 
 def billing_run(
@@ -308,7 +365,7 @@ def billing_run(
             {k: v for k, v in r.items() if k != "findings"} | {"fatal": len(r["findings"])}
             for r in outcome.refused
         ],
-        "lapsed": len(outcome.lapsed),
+        "lapsed": outcome.lapsed,
         "lapsing": outcome.lapsing,
         "deactivated": outcome.deactivated,
         "deactivation_pending": outcome.deactivation_pending,
