@@ -224,7 +224,7 @@ def test_readme_issue_14_steps_5_and_6_consumables_and_the_phone_desk(demo: None
     service = as_user("customer_service")
     desk = words(service.get("/prescriptions/phone/"))
     pages.append(desk)
-    found = service.get("/prescriptions/phone/", {"consumable_number": made.reference})
+    found = service.post("/prescriptions/phone/", {"consumable_number": made.reference})
     assert found.status_code == 302
     detail_url = f"/prescriptions/consumables/{made.reference}/"
     pages.append(words(service.get(detail_url)))
