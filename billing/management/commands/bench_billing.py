@@ -26,7 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--devices", type=int, default=600_000)
         parser.add_argument("--events", type=int, default=20_000)
-        parser.add_argument("--patients", type=int, default=2_000)
+        # The logistics world opens one episode per unit and patient: at 600 000 devices it
+        # needs this many patients to place them all.
+        parser.add_argument("--patients", type=int, default=20_000)
         parser.add_argument("--write", type=Path, help="update this Markdown file's section")
         parser.add_argument("--keep", action="store_true", help="keep the scratch database")
         parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -73,7 +75,9 @@ def report(figures: dict[str, Any], *, volume: dict[str, int]) -> str:
     compute_ratio = figures["compute_s"] / max(figures["bare_insert_select_s"], 1e-9)
     validate_ratio = validation["validate_ms"] / max(validation["bare_parse_ms"], 1e-9)
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    args = f"--devices {volume['devices']} --events {volume['events']}"
+    args = (
+        f"--devices {volume['devices']} --events {volume['events']} --patients {volume['patients']}"
+    )
     return "\n".join(
         [
             "<!-- bench_billing:start -->",
