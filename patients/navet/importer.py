@@ -168,7 +168,9 @@ def _import_file(
             except IntegrityError:
                 outcome.already_imported = True
                 return outcome, summary
-            loaded = _apply_first_load(path, known_codes=known_codes, register_file=register_file)
+            loaded = _apply_first_load(
+                path, known_codes=known_codes, register_file=register_file, dry_run=dry_run
+            )
             if loaded is not None:
                 summary = loaded
             else:
@@ -195,7 +197,7 @@ class _NotAFirstLoad(Exception):
 
 
 def _apply_first_load(
-    path: Path, *, known_codes: frozenset[str], register_file: RegisterFile
+    path: Path, *, known_codes: frozenset[str], register_file: RegisterFile, dry_run: bool
 ) -> ImportSummary | None:
     """Apply the file to an empty register with the number indexes built after the load.
 
@@ -204,7 +206,8 @@ def _apply_first_load(
     indexes are dropped and built again inside the file's transaction (patients migration 0013),
     so a failed file leaves them as they were, and the unique build checks every number once.
     """
-    summary = ImportSummary(dry_run=False)
+    # A summary of its own: the ordinary import after a failed attempt starts from nothing.
+    summary = ImportSummary(dry_run=dry_run)
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
