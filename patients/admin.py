@@ -121,7 +121,7 @@ def _lists_protected(user: Any) -> bool:
     return LIST_PROTECTED_PERMISSION in user.get_group_permissions()
 
 
-# The import's counts (patients.navet.importer.ImportSummary), named for the reader.
+# The import's counts (patients.navet.summary.ImportSummary), named for the reader.
 SUMMARY_LABELS = {
     "files": _("files"),
     "records": _("records read"),

@@ -52,10 +52,17 @@ def encrypt_text(plaintext: str, *, context: str) -> str:
 
 def encrypt_bytes(plaintext: bytes, *, context: str) -> str:
     """A token for binary content (a rendered PDF): the same form as for text."""
-    kid = current_key_id()
+    keys = _keys()
+    kid = next(iter(keys))
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = AESGCM(_keys()[kid]).encrypt(nonce, plaintext, context.encode())
+    sealed = _cipher(keys[kid]).encrypt(nonce, plaintext, context.encode())
     return f"{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+@functools.lru_cache(maxsize=16)
+def _cipher(key: bytes) -> AESGCM:
+    # Cached by key: the register import seals several values for each of millions of records.
+    return AESGCM(key)
 
 
 def decrypt_text(token: str, *, context: str) -> str:
@@ -92,9 +99,7 @@ def keyed_digest(data: bytes, *, purpose: str) -> str:
     Used to detect unchanged register records without keeping a plain hash of personal data
     (a plain hash of a name and address could be confirmed by guessing).
     """
-    return hmac.new(
-        _derived_key(_keys()[current_key_id()], purpose), data, hashlib.sha256
-    ).hexdigest()
+    return hmac.digest(_derived_key(_keys()[current_key_id()], purpose), data, "sha256").hex()
 
 
 # Length of an identity digest in hex: the prefix of a sealed identity number.
@@ -110,7 +115,7 @@ def identity_digest(value: str, *, purpose: str) -> str:
     could with a plain hash of the few million valid personnummer.
     """
     key = _derived_key(settings.IDENTITY_DIGEST_KEY, purpose)
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, value.encode(), "sha256").hex()
 
 
 @functools.lru_cache(maxsize=32)

@@ -16,7 +16,8 @@ from django.db import transaction
 
 from patients import roles
 from patients.models import Region, StaffProfile, Unit
-from patients.navet.importer import ImportSummary, register_files_import
+from patients.navet.importer import register_files_import
+from patients.navet.summary import ImportSummary
 from patients.services import roles_sync
 
 DEMO_UNITS = (

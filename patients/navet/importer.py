@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import operator
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,58 +47,13 @@ from patients.navet.parser import (
     read_file_info,
 )
 from patients.navet.pipeline import iter_records_beside
+from patients.navet.summary import FileOutcome, ImportSummary
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 
 _STATUS_BY_CODE = {"AV": PatientStatus.DECEASED, "UV": PatientStatus.EMIGRATED}
-
-
-@dataclass
-class FileOutcome:
-    file: str
-    already_imported: bool = False
-    error: str | None = None
-
-
-@dataclass
-class ImportSummary:
-    """Counts only: the summary is printed and may be logged, so it carries no personal data."""
-
-    files: int = 0
-    records: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    protection_added: int = 0
-    protection_removed: int = 0
-    deceased: int = 0
-    # REG-1: patients registered by hand that the register now gave.
-    hand_registrations_matched: int = 0
-    rejections: list[dict[str, Any]] = field(default_factory=list)
-    already_imported: list[str] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
-    dry_run: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def add(self, other: ImportSummary) -> None:
-        for name in (
-            "records",
-            "created",
-            "updated",
-            "unchanged",
-            "rejected",
-            "protection_added",
-            "protection_removed",
-            "deceased",
-            "hand_registrations_matched",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rejections.extend(other.rejections)
 
 
 class _DryRunRollback(Exception):
@@ -167,12 +123,18 @@ def _import_file(
             except IntegrityError:
                 outcome.already_imported = True
                 return outcome, summary
-            _apply_records(
-                # Parsed in a process beside this one (both cores), in file order.
-                iter_records_beside(path, known_county_codes=known_codes),
-                register_file=register_file,
-                summary=summary,
+            loaded = _apply_first_load(
+                path, known_codes=known_codes, register_file=register_file, dry_run=dry_run
             )
+            if loaded is not None:
+                summary = loaded
+            else:
+                _apply_records(
+                    # Parsed in a process beside this one (both cores), in file order.
+                    iter_records_beside(path, known_county_codes=known_codes),
+                    register_file=register_file,
+                    summary=summary,
+                )
             register_file.summary = {
                 k: v for k, v in summary.as_dict().items() if k not in {"rejections"}
             }
@@ -184,11 +146,50 @@ def _import_file(
     return outcome, summary
 
 
+class _NotAFirstLoad(Exception):
+    """The file names a person twice: the first-load savepoint is undone, the file applied the
+    ordinary way (where the later record updates the earlier)."""
+
+
+def _apply_first_load(
+    path: Path, *, known_codes: frozenset[str], register_file: RegisterFile, dry_run: bool
+) -> ImportSummary | None:
+    """Apply the file to an empty register with the number indexes built after the load.
+
+    None when the register is not empty, or when the file names a person twice; nothing of the
+    attempt is kept then. Every record is new in an empty register, so none is looked up; the
+    indexes are dropped and built again inside the file's transaction (patients migration 0013),
+    so a failed file leaves them as they were, and the unique build checks every number once.
+    """
+    # A summary of its own: the ordinary import after a failed attempt starts from nothing.
+    summary = ImportSummary(dry_run=dry_run)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT navet_first_load_begin()")
+                row = cursor.fetchone()
+            if row is None or not row[0]:
+                return None
+            _apply_records(
+                iter_records_beside(path, known_county_codes=known_codes),
+                register_file=register_file,
+                summary=summary,
+                first_load=True,
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT navet_first_load_end()")
+    except (_NotAFirstLoad, IntegrityError):
+        # IntegrityError: the unique build found a number twice, in batches apart.
+        return None
+    return summary
+
+
 def _apply_records(
     stream: Iterable[NavetRecord | Rejection],
     *,
     register_file: RegisterFile,
     summary: ImportSummary,
+    first_load: bool = False,
 ) -> None:
     batch: list[NavetRecord] = []
     numbers_in_batch: set[str] = set()
@@ -198,12 +199,15 @@ def _apply_records(
             _quarantine(item, register_file=register_file, summary=summary)
             continue
         if item.referral_number is not None:
-            # Rare: the person got a new number. Applied on its own, after what came before.
-            _flush(batch, register_file=register_file, summary=summary)
+            # Rare: the person got a new number. Applied on its own, after what came before
+            # (looked up by number even in a first load, where that scans the loaded rows).
+            _flush(batch, register_file=register_file, summary=summary, first_load=first_load)
             batch, numbers_in_batch = [], set()
             _apply_referral(item, register_file=register_file, summary=summary)
             continue
         if item.identity_number in numbers_in_batch:
+            if first_load:
+                raise _NotAFirstLoad
             # The same person twice in one file: records apply in file order, so the batch
             # holding the earlier record is written first and the later record wins.
             _flush(batch, register_file=register_file, summary=summary)
@@ -211,9 +215,9 @@ def _apply_records(
         batch.append(item)
         numbers_in_batch.add(item.identity_number)
         if len(batch) >= BATCH_SIZE:
-            _flush(batch, register_file=register_file, summary=summary)
+            _flush(batch, register_file=register_file, summary=summary, first_load=first_load)
             batch, numbers_in_batch = [], set()
-    _flush(batch, register_file=register_file, summary=summary)
+    _flush(batch, register_file=register_file, summary=summary, first_load=first_load)
 
 
 def _quarantine(item: Rejection, *, register_file: RegisterFile, summary: ImportSummary) -> None:
@@ -290,9 +294,12 @@ _CONTENT_FIELDS = tuple(
 )
 
 
+_content_of = operator.attrgetter(*_CONTENT_FIELDS)
+
+
 def _digest(record: NavetRecord) -> str:
     # repr of the frozen dataclasses is deterministic (strings, bools, ints, None, tuples).
-    content = repr(tuple(getattr(record, name) for name in _CONTENT_FIELDS))
+    content = repr(_content_of(record))
     return keyed_digest(content.encode(), purpose="navet-record")
 
 
@@ -327,11 +334,17 @@ def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
 
 
 def _flush(
-    batch: list[NavetRecord], *, register_file: RegisterFile, summary: ImportSummary
+    batch: list[NavetRecord],
+    *,
+    register_file: RegisterFile,
+    summary: ImportSummary,
+    first_load: bool = False,
 ) -> None:
     if not batch:
         return
-    existing = _existing([r.identity_number for r in batch])
+    # In a first load every record is new (a person twice ends it), and the number index the
+    # lookup would use is not there until the end.
+    existing = {} if first_load else _existing([r.identity_number for r in batch])
     new_rows: list[tuple[NavetRecord, str]] = []
     changed_rows: list[tuple[NavetRecord, str, _Existing]] = []
     for record in batch:

@@ -30,8 +30,9 @@ from patients.models import (
     Region,
     RegisterFile,
 )
-from patients.navet.importer import ImportSummary, _flush, register_files_import
+from patients.navet.importer import _flush, register_files_import
 from patients.navet.parser import NavetRecord, iter_records
+from patients.navet.summary import ImportSummary
 from patients.services import Actor, access_entry_record
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from patients.navet.importer import ImportSummary, register_files_import
+from patients.navet.importer import register_files_import
+from patients.navet.summary import ImportSummary
 
 
 class Command(BaseCommand):

@@ -8,6 +8,7 @@ LEAK-1: ``Rejection`` keeps the record as delivered (``raw_xml``) and the number
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 ROOT_TAG = "Navetavisering"
 POSTS_TAG = "Folkbokforingsposter"
@@ -24,6 +25,18 @@ class NavetFileError(Exception):
         self.message = message
 
 
+class _Pickled:
+    """Pickled as the class and its field values, rebuilt by the constructor: the parser process
+    sends every record to the importer (patients.navet.pipeline), and the state-setting way
+    pickle rebuilds a frozen dataclass with slots costs several times more per record."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        names: tuple[str, ...] = self.__slots__
+        return (type(self), tuple(getattr(self, name) for name in names))
+
+
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     bestallnings_id: str | None
@@ -34,7 +47,7 @@ class FileInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class SwedishAddress:
+class SwedishAddress(_Pickled):
     """``Folkbokforingsadress`` or ``SarskildPostadress``."""
 
     care_of: str | None
@@ -45,7 +58,7 @@ class SwedishAddress:
 
 
 @dataclass(frozen=True, slots=True)
-class ForeignAddress:
+class ForeignAddress(_Pickled):
     """``Utlandsadress``."""
 
     street1: str | None
@@ -55,7 +68,7 @@ class ForeignAddress:
 
 
 @dataclass(frozen=True, slots=True)
-class Relation:
+class Relation(_Pickled):
     kind: str  # B, MO, FA, F, V, VF, M, P
     identity_number: str | None  # canonical 12 digits for a valid PersonNr, else None
     from_date: str | None
@@ -63,7 +76,7 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
-class NavetRecord:
+class NavetRecord(_Pickled):
     position: int  # 1-based index of the Folkbokforingspost in the file
     post_id: str | None
     identity_number: str
@@ -87,7 +100,7 @@ class NavetRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(_Pickled):
     """A record that cannot be applied. ``reason`` never holds a name, an identity number or an
     address (LEAK-1); ``raw_xml`` is the record as delivered, for the encrypted quarantine: it
     holds personal data, so it is left out of ``repr()`` and must never be logged or shown."""
