@@ -62,7 +62,13 @@ RENDERERS: dict[str, Callable[[ExportFile], bytes]] = {
 def export_resend_check(export: FinanceExport) -> None:
     """LEAK-4: a file that holds an invoice to a person who has since become protected is never
     handed out again (it names their old customer number); it is withdrawn by hand instead."""
-    if Withdrawal.objects.filter(export=export).exists():
+    # A patient invoice has no withdrawal row yet: its account's secret number tells instead.
+    if (
+        Withdrawal.objects.filter(export=export).exists()
+        or FinanceExportPatientInvoice.objects.filter(
+            export=export, patient_invoice__account__secret_customer_number__isnull=False
+        ).exists()
+    ):
         raise BillingError(
             _(
                 "Finance export %(number)s holds an invoice to a person who has since become "

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from billing.errors import BillingError
 from billing.finance.layout import RECORD_LENGTH
 from billing.models import (
     FinanceExport,
@@ -249,3 +250,19 @@ def test_bill_2_bill_5_a_patient_protected_after_their_invoice_is_not_in_the_fil
     finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
     assert ManualInvoiceItem.objects.filter(patient_invoice=patient_invoice).count() == 1
     assert PatientInvoice.objects.count() == 1
+
+
+def test_leak_4_a_file_with_a_patient_invoice_to_a_now_protected_person_is_not_handed_out(
+    demo_month,
+):
+    """The file names the patient's old customer number: once they are protected, a re-run
+    refuses to hand it back, as for an invoice to a region's patient account."""
+    first = finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+    old_number = demo_month["patient_invoice"].account.customer_number
+    assert old_number.encode() in bytes(first.content)
+    ordinary = demo_month["ordinary"]
+    ordinary.protected_registration = True
+    ordinary.save()
+
+    with pytest.raises(BillingError, match="protected"):
+        finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
