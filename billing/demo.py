@@ -15,7 +15,16 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from billing.models import AccountKind, BillingAccount, Tariff, TariffKind
+from billing.models import (
+    AccountKind,
+    BillingAccount,
+    ChargeEvent,
+    ChargeKind,
+    PayerKind,
+    Tariff,
+    TariffKind,
+)
+from billing.models.charges import UnitCode
 from billing.seller import luhn_valid
 from logistics import demo as logistics_demo
 from logistics.calendar import next_working_day
@@ -95,6 +104,9 @@ OLOF = "194203027018"
 DEMO_MONTH_DAY = 3
 # The rollator Olof Berg lost (BILL-4), in the demo's GL-2024 series of devices lent earlier.
 LOST_SERIAL = "GL-2024-0190"
+# Karl Lindqvist, an ordinary resident: the demo's patient invoice (BILL-5).
+KARL = logistics_demo.KARL
+KARL_FEE = Decimal("150.00")
 
 
 def previous_month(today: datetime.date) -> datetime.date:
@@ -149,6 +161,7 @@ def _demo_month() -> str:
         )
         repair = _repair_done(month, order, users["technician"])
         loss = _loss_decided(month, order, central, leo)
+        _karl_fee(month)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('hjm.user_id', '', false)")
@@ -156,8 +169,42 @@ def _demo_month() -> str:
         f"billing: the demo month {month:%Y-%m}: Olof Berg's rollator (order {order.number}, "
         "invoiced to Region Stockholm), the demo's rentals delivered on "
         f"{delivered:%Y-%m-%d}, Eva Holm's urgent fee, repair {repair} of Olof Berg's "
-        f"rollator done with time and a part, loss case {loss} debited; run "
+        f"rollator done with time and a part, loss case {loss} debited, Karl Lindqvist's "
+        "patient fee (invoiced to him by letter on the patient invoices page); run "
         f"`manage.py billing_run --month {month:%Y-%m} --user billing`"
+    )
+
+
+def _karl_fee(month: datetime.date) -> None:
+    """BILL-5: an ordinary patient's own fee in the demo month, so that the README's "Patient
+    invoices" step issues PA1 to Karl Lindqvist. Written as the charge derivation writes a fee
+    (the demo has no patient who pays their own prescriptions), under its own key, which
+    ``charges_compute`` never derives and so leaves alone."""
+    karl = (
+        CustomerOrder.objects.filter(patient__identity__personal_identity_number=KARL)
+        .select_related("patient")
+        .order_by("pk")
+        .first()
+    )
+    if karl is None:
+        return
+    day = month.replace(day=DEMO_MONTH_DAY)
+    ChargeEvent.objects.get_or_create(
+        idempotency_key="demo:patientfee:karl",
+        defaults={
+            "kind": ChargeKind.PATIENT_FEE,
+            "payer_kind": PayerKind.PATIENT,
+            "patient": karl.patient,
+            "month": month,
+            "period_start": day,
+            "period_end": day,
+            "quantity": Decimal(1),
+            "unit_code": UnitCode.EACH,
+            "unit_price_sek": KARL_FEE,
+            "amount_sek": KARL_FEE,
+            "text": "Patientavgift",
+            "order_number": karl.number,
+        },
     )
 
 

@@ -83,7 +83,7 @@ def manual_items_list(*, open_only: bool) -> QuerySet[ManualInvoiceItem]:
     """BILL-2, BILL-5: the manual-invoicing list, by secret customer number and order number
     (never a person)."""
     items = ManualInvoiceItem.objects.select_related(
-        "account", "invoice", "charge", "handled_by"
+        "account", "invoice", "patient_invoice", "charge", "handled_by"
     ).order_by("listed_at", "pk")
     if open_only:
         items = items.filter(handled_at__isnull=True)

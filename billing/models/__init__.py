@@ -2,7 +2,12 @@
 
 from billing.models.accounts import AccountKind, BillingAccount
 from billing.models.charges import ChargeEvent, ChargeKind, PayerKind
-from billing.models.finance import ExportFormat, FinanceExport, FinanceExportInvoice
+from billing.models.finance import (
+    ExportFormat,
+    FinanceExport,
+    FinanceExportInvoice,
+    FinanceExportPatientInvoice,
+)
 from billing.models.invoices import (
     Invoice,
     InvoiceKind,
@@ -32,6 +37,7 @@ __all__ = [
     "ExportFormat",
     "FinanceExport",
     "FinanceExportInvoice",
+    "FinanceExportPatientInvoice",
     "Invoice",
     "InvoiceKind",
     "InvoiceLine",

@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils.translation import gettext_lazy as _
 
 from billing.models.invoices import Invoice
+from billing.models.patient_invoices import PatientInvoice
 
 
 class ExportFormat(models.TextChoices):
@@ -72,3 +73,36 @@ class FinanceExportInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.export_id}/{self.invoice_id}"
+
+
+class FinanceExportPatientInvoice(models.Model):
+    """BILL-5, BILL-2: a patient invoice carried by a finance export (the patient as customer,
+    by their customer number)."""
+
+    export = models.ForeignKey(
+        FinanceExport, on_delete=models.PROTECT, related_name="patient_items"
+    )
+    # One export per patient invoice and format, as for the invoices to regions.
+    patient_invoice = models.ForeignKey(
+        PatientInvoice, on_delete=models.PROTECT, related_name="exports"
+    )
+    format = models.CharField(_("format"), max_length=8, choices=ExportFormat.choices)
+
+    class Meta:
+        ordering = ["export", "patient_invoice"]
+        verbose_name = _("exported patient invoice")
+        verbose_name_plural = _("exported patient invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient_invoice", "format"], name="patient_invoice_exported_once"
+            )
+        ]
+        triggers = [
+            pgtrigger.Protect(
+                name="finance_export_patient_item_kept",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.export_id}/PA{self.patient_invoice_id}"

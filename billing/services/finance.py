@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,19 +32,23 @@ from billing.finance.layout import (
 )
 from billing.models import (
     ChargeEvent,
+    ChargeKind,
     ExportFormat,
     FinanceExport,
     FinanceExportInvoice,
+    FinanceExportPatientInvoice,
     Invoice,
     InvoiceKind,
     InvoiceLine,
     ManualInvoiceItem,
     ManualReason,
+    PatientInvoice,
     Withdrawal,
 )
 from billing.months import month_end
 from billing.seller import seller_get
 from billing.services.numbering import invoice_number_take
+from billing.services.patient_invoices import PATIENT_INVOICE_SERIES
 from billing.services.protected import accounts_protect_sweep, patient_fees_route
 
 EXPORT_SERIES = "FINEXP"
@@ -59,11 +63,18 @@ def export_resend_check(export: FinanceExport) -> None:
     """LEAK-4: a file that holds an invoice to a person who has since become protected is never
     handed out again (it names their old customer number); it is withdrawn by hand instead.
     The holder's protection is asked of the file's invoices too: the withdrawal is listed by
-    the task that moves the account, which a lost message leaves to the hourly sweep."""
+    the task that moves the account, which a lost message leaves to the hourly sweep. A patient
+    invoice has no withdrawal row yet: its account's secret number, or the patient's
+    protection before the task has moved the account, tells instead."""
     if (
         Withdrawal.objects.filter(export=export).exists()
         or FinanceExportInvoice.objects.filter(
             export=export, invoice__buyer_account__patient__is_protected=True
+        ).exists()
+        or FinanceExportPatientInvoice.objects.filter(
+            Q(patient_invoice__account__secret_customer_number__isnull=False)
+            | Q(patient_invoice__account__patient__is_protected=True),
+            export=export,
         ).exists()
     ):
         raise BillingError(
@@ -112,6 +123,65 @@ def _export_invoice(invoice: Invoice) -> ExportInvoice:
             for line in invoice.lines.all()
         ),
     )
+
+
+def _export_patient_invoice(invoice: PatientInvoice) -> ExportInvoice:
+    """BILL-5: the patient is the customer by their customer number only; no name, address or
+    personal identity number is in the record, and the lines go to the patient-fee account."""
+    return ExportInvoice(
+        credit=False,
+        series=PATIENT_INVOICE_SERIES,
+        number=invoice.number,
+        customer_number=invoice.account.customer_number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        amount=invoice.total_sek,
+        currency="SEK",
+        buyer_reference="",
+        credited_number=None,
+        lines=tuple(
+            ExportLine(
+                line_no=line_no,
+                account=REVENUE_ACCOUNTS[ChargeKind.PATIENT_FEE],
+                text=line.text,
+                amount=line.amount_sek,
+                order_number=line.order_number,
+                period_start=line.day,
+                period_end=line.day,
+            )
+            for line_no, line in enumerate(invoice.lines.all(), start=1)
+        ),
+    )
+
+
+def _month_patient_invoices(month: datetime.date, export_format: str) -> list[PatientInvoice]:
+    """The month's patient invoices not yet exported in this format. A protected person's never
+    enter the file (BILL-2): as for invoices, one whose letter was made goes to the manual list;
+    one whose letter was never made is left out, as its fees are listed by hand already."""
+    candidates = (
+        PatientInvoice.objects.filter(issue_date__gte=month, issue_date__lte=month_end(month))
+        .exclude(exports__format=export_format)
+        .select_related("account__patient", "letter_job__document")
+        .prefetch_related("lines")
+        .order_by("number")
+    )
+    exported = []
+    for invoice in candidates:
+        account = invoice.account
+        if account.secret_customer_number or (account.patient and account.patient.is_protected):
+            # The reverse one-to-one is absent (select_related cached None) when never made.
+            if invoice.letter_job and hasattr(invoice.letter_job, "document"):
+                ManualInvoiceItem.objects.get_or_create(
+                    patient_invoice=invoice,
+                    defaults={
+                        "account": account,
+                        "reason": ManualReason.PROTECTED_INVOICE,
+                        "amount_sek": invoice.total_sek,
+                    },
+                )
+            continue
+        exported.append(invoice)
+    return exported
 
 
 def _is_protected(invoice: Invoice) -> bool:
@@ -176,7 +246,8 @@ def finance_export(
             )
             continue
         invoices.append(invoice)
-    if not invoices:
+    patient_invoices = _month_patient_invoices(month, export_format)
+    if not invoices and not patient_invoices:
         latest = (
             FinanceExport.objects.filter(month=month, format=export_format)
             .order_by("-number")
@@ -193,7 +264,10 @@ def finance_export(
         seller_name=seller.name,
         file_date=today or timezone.localdate(),
         month=month,
-        invoices=tuple(_export_invoice(invoice) for invoice in invoices),
+        invoices=tuple(
+            [_export_invoice(invoice) for invoice in invoices]
+            + [_export_patient_invoice(invoice) for invoice in patient_invoices]
+        ),
     )
     content = RENDERERS[export_format](file)
     total = sum((signed(record, record.amount) for record in file.invoices), Decimal(0))
@@ -203,7 +277,7 @@ def finance_export(
         format=export_format,
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
-        invoice_count=len(invoices),
+        invoice_count=len(file.invoices),
         total_sek=total,
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
@@ -211,6 +285,14 @@ def finance_export(
         [
             FinanceExportInvoice(export=export, invoice=invoice, format=export_format)
             for invoice in invoices
+        ]
+    )
+    FinanceExportPatientInvoice.objects.bulk_create(
+        [
+            FinanceExportPatientInvoice(
+                export=export, patient_invoice=invoice, format=export_format
+            )
+            for invoice in patient_invoices
         ]
     )
     return export

@@ -7,10 +7,46 @@ from __future__ import annotations
 import datetime
 import hashlib
 from decimal import Decimal
+from typing import Any
 
-from billing.models import BillingAccount, Invoice, InvoiceKind, InvoiceLine
+from billing.models import (
+    BillingAccount,
+    ChargeEvent,
+    ChargeKind,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    PayerKind,
+)
 from billing.models.charges import UnitCode
 from billing.services.numbering import invoice_number_take
+
+
+def patient_fee(
+    patient: Any,
+    *,
+    key: str,
+    amount: str = "150.00",
+    order: str = "F-AVG00001",
+    day: datetime.date | None = None,
+) -> ChargeEvent:
+    """A patient's own fee (egenavgift), as the service that charges it writes one."""
+    day = day or datetime.date(2026, 3, 10)
+    return ChargeEvent.objects.create(
+        kind=ChargeKind.PATIENT_FEE,
+        payer_kind=PayerKind.PATIENT,
+        patient=patient,
+        month=day.replace(day=1),
+        period_start=day,
+        period_end=day,
+        quantity=Decimal(1),
+        unit_code=UnitCode.EACH,
+        unit_price_sek=Decimal(amount),
+        amount_sek=Decimal(amount),
+        text="Patientavgift",
+        order_number=order,
+        idempotency_key=key,
+    )
 
 
 def person_invoice(

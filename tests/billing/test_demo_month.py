@@ -12,11 +12,14 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.utils import timezone
 
-from billing.demo import OLOF, previous_month
+from billing.demo import KARL, KARL_FEE, OLOF, previous_month
 from billing.models import ChargeEvent, ChargeKind, Invoice, PayerKind
+from billing.services.patient_invoices import patient_invoices_issue
+from billing.services.runs import system_context as billing_context
 from logistics.demo import EVA
 from patients.models import Patient
 from protection.rls import system_context
@@ -86,3 +89,24 @@ def test_bill_1_bill_7_the_demo_month_is_invoiced_to_olof_bergs_home_region_and_
     assert again["invoices"] == []
     assert again["charges"]["created"] == 0
     assert Invoice.objects.count() == len(issued)
+
+
+def test_bill_5_the_demo_months_patient_fee_becomes_pa1_to_karl_lindqvist(shared_dir: Any) -> None:
+    """The README's "Patientfakturor" step: the demo month holds Karl Lindqvist's own fee,
+    which the patient invoices issue as PA1 to him (an ordinary patient, by letter)."""
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=StringIO())
+    month = previous_month(timezone.localdate())
+    _run(f"{month:%Y-%m}")
+    officer = get_user_model().objects.get(username="billing")
+
+    (invoice,) = patient_invoices_issue(ctx=billing_context(officer))
+
+    with system_context():
+        karl = Patient.objects.get(identity__personal_identity_number=KARL)
+    assert str(invoice) == "PA1"
+    assert invoice.account.patient_id == karl.pk
+    assert invoice.total_sek == KARL_FEE
+    assert invoice.letter_job is not None
+    # Seeding again adds no second fee: nothing more to invoice.
+    call_command("seed_demo", "--shared", str(shared_dir), stdout=StringIO())
+    assert patient_invoices_issue(ctx=billing_context(officer)) == []

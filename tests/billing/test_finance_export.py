@@ -16,23 +16,25 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from billing.errors import BillingError
 from billing.finance.layout import RECORD_LENGTH
 from billing.models import (
-    ChargeEvent,
-    ChargeKind,
     FinanceExport,
     FinanceExportInvoice,
+    FinanceExportPatientInvoice,
     Invoice,
     ManualInvoiceItem,
-    PayerKind,
+    PatientInvoice,
 )
-from billing.models.charges import UnitCode
 from billing.services.credits import credit_note_issue
 from billing.services.finance import finance_export
+from billing.services.patient_invoices import patient_invoices_issue
 from billing.services.runs import billing_run, system_context
 from patients.models import PatientIdentity
 from prescriptions.models import Article
+from protection.documents.services import document_job_render
 from tests.billing.conftest import out_of_region
+from tests.billing.protected_helpers import patient_fee
 from tests.logistics.devices_helpers import lent
 
 pytestmark = pytest.mark.django_db
@@ -74,25 +76,25 @@ def demo_month(
     protected_device = lent(rx, protected_patient, rollator, central)
     out_of_region(ordinary_device, reference="AVT-2026-17")
     out_of_region(protected_device, reference="AVT-2026-17")
-    day = datetime.date(2026, 3, 10)
-    fee = ChargeEvent.objects.create(
-        kind=ChargeKind.PATIENT_FEE,
-        payer_kind=PayerKind.PATIENT,
-        patient=protected_patient,
-        month=MAR,
-        period_start=day,
-        period_end=day,
-        quantity=Decimal(1),
-        unit_code=UnitCode.EACH,
-        unit_price_sek=Decimal("150.00"),
-        amount_sek=Decimal("150.00"),
-        text="Patientavgift",
-        order_number="F-AVG00001",
-        idempotency_key="patientfee:golden",
-    )
+    fee = patient_fee(protected_patient, key="patientfee:golden")
     done = billing_run(month=FEB, dry_run=False, ctx=system_context(billing_officer), today=RUN_DAY)
     assert done.summary["invoices"], done.summary
-    return {"protected": protected_patient, "fee": fee, "officer": billing_officer}
+    # BILL-5: the ordinary patient's own fee, invoiced to them by letter (PA1) the same day.
+    patient_fee(
+        ordinary,
+        key="patientfee:ordinary",
+        amount="100.00",
+        order="F-AVG00002",
+        day=datetime.date(2026, 3, 11),
+    )
+    (patient_invoice,) = patient_invoices_issue(ctx=system_context(billing_officer), today=RUN_DAY)
+    return {
+        "protected": protected_patient,
+        "ordinary": ordinary,
+        "fee": fee,
+        "patient_invoice": patient_invoice,
+        "officer": billing_officer,
+    }
 
 
 def protected_bytes(patient: Any) -> list[bytes]:
@@ -147,9 +149,16 @@ def test_bill_2_the_totals_record_is_the_sum_of_the_invoices(demo_month):
     assert (int(totals[2:10]), int(totals[10:18])) == (len(invoices), len(postings))
     assert int(totals[18:33]) == invoice_sum == posting_sum
     issued = Invoice.objects.filter(issue_date__gte=MAR)
-    assert invoice_sum == int(sum(i.total_payable_sek for i in issued) * 100)
+    patient_invoice = demo_month["patient_invoice"]
+    expected = sum(i.total_payable_sek for i in issued) + patient_invoice.total_sek
+    assert invoice_sum == int(expected * 100)
     assert export.total_sek * 100 == invoice_sum
-    assert export.invoice_count == issued.count() == len(invoices)
+    assert export.invoice_count == issued.count() + 1 == len(invoices)
+    # BILL-5: the patient invoice is a customer invoice to the patient's customer number.
+    (record,) = [line for line in invoices if line[3:7] == "PA  "]
+    assert int(record[7:17]) == patient_invoice.number
+    assert record[17:33].strip() == patient_invoice.account.customer_number
+    assert int(record[49:64]) == int(patient_invoice.total_sek * 100)
 
 
 def test_bill_2_a_re_run_exports_nothing_twice_and_gives_the_same_file(demo_month):
@@ -159,7 +168,10 @@ def test_bill_2_a_re_run_exports_nothing_twice_and_gives_the_same_file(demo_mont
     )
     assert again.pk == first.pk
     assert FinanceExport.objects.count() == 1
-    assert FinanceExportInvoice.objects.count() == first.invoice_count
+    assert (
+        FinanceExportInvoice.objects.count() + FinanceExportPatientInvoice.objects.count()
+        == first.invoice_count
+    )
 
 
 def test_bill_2_a_credit_note_is_exported_negative_and_only_once(demo_month):
@@ -207,3 +219,50 @@ def test_bill_2_the_command_writes_the_file_and_refuses_a_bad_month(demo_month, 
         call_command("finance_export", "--month", "2026-13", "--out", str(out))
     with pytest.raises(CommandError, match="--out"):
         call_command("finance_export", "--month", "2026-03", "--out", "/nowhere/x.txt")
+
+
+def test_bill_2_bill_5_a_patient_protected_after_their_invoice_is_not_in_the_file(demo_month):
+    """As for an invoice whose buyer became protected before the export: the patient invoice
+    is kept out of the file and listed for booking by hand, and nothing of theirs is written."""
+    patient_invoice = demo_month["patient_invoice"]
+    job = patient_invoice.letter_job
+    assert document_job_render(job_id=job.pk) == "ready"
+    ordinary = demo_month["ordinary"]
+    old_number = patient_invoice.account.customer_number
+    ordinary.protected_registration = True
+    ordinary.save()
+
+    export = finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+    content = bytes(export.content)
+
+    assert old_number.encode() not in content
+    assert b"PA  " not in content
+    assert b"F-AVG00002" not in content
+    for secret in protected_bytes(ordinary):
+        assert secret not in content, secret
+    item = ManualInvoiceItem.objects.get(patient_invoice=patient_invoice)
+    assert item.amount_sek == patient_invoice.total_sek
+    assert not FinanceExportPatientInvoice.objects.exists()
+    lines = records(content)
+    invoice_sum = sum(int(line[49:64]) for line in lines if line[:2] == "10")
+    assert int(lines[-1][18:33]) == invoice_sum == int(export.total_sek * 100)
+    # A re-run lists it once.
+    finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+    assert ManualInvoiceItem.objects.filter(patient_invoice=patient_invoice).count() == 1
+    assert PatientInvoice.objects.count() == 1
+
+
+def test_leak_4_a_file_with_a_patient_invoice_to_a_now_protected_person_is_not_handed_out(
+    demo_month,
+):
+    """The file names the patient's old customer number: once they are protected, a re-run
+    refuses to hand it back, as for an invoice to a region's patient account."""
+    first = finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+    old_number = demo_month["patient_invoice"].account.customer_number
+    assert old_number.encode() in bytes(first.content)
+    ordinary = demo_month["ordinary"]
+    ordinary.protected_registration = True
+    ordinary.save()
+
+    with pytest.raises(BillingError, match="protected"):
+        finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)

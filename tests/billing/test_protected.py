@@ -15,16 +15,12 @@ from django.utils import translation
 from billing import tasks
 from billing.errors import BillingError
 from billing.models import (
-    ChargeEvent,
-    ChargeKind,
     ManualInvoiceItem,
     ManualReason,
-    PayerKind,
     ProtectedAccountMove,
     ProtectedAccountReview,
     Withdrawal,
 )
-from billing.models.charges import UnitCode
 from billing.services.finance import finance_export
 from billing.services.protected import (
     account_protect,
@@ -37,7 +33,7 @@ from billing.services.protected import (
 )
 from patients.models import Patient
 from protection.registry import protection_added_handlers
-from tests.billing.protected_helpers import person_invoice
+from tests.billing.protected_helpers import patient_fee, person_invoice
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,25 +54,6 @@ def protect(patient: Patient) -> None:
     patient.protected_registration = True
     patient.save()
     patient.refresh_from_db()
-
-
-def patient_fee(patient: Patient, *, key: str, amount: str = "150.00") -> ChargeEvent:
-    day = datetime.date(2026, 3, 10)
-    return ChargeEvent.objects.create(
-        kind=ChargeKind.PATIENT_FEE,
-        payer_kind=PayerKind.PATIENT,
-        patient=patient,
-        month=MAR,
-        period_start=day,
-        period_end=day,
-        quantity=Decimal(1),
-        unit_code=UnitCode.EACH,
-        unit_price_sek=Decimal(amount),
-        amount_sek=Decimal(amount),
-        text="Patientavgift",
-        order_number="F-AVG00001",
-        idempotency_key=key,
-    )
 
 
 @pytest.fixture
