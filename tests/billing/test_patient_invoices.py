@@ -18,19 +18,16 @@ from django.urls import reverse
 from billing.documents import PATIENT_INVOICE_KIND
 from billing.errors import BillingError
 from billing.models import (
-    ChargeEvent,
-    ChargeKind,
     ManualInvoiceItem,
     PatientInvoice,
-    PayerKind,
 )
-from billing.models.charges import UnitCode
 from billing.services.patient_invoices import patient_invoices_issue
 from billing.services.protected import account_protect
 from billing.services.runs import system_context
 from patients.models import Patient, PatientIdentity
 from protection.documents.services import document_job_render
 from protection.models import Document
+from tests.billing.protected_helpers import patient_fee as fee
 from tests.billing.test_invoice_pdf import pdf_text, squeezed
 from tests.factories import PatientIdentityFactory, UserFactory
 from tests.personas import PROTECTED_NUMBER, logged_in
@@ -54,25 +51,6 @@ def payer() -> Patient:
         surname="Avgiftsson",
         registered_address={"street2": "Betalvägen 4", "postal_code": "41101", "city": "GÖTEBORG"},
     ).patient
-
-
-def fee(patient: Patient, *, key: str, amount: str, order: str) -> ChargeEvent:
-    day = datetime.date(2026, 3, 10)
-    return ChargeEvent.objects.create(
-        kind=ChargeKind.PATIENT_FEE,
-        payer_kind=PayerKind.PATIENT,
-        patient=patient,
-        month=day.replace(day=1),
-        period_start=day,
-        period_end=day,
-        quantity=Decimal(1),
-        unit_code=UnitCode.EACH,
-        unit_price_sek=Decimal(amount),
-        amount_sek=Decimal(amount),
-        text="Patientavgift",
-        order_number=order,
-        idempotency_key=key,
-    )
 
 
 def secrets_of(patient: Patient) -> list[str]:
