@@ -9,10 +9,13 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from patients.models import Patient, PatientIdentity
 from patients.presenters import PatientCard
 from prescriptions.models import (
+    ConsumablePrescription,
+    ConsumableState,
     DeliveryKind,
     EligibilityRecord,
     Prescription,
@@ -187,9 +190,17 @@ def replacement_acceptance_rate(
 
 def unit_has_open_prescription(patient_id: int, unit_id: int) -> bool:
     """For protection.registry (ACCESS-8): a prescription of the unit for the patient still
-    waits for something."""
-    return Prescription.objects.filter(
+    waits for something, or a consumable prescription of the unit is in force: its
+    withdrawals come one at a time, and the unit must not lose the patient between two."""
+    if Prescription.objects.filter(
         patient_id=patient_id, unit_id=unit_id, state__in=OPEN_STATES
+    ).exists():
+        return True
+    return ConsumablePrescription.objects.filter(
+        patient_id=patient_id,
+        unit_id=unit_id,
+        state=ConsumableState.ACTIVE,
+        valid_to__gte=timezone.localdate(),
     ).exists()
 
 

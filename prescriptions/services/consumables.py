@@ -59,6 +59,7 @@ from prescriptions.services.state import OPEN_STATES, prescription_transition_ap
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission
 from protection.refusals import not_found, refusals_kept
+from protection.services.case_end import case_closed_record
 
 C = ConsumableState
 W = WithdrawalState
@@ -219,6 +220,8 @@ def consumable_prescription_end(*, ctx: AccessContext, reference: str) -> Consum
         raise not_found()
     patient_for_prescribing(ctx, consumable.patient.reference)
     transition_apply(machine=CONSUMABLE_MACHINE, obj=consumable, to_state=C.ENDED, by=ctx.user)
+    # ACCESS-8: this may have been the unit's last open case for the patient.
+    case_closed_record(patient_id=consumable.patient_id, unit_id=consumable.unit_id)
     return consumable
 
 

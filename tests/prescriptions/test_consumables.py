@@ -206,3 +206,31 @@ def test_consumables_denied_no_withdrawal_for_a_protected_patient_the_prescriber
     with pytest.raises(PatientNotFound):
         withdraw(customer_service, c, 1)
     assert not ConsumableWithdrawal.objects.exists()
+
+
+def test_access_8_a_consumable_prescription_in_force_keeps_the_case_open_until_it_ends(
+    rx, protected_patient
+):
+    """Withdrawals come one at a time: between two, the unit has no open order for the patient,
+    yet the prescription is in force, so the unit's grants stay; ending it closes the case."""
+    from django.db import transaction
+
+    from protection import tasks
+    from protection.services.case_end import case_closed_record
+    from tests.factories import UserFactory
+    from tests.logistics.test_access_8_case_end import closed_and_handled, ended, unit_grant
+
+    c = consumable(rx, protected_patient, strips())
+    nurse = UserFactory(username="nurse", role="prescriber", unit=rx.staff_profile.unit)
+    grant = unit_grant(nurse, protected_patient, c.unit_id, case=c.reference)
+
+    # Another case of the unit closes (an order delivered, say): the consumable is still open.
+    with transaction.atomic():
+        assert case_closed_record(patient_id=protected_patient.pk, unit_id=c.unit_id)
+    assert tasks.handle_case_closures() == 0
+    assert ended(grant).ended_at is None
+
+    closed_and_handled(
+        lambda: consumable_prescription_end(ctx=ctx_for(rx, stepped_up=True), reference=c.reference)
+    )
+    assert ended(grant).ended_at is not None
