@@ -113,9 +113,9 @@ def protected_moves_list(
 
 def withdrawals_list() -> QuerySet[Withdrawal]:
     """LEAK-4: invoices finance holds under an old number, to be withdrawn by hand."""
-    return Withdrawal.objects.select_related("invoice", "export", "move", "withdrawn_by").order_by(
-        F("withdrawn_at").desc(nulls_first=True), "listed_at", "pk"
-    )
+    return Withdrawal.objects.select_related(
+        "invoice", "patient_invoice", "export", "move", "withdrawn_by"
+    ).order_by(F("withdrawn_at").desc(nulls_first=True), "listed_at", "pk")
 
 
 def finance_exports_list() -> QuerySet[FinanceExport]:

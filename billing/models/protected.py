@@ -9,6 +9,8 @@ each move is reviewed once, by a named billing officer."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -161,8 +163,9 @@ class ManualInvoiceItem(models.Model):
 
 
 class Withdrawal(models.Model):
-    """LEAK-4: an invoice sent to finance under the old customer number before the holder
-    became protected, to be withdrawn by hand in the finance system."""
+    """LEAK-4: an invoice (to the region's customer, or a patient invoice) sent to finance under
+    the old customer number before the holder became protected, to be withdrawn by hand in the
+    finance system. Exactly one of the two is set."""
 
     move = models.ForeignKey(
         ProtectedAccountMove,
@@ -171,7 +174,20 @@ class Withdrawal(models.Model):
         verbose_name=_("move to a secret customer number"),
     )
     invoice = models.ForeignKey(
-        Invoice, on_delete=models.PROTECT, related_name="+", verbose_name=_("invoice")
+        Invoice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("invoice"),
+    )
+    patient_invoice = models.ForeignKey(
+        "billing.PatientInvoice",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient invoice"),
     )
     export = models.ForeignKey(
         "billing.FinanceExport",
@@ -196,6 +212,14 @@ class Withdrawal(models.Model):
         verbose_name_plural = _("withdrawals from finance")
         constraints = [
             models.UniqueConstraint(fields=["move", "invoice"], name="withdrawal_once"),
+            models.UniqueConstraint(
+                fields=["move", "patient_invoice"], name="withdrawal_patient_invoice_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(invoice__isnull=False, patient_invoice__isnull=True)
+                | Q(invoice__isnull=True, patient_invoice__isnull=False),
+                name="withdrawal_one_document",
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_by__isnull=True, withdrawn_at__isnull=True)
                 | Q(withdrawn_by__isnull=False, withdrawn_at__isnull=False),
@@ -205,3 +229,8 @@ class Withdrawal(models.Model):
 
     def __str__(self) -> str:
         return f"withdrawal:{self.pk}"
+
+    @property
+    def document(self) -> Any:
+        """The invoice or patient invoice to withdraw, for the page (its number)."""
+        return self.invoice if self.invoice_id is not None else self.patient_invoice

@@ -24,6 +24,7 @@ from billing.models import (
     BillingAccount,
     ChargeEvent,
     FinanceExportInvoice,
+    FinanceExportPatientInvoice,
     Invoice,
     ManualInvoiceItem,
     ManualReason,
@@ -151,6 +152,14 @@ def account_protect(*, patient_id: int) -> ProtectedAccountMove | None:
             Withdrawal(move=move, invoice_id=item.invoice_id, export_id=item.export_id)
             for item in FinanceExportInvoice.objects.filter(
                 invoice__buyer_account=account
+            ).order_by("pk")
+        ]
+        + [
+            Withdrawal(
+                move=move, patient_invoice_id=item.patient_invoice_id, export_id=item.export_id
+            )
+            for item in FinanceExportPatientInvoice.objects.filter(
+                patient_invoice__account=account
             ).order_by("pk")
         ]
     )

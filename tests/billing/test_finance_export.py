@@ -266,3 +266,34 @@ def test_leak_4_a_file_with_a_patient_invoice_to_a_now_protected_person_is_not_h
 
     with pytest.raises(BillingError, match="protected"):
         finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+
+
+def test_leak_4_a_patient_invoice_already_in_finance_is_listed_for_withdrawal_by_hand(
+    demo_month, client
+):
+    """The holder of PA1 becomes protected after the file went to finance: the move to a secret
+    number lists PA1 for withdrawal by hand (its old customer number is in the finance system),
+    the review page shows it by its number, and listing it is done once."""
+    from django.urls import reverse
+
+    from billing.models import Withdrawal
+    from billing.services.protected import account_protect
+
+    export = finance_export(month=MAR, by=demo_month["officer"], today=EXPORT_DAY)
+    invoice = demo_month["patient_invoice"]
+    ordinary = demo_month["ordinary"]
+    ordinary.protected_registration = True
+    ordinary.save()
+
+    move = account_protect(patient_id=ordinary.pk)
+    assert move is not None
+    (withdrawal,) = Withdrawal.objects.filter(move=move)
+    assert withdrawal.patient_invoice_id == invoice.pk
+    assert withdrawal.invoice_id is None
+    assert withdrawal.export_id == export.pk
+    assert account_protect(patient_id=ordinary.pk) == move
+    assert Withdrawal.objects.filter(move=move).count() == 1
+
+    client.force_login(demo_month["officer"])
+    page = client.get(reverse("billing:protected_review")).content.decode()
+    assert str(invoice) in page
