@@ -86,6 +86,12 @@ class ProtectedAccountReview(models.Model):
 class ManualReason(models.TextChoices):
     PROTECTED_CHARGE = "protected_charge", _("patient fee of a protected person")
     PROTECTED_INVOICE = "protected_invoice", _("invoice to a protected person")
+    # The letter went to the person while they were ordinary: the debt is booked by hand, and
+    # the invoice is not sent to them again (they would otherwise be billed twice).
+    PROTECTED_SENT = (
+        "protected_sent",
+        _("patient invoice already sent by letter: book it by hand, do not send it again"),
+    )
 
 
 class ManualInvoiceItem(models.Model):

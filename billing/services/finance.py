@@ -175,7 +175,7 @@ def _month_patient_invoices(month: datetime.date, export_format: str) -> list[Pa
                     patient_invoice=invoice,
                     defaults={
                         "account": account,
-                        "reason": ManualReason.PROTECTED_INVOICE,
+                        "reason": ManualReason.PROTECTED_SENT,
                         "amount_sek": invoice.total_sek,
                     },
                 )

@@ -24,6 +24,7 @@ from billing.models import (
     FinanceExportPatientInvoice,
     Invoice,
     ManualInvoiceItem,
+    ManualReason,
     PatientInvoice,
 )
 from billing.services.credits import credit_note_issue
@@ -242,6 +243,8 @@ def test_bill_2_bill_5_a_patient_protected_after_their_invoice_is_not_in_the_fil
         assert secret not in content, secret
     item = ManualInvoiceItem.objects.get(patient_invoice=patient_invoice)
     assert item.amount_sek == patient_invoice.total_sek
+    # The letter already reached the person: booked by hand, never sent to them again.
+    assert item.reason == ManualReason.PROTECTED_SENT
     assert not FinanceExportPatientInvoice.objects.exists()
     lines = records(content)
     invoice_sum = sum(int(line[49:64]) for line in lines if line[:2] == "10")
