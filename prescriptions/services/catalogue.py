@@ -55,8 +55,18 @@ CATALOGUE_COLUMNS = (
 )
 # Optional columns (CAT-2, the national catalogue's exchange): when the file has the column, the
 # row sets the value; without it, what is stored stays. An agreement's period is taken only
-# when the import creates the agreement (an existing one is the agreement owner's, CAT-1).
-OPTIONAL_COLUMNS = ("description", "agreement_valid_from", "agreement_valid_until")
+# when the import creates the agreement (an existing one is the agreement owner's, CAT-1). The
+# article's publication and withdrawal days come last so that files written before they existed
+# keep their column order.
+OPTIONAL_COLUMNS = (
+    "description",
+    "agreement_valid_from",
+    "agreement_valid_until",
+    "assortment_from",
+    "assortment_until",
+)
+# The optional article fields: set only by a file that has their column.
+_OPTIONAL_ARTICLE_FIELDS = ("description", "assortment_from", "assortment_until")
 DESCRIPTION_MAX = 2000
 PRODUCT_AREA_COLUMNS = ("product_area", "name_sv", "competence_area", "competence_area_sv", "lmn")
 
@@ -270,6 +280,9 @@ def catalogue_import(
       its period is set in the admin (CAT-1). A row naming an agreement of another supplier is
       rejected. The first row naming a replacement group sets the kind of a new group; a row
       giving a group another kind than it has is rejected (the kind is changed in the admin).
+    - The optional columns (CAT-2) set the description and the article's publication and
+      withdrawal days (``assortment_from``/``assortment_until``) when the file has them; a row
+      phased out (``in_assortment`` no) clears the days, and a bad day rejects its row.
     - ``out_of_stock`` is not in the file and never touched (logistics or the admin keep it).
     - ``dry_run``: everything is checked and counted, then rolled back.
 
@@ -402,6 +415,7 @@ def _parse_article(line: int, raw: dict[str, str], areas: set[str]) -> _ArticleR
         if len(raw["description"]) > DESCRIPTION_MAX:
             raise _RowError("description", f"longer than {DESCRIPTION_MAX} characters")
         values["description"] = raw["description"]
+    values.update(_assortment_days(raw, in_assortment=values["in_assortment"]))
     period = None
     if "agreement_valid_from" in raw or "agreement_valid_until" in raw:
         period = (_date(raw, "agreement_valid_from"), _date(raw, "agreement_valid_until"))
@@ -476,7 +490,7 @@ def _apply_article(row: _ArticleRow, main_id: int | None) -> tuple[str, dict[str
         return "unchanged", made
     for key, value in wanted.items():
         setattr(article, key, value)
-    optional = ["description"] if "description" in row.values else []
+    optional = [name for name in _OPTIONAL_ARTICLE_FIELDS if name in row.values]
     article.save(
         update_fields=[
             *_ARTICLE_FIELDS,
@@ -534,6 +548,27 @@ def _date(row: dict[str, str], name: str) -> datetime.date | None:
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise _RowError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _assortment_days(raw: dict[str, str], *, in_assortment: bool) -> dict[str, Any]:
+    """The publication and withdrawal days (CAT-1) the row sets.
+
+    Only an article in the assortment has them: a withdrawal that took effect is
+    ``in_assortment`` no with no days, as ``article_withdraw`` leaves it, so such a row clears
+    them even in a file without their columns (else a later export would carry stale days).
+    """
+    days: dict[str, Any] = {}
+    for name in ("assortment_from", "assortment_until"):
+        if name in raw:
+            days[name] = _date(raw, name)
+            if days[name] is not None and not in_assortment:
+                raise _RowError(name, "is given for an article not in the assortment")
+    if not in_assortment:
+        return {"assortment_from": None, "assortment_until": None}
+    start, end = days.get("assortment_from"), days.get("assortment_until")
+    if start and end and end < start:
+        raise _RowError("assortment_until", "is before assortment_from")
+    return days
 
 
 def _decimal(row: dict[str, str], name: str, *, places: int, digits: int) -> Decimal:

@@ -1,9 +1,10 @@
 """The catalogue as a file for the national catalogue (CAT-2): the import's own format.
 
 ``catalogue_export`` writes every article with its agreement, in the columns of
-``catalogue.csv`` plus the optional ones (description, the agreement's period), so that the
-file loads again with ``catalogue_import`` and changes nothing (docs/catalogue.md). It reads the
-catalogue's tables only: nothing in the file is about a person.
+``catalogue.csv`` plus the optional ones (description, the agreement's period, the article's
+publication and withdrawal days), so that the file loads again with ``catalogue_import`` and
+changes nothing (docs/catalogue.md). It reads the catalogue's tables only: nothing in the file is
+about a person.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def catalogue_export(*, path: Path) -> int:
                     article.description,
                     _day(agreement.valid_from),
                     _day(agreement.valid_until),
+                    _day(article.assortment_from),
+                    _day(article.assortment_until),
                 ]
             )
             count += 1
