@@ -177,15 +177,16 @@ def invoice_get(*, invoice_id: int) -> Invoice:
 
 def _not_replaced() -> Any:
     """A rejected invoice still to be credited and issued anew (``rejected_invoice_replace``):
-    an invoice, with no credit note yet."""
-    return Q(kind=InvoiceKind.INVOICE) & ~Exists(
-        Invoice.objects.filter(credited_invoice=OuterRef("pk"))
+    an invoice with a line no credit note has taken yet (a credit note before the rejection
+    may have taken some)."""
+    return Q(kind=InvoiceKind.INVOICE) & Exists(
+        InvoiceLine.objects.filter(invoice=OuterRef("pk"), credited_by__isnull=True)
     )
 
 
 def outbox_list(*, state: str) -> QuerySet[Invoice]:
     """The outbox: invoices in a sending state, the oldest first (what waits longest); each
-    rejected one says whether it is still to be replaced (``to_replace``)."""
+    rejected invoice says whether it is still to be replaced (``to_replace``)."""
     return (
         Invoice.objects.select_related("buyer_region")
         .filter(state=state)
