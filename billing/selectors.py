@@ -132,12 +132,18 @@ class BillingCounts:
 
 
 def billing_counts(*, today: datetime.date) -> BillingCounts:
-    """The billing role's start page: invoices waiting to be sent, rejected ones, lapsed
-    claims, and whether last month has been invoiced (one query)."""
+    """The billing role's start page: invoices waiting to be sent, rejected ones (an invoice
+    still to be replaced, a credit note still to be sent again), lapsed claims, and whether
+    last month has been invoiced (one query)."""
     last_month = months_add(today.replace(day=1), -1)
     row = Invoice.objects.aggregate(
         to_send=Count("pk", filter=Q(state=InvoiceState.ISSUED)),
-        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED) & Q(_not_replaced())),
+        # A rejected credit note waits to be sent again, so it counts until it is.
+        rejected=Count(
+            "pk",
+            filter=Q(state=InvoiceState.REJECTED)
+            & (Q(_not_replaced()) | Q(kind=InvoiceKind.CREDIT_NOTE)),
+        ),
     )
     ran = BillingRun.objects.filter(month=last_month, dry_run=False, state=RunState.DONE)
     return BillingCounts(

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from billing.machines import INVOICE_MACHINE
 from billing.models import BillingRun, Invoice, InvoiceKind, InvoiceState
+from billing.selectors import billing_counts
 from billing.services.credits import credit_note_issue
 from billing.services.runs import billing_run, system_context
 from billing.views.invoices import finding_categories
@@ -307,10 +308,13 @@ def test_bill_7_a_rejected_credit_note_is_sent_again_from_its_page_and_the_outbo
     outbox = client.get(reverse("billing:outbox"), {"state": "rejected"}).content.decode()
     assert f'action="{send}"' in outbox
     assert reverse("billing:invoice_send", args=[invoice.pk]) not in outbox
+    # The start page counts the credit note, not the invoice it wholly credits.
+    assert billing_counts(today=TODAY).rejected == 1
     response = client.post(send)
     assert response.status_code == 302
     note.refresh_from_db()
     assert note.state == InvoiceState.ISSUED
+    assert billing_counts(today=TODAY).rejected == 0
     # An invoice rejected is not sent again: it is credited and replaced.
     client.post(reverse("billing:invoice_send", args=[invoice.pk]))
     assert Invoice.objects.get(pk=invoice.pk).state == InvoiceState.REJECTED
