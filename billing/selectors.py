@@ -132,12 +132,18 @@ class BillingCounts:
 
 
 def billing_counts(*, today: datetime.date) -> BillingCounts:
-    """The billing role's start page: invoices waiting to be sent, rejected ones, lapsed
-    claims, and whether last month has been invoiced (one query)."""
+    """The billing role's start page: invoices waiting to be sent, rejected ones (an invoice
+    still to be replaced, a credit note still to be sent again), lapsed claims, and whether
+    last month has been invoiced (one query)."""
     last_month = months_add(today.replace(day=1), -1)
     row = Invoice.objects.aggregate(
         to_send=Count("pk", filter=Q(state=InvoiceState.ISSUED)),
-        rejected=Count("pk", filter=Q(state=InvoiceState.REJECTED) & Q(_not_replaced())),
+        # A rejected credit note waits to be sent again, so it counts until it is.
+        rejected=Count(
+            "pk",
+            filter=Q(state=InvoiceState.REJECTED)
+            & (Q(_not_replaced()) | Q(kind=InvoiceKind.CREDIT_NOTE)),
+        ),
     )
     ran = BillingRun.objects.filter(month=last_month, dry_run=False, state=RunState.DONE)
     return BillingCounts(
@@ -177,15 +183,16 @@ def invoice_get(*, invoice_id: int) -> Invoice:
 
 def _not_replaced() -> Any:
     """A rejected invoice still to be credited and issued anew (``rejected_invoice_replace``):
-    an invoice, with no credit note yet."""
-    return Q(kind=InvoiceKind.INVOICE) & ~Exists(
-        Invoice.objects.filter(credited_invoice=OuterRef("pk"))
+    an invoice with a line no credit note has taken yet (a credit note before the rejection
+    may have taken some)."""
+    return Q(kind=InvoiceKind.INVOICE) & Exists(
+        InvoiceLine.objects.filter(invoice=OuterRef("pk"), credited_by__isnull=True)
     )
 
 
 def outbox_list(*, state: str) -> QuerySet[Invoice]:
     """The outbox: invoices in a sending state, the oldest first (what waits longest); each
-    rejected one says whether it is still to be replaced (``to_replace``)."""
+    rejected invoice says whether it is still to be replaced (``to_replace``)."""
     return (
         Invoice.objects.select_related("buyer_region")
         .filter(state=state)

@@ -36,7 +36,8 @@ ROUTES: Final[dict[str, str]] = {
     "billing:invoice_replace": "billing.run_billing (role: billing); POST only; "
     "rejected_invoice_replace (refused unless rejected); 404 for a missing invoice",
     "billing:invoice_send": "billing.run_billing (role: billing); POST only; enqueues the send "
-    "task by id for an invoice still waiting; 404 for a missing invoice",
+    "task by id for an invoice still waiting, or credit_note_send_again for a rejected credit "
+    "note; 404 for a missing invoice",
     # QUAL-1, QUAL-2 (issue 11): deviations and medical-device incidents, by internal id.
     "logistics:deviation": "logistics.handle_deviation (role: customer service); the deviation "
     "by id (404 otherwise); the patient only through patient_labels_for_user (masked without a "

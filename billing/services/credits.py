@@ -1,7 +1,8 @@
 """Credit notes (BILL-7): an issued invoice is never changed; it is credited, wholly or by
 lines, by a credit note of its own series that refers to it (BillingReference) and passes the
 same validation. A rejected invoice is credited and issued again as a new invoice, from the
-buyer's account as it is now (the receiver rejected what it said, so it is corrected there)."""
+buyer's account as it is now (the receiver rejected what it said, so it is corrected there).
+A rejected credit note is sent again as it is (``billing.services.outbox``)."""
 
 from __future__ import annotations
 
@@ -98,13 +99,26 @@ def credit_note_issue(
 
 @transaction.atomic
 def rejected_invoice_replace(*, invoice_id: int, by: Any = None) -> tuple[Invoice, Invoice]:
-    """A rejected invoice: a credit note for all of it and a new invoice with the same lines,
-    made from the buyer's account as corrected since. Never an edit of the rejected one."""
+    """A rejected invoice: a credit note for what is not yet credited and a new invoice with
+    those lines, made from the buyer's account as corrected since. Never an edit of the
+    rejected one. Lines an earlier credit note took stay credited by it (a line is credited
+    once), so a partly credited invoice is replaced by what remains of it."""
     invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
     if invoice is None or invoice.state != InvoiceState.REJECTED:
         raise BillingError(_("Only a rejected invoice is replaced."))
+    # Read under the invoice's lock: credit_note_issue takes the same lock, so no credit note
+    # can take one of these lines between this read and the one below.
+    remaining = list(invoice.lines.filter(credited_by__isnull=True).order_by("line_no"))
+    if not remaining:
+        raise BillingError(
+            _("%(number)s is already wholly credited: nothing of it is left to issue again.")
+            % {"number": invoice}
+        )
     credit_note = credit_note_issue(
-        invoice_id=invoice.pk, reason=_("Rejected by the receiver"), by=by
+        invoice_id=invoice.pk,
+        reason=_("Rejected by the receiver"),
+        line_numbers=[line.line_no for line in remaining],
+        by=by,
     )
     period = (
         (invoice.period_start, invoice.period_end)
@@ -116,7 +130,7 @@ def rejected_invoice_replace(*, invoice_id: int, by: Any = None) -> tuple[Invoic
         series=INVOICE_SERIES,
         account=invoice.buyer_account,
         buyer_reference=invoice.buyer_reference,
-        lines=[_draft(line, credit=False) for line in invoice.lines.order_by("line_no")],
+        lines=[_draft(line, credit=False) for line in remaining],
         issue_date=timezone.localdate(),
         period=period,
         by=by,

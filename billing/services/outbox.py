@@ -18,9 +18,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from billing.errors import BillingError
 from billing.machines import INVOICE_MACHINE
-from billing.models import Invoice, InvoiceState
+from billing.models import Invoice, InvoiceKind, InvoiceState
 from billing.transport import DELIVERED, InvoiceTransport, TransportError, transport_get
 from patients.tasking import task_send, task_send_on_commit
 from patients.transitions import transition_apply
@@ -76,6 +78,34 @@ def invoice_send(*, invoice_id: int, transport: InvoiceTransport | None = None) 
             transport_reference=receipt.reference,
         )
     return True
+
+
+@transaction.atomic
+def credit_note_send_again(*, invoice_id: int, by: Any = None) -> Invoice:
+    """A credit note the receiver rejected goes back to the outbox (``rejected`` → ``issued``)
+    and is sent again, the same bytes, once the billing officer has had the cause fixed with
+    the receiver (most often their access point not yet taking credit notes). It is not
+    replaced as an invoice is: its lines credit the invoice's lines, which are credited once,
+    and it says nothing the invoice did not (the receiver accepted that). Raises BillingError
+    for anything but a rejected credit note."""
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise BillingError(_("There is no such invoice."))
+    if invoice.kind != InvoiceKind.CREDIT_NOTE or invoice.state != InvoiceState.REJECTED:
+        raise BillingError(
+            _("%(number)s is not a rejected credit note: only those are sent again.")
+            % {"number": invoice}
+        )
+    transition_apply(
+        machine=INVOICE_MACHINE,
+        obj=invoice,
+        to_state=InvoiceState.ISSUED,
+        by=by,
+        send_claimed_at=None,
+        send_error="",
+    )
+    invoice_send_on_commit(invoice.pk)
+    return invoice
 
 
 def outbox_reports_collect(*, transport: InvoiceTransport | None = None) -> dict[str, int]:

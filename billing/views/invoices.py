@@ -25,7 +25,7 @@ from billing.models import Invoice, InvoiceKind, InvoiceState
 from billing.months import month_parse, months_add
 from billing.selectors import invoice_get, invoices_list, lapsed_claims_list, outbox_list
 from billing.services.credits import credit_note_issue, rejected_invoice_replace
-from billing.services.outbox import invoice_send_on_commit
+from billing.services.outbox import credit_note_send_again, invoice_send_on_commit
 from billing.services.runs import billing_run
 from logistics.selectors.pickups import losses_per_unit
 from patients.models import Region
@@ -228,10 +228,14 @@ def _invoice_page(request: HttpRequest, invoice: Invoice, form: CreditForm) -> H
             "invoice": invoice,
             "form": form,
             "may_credit": invoice.kind == InvoiceKind.INVOICE,
-            # A rejected invoice is replaced once: when it has a credit note, it is dealt with.
+            # A rejected invoice is replaced while a line of it is not credited (an earlier
+            # credit note may have taken some); then it is dealt with.
             "rejected": invoice.state == InvoiceState.REJECTED
             and invoice.kind == InvoiceKind.INVOICE
-            and not invoice.credit_notes.all(),
+            and invoice.lines.filter(credited_by__isnull=True).exists(),
+            # A rejected credit note is sent again once the cause is fixed with the receiver.
+            "send_again": invoice.state == InvoiceState.REJECTED
+            and invoice.kind == InvoiceKind.CREDIT_NOTE,
         },
         status=400 if form.is_bound and form.errors else 200,
     )
@@ -328,9 +332,17 @@ def outbox_view(request: HttpRequest) -> HttpResponse:
 @role_permission_required(RUN)
 @require_POST
 def invoice_send_again_view(request: HttpRequest, invoice_id: int) -> HttpResponse:
-    """Send a waiting invoice again now (after a failed attempt)."""
+    """Send a waiting invoice again now (after a failed attempt), or a credit note the receiver
+    rejected, back through the outbox."""
     invoice = _invoice(invoice_id)
-    if invoice.state != InvoiceState.ISSUED:
+    if invoice.state == InvoiceState.REJECTED:
+        try:
+            credit_note_send_again(invoice_id=invoice.pk, by=request.user)
+        except BillingError as error:
+            messages.error(request, str(error))
+            return redirect("billing:invoice", invoice_id=invoice.pk)
+        messages.success(request, _("%(number)s is being sent again.") % {"number": invoice})
+    elif invoice.state != InvoiceState.ISSUED:
         messages.error(request, _("%(number)s is not waiting to be sent.") % {"number": invoice})
     else:
         invoice_send_on_commit(invoice.pk)

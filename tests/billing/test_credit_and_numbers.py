@@ -8,6 +8,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,12 +21,13 @@ from billing.machines import INVOICE_MACHINE
 from billing.models import Invoice, InvoiceKind, InvoiceSeriesCounter, InvoiceState
 from billing.months import months_add
 from billing.peppol import peppol_validate
+from billing.selectors import outbox_list
 from billing.services.credits import credit_note_issue, rejected_invoice_replace
 from billing.services.numbering import invoice_number_take
 from billing.services.runs import billing_run, system_context
-from logistics.models import CustomerOrderLine
+from logistics.models import CustomerOrderLine, UrgentFee
 from patients.transitions import transition_apply
-from tests.billing.conftest import out_of_region
+from tests.billing.conftest import order_of, out_of_region
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +158,41 @@ def test_bill_1_the_command_prints_a_json_summary_and_is_idempotent(
         call_command("billing_run", "--month", f"{month:%Y-%m}", stdout=out)
         assert len(json.loads(out.getvalue())["invoices"]) == expected
     assert Invoice.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_bill_7_a_partly_credited_rejected_invoice_is_replaced_by_what_remains(
+    lent_device, tariffs, home_account, billing_officer
+):
+    out_of_region(lent_device)
+    # An urgent fee in February: the invoice has two lines, the rent and the fee.
+    fee = UrgentFee.objects.create(order=order_of(lent_device), amount_sek=Decimal("500.00"))
+    UrgentFee.objects.filter(pk=fee.pk).update(
+        recorded_at=datetime.datetime(2026, 2, 3, 10, tzinfo=datetime.UTC)
+    )
+    invoice = _issued(billing_officer)
+    _first, second = invoice.lines.order_by("line_no")
+    credit_note_issue(
+        invoice_id=invoice.pk, reason="Fel hjälpmedel", line_numbers=[1], by=billing_officer
+    )
+    with transaction.atomic():
+        transition_apply(machine=INVOICE_MACHINE, obj=invoice, to_state=InvoiceState.SENT)
+        transition_apply(machine=INVOICE_MACHINE, obj=invoice, to_state=InvoiceState.REJECTED)
+    # Still to be replaced: a line of it is not credited.
+    assert outbox_list(state=InvoiceState.REJECTED).get(pk=invoice.pk).to_replace
+    note, replacement = rejected_invoice_replace(invoice_id=invoice.pk, by=billing_officer)
+    assert (str(note), str(replacement)) == ("K2", "F2")
+    # The credit note takes only the line left; the new invoice asks for only that line.
+    assert list(note.lines.values_list("credited_line", flat=True)) == [second.pk]
+    assert list(replacement.lines.values_list("text", "amount_sek")) == [
+        (second.text, second.amount_sek)
+    ]
+    assert replacement.total_payable_sek == second.amount_sek
+    assert note.total_payable_sek == second.amount_sek
+    for document in (note, replacement):
+        assert not peppol_validate(bytes(document.ubl_xml)).fatal
+    # Nothing is left of it: it is dealt with, and replacing it again is refused.
+    assert not outbox_list(state=InvoiceState.REJECTED).get(pk=invoice.pk).to_replace
+    with pytest.raises(BillingError, match="already wholly credited"):
+        rejected_invoice_replace(invoice_id=invoice.pk, by=billing_officer)
+    assert Invoice.objects.count() == 4

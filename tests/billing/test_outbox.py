@@ -1,7 +1,8 @@
 """The invoice outbox (issue 12, BILL-7): the file-drop transport writes the issued UBL
 atomically; a send is claimed so a message delivered twice sends once; a failed send stays
 visible with its error and is sent again; the access point's reports move an invoice to
-delivered or rejected, and a rejected one is replaced by a credit note and a new invoice; and
+delivered or rejected, a rejected invoice is replaced by a credit note and a new invoice and a
+rejected credit note is sent again as it is; and
 ``export_invoices`` writes the stored bytes of the month's documents."""
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from billing.errors import BillingError
 from billing.models import Invoice, InvoiceKind, InvoiceState
 from billing.services.credits import credit_note_issue, rejected_invoice_replace
-from billing.services.outbox import invoice_send, outbox_reports_collect
+from billing.services.outbox import (
+    credit_note_send_again,
+    invoice_send,
+    outbox_reports_collect,
+)
 from billing.services.runs import billing_run, system_context
 from billing.tasks import send_invoice
 from billing.transport import FileDropTransport, TransportError
@@ -205,3 +211,37 @@ def test_bill_7_a_real_worker_sends_the_issued_invoice_once(
     assert invoice.send_attempts == 1
     assert (drop.outbox / f"invoice-{invoice.pk}.xml").read_bytes() == bytes(invoice.ubl_xml)
     assert "not claimed" in celery_worker_process.log()
+
+
+@pytest.mark.django_db
+def test_bill_7_a_rejected_credit_note_is_sent_again_as_it_is(
+    drop, lent_device, tariffs, home_account, billing_officer, django_capture_on_commit_callbacks
+):
+    out_of_region(lent_device)
+    invoice = _issued(billing_officer)
+    invoice_send(invoice_id=invoice.pk)
+    note = credit_note_issue(invoice_id=invoice.pk, reason="Fel period", by=billing_officer)
+    invoice_send(invoice_id=note.pk)
+    drop.inbox.mkdir(parents=True)
+    (drop.inbox / f"invoice-{invoice.pk}.delivered").write_text("")
+    (drop.inbox / f"invoice-{note.pk}.rejected").write_text("Tar inte emot kreditnotor")
+    assert outbox_reports_collect() == {"delivered": 1, "rejected": 1, "unmatched": 0}
+    # Only a rejected credit note goes back to the outbox; an invoice is credited and replaced.
+    with pytest.raises(BillingError, match="not a rejected credit note"):
+        credit_note_send_again(invoice_id=invoice.pk, by=billing_officer)
+    with django_capture_on_commit_callbacks() as sends:
+        credit_note_send_again(invoice_id=note.pk, by=billing_officer)
+    assert len(sends) == 1
+    note.refresh_from_db()
+    assert note.state == InvoiceState.ISSUED
+    assert _history(note)[-2:] == [("sent", "rejected"), ("rejected", "issued")]
+    assert note.transitions.order_by("pk").values_list("by", flat=True).last() == billing_officer.pk
+    # The same credit note, the same bytes: its number and lines never change.
+    (drop.outbox / f"invoice-{note.pk}.xml").unlink()  # taken by the access point the first time
+    assert invoice_send(invoice_id=note.pk) is True
+    assert (drop.outbox / f"invoice-{note.pk}.xml").read_bytes() == bytes(note.ubl_xml)
+    (drop.inbox / f"invoice-{note.pk}.delivered").write_text("")
+    assert outbox_reports_collect()["delivered"] == 1
+    assert Invoice.objects.get(pk=note.pk).state == InvoiceState.DELIVERED
+    with pytest.raises(BillingError, match="not a rejected credit note"):
+        credit_note_send_again(invoice_id=note.pk, by=billing_officer)

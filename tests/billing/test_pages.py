@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 
 from billing.machines import INVOICE_MACHINE
 from billing.models import BillingRun, Invoice, InvoiceKind, InvoiceState
+from billing.selectors import billing_counts
+from billing.services.credits import credit_note_issue
 from billing.services.runs import billing_run, system_context
 from billing.views.invoices import finding_categories
 from logistics.services.losses import loss_case_decide, loss_case_found, loss_device_report
@@ -283,3 +285,36 @@ def test_the_billing_role_lands_on_its_counts(
     html = logged_in(client, billing_officer).get("/start/").content.decode()
     assert re.search(r"Invoices rejected by the receiver.*?\b1\b", html, re.S)
     assert "Last month is not yet invoiced" in html
+
+
+@pytest.mark.django_db
+def test_bill_7_a_rejected_credit_note_is_sent_again_from_its_page_and_the_outbox(
+    client: Client, lent_device, tariffs, home_account, billing_officer
+) -> None:
+    out_of_region(lent_device)
+    invoice = _issued(billing_officer)
+    note = credit_note_issue(invoice_id=invoice.pk, reason="Fel period", by=billing_officer)
+    with transaction.atomic():
+        for document in (invoice, note):
+            transition_apply(machine=INVOICE_MACHINE, obj=document, to_state=InvoiceState.SENT)
+            transition_apply(machine=INVOICE_MACHINE, obj=document, to_state=InvoiceState.REJECTED)
+    logged_in(client, billing_officer)
+    send = reverse("billing:invoice_send", args=[note.pk])
+    page = client.get(reverse("billing:invoice", args=[note.pk])).content.decode()
+    assert f'action="{send}"' in page
+    # The wholly credited invoice has nothing left to replace: no way forward is offered.
+    credited = client.get(reverse("billing:invoice", args=[invoice.pk])).content.decode()
+    assert reverse("billing:invoice_replace", args=[invoice.pk]) not in credited
+    outbox = client.get(reverse("billing:outbox"), {"state": "rejected"}).content.decode()
+    assert f'action="{send}"' in outbox
+    assert reverse("billing:invoice_send", args=[invoice.pk]) not in outbox
+    # The start page counts the credit note, not the invoice it wholly credits.
+    assert billing_counts(today=TODAY).rejected == 1
+    response = client.post(send)
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert note.state == InvoiceState.ISSUED
+    assert billing_counts(today=TODAY).rejected == 0
+    # An invoice rejected is not sent again: it is credited and replaced.
+    client.post(reverse("billing:invoice_send", args=[invoice.pk]))
+    assert Invoice.objects.get(pk=invoice.pk).state == InvoiceState.REJECTED
