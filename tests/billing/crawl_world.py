@@ -6,6 +6,7 @@ with the finance export that carried it. The pages must show none of them (ACCES
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,9 @@ from billing.models import (
     ChargeEvent,
     ChargeKind,
     FinanceExport,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
     ManualInvoiceItem,
     PayerKind,
     ProtectedAccountMove,
@@ -22,6 +26,7 @@ from billing.models import (
 )
 from billing.models.charges import UnitCode
 from billing.services.finance import finance_export
+from billing.services.numbering import invoice_number_take
 from billing.services.protected import account_protect, patient_account_get, patient_fees_route
 from patients.models import Patient
 from tests.billing.protected_helpers import person_invoice
@@ -32,6 +37,31 @@ MISSING_ID = "999999"
 
 # Skatteverket's test number (IDENT-4), used nowhere else: the person who becomes protected.
 LATER_PROTECTED_NUMBER = "195501142284"
+
+
+def _rejected_credit_note(invoice: Invoice) -> Invoice:
+    """A credit note of the invoice that the receiver's access point refused: its page offers
+    to send it again (BILL-7), a section the crawl must see too."""
+    xml = b"<CreditNote/>"
+    return Invoice.objects.create(
+        kind=InvoiceKind.CREDIT_NOTE,
+        series="K",
+        number=invoice_number_take(series="K"),
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        buyer_account=invoice.buyer_account,
+        buyer_reference=invoice.buyer_reference,
+        buyer_name="",
+        seller_snapshot={},
+        total_net_sek=-invoice.total_net_sek,
+        total_vat_sek=Decimal(0),
+        total_payable_sek=-invoice.total_payable_sek,
+        state=InvoiceState.REJECTED,
+        credited_invoice=invoice,
+        credit_reason="Fel period",
+        ubl_xml=xml,
+        ubl_sha256=hashlib.sha256(xml).hexdigest(),
+    )
 
 
 @transaction.atomic
@@ -64,7 +94,8 @@ def billing_values(*, protected_number: str) -> dict[str, list[str]]:
         idempotency_key="patientfee:crawl",
     )
     account = patient_account_get(patient_id=later.pk)
-    person_invoice(account, day=day)
+    invoice = person_invoice(account, day=day)
+    _rejected_credit_note(invoice)
     finance_export(month=day.replace(day=1), today=day)
     if not later.is_protected:
         later.protected_registration = True
