@@ -159,6 +159,48 @@ def _validation(invoices: list[Invoice]) -> dict[str, Any]:
     }
 
 
+#: Invoice sizes for the validation's scaling: Saxon's time grows with the lines, so one figure
+#: per invoice says little without the size it was measured at.
+SCALING_LINES = (1, 10, 50, 100, 500)
+
+
+def _validation_scaling(invoice: Invoice) -> list[dict[str, float]]:
+    """Validation time for invoices of 1 to 500 lines: the run's own invoice with its first
+    line repeated (new line ids), best of three. The totals then no longer match the lines, so
+    these copies have findings; only the time is kept, against the same bare lxml parse."""
+    import copy
+
+    from lxml import etree
+
+    from billing.peppol.validation import peppol_validate
+
+    cac = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    cbc = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+    source = etree.fromstring(bytes(invoice.ubl_xml))
+    line_tag = f"{{{cac}}}InvoiceLine"
+    first = source.find(line_tag)
+    assert first is not None, "the benchmark's invoice has lines"
+    rows = []
+    for count in SCALING_LINES:
+        root = copy.deepcopy(source)
+        for line in root.findall(line_tag):
+            root.remove(line)
+        for number in range(1, count + 1):
+            line = copy.deepcopy(first)
+            line_id = line.find(f"{{{cbc}}}ID")
+            assert line_id is not None
+            line_id.text = str(number)
+            root.append(line)
+        xml = etree.tostring(root)
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            peppol_validate(xml)
+            times.append(time.perf_counter() - started)
+        rows.append({"lines": count, "validate_ms": 1000 * min(times)})
+    return rows
+
+
 def measure(world: dict[str, int]) -> dict[str, Any]:
     """Compute, run and validate the month; figures with their baselines."""
     bare_s = _bare_insert_select()
@@ -189,4 +231,5 @@ def measure(world: dict[str, int]) -> dict[str, Any]:
         "rss_compute_mb": rss_compute,
         "rss_peak_mb": peak_rss_mb(),
         "validation": _validation(invoices),
+        "validation_scaling": _validation_scaling(invoices[0]),
     }

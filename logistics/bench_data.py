@@ -371,7 +371,11 @@ def _lent_device(
     device = Device.objects.filter(holder_patient_id=patient.pk).order_by("pk").first()
     assert device is not None
     unit, prescriber = units[0], prescribers[0][0]
-    episode = CareEpisode.objects.create(patient=patient, unit=unit, home_region_id=REGION)
+    # The orders above may already have opened this patient's episode at this unit (a unit
+    # has one open episode per patient): the loan's prescription joins it then.
+    episode, _ = CareEpisode.objects.get_or_create(
+        patient=patient, unit=unit, closed_at=None, defaults={"home_region_id": REGION}
+    )
     prescription = Prescription.objects.create(
         patient=patient, episode=episode, prescriber=prescriber, unit=unit, state="approved"
     )

@@ -50,6 +50,11 @@ def test_bill_1_the_report_states_the_figures_and_the_command(figures: dict[str,
     assert f"{VOLUME['devices'] // 2} devices on rent" in text
     assert "Peak RSS" in text
     assert "Load average" in text
+    # The validation's time by invoice size, one row per size.
+    sizes = [row["lines"] for row in figures["validation_scaling"]]
+    assert sizes == [1, 10, 50, 100, 500]
+    for size in sizes:
+        assert f"| {size} | " in text
     # Between its markers, so that --write replaces it next time.
     assert text.startswith("<!-- bench_billing:start -->")
     assert text.endswith("<!-- bench_billing:end -->")
