@@ -5,6 +5,7 @@ the queryset itself builds (related objects and annotations included)."""
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.db.models import QuerySet
 
 from logistics.models import Device
@@ -77,3 +78,53 @@ def test_device_1_the_card_from_the_compiled_queries_matches_the_querysets(
     assert store_card.loss_cases == []
     with pytest.raises(Device.DoesNotExist):
         device_card_for_user(ctx=ctx, device_id=in_store.pk + 10_000)
+
+
+def _statements(prepared: PreparedQuery[Device]) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement FROM pg_prepared_statements WHERE name LIKE %s",
+            [f"{prepared._prefix}%"],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_device_1_the_query_is_a_prepared_statement_of_the_session_and_recovers_when_lost(
+    rollator, central, django_assert_num_queries
+) -> None:
+    """Planned once per session (a prepared statement), prepared in the first card's own
+    round trip; if the session loses it, the failing card is refused and the next one
+    prepares it again."""
+    device = DeviceFactory(article=rollator, location=central)
+    prepared = PreparedQuery(_with_article)
+    with django_assert_num_queries(1):
+        [found] = prepared.rows(device.pk)
+    assert found.pk == device.pk
+    [statement] = _statements(prepared)
+    # Only the id is a parameter; the constants are written into the statement.
+    assert "$1" in statement
+    assert str(PLACEHOLDER) not in statement
+    with django_assert_num_queries(1):
+        assert [d.pk for d in prepared.rows(device.pk)] == [device.pk]
+    assert len(_statements(prepared)) == 1
+
+    # Lost, as a DISCARD ALL would lose it (only this one: the device card's own
+    # statements stay for the tests after this one, on the same session).
+    with connection.cursor() as cursor:
+        cursor.execute(f"DEALLOCATE {prepared._sessions[connection.connection]}")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        prepared.rows(device.pk)
+    # The next card prepares a statement again, in its own round trip.
+    with django_assert_num_queries(1):
+        assert [d.pk for d in prepared.rows(device.pk)] == [device.pk]
+    with django_assert_num_queries(1):
+        assert [d.pk for d in prepared.rows(device.pk)] == [device.pk]
+    assert len(_statements(prepared)) == 1
+
+
+def test_device_1_a_literal_percent_in_the_constants_is_not_a_parameter(rollator, central) -> None:
+    def named(device_id: int) -> QuerySet[Device]:
+        return Device.objects.filter(pk=device_id).exclude(serial_number__contains="50%")
+
+    device = DeviceFactory(article=rollator, location=central, serial_number="SN-1")
+    assert [d.pk for d in PreparedQuery(named).rows(device.pk)] == [device.pk]
