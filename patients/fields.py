@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, FieldError, ValidationError
 from django.db import models
 from django.db.models import Lookup, Transform
+from django.db.models.expressions import Col
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext_lazy as _
 
@@ -152,12 +153,19 @@ class EncryptedNumberField(_EncryptedMixin, models.TextField):  # type: ignore[t
         *args: Any,
         purpose: str = "identity-number",
         canonical: str | None = None,
+        digest_column: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.purpose = purpose
         # A pattern the plain number must match in full, checked before it is sealed: the
         # database can no longer check the format of what it cannot read.
         self.canonical = canonical
+        # The model's stored generated column holding this number's digest (a GeneratedField
+        # of LEFT(<this column>, 64)), which lookups compare instead of the expression. Under
+        # row-level security PostgreSQL may not use an index on LEFT(...): the function is not
+        # leakproof, so the policy has to be checked on every row before it; a plain column's
+        # equality is leakproof, so its index finds the row first (docs/performance.md).
+        self.digest_column = digest_column
         super().__init__(*args, **kwargs)
 
     def deconstruct(self) -> Any:
@@ -166,6 +174,8 @@ class EncryptedNumberField(_EncryptedMixin, models.TextField):  # type: ignore[t
             kwargs["purpose"] = self.purpose
         if self.canonical is not None:
             kwargs["canonical"] = self.canonical
+        if self.digest_column is not None:
+            kwargs["digest_column"] = self.digest_column
         return name, path, args, kwargs
 
     def digest(self, value: str) -> str:
@@ -206,12 +216,31 @@ class EncryptedNumberField(_EncryptedMixin, models.TextField):  # type: ignore[t
         return text
 
 
+def _digest_sql(expression: Any, compiler: SQLCompiler) -> tuple[str, list[Any]]:
+    """SQL for the digest of a number column: its stored digest column where the model has
+    one, else LEFT(column, 64)."""
+    field = getattr(expression, "target", None)
+    if (
+        isinstance(expression, Col)
+        and isinstance(field, EncryptedNumberField)
+        and field.digest_column is not None
+    ):
+        table = compiler.quote_name_unless_alias(expression.alias)
+        return f"{table}.{compiler.connection.ops.quote_name(field.digest_column)}", []
+    sql, params = compiler.compile(expression)
+    return f"LEFT({sql}, {IDENTITY_DIGEST_LENGTH})", list(params)
+
+
 class NumberDigest(Transform):
     """``<number field>__digest``: the keyed digest a sealed number starts with."""
 
     lookup_name = "digest"
-    template = f"LEFT(%(expressions)s, {IDENTITY_DIGEST_LENGTH})"
     output_field = models.CharField(max_length=IDENTITY_DIGEST_LENGTH)
+
+    def as_sql(  # type: ignore[override]  # takes no function or template: it writes its own
+        self, compiler: SQLCompiler, connection: Any, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
+        return _digest_sql(self.lhs, compiler)
 
 
 EncryptedNumberField.register_lookup(NumberDigest)
@@ -228,8 +257,7 @@ class _NumberLookup(Lookup):
         return field
 
     def lhs_digest(self, compiler: SQLCompiler) -> tuple[str, list[Any]]:
-        sql, params = compiler.compile(self.lhs)
-        return f"LEFT({sql}, {IDENTITY_DIGEST_LENGTH})", list(params)
+        return _digest_sql(self.lhs, compiler)
 
 
 class NumberExact(_NumberLookup):
@@ -247,8 +275,8 @@ class NumberExact(_NumberLookup):
                     f"{self.number_field.name!r} can only be compared with a number or another "
                     "number column of the same kind"
                 )
-            rhs_sql, rhs_params = compiler.compile(self.rhs)
-            return f"{lhs} = LEFT({rhs_sql}, {IDENTITY_DIGEST_LENGTH})", [*params, *rhs_params]
+            rhs_sql, rhs_params = _digest_sql(self.rhs, compiler)
+            return f"{lhs} = {rhs_sql}", [*params, *rhs_params]
         return f"{lhs} = %s", [*params, self.number_field.digest(self.rhs)]
 
 

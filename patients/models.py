@@ -17,7 +17,7 @@ import secrets
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Left, Now
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -235,9 +235,28 @@ class PatientIdentity(models.Model):
     # LEAK-6: numbers and names are encrypted like the address; numbers are found by a keyed
     # digest (patients.fields.EncryptedNumberField), which also makes them unique.
     personal_identity_number = EncryptedNumberField(
-        _("personnummer or samordningsnummer"), canonical=r"[0-9]{12}", null=True, blank=True
+        _("personnummer or samordningsnummer"),
+        canonical=r"[0-9]{12}",
+        null=True,
+        blank=True,
+        digest_column="number_digest",
     )
-    reserve_number = EncryptedNumberField(_("reservnummer"), null=True, blank=True)
+    reserve_number = EncryptedNumberField(
+        _("reservnummer"), null=True, blank=True, digest_column="reserve_digest"
+    )
+    # The numbers' digests as columns of their own, kept by PostgreSQL: what every lookup by
+    # number and the PROT-5 joins compare, through plain indexes that row-level security lets
+    # the planner use (patients.fields.EncryptedNumberField.digest_column).
+    number_digest = models.GeneratedField(
+        expression=Left("personal_identity_number", IDENTITY_DIGEST_LENGTH),
+        output_field=models.CharField(max_length=IDENTITY_DIGEST_LENGTH, null=True),
+        db_persist=True,
+    )
+    reserve_digest = models.GeneratedField(
+        expression=Left("reserve_number", IDENTITY_DIGEST_LENGTH),
+        output_field=models.CharField(max_length=IDENTITY_DIGEST_LENGTH, null=True),
+        db_persist=True,
+    )
     reserve_number_format = models.CharField(max_length=20, blank=True, default="")
     given_names = EncryptedTextField(_("given names"), blank=True, default="")
     middle_name = EncryptedTextField(_("middle name"), blank=True, default="")
@@ -281,14 +300,10 @@ class PatientIdentity(models.Model):
                 | Q(reserve_number__isnull=True),
                 name="identity_reserve_number_sealed",
             ),
-            models.UniqueConstraint(
-                Left("personal_identity_number", IDENTITY_DIGEST_LENGTH),
-                name="identity_number_unique",
-            ),
-            models.UniqueConstraint(
-                Left("reserve_number", IDENTITY_DIGEST_LENGTH),
-                name="identity_reserve_number_unique",
-            ),
+            # As expressions, so that they are unique indexes (not table constraints), which
+            # the register's first load drops and builds again by name (patients 0014).
+            models.UniqueConstraint(F("number_digest"), name="identity_number_unique"),
+            models.UniqueConstraint(F("reserve_digest"), name="identity_reserve_number_unique"),
         ]
 
     def __str__(self) -> str:
@@ -319,27 +334,24 @@ class PatientRelation(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="relations")
     kind = models.CharField(max_length=2, choices=RelationKind.choices)
     # Sealed with the identity's digests, so PROT-5 joins the two by digest.
-    related_identity_number = EncryptedNumberField()
+    related_identity_number = EncryptedNumberField(digest_column="related_digest")
+    related_digest = models.GeneratedField(
+        expression=Left("related_identity_number", IDENTITY_DIGEST_LENGTH),
+        output_field=models.CharField(max_length=IDENTITY_DIGEST_LENGTH),
+        db_persist=True,
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                "patient",
-                "kind",
-                Left("related_identity_number", IDENTITY_DIGEST_LENGTH),
-                name="relation_unique",
+                F("patient"), F("kind"), F("related_digest"), name="relation_unique"
             ),
             models.CheckConstraint(
                 condition=Q(related_identity_number__digest__regex=_DIGEST_FORM),
                 name="relation_number_sealed",
             ),
         ]
-        indexes = [
-            models.Index(
-                Left("related_identity_number", IDENTITY_DIGEST_LENGTH),
-                name="relation_number_idx",
-            )
-        ]
+        indexes = [models.Index(fields=["related_digest"], name="relation_number_idx")]
 
     def __str__(self) -> str:
         return f"relation:{self.pk}"

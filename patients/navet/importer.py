@@ -314,19 +314,20 @@ def _birth_year(number: str) -> int:
 
 
 def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
-    """The patients already holding these numbers, by number; found by the numbers' digests."""
+    """The patients already holding these numbers, by number; found by the numbers' digests
+    (the digest column: its index is usable under row-level security, patients 0014)."""
     if not numbers:
         return {}
     by_digest = {_NUMBER.digest(number): number for number in numbers}
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT left(i.personal_identity_number, 64), p.id, i.register_digest,
+            SELECT i.number_digest, p.id, i.register_digest,
                    p.confidentiality_marking, p.protected_registration, p.protection_held,
                    p.status, p.home_region_id
               FROM patients_patientidentity i
               JOIN patients_patient p ON p.id = i.patient_id
-             WHERE left(i.personal_identity_number, 64) = ANY(%s)
+             WHERE i.number_digest = ANY(%s)
             """,
             [list(by_digest)],
         )
@@ -450,7 +451,16 @@ def _insert(
                         now,
                     )
                 )
-        cursor.execute("INSERT INTO patients_patientidentity SELECT * FROM navet_identity_batch")
+        # By name, without the generated digest columns: PostgreSQL computes those itself.
+        columns = ", ".join(
+            str(field.column)
+            for field in PatientIdentity._meta.concrete_fields
+            if not getattr(field, "generated", False)
+        )
+        cursor.execute(
+            f"INSERT INTO patients_patientidentity ({columns}) "  # noqa: S608 - the model's own columns
+            f"SELECT {columns} FROM navet_identity_batch"
+        )
         cursor.execute("TRUNCATE navet_identity_batch")
         _replace_relations(cursor, ids, [r for r, _ in rows], delete_first=False)
     summary.created += len(rows)
