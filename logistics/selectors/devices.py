@@ -23,6 +23,7 @@ from django.db.models.functions import Cast, Collate, JSONObject
 
 from logistics.models import (
     AdaptationRecord,
+    CustomerOrder,
     CustomerOrderLine,
     Device,
     DeviceEvent,
@@ -41,7 +42,9 @@ from logistics.models import (
     WorkOrderState,
 )
 from logistics.selectors.prepared import PreparedQuery
+from patients.models import Unit
 from patients.presenters import PatientCard
+from prescriptions.models import PrescribingUnit
 from protection.gate import AccessContext, Decision, patient_read_for_user
 
 PAGE_SIZE: Final = 25
@@ -149,6 +152,16 @@ def _built(model: type[M], row: dict[str, Any]) -> M:
     return model(**values)
 
 
+_PERSON_FIELDS: Final = ("username", "first_name", "last_name")
+
+
+def _user(pk: int | None, row: dict[str, Any], prefix: str) -> Any:
+    """The user the row names by ``<prefix>_username`` etc.: their name for the template and
+    ``_person``, no query."""
+    names = {name: row.pop(f"{prefix}_{name}") for name in _PERSON_FIELDS}
+    return None if pk is None else get_user_model()(pk=pk, **names)
+
+
 def _pickup_line(row: dict[str, Any]) -> PickupLine:
     number = row.pop("order_number")
     line = _built(PickupLine, row)
@@ -158,16 +171,39 @@ def _pickup_line(row: dict[str, Any]) -> PickupLine:
 
 def _adaptation(row: dict[str, Any]) -> AdaptationRecord:
     number = row.pop("work_order_number")
-    by = {name: row.pop(f"signed_by_{name}") for name in ("username", "first_name", "last_name")}
+    signed_by = _user(row["signed_by_id"], row, "signed_by")
     record = _built(AdaptationRecord, row)
     record.work_order = WorkOrder(pk=record.work_order_id, number=number)
-    record.signed_by = get_user_model()(pk=record.signed_by_id, **by)
+    record.signed_by = signed_by
     return record
+
+
+def _order_line(row: dict[str, Any]) -> CustomerOrderLine:
+    order = {name: row.pop(f"order_{name}") for name in ("number", "patient_id", "unit_id")}
+    unit_name = row.pop("order_unit_name")
+    orderer_id = row.pop("order_orderer_id")
+    orderer = _user(orderer_id, row, "orderer")
+    line = _built(CustomerOrderLine, row)
+    line.order = CustomerOrder(pk=line.order_id, orderer_id=orderer_id, **order)
+    # What ``_holder`` names as the contact: the order's unit and prescriber (LEAK-5).
+    line.order.unit = PrescribingUnit(unit=Unit(pk=order["unit_id"], name=unit_name))
+    line.order.orderer = orderer
+    return line
+
+
+def _event(row: dict[str, Any]) -> DeviceEvent:
+    by = _user(row["by_id"], row, "by")
+    event = _built(DeviceEvent, row)
+    if by is not None:
+        event.by = by
+    return event
 
 
 def _lists(device: Device) -> dict[str, list[Any]]:
     """The card's lists out of the device's JSON annotations (see ``_list_annotations``)."""
     return {
+        "lines": [_order_line(row) for row in device.line_rows],  # type: ignore[attr-defined]
+        "events": [_event(row) for row in device.event_rows],  # type: ignore[attr-defined]
         "pickup_lines": [_pickup_line(row) for row in device.pickup_rows],  # type: ignore[attr-defined]
         "loss_cases": [_built(LossCase, row) for row in device.loss_rows],  # type: ignore[attr-defined]
         "reconditionings": [
@@ -181,6 +217,37 @@ def _lists(device: Device) -> dict[str, list[Any]]:
 
 def _list_annotations() -> dict[str, ArraySubquery]:
     return {
+        # The order lines it went out on, the latest first, with what the card and the holder's
+        # contact name of the order (its number, patient, unit and prescriber).
+        "line_rows": _rows(
+            CustomerOrderLine.objects.order_by("-pk"),
+            id="pk",
+            order_id="order_id",
+            position="position",
+            state="state",
+            delivered_on="delivered_on",
+            order_number="order__number",
+            order_patient_id="order__patient_id",
+            order_unit_id="order__unit_id",
+            order_unit_name="order__unit__unit__name",
+            order_orderer_id="order__orderer_id",
+            orderer_username="order__orderer__username",
+            orderer_first_name="order__orderer__first_name",
+            orderer_last_name="order__orderer__last_name",
+        ),
+        # Its history, the oldest first, with who made each change.
+        "event_rows": _rows(
+            DeviceEvent.objects.order_by("at", "pk"),
+            id="pk",
+            at="at",
+            from_state="from_state",
+            to_state="to_state",
+            note="note",
+            by_id="by_id",
+            by_username="by__username",
+            by_first_name="by__first_name",
+            by_last_name="by__last_name",
+        ),
         "pickup_rows": _rows(
             PickupLine.objects.order_by("-pk"),
             id="pk",
@@ -299,42 +366,25 @@ def _card_device(device_id: int) -> QuerySet[Device]:
     )
 
 
-def _card_lines(device_id: int) -> QuerySet[CustomerOrderLine]:
-    return (
-        CustomerOrderLine.objects.filter(device_id=device_id)
-        .select_related("order__unit__unit", "order__orderer")
-        .order_by("-pk")
-    )
-
-
-def _card_events(device_id: int) -> QuerySet[DeviceEvent]:
-    return DeviceEvent.objects.filter(device_id=device_id).select_related("by").order_by("at", "pk")
-
-
 # Compiled once per process: only the device's id changes between two cards.
 _CARD_DEVICE: Final = PreparedQuery(_card_device)
-_CARD_LINES: Final = PreparedQuery(_card_lines)
-_CARD_EVENTS: Final = PreparedQuery(_card_events)
 
 
 def device_card_for_user(*, ctx: AccessContext, device_id: int) -> DeviceCard:
     """The device card: the device with its article, region and places, its open incident, its
-    signed adaptations, pickups, loss cases, reconditionings and work orders in one query, its
-    order lines (order, unit, prescriber) in one, its history (who by name) in one, and the
-    holder (the gate's reads, only for a patient shown). The three queries are compiled once
-    per process (``PreparedQuery``). Raises ``Device.DoesNotExist``."""
+    order lines (order, unit, prescriber), its history (who by name), its signed adaptations,
+    pickups, loss cases, reconditionings and work orders in one query, compiled once per
+    process (``PreparedQuery``), and the holder (the gate's reads, only for a patient shown).
+    Raises ``Device.DoesNotExist``."""
     found = _CARD_DEVICE.rows(device_id)
     if not found:
         raise Device.DoesNotExist
     device = found[0]
-    lines = _CARD_LINES.rows(device.pk)
-    events = _CARD_EVENTS.rows(device.pk)
+    lists = _lists(device)
     return DeviceCard(
         device=device,
-        holder=_holder(ctx, device, lines),
-        events=events,
-        lines=lines,
-        **_lists(device),
+        holder=_holder(ctx, device, lists["lines"]),
+        **lists,
     )
 
 

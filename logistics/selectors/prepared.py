@@ -1,6 +1,6 @@
 """Querysets compiled to SQL once per process and run with a new id each time.
 
-The device card's own query carries six subqueries (its open incident and five JSON lists);
+The device card's own query carries eight subqueries (its open incident and seven JSON lists);
 building that queryset and compiling it to SQL cost Django more than a quarter of each card
 request (docs/performance.md, "Logistics"), although only the device's id changes from one
 request to the next. A ``PreparedQuery`` builds the queryset once, with a placeholder id,

@@ -29,7 +29,11 @@ from logistics.services.losses import REPORTABLE
 from logistics.views.losses import ReconditioningForm
 from patients.models import Patient
 from protection.gate import AccessContext
-from protection.permissions import holds_role_permission, role_permission_required
+from protection.permissions import (
+    holds_role_permission,
+    permissions_read_once,
+    role_permission_required,
+)
 from protection.refusals import step_up_url
 from protection.registry import PatientPageSection
 
@@ -89,6 +93,8 @@ def device_search_view(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+# The role checks below and the menu's from one read of the user's permissions.
+@permissions_read_once
 @role_permission_required(VIEW_DEVICE)
 @require_GET
 def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:

@@ -65,11 +65,12 @@ def test_the_pages_query_counts_are_those_the_report_states(figures: dict[str, A
         assert pages[key]["bare"]["queries"] <= 5
         assert pages[key]["page"]["n"] == pages[key]["bare"]["n"] == 2
     assert pages["queue"]["page"]["queries"] == 6
-    # The device card reads its issue-11 lists (adaptations, pickups, losses,
-    # reconditionings, work orders) within the device's own query; one fewer since issue 16
-    # (merged from integ), as tests/logistics/test_device_pages.py pins.
-    assert pages["stock"]["page"]["queries"] == 7
-    assert pages["lent"]["page"]["queries"] == 9
+    # The device card reads its order lines, history and issue-11 lists (adaptations, pickups,
+    # losses, reconditionings, work orders) within the device's own query and the user's
+    # permissions once (three fewer since issue 10, one fewer since issue 16), as
+    # tests/logistics/test_device_pages.py pins.
+    assert pages["stock"]["page"]["queries"] == 4
+    assert pages["lent"]["page"]["queries"] == 6
 
 
 def test_the_report_carries_every_figure(figures: dict[str, Any]) -> None:

@@ -31,10 +31,10 @@ from tests.prescriptions.leaks import SECRET_NAME, leaks
 
 pytestmark = pytest.mark.django_db
 
-# Session, user with unit, role permissions (one query), the device (with its issue-11
-# lists), lines, history.
-MASKED_CARD_QUERIES = 7  # was 8 (issue 16)
-SHOWN_CARD_QUERIES = 9  # was 10 (issue 16)
+# Session, user with unit, permissions (one read for the view's role checks and the menu), the
+# device (with its order lines, history and issue-11 lists).
+MASKED_CARD_QUERIES = 4  # was 7 (issue 10: one permission read; lines, history in the device's)
+SHOWN_CARD_QUERIES = 6  # was 9 (issue 10)
 
 
 @pytest.fixture
@@ -189,9 +189,9 @@ def test_device_1_the_card_takes_a_handful_of_queries(
         work_order_create(kind=WorkOrderKind.REPAIR, by=technician, device_id=device.pk)
         work_order_create(kind=WorkOrderKind.INSTALLATION, by=technician, device_id=device.pk)
     client.get(f"/logistics/devices/{masked.pk}/")
-    # Session, user, role permissions; the device with its open incident, signed adaptations
-    # (PRESC-6), pickups, loss cases, reconditioning decisions (DEVICE-3/4) and work orders
-    # in one query; its lines; its history.
+    # Session, user, role permissions; the device with its open incident, order lines,
+    # history, signed adaptations (PRESC-6), pickups, loss cases, reconditioning decisions
+    # (DEVICE-3/4) and work orders in one query.
     with django_assert_num_queries(MASKED_CARD_QUERIES):
         assert client.get(f"/logistics/devices/{masked.pk}/").status_code == 200
     # The gate's reads and the access entry on top.
