@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy
 
 from logistics.barcodes import label_codes
@@ -18,6 +19,7 @@ from logistics.models import (
     Package,
     PackageLine,
     PickItem,
+    PickItemState,
     PickWave,
 )
 from logistics.selectors.destinations import DESTINATION_RELATED, destinations_for
@@ -40,13 +42,34 @@ def _person(user: Any) -> str:
 
 def pick_list_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
     wave = PickWave.objects.select_related("store", "area").get(pk=request.params["wave_id"])
-    items = (
+    # Only the columns printed (a wave has thousands of lines: a model instance of each line,
+    # article, order, unit, prescriber and device cost more than the rest of the request).
+    rows = list(
         PickItem.objects.filter(wave=wave)
-        .select_related(
-            "line__article", "line__order__unit__unit", "line__order__orderer", "line__device"
-        )
         .order_by("line__article__article_number", "line__order__number", "line__position")
+        .values_list(
+            "line__order__number",
+            "line__position",
+            "line__article__article_number",
+            "line__article__name",
+            "line__quantity",
+            "line__article__serial_numbered",
+            "line__device__serial_number",
+            "line__order__unit__unit__name",
+            "line__order__orderer_id",
+            "state",
+            "line__order__orderer__first_name",
+            "line__order__orderer__last_name",
+            "line__order__orderer__username",
+        )
     )
+    user_model = get_user_model()
+    prescribers: dict[int, str] = {}
+    for row in rows:
+        if row[8] not in prescribers:
+            orderer = user_model(pk=row[8], first_name=row[10], last_name=row[11], username=row[12])
+            prescribers[row[8]] = _person(orderer)
+    states = dict(PickItemState.choices)
     return {
         "wave": {
             "number": wave.number,
@@ -56,17 +79,29 @@ def pick_list_snapshot(request: kinds.SnapshotRequest) -> dict[str, Any]:
         },
         "items": [
             {
-                "order": item.line.order.number,
-                "line": item.line.position,
-                "article": f"{item.line.article.article_number} {item.line.article.name}",
-                "quantity": item.line.quantity,
-                "serial": item.line.article.serial_numbered,
-                "device": item.line.device.serial_number if item.line.device else "",
-                "unit": item.line.order.unit.unit.name,
-                "prescriber": _person(item.line.order.orderer),
-                "state": str(item.get_state_display()),
+                "order": order,
+                "line": position,
+                "article": f"{article_number} {article_name}",
+                "quantity": quantity,
+                "serial": serial_numbered,
+                "device": device_serial or "",
+                "unit": unit_name,
+                "prescriber": prescribers[orderer_id],
+                "state": str(states.get(state, state)),
             }
-            for item in items
+            for (
+                order,
+                position,
+                article_number,
+                article_name,
+                quantity,
+                serial_numbered,
+                device_serial,
+                unit_name,
+                orderer_id,
+                state,
+                *_name,
+            ) in rows
         ],
     }
 

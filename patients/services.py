@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.http import HttpRequest
 
+from patients.bulk import instances_insert
 from patients.models import (
     AccessAction,
     AccessEntry,
@@ -104,20 +105,24 @@ def access_entries_record_each(
     """One access entry for each (patient, object id, outcome) of ``entries``, in one INSERT: a
     list that shows patients row by row logs each row's object (the prescription, the order).
     Every other way of writing entries comes here, so that an entry is built in one place."""
-    return AccessEntry.objects.bulk_create(
-        AccessEntry(
-            user_id=actor.user_id,
-            unit_id=actor.unit_id,
-            action=action,
-            outcome=outcome,
-            patient=patient,
-            patient_protected=bool(patient is not None and patient.is_protected),
-            object_type=object_type,
-            object_id=object_id,
-            ip_address=actor.ip_address,
-            session_ref=actor.session_ref,
-        )
-        for patient, object_id, outcome in entries
+    # One array per column (patients.bulk): a list of hundreds of patients is logged without
+    # compiling a SQL fragment per value, as bulk_create would.
+    return instances_insert(
+        [
+            AccessEntry(
+                user_id=actor.user_id,
+                unit_id=actor.unit_id,
+                action=action,
+                outcome=outcome,
+                patient=patient,
+                patient_protected=bool(patient is not None and patient.is_protected),
+                object_type=object_type,
+                object_id=object_id,
+                ip_address=actor.ip_address,
+                session_ref=actor.session_ref,
+            )
+            for patient, object_id, outcome in entries
+        ]
     )
 
 

@@ -47,7 +47,9 @@ from logistics.services.state import (
     line_move,
     order_state_derived,
 )
+from logistics.services.state_bulk import HISTORY_COLUMNS, history_add
 from logistics.services.stock import level_change, level_locked, reservation_end
+from patients.bulk import ids_update, rows_insert
 from patients.transitions import CREATED, StateMachine, transition_apply, transition_created
 
 WAVE_MACHINE: Final = StateMachine(
@@ -116,14 +118,11 @@ def _orders_sync(order_ids: set[int], by: Any) -> None:
             ORDER_MACHINE.check(CustomerOrder(pk=order_id), current[order_id], target)
             moves[(current[order_id], target)].append(order_id)
     user = by if getattr(by, "is_authenticated", False) else None
-    history = []
+    history: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
     for (from_state, to_state), ids in moves.items():
-        CustomerOrder.objects.filter(pk__in=ids, state=from_state).update(state=to_state)
-        history += [
-            CustomerOrderTransition(order_id=i, from_state=from_state, to_state=to_state, by=user)
-            for i in ids
-        ]
-    CustomerOrderTransition.objects.bulk_create(history)
+        ids_update(CustomerOrder, ids, {"state": to_state}, where={"state": from_state})
+        history_add(history, ids, from_state, to_state, user, "")
+    rows_insert(CustomerOrderTransition, {"order_id": history.pop("subject"), **history})
 
 
 @transaction.atomic
@@ -160,22 +159,25 @@ def waves_create(
             store_id=store_id, delivery_on=delivery_on, area=area_of[area_id], created_by=user
         )
         transition_created(machine=WAVE_MACHINE, obj=wave, by=by)
-        PickItem.objects.bulk_create(PickItem(wave=wave, line_id=pk) for pk in line_ids)
-        moved = CustomerOrderLine.objects.filter(pk__in=line_ids, state=LineState.ALLOCATED).update(
-            state=LineState.PICKING
+        rows_insert(
+            PickItem,
+            {
+                "wave_id": [wave.pk] * len(line_ids),
+                "line_id": line_ids,
+                "state": [PickItemState.TO_PICK.value] * len(line_ids),
+            },
+        )
+        moved = ids_update(
+            CustomerOrderLine,
+            line_ids,
+            {"state": LineState.PICKING},
+            where={"state": LineState.ALLOCATED},
         )
         if moved != len(line_ids):
             raise LogisticsError(_("Some lines changed meanwhile. Create the waves again."))
-        OrderLineTransition.objects.bulk_create(
-            OrderLineTransition(
-                line_id=pk,
-                from_state=LineState.ALLOCATED,
-                to_state=LineState.PICKING,
-                by=user,
-                note=wave.number,
-            )
-            for pk in line_ids
-        )
+        history: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
+        history_add(history, line_ids, LineState.ALLOCATED, LineState.PICKING, user, wave.number)
+        rows_insert(OrderLineTransition, {"line_id": history.pop("subject"), **history})
         waves.append(wave)
     touched = {
         order_id

@@ -21,12 +21,34 @@ from logistics.services.state import (
     ORDER_MACHINE,
     order_state_derived,
 )
+from patients.bulk import ids_update, rows_insert
 from patients.transitions import NOTE_LENGTH, StaleState
 from protection.services.case_end import case_closed_record
+
+# The history rows' columns, one list each, written with one INSERT (``at`` is the
+# database's clock, as a history row saved one by one has).
+HISTORY_COLUMNS = ("subject", "from_state", "to_state", "by_id", "note")
 
 
 def _actor(by: Any) -> Any:
     return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+def history_add(
+    history: dict[str, list[Any]],
+    ids: list[int],
+    from_state: str,
+    to_state: str,
+    actor: Any,
+    note: str,
+) -> None:
+    """The history rows of ``ids`` moved from one state to another, added to ``history``."""
+    count = len(ids)
+    history["subject"] += ids
+    history["from_state"] += [from_state] * count
+    history["to_state"] += [to_state] * count
+    history["by_id"] += [actor.pk if actor is not None else None] * count
+    history["note"] += [note] * count
 
 
 def lines_move_many(
@@ -43,24 +65,14 @@ def lines_move_many(
         if not LINE_MACHINE.allowed(from_state, to_state):
             raise StaleState(f"order line {line_id}: {from_state!r} -> {to_state!r}")
         groups[(from_state, to_state)].append(line_id)
-    history = []
+    history: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
+    actor = _actor(by)
     for (from_state, to_state), ids in groups.items():
-        moved = CustomerOrderLine.objects.filter(pk__in=ids, state=from_state).update(
-            state=to_state
-        )
+        moved = ids_update(CustomerOrderLine, ids, {"state": to_state}, where={"state": from_state})
         if moved != len(ids):
             raise StaleState(f"order lines: {len(ids) - moved} no longer {from_state!r}")
-        history += [
-            OrderLineTransition(
-                line_id=line_id,
-                from_state=from_state,
-                to_state=to_state,
-                by=_actor(by),
-                note=note[:NOTE_LENGTH],
-            )
-            for line_id in ids
-        ]
-    OrderLineTransition.objects.bulk_create(history, batch_size=2000)
+        history_add(history, ids, from_state, to_state, actor, note[:NOTE_LENGTH])
+    rows_insert(OrderLineTransition, {"line_id": history.pop("subject"), **history})
     orders_state_sync_many(order_ids={order_id for _l, order_id, _f, _t in moves}, by=by)
 
 
@@ -86,16 +98,12 @@ def orders_state_sync_many(*, order_ids: set[int], by: Any = None) -> None:
             if not ORDER_MACHINE.allowed(state, target):
                 raise StaleState(f"customer order {order_id}: {state!r} -> {target!r}")
             groups[(state, target)].append(order_id)
-    history = []
+    history: dict[str, list[Any]] = {name: [] for name in HISTORY_COLUMNS}
+    actor = _actor(by)
     for (from_state, to_state), ids in groups.items():
-        CustomerOrder.objects.filter(pk__in=ids, state=from_state).update(state=to_state)
-        history += [
-            CustomerOrderTransition(
-                order_id=order_id, from_state=from_state, to_state=to_state, by=_actor(by)
-            )
-            for order_id in ids
-        ]
-    CustomerOrderTransition.objects.bulk_create(history, batch_size=2000)
+        ids_update(CustomerOrder, ids, {"state": to_state}, where={"state": from_state})
+        history_add(history, ids, from_state, to_state, actor, "")
+    rows_insert(CustomerOrderTransition, {"order_id": history.pop("subject"), **history})
     closed = [
         order_id
         for (_from, to_state), ids in groups.items()
