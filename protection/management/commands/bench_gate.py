@@ -40,7 +40,7 @@ from patients.models import Patient, PatientIdentity, StaffProfile, Unit
 from patients.navet.generator import write_extract
 from patients.services import roles_sync
 from protection.gate import PROTECTED_PERMISSION, STEP_UP_SESSION_KEY
-from protection.models import Grant
+from protection.models import AccountSuspension, Grant
 
 SECTION = "bench_gate"
 # The product's backend (patients.auth), and Django's own for the comparison in the same run.
@@ -181,6 +181,10 @@ def _measure(requests: int) -> dict[str, dict[str, float]]:
     # Again on a kept database (``--keep``, then ``--measure`` in a child pointed at it).
     user, created = get_user_model().objects.get_or_create(username="bench-prescriber")
     if created:  # force_login: no password
+        # An account in everyday use, as the tests' factory makes it: the suspension its
+        # creation opened (ACCESS-10, a password set by someone else) was confirmed and lifted
+        # long ago; a suspended prescriber would see every protected patient masked.
+        AccountSuspension.objects.filter(user=user).delete()
         user.groups.add(Group.objects.get(name="prescriber"))
         unit = Unit.objects.create(name="Benchmark unit", hsa_id="SE-BENCH-1", region_id="12")
         StaffProfile.objects.create(user=user, unit=unit)
