@@ -49,7 +49,7 @@ def rows_insert(model: type[models.Model], columns: Mapping[str, Sequence[Any]])
     if not lengths.pop():
         return 0
     names = ", ".join(_quoted(field.column) for field in fields)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    arrays = ", ".join(f"%s::{_array_type(field)}" for field in fields)
     # Only the model's own (quoted) names are formatted in; every value is a parameter.
     sql = f"INSERT INTO {_quoted(model._meta.db_table)} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
     with connection.cursor() as cursor:
@@ -104,7 +104,7 @@ def instances_insert(objs: list[M]) -> list[M]:
     written = [f for f in concrete if not isinstance(getattr(first, f.attname), DatabaseDefault)]
     returned = [model._meta.pk, *(f for f in concrete if f not in written)]
     names = ", ".join(_quoted(field.column) for field in written)
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in written)
+    arrays = ", ".join(f"%s::{_array_type(field)}" for field in written)
     back = ", ".join(_quoted(field.column) for field in returned if field is not None)
     sql = (
         f"INSERT INTO {_quoted(model._meta.db_table)} ({names}) "  # noqa: S608
@@ -128,3 +128,10 @@ def instances_insert(objs: list[M]) -> list[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+def _array_type(field: Any) -> str:
+    """The array type a column's values are sent as, without a length: a cast to varchar(n)
+    cuts a longer text silently, while the insert into the column itself refuses it ("value
+    too long"), as Django's own bulk_create keeps it."""
+    return f"{str(field.db_type(connection)).split('(')[0]}[]"

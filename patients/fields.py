@@ -220,8 +220,11 @@ def _digest_sql(expression: Any, compiler: SQLCompiler) -> tuple[str, list[Any]]
     """SQL for the digest of a number column: its stored digest column where the model has
     one, else LEFT(column, 64)."""
     field = getattr(expression, "target", None)
+    # Without a table alias the column is compiled for DDL (a check constraint's condition):
+    # there the expression stays, as the constraints were created with it.
     if (
         isinstance(expression, Col)
+        and expression.alias is not None
         and isinstance(field, EncryptedNumberField)
         and field.digest_column is not None
     ):

@@ -66,3 +66,13 @@ def test_the_gates_lookup_function_finds_the_patient_by_number() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT hjm_patient_id_for_number(%s)", [number_digest(NUMBER)])
         assert cursor.fetchone() == (identity.patient_id,)
+
+
+def test_a_check_constraint_on_a_number_compiles_with_the_expression() -> None:
+    """DDL compiles columns without a table alias: the sealed-number check keeps LEFT(...)."""
+    constraint = next(
+        c for c in PatientRelation._meta.constraints if c.name == "relation_number_sealed"
+    )
+    with connection.schema_editor(collect_sql=True) as editor:
+        sql = str(constraint.constraint_sql(PatientRelation, editor))
+    assert 'LEFT("related_identity_number", 64)' in sql
