@@ -262,6 +262,8 @@ def _protect_rejected(number: str, *, register_file: RegisterFile, summary: Impo
 # --- set-based application of a batch -----------------------------------------------------
 
 _F = PatientIdentity._meta
+# The identity's columns by name, without the generated digest columns PostgreSQL computes.
+_STORED = ", ".join(str(f.column) for f in _F.concrete_fields if not getattr(f, "generated", False))
 _REGISTERED = _F.get_field("registered_address")
 _SPECIAL = _F.get_field("special_postal_address")
 _FOREIGN = _F.get_field("foreign_address")
@@ -314,8 +316,7 @@ def _birth_year(number: str) -> int:
 
 
 def _existing(numbers: Sequence[str]) -> dict[str, _Existing]:
-    """The patients already holding these numbers, by number; found by the numbers' digests
-    (the digest column: its index is usable under row-level security, patients 0014)."""
+    """The patients already holding these numbers, by number; found by the digest column."""
     if not numbers:
         return {}
     by_digest = {_NUMBER.digest(number): number for number in numbers}
@@ -451,15 +452,9 @@ def _insert(
                         now,
                     )
                 )
-        # By name, without the generated digest columns: PostgreSQL computes those itself.
-        columns = ", ".join(
-            str(field.column)
-            for field in PatientIdentity._meta.concrete_fields
-            if not getattr(field, "generated", False)
-        )
         cursor.execute(
-            f"INSERT INTO patients_patientidentity ({columns}) "  # noqa: S608 - the model's own columns
-            f"SELECT {columns} FROM navet_identity_batch"
+            f"INSERT INTO patients_patientidentity ({_STORED}) "  # noqa: S608 - the model's own columns
+            f"SELECT {_STORED} FROM navet_identity_batch"
         )
         cursor.execute("TRUNCATE navet_identity_batch")
         _replace_relations(cursor, ids, [r for r, _ in rows], delete_first=False)
