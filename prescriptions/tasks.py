@@ -11,13 +11,19 @@ from __future__ import annotations
 from celery import shared_task
 
 from patients.tasking import task_send
-from prescriptions.services import activity, rerouting
+from prescriptions.services import activity, consumables, rerouting
 
 
 @shared_task
 def close_stale_consultation_activities() -> int:
     """PRESC-7: close activities without a booked time after three days."""
     return activity.consultation_activities_close_stale()
+
+
+@shared_task
+def expire_consumable_prescriptions() -> int:
+    """A consumable prescription past its last valid day ends; ACCESS-8 may end grants."""
+    return consumables.consumable_prescriptions_expire()
 
 
 @shared_task

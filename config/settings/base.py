@@ -349,6 +349,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "prescriptions.tasks.close_stale_consultation_activities",
         "schedule": 3600.0,
     },
+    # ACCESS-8: a consumable prescription past its last valid day ends, and with it perhaps the
+    # unit's last case for a protected patient (its grants then end).
+    "prescriptions-expire-consumables": {
+        "task": "prescriptions.tasks.expire_consumable_prescriptions",
+        "schedule": crontab(hour=0, minute=20),
+    },
     # PRESC-2: a safety net for patients the gate now guards whose announcement was lost (a new
     # register link, PROT-5): their address deliveries move to the unit.
     "prescriptions-sweep-reroutes": {

@@ -225,6 +225,39 @@ def consumable_prescription_end(*, ctx: AccessContext, reference: str) -> Consum
     return consumable
 
 
+EXPIRY_BATCH: Final = 200
+
+
+def consumable_prescriptions_expire(*, today: date | None = None) -> int:
+    """A consumable prescription whose last valid day has passed ends (beat, daily): its state
+    says so, a history row records it with no one as its author, and ACCESS-8 learns that the
+    unit may have closed its last case for the patient, as when the prescriber ends it early.
+
+    In batches, each its own transaction; rows are claimed with ``skip_locked`` and moved by
+    the conditional UPDATE of the transition, so an overlapping run or a second one ends
+    nothing twice. Returns how many ended."""
+    today = today or timezone.localdate()
+    ended = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                ConsumablePrescription.objects.select_for_update(skip_locked=True)
+                .filter(state=C.ACTIVE, valid_to__lt=today)
+                .order_by("valid_to", "pk")[:EXPIRY_BATCH]
+            )
+            for consumable in batch:
+                transition_apply(
+                    machine=CONSUMABLE_MACHINE,
+                    obj=consumable,
+                    to_state=C.ENDED,
+                    note=_("The last valid day has passed."),
+                )
+                case_closed_record(patient_id=consumable.patient_id, unit_id=consumable.unit_id)
+        ended += len(batch)
+        if len(batch) < EXPIRY_BATCH:
+            return ended
+
+
 def _day(value: date) -> str:
     # The product writes dates as the pages do, year first, in every language.
     return value.isoformat()

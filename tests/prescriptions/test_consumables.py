@@ -26,6 +26,7 @@ from prescriptions.services.consumables import (
     consumable_period,
     consumable_prescription_create,
     consumable_prescription_end,
+    consumable_prescriptions_expire,
     consumable_status,
     consumable_withdrawal_create,
 )
@@ -234,3 +235,47 @@ def test_access_8_a_consumable_prescription_in_force_keeps_the_case_open_until_i
         lambda: consumable_prescription_end(ctx=ctx_for(rx, stepped_up=True), reference=c.reference)
     )
     assert ended(grant).ended_at is not None
+
+
+def test_access_8_a_consumable_prescription_past_its_last_day_ends_and_closes_the_case(
+    rx, protected_patient
+):
+    """Nobody ends a prescription that simply runs out: the daily task does, with a history row
+    of its own, and the unit's grants end with the case (ACCESS-8). A second run ends nothing."""
+    from protection import tasks
+    from tests.factories import UserFactory
+    from tests.logistics.test_access_8_case_end import ended, unit_grant
+
+    today = timezone.localdate()
+    c = consumable(rx, protected_patient, strips(), valid_to=today + timedelta(days=1))
+    nurse = UserFactory(username="nurse", role="prescriber", unit=rx.staff_profile.unit)
+    grant = unit_grant(nurse, protected_patient, c.unit_id, case=c.reference)
+
+    # Its last day is still valid: nothing ends.
+    assert consumable_prescriptions_expire(today=today + timedelta(days=1)) == 0
+    assert tasks.handle_case_closures() == 0
+    assert ended(grant).ended_at is None
+
+    assert consumable_prescriptions_expire(today=today + timedelta(days=2)) == 1
+    c.refresh_from_db()
+    assert c.state == ConsumableState.ENDED
+    moved = ConsumableTransition.objects.filter(consumable=c).order_by("pk").last()
+    assert moved is not None
+    assert (moved.from_state, moved.to_state, moved.by) == ("active", "ended", None)
+    assert tasks.handle_case_closures() == 1
+    assert ended(grant).ended_at is not None
+
+    assert consumable_prescriptions_expire(today=today + timedelta(days=2)) == 0
+    assert ConsumableTransition.objects.filter(consumable=c).count() == 2
+
+
+def test_consumables_expiry_leaves_a_prescription_in_force_and_one_ended_early_alone(rx, ordinary):
+    today = timezone.localdate()
+    running = consumable(rx, ordinary, strips())
+    early = consumable(rx, ordinary, strips(), valid_to=today + timedelta(days=5))
+    consumable_prescription_end(ctx=ctx_for(rx, stepped_up=True), reference=early.reference)
+
+    assert consumable_prescriptions_expire(today=today + timedelta(days=30)) == 0
+    running.refresh_from_db()
+    assert running.state == ConsumableState.ACTIVE
+    assert ConsumableTransition.objects.filter(consumable=early).count() == 2
