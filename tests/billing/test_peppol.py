@@ -237,6 +237,45 @@ def test_bill_7_rendered_invoice_has_no_bankgiro_warnings():
     assert not {"SE-R-008", "SE-R-009", "SE-R-011"} & {w.rule_id for w in result.warnings}
 
 
+def test_bill_7_line_period_is_written_only_where_it_differs_from_the_invoice():
+    # BG-14 covers every line without its own period; repeating it costs validation time per line.
+    doc = region_invoice()
+    late = dataclasses.replace(
+        doc.lines[0],
+        line_id="5",
+        period_start=datetime.date(2026, 11, 12),
+        period_end=datetime.date(2026, 11, 30),
+    )
+    xml = ubl_render(dataclasses.replace(doc, lines=[*doc.lines, late]))
+
+    root = etree.fromstring(xml)
+    assert root.xpath("count(cac:InvoiceLine[cbc:ID = '1']/cac:InvoicePeriod)", namespaces=NS) == 0
+    assert (
+        root.xpath(
+            "string(cac:InvoiceLine[cbc:ID = '5']/cac:InvoicePeriod/cbc:StartDate)", namespaces=NS
+        )
+        == "2026-11-12"
+    )
+    assert peppol_validate(xml).fatal == []
+
+
+def test_bill_7_warnings_are_reported_apart_from_fatal_findings():
+    # A Bankgiro number with its hyphen breaks SE-R-008 (digits only), a warning in the rules.
+    xml = edited(
+        ubl_render(region_invoice()),
+        "//cac:PayeeFinancialAccount/cbc:ID",
+        "5050-1055",
+    )
+
+    result = peppol_validate(xml)
+
+    assert result.fatal == []
+    warning = next(w for w in result.warnings if w.rule_id == "SE-R-008")
+    assert warning.flag == "warning"
+    assert warning.text
+    assert warning.location.startswith("/")
+
+
 def test_bill_7_rendered_credit_note_refers_to_its_invoice_and_passes():
     xml = ubl_render(region_credit_note())
 
