@@ -73,7 +73,7 @@ class _Prepared(Generic[M, K]):
     sql_placeholder: ClassVar[str]
 
     def __init__(self, build: Callable[[K], QuerySet[M]]) -> None:
-        self._build = build
+        self._build: Callable[[K], QuerySet[M]] = build
         self._queryset: QuerySet[M] | None = None
         # Per connection: the compiler's converters hold their connection's operations, and
         # each thread has a connection of its own.

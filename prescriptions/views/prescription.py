@@ -77,7 +77,7 @@ from prescriptions.views.draft_form import (
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
-from protection.permissions import role_permission_required
+from protection.permissions import permissions_read_once, role_permission_required
 from protection.refusals import StepUpRequired, refusals_answered
 
 S = PrescriptionState
@@ -308,6 +308,8 @@ def _draft_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 @never_cache
 @login_required
+# The role check and the menu's from one read of the user's permissions (issue 16).
+@permissions_read_once
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
 @answered_on_detail
