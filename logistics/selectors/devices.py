@@ -41,8 +41,8 @@ from logistics.models import (
     WorkOrder,
     WorkOrderState,
 )
-from logistics.selectors.prepared import PreparedQuery
 from patients.models import Unit
+from patients.prepared import PreparedQuery
 from patients.presenters import PatientCard
 from prescriptions.models import PrescribingUnit
 from protection.gate import AccessContext, Decision, patient_read_for_user

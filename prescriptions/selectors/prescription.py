@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from patients.models import Patient, PatientIdentity
+from patients.prepared import PreparedQuery, PreparedTextQuery
 from patients.presenters import PatientCard
 from prescriptions.models import (
     ConsumablePrescription,
@@ -20,6 +21,7 @@ from prescriptions.models import (
     EligibilityRecord,
     Prescription,
     PrescriptionLine,
+    PrescriptionTransition,
     ReplacementDecision,
     ReplacementOutcome,
 )
@@ -89,37 +91,70 @@ def _registered_address(prescription: Prescription, card: PatientCard) -> tuple[
     return tuple(address_lines(identity.registered_address))
 
 
+# The page's own reads, compiled once per process and prepared once per database session
+# (``patients.prepared``): only the prescription's number or id changes from one request to the
+# next, and building and planning them again was a large part of the page (issue 16).
+_PRESCRIPTION: Final = PreparedTextQuery(
+    lambda reference: Prescription.objects.select_related(
+        "patient", "unit__unit", "prescriber", "episode__home_region", "pickup_point"
+    ).filter(reference=reference)
+)
+_LINES: Final = PreparedQuery(
+    lambda prescription_id: (
+        PrescriptionLine.objects.filter(prescription_id=prescription_id)
+        .select_related("article__product_area", "requested_article")
+        .order_by("position")
+    )
+)
+_ELIGIBILITY: Final = PreparedQuery(
+    lambda prescription_id: EligibilityRecord.objects.filter(
+        prescription_id=prescription_id
+    ).order_by("-evaluated_at", "-pk")[:1]
+)
+_PENDING_REPLACEMENTS: Final = PreparedQuery(
+    lambda prescription_id: ReplacementDecision.objects.filter(
+        line__prescription_id=prescription_id, outcome=ReplacementOutcome.PENDING
+    ).select_related("requested_article", "proposed_article", "line")
+)
+_HISTORY: Final = PreparedQuery(
+    lambda prescription_id: (
+        PrescriptionTransition.objects.filter(prescription_id=prescription_id)
+        .select_related("by")
+        .order_by("at", "pk")
+    )
+)
+
+
 def prescription_get_for_user(*, ctx: AccessContext, reference: str) -> PrescriptionDetail:
     """One prescription with its lines, latest eligibility record ("why") and open replacement
     proposals. PatientNotFound (``protection.refusals``) for missing, another unit's, or a masked
     patient's; StepUpRequired for a grant holder who has not confirmed the password."""
-    prescription = (
-        Prescription.objects.select_related(
-            "patient", "unit__unit", "prescriber", "episode__home_region", "pickup_point"
-        )
-        .filter(reference=reference)
-        .first()
-    )
+    found = _PRESCRIPTION.rows(reference)
+    prescription = found[0] if found else None
     if prescription is None or not may_act_on(ctx.user, prescription):
         raise not_found()
     answer = patient_answer(ctx, prescription.patient.reference)
-    lines = list(
-        prescription.lines.select_related("article__product_area", "requested_article").order_by(
-            "position"
-        )
-    )
+    lines = _LINES.rows(prescription.pk)
+    for line in lines:
+        # As ``prescription.lines`` would give them: each knows its prescription.
+        line.prescription = prescription
+    eligibility = _ELIGIBILITY.rows(prescription.pk)
     return PrescriptionDetail(
         prescription=prescription,
         card=answer.card,
         lines=lines,
-        eligibility=prescription.eligibility_records.order_by("-evaluated_at", "-pk").first(),
-        pending_replacements=list(
-            ReplacementDecision.objects.filter(
-                line__prescription=prescription, outcome=ReplacementOutcome.PENDING
-            ).select_related("requested_article", "proposed_article", "line")
-        ),
+        eligibility=eligibility[0] if eligibility else None,
+        pending_replacements=_PENDING_REPLACEMENTS.rows(prescription.pk),
         delivery_address=_registered_address(prescription, answer.card),
     )
+
+
+def prescription_history(prescription: Prescription) -> list[PrescriptionTransition]:
+    """The prescription's state changes, the oldest first, with who made each."""
+    history = _HISTORY.rows(prescription.pk)
+    for transition in history:
+        transition.prescription = prescription
+    return history
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,41 @@ def _errors(errors: Iterable[Any], label: str = "") -> str:
     return "".join(f"{label}{_shown(error)} " for error in errors)
 
 
+# The values an input is rendered once for and reused: hashable and compared by value.
+_PLAIN = (bool, int, str, type(None))
+
+
+class _Inputs:
+    """The inputs of the page's lines that show a saved (or typed) value, each distinct value
+    of a field rendered by Django once per page: most lines show the same quantity, the same
+    choice and the same box. An unbound form's input depends on nothing but its field, its
+    value and its prefix (no errors, no data), so it is rendered with a stand-in prefix and
+    the line's own put in its place: the markup is Django's, character for character. A bound
+    form (what the user sent, with its errors) is rendered as it is."""
+
+    def __init__(self) -> None:
+        self._stand_in = f"line-{_MARKER}"
+        self._rendered: dict[tuple[str, type, Any], str] = {}
+
+    def __call__(self, form: LineChangeForm, name: str) -> str:
+        field = form[name]
+        value = None if form.is_bound else field.value()
+        if (
+            form.is_bound
+            or not form.prefix
+            or not isinstance(value, _PLAIN)
+            # A typed value that holds the stand-in would not survive the swap.
+            or self._stand_in in str(value)
+        ):
+            return _shown(field)
+        key = (name, type(value), value)
+        html = self._rendered.get(key)
+        if html is None:
+            stand_in = LineChangeForm(prefix=self._stand_in, initial={name: value})
+            html = self._rendered[key] = _shown(stand_in[name])
+        return html.replace(self._stand_in, form.prefix)
+
+
 @register.simple_tag
 def draft_lines(
     line_forms: Iterable[tuple[PrescriptionLine, LineChangeForm]], reference: str
@@ -63,6 +98,7 @@ def draft_lines(
     accessory = f", {gettext('accessory')}"
     save = gettext("Save")
     remove = gettext("Remove")
+    inputs = _Inputs()
     out: list[str] = []
     for line, form in line_forms:
         pk = _shown(line.pk)
@@ -103,15 +139,15 @@ def draft_lines(
             f'\n            <label class="aksel-label" for="{_shown(quantity.id_for_label)}">'
             f'{quantity_label}<span class="aksel-sr-only">, {hidden}</span></label>'
             f"\n            {quantity_errors}"
-            f"\n            {_shown(quantity)}"
+            f"\n            {inputs(form, 'quantity')}"
             "\n          </div>"
             '\n          <div class="aksel-form-field">'
             f'\n            <label class="aksel-label" for="{_shown(supply.id_for_label)}">'
             f'{_shown(supply.label)}<span class="aksel-sr-only">, {hidden}</span></label>'
-            f"\n            {_shown(supply)}"
+            f"\n            {inputs(form, 'supply')}"
             "\n          </div>"
             '\n          <div class="aksel-form-field">'
-            f"\n            {_shown(adapted)}"
+            f"\n            {inputs(form, 'special_adaptation')}"
             f'\n            <label class="aksel-label" for="{_shown(adapted.id_for_label)}">'
             f'{_shown(adapted.label)}<span class="aksel-sr-only">, {hidden}</span></label>'
             "\n          </div>"

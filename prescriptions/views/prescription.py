@@ -47,7 +47,11 @@ from prescriptions.forms import (
 from prescriptions.models import DeliveryKind, PrescriptionState
 from prescriptions.presenters import criteria_rows, outcome_sentence
 from prescriptions.selectors.catalogue import article_search
-from prescriptions.selectors.prescription import PrescriptionDetail, prescription_get_for_user
+from prescriptions.selectors.prescription import (
+    PrescriptionDetail,
+    prescription_get_for_user,
+    prescription_history,
+)
 from prescriptions.selectors.region import out_of_region
 from prescriptions.services.documents import NOT_CONFIRMABLE
 from prescriptions.services.errors import FieldRefused, PrescriptionError, SubmitRefused
@@ -73,7 +77,7 @@ from prescriptions.views.draft_form import (
 from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.documents.forms import SummaryRequestForm
 from protection.gate import AccessContext
-from protection.permissions import role_permission_required
+from protection.permissions import permissions_read_once, role_permission_required
 from protection.refusals import StepUpRequired, refusals_answered
 
 S = PrescriptionState
@@ -102,7 +106,7 @@ def _page(
     episode = prescription.episode
     episode_out_of_region = out_of_region(episode)
     adapted = any(line.special_adaptation for line in detail.lines)
-    transitions = list(prescription.transitions.select_related("by").order_by("at", "pk"))
+    transitions = prescription_history(prescription)
     cancel_reason = next(
         (t.note for t in reversed(transitions) if t.to_state == S.CANCELLED and t.note), ""
     )
@@ -304,6 +308,8 @@ def _draft_action(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 @never_cache
 @login_required
+# The role check and the menu's from one read of the user's permissions (issue 16).
+@permissions_read_once
 @role_permission_required(VIEW_PRESCRIPTION)
 @require_GET
 @answered_on_detail

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from logistics.models import Device
 from logistics.selectors.devices import device_card_for_user
-from logistics.selectors.prepared import PLACEHOLDER, PreparedQuery
+from patients.prepared import PLACEHOLDER, PreparedQuery
 from tests.logistics.devices_helpers import lent
 from tests.logistics.factories import DeviceFactory
 from tests.personas import ctx_for

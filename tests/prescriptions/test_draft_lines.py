@@ -93,6 +93,30 @@ def test_the_lines_are_the_templates_markup(rx_client, ordinary, language):
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_lines_with_different_values_are_the_templates_markup(rx_client, ordinary, language):
+    """Each input shows its own line's value, whether saved or typed before a step-up (text):
+    the tag renders each distinct value once and reuses it for the lines that show it."""
+    lines = _lines(rx_client, ordinary) * 2
+    values: list[dict[str, Any]] = [
+        {"quantity": 1, "supply": "rent", "special_adaptation": False},
+        {"quantity": 3, "supply": "sell", "special_adaptation": True},
+        {"quantity": "7", "supply": "sell", "special_adaptation": True},
+        {"quantity": "x <b>", "supply": "nonsense", "special_adaptation": False},
+        {"quantity": 1, "supply": "rent", "special_adaptation": False},
+        {"quantity": None, "supply": "", "special_adaptation": None},
+    ]
+    line_forms = [
+        (line, LineChangeForm(prefix=f"line-{n}{line.pk}", initial=initial))
+        for n, (line, initial) in enumerate(zip(lines, values, strict=True))
+    ]
+    with translation.override(language):
+        expected, written = _both(line_forms)
+    assert written == expected
+    assert written.count(" checked") == 2
+    assert 'value="x &lt;b&gt;"' in written
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
 def test_the_lines_with_errors_are_the_templates_markup(rx_client, ordinary, language):
     """Errors on a field and on the line, as a refused save shows them (WCAG 3.3.1)."""
     lines = _lines(rx_client, ordinary)

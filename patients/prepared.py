@@ -1,23 +1,27 @@
-"""Querysets compiled to SQL once per process and run with a new id each time.
+"""Querysets compiled to SQL once per process and run with a new key each time.
 
-The device card's own query carries eight subqueries (its open incident and seven JSON lists);
-building that queryset and compiling it to SQL cost Django more than a quarter of each card
-request (docs/performance.md, "Logistics"), although only the device's id changes from one
-request to the next. A ``PreparedQuery`` builds the queryset once, with a placeholder id,
-compiles it once per database connection, and afterwards only swaps the id into the compiled
-parameters, runs the SQL on the connection's cursor (so the query counts, the debug cursor,
-the execute wrappers and row-level security see it as any other) and builds the instances
-as Django's own ``ModelIterable`` does, related objects from ``select_related`` and
-annotations included.
+A page's own queries are the same from one request to the next but for one value (the device's
+id on the device card, the prescription's number and id on the prescription page), yet Django
+builds each queryset and compiles it to SQL again for every request: on the device card that
+was more than a quarter of the request (docs/performance.md, "Logistics"). A ``PreparedQuery``
+builds the queryset once, with a placeholder key, compiles it once per database connection, and
+afterwards only swaps the key into the compiled parameters, runs the SQL on the connection's
+cursor (so the query counts, the debug cursor, the execute wrappers and row-level security see
+it as any other) and builds the instances as Django's own ``ModelIterable`` does, related
+objects from ``select_related`` and annotations included. ``PreparedQuery`` takes an integer
+key (an id), ``PreparedTextQuery`` a text one (a number such as a prescription's).
 
 The SQL is also a server-side prepared statement (``PREPARE`` once per database session, then
-``EXECUTE`` with the id): PostgreSQL took about 2.4 ms to plan the card's device query and
+``EXECUTE`` with the key): PostgreSQL took about 2.4 ms to plan the card's device query and
 1 ms to run it, and a prepared statement is planned once its generic plan is known to be as
 good, after a few executions. The other parameters are constants of the queryset, so they are
-written into the statement as literals and only the id is its parameter. Row-level security
+written into the statement as literals and only the key is its parameter. Row-level security
 stays exact: its policies read the request's user from a setting when the statement runs, and
 PostgreSQL plans again when the role changes. A session pooler in transaction mode would lose
 the statements between transactions (docs/operations.md says to pool by session).
+
+It lives on the lowest floor because it is the database's plumbing, not a rule of any floor:
+every floor may use it.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import itertools
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, ClassVar, Final, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from django.db import connections
@@ -36,10 +40,12 @@ from django.db.models.query import get_related_populators
 from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
+K = TypeVar("K", int, str)
 
-# Stands for the id in the compiled parameters: a value no table's key takes, so that it is
-# found in exactly one place.
+# Stand for the key in the compiled parameters: values no table's key or number takes, so that
+# each is found in exactly one place.
 PLACEHOLDER: Final = -7_919_311_173
+TEXT_PLACEHOLDER: Final = "hjm-prepared-key-7919311173"
 
 # Names of the prepared statements: unique within the process, so within every session.
 _names = itertools.count(1)
@@ -57,12 +63,17 @@ class _Compiled:
     annotations: dict[str, int]
 
 
-class PreparedQuery(Generic[M]):
-    """``build(PLACEHOLDER)`` is the queryset (built on first use, once); ``rows(id)`` runs
-    it for that id."""
+class _Prepared(Generic[M, K]):
+    """``build(placeholder)`` is the queryset (built on first use, once); ``rows(key)`` runs
+    it for that key."""
 
-    def __init__(self, build: Callable[[int], QuerySet[M]]) -> None:
-        self._build = build
+    placeholder: ClassVar[Any]
+    # The key's type in the prepared statement, and the placeholder as the SQL writes it.
+    sql_type: ClassVar[str]
+    sql_placeholder: ClassVar[str]
+
+    def __init__(self, build: Callable[[K], QuerySet[M]]) -> None:
+        self._build: Callable[[K], QuerySet[M]] = build
         self._queryset: QuerySet[M] | None = None
         # Per connection: the compiler's converters hold their connection's operations, and
         # each thread has a connection of its own.
@@ -75,20 +86,20 @@ class PreparedQuery(Generic[M]):
     def _compile(self, queryset: QuerySet[M], connection: BaseDatabaseWrapper) -> _Compiled:
         compiler = queryset.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
-        slots = [index for index, value in enumerate(params) if value == PLACEHOLDER]
+        slots = [index for index, value in enumerate(params) if value == self.placeholder]
         if len(slots) != 1:
-            raise ValueError(f"the placeholder id is in {len(slots)} parameters, not one")
+            raise ValueError(f"the placeholder key is in {len(slots)} parameters, not one")
         # The constants as the driver quotes them; the placeholder's literal becomes $1.
         # compose_sql is PostgreSQL's (the product runs on PostgreSQL only).
         literal = connection.ops.compose_sql(sql, params)  # type: ignore[attr-defined]
-        if literal.count(str(PLACEHOLDER)) != 1:
-            raise ValueError("the placeholder id is not in the SQL exactly once")
+        if literal.count(self.sql_placeholder) != 1:
+            raise ValueError("the placeholder key is not in the SQL exactly once")
         klass_info = compiler.klass_info
         assert klass_info is not None  # a model queryset selects its model's fields
         select = compiler.select
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return _Compiled(
-            prepared_sql=literal.replace(str(PLACEHOLDER), "$1"),
+            prepared_sql=literal.replace(self.sql_placeholder, "$1"),
             compiler=compiler,
             init_list=[column[0].target.attname for column in select[start:end]],
             model_start=start,
@@ -98,15 +109,15 @@ class PreparedQuery(Generic[M]):
             annotations=dict(compiler.annotation_col_map or {}),
         )
 
-    def rows(self, id_: int) -> list[M]:
+    def rows(self, key: K) -> list[M]:
         if self._queryset is None:
-            self._queryset = self._build(PLACEHOLDER)
+            self._queryset = self._build(self.placeholder)
         queryset = self._queryset
         connection = connections[queryset.db]
         compiled = self._compiled.get(connection)
         if compiled is None:
             compiled = self._compiled[connection] = self._compile(queryset, connection)
-        fetched = self._execute(connection, compiled, id_)
+        fetched = self._execute(connection, compiled, key)
         model = queryset.model
         found = []
         for row in compiled.compiler.results_iter(results=[fetched]):
@@ -122,8 +133,8 @@ class PreparedQuery(Generic[M]):
             found.append(instance)
         return found
 
-    def _execute(self, connection: BaseDatabaseWrapper, compiled: _Compiled, id_: int) -> list[Any]:
-        """The rows for ``id_``: ``EXECUTE`` of the session's prepared statement, prepared in
+    def _execute(self, connection: BaseDatabaseWrapper, compiled: _Compiled, key: K) -> list[Any]:
+        """The rows for ``key``: ``EXECUTE`` of the session's prepared statement, prepared in
         the same round trip the first time (the client-side binding cursor sends the
         statements as one string)."""
         connection.ensure_connection()
@@ -134,13 +145,14 @@ class PreparedQuery(Generic[M]):
             # statement left behind by a failure, can never collide with it.
             name = f"{self._prefix}_{secrets.token_hex(4)}"
             # The literals may hold a %, which the driver would read as a parameter's mark.
-            prepare = f"PREPARE {name}(bigint) AS {compiled.prepared_sql}".replace("%", "%%")
+            prepare = f"PREPARE {name}({self.sql_type}) AS {compiled.prepared_sql}"
+            prepare = prepare.replace("%", "%%")
             sql = f"{prepare}; EXECUTE {name}(%s)"
         else:
             sql = f"EXECUTE {name}(%s)"
         try:
             with connection.cursor() as cursor:
-                cursor.execute(sql, [id_])
+                cursor.execute(sql, [key])
                 # Ours is the last result (after the PREPARE, or after what another execute
                 # wrapper put before it: pghistory's context).
                 while cursor.nextset():
@@ -152,3 +164,20 @@ class PreparedQuery(Generic[M]):
             raise
         self._sessions[session] = name
         return fetched
+
+
+class PreparedQuery(_Prepared[M, int]):
+    """Keyed by an id."""
+
+    placeholder = PLACEHOLDER
+    sql_type = "bigint"
+    sql_placeholder = str(PLACEHOLDER)
+
+
+class PreparedTextQuery(_Prepared[M, str]):
+    """Keyed by a text (a number such as a prescription's)."""
+
+    placeholder = TEXT_PLACEHOLDER
+    sql_type = "text"
+    # As the driver quotes it (the placeholder holds nothing that needs escaping).
+    sql_placeholder = f"'{TEXT_PLACEHOLDER}'"
