@@ -244,6 +244,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker keeps its database connection from task to task, checked between tasks as between
+# requests (config/celery.py; CONN_MAX_AGE). Without this Celery's Django fixup closes it
+# before and after every task; with it, only every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 # Time limits for every task; the render task has its own (above).
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360

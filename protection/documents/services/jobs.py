@@ -8,12 +8,14 @@ module imports them.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from patients.tasking import task_send_on_commit
-from patients.transitions import CREATED, StateMachine, transition_apply
+from patients.transitions import CREATED, StateMachine, history_record, transition_apply
 from protection.models import DocumentJob, DocumentJobTransition, DocumentState
 
 S = DocumentState
@@ -50,6 +52,56 @@ def job_move(job: DocumentJob, to_state: str, *, note: str = "", **fields: Any) 
     if to_state in FINAL_STATES:
         fields["snapshot"] = None
     transition_apply(machine=DOCUMENT_JOB, obj=job, to_state=to_state, note=note, **fields)
+
+
+# The claim: one conditional UPDATE that moves the job to rendering and returns it, with the state
+# it was in (read under the same row lock) for its history row. A queued job, or one whose claim
+# ran out (its worker was lost), and not tried too often.
+_CLAIM_SQL = """
+UPDATE protection_documentjob AS job
+SET state = %(to)s, claim_token = %(token)s, claim_expires_at = %(expires)s,
+    attempts = job.attempts + 1
+FROM (SELECT id, state FROM protection_documentjob WHERE id = %(id)s FOR UPDATE) AS before
+WHERE job.id = before.id AND job.attempts < %(max_attempts)s
+  AND (job.state = %(queued)s OR (job.state = %(to)s AND job.claim_expires_at < %(now)s))
+RETURNING job.*, before.state AS claimed_from
+"""
+
+
+def job_claim(
+    *, job_id: int, max_attempts: int, now: datetime, expires: datetime
+) -> DocumentJob | None:
+    """In the caller's transaction: take the job for this worker with a conditional UPDATE
+    counted by its row, and write the move's history row (checked against
+    :data:`DOCUMENT_JOB`). None when someone else holds it, it is done, or it was tried
+    ``max_attempts`` times. The job comes back read, locked and claimed, with its new token."""
+    claimed = list(
+        DocumentJob.objects.raw(
+            _CLAIM_SQL,
+            {
+                "id": job_id,
+                "to": S.RENDERING.value,
+                "queued": S.QUEUED.value,
+                "token": uuid.uuid4(),
+                "now": now,
+                "expires": expires,
+                "max_attempts": max_attempts,
+            },
+        )
+    )
+    if len(claimed) != 1:
+        return None
+    job = claimed[0]
+    from_state: str = job.claimed_from  # type: ignore[attr-defined]  # the statement's own column
+    DOCUMENT_JOB.check(job, from_state, S.RENDERING)
+    history_record(
+        machine=DOCUMENT_JOB,
+        obj=job,
+        from_state=from_state,
+        to_state=S.RENDERING,
+        note="" if from_state == S.QUEUED else "claim expired",
+    )
+    return job
 
 
 def job_close(job: DocumentJob, to_state: str, *, note: str, reason: str = "") -> None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -39,6 +39,7 @@ from protection.documents.services.ban import (
 )
 from protection.documents.services.jobs import (
     NO_CLAIM,
+    job_claim,
     job_close,
     job_move,
     job_render_send_on_commit,
@@ -60,35 +61,34 @@ FAILED_RENDER = gettext_noop(
 
 
 def _claim(job_id: int) -> DocumentJob | None:
-    """In the caller's transaction: lock the job and take it for this worker (a conditional
-    UPDATE through the job's state machine, with its history row); None when someone else has
-    it, it is done, or it was tried too often. A claim whose lease ran out (its worker died)
-    may be taken again. The job comes back read, locked and claimed, with its new token."""
+    """In the caller's transaction: the job claimed for this worker (``job_claim``: one
+    conditional UPDATE that also reads it, and its history row), or None. A claim whose lease
+    ran out (its worker died) may be taken again."""
     now = timezone.now()
-    job = DocumentJob.objects.select_for_update().filter(pk=job_id).first()
-    if job is None or job.attempts >= settings.DOCUMENT_MAX_ATTEMPTS:
-        return None
-    if job.state == S.QUEUED:
-        note = ""
-    elif job.state == S.RENDERING and job.claim_expires_at and job.claim_expires_at < now:
-        note = "claim expired"
-    else:
-        return None
-    # The row is locked, so the count read is the count: the move's own UPDATE is still
-    # conditional on the state read (patients.transitions), and counts its row.
-    job_move(
-        job,
-        S.RENDERING,
-        note=note,
-        claim_token=uuid.uuid4(),
-        claim_expires_at=now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS),
-        attempts=job.attempts + 1,
+    return job_claim(
+        job_id=job_id,
+        max_attempts=settings.DOCUMENT_MAX_ATTEMPTS,
+        now=now,
+        expires=now + timedelta(seconds=settings.DOCUMENT_CLAIM_SECONDS),
     )
-    return job
+
+
+# Each subject's guards counted by ``hjm_patient_guards`` (as ``subjects_guards`` counts them),
+# read with the subjects in one statement.
+_GUARDS = RawSQL(
+    "ARRAY(SELECT g FROM hjm_patient_guards(protection_documentjobpatient.patient_id) AS g "
+    "ORDER BY g)",
+    [],
+)
 
 
 def _subjects(job: DocumentJob) -> list[DocumentJobPatient]:
-    return list(job.subjects.select_related("patient", "patient__identity").order_by("pk"))
+    """The job's subjects with their patients, identities and guards (``guard_ids``)."""
+    return list(
+        job.subjects.select_related("patient", "patient__identity")
+        .annotate(guard_ids=_GUARDS)
+        .order_by("pk")
+    )
 
 
 # The routes on which a document names a patient the printing ban guards (PRINT-2, LETTER-1):
@@ -113,8 +113,9 @@ def _open_to_requester(
     return set(open_now.values_list("pk", flat=True))
 
 
-def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
-    """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or ""."""
+def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient], *, read_again: bool) -> str:
+    """PRINT-1 again, in the worker, against the protection now: the refusal's msgid or "".
+    The guards read with the subjects (at the claim), or ``read_again`` (before the store)."""
     definition = kinds.get(job.kind)
     identities: dict[int, PatientIdentity | None] = {}
     for subject in subjects:
@@ -122,8 +123,15 @@ def _recheck(job: DocumentJob, subjects: list[DocumentJobPatient]) -> str:
             identities[subject.patient_id] = subject.patient.identity
         except PatientIdentity.DoesNotExist:
             identities[subject.patient_id] = None
-    # All subjects' guards in one statement, the snapshot serialised once.
-    guards = subjects_guards([(s.patient, identities[s.patient_id]) for s in subjects])
+    if read_again:
+        # All subjects' guards in one statement.
+        guards = subjects_guards([(s.patient, identities[s.patient_id]) for s in subjects])
+    else:
+        guards = {
+            s.patient_id: list(s.guard_ids) if identities[s.patient_id] is not None else []  # type: ignore[attr-defined]
+            for s in subjects
+        }
+    # The snapshot serialised once.
     text = json.dumps(job.snapshot, ensure_ascii=False)
     still_open = _open_to_requester(job, subjects, guards)
     for subject in subjects:
@@ -199,11 +207,11 @@ def _claimed_and_allowed(job_id: int) -> Claimed | str:
         # the failure to record together.
         with transaction.atomic():
             subjects = _subjects(job)
-            why = _recheck(job, subjects)
+            why = _recheck(job, subjects, read_again=False)
             if why:
                 _refuse_locked(job, subjects, why)
                 return "refused"
-            html = document_job_html(job)
+            html = document_job_html(job, subjects=subjects)
     except TRANSIENT_ERRORS:
         raise
     except Exception as exc:
@@ -215,14 +223,18 @@ def _claimed_and_allowed(job_id: int) -> Claimed | str:
     return Claimed(job=job, subjects=subjects, html=html)
 
 
-def document_job_html(job: DocumentJob) -> str:
+def document_job_html(job: DocumentJob, *, subjects: list[DocumentJobPatient] | None = None) -> str:
     """The job's HTML: its kind's template with the snapshot taken at the request, and the
-    job's own record (its number, a PRINT-2 receiver and reason) with the time it is made."""
+    job's own record (its number, a PRINT-2 receiver and reason) with the time it is made.
+    ``subjects``: the job's, when the caller has read them (no query then)."""
     # PRINT-4: a copy made for another principal about a protected person tells its receiver
     # so on the first page (documents/base.html puts it before the body). The route is the
     # job's own record, fixed at the request; an unprotected patient's forwarded copy is on the
     # ordinary route and carries no such notice.
-    protected_forwarded = job.subjects.filter(route=DocumentRoute.FORWARDED).exists()
+    if subjects is None:
+        protected_forwarded = job.subjects.filter(route=DocumentRoute.FORWARDED).exists()
+    else:
+        protected_forwarded = any(s.route == DocumentRoute.FORWARDED for s in subjects)
     context = {
         **(job.snapshot or {}),
         "job": job,
@@ -264,7 +276,7 @@ def _store(
     with system_context():
         if not _still_claimed(job):
             return "lost claim"
-        why = _recheck(job, subjects)
+        why = _recheck(job, subjects, read_again=True)
         if why:
             _refuse_locked(job, subjects, why)
             return "refused"

@@ -262,17 +262,19 @@ def _report(f: dict[str, Any]) -> str:
             "fetcher and nothing else: WeasyPrint registers the fonts of the `@font-face` rules "
             "anew for each document. The worker's renderer (`rendering.html_to_pdf`) keeps one "
             "font configuration and image cache per process, so fonts and the logo are loaded "
-            "once per worker. Per job the worker runs two transactions and 18 SQL statements "
-            "(counted with `CaptureQueriesContext`), transaction control included: the claim "
-            "(the job read and locked, the conditional UPDATE and its history row), the check of "
-            "the printing ban against the protection now (subjects with their identities, the "
-            "guards) and the HTML, in one transaction in the system context, with a savepoint "
+            "once per worker; the worker keeps its database connection from task to task. "
+            "Per job the worker runs two transactions and 12 SQL statements besides BEGIN and "
+            "COMMIT "
+            "(counted with `CaptureQueriesContext`): the claim (one conditional UPDATE that "
+            "locks, moves and reads the job, and its history row), the check of the printing "
+            "ban against the protection now (subjects with their identities and guards in one "
+            "statement) and the HTML, in one transaction in the system context, with a savepoint "
             "so that an error fails the job with its claim; then, after the render, outside any "
             "transaction, the claim checked and locked again, the guards read again (PRINT-1 "
             "during the render), the PDF, the move to ready and its history row. Before issue "
             "16 it was three transactions and about thirty statements, the system context "
-            "saving and restoring its setting in a savepoint each time, and WeasyPrint loading "
-            "the fonts for every document.",
+            "saving and restoring its setting in a savepoint each time, WeasyPrint loading "
+            "the fonts for every document, and a new database connection for every task.",
             f"<!-- {SECTION}:end -->",
         ]
     )
