@@ -54,12 +54,18 @@ class HomeRegionCost:
     total_sek: Decimal
 
 
+def home_region_charges_of_patient(patient_id: int) -> QuerySet[ChargeEvent]:
+    """The charges of the patient's care to their home region: what
+    :func:`home_region_cost_for_patient` sums, whose existence the patient page asks first."""
+    return ChargeEvent.objects.filter(patient_id=patient_id, payer_kind=PayerKind.HOME_REGION)
+
+
 def home_region_cost_for_patient(patient_id: int) -> list[HomeRegionCost]:
     """BILL-6: what the patient's care has cost their home region so far, in full (devices,
     rent, labour, parts and fees, corrections included), per home region charged. One query for
     the sums, one for the regions' names; empty for a patient whose own region pays."""
     sums = (
-        ChargeEvent.objects.filter(patient_id=patient_id, payer_kind=PayerKind.HOME_REGION)
+        home_region_charges_of_patient(patient_id)
         .values_list("payer_region_id", "kind")
         .annotate(total=Sum("amount_sek"))
         .order_by("payer_region_id", "kind")

@@ -5,11 +5,10 @@ catalogue reads (PRESC-8) and its section of the patient page. Each part of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 
-def _append_once(registry: list[Any], handler: Callable[..., Any]) -> None:
+def _append_once(registry: list[Any], handler: Any) -> None:
     if handler not in registry:
         registry.append(handler)
 
@@ -62,18 +61,18 @@ def _register_documents() -> None:
 
 def _register_devices() -> None:
     """DEVICE-1: the patient page's section of the devices the patient holds (full card only)."""
-    from logistics.views.devices import patient_devices_section
+    from logistics.views.devices import DEVICES_SECTION
     from protection.registry import patient_page_sections
 
-    _append_once(patient_page_sections, patient_devices_section)
+    _append_once(patient_page_sections, DEVICES_SECTION)
 
 
 def _register_deviations() -> None:
     """QUAL-1: the patient page's deviations about the patient (full card only)."""
-    from logistics.views.deviations import patient_deviations_section
+    from logistics.views.deviations import DEVIATIONS_SECTION
     from protection.registry import patient_page_sections
 
-    _append_once(patient_page_sections, patient_deviations_section)
+    _append_once(patient_page_sections, DEVIATIONS_SECTION)
 
 
 def _register_start_page() -> None:

@@ -37,8 +37,8 @@ class PrescriptionsConfig(AppConfig):
         start_sections.register()
         # Consumables (issue 14): the patient page lists them for prescribers and customer
         # service, who take withdrawals from there.
-        from prescriptions.views.consumable import patient_consumables_section
+        from prescriptions.views.consumable import CONSUMABLES_SECTION
         from protection.registry import patient_page_sections
 
-        if patient_consumables_section not in patient_page_sections:
-            patient_page_sections.append(patient_consumables_section)
+        if CONSUMABLES_SECTION not in patient_page_sections:
+            patient_page_sections.append(CONSUMABLES_SECTION)

@@ -15,12 +15,14 @@ delivered, a pickup not done, a work order not finished). A higher floor that cl
 records it with ``protection.services.case_end.case_closed_record``; once no check answers
 True, the grants the unit's requests gave for the patient end (ACCESS-8).
 
-``patient_page_sections``: callables ``(ctx, patient) -> PatientPageSection | None`` that add a
-section to the patient page (the logistics floor lists the devices the patient holds). The page
-asks them only when the gate shows the full card, never on the masked card, and after the gate
-logged the read (AUDIT-1); each answers with a title, its own template and that template's
-context, or None to show nothing to this user. A provider reads what it needs in one or two
-queries: it runs on every full patient page.
+``patient_page_sections``: ``PatientPageSectionProvider``s that add a section to the patient
+page (the logistics floor lists the devices the patient holds). The page asks them only when the
+gate shows the full card, never on the masked card, and after the gate logged the read
+(AUDIT-1); each answers with a title, its own template and that template's context, or None to
+show nothing to this user. They run on every full patient page, and most patients have nothing
+in most sections: so each names the rows it lists (``rows``), the page asks whether any exist
+for every section in one statement, and a section with none draws its empty state without a
+query of its own (issue 16).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+from django.db.models import Exists, QuerySet
 from django.utils.functional import Promise
 
 from patients.models import Patient
@@ -84,12 +87,40 @@ class PatientPageSection:
     context: Mapping[str, object] = field(default_factory=dict)
 
 
-PatientPageSectionProvider = Callable[["AccessContext", Patient], PatientPageSection | None]
+@dataclass(frozen=True)
+class PatientPageSectionProvider:
+    """A higher floor's section of the full patient page."""
+
+    # The section for this user and patient; ``has_rows`` is False when ``rows`` found none for
+    # the patient, and the section then reads nothing more (its empty state). None: nothing to
+    # show this user.
+    section: Callable[[AccessContext, Patient, bool], PatientPageSection | None]
+    # The rows the section lists for a patient (by id), as the user may read them: asked with
+    # the other sections' in one ``EXISTS`` statement, so it must be the section's own filter.
+    rows: Callable[[int], QuerySet[Any]]
+    # Whether the section is for this user at all (their role); no query of any kind if not.
+    shown_to: Callable[[AccessContext], bool] = lambda ctx: True
+
+
 patient_page_sections: list[PatientPageSectionProvider] = []
 
 
 def patient_page_sections_for(ctx: AccessContext, patient: Patient) -> list[PatientPageSection]:
     """The sections of the full card for this user, in the order they were registered. Call it
-    only for a patient the gate showed this user in full."""
-    found = (provider(ctx, patient) for provider in patient_page_sections)
+    only for a patient the gate showed this user in full. One statement asks which sections
+    have rows for the patient (none when no section is for this user); each section with rows
+    then reads them."""
+    providers = [provider for provider in patient_page_sections if provider.shown_to(ctx)]
+    if not providers:
+        return []
+    # On the patient's own row, which the gate has just read as this user: one index lookup.
+    has_rows = (
+        Patient.objects.filter(pk=patient.pk)
+        .values_list(*(Exists(provider.rows(patient.pk)) for provider in providers))
+        .get()
+    )
+    found = (
+        provider.section(ctx, patient, bool(present))
+        for provider, present in zip(providers, has_rows, strict=True)
+    )
     return [section for section in found if section is not None]

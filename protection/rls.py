@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BigIntegerField, Func, Value
 
@@ -88,6 +89,17 @@ def patient_guard_ids(patient_id: int) -> list[int]:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT hjm_patient_guards(%s) ORDER BY 1", [patient_id])
         return [guard for (guard,) in cursor.fetchall()]
+
+
+class PatientGuards(Func):
+    """:func:`patient_guard_ids` of the row's patient as an annotation, ordered the same way:
+    ``Patient.objects.annotate(guard_ids=PatientGuards("pk"))``. The gate reads the patient and
+    its guards in one statement this way (issue 16), one round trip fewer on every patient read.
+    The function restores the caller's ``hjm.context`` before it returns, so row-level security
+    on the rest of the statement sees the user, as it does when the guards are read apart."""
+
+    template = "ARRAY(SELECT hjm_patient_guards(%(expressions)s) ORDER BY 1)"
+    output_field = ArrayField(BigIntegerField())
 
 
 def patient_guard_ids_many(patient_ids: Iterable[int]) -> dict[int, list[int]]:

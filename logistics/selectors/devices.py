@@ -424,13 +424,20 @@ def _delivered_at() -> Subquery:
 CLOSED_WORK_ORDER_STATES: Final = (WorkOrderState.DONE, WorkOrderState.CANCELLED)
 
 
+def devices_of_patient(patient_id: int) -> QuerySet[Device]:
+    """The devices a patient holds (not scrapped): what :func:`devices_held_by_patient` lists,
+    and what the patient page asks the existence of before it reads them."""
+    return Device.objects.filter(
+        holder_kind=HolderKind.PATIENT, holder_patient_id=patient_id
+    ).exclude(status=DeviceStatus.SCRAPPED)
+
+
 def devices_held_by_patient(patient_id: int) -> list[HeldDevice]:
     """The devices a patient holds, for the patient page (shown only on the full card), with
     their open work orders and the published safety notices naming them. One query (the
     patient's index; the history's date and the lists as subqueries per device)."""
     rows: QuerySet[Device] = (
-        Device.objects.filter(holder_kind=HolderKind.PATIENT, holder_patient_id=patient_id)
-        .exclude(status=DeviceStatus.SCRAPPED)
+        devices_of_patient(patient_id)
         .select_related("article")
         .annotate(
             since=_delivered_at(),

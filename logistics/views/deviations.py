@@ -40,7 +40,7 @@ from patients.models import Patient
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission, role_permission_required
 from protection.refusals import patient_answer, refusals_answered
-from protection.registry import PatientPageSection
+from protection.registry import PatientPageSection, PatientPageSectionProvider
 
 HANDLE = "logistics.handle_deviation"
 VIEW_PATIENT = "patients.view_patient"
@@ -257,16 +257,24 @@ def deviation_attach_view(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def patient_deviations_section(ctx: AccessContext, patient: Patient) -> PatientPageSection:
+def patient_deviations_section(
+    ctx: AccessContext, patient: Patient, has_rows: bool
+) -> PatientPageSection:
     """The patient page's deviations about the patient (full card only), with the way to
-    attach one reported without the person. One query."""
+    attach one reported without the person. One query, none when there are none
+    (``has_rows``)."""
     return PatientPageSection(
         key="logistics-deviations",
         title=gettext_lazy("Deviations"),
         template_name="logistics/quality/_patient_section.html",
         context={
-            "deviations": list(deviations_of_patient(patient.pk)),
+            "deviations": list(deviations_of_patient(patient.pk)) if has_rows else [],
             "reference": patient.reference,
             "links_deviation": holds_role_permission(ctx.user, HANDLE),
         },
     )
+
+
+DEVIATIONS_SECTION = PatientPageSectionProvider(
+    section=patient_deviations_section, rows=deviations_of_patient
+)

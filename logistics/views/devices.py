@@ -23,6 +23,7 @@ from logistics.selectors.devices import (
     device_card_for_user,
     device_search,
     devices_held_by_patient,
+    devices_of_patient,
 )
 from logistics.selectors.pickups import pickup_lines_open_for_patient
 from logistics.services.losses import REPORTABLE
@@ -35,7 +36,7 @@ from protection.permissions import (
     role_permission_required,
 )
 from protection.refusals import step_up_url
-from protection.registry import PatientPageSection
+from protection.registry import PatientPageSection, PatientPageSectionProvider
 
 VIEW_DEVICE = "logistics.view_device"
 REPORT_FAULTS = "logistics.report_faults"
@@ -146,14 +147,17 @@ def device_detail_view(request: HttpRequest, device_id: int) -> HttpResponse:
     )
 
 
-def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPageSection:
+def patient_devices_section(
+    ctx: AccessContext, patient: Patient, has_rows: bool
+) -> PatientPageSection:
     """The patient page's "Devices held by the patient" (registered in ``logistics.hooks``; the
     patient page shows it only on the full card), with the devices on a pickup order and the
     way to order one (PRESC-9), and each device's open work orders and the safety notices naming
-    it (issue 11). Two queries whatever the number of devices, and one for the user's
+    it (issue 11). Two queries whatever the number of devices, none for a patient who holds
+    none (``has_rows``: only a held device's pickup line is shown), and one for the user's
     permissions when not already read."""
-    held = devices_held_by_patient(patient.pk)
-    waiting = pickup_lines_open_for_patient(patient.pk)
+    held = devices_held_by_patient(patient.pk) if has_rows else []
+    waiting = pickup_lines_open_for_patient(patient.pk) if held else {}
     return PatientPageSection(
         key="logistics-devices",
         title=gettext_lazy("Devices held by the patient"),
@@ -176,3 +180,8 @@ def patient_devices_section(ctx: AccessContext, patient: Patient) -> PatientPage
             "reference": patient.reference,
         },
     )
+
+
+DEVICES_SECTION = PatientPageSectionProvider(
+    section=patient_devices_section, rows=devices_of_patient
+)

@@ -55,6 +55,12 @@ class ConsumableRow:
     status: ConsumableStatus
 
 
+def consumable_prescriptions_of_patient(patient_id: int) -> QuerySet[ConsumablePrescription]:
+    """The patient's consumable prescriptions: the rows :func:`consumables_for_patient` lists
+    (the same filter), whose existence the patient page asks before it reads them."""
+    return ConsumablePrescription.objects.filter(patient_id=patient_id)
+
+
 def consumables_for_patient(patient_id: int) -> list[ConsumableRow]:
     """The patient's consumable prescriptions with what remains and when the next withdrawal is
     possible, for a patient the gate has already shown the caller. Two queries."""

@@ -30,6 +30,7 @@ from prescriptions.models import PrescriptionState, WithdrawalState
 from prescriptions.selectors.consumable import (
     ConsumablePage,
     consumable_get_for_user,
+    consumable_prescriptions_of_patient,
     consumables_for_patient,
     may_take_withdrawals,
 )
@@ -44,31 +45,42 @@ from prescriptions.views.patient import ADD_PRESCRIPTION, VIEW_PRESCRIPTION
 from protection.gate import AccessContext
 from protection.permissions import holds_role_permission, role_permission_required
 from protection.refusals import patient_answer, refusals_answered
-from protection.registry import PatientPageSection
+from protection.registry import PatientPageSection, PatientPageSectionProvider
 
 
 def _back_to_page(request: HttpRequest, *args: Any, **kwargs: Any) -> str:
     return request.path
 
 
-def patient_consumables_section(ctx: AccessContext, patient: Patient) -> PatientPageSection | None:
+def _consumables_shown_to(ctx: AccessContext) -> bool:
+    return holds_role_permission(ctx.user, ADD_PRESCRIPTION) or may_take_withdrawals(ctx.user)
+
+
+def patient_consumables_section(
+    ctx: AccessContext, patient: Patient, has_rows: bool
+) -> PatientPageSection:
     """The patient page's "Consumables": each consumable prescription with what remains of the
     period and when the next withdrawal is possible (registered in ``PrescriptionsConfig``;
-    shown only on the full card). For prescribers and customer service; two queries."""
-    prescribes = holds_role_permission(ctx.user, ADD_PRESCRIPTION)
-    if not (prescribes or may_take_withdrawals(ctx.user)):
-        return None
+    shown only on the full card). For prescribers and customer service; two queries, none for
+    a patient without consumable prescriptions (``has_rows``)."""
     return PatientPageSection(
         key="prescriptions-consumables",
         title=gettext_lazy("Consumables"),
         template_name="prescriptions/consumables/_patient_section.html",
         context={
-            "rows": consumables_for_patient(patient.pk),
+            "rows": consumables_for_patient(patient.pk) if has_rows else [],
             "reference": patient.reference,
-            "may_prescribe": prescribes,
+            "may_prescribe": holds_role_permission(ctx.user, ADD_PRESCRIPTION),
             "may_phone_order": may_take_withdrawals(ctx.user),
         },
     )
+
+
+CONSUMABLES_SECTION = PatientPageSectionProvider(
+    section=patient_consumables_section,
+    rows=consumable_prescriptions_of_patient,
+    shown_to=_consumables_shown_to,
+)
 
 
 def _apply_refusal(form: Any, exc: PrescriptionError) -> None:

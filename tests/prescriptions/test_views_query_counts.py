@@ -66,10 +66,11 @@ def test_patient_page_query_count_is_pinned(rx_client, ordinary, django_assert_n
 # replacements, history, agreements, the catalogue form's areas. Not one per line.
 # + the active pickup points of the delivery choice (LOG-4), + the ordinary patient's registered
 # address, which the delivery section shows when the goods go there.
-# The role check and the menu's from one read of the permissions (issue 16: 15 to 14).
-PRESCRIPTION_PAGE_QUERIES = 14  # was 16 (issue 16)
+# The role check and the menu's from one read of the permissions, the PROT-5 guards with the
+# gate's read of the patient (issue 16: 15 to 13).
+PRESCRIPTION_PAGE_QUERIES = 13  # was 16 (issue 16)
 # + the patients as labels: guards, patients, the access log (the actor's unit comes with the
 # user since issue 16: 9 to 8).
 MY_LIST_QUERIES = 8
 # + the activities of the user's units and their bookings, one query each (PRESC-7).
-PATIENT_PAGE_QUERIES = 11  # was 12 (issue 16)
+PATIENT_PAGE_QUERIES = 10  # was 12 (issue 16: the backend, the guards with the patient)

@@ -179,19 +179,19 @@ def test_denied_when_logged_out(client, ordinary):
 
 def test_search_and_page_pin_their_query_counts(client_en, ordinary):
     # Session, user with staff profile (unit), one permission read (user's and groups' in one,
-    # patients.auth.StaffModelBackend: 8 to 6, 11 to 9), lookup, one PROT-5 link query (with
-    # the grant question in it), access entry; no savepoint of the gate's own. The page
-    # reads the patient with its identity, and the higher floors' sections theirs (the
-    # logistics floor's devices held by the patient with their work orders and notices: one
-    # query; their open pickup lines: one; the deviations attached to the patient: one; the
-    # prescriptions floor's consumable prescriptions: one; the billing floor's home-region cost
-    # for an out-of-region patient, BILL-6: one).
+    # patients.auth.StaffModelBackend: 8 to 6, 11 to 9), the lookup with the PROT-5 guards in
+    # the same statement (issue 16: 6 to 5, 11 to 10), access entry; no savepoint of the gate's
+    # own. The page reads the patient with its identity and guards, then asks in one statement
+    # which of the higher floors' sections have rows for the patient (devices held, deviations,
+    # consumable prescriptions, home-region cost, BILL-6); a section with none reads nothing
+    # (issue 16: 10 to 6 for a patient with none; tests/protection/test_patient_sections.py
+    # for one with devices).
     with CaptureQueriesContext(connection) as search:
         client_en.post("/", {"number": ORDINARY})
     with CaptureQueriesContext(connection) as page:
         client_en.get(f"/patients/{ordinary.patient.reference}/")
-    assert len(search) == 6, [q["sql"] for q in search]
-    assert len(page) == 11, "\n".join(q["sql"][:150] for q in page)
+    assert len(search) == 5, [q["sql"] for q in search]
+    assert len(page) == 6, "\n".join(q["sql"][:150] for q in page)
 
 
 def test_ui_is_swedish_by_default(client, prescriber):

@@ -7,13 +7,15 @@ the patient holds, registered by the logistics floor)."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from protection.registry import patient_page_sections
+from protection.registry import patient_page_sections, patient_page_sections_for
 from tests.factories import UserFactory
 from tests.logistics.conftest import central, rollator  # noqa: F401 - fixtures
 from tests.logistics.devices_helpers import lent
-from tests.personas import logged_in
+from tests.personas import ctx_for, logged_in
 from tests.prescriptions.conftest import (  # noqa: F401 - fixtures
     all_areas,
     hidden,
@@ -29,9 +31,9 @@ HEADING = "Devices held by the patient"
 
 
 def test_device_1_the_logistics_section_is_registered() -> None:
-    from logistics.views.devices import patient_devices_section
+    from logistics.views.devices import DEVICES_SECTION
 
-    assert patient_devices_section in patient_page_sections
+    assert DEVICES_SECTION in patient_page_sections
 
 
 def test_device_1_a_prescriber_with_a_grant_sees_the_section_on_the_full_card(
@@ -83,3 +85,40 @@ def test_device_1_customer_service_gets_links_and_the_section_costs_no_query_sto
     with CaptureQueriesContext(connection) as after:
         client.get(url)
     assert len(after) == len(before)
+
+
+def test_issue_16_a_section_with_nothing_for_the_patient_reads_nothing(
+    rx, ordinary, rollator, central, django_assert_num_queries
+) -> None:
+    # One statement asks which sections have rows; for a patient with none, that is all: the
+    # sections draw their empty states (the permissions come from the request's one read).
+    ctx = ctx_for(rx)
+    rx.get_all_permissions()
+    with django_assert_num_queries(1):
+        sections = patient_page_sections_for(ctx, ordinary)
+    keys = sorted(section.key for section in sections)
+    # A prescriber's sections; the home-region cost only for a patient with such a charge.
+    assert keys == ["logistics-deviations", "logistics-devices", "prescriptions-consumables"]
+    devices = next(s for s in sections if s.key == "logistics-devices")
+    assert devices.context["held"] == []
+    # Devices held: the devices and their pickup lines are read, the other sections are not.
+    device = lent(rx, ordinary, rollator, central)
+    with django_assert_num_queries(3):
+        sections = patient_page_sections_for(ctx, ordinary)
+    devices = next(s for s in sections if s.key == "logistics-devices")
+    assert [held.device_id for held in devices.context["held"]] == [device.pk]
+
+
+def test_issue_16_a_section_not_for_the_users_role_is_not_asked(
+    ordinary, django_assert_num_queries
+) -> None:
+    # A store worker sees neither consumables nor costs: their rows are not even asked about.
+    worker = UserFactory(username="lager16", role="logistics")
+    ctx = ctx_for(worker)
+    worker.get_all_permissions()
+    with CaptureQueriesContext(connection) as asked:
+        sections = patient_page_sections_for(ctx, ordinary)
+    assert sorted(s.key for s in sections) == ["logistics-deviations", "logistics-devices"]
+    (probe,) = asked.captured_queries
+    assert "consumable" not in probe["sql"]
+    assert "charge" not in probe["sql"]

@@ -31,7 +31,12 @@ from config.settings import env
 from patients.dbcontext import db_context
 from patients.models import Patient, PatientIdentity, PatientRelation
 from protection.models import EmergencyAccess, Grant
-from protection.rls import PatientIdForNumber, relation_kind_counts, system_context
+from protection.rls import (
+    PatientGuards,
+    PatientIdForNumber,
+    relation_kind_counts,
+    system_context,
+)
 from tests.conftest import SAMPLE_NAVET
 from tests.factories import PatientIdentityFactory, PatientRelationFactory, UserFactory
 from tests.patients import navet_files as nf
@@ -323,6 +328,32 @@ def test_access_1_the_lookup_returns_the_patient_id_and_nothing_else(world):
     assert visible_patient_ids() == {world["ordinary"]}
     found = Patient.objects.filter(pk=PatientIdForNumber(PROTECTED)).values_list("pk", flat=True)
     assert list(found) == [world["protected"]]
+
+
+def test_prot_5_the_guards_read_with_the_patients_leave_the_policy_on_for_every_row(world):
+    # Issue 16: the gate reads the guards in the patient's own statement. The function sees
+    # every row for its own call only: the identities joined in the same statement, row after
+    # row, stay bound by the policy.
+    read = (
+        Patient.objects.select_related("identity")
+        .annotate(guard_ids=PatientGuards("pk"))
+        .order_by("pk")
+    )
+    found = {patient.pk: patient for patient in read}
+    assert found[world["ordinary"]].guard_ids == []
+    assert found[world["protected"]].guard_ids == [world["protected"]]
+    assert found[world["spouse"]].guard_ids == [world["protected"]]
+
+    def identity_read(patient: Patient) -> bool:
+        try:
+            patient.identity  # noqa: B018 - the join's row, read or hidden
+        except PatientIdentity.DoesNotExist:
+            return False
+        return True
+
+    assert {pk for pk, patient in found.items() if identity_read(patient)} == {world["ordinary"]}
+    assert setting("hjm.context") == ""
+    assert visible_patient_ids() == {world["ordinary"]}
 
 
 def test_access_3_relation_kinds_are_counted_for_a_patient_the_user_cannot_open(world):
